@@ -1,0 +1,9 @@
+//! missive gathers a person's correspondence from every service into one archive, groups it
+//! into conversations by the people in them, and shows how exposed each exchange is.
+//!
+//! The library does all the work; `src/bin/missive.rs` only parses arguments, calls one
+//! function per subcommand and turns the outcome into an exit code. Modules depend one way:
+//! [`record`] and [`jsonl`] at the bottom, then [`email`], [`source`] and [`store`], then the
+//! commands in [`fetch`] and [`config`].
+
+pub mod record;

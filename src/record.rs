@@ -1,0 +1,429 @@
+//! The record types every command reads and writes, and the reference for their fields.
+//!
+//! Streaming them as JSON Lines lives in [`crate::jsonl`]; turning an email into a
+//! [`Message`] lives in [`crate::email`].
+//!
+//! # Conventions (schema version 1)
+//!
+//! - Every record is one JSON object with `"kind"` and `"v": 1`. Field names are snake_case.
+//! - **Unknown fields survive.** Each record type keeps the fields it does not know in
+//!   `extra` and writes them back, so `jq '.mine = 1' | missive score` keeps `mine`. A line
+//!   whose `kind` is not known here is passed through byte for byte ([`Record::Other`]).
+//! - Times are RFC 3339 in UTC with second precision (`2024-03-01T10:00:00Z`).
+//! - **Text is UTF-8.** Headers and bodies are decoded from their declared charset; bytes that
+//!   cannot be decoded become U+FFFD. Nothing is lost by this: `blob` names the raw bytes,
+//!   which stay in the archive (remote sources) or at `source.path` (local sources).
+//! - Addresses are `{"name", "address"}`. `address` is the protocol's canonical handle; for
+//!   email, the local part as written and the domain lowercased in its Unicode form (IDNA
+//!   `xn--` labels decoded), so one mailbox has one spelling.
+//! - Output is deterministic: the same input gives the same bytes, field order included.
+//!
+//! # Kinds
+//!
+//! - `message`: one message of any protocol ([`Message`]).
+//! - `error`: something that failed, with where and what ([`ErrorRecord`]); on stderr with
+//!   `--errors jsonl`.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// The schema version every record carries in `v`.
+pub const VERSION: u32 = 1;
+
+/// Fields a record type does not know, kept so they are written back unchanged.
+pub type Extra = Map<String, Value>;
+
+/// Declares a unit type that (de)serialises as one constant string: the `kind` of a record.
+macro_rules! kind_tag {
+    ($name:ident, $text:literal) => {
+        #[doc = concat!("The `kind` tag `\"", $text, "\"`.")]
+        #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+        pub struct $name;
+
+        impl $name {
+            /// The tag as written in a record.
+            pub const TEXT: &'static str = $text;
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str($text)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                if text == $text {
+                    Ok($name)
+                } else {
+                    Err(serde::de::Error::custom(format!(
+                        "expected kind \"{}\", found \"{}\"",
+                        $text, text
+                    )))
+                }
+            }
+        }
+
+        impl JsonSchema for $name {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                concat!("kind_", $text).into()
+            }
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!({ "const": $text })
+            }
+        }
+    };
+}
+
+kind_tag!(MessageKind, "message");
+kind_tag!(ErrorKind, "error");
+
+fn version() -> u32 {
+    VERSION
+}
+
+/// One message of any protocol, as `fetch` prints it and every filter passes it on.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Message {
+    pub kind: MessageKind,
+    /// Schema version, always 1.
+    #[serde(default = "version")]
+    pub v: u32,
+    /// Stable id: `m_` and 32 hex digits of SHA-256 over protocol, account and native id.
+    /// The same message fetched again gets the same id.
+    pub id: String,
+    /// `email`, `mastodon`, `twitter`, `facebook`, `signal`, `xmpp`, …
+    pub protocol: String,
+    /// The configured account name, or the source as given on the command line.
+    pub account: String,
+    /// Where the message was read from.
+    pub source: SourceRef,
+    /// `sha256:` and the hex digest of the raw bytes.
+    pub blob: String,
+    /// The protocol's own id: the Message-ID with its angle brackets for email. A message
+    /// without one gets its `blob` here.
+    pub native_id: String,
+    #[serde(default)]
+    pub in_reply_to: Vec<String>,
+    #[serde(default)]
+    pub references: Vec<String>,
+    /// The List-Id, without angle brackets.
+    #[serde(default)]
+    pub list_id: Option<String>,
+    /// When the message was written (Date header), else when it was received, in UTC.
+    #[serde(default)]
+    pub date: Option<String>,
+    #[serde(default)]
+    pub from: Option<Address>,
+    #[serde(default)]
+    pub sender: Option<Address>,
+    #[serde(default)]
+    pub to: Vec<Address>,
+    #[serde(default)]
+    pub cc: Vec<Address>,
+    #[serde(default)]
+    pub bcc: Vec<Address>,
+    #[serde(default)]
+    pub reply_to: Vec<Address>,
+    #[serde(default)]
+    pub subject: Option<String>,
+    /// The readable body: text/plain when there is one, else HTML turned into text.
+    #[serde(default)]
+    pub text: String,
+    #[serde(default)]
+    pub attachments: Vec<Attachment>,
+    /// `seen`, `answered`, `flagged`, `deleted`, `draft`, `passed` (from the Maildir file
+    /// name or IMAP flags).
+    #[serde(default)]
+    pub flags: Vec<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub security: Security,
+    /// What was wrong with the message but did not stop it being read (a bad charset, a
+    /// truncated MIME part, a missing Message-ID). Each also goes to stderr.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// Where a message was read from: enough to find its raw bytes again.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SourceRef {
+    /// `maildir`, `mbox`, `eml`, `imap`, …
+    pub kind: String,
+    /// The file holding the message (maildir, eml) or the mailbox file (mbox).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Byte offset of the message's `From ` line in an mbox file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
+    /// Maildir++ folder (`""` for the top folder) or IMAP mailbox.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mailbox: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uidvalidity: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uid: Option<u32>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// A participant: a display name and the protocol's canonical handle.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+pub struct Address {
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Empty when the header named a display name but no usable address.
+    #[serde(default)]
+    pub address: String,
+    /// The group (RFC 5322 `group: a, b;`) this address was listed under.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+}
+
+/// An attachment, described; its bytes stay in the raw message.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Attachment {
+    #[serde(default)]
+    pub filename: Option<String>,
+    pub content_type: String,
+    /// Decoded size in bytes.
+    pub size: u64,
+}
+
+/// What protected the message, as read from its headers and MIME structure.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Security {
+    #[serde(default)]
+    pub transport: Transport,
+    /// One entry per Authentication-Results header, in header order (the topmost, added
+    /// last, first). Whether an authserv-id is trusted is the privacy index's decision.
+    #[serde(default)]
+    pub authentication: Vec<Authentication>,
+    #[serde(default)]
+    pub encryption: Encryption,
+    /// How the message is signed, as structure; verification comes with the keys.
+    #[serde(default)]
+    pub signed: Option<SignatureFormat>,
+    #[serde(default)]
+    pub signature: SignatureState,
+    #[serde(default)]
+    pub autocrypt: Option<Autocrypt>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// The path through mail servers, from the Received headers.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Transport {
+    /// Hops between two different hosts (a hop inside one host, `from localhost`, is not
+    /// external).
+    pub external_hops: u32,
+    /// External hops that used TLS.
+    pub tls_hops: u32,
+    /// The lowest TLS version named on an external TLS hop, as `TLSv1.2`.
+    #[serde(default)]
+    pub weakest_tls: Option<String>,
+    /// Every hop, newest first (header order).
+    #[serde(default)]
+    pub hops: Vec<Hop>,
+}
+
+/// One Received header.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Hop {
+    #[serde(default)]
+    pub from: Option<String>,
+    #[serde(default)]
+    pub by: Option<String>,
+    /// The `with` protocol (`ESMTPS`, `LMTP`, …).
+    #[serde(default)]
+    pub with: Option<String>,
+    pub external: bool,
+    pub tls: bool,
+    /// `TLSv1.3` and so on, when the header names it.
+    #[serde(default)]
+    pub tls_version: Option<String>,
+    #[serde(default)]
+    pub date: Option<String>,
+    /// The header as received, unfolded, for the user to check.
+    pub evidence: String,
+}
+
+/// One Authentication-Results header (RFC 8601).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Authentication {
+    pub authserv_id: String,
+    #[serde(default)]
+    pub dkim: Option<String>,
+    #[serde(default)]
+    pub spf: Option<String>,
+    #[serde(default)]
+    pub dmarc: Option<String>,
+    /// The header as received, unfolded.
+    pub evidence: String,
+}
+
+/// End-to-end encryption structure.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Encryption {
+    #[default]
+    None,
+    /// multipart/encrypted with application/pgp-encrypted (RFC 3156).
+    PgpMime,
+    /// An ASCII-armoured `BEGIN PGP MESSAGE` block in a text part.
+    PgpInline,
+    /// application/pkcs7-mime with smime-type enveloped-data (RFC 8551).
+    Smime,
+    /// The protocol encrypts end to end (Signal, an encrypted Matrix room).
+    ProtocolE2e,
+}
+
+/// How a message is signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum SignatureFormat {
+    /// multipart/signed with application/pgp-signature (RFC 3156).
+    PgpMime,
+    /// A `BEGIN PGP SIGNED MESSAGE` block in a text part.
+    PgpInline,
+    /// multipart/signed with application/pkcs7-signature, or signed-data.
+    Smime,
+}
+
+/// The outcome of checking a signature.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum SignatureState {
+    /// Not signed.
+    #[default]
+    None,
+    /// Signed, not yet checked (`fetch` only reads structure).
+    Unverified,
+    Valid,
+    Invalid,
+    UnknownKey,
+}
+
+/// The Autocrypt header (Level 1), as the sender announced it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Autocrypt {
+    pub addr: String,
+    /// `mutual` or `nopreference`.
+    pub prefer_encrypt: String,
+    /// The primary key's fingerprint, uppercase hex, when `keydata` holds a readable key.
+    #[serde(default)]
+    pub fingerprint: Option<String>,
+}
+
+/// Something that failed: a line that is not a record, a message that could not be read.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ErrorRecord {
+    pub kind: ErrorKind,
+    #[serde(default = "version")]
+    pub v: u32,
+    /// Where: `PATH:LINE` for a JSON Lines input, a file, a source URI.
+    #[serde(rename = "where")]
+    pub location: String,
+    /// What went wrong, lowercase, one line.
+    pub error: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    /// The raw bytes that failed, kept under this name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blob: Option<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl ErrorRecord {
+    /// An error at `location`.
+    pub fn new(location: impl Into<String>, error: impl Into<String>) -> Self {
+        ErrorRecord {
+            location: location.into(),
+            error: error.into(),
+            v: VERSION,
+            ..ErrorRecord::default()
+        }
+    }
+}
+
+/// Any record read from a stream. Kinds this version does not know pass through as they are.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Record {
+    Message(Box<Message>),
+    Error(ErrorRecord),
+    /// A record of another kind, kept as its original line.
+    Other(String),
+}
+
+/// The record kinds that have a schema, by name: what `missive schema` prints.
+pub fn schemas() -> Vec<(&'static str, schemars::Schema)> {
+    vec![
+        (MessageKind::TEXT, schemars::schema_for!(Message)),
+        (ErrorKind::TEXT, schemars::schema_for!(ErrorRecord)),
+    ]
+}
+
+/// `sha256:` and the hex digest of `bytes`: the name of a raw blob.
+pub fn blob_name(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    format!("sha256:{}", hex::encode(sha2::Sha256::digest(bytes)))
+}
+
+/// The stable message id for a native id within an account of a protocol.
+pub fn message_id(protocol: &str, account: &str, native_id: &str) -> String {
+    use sha2::Digest;
+    let mut hash = sha2::Sha256::new();
+    for part in [protocol, account, native_id] {
+        hash.update(part.as_bytes());
+        hash.update([0]);
+    }
+    format!("m_{}", hex::encode(&hash.finalize()[..16]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_fields_survive_a_round_trip() {
+        let line = r#"{"kind":"message","v":1,"id":"m_1","protocol":"email","account":"a","source":{"kind":"eml","mine":[1,2]},"blob":"sha256:00","native_id":"<x@y>","security":{"encryption":"pgp-mime","theirs":true},"zzz":{"deep":"yes"}}"#;
+        let message: Message = serde_json::from_str(line).unwrap();
+        assert_eq!(message.extra["zzz"]["deep"], "yes");
+        let again = serde_json::to_string(&message).unwrap();
+        let value: Value = serde_json::from_str(&again).unwrap();
+        assert_eq!(value["zzz"]["deep"], "yes");
+        assert_eq!(value["source"]["mine"], serde_json::json!([1, 2]));
+        assert_eq!(value["security"]["theirs"], true);
+        assert_eq!(value["security"]["encryption"], "pgp-mime");
+    }
+
+    #[test]
+    fn a_message_of_another_kind_is_refused() {
+        let error = serde_json::from_str::<Message>(r#"{"kind":"contact","id":"x"}"#).unwrap_err();
+        assert!(error.to_string().contains("expected kind \"message\""), "{error}");
+    }
+
+    #[test]
+    fn message_ids_are_stable_and_distinct() {
+        let a = message_id("email", "work", "<a@b>");
+        assert_eq!(a, message_id("email", "work", "<a@b>"));
+        assert_ne!(a, message_id("email", "home", "<a@b>"));
+        assert_ne!(message_id("email", "ab", "c"), message_id("email", "a", "bc"));
+        assert_eq!(a.len(), 34);
+    }
+
+    #[test]
+    fn every_kind_has_a_schema_with_its_tag() {
+        for (kind, schema) in schemas() {
+            let text = serde_json::to_string(&schema).unwrap();
+            assert!(text.contains(&format!("\"const\":\"{kind}\"")), "{kind}: {text}");
+        }
+    }
+}
