@@ -6,4 +6,5 @@
 //! [`record`] and [`jsonl`] at the bottom, then [`email`], [`source`] and [`store`], then the
 //! commands in [`fetch`] and [`config`].
 
+pub mod email;
 pub mod record;

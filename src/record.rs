@@ -173,7 +173,9 @@ pub struct SourceRef {
 }
 
 /// A participant: a display name and the protocol's canonical handle.
-#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 pub struct Address {
     #[serde(default)]
     pub name: Option<String>,
@@ -407,7 +409,10 @@ mod tests {
     #[test]
     fn a_message_of_another_kind_is_refused() {
         let error = serde_json::from_str::<Message>(r#"{"kind":"contact","id":"x"}"#).unwrap_err();
-        assert!(error.to_string().contains("expected kind \"message\""), "{error}");
+        assert!(
+            error.to_string().contains("expected kind \"message\""),
+            "{error}"
+        );
     }
 
     #[test]
@@ -415,7 +420,10 @@ mod tests {
         let a = message_id("email", "work", "<a@b>");
         assert_eq!(a, message_id("email", "work", "<a@b>"));
         assert_ne!(a, message_id("email", "home", "<a@b>"));
-        assert_ne!(message_id("email", "ab", "c"), message_id("email", "a", "bc"));
+        assert_ne!(
+            message_id("email", "ab", "c"),
+            message_id("email", "a", "bc")
+        );
         assert_eq!(a.len(), 34);
     }
 
@@ -423,7 +431,10 @@ mod tests {
     fn every_kind_has_a_schema_with_its_tag() {
         for (kind, schema) in schemas() {
             let text = serde_json::to_string(&schema).unwrap();
-            assert!(text.contains(&format!("\"const\":\"{kind}\"")), "{kind}: {text}");
+            assert!(
+                text.contains(&format!("\"const\":\"{kind}\"")),
+                "{kind}: {text}"
+            );
         }
     }
 }

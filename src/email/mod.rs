@@ -1,0 +1,222 @@
+//! Turns one RFC 5322 message (with MIME, RFC 2045–2049, and UTF-8 headers, RFC 6532) into a
+//! [`Message`] record, with mail-parser doing the parsing.
+//!
+//! The security facts come from the submodules: [`received`] (the path and its TLS),
+//! [`auth_results`] (RFC 8601), [`pgp_mime`] (encryption and signature structure, RFC 3156
+//! and RFC 8551) and [`autocrypt`] (the sender's Autocrypt header). Whether any of them can
+//! be trusted is decided by the privacy index, not here.
+//!
+//! Reading never fails: a message mail-parser cannot read still becomes a record, with its
+//! blob name and a `problems` entry, so nothing is dropped.
+
+mod auth_results;
+mod autocrypt;
+mod pgp_mime;
+mod received;
+
+use mail_parser::{Address as ParsedAddress, DateTime, HeaderValue, MessageParser, MimeHeaders};
+
+use crate::record::{Address, Attachment, Message, Security, blob_name};
+
+/// Reads a raw message into a record for `protocol` "email". The caller sets `id`,
+/// `account`, `source` and `flags`, which depend on where the bytes came from.
+pub fn read(raw: &[u8]) -> Message {
+    let blob = blob_name(raw);
+    let mut record = Message {
+        v: crate::record::VERSION,
+        protocol: "email".into(),
+        blob: blob.clone(),
+        ..Message::default()
+    };
+    if memchr::memchr(0, raw).is_some() {
+        record.problems.push("contains NUL bytes".into());
+    }
+    let Some(parsed) = MessageParser::default().parse(raw) else {
+        record.native_id = blob;
+        record
+            .problems
+            .push("not an RFC 5322 message: no header could be read".into());
+        return record;
+    };
+    if parsed.headers().is_empty() {
+        record.problems.push("no header fields".into());
+    }
+
+    record.native_id = match parsed.message_id() {
+        Some(id) if !id.trim().is_empty() => bracketed(id),
+        _ => {
+            record.problems.push("no Message-ID".into());
+            blob
+        }
+    };
+    record.in_reply_to = id_list(parsed.in_reply_to());
+    record.references = id_list(parsed.references());
+    record.list_id = parsed.list_id().as_text().map(list_id);
+    record.date = match parsed.date() {
+        Some(date) if date.is_valid() => Some(utc(date)),
+        found => {
+            record.problems.push(match found {
+                Some(_) => "unreadable Date".into(),
+                None => "no Date".into(),
+            });
+            parsed
+                .received_all()
+                .filter_map(|hop| hop.date.as_ref())
+                .find(|date| date.is_valid())
+                .map(utc)
+        }
+    };
+    record.from = parsed.from().and_then(|a| addresses(a).into_iter().next());
+    record.sender = parsed
+        .sender()
+        .and_then(|a| addresses(a).into_iter().next());
+    record.to = parsed.all_to().flat_map(addresses).collect();
+    record.cc = parsed.all_cc().flat_map(addresses).collect();
+    record.bcc = parsed.all_bcc().flat_map(addresses).collect();
+    record.reply_to = parsed.reply_to().map(addresses).unwrap_or_default();
+    record.subject = parsed.subject().map(|s| s.trim().to_string());
+    record.text = body_text(&parsed);
+    record.attachments = parsed
+        .attachments()
+        .map(|part| Attachment {
+            filename: part.attachment_name().map(str::to_string),
+            content_type: content_type(part),
+            size: part.len() as u64,
+        })
+        .collect();
+    record.problems.extend(mime_problems(&parsed));
+
+    let (encryption, signed) = pgp_mime::structure(&parsed);
+    record.security = Security {
+        transport: received::transport(&parsed),
+        authentication: auth_results::all(&parsed),
+        encryption,
+        signed,
+        signature: match signed {
+            Some(_) => crate::record::SignatureState::Unverified,
+            None => crate::record::SignatureState::None,
+        },
+        autocrypt: autocrypt::header(&parsed, record.from.as_ref()),
+        ..Security::default()
+    };
+    record
+}
+
+/// The date in UTC, RFC 3339 with a `Z`.
+pub(crate) fn utc(date: &DateTime) -> String {
+    DateTime::from_timestamp(date.to_timestamp()).to_rfc3339()
+}
+
+fn bracketed(id: &str) -> String {
+    format!(
+        "<{}>",
+        id.trim().trim_start_matches('<').trim_end_matches('>')
+    )
+}
+
+fn id_list(value: &HeaderValue<'_>) -> Vec<String> {
+    match value {
+        HeaderValue::Text(id) => vec![bracketed(id)],
+        HeaderValue::TextList(ids) => ids.iter().map(|id| bracketed(id)).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The identifier inside `Name <list.example.org>`, or the whole value without brackets.
+fn list_id(value: &str) -> String {
+    let inner = match (value.rfind('<'), value.rfind('>')) {
+        (Some(start), Some(end)) if start < end => &value[start + 1..end],
+        _ => value,
+    };
+    inner.trim().to_lowercase()
+}
+
+fn addresses(parsed: &ParsedAddress<'_>) -> Vec<Address> {
+    let one = |addr: &mail_parser::Addr<'_>, group: Option<&str>| Address {
+        name: addr
+            .name()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(str::to_string),
+        address: addr.address().map(canonical_address).unwrap_or_default(),
+        group: group.map(str::to_string),
+    };
+    match parsed {
+        ParsedAddress::List(list) => list.iter().map(|a| one(a, None)).collect(),
+        ParsedAddress::Group(groups) => groups
+            .iter()
+            .flat_map(|g| g.addresses.iter().map(|a| one(a, g.name.as_deref())))
+            .collect(),
+    }
+}
+
+/// The local part as written, the domain lowercased in its Unicode form.
+pub(crate) fn canonical_address(address: &str) -> String {
+    let address = address.trim();
+    match address.rsplit_once('@') {
+        Some((local, domain)) => {
+            let (unicode, result) = idna::domain_to_unicode(domain);
+            let domain = if result.is_ok() {
+                unicode
+            } else {
+                domain.to_string()
+            };
+            format!("{local}@{}", domain.to_lowercase())
+        }
+        None => address.to_string(),
+    }
+}
+
+fn body_text(parsed: &mail_parser::Message<'_>) -> String {
+    let count = parsed.text_body_count().max(1);
+    let mut text = String::new();
+    for position in 0..count {
+        if let Some(part) = parsed.body_text(position) {
+            if !text.is_empty() {
+                text.push('\n');
+            }
+            text.push_str(&part);
+        }
+    }
+    text
+}
+
+fn content_type(part: &mail_parser::MessagePart<'_>) -> String {
+    match part.content_type() {
+        Some(ct) => match &ct.c_subtype {
+            Some(sub) => format!("{}/{}", ct.c_type, sub).to_lowercase(),
+            None => ct.c_type.to_lowercase(),
+        },
+        None => "text/plain".into(),
+    }
+}
+
+/// Charsets mail-parser could not decode and multiparts whose closing boundary is missing.
+fn mime_problems(parsed: &mail_parser::Message<'_>) -> Vec<String> {
+    let raw = parsed.raw_message();
+    let mut problems = Vec::new();
+    for part in &parsed.parts {
+        let Some(ct) = part.content_type() else {
+            continue;
+        };
+        if let Some(charset) = ct.attribute("charset") {
+            if part.is_text()
+                && mail_parser::decoders::charsets::map::charset_decoder(charset.as_bytes())
+                    .is_none()
+                && !charset.eq_ignore_ascii_case("utf-8")
+                && !charset.eq_ignore_ascii_case("us-ascii")
+            {
+                problems.push(format!("unknown charset {charset:?}, decoded as UTF-8"));
+            }
+        }
+        if ct.c_type.eq_ignore_ascii_case("multipart") {
+            if let Some(boundary) = ct.attribute("boundary") {
+                let closing = format!("--{boundary}--");
+                if memchr::memmem::find(raw, closing.as_bytes()).is_none() {
+                    problems.push(format!("truncated MIME: no closing boundary {closing:?}"));
+                }
+            }
+        }
+    }
+    problems
+}

@@ -1,0 +1,1 @@
+//! What the integration tests share: running the binary against a fresh store.

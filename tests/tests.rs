@@ -1,0 +1,3 @@
+//! The one integration test binary: each module covers one command, over the real binary.
+
+mod support;
