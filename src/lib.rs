@@ -7,4 +7,6 @@
 //! commands in [`fetch`] and [`config`].
 
 pub mod email;
+pub mod jsonl;
 pub mod record;
+pub mod store;

@@ -1,0 +1,345 @@
+//! Streams records as JSON Lines in constant memory: one record per line in, one per line out.
+//!
+//! The record types live in [`crate::record`]. A line that is not a record does not stop a
+//! stream: the reader returns it as a [`LineError`] carrying its line number, and the caller
+//! reports it and goes on.
+
+use std::io::{self, BufRead, Write};
+
+use serde::Deserialize;
+
+use crate::record::{ErrorKind, ErrorRecord, Message, MessageKind, Record};
+
+/// A line that could not be read as a record.
+#[derive(Debug, thiserror::Error)]
+#[error("{origin}:{line}: {reason}")]
+pub struct LineError {
+    /// The input's name (a path, or `stdin`).
+    pub origin: String,
+    /// 1-based line number.
+    pub line: u64,
+    pub reason: String,
+}
+
+impl LineError {
+    /// The error as a record for `--errors jsonl`.
+    pub fn to_record(&self) -> ErrorRecord {
+        ErrorRecord::new(
+            format!("{}:{}", self.origin, self.line),
+            self.reason.clone(),
+        )
+    }
+}
+
+/// Reads records one line at a time from a buffered input.
+pub struct Reader<R> {
+    input: R,
+    origin: String,
+    line: u64,
+    buffer: Vec<u8>,
+}
+
+#[derive(Deserialize)]
+struct KindProbe<'a> {
+    #[serde(borrow)]
+    kind: Option<std::borrow::Cow<'a, str>>,
+}
+
+impl<R: BufRead> Reader<R> {
+    /// A reader over `input`, which error messages call `origin`.
+    pub fn new(input: R, origin: impl Into<String>) -> Self {
+        Reader {
+            input,
+            origin: origin.into(),
+            line: 0,
+            buffer: Vec::with_capacity(64 * 1024),
+        }
+    }
+
+    /// The next record, a bad line as `Some(Err)`, or `None` at the end. Blank lines are skipped.
+    pub fn next_record(&mut self) -> Option<Result<Record, LineError>> {
+        loop {
+            self.buffer.clear();
+            match self.input.read_until(b'\n', &mut self.buffer) {
+                Ok(0) => return None,
+                Ok(_) => self.line += 1,
+                Err(error) => {
+                    self.line += 1;
+                    return Some(Err(self.error(format!("cannot read: {error}"))));
+                }
+            }
+            let line = trim_line_end(&self.buffer);
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            return Some(self.parse(line));
+        }
+    }
+
+    fn parse(&self, line: &[u8]) -> Result<Record, LineError> {
+        let probe: KindProbe =
+            serde_json::from_slice(line).map_err(|e| self.error(e.to_string()))?;
+        match probe.kind.as_deref() {
+            Some(MessageKind::TEXT) => serde_json::from_slice::<Message>(line)
+                .map(|m| Record::Message(Box::new(m)))
+                .map_err(|e| self.error(format!("bad message record: {e}"))),
+            Some(ErrorKind::TEXT) => serde_json::from_slice::<ErrorRecord>(line)
+                .map(Record::Error)
+                .map_err(|e| self.error(format!("bad error record: {e}"))),
+            Some(_) => match std::str::from_utf8(line) {
+                Ok(text) => Ok(Record::Other(text.to_string())),
+                Err(e) => Err(self.error(format!("not UTF-8: {e}"))),
+            },
+            None => Err(self.error("not a record: no \"kind\" field".into())),
+        }
+    }
+
+    fn error(&self, reason: String) -> LineError {
+        LineError {
+            origin: self.origin.clone(),
+            line: self.line,
+            reason,
+        }
+    }
+}
+
+impl<R: BufRead> Iterator for Reader<R> {
+    type Item = Result<Record, LineError>;
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_record()
+    }
+}
+
+fn trim_line_end(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// How records are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// One JSON object per line (the default when stdout is not a terminal).
+    Jsonl,
+    /// One JSON array of all records.
+    Json,
+    /// One readable line per record.
+    Text,
+}
+
+/// Writes records in a [`Format`].
+pub struct Writer<W: Write> {
+    output: W,
+    format: Format,
+    written: u64,
+}
+
+impl<W: Write> Writer<W> {
+    pub fn new(output: W, format: Format) -> Self {
+        Writer {
+            output,
+            format,
+            written: 0,
+        }
+    }
+
+    /// How many records have been written.
+    pub fn count(&self) -> u64 {
+        self.written
+    }
+
+    pub fn write(&mut self, record: &Record) -> io::Result<()> {
+        match self.format {
+            Format::Jsonl => {
+                write_json(&mut self.output, record)?;
+                self.output.write_all(b"\n")?;
+            }
+            Format::Json => {
+                self.output
+                    .write_all(if self.written == 0 { b"[\n" } else { b",\n" })?;
+                write_json(&mut self.output, record)?;
+            }
+            Format::Text => {
+                self.output.write_all(text_line(record).as_bytes())?;
+                self.output.write_all(b"\n")?;
+            }
+        }
+        self.written += 1;
+        Ok(())
+    }
+
+    /// Closes the JSON array and flushes; call once at the end.
+    pub fn finish(&mut self) -> io::Result<()> {
+        if self.format == Format::Json {
+            self.output
+                .write_all(if self.written == 0 { b"[]\n" } else { b"\n]\n" })?;
+        }
+        self.output.flush()
+    }
+
+    /// Flushes what has been written so far.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.output.flush()
+    }
+}
+
+fn write_json<W: Write>(output: &mut W, record: &Record) -> io::Result<()> {
+    match record {
+        Record::Message(message) => serde_json::to_writer(&mut *output, message)?,
+        Record::Error(error) => serde_json::to_writer(&mut *output, error)?,
+        Record::Other(line) => output.write_all(line.as_bytes())?,
+    }
+    Ok(())
+}
+
+/// One readable line: date, sender and subject for a message.
+fn text_line(record: &Record) -> String {
+    match record {
+        Record::Message(m) => {
+            let date = m.date.as_deref().unwrap_or("(no date)");
+            let from = m
+                .from
+                .as_ref()
+                .map(|a| a.name.clone().unwrap_or_else(|| a.address.clone()))
+                .unwrap_or_else(|| "(no sender)".into());
+            let subject = m.subject.as_deref().unwrap_or("(no subject)");
+            format!(
+                "{}  {:<24.24}  {}",
+                &date[..date.len().min(16)],
+                from,
+                subject
+            )
+        }
+        Record::Error(e) => format!("error  {}: {}", e.location, e.error),
+        Record::Other(line) => line.clone(),
+    }
+}
+
+/// Where error records go: stderr as readable lines, or as JSON Lines with `--errors jsonl`.
+pub struct ErrorSink<W: Write> {
+    output: W,
+    json: bool,
+    count: u64,
+}
+
+impl<W: Write> ErrorSink<W> {
+    pub fn new(output: W, json: bool) -> Self {
+        ErrorSink {
+            output,
+            json,
+            count: 0,
+        }
+    }
+
+    /// Reports one error; a failure to write the report itself is ignored, as stderr is the
+    /// last place left to say anything.
+    pub fn report(&mut self, error: &ErrorRecord) {
+        self.count += 1;
+        let _ = if self.json {
+            serde_json::to_writer(&mut self.output, error)
+                .map_err(io::Error::from)
+                .and_then(|()| self.output.write_all(b"\n"))
+        } else {
+            let id = error
+                .message_id
+                .as_deref()
+                .map(|id| format!(" {id}"))
+                .unwrap_or_default();
+            writeln!(
+                self.output,
+                "missive: {}{id}: {}",
+                error.location, error.error
+            )
+        };
+    }
+
+    /// Reports a note about a record that was still written (a problem, not a failure).
+    pub fn warn(&mut self, location: &str, message_id: &str, problem: &str) {
+        let mut record = ErrorRecord::new(location, problem);
+        record.message_id = Some(message_id.to_string());
+        record
+            .extra
+            .insert("severity".into(), serde_json::Value::from("warning"));
+        let count = self.count;
+        self.report(&record);
+        self.count = count;
+    }
+
+    /// How many errors were reported (warnings not counted).
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_all(input: &str) -> Vec<Result<Record, LineError>> {
+        Reader::new(input.as_bytes(), "test").collect()
+    }
+
+    #[test]
+    fn a_bad_line_is_reported_with_its_number_and_the_rest_is_read() {
+        let input = "{\"kind\":\"x\",\"a\":1}\n\nnot json\n{\"kind\":\"y\"}\n";
+        let records = read_all(input);
+        assert_eq!(records.len(), 3);
+        let error = records[1].as_ref().unwrap_err();
+        assert_eq!(error.line, 3);
+        assert!(error.to_string().starts_with("test:3: "), "{error}");
+        assert!(matches!(&records[2], Ok(Record::Other(line)) if line == "{\"kind\":\"y\"}"));
+    }
+
+    #[test]
+    fn records_of_unknown_kinds_pass_through_byte_for_byte() {
+        let line = "{\"kind\":\"contact\",  \"z\":[1,  2],\"a\":\"é\"}";
+        let mut out = Vec::new();
+        let mut writer = Writer::new(&mut out, Format::Jsonl);
+        for record in read_all(&format!("{line}\r\n")) {
+            writer.write(&record.unwrap()).unwrap();
+        }
+        writer.finish().unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), format!("{line}\n"));
+    }
+
+    #[test]
+    fn a_line_without_kind_is_an_error() {
+        let records = read_all("{\"v\":1}\n");
+        assert!(
+            records[0]
+                .as_ref()
+                .unwrap_err()
+                .reason
+                .contains("no \"kind\"")
+        );
+    }
+
+    #[test]
+    fn a_message_record_with_a_wrong_field_type_names_the_field() {
+        let records = read_all("{\"kind\":\"message\",\"id\":5}\n");
+        let error = records[0].as_ref().unwrap_err();
+        assert!(
+            error.reason.starts_with("bad message record"),
+            "{}",
+            error.reason
+        );
+    }
+
+    #[test]
+    fn json_format_writes_one_array() {
+        let mut out = Vec::new();
+        let mut writer = Writer::new(&mut out, Format::Json);
+        writer
+            .write(&Record::Other("{\"kind\":\"a\"}".into()))
+            .unwrap();
+        writer
+            .write(&Record::Other("{\"kind\":\"b\"}".into()))
+            .unwrap();
+        writer.finish().unwrap();
+        let value: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(value.as_array().unwrap().len(), 2);
+
+        let mut empty = Vec::new();
+        Writer::new(&mut empty, Format::Json).finish().unwrap();
+        assert_eq!(empty, b"[]\n");
+    }
+}

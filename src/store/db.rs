@@ -1,0 +1,302 @@
+//! `state.sqlite`: the schema, its versioned migrations and the queries on it.
+//!
+//! WAL mode, so readers never wait for the writer; `PRAGMA user_version` holds the schema
+//! version and each migration runs in one transaction. Every multi-row change is one
+//! transaction, committed only after the data it describes is durable.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::Error;
+
+/// Each entry takes the schema from the previous version to the next; never edit one that
+/// has shipped, add another.
+const MIGRATIONS: &[&str] = &[
+    // 1: what fetch has seen of each source.
+    "CREATE TABLE local_file (
+         source TEXT NOT NULL, path TEXT NOT NULL, size INTEGER NOT NULL,
+         mtime_ns INTEGER NOT NULL, blob TEXT,
+         PRIMARY KEY (source, path)) WITHOUT ROWID;
+     CREATE TABLE seen (
+         source TEXT NOT NULL, blob TEXT NOT NULL,
+         PRIMARY KEY (source, blob)) WITHOUT ROWID;
+     CREATE TABLE cursor (
+         source TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL,
+         PRIMARY KEY (source, name)) WITHOUT ROWID;
+     CREATE TABLE archived (
+         blob TEXT PRIMARY KEY, account TEXT NOT NULL, path TEXT NOT NULL) WITHOUT ROWID;",
+];
+
+/// A file as last seen: enough to know it is unchanged without reading it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileStamp {
+    pub size: u64,
+    pub mtime_ns: i64,
+}
+
+/// The open database.
+pub struct Db {
+    connection: Connection,
+    path: PathBuf,
+}
+
+impl Db {
+    /// Opens (creating) the database at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Db, Error> {
+        let err = |source| Error::Database {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut connection = Connection::open(path).map_err(err)?;
+        connection
+            .busy_timeout(Duration::from_secs(5))
+            .map_err(err)?;
+        connection
+            .pragma_update(None, "journal_mode", "WAL")
+            .map_err(|e| locked_or(path, e))?;
+        connection
+            .pragma_update(None, "synchronous", "NORMAL")
+            .map_err(err)?;
+        migrate(&mut connection, path)?;
+        Ok(Db {
+            connection,
+            path: path.to_path_buf(),
+        })
+    }
+
+    fn error(&self, source: rusqlite::Error) -> Error {
+        locked_or(&self.path, source)
+    }
+
+    /// The schema version in use.
+    pub fn schema_version(&self) -> Result<i64, Error> {
+        self.connection
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .map_err(|e| self.error(e))
+    }
+
+    /// Every file recorded for `source`, by path.
+    pub fn file_stamps(&self, source: &str) -> Result<HashMap<String, FileStamp>, Error> {
+        let mut statement = self
+            .connection
+            .prepare("SELECT path, size, mtime_ns FROM local_file WHERE source = ?1")
+            .map_err(|e| self.error(e))?;
+        let rows = statement
+            .query_map([source], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    FileStamp {
+                        size: row.get::<_, i64>(1)? as u64,
+                        mtime_ns: row.get(2)?,
+                    },
+                ))
+            })
+            .map_err(|e| self.error(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
+    }
+
+    /// A cursor value of `source`, such as an IMAP UIDVALIDITY.
+    pub fn cursor(&self, source: &str, name: &str) -> Result<Option<String>, Error> {
+        self.connection
+            .query_row(
+                "SELECT value FROM cursor WHERE source = ?1 AND name = ?2",
+                [source, name],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(|e| self.error(e))
+    }
+
+    /// Starts a transaction; nothing it records is kept until [`Batch::commit`].
+    pub fn batch(&mut self) -> Result<Batch<'_>, Error> {
+        let path = self.path.clone();
+        let tx = self
+            .connection
+            .transaction()
+            .map_err(|e| locked_or(&path, e))?;
+        Ok(Batch { tx, path })
+    }
+}
+
+/// One transaction of state changes.
+pub struct Batch<'a> {
+    tx: rusqlite::Transaction<'a>,
+    path: PathBuf,
+}
+
+impl Batch<'_> {
+    fn error(&self, source: rusqlite::Error) -> Error {
+        locked_or(&self.path, source)
+    }
+
+    /// Records that `source` holds `blob`; true when it had not been seen before.
+    pub fn see(&self, source: &str, blob: &str) -> Result<bool, Error> {
+        let mut statement = self
+            .tx
+            .prepare_cached("INSERT OR IGNORE INTO seen (source, blob) VALUES (?1, ?2)")
+            .map_err(|e| self.error(e))?;
+        Ok(statement
+            .execute([source, blob])
+            .map_err(|e| self.error(e))?
+            == 1)
+    }
+
+    /// Records a file's stamp (and the blob it held, when it is one message).
+    pub fn stamp_file(
+        &self,
+        source: &str,
+        path: &str,
+        stamp: FileStamp,
+        blob: Option<&str>,
+    ) -> Result<(), Error> {
+        let mut statement = self
+            .tx
+            .prepare_cached(
+                "INSERT OR REPLACE INTO local_file (source, path, size, mtime_ns, blob)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .map_err(|e| self.error(e))?;
+        statement
+            .execute(params![
+                source,
+                path,
+                stamp.size as i64,
+                stamp.mtime_ns,
+                blob
+            ])
+            .map_err(|e| self.error(e))?;
+        Ok(())
+    }
+
+    /// Forgets files of `source` that are gone, so a file put back later is read again.
+    pub fn forget_files(&self, source: &str, paths: &[String]) -> Result<(), Error> {
+        let mut statement = self
+            .tx
+            .prepare_cached("DELETE FROM local_file WHERE source = ?1 AND path = ?2")
+            .map_err(|e| self.error(e))?;
+        for path in paths {
+            statement
+                .execute([source, path])
+                .map_err(|e| self.error(e))?;
+        }
+        Ok(())
+    }
+
+    /// Sets a cursor value of `source`.
+    pub fn set_cursor(&self, source: &str, name: &str, value: &str) -> Result<(), Error> {
+        self.tx
+            .execute(
+                "INSERT OR REPLACE INTO cursor (source, name, value) VALUES (?1, ?2, ?3)",
+                [source, name, value],
+            )
+            .map_err(|e| self.error(e))?;
+        Ok(())
+    }
+
+    /// Records where the archive keeps a blob.
+    pub fn archived(&self, blob: &str, account: &str, path: &str) -> Result<(), Error> {
+        let mut statement = self
+            .tx
+            .prepare_cached(
+                "INSERT OR REPLACE INTO archived (blob, account, path) VALUES (?1, ?2, ?3)",
+            )
+            .map_err(|e| self.error(e))?;
+        statement
+            .execute([blob, account, path])
+            .map_err(|e| self.error(e))?;
+        Ok(())
+    }
+
+    pub fn commit(self) -> Result<(), Error> {
+        let path = self.path;
+        self.tx.commit().map_err(|e| locked_or(&path, e))
+    }
+}
+
+fn locked_or(path: &Path, source: rusqlite::Error) -> Error {
+    match source.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+            Error::Locked {
+                path: path.to_path_buf(),
+            }
+        }
+        _ => Error::Database {
+            path: path.to_path_buf(),
+            source,
+        },
+    }
+}
+
+fn migrate(connection: &mut Connection, path: &Path) -> Result<(), Error> {
+    let err = |source| locked_or(path, source);
+    let found: i64 = connection
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .map_err(err)?;
+    let known = MIGRATIONS.len() as i64;
+    if found > known {
+        return Err(Error::TooNew {
+            path: path.to_path_buf(),
+            found,
+            known,
+        });
+    }
+    for (index, migration) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let tx = connection.transaction().map_err(err)?;
+        tx.execute_batch(migration).map_err(err)?;
+        tx.pragma_update(None, "user_version", index as i64 + 1)
+            .map_err(err)?;
+        tx.commit().map_err(err)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_bring_a_new_database_to_the_latest_version_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.sqlite");
+        let db = Db::open(&path).unwrap();
+        assert_eq!(db.schema_version().unwrap(), MIGRATIONS.len() as i64);
+        drop(db);
+        // Opening again must not rerun a migration (CREATE TABLE would fail).
+        assert_eq!(
+            Db::open(&path).unwrap().schema_version().unwrap(),
+            MIGRATIONS.len() as i64
+        );
+    }
+
+    #[test]
+    fn a_database_from_a_newer_missive_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.sqlite");
+        Connection::open(&path)
+            .unwrap()
+            .pragma_update(None, "user_version", 99)
+            .unwrap();
+        let error = Db::open(&path).err().unwrap();
+        assert!(matches!(error, Error::TooNew { found: 99, .. }), "{error}");
+    }
+
+    #[test]
+    fn nothing_seen_in_an_uncommitted_batch_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut db = Db::open(&dir.path().join("s.sqlite")).unwrap();
+        let batch = db.batch().unwrap();
+        assert!(batch.see("src", "sha256:1").unwrap());
+        assert!(!batch.see("src", "sha256:1").unwrap());
+        drop(batch);
+        let batch = db.batch().unwrap();
+        assert!(
+            batch.see("src", "sha256:1").unwrap(),
+            "rolled back, so new again"
+        );
+        batch.commit().unwrap();
+        assert!(!db.batch().unwrap().see("src", "sha256:1").unwrap());
+    }
+}

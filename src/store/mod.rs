@@ -1,0 +1,132 @@
+//! The store: `state.sqlite` ([`db`]) for cursors and state, and `archive/` ([`archive`]) for
+//! the raw bytes of messages from remote sources, under one directory.
+//!
+//! Local sources (Maildir, mbox, eml files) are not copied: their records point at the file
+//! and name its content by hash. Only bytes that would otherwise be gone (a remote server,
+//! standard input) go to the archive.
+
+pub mod archive;
+pub mod db;
+
+use std::path::{Path, PathBuf};
+
+pub use db::Db;
+
+/// The error returned when the store cannot be opened, read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot create the store at {path}: {source}")]
+    Create {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("store database {path}: {source}")]
+    Database {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("the store at {path} is locked by another missive; try again later")]
+    Locked { path: PathBuf },
+    #[error(
+        "store database {path} has schema version {found}, newer than this missive knows ({known}); upgrade missive"
+    )]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+    #[error("cannot write {path} in the archive: {source}")]
+    Archive {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// Whether trying again later may succeed (a locked store), so cron should retry.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Error::Locked { .. })
+    }
+}
+
+/// An open store.
+pub struct Store {
+    root: PathBuf,
+    pub db: Db,
+}
+
+impl Store {
+    /// Opens the store at `root`, creating it (mode 0700) and migrating its database as needed.
+    pub fn open(root: &Path) -> Result<Store, Error> {
+        create_private_dir(root)?;
+        let db = Db::open(&root.join("state.sqlite"))?;
+        Ok(Store {
+            root: root.to_path_buf(),
+            db,
+        })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The archive of raw messages.
+    pub fn archive(&self) -> archive::Archive {
+        archive::Archive::new(self.root.join("archive"))
+    }
+}
+
+/// The default store directory: `$XDG_DATA_HOME/missive`, else `~/.local/share/missive`.
+pub fn default_dir(xdg_data_home: Option<PathBuf>, home: Option<PathBuf>) -> Option<PathBuf> {
+    xdg_data_home
+        .filter(|p| p.is_absolute())
+        .or_else(|| home.map(|h| h.join(".local/share")))
+        .map(|base| base.join("missive"))
+}
+
+/// Creates `dir` and its parents; the last component readable only by its owner, as it
+/// holds private mail.
+fn create_private_dir(dir: &Path) -> Result<(), Error> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|source| Error::Create {
+            path: dir.to_path_buf(),
+            source,
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_store_follows_xdg_and_falls_back_to_home() {
+        assert_eq!(
+            default_dir(Some("/x/data".into()), Some("/home/u".into())),
+            Some(PathBuf::from("/x/data/missive"))
+        );
+        // A relative XDG_DATA_HOME is invalid per the XDG spec and ignored.
+        assert_eq!(
+            default_dir(Some("rel".into()), Some("/home/u".into())),
+            Some(PathBuf::from("/home/u/.local/share/missive"))
+        );
+        assert_eq!(default_dir(None, None), None);
+    }
+
+    #[test]
+    fn a_new_store_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("a/store");
+        Store::open(&root).unwrap();
+        let mode = std::fs::metadata(&root).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+        assert!(root.join("state.sqlite").exists());
+    }
+}
