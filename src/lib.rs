@@ -9,4 +9,5 @@
 pub mod email;
 pub mod jsonl;
 pub mod record;
+pub mod source;
 pub mod store;

@@ -1,0 +1,176 @@
+//! Reads a Maildir (cur/ and new/), and every Maildir++ or nested folder below it, with the
+//! flags from each file name's `:2,` info.
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use super::{Error, Item, Raw, Scan, Source, stamp};
+use crate::record::SourceRef;
+use crate::store::db::FileStamp;
+
+/// A Maildir tree.
+pub struct Maildir(pub PathBuf);
+
+impl Source for Maildir {
+    fn scan(
+        &self,
+        known: &HashMap<String, FileStamp>,
+        emit: &mut dyn FnMut(Item) -> Result<(), Error>,
+    ) -> Result<Scan, Error> {
+        let meta = fs::metadata(&self.0).map_err(|e| Error::io(&self.0, e))?;
+        if !meta.is_dir() {
+            return Err(Error::io(
+                &self.0,
+                std::io::Error::new(std::io::ErrorKind::NotADirectory, "not a Maildir directory"),
+            ));
+        }
+        let mut present = std::collections::HashSet::new();
+        for (folder, dir) in folders(&self.0)? {
+            for sub in ["cur", "new"] {
+                let mut files = match fs::read_dir(dir.join(sub)) {
+                    Ok(entries) => entries
+                        .filter_map(Result::ok)
+                        .map(|e| e.path())
+                        .collect::<Vec<_>>(),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                    Err(e) => return Err(Error::io(&dir.join(sub), e)),
+                };
+                files.sort();
+                for path in files {
+                    let Ok(metadata) = fs::metadata(&path) else {
+                        continue;
+                    };
+                    if !metadata.is_file() {
+                        continue;
+                    }
+                    let key = path.display().to_string();
+                    let stamp = stamp(&metadata);
+                    present.insert(key.clone());
+                    if known.get(&key) == Some(&stamp) {
+                        continue;
+                    }
+                    let name = path
+                        .file_name()
+                        .map(|n| n.to_string_lossy())
+                        .unwrap_or_default();
+                    emit(Item {
+                        flags: if sub == "cur" {
+                            flags(&name)
+                        } else {
+                            Vec::new()
+                        },
+                        source: SourceRef {
+                            kind: "maildir".into(),
+                            path: Some(key.clone()),
+                            mailbox: Some(folder.clone()),
+                            ..SourceRef::default()
+                        },
+                        raw: Raw::File(path),
+                        stamp: Some((key, stamp)),
+                        ephemeral: false,
+                    })?;
+                }
+            }
+        }
+        let mut gone: Vec<String> = known
+            .keys()
+            .filter(|k| !present.contains(*k))
+            .cloned()
+            .collect();
+        gone.sort();
+        Ok(Scan {
+            containers: Vec::new(),
+            gone,
+        })
+    }
+}
+
+/// Every folder below `root` that is a Maildir (has cur/ or new/), with its name: `""` for
+/// the top, `Sent` for `.Sent` (Maildir++), `Lists.dev` for `.Lists.dev`, `a/b` for nesting.
+fn folders(root: &Path) -> Result<Vec<(String, PathBuf)>, Error> {
+    let mut found = Vec::new();
+    let mut pending = vec![(String::new(), root.to_path_buf())];
+    while let Some((name, dir)) = pending.pop() {
+        if dir.join("cur").is_dir() || dir.join("new").is_dir() {
+            found.push((name.clone(), dir.clone()));
+        }
+        let entries = fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))?;
+        for entry in entries.filter_map(Result::ok) {
+            let child = entry.file_name().to_string_lossy().into_owned();
+            if ["cur", "new", "tmp"].contains(&child.as_str()) || child == ".notmuch" {
+                continue;
+            }
+            if !entry.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+                continue;
+            }
+            let child_name = match (name.is_empty(), child.strip_prefix('.')) {
+                (true, Some(plus)) => plus.to_string(),
+                (true, None) => child.clone(),
+                (false, _) => format!("{name}/{child}"),
+            };
+            pending.push((child_name, entry.path()));
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// The flags in a Maildir file name's `:2,` info, in the spec's alphabetical order.
+fn flags(name: &str) -> Vec<String> {
+    let Some((_, info)) = name.rsplit_once(":2,") else {
+        return Vec::new();
+    };
+    let mut flags: Vec<String> = info
+        .chars()
+        .filter_map(|c| match c {
+            'D' => Some("draft"),
+            'F' => Some("flagged"),
+            'P' => Some("passed"),
+            'R' => Some("answered"),
+            'S' => Some("seen"),
+            'T' => Some("deleted"),
+            _ => None,
+        })
+        .map(String::from)
+        .collect();
+    flags.dedup();
+    flags
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_come_from_the_info_part_of_the_name() {
+        assert_eq!(flags("123.M1.host:2,FRS"), ["flagged", "answered", "seen"]);
+        assert_eq!(flags("123.M1.host:2,"), Vec::<String>::new());
+        assert_eq!(flags("123.M1.host"), Vec::<String>::new());
+        assert_eq!(
+            flags("123:2,Ta"),
+            ["deleted"],
+            "lowercase keywords are not flags"
+        );
+    }
+
+    #[test]
+    fn maildir_plus_plus_and_nested_folders_are_found_and_named() {
+        let dir = tempfile::tempdir().unwrap();
+        for sub in [
+            "cur",
+            ".Sent/cur",
+            ".Lists.dev/new",
+            "archive/2023/cur",
+            "notes",
+        ] {
+            fs::create_dir_all(dir.path().join(sub)).unwrap();
+        }
+        let names: Vec<String> = folders(dir.path())
+            .unwrap()
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        assert_eq!(names, ["", "Lists.dev", "Sent", "archive/2023"]);
+    }
+}

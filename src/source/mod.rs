@@ -1,0 +1,244 @@
+//! Where messages come from: the [`Source`] trait, and [`Spec`], which turns a source as the
+//! user writes it (`maildir:PATH`, `mbox:PATH`, `eml:PATH|-`, `jsonl:PATH|-`) into one.
+//!
+//! A source only finds raw messages and says where each came from; parsing them is
+//! [`crate::email`]'s job and deciding what is new is [`crate::fetch`]'s.
+
+mod maildir;
+mod mbox;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crate::record::SourceRef;
+use crate::store::db::FileStamp;
+
+pub use maildir::Maildir;
+pub use mbox::Mbox;
+
+/// The error returned when a source cannot be named or read.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("bad source {spec:?}: {reason}")]
+    BadSpec { spec: String, reason: String },
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Store(#[from] crate::store::Error),
+}
+
+impl Error {
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> Error {
+        Error::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// A source as named on the command line or in the config.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Spec {
+    Maildir(PathBuf),
+    Mbox(PathBuf),
+    /// One message; `None` is standard input.
+    Eml(Option<PathBuf>),
+    /// Records passed through; `None` is standard input.
+    Jsonl(Option<PathBuf>),
+}
+
+/// The source kinds, with the syntax of each: what `--help` and errors show.
+pub const KINDS: &[(&str, &str)] = &[
+    (
+        "maildir",
+        "maildir:PATH   a Maildir, with its Maildir++ subfolders",
+    ),
+    ("mbox", "mbox:PATH      an mbox file (mboxo or mboxrd)"),
+    (
+        "eml",
+        "eml:PATH|-     one message, from a file or standard input",
+    ),
+    (
+        "jsonl",
+        "jsonl:PATH|-   records in JSON Lines, passed through",
+    ),
+];
+
+impl Spec {
+    /// Parses `kind:PATH`. Relative paths are made absolute against `cwd`, so the same
+    /// directory gives the same source key wherever missive is started.
+    pub fn parse(text: &str, cwd: &Path) -> Result<Spec, Error> {
+        let bad = |reason: &str| Error::BadSpec {
+            spec: text.to_string(),
+            reason: reason.to_string(),
+        };
+        let (kind, rest) = text
+            .split_once(':')
+            .ok_or_else(|| bad("expected KIND:PATH, where KIND is maildir, mbox, eml or jsonl"))?;
+        if rest.is_empty() {
+            return Err(bad("no path after the colon"));
+        }
+        let path = || cwd.join(rest);
+        let stdin_or_path = || (rest != "-").then(path);
+        Ok(match kind {
+            "maildir" => Spec::Maildir(path()),
+            "mbox" => Spec::Mbox(path()),
+            "eml" => Spec::Eml(stdin_or_path()),
+            "jsonl" => Spec::Jsonl(stdin_or_path()),
+            other => {
+                return Err(bad(&format!(
+                    "unknown kind {other:?}; known: maildir, mbox, eml, jsonl"
+                )));
+            }
+        })
+    }
+
+    /// The key under which the store keeps this source's state, and the default account.
+    pub fn key(&self) -> String {
+        let path = |p: &Option<PathBuf>| {
+            p.as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "-".into())
+        };
+        match self {
+            Spec::Maildir(p) => format!("maildir:{}", p.display()),
+            Spec::Mbox(p) => format!("mbox:{}", p.display()),
+            Spec::Eml(p) => format!("eml:{}", path(p)),
+            Spec::Jsonl(p) => format!("jsonl:{}", path(p)),
+        }
+    }
+}
+
+/// The raw bytes of a message, or the file that holds them (read later, in parallel).
+#[derive(Debug)]
+pub enum Raw {
+    File(PathBuf),
+    Bytes(Vec<u8>),
+}
+
+/// One raw message a source found.
+#[derive(Debug)]
+pub struct Item {
+    pub raw: Raw,
+    pub source: SourceRef,
+    pub flags: Vec<String>,
+    /// The file's stamp, when the file is this one message, to skip it next time.
+    pub stamp: Option<(String, FileStamp)>,
+    /// True when the bytes exist nowhere else (standard input), so they go to the archive.
+    pub ephemeral: bool,
+}
+
+/// What a scan learnt beside the messages.
+#[derive(Debug, Default)]
+pub struct Scan {
+    /// Files read whole (an mbox) to stamp once all their messages are processed.
+    pub containers: Vec<(String, FileStamp)>,
+    /// Known files that are gone.
+    pub gone: Vec<String>,
+}
+
+/// A place that holds raw messages.
+pub trait Source {
+    /// Passes every message to `emit`, skipping files whose stamp in `known` is unchanged.
+    fn scan(
+        &self,
+        known: &HashMap<String, FileStamp>,
+        emit: &mut dyn FnMut(Item) -> Result<(), Error>,
+    ) -> Result<Scan, Error>;
+}
+
+/// The stamp of a file from its metadata.
+pub(crate) fn stamp(metadata: &std::fs::Metadata) -> FileStamp {
+    use std::os::unix::fs::MetadataExt;
+    FileStamp {
+        size: metadata.len(),
+        mtime_ns: metadata.mtime() * 1_000_000_000 + metadata.mtime_nsec(),
+    }
+}
+
+/// One message file (`eml:PATH`), or standard input (`eml:-`).
+pub struct Eml(pub Option<PathBuf>);
+
+impl Source for Eml {
+    fn scan(
+        &self,
+        known: &HashMap<String, FileStamp>,
+        emit: &mut dyn FnMut(Item) -> Result<(), Error>,
+    ) -> Result<Scan, Error> {
+        let source = SourceRef {
+            kind: "eml".into(),
+            path: self.0.as_ref().map(|p| p.display().to_string()),
+            ..SourceRef::default()
+        };
+        match &self.0 {
+            None => {
+                let mut raw = Vec::new();
+                std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut raw)
+                    .map_err(|e| Error::io(Path::new("-"), e))?;
+                emit(Item {
+                    raw: Raw::Bytes(raw),
+                    source,
+                    flags: Vec::new(),
+                    stamp: None,
+                    ephemeral: true,
+                })?;
+            }
+            Some(path) => {
+                let metadata = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+                let key = path.display().to_string();
+                let stamp = stamp(&metadata);
+                if known.get(&key) != Some(&stamp) {
+                    emit(Item {
+                        raw: Raw::File(path.clone()),
+                        source,
+                        flags: Vec::new(),
+                        stamp: Some((key, stamp)),
+                        ephemeral: false,
+                    })?;
+                }
+            }
+        }
+        Ok(Scan::default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn specs_parse_with_paths_made_absolute() {
+        let cwd = Path::new("/home/u");
+        assert_eq!(
+            Spec::parse("maildir:Mail", cwd).unwrap(),
+            Spec::Maildir("/home/u/Mail".into())
+        );
+        assert_eq!(
+            Spec::parse("mbox:/var/m", cwd).unwrap(),
+            Spec::Mbox("/var/m".into())
+        );
+        assert_eq!(Spec::parse("eml:-", cwd).unwrap(), Spec::Eml(None));
+        assert_eq!(Spec::parse("jsonl:-", cwd).unwrap().key(), "jsonl:-");
+        assert_eq!(
+            Spec::parse("maildir:Mail", cwd).unwrap().key(),
+            "maildir:/home/u/Mail"
+        );
+    }
+
+    #[test]
+    fn a_bad_spec_names_itself_and_what_is_expected() {
+        let cwd = Path::new("/");
+        let error = Spec::parse("pop3:x", cwd).unwrap_err().to_string();
+        assert!(
+            error.contains("\"pop3:x\"") && error.contains("unknown kind"),
+            "{error}"
+        );
+        let error = Spec::parse("Mail", cwd).unwrap_err().to_string();
+        assert!(error.contains("expected KIND:PATH"), "{error}");
+        assert!(Spec::parse("mbox:", cwd).is_err());
+    }
+}
