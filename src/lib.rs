@@ -6,7 +6,10 @@
 //! [`record`] and [`jsonl`] at the bottom, then [`email`], [`source`] and [`store`], then the
 //! commands in [`fetch`] and [`config`].
 
+pub mod cli;
+pub mod config;
 pub mod email;
+pub mod fetch;
 pub mod jsonl;
 pub mod record;
 pub mod source;

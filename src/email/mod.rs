@@ -18,6 +18,15 @@ use mail_parser::{Address as ParsedAddress, DateTime, HeaderValue, MessageParser
 
 use crate::record::{Address, Attachment, Message, Security, blob_name};
 
+/// The problem recorded when mail-parser could not read a message at all.
+const UNREADABLE: &str = "not an RFC 5322 message: no header could be read";
+
+/// Whether `read` could make nothing of the message but its blob: the record is kept, and
+/// counted as failed.
+pub fn is_unreadable(message: &Message) -> bool {
+    message.problems.iter().any(|p| p == UNREADABLE)
+}
+
 /// Reads a raw message into a record for `protocol` "email". The caller sets `id`,
 /// `account`, `source` and `flags`, which depend on where the bytes came from.
 pub fn read(raw: &[u8]) -> Message {

@@ -1,7 +1,697 @@
-//! Parses Received headers (RFC 5321 §4.4) into hops and whether each used TLS.
+//! Parses Received headers (RFC 5321 §4.4, RFC 5322 §3.6.7) into hops and whether each used
+//! TLS; deciding what a hop is worth is the privacy index's job, not this module's.
+//!
+//! The raw header text is read here rather than mail-parser's structured `Received`, because
+//! the structured form drops the comments where most servers name their TLS version
+//! (Postfix `(using TLSv1.3 …)`, sendmail `(version=TLSv1.3 …)`, Exim `(TLS1.3)`).
 
-use crate::record::Transport;
+use mail_parser::{DateTime, HeaderName, HeaderValue};
 
-pub(crate) fn transport(_message: &mail_parser::Message<'_>) -> Transport {
-    Transport::default()
+use crate::record::{Hop, Transport};
+
+/// Every hop, newest first, with the counts over the external ones.
+pub(crate) fn transport(message: &mail_parser::Message<'_>) -> Transport {
+    let hops: Vec<Hop> = headers(message, "Received")
+        .map(|(header, text)| {
+            let mut hop = hop(&text);
+            if hop.date.is_none() {
+                // Our own date reading stops at the last top-level `;`; mail-parser may
+                // still have found one in a header too odd for that.
+                if let HeaderValue::Received(received) = &header.value {
+                    hop.date = received
+                        .date
+                        .as_ref()
+                        .filter(|d| d.is_valid())
+                        .map(super::utc);
+                }
+            }
+            hop
+        })
+        .collect();
+    let external = || hops.iter().filter(|hop| hop.external);
+    Transport {
+        external_hops: count(external()),
+        tls_hops: count(external().filter(|hop| hop.tls)),
+        weakest_tls: external()
+            .filter(|hop| hop.tls)
+            .filter_map(|hop| hop.tls_version.as_deref())
+            .min_by_key(|version| rank(version))
+            .map(str::to_string),
+        hops,
+    }
+}
+
+/// The top-level header fields called `name`, each with its value unfolded.
+///
+/// Bytes that are not UTF-8 become U+FFFD rather than losing the header, which
+/// `headers_raw` would. Shared with the sibling modules that read raw header text.
+pub(super) fn headers<'m>(
+    message: &'m mail_parser::Message<'_>,
+    name: &'m str,
+) -> impl Iterator<Item = (&'m mail_parser::Header<'m>, String)> + 'm {
+    let raw: &[u8] = &message.raw_message;
+    message
+        .parts
+        .first()
+        .map(|part| part.headers.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .filter(move |header| is_named(&header.name, name))
+        .map(move |header| {
+            let bytes = raw
+                .get(header.offset_start as usize..header.offset_end as usize)
+                .unwrap_or_default();
+            (header, unfold(&String::from_utf8_lossy(bytes)))
+        })
+}
+
+fn is_named(header: &HeaderName<'_>, name: &str) -> bool {
+    header.as_str().eq_ignore_ascii_case(name)
+}
+
+/// Joins folded lines: each line break and the white space after it become one space, so
+/// the evidence reads as one line.
+pub(super) fn unfold(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\r' || c == '\n' {
+            while chars.next_if(|c| c.is_ascii_whitespace()).is_some() {}
+            out.push(' ');
+        } else {
+            out.push(c);
+        }
+    }
+    out.trim().to_string()
+}
+
+fn count<'a>(hops: impl Iterator<Item = &'a Hop>) -> u32 {
+    u32::try_from(hops.count()).unwrap_or(u32::MAX)
+}
+
+/// One Received header, already unfolded.
+fn hop(text: &str) -> Hop {
+    let tokens = tokens(text);
+    let last_semicolon = tokens
+        .iter()
+        .rposition(|token| matches!(token, Token::Semicolon(_)));
+    let (clauses, date) = match last_semicolon {
+        Some(index) => {
+            let date = match tokens.get(index) {
+                Some(Token::Semicolon(at)) => text.get(at + 1..).map(str::trim),
+                _ => None,
+            };
+            (tokens.get(..index).unwrap_or_default(), date)
+        }
+        None => (tokens.as_slice(), None),
+    };
+    let clauses = Clauses::read(clauses);
+
+    let with_tls = clauses.with.is_some_and(|with| {
+        TLS_PROTOCOLS
+            .iter()
+            .any(|tls| with.eq_ignore_ascii_case(tls))
+    });
+    let tls_version = tls_version(text);
+    let lower = text.to_ascii_lowercase();
+    let tls = with_tls
+        || tls_version.is_some()
+        || lower.contains("cipher=")
+        || lower.contains(" with cipher ");
+
+    Hop {
+        from: clauses.from.map(str::to_string),
+        by: clauses.by.map(str::to_string),
+        with: clauses.with.map(str::to_string),
+        external: clauses.external(),
+        tls,
+        tls_version,
+        date: date
+            .and_then(DateTime::parse_rfc822)
+            .filter(|d| d.is_valid())
+            .map(|d| super::utc(&d)),
+        evidence: text.to_string(),
+    }
+}
+
+/// `with` protocols that mean TLS by their name (the IANA Mail Transmission Types with an
+/// `S`, plus Google's internal `SMTPS` and Microsoft's `HTTPS` submission).
+const TLS_PROTOCOLS: &[&str] = &[
+    "ESMTPS",
+    "ESMTPSA",
+    "UTF8SMTPS",
+    "UTF8SMTPSA",
+    "LMTPS",
+    "LMTPSA",
+    "UTF8LMTPS",
+    "UTF8LMTPSA",
+    "SMTPS",
+    "HTTPS",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Token<'a> {
+    /// An atom, a domain, an address literal, `<path>` or a quoted string, as written.
+    Word(&'a str),
+    /// The text inside a comment, nested comments included.
+    Comment(&'a str),
+    /// A `;` outside comments, with its byte offset.
+    Semicolon(usize),
+}
+
+/// Splits the header into words, comments and semicolons. Never fails: an unclosed comment
+/// or quote runs to the end.
+fn tokens(text: &str) -> Vec<Token<'_>> {
+    let bytes = text.as_bytes();
+    let mut tokens = Vec::new();
+    let mut at = 0;
+    while let Some(&byte) = bytes.get(at) {
+        match byte {
+            b';' => {
+                tokens.push(Token::Semicolon(at));
+                at += 1;
+            }
+            b'(' => {
+                let end = comment_end(bytes, at);
+                let inner_end = match bytes.get(end.saturating_sub(1)) {
+                    Some(b')') if end > at + 1 => end - 1,
+                    _ => end,
+                };
+                tokens.push(Token::Comment(
+                    text.get(at + 1..inner_end).unwrap_or_default(),
+                ));
+                at = end;
+            }
+            b'"' => {
+                let end = quote_end(bytes, at);
+                tokens.push(Token::Word(text.get(at..end).unwrap_or_default()));
+                at = end;
+            }
+            _ if byte.is_ascii_whitespace() => at += 1,
+            _ => {
+                let start = at;
+                while bytes
+                    .get(at)
+                    .is_some_and(|&b| !b.is_ascii_whitespace() && b != b'(' && b != b';')
+                {
+                    at += 1;
+                }
+                tokens.push(Token::Word(text.get(start..at).unwrap_or_default()));
+            }
+        }
+    }
+    tokens
+}
+
+/// The offset just past the comment opening at `start`, honouring nesting and `\` escapes.
+pub(super) fn comment_end(bytes: &[u8], start: usize) -> usize {
+    let mut depth = 0usize;
+    let mut at = start;
+    while let Some(&byte) = bytes.get(at) {
+        at += 1;
+        match byte {
+            b'\\' => at += 1,
+            b'(' => depth += 1,
+            b')' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return at;
+                }
+            }
+            _ => {}
+        }
+    }
+    bytes.len()
+}
+
+/// The offset just past the quoted string opening at `start`.
+pub(super) fn quote_end(bytes: &[u8], start: usize) -> usize {
+    let mut at = start + 1;
+    while let Some(&byte) = bytes.get(at) {
+        at += 1;
+        match byte {
+            b'\\' => at += 1,
+            b'"' => return at.min(bytes.len()),
+            _ => {}
+        }
+    }
+    bytes.len()
+}
+
+/// The clauses of RFC 5321's `Stamp` we use; the first of each wins (Exim writes a second
+/// `from` with the client certificate's subject).
+#[derive(Default)]
+struct Clauses<'a> {
+    from: Option<&'a str>,
+    /// The comment after `from`: `(name [address])`, the address the server actually saw.
+    from_info: Option<&'a str>,
+    by: Option<&'a str>,
+    with: Option<&'a str>,
+}
+
+impl<'a> Clauses<'a> {
+    fn read(tokens: &[Token<'a>]) -> Self {
+        #[derive(PartialEq)]
+        enum Expect {
+            Keyword,
+            From,
+            FromInfo,
+            By,
+            With,
+            Skip,
+        }
+        let mut clauses = Clauses::default();
+        let mut expect = Expect::Keyword;
+        for token in tokens {
+            match (token, &expect) {
+                (Token::Word(word), Expect::From) => {
+                    clauses.from = Some(word);
+                    expect = Expect::FromInfo;
+                }
+                (Token::Word(word), Expect::By) => {
+                    clauses.by = Some(word);
+                    expect = Expect::Keyword;
+                }
+                (Token::Word(word), Expect::With) => {
+                    clauses.with = Some(word);
+                    expect = Expect::Keyword;
+                }
+                (Token::Word(_), Expect::Skip) => expect = Expect::Keyword,
+                (Token::Comment(info), Expect::FromInfo) => {
+                    clauses.from_info = Some(info);
+                    expect = Expect::Keyword;
+                }
+                (Token::Word(word), Expect::Keyword | Expect::FromInfo) => {
+                    let word = word.to_ascii_lowercase();
+                    expect = match word.as_str() {
+                        "from" if clauses.from.is_none() => Expect::From,
+                        "by" if clauses.by.is_none() => Expect::By,
+                        "with" if clauses.with.is_none() => Expect::With,
+                        "from" | "by" | "with" | "via" | "id" | "for" => Expect::Skip,
+                        _ => Expect::Keyword,
+                    };
+                }
+                _ => {}
+            }
+        }
+        clauses
+    }
+
+    /// Whether the hop crossed between two hosts, as far as the header tells.
+    fn external(&self) -> bool {
+        let Some(from) = self.from else {
+            return false;
+        };
+        let with = self.with.unwrap_or_default().to_ascii_lowercase();
+        if with.starts_with("lmtp") || with.starts_with("utf8lmtp") || with.starts_with("local") {
+            return false;
+        }
+        // The address in brackets is what the server saw; the name before it is only what
+        // the client said in HELO, so it decides only when there is no address.
+        let loopback = match self.from_info.and_then(seen_loopback) {
+            Some(loopback) => loopback,
+            None => is_loopback(from),
+        };
+        if loopback {
+            return false;
+        }
+        !self.by.is_some_and(|by| same_host(from, by))
+    }
+}
+
+fn same_host(a: &str, b: &str) -> bool {
+    let host = |h: &str| h.trim_end_matches('.').to_ascii_lowercase();
+    host(a) == host(b)
+}
+
+/// `localhost`, `127.x.x.x` or `::1`, bare or as an address literal.
+fn is_loopback(host: &str) -> bool {
+    let host = host
+        .trim_matches(|c| c == '[' || c == ']')
+        .to_ascii_lowercase();
+    let host = host.strip_prefix("ipv6:").unwrap_or(&host);
+    let host = host.trim_end_matches('.');
+    host == "localhost"
+        || host == "localhost.localdomain"
+        || host.starts_with("127.")
+        || host == "::1"
+        || host == "0:0:0:0:0:0:0:1"
+}
+
+/// Whether the TCP-info comment, `(name [address])` or Exim's `([address] helo=name)`,
+/// shows a loopback address; `None` when it shows no address in brackets.
+fn seen_loopback(info: &str) -> Option<bool> {
+    let mut addresses = info
+        .split('[')
+        .skip(1)
+        .filter_map(|rest| rest.split(']').next())
+        .peekable();
+    addresses.peek()?;
+    Some(addresses.any(is_loopback))
+}
+
+/// The first protocol version the header names, normalised to `TLSv1.2` or `SSLv3`.
+fn tls_version(text: &str) -> Option<String> {
+    let lower = text.to_ascii_lowercase();
+    let bytes = lower.as_bytes();
+    let at = |i: usize| bytes.get(i).copied().unwrap_or(0);
+    for start in 0..bytes.len() {
+        if start > 0 && at(start - 1).is_ascii_alphanumeric() {
+            continue;
+        }
+        let tls = lower.get(start..).is_some_and(|s| s.starts_with("tls"));
+        let ssl = lower.get(start..).is_some_and(|s| s.starts_with("ssl"));
+        if !tls && !ssl {
+            continue;
+        }
+        let mut i = start + 3;
+        if at(i) == b'v' {
+            i += 1;
+        }
+        if ssl {
+            // Only SSLv2 and SSLv3 exist; "SSL3" without the v is rare but seen.
+            match at(i) {
+                digit @ (b'2' | b'3') if !at(i + 1).is_ascii_alphanumeric() => {
+                    return Some(format!("SSLv{}", char::from(digit)));
+                }
+                _ => continue,
+            }
+        }
+        if at(i) == b' ' {
+            i += 1;
+        }
+        if at(i) != b'1' {
+            continue;
+        }
+        i += 1;
+        let minor = match (at(i), at(i + 1)) {
+            (b'.' | b'_', minor @ b'0'..=b'3') if !at(i + 2).is_ascii_alphanumeric() => minor,
+            // "TLSv1" alone, as old OpenSSL and Exim wrote it, is TLS 1.0.
+            (next, _) if !next.is_ascii_alphanumeric() && next != b'.' && next != b'_' => b'0',
+            _ => continue,
+        };
+        return Some(format!("TLSv1.{}", char::from(minor)));
+    }
+    None
+}
+
+/// Orders versions from weakest; anything unknown sorts first, as the least trusted.
+fn rank(version: &str) -> u8 {
+    match version {
+        "SSLv3" => 1,
+        "TLSv1.0" => 2,
+        "TLSv1.1" => 3,
+        "TLSv1.2" => 4,
+        "TLSv1.3" => 5,
+        _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(raw: &[u8]) -> Transport {
+        let message = mail_parser::MessageParser::default()
+            .parse(raw)
+            .expect("test message parses");
+        transport(&message)
+    }
+
+    fn only_hop(raw: &[u8]) -> Hop {
+        let mut transport = parse(raw);
+        assert_eq!(transport.hops.len(), 1, "{transport:?}");
+        transport.hops.remove(0)
+    }
+
+    #[test]
+    fn postfix_names_its_tls_version_in_a_using_comment() {
+        let hop = only_hop(
+            b"Received: from mail.example.org (mail.example.org [192.0.2.10])\r\n\
+              \t(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)\r\n\
+              \t key-exchange X25519 server-signature RSA-PSS (2048 bits))\r\n\
+              \t(No client certificate requested)\r\n\
+              \tby mx.example.net (Postfix) with ESMTPS id 4AbCdE123\r\n\
+              \tfor <bob@example.net>; Tue, 5 Mar 2024 10:00:00 +0100 (CET)\r\n\
+              Subject: x\r\n\r\nbody\r\n",
+        );
+        assert_eq!(hop.from.as_deref(), Some("mail.example.org"));
+        assert_eq!(hop.by.as_deref(), Some("mx.example.net"));
+        assert_eq!(hop.with.as_deref(), Some("ESMTPS"));
+        assert!(hop.external);
+        assert!(hop.tls);
+        assert_eq!(hop.tls_version.as_deref(), Some("TLSv1.3"));
+        assert_eq!(hop.date.as_deref(), Some("2024-03-05T09:00:00Z"));
+        assert!(hop.evidence.starts_with("from mail.example.org"));
+        assert!(!hop.evidence.contains('\n'));
+    }
+
+    #[test]
+    fn sendmail_names_its_tls_version_as_version_equals() {
+        let hop = only_hop(
+            b"Received: from relay.example.org (relay.example.org [198.51.100.7])\n\
+              \tby mail.example.net (8.17.1/8.17.1) with ESMTPS id 41K3xQ7a012345\n\
+              \t(version=TLSv1.2 cipher=ECDHE-RSA-AES256-GCM-SHA384 bits=256 verify=NOT)\n\
+              \tfor <bob@example.net>; Wed, 6 Mar 2024 08:15:30 -0500\n\
+              \n",
+        );
+        assert_eq!(hop.with.as_deref(), Some("ESMTPS"));
+        assert_eq!(hop.tls_version.as_deref(), Some("TLSv1.2"));
+        assert_eq!(hop.date.as_deref(), Some("2024-03-06T13:15:30Z"));
+        assert!(hop.external && hop.tls);
+    }
+
+    #[test]
+    fn sendmail_tls_without_an_s_in_with_still_counts() {
+        let hop = only_hop(
+            b"Received: from relay.example.org (relay.example.org [198.51.100.7])\n\
+              \tby mail.example.net with ESMTP id 41K3xQ7a012345\n\
+              \t(version=TLS1_3 cipher=TLS_AES_256_GCM_SHA384 bits=256/256);\n\
+              \tWed, 6 Mar 2024 08:15:30 -0500\n\n",
+        );
+        assert!(hop.tls);
+        assert_eq!(hop.tls_version.as_deref(), Some("TLSv1.3"));
+    }
+
+    #[test]
+    fn exim_names_its_tls_version_after_esmtps() {
+        let hop = only_hop(
+            b"Received: from [203.0.113.5] (helo=out.example.org)\n\
+              \tby mx.example.net with esmtps  (TLS1.3) tls TLS_AES_256_GCM_SHA384\n\
+              \t(Exim 4.96)\n\
+              \t(envelope-from <alice@example.org>)\n\
+              \tid 1rAbCd-000123-Ef\n\
+              \tfor bob@example.net; Thu, 07 Mar 2024 12:00:00 +0000\n\n",
+        );
+        assert_eq!(hop.from.as_deref(), Some("[203.0.113.5]"));
+        assert_eq!(hop.with.as_deref(), Some("esmtps"));
+        assert_eq!(hop.tls_version.as_deref(), Some("TLSv1.3"));
+        assert!(hop.external && hop.tls);
+    }
+
+    #[test]
+    fn old_exim_writes_tlsv1_alone_for_tls_1_0() {
+        let hop = only_hop(
+            b"Received: from old.example.org ([192.0.2.44])\n\
+              \tby mx.example.net with esmtps (TLSv1:DHE-RSA-AES256-SHA:256)\n\
+              \t(Exim 4.69); Fri, 01 Jan 2010 00:00:00 +0000\n\n",
+        );
+        assert_eq!(hop.tls_version.as_deref(), Some("TLSv1.0"));
+    }
+
+    #[test]
+    fn exim_second_from_with_the_client_certificate_is_ignored() {
+        let hop = only_hop(
+            b"Received: from relay.example.org ([2001:db8::25])\n\
+              \tfrom C=NA,ST=NA,O=Example,CN=relay.example.org (verified)\n\
+              \tby mx.example.net with esmtps (TLS1.2:ECDHE_RSA_AES_256_GCM_SHA384:256)\n\
+              \t(Exim 4.89); Fri, 08 Mar 2024 09:00:00 +0000\n\n",
+        );
+        assert_eq!(hop.from.as_deref(), Some("relay.example.org"));
+        assert_eq!(hop.by.as_deref(), Some("mx.example.net"));
+        assert_eq!(hop.tls_version.as_deref(), Some("TLSv1.2"));
+    }
+
+    #[test]
+    fn microsoft_names_its_tls_version_after_smtp_server() {
+        let hop = only_hop(
+            b"Received: from AB1PR01MB0001.eurprd01.prod.example.net (2603:10a6:20b::10) by\r\n \
+              AB1PR01MB0002.eurprd01.prod.example.net with Microsoft SMTP Server\r\n \
+              (version=TLS1_2, cipher=TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384) id\r\n \
+              15.20.7362.21; Sat, 9 Mar 2024 10:11:12 +0000\r\n\r\n",
+        );
+        assert_eq!(hop.with.as_deref(), Some("Microsoft"));
+        assert_eq!(hop.tls_version.as_deref(), Some("TLSv1.2"));
+        assert!(hop.external && hop.tls);
+        assert_eq!(hop.date.as_deref(), Some("2024-03-09T10:11:12Z"));
+    }
+
+    #[test]
+    fn google_names_its_tls_version_after_the_id() {
+        let hop = only_hop(
+            b"Received: from mail-out.example.org (mail-out.example.org. [198.51.100.20])\r\n\
+              \x20       by mx.example.net with ESMTPS id a1b2c3d4e5f6.12.2024.03.10.06.00.00\r\n\
+              \x20       for <bob@example.net>\r\n\
+              \x20       (version=TLS1_3 cipher=TLS_AES_256_GCM_SHA384 bits=256/256);\r\n\
+              \x20       Sun, 10 Mar 2024 06:00:00 -0800 (PST)\r\n\r\n",
+        );
+        assert_eq!(hop.tls_version.as_deref(), Some("TLSv1.3"));
+        assert_eq!(hop.date.as_deref(), Some("2024-03-10T14:00:00Z"));
+        assert!(hop.external && hop.tls);
+    }
+
+    #[test]
+    fn a_clear_hop_is_external_without_tls() {
+        let hop = only_hop(
+            b"Received: from list.example.org (list.example.org [192.0.2.80])\n\
+              \tby mx.example.net (Postfix) with ESMTP id 4XyZ\n\
+              \tfor <bob@example.net>; Mon, 11 Mar 2024 05:47:52 +0000 (UTC)\n\
+              \t(envelope-from list-bounces@example.org)\n\n",
+        );
+        assert!(hop.external);
+        assert!(!hop.tls);
+        assert_eq!(hop.tls_version, None);
+        // The trailing comment after the date must not stop the date from being read.
+        assert_eq!(hop.date.as_deref(), Some("2024-03-11T05:47:52Z"));
+    }
+
+    #[test]
+    fn hops_inside_one_host_are_not_external() {
+        let transport = parse(
+            b"Received: from mx.example.net (localhost [127.0.0.1])\n\
+              \tby mx.example.net (Postfix) with ESMTP id 1; Mon, 11 Mar 2024 05:00:04 +0000\n\
+              Received: from localhost ([::1] helo=mx.example.net)\n\
+              \tby filter.example.net with esmtp (Exim 4.96); Mon, 11 Mar 2024 05:00:03 +0000\n\
+              Received: from [127.0.0.1] (unknown [127.0.0.1]) with ESMTPSA id 2;\n\
+              \tMon, 11 Mar 2024 05:00:02 +0000\n\
+              Received: from mx.example.net by store.example.net with LMTP id 3;\n\
+              \tMon, 11 Mar 2024 05:00:01 +0000\n\
+              Received: by mx.example.net (Postfix, from userid 1000) id 4;\n\
+              \tMon, 11 Mar 2024 05:00:00 +0000\n\
+              Received: from alice by mx.example.net with local (Exim 4.96); Mon, 11 Mar 2024 04:59:59 +0000\n\
+              \n",
+        );
+        assert_eq!(transport.hops.len(), 6);
+        for hop in &transport.hops {
+            assert!(!hop.external, "{hop:?}");
+        }
+        assert_eq!(transport.external_hops, 0);
+        assert_eq!(transport.tls_hops, 0);
+        assert_eq!(transport.weakest_tls, None);
+    }
+
+    #[test]
+    fn a_host_named_like_a_loopback_is_external_when_its_address_is_not() {
+        let hop = only_hop(
+            b"Received: from localhost (dsl-1.example.org [203.0.113.9])\n\
+              \tby mx.example.net with ESMTP; Mon, 11 Mar 2024 05:00:00 +0000\n\n",
+        );
+        // Clients that say HELO localhost are common; the address the server saw counts.
+        assert!(hop.external);
+    }
+
+    #[test]
+    fn counts_and_weakest_version_cover_external_hops_only() {
+        let transport = parse(
+            b"Received: from mx.example.net (localhost [127.0.0.1])\n\
+              \tby mx.example.net (Postfix) with ESMTPS id 1\n\
+              \t(using TLSv1 with cipher AES256-SHA); Mon, 11 Mar 2024 05:00:03 +0000\n\
+              Received: from relay.example.org (relay.example.org [192.0.2.1])\n\
+              \t(using TLSv1.2 with cipher ECDHE-RSA-AES256-GCM-SHA384 (256/256 bits))\n\
+              \tby mx.example.net (Postfix) with ESMTPS id 2; Mon, 11 Mar 2024 05:00:02 +0000\n\
+              Received: from out.example.org (out.example.org [192.0.2.2])\n\
+              \tby relay.example.org with ESMTP id 3; Mon, 11 Mar 2024 05:00:01 +0000\n\
+              Received: from laptop.example.org ([198.51.100.3])\n\
+              \tby out.example.org with ESMTPSA (TLS1.3); Mon, 11 Mar 2024 05:00:00 +0000\n\
+              \n",
+        );
+        assert_eq!(transport.hops.len(), 4);
+        assert_eq!(transport.external_hops, 3);
+        assert_eq!(transport.tls_hops, 2);
+        assert_eq!(transport.weakest_tls.as_deref(), Some("TLSv1.2"));
+    }
+
+    #[test]
+    fn a_hop_that_names_no_version_is_tls_without_one() {
+        let transport = parse(
+            b"Received: from out.example.org (out.example.org [192.0.2.2])\n\
+              \tby mx.example.net with UTF8SMTPS id 3; Mon, 11 Mar 2024 05:00:01 +0000\n\n",
+        );
+        assert_eq!(transport.tls_hops, 1);
+        assert_eq!(transport.hops[0].tls_version, None);
+        assert_eq!(transport.weakest_tls, None);
+    }
+
+    #[test]
+    fn folded_headers_are_unfolded_into_one_line_of_evidence() {
+        let hop = only_hop(
+            b"Received:\r\n from\r\n  a.example.org\r\n\t(a.example.org [192.0.2.1])\r\n by\r\n\tb.example.net\r\n with\r\n ESMTP;\r\n Tue, 12 Mar 2024 00:00:00 +0000\r\n\r\n",
+        );
+        assert_eq!(hop.from.as_deref(), Some("a.example.org"));
+        assert_eq!(hop.by.as_deref(), Some("b.example.net"));
+        assert_eq!(hop.with.as_deref(), Some("ESMTP"));
+        assert_eq!(
+            hop.evidence,
+            "from a.example.org (a.example.org [192.0.2.1]) by b.example.net with ESMTP; Tue, 12 Mar 2024 00:00:00 +0000"
+        );
+        assert_eq!(hop.date.as_deref(), Some("2024-03-12T00:00:00Z"));
+    }
+
+    #[test]
+    fn semicolons_inside_comments_do_not_end_the_clauses() {
+        let hop = only_hop(
+            b"Received: from a.example.org (note; with x) by b.example.net with ESMTPS;\n \
+              Tue, 12 Mar 2024 00:00:00 +0000\n\n",
+        );
+        assert_eq!(hop.by.as_deref(), Some("b.example.net"));
+        assert_eq!(hop.with.as_deref(), Some("ESMTPS"));
+        assert_eq!(hop.date.as_deref(), Some("2024-03-12T00:00:00Z"));
+    }
+
+    #[test]
+    fn version_words_inside_other_words_are_not_versions() {
+        assert_eq!(tls_version("with cipher TLS_AES_128_GCM_SHA256"), None);
+        assert_eq!(tls_version("STARTTLS1.2"), None);
+        assert_eq!(tls_version("TLS1.25"), None);
+        assert_eq!(tls_version("(TLS1.1)"), Some("TLSv1.1".into()));
+        assert_eq!(tls_version("version=TLSv1.0"), Some("TLSv1.0".into()));
+        assert_eq!(tls_version("using SSLv3 with"), Some("SSLv3".into()));
+        assert_eq!(tls_version("TLS 1.2"), Some("TLSv1.2".into()));
+        assert_eq!(tls_version("tls"), None);
+        assert_eq!(tls_version("TLSv"), None);
+    }
+
+    #[test]
+    fn garbage_received_values_give_a_hop_without_panicking() {
+        let inputs: &[&[u8]] = &[
+            b"Received: \n\n",
+            b"Received: ;\n\n",
+            b"Received: ;;;; ((((\n\n",
+            b"Received: from\n\n",
+            b"Received: from (unclosed by x with y; Mon\n\n",
+            b"Received: \"unclosed from a by b\n\n",
+            b"Received: from a by b; not a date at all\n\n",
+            b"Received: from \xff\xfe by \xc3; Mon, 1 Jan 2024 00:00:00 +0000\n\n",
+            b"Received: )))from a by a with TLSv1.\n\n",
+            b"Received: with TLSv\n\n",
+            b"Received: ssl\n\n",
+        ];
+        for input in inputs {
+            let transport = parse(input);
+            assert_eq!(
+                transport.hops.len(),
+                1,
+                "{:?}",
+                String::from_utf8_lossy(input)
+            );
+        }
+        let hop = only_hop(b"Received: from a by b; not a date at all\n\n");
+        assert_eq!(hop.date, None);
+        assert!(hop.external);
+    }
+
+    #[test]
+    fn a_message_without_received_headers_has_no_hops() {
+        assert_eq!(parse(b"Subject: hi\n\nbody\n"), Transport::default());
+    }
 }

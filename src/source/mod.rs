@@ -29,6 +29,9 @@ pub enum Error {
     },
     #[error(transparent)]
     Store(#[from] crate::store::Error),
+    /// The consumer of the messages stopped the scan; it holds the reason.
+    #[error("stopped by the consumer of messages")]
+    Stopped,
 }
 
 impl Error {
@@ -69,8 +72,8 @@ pub const KINDS: &[(&str, &str)] = &[
 ];
 
 impl Spec {
-    /// Parses `kind:PATH`. Relative paths are made absolute against `cwd`, so the same
-    /// directory gives the same source key wherever missive is started.
+    /// Parses `kind:PATH`. Paths are made absolute against `cwd` and resolved when they
+    /// exist, so the same directory gives the same source key wherever missive is started.
     pub fn parse(text: &str, cwd: &Path) -> Result<Spec, Error> {
         let bad = |reason: &str| Error::BadSpec {
             spec: text.to_string(),
@@ -82,7 +85,10 @@ impl Spec {
         if rest.is_empty() {
             return Err(bad("no path after the colon"));
         }
-        let path = || cwd.join(rest);
+        let path = || {
+            let joined = cwd.join(rest);
+            std::fs::canonicalize(&joined).unwrap_or(joined)
+        };
         let stdin_or_path = || (rest != "-").then(path);
         Ok(match kind {
             "maildir" => Spec::Maildir(path()),

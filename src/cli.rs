@@ -1,0 +1,126 @@
+//! The command line: every subcommand and flag, defined once. `--help`, the man pages in
+//! `man/` and the shell completions in `completions/` are all generated from these types
+//! (a test fails when the checked-in copies are stale).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::jsonl::Format;
+
+/// The records section shared by the pages of commands that print messages.
+const MESSAGE_RECORDS: &str = "\
+OUTPUT
+  One `message` record per line (JSON Lines), schema version 1: \
+  {\"kind\":\"message\",\"v\":1,\"id\",\"protocol\",\"account\",\"source\",\"blob\",\"native_id\",\
+  \"in_reply_to\",\"references\",\"list_id\",\"date\",\"from\",\"sender\",\"to\",\"cc\",\"bcc\",\
+  \"reply_to\",\"subject\",\"text\",\"attachments\",\"flags\",\"tags\",\"security\",\"problems\"}. \
+  `missive schema message` prints the full JSON Schema. Errors go to stderr, as `error` \
+  records with --errors jsonl.
+
+EXIT STATUS
+  0 success (an empty result too), 1 some messages or lines failed (each reported), \
+  2 usage or configuration error, 75 temporary failure (the store is locked): try again later.";
+
+/// missive gathers your correspondence into conversations by people, and shows how
+/// private each exchange is.
+#[derive(Debug, Parser)]
+#[command(
+    name = "missive",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+#[command(after_long_help = "\
+PIPELINES
+  Every data command reads and writes JSON Lines, so they compose:
+    missive fetch maildir:~/Mail | jq 'select(.security.encryption != \"none\")'
+
+FILES
+  $XDG_CONFIG_HOME/missive/config.toml   the configuration (missive config show)
+  $XDG_DATA_HOME/missive/                the store: state.sqlite and archive/")]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every subcommand takes.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// The store directory [default: $XDG_DATA_HOME/missive].
+    #[arg(long, global = true, env = "MISSIVE_STORE", value_name = "DIR")]
+    pub store: Option<PathBuf>,
+    /// The config file [default: $XDG_CONFIG_HOME/missive/config.toml].
+    #[arg(long, global = true, env = "MISSIVE_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Output format [default: jsonl, or text when stdout is a terminal].
+    #[arg(long, global = true, value_enum)]
+    pub format: Option<Format>,
+    /// How errors are printed on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = ErrorFormat::Text)]
+    pub errors: ErrorFormat,
+    /// Never show a progress bar (it is only ever shown when stderr is a terminal).
+    #[arg(long, global = true)]
+    pub no_progress: bool,
+}
+
+/// How errors are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ErrorFormat {
+    /// `missive: WHERE: WHAT`, one line each.
+    Text,
+    /// `error` records, one JSON object per line.
+    Jsonl,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Fetch(FetchArgs),
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    Schema(SchemaArgs),
+}
+
+/// Pull new messages from sources and print a record for each.
+///
+/// A source is KIND:PATH (maildir:PATH, mbox:PATH, eml:PATH or eml:-, jsonl:PATH or
+/// jsonl:-) or the name of an account in the config; with none, every configured account.
+/// Only messages not printed before are printed; a message that cannot be parsed is printed
+/// all the same, with its problems, and reported on stderr.
+#[derive(Debug, Args)]
+#[command(after_long_help = MESSAGE_RECORDS)]
+pub struct FetchArgs {
+    /// Sources or account names.
+    #[arg(value_name = "SOURCE")]
+    pub sources: Vec<String>,
+    /// Print every message again, not only new ones.
+    #[arg(long)]
+    pub all: bool,
+}
+
+/// Check or show the configuration.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Check the config file; errors name the file, line and key.
+    #[command(
+        after_long_help = "EXIT STATUS\n  0 the config is valid, 2 it is not (or is missing)."
+    )]
+    Check,
+    /// Print the effective configuration, secrets masked.
+    #[command(
+        after_long_help = "OUTPUT\n  TOML with --format text (the default on a terminal), else one JSON object."
+    )]
+    Show,
+}
+
+/// Print the JSON Schema of record kinds.
+#[derive(Debug, Args)]
+#[command(
+    after_long_help = "OUTPUT\n  One JSON Schema (draft 2020-12) per line, for each record kind or the one named."
+)]
+pub struct SchemaArgs {
+    /// A record kind (message, error); all kinds when omitted.
+    pub kind: Option<String>,
+}

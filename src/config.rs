@@ -1,0 +1,297 @@
+//! `config.toml`: who the user is, their accounts, which authentication servers they trust,
+//! and policy. Reading it checks every field; an error names the file, line, column and key.
+//!
+//! ```toml
+//! [identity]
+//! name = "Alex Example"
+//! addresses = ["alex@example.org", "@alex@social.example"]
+//!
+//! [accounts.archive]
+//! source = "maildir:~/Mail"
+//!
+//! [trust]
+//! authserv_ids = ["mx.example.org"]   # Authentication-Results we believe
+//!
+//! [policy]
+//! min_privacy = 40                    # send refuses to go below this
+//! ```
+//!
+//! Secrets are never written in this file: an account names a `password_command` or
+//! `token_command` whose output is the secret. A plain `password` is accepted so that
+//! `config check` can point at it, and `config show` never prints it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::source::Spec;
+
+/// The error returned when the config cannot be read or is invalid.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}:{column}: {message}")]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub identity: Identity,
+    #[serde(default)]
+    pub accounts: BTreeMap<String, Account>,
+    #[serde(default)]
+    pub trust: Trust,
+    #[serde(default)]
+    pub policy: Policy,
+    #[serde(default)]
+    pub index: Index,
+}
+
+/// The user: their own addresses and handles are never counted as participants.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Identity {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub addresses: Vec<String>,
+}
+
+/// One account: where its messages come from and how to log in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Account {
+    /// A source as on the command line (`maildir:PATH`, …).
+    pub source: toml::Spanned<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_command: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_command: Option<String>,
+    /// A secret in clear in the config: accepted, reported, never shown.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "redact"
+    )]
+    pub password: Option<String>,
+}
+
+/// Whose word is taken on authentication results.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Trust {
+    /// Authserv-ids of Authentication-Results headers added by the user's own servers.
+    #[serde(default)]
+    pub authserv_ids: Vec<String>,
+}
+
+/// Rules for sending.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// The lowest privacy score `send` may deliver at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_privacy: Option<u8>,
+}
+
+/// What the search index may hold.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Index {
+    /// Index the decrypted text of encrypted mail; off by default, as a cleartext index of
+    /// secret mail is a leak.
+    #[serde(default)]
+    pub decrypted: bool,
+}
+
+fn redact<S: serde::Serializer>(value: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(_) => s.serialize_str("********"),
+        None => s.serialize_none(),
+    }
+}
+
+/// The default config file: `$XDG_CONFIG_HOME/missive/config.toml`, else
+/// `~/.config/missive/config.toml`.
+pub fn default_path(xdg_config_home: Option<PathBuf>, home: Option<PathBuf>) -> Option<PathBuf> {
+    xdg_config_home
+        .filter(|p| p.is_absolute())
+        .or_else(|| home.map(|h| h.join(".config")))
+        .map(|base| base.join("missive/config.toml"))
+}
+
+impl Config {
+    /// Reads and checks the config at `path`; `home` expands `~/` in sources.
+    pub fn load(path: &Path, home: Option<&Path>) -> Result<Config, Error> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Config::parse(&text, path, home)
+    }
+
+    /// Parses and checks config text; `path` names it in errors and relative sources are
+    /// relative to its directory.
+    pub fn parse(text: &str, path: &Path, home: Option<&Path>) -> Result<Config, Error> {
+        let invalid = |span: Option<std::ops::Range<usize>>, message: String| {
+            let offset = span.map_or(0, |s| s.start).min(text.len());
+            let before = &text[..offset];
+            Error::Invalid {
+                path: path.to_path_buf(),
+                line: before.matches('\n').count() + 1,
+                column: before.chars().rev().take_while(|&c| c != '\n').count() + 1,
+                message,
+            }
+        };
+        let config: Config = toml::from_str(text).map_err(|error| {
+            let key = error
+                .span()
+                .and_then(|s| text.get(s))
+                .filter(|k| !k.is_empty() && k.len() < 64 && !k.contains('\n'))
+                .map(|k| format!("at `{}`: ", k.trim()))
+                .unwrap_or_default();
+            invalid(error.span(), format!("{key}{}", error.message().trim_end()))
+        })?;
+        let cwd = path.parent().unwrap_or(Path::new("/"));
+        for (name, account) in &config.accounts {
+            Spec::parse(&expand_home(account.source.get_ref(), home), cwd).map_err(|error| {
+                invalid(
+                    Some(account.source.span()),
+                    format!("accounts.{name}.source: {error}"),
+                )
+            })?;
+        }
+        Ok(config)
+    }
+
+    /// The sources of the named accounts, or of all accounts when `names` is empty.
+    pub fn targets(
+        &self,
+        names: &[String],
+        cwd: &Path,
+        home: Option<&Path>,
+    ) -> Result<Vec<crate::fetch::Target>, String> {
+        let chosen: Vec<&String> = if names.is_empty() {
+            self.accounts.keys().collect()
+        } else {
+            names.iter().collect()
+        };
+        chosen
+            .into_iter()
+            .map(|name| {
+                let account = self
+                    .accounts
+                    .get(name)
+                    .ok_or_else(|| format!("no account {name:?} in the config"))?;
+                let spec = Spec::parse(&expand_home(account.source.get_ref(), home), cwd)
+                    .map_err(|e| e.to_string())?;
+                Ok(crate::fetch::Target {
+                    spec,
+                    account: name.clone(),
+                })
+            })
+            .collect()
+    }
+
+    /// What `config check` reports besides errors: settings that work but weaken privacy.
+    pub fn warnings(&self) -> Vec<String> {
+        self.accounts
+            .iter()
+            .filter(|(_, a)| a.password.is_some())
+            .map(|(name, _)| {
+                format!("accounts.{name}.password: a secret in clear in the config; use password_command")
+            })
+            .collect()
+    }
+}
+
+/// `KIND:~/PATH` with `~` replaced by the home directory.
+fn expand_home(source: &str, home: Option<&Path>) -> String {
+    match (source.split_once(":~/"), home) {
+        (Some((kind, rest)), Some(home)) => format!("{kind}:{}/{rest}", Path::new(&home).display()),
+        _ => source.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, Error> {
+        Config::parse(
+            text,
+            Path::new("/etc/m/config.toml"),
+            Some(Path::new("/home/u")),
+        )
+    }
+
+    #[test]
+    fn a_full_config_parses() {
+        let config = parse(
+            "[identity]\naddresses = [\"me@example.org\"]\n[accounts.home]\nsource = \"maildir:/m\"\npassword_command = \"pass mail\"\n[trust]\nauthserv_ids = [\"mx.example.org\"]\n[policy]\nmin_privacy = 40\n",
+        )
+        .unwrap();
+        assert_eq!(config.identity.addresses, ["me@example.org"]);
+        assert_eq!(config.accounts["home"].source.get_ref(), "maildir:/m");
+        assert_eq!(config.policy.min_privacy, Some(40));
+        assert!(
+            !config.index.decrypted,
+            "decrypted text is not indexed by default"
+        );
+    }
+
+    #[test]
+    fn a_source_under_home_is_expanded() {
+        let config = parse("[accounts.a]\nsource = \"maildir:~/Mail\"\n").unwrap();
+        let targets = config
+            .targets(&[], Path::new("/"), Some(Path::new("/home/u")))
+            .unwrap();
+        assert_eq!(targets[0].spec, Spec::Maildir("/home/u/Mail".into()));
+        assert_eq!(targets[0].account, "a");
+        assert!(config.targets(&["b".into()], Path::new("/"), None).is_err());
+    }
+
+    #[test]
+    fn an_unknown_key_is_named_with_file_and_line() {
+        let error = parse("[identity]\nname = \"x\"\n\n[accounts.home]\nsorce = \"maildir:/m\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(error.starts_with("/etc/m/config.toml:5:1: "), "{error}");
+        assert!(error.contains("sorce"), "{error}");
+    }
+
+    #[test]
+    fn a_bad_source_is_named_with_its_account_and_line() {
+        let error = parse("[accounts.work]\nsource = \"pop3:x\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(error.starts_with("/etc/m/config.toml:2:"), "{error}");
+        assert!(error.contains("accounts.work.source"), "{error}");
+    }
+
+    #[test]
+    fn a_password_is_never_shown_and_is_warned_about() {
+        let config =
+            parse("[accounts.a]\nsource = \"maildir:/m\"\npassword = \"hunter2\"\n").unwrap();
+        let shown = toml::to_string(&config).unwrap();
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("********"));
+        assert!(config.warnings()[0].contains("accounts.a.password"));
+        let json = serde_json::to_string(&config).unwrap();
+        assert!(!json.contains("hunter2"), "{json}");
+    }
+}

@@ -1,0 +1,326 @@
+//! `missive fetch`: reads sources, prints a record for each message not printed before, and
+//! remembers what it printed in the store.
+//!
+//! What is new is decided per source by content hash, so a Maildir file renamed by a mail
+//! reader (a flag change, new/ → cur/) is not new, and a file whose stamp (size, mtime) is
+//! unchanged is not even read again. Files are read and parsed in parallel in batches; each
+//! batch is printed, flushed, and only then committed, so an interrupted fetch never leaves a
+//! gap: at worst the last batch is printed again, and the index upserts by id.
+
+use std::collections::HashMap;
+use std::io::Write;
+
+use rayon::prelude::*;
+
+use crate::email;
+use crate::jsonl::{ErrorSink, Reader, Writer};
+use crate::record::{ErrorRecord, Message, Record, message_id};
+use crate::source::{self, Eml, Item, Maildir, Mbox, Raw, Source, Spec};
+use crate::store::{self, Store};
+
+/// Messages per batch: large enough to keep both cores busy, small enough that a batch of
+/// big messages stays well inside the memory budget.
+const BATCH_MESSAGES: usize = 256;
+const BATCH_BYTES: u64 = 64 << 20;
+
+/// The error returned when fetching cannot go on.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Source(#[from] source::Error),
+    #[error(transparent)]
+    Store(#[from] store::Error),
+    #[error("cannot write the output: {0}")]
+    Output(#[from] std::io::Error),
+}
+
+impl Error {
+    /// Whether a later run may succeed (a locked store), so cron should retry.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Store(e) | Error::Source(source::Error::Store(e)) => e.is_transient(),
+            _ => false,
+        }
+    }
+
+    /// Whether the output was closed by its reader (`missive fetch | head`).
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Error::Output(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
+    }
+}
+
+/// A source to fetch and the account its messages belong to.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub spec: Spec,
+    /// The configured account name, or the source's key when given on the command line.
+    pub account: String,
+}
+
+impl Target {
+    /// A source given on the command line: its account is its key.
+    pub fn from_spec(spec: Spec) -> Target {
+        Target {
+            account: spec.key(),
+            spec,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Print every message again, not only new ones.
+    pub all: bool,
+    /// Show a progress bar on stderr.
+    pub progress: bool,
+}
+
+/// What a fetch did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Summary {
+    /// Records printed.
+    pub printed: u64,
+    /// Messages or lines that could not be read (each reported).
+    pub failed: u64,
+}
+
+/// Fetches every target in turn.
+pub fn fetch<W: Write, E: Write>(
+    store: &mut Store,
+    targets: &[Target],
+    options: Options,
+    out: &mut Writer<W>,
+    errors: &mut ErrorSink<E>,
+) -> Result<Summary, Error> {
+    let progress = if options.progress {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {prefix} {human_pos} messages, {per_sec} {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        bar
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let mut summary = Summary::default();
+    for target in targets {
+        progress.set_prefix(target.account.clone());
+        match &target.spec {
+            Spec::Jsonl(path) => pass_through(path.as_deref(), out, errors, &mut summary)?,
+            Spec::Maildir(path) => fetch_source(
+                store,
+                target,
+                &Maildir(path.clone()),
+                options,
+                out,
+                errors,
+                &progress,
+                &mut summary,
+            )?,
+            Spec::Mbox(path) => fetch_source(
+                store,
+                target,
+                &Mbox(path.clone()),
+                options,
+                out,
+                errors,
+                &progress,
+                &mut summary,
+            )?,
+            Spec::Eml(path) => fetch_source(
+                store,
+                target,
+                &Eml(path.clone()),
+                options,
+                out,
+                errors,
+                &progress,
+                &mut summary,
+            )?,
+        }
+    }
+    progress.finish_and_clear();
+    out.flush()?;
+    Ok(summary)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn fetch_source<W: Write, E: Write>(
+    store: &mut Store,
+    target: &Target,
+    source: &dyn Source,
+    options: Options,
+    out: &mut Writer<W>,
+    errors: &mut ErrorSink<E>,
+    progress: &indicatif::ProgressBar,
+    summary: &mut Summary,
+) -> Result<(), Error> {
+    let key = target.spec.key();
+    let known = if options.all {
+        HashMap::new()
+    } else {
+        store.db.file_stamps(&key)?
+    };
+    let mut pending: Vec<Item> = Vec::with_capacity(BATCH_MESSAGES);
+    let mut pending_bytes = 0;
+    let mut run = BatchRun {
+        store,
+        target,
+        key: &key,
+        options,
+        out,
+        errors,
+        summary,
+    };
+    // The scan can only stop with a source error; the real reason waits here.
+    let mut stopped_by: Option<Error> = None;
+    let scanned = source.scan(&known, &mut |item| {
+        pending_bytes += match &item.raw {
+            Raw::File(_) => item.stamp.as_ref().map_or(0, |(_, s)| s.size),
+            Raw::Bytes(b) => b.len() as u64,
+        };
+        pending.push(item);
+        if pending.len() >= BATCH_MESSAGES || pending_bytes >= BATCH_BYTES {
+            progress.inc(pending.len() as u64);
+            pending_bytes = 0;
+            if let Err(error) = run.process(std::mem::take(&mut pending)) {
+                stopped_by = Some(error);
+                return Err(source::Error::Stopped);
+            }
+        }
+        Ok(())
+    });
+    let scan = match (scanned, stopped_by) {
+        (_, Some(error)) => return Err(error),
+        (result, None) => result?,
+    };
+    progress.inc(pending.len() as u64);
+    run.process(pending)?;
+    let batch = run.store.db.batch()?;
+    for (path, stamp) in &scan.containers {
+        batch.stamp_file(&key, path, *stamp, None)?;
+    }
+    batch.forget_files(&key, &scan.gone)?;
+    batch.commit()?;
+    Ok(())
+}
+
+/// The state one source's batches share.
+struct BatchRun<'a, W: Write, E: Write> {
+    store: &'a mut Store,
+    target: &'a Target,
+    key: &'a str,
+    options: Options,
+    out: &'a mut Writer<W>,
+    errors: &'a mut ErrorSink<E>,
+    summary: &'a mut Summary,
+}
+
+impl<W: Write, E: Write> BatchRun<'_, W, E> {
+    /// Reads and parses a batch in parallel, then prints and records it in order.
+    fn process(&mut self, items: Vec<Item>) -> Result<(), Error> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        let parsed: Vec<(Item, std::io::Result<(Message, Option<Vec<u8>>)>)> = items
+            .into_par_iter()
+            .map(|mut item| {
+                let raw = match std::mem::replace(&mut item.raw, Raw::Bytes(Vec::new())) {
+                    Raw::File(path) => {
+                        let read = std::fs::read(&path);
+                        item.raw = Raw::File(path);
+                        read
+                    }
+                    Raw::Bytes(bytes) => Ok(bytes),
+                };
+                let result = raw.map(|raw| {
+                    let message = email::read(&raw);
+                    (message, item.ephemeral.then_some(raw))
+                });
+                (item, result)
+            })
+            .collect();
+
+        let archive = self.store.archive();
+        let batch = self.store.db.batch()?;
+        for (item, result) in parsed {
+            let location = item
+                .source
+                .path
+                .clone()
+                .unwrap_or_else(|| self.key.to_string());
+            let (mut message, ephemeral_raw) = match result {
+                Ok(read) => read,
+                Err(error) => {
+                    // Not stamped, so the next run tries this file again.
+                    self.errors
+                        .report(&ErrorRecord::new(location, format!("cannot read: {error}")));
+                    self.summary.failed += 1;
+                    continue;
+                }
+            };
+            let new = batch.see(self.key, &message.blob)?;
+            if let Some((path, stamp)) = &item.stamp {
+                batch.stamp_file(self.key, path, *stamp, Some(&message.blob))?;
+            }
+            if !new && !self.options.all {
+                continue;
+            }
+            let mut source_ref = item.source;
+            if let Some(raw) = ephemeral_raw {
+                let stored = archive.store(&self.target.account, &[&raw])?;
+                if let Some(path) = stored.first() {
+                    let path = path.display().to_string();
+                    batch.archived(&message.blob, &self.target.account, &path)?;
+                    source_ref.path = Some(path);
+                }
+            }
+            message.account = self.target.account.clone();
+            message.id = message_id(&message.protocol, &message.account, &message.native_id);
+            message.source = source_ref;
+            message.flags = item.flags;
+            for problem in &message.problems {
+                self.errors.warn(&location, &message.native_id, problem);
+            }
+            if email::is_unreadable(&message) {
+                self.summary.failed += 1;
+            }
+            self.out.write(&Record::Message(Box::new(message)))?;
+            self.summary.printed += 1;
+        }
+        self.out.flush()?;
+        batch.commit()?;
+        Ok(())
+    }
+}
+
+/// `jsonl:` sources: records are passed through, bad lines reported.
+fn pass_through<W: Write, E: Write>(
+    path: Option<&std::path::Path>,
+    out: &mut Writer<W>,
+    errors: &mut ErrorSink<E>,
+    summary: &mut Summary,
+) -> Result<(), Error> {
+    let input: Box<dyn std::io::BufRead> = match path {
+        None => Box::new(std::io::stdin().lock()),
+        Some(path) => Box::new(std::io::BufReader::new(
+            std::fs::File::open(path).map_err(|e| source::Error::io(path, e))?,
+        )),
+    };
+    let origin = path.map_or_else(|| "stdin".to_string(), |p| p.display().to_string());
+    for record in Reader::new(input, origin) {
+        match record {
+            Ok(record) => {
+                out.write(&record)?;
+                summary.printed += 1;
+            }
+            Err(error) => {
+                errors.report(&error.to_record());
+                summary.failed += 1;
+            }
+        }
+    }
+    Ok(())
+}
