@@ -60,7 +60,10 @@ pub fn read(raw: &[u8]) -> Message {
     };
     record.in_reply_to = id_list(parsed.in_reply_to());
     record.references = id_list(parsed.references());
-    record.list_id = parsed.list_id().as_text().map(list_id);
+    record.list_id = parsed
+        .header_raw("List-Id")
+        .map(list_id)
+        .filter(|id| !id.is_empty());
     record.date = match parsed.date() {
         Some(date) if date.is_valid() => Some(utc(date)),
         found => {
@@ -131,7 +134,7 @@ fn id_list(value: &HeaderValue<'_>) -> Vec<String> {
     }
 }
 
-/// The identifier inside `Name <list.example.org>`, or the whole value without brackets.
+/// The identifier inside `Name <list.example.org>` (RFC 2919), or the whole value.
 fn list_id(value: &str) -> String {
     let inner = match (value.rfind('<'), value.rfind('>')) {
         (Some(start), Some(end)) if start < end => &value[start + 1..end],
@@ -176,18 +179,31 @@ pub(crate) fn canonical_address(address: &str) -> String {
     }
 }
 
+/// The text bodies joined; an HTML body without a text alternative is rendered as text.
 fn body_text(parsed: &mail_parser::Message<'_>) -> String {
-    let count = parsed.text_body_count().max(1);
     let mut text = String::new();
-    for position in 0..count {
-        if let Some(part) = parsed.body_text(position) {
-            if !text.is_empty() {
-                text.push('\n');
+    for part in parsed.text_bodies() {
+        let body = match (&part.body, part.is_text_html()) {
+            (mail_parser::PartType::Html(html), _) | (mail_parser::PartType::Text(html), true) => {
+                html_to_text(html)
             }
-            text.push_str(&part);
+            (mail_parser::PartType::Text(plain), false) => plain.to_string(),
+            _ => continue,
+        };
+        if !text.is_empty() {
+            text.push('\n');
         }
+        text.push_str(&body);
     }
     text
+}
+
+/// HTML rendered as plain text, wrapped at a readable width; mail-parser's own conversion
+/// runs block elements together, so html2text does it.
+fn html_to_text(html: &str) -> String {
+    html2text::config::plain_no_decorate()
+        .string_from_read(html.as_bytes(), 100)
+        .unwrap_or_else(|_| html.to_string())
 }
 
 fn content_type(part: &mail_parser::MessagePart<'_>) -> String {

@@ -38,6 +38,13 @@ impl Source for Maildir {
                 };
                 files.sort();
                 for path in files {
+                    // Maildir readers ignore dot files (`.keep`, editor droppings).
+                    if path
+                        .file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+                    {
+                        continue;
+                    }
                     let Ok(metadata) = fs::metadata(&path) else {
                         continue;
                     };
