@@ -1,3 +1,8 @@
-//! The one integration test binary: each module covers one command, over the real binary.
+//! The one integration test binary: each module covers one command over the real binary.
 
 mod support;
+
+mod config;
+mod corpus;
+mod docs;
+mod fetch;
