@@ -70,7 +70,7 @@ fn schema_prints_a_json_schema_per_kind() {
     assert_eq!(schemas.len(), 2);
     let (code, message, _) = run(home.missive().args(["schema", "message"]));
     assert_eq!(code, 0);
-    assert_eq!(message[0]["properties"]["kind"]["const"], "message");
+    assert_eq!(message[0]["$defs"]["kind_message"]["const"], "message");
     assert!(
         message[0]["required"]
             .as_array()

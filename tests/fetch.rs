@@ -182,7 +182,7 @@ fn an_mbox_is_split_unquoted_and_read_incrementally() {
     let text = records[0]["text"].as_str().unwrap();
     assert!(text.contains("\nFrom the mbox quoting\n"), "{text:?}");
     assert!(text.contains("From here on, a body line"), "{text:?}");
-    assert_eq!(records[1]["source"]["offset"], 175);
+    assert_eq!(records[1]["source"]["offset"], 197);
 
     let (_, again, _) = run(home.missive().args(["fetch", &source]));
     assert!(again.is_empty());
