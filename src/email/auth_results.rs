@@ -281,6 +281,15 @@ mod tests {
         assert!(results.is_empty());
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_header_text_parses_without_panicking(
+            text in "[a-z0-9 .@()\";=/\\\\\u{e9}-]{0,120}"
+        ) {
+            let _ = parse(&text);
+        }
+    }
+
     #[test]
     fn malformed_headers_do_not_panic() {
         for value in [

@@ -15,8 +15,8 @@ pub(crate) fn transport(message: &mail_parser::Message<'_>) -> Transport {
         .map(|(header, text)| {
             let mut hop = hop(&text);
             if hop.date.is_none() {
-                // Our own date reading stops at the last top-level `;`; mail-parser may
-                // still have found one in a header too odd for that.
+                // mail-parser reads dates in a few shapes ours does not; take its word
+                // before giving up.
                 if let HeaderValue::Received(received) = &header.value {
                     hop.date = received
                         .date
@@ -77,6 +77,8 @@ pub(super) fn unfold(raw: &str) -> String {
     while let Some(c) = chars.next() {
         if c == '\r' || c == '\n' {
             while chars.next_if(|c| c.is_ascii_whitespace()).is_some() {}
+            let kept = out.trim_end_matches([' ', '\t']).len();
+            out.truncate(kept);
             out.push(' ');
         } else {
             out.push(c);
@@ -95,7 +97,7 @@ fn hop(text: &str) -> Hop {
     let last_semicolon = tokens
         .iter()
         .rposition(|token| matches!(token, Token::Semicolon(_)));
-    let (clauses, date) = match last_semicolon {
+    let (stamp, date) = match last_semicolon {
         Some(index) => {
             let date = match tokens.get(index) {
                 Some(Token::Semicolon(at)) => text.get(at + 1..).map(str::trim),
@@ -105,7 +107,7 @@ fn hop(text: &str) -> Hop {
         }
         None => (tokens.as_slice(), None),
     };
-    let clauses = Clauses::read(clauses);
+    let clauses = Clauses::read(stamp);
 
     let with_tls = clauses.with.is_some_and(|with| {
         TLS_PROTOCOLS
@@ -114,10 +116,21 @@ fn hop(text: &str) -> Hop {
     });
     let tls_version = tls_version(text);
     let lower = text.to_ascii_lowercase();
+    // Older Exchange writes only `(TLS)`; MessageLabs writes `with <cipher> encrypted SMTP`.
+    let tls_comment = stamp
+        .iter()
+        .any(|token| matches!(token, Token::Comment(c) if c.trim().eq_ignore_ascii_case("tls")));
     let tls = with_tls
         || tls_version.is_some()
+        || tls_comment
         || lower.contains("cipher=")
-        || lower.contains(" with cipher ");
+        || lower.contains(" with cipher ")
+        || lower.contains(" encrypted smtp");
+    // A comment left open swallows the top-level `;`; the last `;` anywhere is the next guess.
+    let date = date.and_then(rfc822).or_else(|| {
+        text.rsplit_once(';')
+            .and_then(|(_, date)| rfc822(date.trim()))
+    });
 
     Hop {
         from: clauses.from.map(str::to_string),
@@ -126,12 +139,16 @@ fn hop(text: &str) -> Hop {
         external: clauses.external(),
         tls,
         tls_version,
-        date: date
-            .and_then(DateTime::parse_rfc822)
-            .filter(|d| d.is_valid())
-            .map(|d| super::utc(&d)),
+        date,
         evidence: text.to_string(),
     }
+}
+
+/// An RFC 5322 date (obsolete forms included) as RFC 3339 UTC.
+fn rfc822(text: &str) -> Option<String> {
+    DateTime::parse_rfc822(text)
+        .filter(|d| d.is_valid())
+        .map(|d| super::utc(&d))
 }
 
 /// `with` protocols that mean TLS by their name (the IANA Mail Transmission Types with an
@@ -541,6 +558,28 @@ mod tests {
     }
 
     #[test]
+    fn old_exchange_and_messagelabs_name_tls_without_a_version() {
+        let transport = parse(
+            b"Received: from hub1.example.org (192.0.2.1) by hub2.example.net (192.0.2.2)\n\
+              \twith Microsoft SMTP Server (TLS) id 8.2.254.0; Mon, 15 Nov 2010 08:24:25 -0800\n\
+              Received: from out.example.org (HELO out.example.org) (192.0.2.3)\n\
+              \tby server-1.example.net with DHE-RSA-AES256-SHA encrypted SMTP;\n\
+              \t15 Nov 2010 09:52:59 -0000\n\n",
+        );
+        assert_eq!(transport.tls_hops, 2);
+        assert!(transport.hops.iter().all(|hop| hop.tls_version.is_none()));
+    }
+
+    #[test]
+    fn a_comment_left_open_still_gives_the_date() {
+        let hop = only_hop(
+            b"Received: from a.example.org (by a.example.org (8.12.10/8.12.11) with ESMTP id 1\n\
+              \tfor <bob@example.net>; Mon, 22 Sep 2008 20:20:25 GMT\n\n",
+        );
+        assert_eq!(hop.date.as_deref(), Some("2008-09-22T20:20:25Z"));
+    }
+
+    #[test]
     fn a_clear_hop_is_external_without_tls() {
         let hop = only_hop(
             b"Received: from list.example.org (list.example.org [192.0.2.80])\n\
@@ -638,6 +677,11 @@ mod tests {
     }
 
     #[test]
+    fn white_space_on_both_sides_of_a_fold_becomes_one_space() {
+        assert_eq!(unfold("a \r\n\t b\n c\r\n"), "a b c");
+    }
+
+    #[test]
     fn semicolons_inside_comments_do_not_end_the_clauses() {
         let hop = only_hop(
             b"Received: from a.example.org (note; with x) by b.example.net with ESMTPS;\n \
@@ -688,6 +732,16 @@ mod tests {
         let hop = only_hop(b"Received: from a by b; not a date at all\n\n");
         assert_eq!(hop.date, None);
         assert!(hop.external);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_header_text_gives_a_hop_without_panicking(
+            text in "[a-zA-Z0-9 .:\\[\\]()<>;\"\\\\=_/\t\u{e9}-]{0,120}"
+        ) {
+            let hop = hop(&text);
+            proptest::prop_assert_eq!(hop.evidence, text);
+        }
     }
 
     #[test]
