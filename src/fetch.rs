@@ -1,11 +1,14 @@
 //! `missive fetch`: reads sources, prints a record for each message not printed before, and
 //! remembers what it printed in the store.
 //!
-//! What is new is decided per source by content hash, so a Maildir file renamed by a mail
-//! reader (a flag change, new/ → cur/) is not new, and a file whose stamp (size, mtime) is
-//! unchanged is not even read again. Files are read and parsed in parallel in batches; each
-//! batch is printed, flushed, and only then committed, so an interrupted fetch never leaves a
-//! gap: at worst the last batch is printed again, and the index upserts by id.
+//! What is new is decided per file for sources whose files are messages (a Maildir file
+//! renamed by a mail reader is not new, an identical copy is), and by content hash for
+//! sources that hold many messages in one file (an mbox) or none (standard input). A file
+//! whose stamp (size, mtime) is unchanged is not even read again.
+//!
+//! Files are read and parsed in parallel in batches; each batch is printed, flushed, and
+//! only then committed, so an interrupted fetch never leaves a gap: at worst the last batch
+//! is printed again, and the index upserts by id.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -16,6 +19,7 @@ use crate::email;
 use crate::jsonl::{ErrorSink, Reader, Writer};
 use crate::record::{ErrorRecord, Message, Record, message_id};
 use crate::source::{self, Eml, Item, Maildir, Mbox, Raw, Source, Spec};
+use crate::store::db::{FileStamp, KnownFile};
 use crate::store::{self, Store};
 
 /// Messages per batch: large enough to keep both cores busy, small enough that a batch of
@@ -159,9 +163,9 @@ fn fetch_source<W: Write, E: Write>(
 ) -> Result<(), Error> {
     let key = target.spec.key();
     let known = if options.all {
-        HashMap::new()
+        Known::default()
     } else {
-        store.db.file_stamps(&key)?
+        Known::new(store.db.files(&key)?)
     };
     let mut pending: Vec<Item> = Vec::with_capacity(BATCH_MESSAGES);
     let mut pending_bytes = 0;
@@ -169,6 +173,7 @@ fn fetch_source<W: Write, E: Write>(
         store,
         target,
         key: &key,
+        known: &known,
         options,
         out,
         errors,
@@ -176,7 +181,7 @@ fn fetch_source<W: Write, E: Write>(
     };
     // The scan can only stop with a source error; the real reason waits here.
     let mut stopped_by: Option<Error> = None;
-    let scanned = source.scan(&known, &mut |item| {
+    let scanned = source.scan(&known.stamps, &mut |item| {
         pending_bytes += match &item.raw {
             Raw::File(_) => item.stamp.as_ref().map_or(0, |(_, s)| s.size),
             Raw::Bytes(b) => b.len() as u64,
@@ -207,11 +212,52 @@ fn fetch_source<W: Write, E: Write>(
     Ok(())
 }
 
+/// What the store knew of a source's files before this run.
+#[derive(Default)]
+struct Known {
+    stamps: HashMap<String, FileStamp>,
+    blob_of: HashMap<String, String>,
+    paths_of: HashMap<String, Vec<String>>,
+}
+
+impl Known {
+    fn new(files: Vec<KnownFile>) -> Known {
+        let mut known = Known::default();
+        for file in files {
+            if let Some(blob) = file.blob {
+                known
+                    .paths_of
+                    .entry(blob.clone())
+                    .or_default()
+                    .push(file.path.clone());
+                known.blob_of.insert(file.path.clone(), blob);
+            }
+            known.stamps.insert(file.path, file.stamp);
+        }
+        known
+    }
+
+    /// Whether a file that is one message holds a message not printed before. Each file is
+    /// a message, so two identical copies are two records; but a file renamed by a mail
+    /// reader (a flag change, new/ → cur/), whose old name is gone, is the same message.
+    fn is_new_file(&self, path: &str, blob: &str) -> bool {
+        if let Some(recorded) = self.blob_of.get(path) {
+            return recorded != blob;
+        }
+        let renamed = self
+            .paths_of
+            .get(blob)
+            .is_some_and(|paths| paths.iter().any(|old| !std::path::Path::new(old).exists()));
+        !renamed
+    }
+}
+
 /// The state one source's batches share.
 struct BatchRun<'a, W: Write, E: Write> {
     store: &'a mut Store,
     target: &'a Target,
     key: &'a str,
+    known: &'a Known,
     options: Options,
     out: &'a mut Writer<W>,
     errors: &'a mut ErrorSink<E>,
@@ -261,7 +307,10 @@ impl<W: Write, E: Write> BatchRun<'_, W, E> {
                     continue;
                 }
             };
-            let new = batch.see(self.key, &message.blob)?;
+            let new = match &item.stamp {
+                Some((path, _)) => self.known.is_new_file(path, &message.blob),
+                None => batch.see(self.key, &message.blob)?,
+            };
             if let Some((path, stamp)) = &item.stamp {
                 batch.stamp_file(self.key, path, *stamp, Some(&message.blob))?;
             }

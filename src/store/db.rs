@@ -4,7 +4,6 @@
 //! version and each migration runs in one transaction. Every multi-row change is one
 //! transaction, committed only after the data it describes is durable.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -35,6 +34,15 @@ const MIGRATIONS: &[&str] = &[
 pub struct FileStamp {
     pub size: u64,
     pub mtime_ns: i64,
+}
+
+/// A file of a local source as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownFile {
+    pub path: String,
+    pub stamp: FileStamp,
+    /// The message it held, for a file that is one message.
+    pub blob: Option<String>,
 }
 
 /// The open database.
@@ -78,21 +86,22 @@ impl Db {
             .map_err(|e| self.error(e))
     }
 
-    /// Every file recorded for `source`, by path.
-    pub fn file_stamps(&self, source: &str) -> Result<HashMap<String, FileStamp>, Error> {
+    /// Every file recorded for `source`, with its stamp and the blob it held.
+    pub fn files(&self, source: &str) -> Result<Vec<KnownFile>, Error> {
         let mut statement = self
             .connection
-            .prepare("SELECT path, size, mtime_ns FROM local_file WHERE source = ?1")
+            .prepare("SELECT path, size, mtime_ns, blob FROM local_file WHERE source = ?1")
             .map_err(|e| self.error(e))?;
         let rows = statement
             .query_map([source], |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    FileStamp {
+                Ok(KnownFile {
+                    path: row.get(0)?,
+                    stamp: FileStamp {
                         size: row.get::<_, i64>(1)? as u64,
                         mtime_ns: row.get(2)?,
                     },
-                ))
+                    blob: row.get(3)?,
+                })
             })
             .map_err(|e| self.error(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
@@ -132,7 +141,8 @@ impl Batch<'_> {
         locked_or(&self.path, source)
     }
 
-    /// Records that `source` holds `blob`; true when it had not been seen before.
+    /// Records that `source` holds `blob` (a blob name, qualified by folder where a source
+    /// has folders); true when it had not been seen before.
     pub fn see(&self, source: &str, blob: &str) -> Result<bool, Error> {
         let mut statement = self
             .tx
