@@ -11,6 +11,7 @@
 
 mod auth_results;
 mod autocrypt;
+mod date;
 mod pgp_mime;
 mod received;
 
@@ -66,6 +67,9 @@ pub fn read(raw: &[u8]) -> Message {
         .filter(|id| !id.is_empty());
     record.date = match parsed.date() {
         Some(date) if date.is_valid() => Some(utc(date)),
+        _ if let Some(date) = parsed.header_raw("Date").and_then(date::parse_lenient) => {
+            Some(utc(&date))
+        }
         found => {
             record.problems.push(match found {
                 Some(_) => "unreadable Date".into(),
