@@ -89,7 +89,7 @@ pub struct Summary {
 }
 
 /// Fetches every target in turn.
-pub fn fetch<W: Write, E: Write>(
+pub fn fetch<W: Write + Send, E: Write + Send>(
     store: &mut Store,
     targets: &[Target],
     options: Options,
@@ -150,8 +150,11 @@ pub fn fetch<W: Write, E: Write>(
     Ok(summary)
 }
 
+/// One source, as a pipeline of three stages so both cores stay busy: this thread scans
+/// and batches, a second parses each batch in parallel (rayon), a third prints and commits
+/// in order. Bounded channels keep at most a few batches in memory.
 #[allow(clippy::too_many_arguments)]
-fn fetch_source<W: Write, E: Write>(
+fn fetch_source<W: Write + Send, E: Write + Send>(
     store: &mut Store,
     target: &Target,
     source: &dyn Source,
@@ -167,9 +170,7 @@ fn fetch_source<W: Write, E: Write>(
     } else {
         Known::new(store.db.files(&key)?)
     };
-    let mut pending: Vec<Item> = Vec::with_capacity(BATCH_MESSAGES);
-    let mut pending_bytes = 0;
-    let mut run = BatchRun {
+    let run = BatchRun {
         store,
         target,
         key: &key,
@@ -179,30 +180,53 @@ fn fetch_source<W: Write, E: Write>(
         errors,
         summary,
     };
-    // The scan can only stop with a source error; the real reason waits here.
-    let mut stopped_by: Option<Error> = None;
-    let scanned = source.scan(&known.stamps, &mut |item| {
-        pending_bytes += match &item.raw {
-            Raw::File(_) => item.stamp.as_ref().map_or(0, |(_, s)| s.size),
-            Raw::Bytes(b) => b.len() as u64,
-        };
-        pending.push(item);
-        if pending.len() >= BATCH_MESSAGES || pending_bytes >= BATCH_BYTES {
-            progress.inc(pending.len() as u64);
-            pending_bytes = 0;
-            if let Err(error) = run.process(std::mem::take(&mut pending)) {
-                stopped_by = Some(error);
-                return Err(source::Error::Stopped);
+    let (items_to_parse, items) = std::sync::mpsc::sync_channel::<Vec<Item>>(2);
+    let (parsed_to_write, parsed) = std::sync::mpsc::sync_channel::<Vec<Parsed>>(2);
+    let (scanned, written) = std::thread::scope(|scope| {
+        scope.spawn(move || {
+            for batch in items {
+                if parsed_to_write.send(parse(batch)).is_err() {
+                    break;
+                }
             }
-        }
-        Ok(())
+        });
+        let writer = scope.spawn(move || {
+            let mut run = run;
+            for batch in parsed {
+                run.write(batch)?;
+            }
+            Ok::<_, Error>(run)
+        });
+        let mut pending: Vec<Item> = Vec::with_capacity(BATCH_MESSAGES);
+        let mut pending_bytes = 0;
+        let send = |batch: Vec<Item>| {
+            progress.inc(batch.len() as u64);
+            // A closed channel means the writer stopped; its error says why.
+            items_to_parse
+                .send(batch)
+                .map_err(|_| source::Error::Stopped)
+        };
+        let scanned = source.scan(&known.stamps, &mut |item| {
+            pending_bytes += match &item.raw {
+                Raw::File(_) => item.stamp.as_ref().map_or(0, |(_, s)| s.size),
+                Raw::Bytes(b) => b.len() as u64,
+            };
+            pending.push(item);
+            if pending.len() >= BATCH_MESSAGES || pending_bytes >= BATCH_BYTES {
+                pending_bytes = 0;
+                send(std::mem::take(&mut pending))?;
+            }
+            Ok(())
+        });
+        let scanned = scanned.and_then(|scan| send(pending).map(|()| scan));
+        drop(items_to_parse);
+        let written = writer
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (scanned, written)
     });
-    let scan = match (scanned, stopped_by) {
-        (_, Some(error)) => return Err(error),
-        (result, None) => result?,
-    };
-    progress.inc(pending.len() as u64);
-    run.process(pending)?;
+    let run = written?;
+    let scan = scanned?;
     let batch = run.store.db.batch()?;
     for (path, stamp) in &scan.containers {
         batch.stamp_file(&key, path, *stamp, None)?;
@@ -210,6 +234,32 @@ fn fetch_source<W: Write, E: Write>(
     batch.forget_files(&key, &scan.gone)?;
     batch.commit()?;
     Ok(())
+}
+
+/// A message read and parsed, or why its file could not be read; raw bytes kept only for
+/// messages that exist nowhere else.
+type Parsed = (Item, std::io::Result<(Message, Option<Vec<u8>>)>);
+
+/// Reads and parses a batch in parallel, keeping its order.
+fn parse(items: Vec<Item>) -> Vec<Parsed> {
+    items
+        .into_par_iter()
+        .map(|mut item| {
+            let raw = match std::mem::replace(&mut item.raw, Raw::Bytes(Vec::new())) {
+                Raw::File(path) => {
+                    let read = std::fs::read(&path);
+                    item.raw = Raw::File(path);
+                    read
+                }
+                Raw::Bytes(bytes) => Ok(bytes),
+            };
+            let result = raw.map(|raw| {
+                let message = email::read(&raw);
+                (message, item.ephemeral.then_some(raw))
+            });
+            (item, result)
+        })
+        .collect()
 }
 
 /// What the store knew of a source's files before this run.
@@ -265,30 +315,8 @@ struct BatchRun<'a, W: Write, E: Write> {
 }
 
 impl<W: Write, E: Write> BatchRun<'_, W, E> {
-    /// Reads and parses a batch in parallel, then prints and records it in order.
-    fn process(&mut self, items: Vec<Item>) -> Result<(), Error> {
-        if items.is_empty() {
-            return Ok(());
-        }
-        let parsed: Vec<(Item, std::io::Result<(Message, Option<Vec<u8>>)>)> = items
-            .into_par_iter()
-            .map(|mut item| {
-                let raw = match std::mem::replace(&mut item.raw, Raw::Bytes(Vec::new())) {
-                    Raw::File(path) => {
-                        let read = std::fs::read(&path);
-                        item.raw = Raw::File(path);
-                        read
-                    }
-                    Raw::Bytes(bytes) => Ok(bytes),
-                };
-                let result = raw.map(|raw| {
-                    let message = email::read(&raw);
-                    (message, item.ephemeral.then_some(raw))
-                });
-                (item, result)
-            })
-            .collect();
-
+    /// Prints and records a parsed batch in order, then commits it.
+    fn write(&mut self, parsed: Vec<Parsed>) -> Result<(), Error> {
         let archive = self.store.archive();
         let batch = self.store.db.batch()?;
         for (item, result) in parsed {

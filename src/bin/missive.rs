@@ -150,7 +150,7 @@ fn run_fetch(global: &Global, args: FetchArgs) -> Result<u8, Failure> {
     let targets = resolve_targets(&config, &args.sources, &cwd)?;
     let mut store = open_store(global)?;
     let mut out = Writer::new(
-        std::io::BufWriter::new(std::io::stdout().lock()),
+        std::io::BufWriter::with_capacity(1 << 16, std::io::stdout()),
         output_format(global),
     );
     let mut errors = ErrorSink::new(std::io::stderr(), global.errors == ErrorFormat::Jsonl);

@@ -5,28 +5,14 @@
 //! the structured form drops the comments where most servers name their TLS version
 //! (Postfix `(using TLSv1.3 …)`, sendmail `(version=TLSv1.3 …)`, Exim `(TLS1.3)`).
 
-use mail_parser::{DateTime, HeaderName, HeaderValue};
+use mail_parser::{DateTime, HeaderName};
 
 use crate::record::{Hop, Transport};
 
 /// Every hop, newest first, with the counts over the external ones.
 pub(crate) fn transport(message: &mail_parser::Message<'_>) -> Transport {
     let hops: Vec<Hop> = headers(message, "Received")
-        .map(|(header, text)| {
-            let mut hop = hop(&text);
-            if hop.date.is_none() {
-                // mail-parser reads dates in a few shapes ours does not; take its word
-                // before giving up.
-                if let HeaderValue::Received(received) = &header.value {
-                    hop.date = received
-                        .date
-                        .as_ref()
-                        .filter(|d| d.is_valid())
-                        .map(super::utc);
-                }
-            }
-            hop
-        })
+        .map(|(_, text)| hop(&text))
         .collect();
     let external = || hops.iter().filter(|hop| hop.external);
     Transport {
