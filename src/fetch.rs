@@ -18,7 +18,7 @@ use rayon::prelude::*;
 use crate::email;
 use crate::jsonl::{ErrorSink, Reader, Writer};
 use crate::record::{ErrorRecord, Message, Record, message_id};
-use crate::source::{self, Eml, Item, Maildir, Mbox, Raw, Source, Spec};
+use crate::source::{self, Item, Raw, Source, Spec};
 use crate::store::db::{FileStamp, KnownFile};
 use crate::store::{self, Store};
 
@@ -111,38 +111,19 @@ pub fn fetch<W: Write + Send, E: Write + Send>(
     let mut summary = Summary::default();
     for target in targets {
         progress.set_prefix(target.account.clone());
-        match &target.spec {
-            Spec::Jsonl(path) => pass_through(path.as_deref(), out, errors, &mut summary)?,
-            Spec::Maildir(path) => fetch_source(
+        match (&target.spec, target.spec.open()) {
+            (Spec::Jsonl(path), _) => pass_through(path.as_deref(), out, errors, &mut summary)?,
+            (_, Some(source)) => fetch_source(
                 store,
                 target,
-                &Maildir(path.clone()),
+                source.as_ref(),
                 options,
                 out,
                 errors,
                 &progress,
                 &mut summary,
             )?,
-            Spec::Mbox(path) => fetch_source(
-                store,
-                target,
-                &Mbox(path.clone()),
-                options,
-                out,
-                errors,
-                &progress,
-                &mut summary,
-            )?,
-            Spec::Eml(path) => fetch_source(
-                store,
-                target,
-                &Eml(path.clone()),
-                options,
-                out,
-                errors,
-                &progress,
-                &mut summary,
-            )?,
+            (_, None) => {}
         }
     }
     progress.finish_and_clear();

@@ -4,7 +4,7 @@
 //! ARC-Authentication-Results (RFC 8617) is a different header and is not read here: it
 //! reports what an earlier hop claims to have seen.
 
-use super::received::{comment_end, headers, quote_end};
+use super::header_text::{comment_end, headers, quote_end};
 use crate::record::Authentication;
 
 /// Every Authentication-Results header that says anything, in header order.

@@ -6,7 +6,7 @@ use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use sha1::Digest as _;
 
-use super::received::headers;
+use super::header_text::headers;
 use crate::record::{Address, Autocrypt};
 
 /// Headers longer than this are ignored: a key that large is not a reasonable Autocrypt

@@ -12,6 +12,7 @@
 mod auth_results;
 mod autocrypt;
 mod date;
+mod header_text;
 mod pgp_mime;
 mod received;
 

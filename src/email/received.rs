@@ -5,7 +5,9 @@
 //! the structured form drops the comments where most servers name their TLS version
 //! (Postfix `(using TLSv1.3 …)`, sendmail `(version=TLSv1.3 …)`, Exim `(TLS1.3)`).
 
-use mail_parser::{DateTime, HeaderName};
+use mail_parser::DateTime;
+
+use super::header_text::{comment_end, headers, quote_end};
 
 use crate::record::{Hop, Transport};
 
@@ -25,52 +27,6 @@ pub(crate) fn transport(message: &mail_parser::Message<'_>) -> Transport {
             .map(str::to_string),
         hops,
     }
-}
-
-/// The top-level header fields called `name`, each with its value unfolded.
-///
-/// Bytes that are not UTF-8 become U+FFFD rather than losing the header, which
-/// `headers_raw` would. Shared with the sibling modules that read raw header text.
-pub(super) fn headers<'m>(
-    message: &'m mail_parser::Message<'_>,
-    name: &'m str,
-) -> impl Iterator<Item = (&'m mail_parser::Header<'m>, String)> + 'm {
-    let raw: &[u8] = &message.raw_message;
-    message
-        .parts
-        .first()
-        .map(|part| part.headers.as_slice())
-        .unwrap_or_default()
-        .iter()
-        .filter(move |header| is_named(&header.name, name))
-        .map(move |header| {
-            let bytes = raw
-                .get(header.offset_start as usize..header.offset_end as usize)
-                .unwrap_or_default();
-            (header, unfold(&String::from_utf8_lossy(bytes)))
-        })
-}
-
-fn is_named(header: &HeaderName<'_>, name: &str) -> bool {
-    header.as_str().eq_ignore_ascii_case(name)
-}
-
-/// Joins folded lines: each line break and the white space after it become one space, so
-/// the evidence reads as one line.
-pub(super) fn unfold(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
-    let mut chars = raw.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\r' || c == '\n' {
-            while chars.next_if(|c| c.is_ascii_whitespace()).is_some() {}
-            let kept = out.trim_end_matches([' ', '\t']).len();
-            out.truncate(kept);
-            out.push(' ');
-        } else {
-            out.push(c);
-        }
-    }
-    out.trim().to_string()
 }
 
 fn count<'a>(hops: impl Iterator<Item = &'a Hop>) -> u32 {
@@ -204,41 +160,6 @@ fn tokens(text: &str) -> Vec<Token<'_>> {
         }
     }
     tokens
-}
-
-/// The offset just past the comment opening at `start`, honouring nesting and `\` escapes.
-pub(super) fn comment_end(bytes: &[u8], start: usize) -> usize {
-    let mut depth = 0usize;
-    let mut at = start;
-    while let Some(&byte) = bytes.get(at) {
-        at += 1;
-        match byte {
-            b'\\' => at += 1,
-            b'(' => depth += 1,
-            b')' => {
-                depth = depth.saturating_sub(1);
-                if depth == 0 {
-                    return at;
-                }
-            }
-            _ => {}
-        }
-    }
-    bytes.len()
-}
-
-/// The offset just past the quoted string opening at `start`.
-pub(super) fn quote_end(bytes: &[u8], start: usize) -> usize {
-    let mut at = start + 1;
-    while let Some(&byte) = bytes.get(at) {
-        at += 1;
-        match byte {
-            b'\\' => at += 1,
-            b'"' => return at.min(bytes.len()),
-            _ => {}
-        }
-    }
-    bytes.len()
 }
 
 /// The clauses of RFC 5321's `Stamp` we use; the first of each wins (Exim writes a second
@@ -660,11 +581,6 @@ mod tests {
             "from a.example.org (a.example.org [192.0.2.1]) by b.example.net with ESMTP; Tue, 12 Mar 2024 00:00:00 +0000"
         );
         assert_eq!(hop.date.as_deref(), Some("2024-03-12T00:00:00Z"));
-    }
-
-    #[test]
-    fn white_space_on_both_sides_of_a_fold_becomes_one_space() {
-        assert_eq!(unfold("a \r\n\t b\n c\r\n"), "a b c");
     }
 
     #[test]

@@ -54,23 +54,6 @@ pub enum Spec {
     Jsonl(Option<PathBuf>),
 }
 
-/// The source kinds, with the syntax of each: what `--help` and errors show.
-pub const KINDS: &[(&str, &str)] = &[
-    (
-        "maildir",
-        "maildir:PATH   a Maildir, with its Maildir++ subfolders",
-    ),
-    ("mbox", "mbox:PATH      an mbox file (mboxo or mboxrd)"),
-    (
-        "eml",
-        "eml:PATH|-     one message, from a file or standard input",
-    ),
-    (
-        "jsonl",
-        "jsonl:PATH|-   records in JSON Lines, passed through",
-    ),
-];
-
 impl Spec {
     /// Parses `kind:PATH`. Paths are made absolute against `cwd` and resolved when they
     /// exist, so the same directory gives the same source key wherever missive is started.
@@ -101,6 +84,17 @@ impl Spec {
                 )));
             }
         })
+    }
+
+    /// The source that reads raw messages of this kind; `None` for JSON Lines, which holds
+    /// records, not messages.
+    pub fn open(&self) -> Option<Box<dyn Source>> {
+        match self {
+            Spec::Maildir(path) => Some(Box::new(Maildir(path.clone()))),
+            Spec::Mbox(path) => Some(Box::new(Mbox(path.clone()))),
+            Spec::Eml(path) => Some(Box::new(Eml(path.clone()))),
+            Spec::Jsonl(_) => None,
+        }
     }
 
     /// The key under which the store keeps this source's state, and the default account.
