@@ -230,10 +230,25 @@ impl<W: Write> ErrorSink<W> {
         }
     }
 
-    /// Reports one error; a failure to write the report itself is ignored, as stderr is the
-    /// last place left to say anything.
+    /// Reports one error.
     pub fn report(&mut self, error: &ErrorRecord) {
         self.count += 1;
+        self.write(error);
+    }
+
+    /// Reports a problem with a record that was still written: a warning, not counted.
+    pub fn warn(&mut self, location: &str, message_id: &str, problem: &str) {
+        let mut record = ErrorRecord::new(location, problem);
+        record.message_id = Some(message_id.to_string());
+        record
+            .extra
+            .insert("severity".into(), serde_json::Value::from("warning"));
+        self.write(&record);
+    }
+
+    /// A failure to write the report itself is ignored: stderr is the last place left to
+    /// say anything.
+    fn write(&mut self, error: &ErrorRecord) {
         let _ = if self.json {
             serde_json::to_writer(&mut self.output, error)
                 .map_err(io::Error::from)
@@ -250,18 +265,6 @@ impl<W: Write> ErrorSink<W> {
                 error.location, error.error
             )
         };
-    }
-
-    /// Reports a note about a record that was still written (a problem, not a failure).
-    pub fn warn(&mut self, location: &str, message_id: &str, problem: &str) {
-        let mut record = ErrorRecord::new(location, problem);
-        record.message_id = Some(message_id.to_string());
-        record
-            .extra
-            .insert("severity".into(), serde_json::Value::from("warning"));
-        let count = self.count;
-        self.report(&record);
-        self.count = count;
     }
 
     /// How many errors were reported (warnings not counted).
@@ -322,6 +325,23 @@ mod tests {
             "{}",
             error.reason
         );
+    }
+
+    #[test]
+    fn warnings_are_printed_but_only_errors_are_counted() {
+        let mut out = Vec::new();
+        let mut sink = ErrorSink::new(&mut out, true);
+        sink.warn("a.eml", "<id@x>", "no Date");
+        sink.report(&ErrorRecord::new("b.eml", "cannot read"));
+        assert_eq!(sink.count(), 1);
+        let lines: Vec<serde_json::Value> = String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines[0]["severity"], "warning");
+        assert_eq!(lines[0]["message_id"], "<id@x>");
+        assert_eq!(lines[1]["where"], "b.eml");
     }
 
     #[test]
