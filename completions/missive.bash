@@ -28,6 +28,9 @@ _missive() {
             missive,schema)
                 cmd="missive__subcmd__schema"
                 ;;
+            missive,score)
+                cmd="missive__subcmd__score"
+                ;;
             missive__subcmd__config,check)
                 cmd="missive__subcmd__config__subcmd__check"
                 ;;
@@ -58,6 +61,9 @@ _missive() {
             missive__subcmd__help,schema)
                 cmd="missive__subcmd__help__subcmd__schema"
                 ;;
+            missive__subcmd__help,score)
+                cmd="missive__subcmd__help__subcmd__score"
+                ;;
             missive__subcmd__help__subcmd__config,check)
                 cmd="missive__subcmd__help__subcmd__config__subcmd__check"
                 ;;
@@ -71,7 +77,7 @@ _missive() {
 
     case "${cmd}" in
         missive)
-            opts="-h -V --store --config --format --errors --no-progress --help --version fetch config schema help"
+            opts="-h -V --store --config --format --errors --no-progress --help --version fetch score config schema help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -277,7 +283,7 @@ _missive() {
             return 0
             ;;
         missive__subcmd__help)
-            opts="fetch config schema help"
+            opts="fetch score config schema help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -374,8 +380,52 @@ _missive() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        missive__subcmd__help__subcmd__score)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         missive__subcmd__schema)
             opts="-h -V --store --config --format --errors --no-progress --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "jsonl json text" -- "${cur}"))
+                    return 0
+                    ;;
+                --errors)
+                    COMPREPLY=($(compgen -W "text jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        missive__subcmd__score)
+            opts="-h -V --factors --mail --strip --store --config --format --errors --no-progress --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

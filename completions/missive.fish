@@ -35,6 +35,7 @@ complete -c missive -n "__fish_missive_needs_command" -l no-progress -d 'Never s
 complete -c missive -n "__fish_missive_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c missive -n "__fish_missive_needs_command" -s V -l version -d 'Print version'
 complete -c missive -n "__fish_missive_needs_command" -f -a "fetch" -d 'Pull new messages from sources and print a record for each'
+complete -c missive -n "__fish_missive_needs_command" -f -a "score" -d 'Add the privacy index to message records, or to one raw mail for a mail filter'
 complete -c missive -n "__fish_missive_needs_command" -f -a "config" -d 'Check or show the configuration'
 complete -c missive -n "__fish_missive_needs_command" -f -a "schema" -d 'Print the JSON Schema of record kinds'
 complete -c missive -n "__fish_missive_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -49,6 +50,19 @@ complete -c missive -n "__fish_missive_using_subcommand fetch" -l all -d 'Print 
 complete -c missive -n "__fish_missive_using_subcommand fetch" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
 complete -c missive -n "__fish_missive_using_subcommand fetch" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c missive -n "__fish_missive_using_subcommand fetch" -s V -l version -d 'Print version'
+complete -c missive -n "__fish_missive_using_subcommand score" -l store -d 'The store directory [default: $XDG_DATA_HOME/missive]' -r -F
+complete -c missive -n "__fish_missive_using_subcommand score" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F
+complete -c missive -n "__fish_missive_using_subcommand score" -l format -d 'Output format [default: jsonl, or text when stdout is a terminal]' -r -f -a "jsonl\t'One JSON object per line (the default when stdout is not a terminal)'
+json\t'One JSON array of all records'
+text\t'One readable line per record'"
+complete -c missive -n "__fish_missive_using_subcommand score" -l errors -d 'How errors are printed on stderr' -r -f -a "text\t'`missive: WHERE: WHAT`, one line each'
+jsonl\t'`error` records, one JSON object per line'"
+complete -c missive -n "__fish_missive_using_subcommand score" -l factors -d 'Print the table of factors instead: one `factor` record per line, or aligned columns with --format text'
+complete -c missive -n "__fish_missive_using_subcommand score" -l mail -d 'Read one raw mail and write it back with an X-Missive-Privacy header in front'
+complete -c missive -n "__fish_missive_using_subcommand score" -l strip -d 'With --mail, first remove every X-Missive-Privacy header the mail already has (a sender can forge one)'
+complete -c missive -n "__fish_missive_using_subcommand score" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
+complete -c missive -n "__fish_missive_using_subcommand score" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c missive -n "__fish_missive_using_subcommand score" -s V -l version -d 'Print version'
 complete -c missive -n "__fish_missive_using_subcommand config; and not __fish_seen_subcommand_from check show help" -l store -d 'The store directory [default: $XDG_DATA_HOME/missive]' -r -F
 complete -c missive -n "__fish_missive_using_subcommand config; and not __fish_seen_subcommand_from check show help" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F
 complete -c missive -n "__fish_missive_using_subcommand config; and not __fish_seen_subcommand_from check show help" -l format -d 'Output format [default: jsonl, or text when stdout is a terminal]' -r -f -a "jsonl\t'One JSON object per line (the default when stdout is not a terminal)'
@@ -95,9 +109,10 @@ jsonl\t'`error` records, one JSON object per line'"
 complete -c missive -n "__fish_missive_using_subcommand schema" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
 complete -c missive -n "__fish_missive_using_subcommand schema" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c missive -n "__fish_missive_using_subcommand schema" -s V -l version -d 'Print version'
-complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch config schema help" -f -a "fetch" -d 'Pull new messages from sources and print a record for each'
-complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch config schema help" -f -a "config" -d 'Check or show the configuration'
-complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch config schema help" -f -a "schema" -d 'Print the JSON Schema of record kinds'
-complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch config schema help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score config schema help" -f -a "fetch" -d 'Pull new messages from sources and print a record for each'
+complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score config schema help" -f -a "score" -d 'Add the privacy index to message records, or to one raw mail for a mail filter'
+complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score config schema help" -f -a "config" -d 'Check or show the configuration'
+complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score config schema help" -f -a "schema" -d 'Print the JSON Schema of record kinds'
+complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score config schema help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "check" -d 'Check the config file; errors name the file, line and key'
 complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "show" -d 'Print the effective configuration, secrets masked'

@@ -14,7 +14,8 @@ OUTPUT
   One `message` record per line (JSON Lines), schema version 1: \
   {\"kind\":\"message\",\"v\":1,\"id\",\"protocol\",\"account\",\"source\",\"blob\",\"native_id\",\
   \"in_reply_to\",\"references\",\"list_id\",\"date\",\"from\",\"sender\",\"to\",\"cc\",\"bcc\",\
-  \"reply_to\",\"subject\",\"text\",\"attachments\",\"flags\",\"tags\",\"security\",\"problems\"}. \
+  \"reply_to\",\"subject\",\"text\",\"attachments\",\"flags\",\"tags\",\"security\",\"privacy\",\
+  \"problems\"} (`privacy` once `missive score` has added it). \
   `missive schema message` prints the full JSON Schema. Errors go to stderr, as `error` \
   records with --errors jsonl.
 
@@ -78,6 +79,7 @@ pub enum ErrorFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     Fetch(FetchArgs),
+    Score(ScoreArgs),
     #[command(subcommand)]
     Config(ConfigCommand),
     Schema(SchemaArgs),
@@ -98,6 +100,54 @@ pub struct FetchArgs {
     /// Print every message again, not only new ones.
     #[arg(long)]
     pub all: bool,
+}
+
+/// Add the privacy index to message records, or to one raw mail for a mail filter.
+///
+/// Reads message records on stdin and writes each with `privacy` added: the score (0–100),
+/// its grade and label, the three axes (technic, context, comportment), every factor that
+/// applied with its evidence, and suggestions. Records of other kinds pass through unchanged.
+/// With --mail, reads one raw RFC 5322 message instead and writes it back byte for byte
+/// with `X-Missive-Privacy: score=63; grade=B; technic=80; context=55; comportment=55` in
+/// front (after an mbox From_ line), as a filter for procmail (`:0 fw`), maildrop
+/// (`xfilter`) or Sieve (`filter`); a message that cannot be read gets `grade=unknown`.
+#[derive(Debug, Args)]
+#[command(after_long_help = score_help())]
+pub struct ScoreArgs {
+    /// Print the table of factors instead: one `factor` record per line, or aligned columns
+    /// with --format text.
+    #[arg(long, conflicts_with_all = ["mail", "strip"])]
+    pub factors: bool,
+    /// Read one raw mail and write it back with an X-Missive-Privacy header in front.
+    #[arg(long)]
+    pub mail: bool,
+    /// With --mail, first remove every X-Missive-Privacy header the mail already has (a
+    /// sender can forge one).
+    #[arg(long, requires = "mail")]
+    pub strip: bool,
+}
+
+/// The long help of `score`: the factor table, printed from the one table in
+/// `privacy/factors.rs`, then output and exit status.
+fn score_help() -> String {
+    format!(
+        "{}\n\
+OUTPUT
+  Each `message` record with `privacy` added: {{\"score\",\"grade\",\"label\",\"technic\",\
+  \"context\",\"comportment\",\"factors\":[{{\"axis\",\"name\",\"points\",\"evidence\"}}],\
+  \"suggestions\":[{{\"action\",\"gain\",\"why\"}}]}}. With --mail, the mail itself.
+
+EXAMPLES
+  missive fetch maildir:~/Mail | missive score | jq -c '{{subject, grade: .privacy.grade}}'
+  procmailrc:   :0 fw
+                | missive score --mail --strip
+
+EXIT STATUS
+  0 success, 1 some lines were not records (each reported, the others still scored), \
+  2 usage or configuration error. With --mail, 0 whenever the mail was written back, even \
+  one that could not be read; 75 when stdin could not be read, so the mail server retries.",
+        crate::privacy::factors::help_text()
+    )
 }
 
 /// Check or show the configuration.

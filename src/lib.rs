@@ -4,13 +4,14 @@
 //! The library does all the work; `src/bin/missive.rs` only parses arguments, calls one
 //! function per subcommand and turns the outcome into an exit code. Modules depend one way:
 //! [`record`] and [`jsonl`] at the bottom, then [`email`], [`source`] and [`store`], then the
-//! commands in [`fetch`] and [`config`].
+//! commands in [`fetch`], [`privacy`] (`score`) and [`config`].
 
 pub mod cli;
 pub mod config;
 pub mod email;
 pub mod fetch;
 pub mod jsonl;
+pub mod privacy;
 pub mod record;
 pub mod source;
 pub mod store;

@@ -20,7 +20,8 @@
 //!
 //! # Kinds
 //!
-//! - `message`: one message of any protocol ([`Message`]).
+//! - `message`: one message of any protocol ([`Message`]); `missive score` adds its
+//!   [`Privacy`].
 //! - `error`: something that failed, with where and what ([`ErrorRecord`]); on stderr with
 //!   `--errors jsonl`.
 
@@ -142,6 +143,10 @@ pub struct Message {
     pub tags: Vec<String>,
     #[serde(default)]
     pub security: Security,
+    /// How private the message is, with every factor and its evidence: added by
+    /// `missive score`, absent until then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub privacy: Option<Privacy>,
     /// What was wrong with the message but did not stop it being read (a bad charset, a
     /// truncated MIME part, a missing Message-ID). Each also goes to stderr.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -321,6 +326,95 @@ pub struct Autocrypt {
     /// The primary key's fingerprint, uppercase hex, when `keydata` holds a readable key.
     #[serde(default)]
     pub fingerprint: Option<String>,
+}
+
+/// The privacy index of a message (DESIGN §3): three axes of 0–100, the score as their
+/// rounded mean, its grade and label, and the factors that gave every point. The factors and
+/// their points are listed by `missive score --factors`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Privacy {
+    /// The rounded mean of the three axes, 0–100.
+    pub score: u8,
+    pub grade: Grade,
+    pub label: Label,
+    /// What protects the bytes: encryption, signature, TLS, trusted authentication results.
+    pub technic: u8,
+    /// Who can see it: recipients, mailing lists, spam.
+    pub context: u8,
+    /// Practice: the most secure channel used, Autocrypt preference.
+    pub comportment: u8,
+    /// Every factor that applied, in table order; an axis is the sum of its factors' points,
+    /// clamped to 0–100.
+    #[serde(default)]
+    pub factors: Vec<AppliedFactor>,
+    /// Changes that would raise the score, each computed by scoring the changed message.
+    #[serde(default)]
+    pub suggestions: Vec<Suggestion>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// One of the three axes of the privacy index.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Axis {
+    /// What protects the bytes.
+    #[default]
+    Technic,
+    /// Who can see the message.
+    Context,
+    /// The habits it shows.
+    Comportment,
+}
+
+/// A grade: A (81–100), B (61–80), C (41–60), D (21–40), E (0–20).
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+pub enum Grade {
+    A,
+    B,
+    C,
+    D,
+    #[default]
+    E,
+}
+
+/// What a grade means, as shown to people.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Label {
+    /// D–E: anyone on the way can read it.
+    #[default]
+    Postcard,
+    /// C: carried under TLS, readable by the servers.
+    Envelope,
+    /// A–B: end-to-end encrypted and authenticated.
+    SealedLetter,
+}
+
+/// A factor of the privacy index that applied to a message, with what showed it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct AppliedFactor {
+    pub axis: Axis,
+    /// The factor's name in the table (`e2e_pgp_mime`, …).
+    pub name: String,
+    /// Points added to the axis (negative: taken away).
+    pub points: i32,
+    /// What in the message showed it, for the user to check.
+    pub evidence: String,
+}
+
+/// A change that would raise a message's score.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Suggestion {
+    /// The command that starts the change.
+    pub action: String,
+    /// Points the score would gain.
+    pub gain: i32,
+    pub why: String,
 }
 
 /// Something that failed: a line that is not a record, a message that could not be read.

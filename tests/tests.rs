@@ -6,3 +6,4 @@ mod config;
 mod corpus;
 mod docs;
 mod fetch;
+mod score;

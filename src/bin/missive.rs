@@ -8,10 +8,13 @@ use std::process::ExitCode;
 use anyhow::{Context, anyhow};
 use clap::Parser;
 
-use missive::cli::{Cli, Command, ConfigCommand, ErrorFormat, FetchArgs, Global, SchemaArgs};
+use missive::cli::{
+    Cli, Command, ConfigCommand, ErrorFormat, FetchArgs, Global, SchemaArgs, ScoreArgs,
+};
 use missive::config::Config;
 use missive::fetch::{self, Target};
-use missive::jsonl::{ErrorSink, Format, Writer};
+use missive::jsonl::{ErrorSink, Format, Reader, Writer};
+use missive::privacy;
 use missive::source::Spec;
 use missive::store::{self, Store};
 
@@ -66,12 +69,16 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
             || cause
                 .downcast_ref::<fetch::Error>()
                 .is_some_and(fetch::Error::is_broken_pipe)
+            || cause
+                .downcast_ref::<privacy::Error>()
+                .is_some_and(privacy::Error::is_broken_pipe)
     })
 }
 
 fn run(cli: Cli) -> Result<u8, Failure> {
     match cli.command {
         Command::Fetch(args) => run_fetch(&cli.global, args),
+        Command::Score(args) => score(&cli.global, args),
         Command::Config(ConfigCommand::Check) => config_check(&cli.global),
         Command::Config(ConfigCommand::Show) => config_show(&cli.global),
         Command::Schema(args) => schema(args),
@@ -212,6 +219,60 @@ fn resolve_targets(
         .collect()
 }
 
+fn score(global: &Global, args: ScoreArgs) -> Result<u8, Failure> {
+    let failed = |error: anyhow::Error| Failure {
+        status: SOME_FAILED,
+        error,
+    };
+    if args.factors {
+        let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+        let written = match output_format(global) {
+            Format::Text => stdout
+                .write_all(privacy::factors::table_text().as_bytes())
+                .map_err(anyhow::Error::from),
+            Format::Jsonl => privacy::factors::records().try_for_each(|record| {
+                serde_json::to_writer(&mut stdout, &record)?;
+                stdout.write_all(b"\n")?;
+                Ok::<_, anyhow::Error>(())
+            }),
+            Format::Json => {
+                let records: Vec<_> = privacy::factors::records().collect();
+                serde_json::to_writer(&mut stdout, &records)
+                    .map_err(anyhow::Error::from)
+                    .and_then(|()| stdout.write_all(b"\n").map_err(anyhow::Error::from))
+            }
+        };
+        written
+            .and_then(|()| stdout.flush().map_err(anyhow::Error::from))
+            .map_err(failed)?;
+        return Ok(OK);
+    }
+    let config = load_config(global)?;
+    if args.mail {
+        let mut raw = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut raw)
+            .context("cannot read the mail on stdin")
+            .map_err(|error| Failure {
+                status: TEMPORARY,
+                error,
+            })?;
+        let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+        privacy::mail::annotate(&raw, args.strip, &config, &mut stdout)
+            .context("cannot write the mail")
+            .map_err(failed)?;
+        return Ok(OK);
+    }
+    let mut reader = Reader::new(std::io::stdin().lock(), "stdin");
+    let mut out = Writer::new(
+        std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock()),
+        output_format(global),
+    );
+    let mut errors = ErrorSink::new(std::io::stderr(), global.errors == ErrorFormat::Jsonl);
+    let summary = privacy::score_stream(&mut reader, &mut out, &mut errors, &config)
+        .map_err(|e| failed(e.into()))?;
+    Ok(if summary.failed > 0 { SOME_FAILED } else { OK })
+}
+
 fn config_check(global: &Global) -> Result<u8, Failure> {
     let path = config_path(global)?;
     let config = Config::load(&path, home().as_deref()).map_err(usage)?;
@@ -231,9 +292,9 @@ fn config_check(global: &Global) -> Result<u8, Failure> {
 fn config_show(global: &Global) -> Result<u8, Failure> {
     let config = load_config(global)?;
     let text = match output_format(global) {
-        Format::Text => toml::to_string_pretty(&config).map_err(|e| usage(e))?,
+        Format::Text => toml::to_string_pretty(&config).map_err(usage)?,
         Format::Json | Format::Jsonl => {
-            let mut value = serde_json::to_value(&config).map_err(|e| usage(e))?;
+            let mut value = serde_json::to_value(&config).map_err(usage)?;
             if let Some(object) = value.as_object_mut() {
                 object.insert("kind".into(), "config".into());
                 object.insert("v".into(), missive::record::VERSION.into());
@@ -243,7 +304,7 @@ fn config_show(global: &Global) -> Result<u8, Failure> {
     };
     std::io::stdout()
         .write_all(text.as_bytes())
-        .map_err(|e| usage(e))?;
+        .map_err(usage)?;
     Ok(OK)
 }
 

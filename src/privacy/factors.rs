@@ -1,0 +1,274 @@
+//! The table of every factor of the privacy index: its axis, name, points and the one-line
+//! reason for them. Scoring ([`super::message`]) refers to these entries, never to numbers of
+//! its own; `missive score --factors` and the `missive-score(1)` page print this table.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::record::{AppliedFactor, Axis, VERSION};
+
+/// One row of the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Factor {
+    pub axis: Axis,
+    /// Unique across the table, snake_case.
+    pub name: &'static str,
+    /// Added to the axis when the factor applies; negative takes away.
+    pub points: i32,
+    /// Why it counts, one line.
+    pub rationale: &'static str,
+}
+
+impl Factor {
+    /// The factor as it applied to a message, with what showed it.
+    pub fn applied(&self, evidence: impl Into<String>) -> AppliedFactor {
+        AppliedFactor {
+            axis: self.axis,
+            name: self.name.to_string(),
+            points: self.points,
+            evidence: evidence.into(),
+        }
+    }
+}
+
+/// More recipients than this and a message is a circular ([`MANY_RECIPIENTS`]).
+pub const RECIPIENTS_LIMIT: usize = 10;
+
+/// The spam score from which a message counts as spam ([`SPAM`]): SpamAssassin's default
+/// `required_score`.
+pub const SPAM_THRESHOLD: f64 = 5.0;
+
+/// Each row becomes a `pub const` of that name, and the table lists them all in this order.
+macro_rules! factors {
+    ($($(#[$doc:meta])* $id:ident: $axis:ident, $name:literal, $points:literal, $why:literal;)*) => {
+        $(
+            $(#[$doc])*
+            pub const $id: Factor = Factor {
+                axis: Axis::$axis,
+                name: $name,
+                points: $points,
+                rationale: $why,
+            };
+        )*
+        /// Every factor, in the order scoring applies them and the table prints them.
+        pub const FACTORS: &[Factor] = &[$($id),*];
+    };
+}
+
+factors! {
+    BASE_TECHNIC: Technic, "base_technic", 20,
+        "where every message starts: delivered, but nothing known protects it";
+    E2E_PGP_MIME: Technic, "e2e_pgp_mime", 40,
+        "PGP/MIME (RFC 3156): only the recipients' keys open body and attachments";
+    E2E_PGP_INLINE: Technic, "e2e_pgp_inline", 30,
+        "inline PGP: the text is sealed, but attachments and MIME structure may not be";
+    E2E_SMIME: Technic, "e2e_smime", 35,
+        "S/MIME enveloped data (RFC 8551): sealed end to end, keys vouched for by a CA";
+    E2E_PROTOCOL: Technic, "e2e_protocol", 40,
+        "the protocol encrypts end to end: the servers carry only ciphertext";
+    SIGNATURE_VALID: Technic, "signature_valid", 15,
+        "a valid signature: the sender is who they say and nothing was changed";
+    SIGNATURE_UNKNOWN_KEY: Technic, "signature_unknown_key", 5,
+        "signed by a key not known yet: intact if the key is the sender's";
+    SIGNATURE_UNVERIFIED: Technic, "signature_unverified", 3,
+        "signed, not yet checked: only the structure of a signature is known";
+    SIGNATURE_INVALID: Technic, "signature_invalid", -20,
+        "the signature does not verify: changed on the way or forged";
+    TLS_ALL_HOPS: Technic, "tls_all_hops", 20,
+        "every external hop used TLS: nobody on the wire could read it";
+    TLS_SOME_HOPS: Technic, "tls_some_hops", 5,
+        "some external hops used TLS: the others carried it in clear";
+    TLS_NO_HOPS: Technic, "tls_no_hops", -10,
+        "no external hop used TLS: anyone on the wire could read it";
+    TLS_V1_3: Technic, "tls_v1_3", 5,
+        "TLS on every hop, the weakest 1.3: current and sound";
+    TLS_V1_2: Technic, "tls_v1_2", 2,
+        "TLS on every hop, the weakest 1.2: sound when well configured";
+    TLS_OLD: Technic, "tls_old", -10,
+        "TLS on every hop, but one older than 1.2 (or SSL): broken";
+    DKIM_PASS: Technic, "dkim_pass", 5,
+        "a trusted server checked DKIM: the sending domain signed it";
+    SPF_PASS: Technic, "spf_pass", 3,
+        "a trusted server checked SPF: it came from a host the domain allows";
+    DMARC_PASS: Technic, "dmarc_pass", 5,
+        "a trusted server checked DMARC: the From domain is aligned and authenticated";
+    AUTHENTICATION_FAILED: Technic, "authentication_failed", -10,
+        "a trusted server saw DKIM, SPF or DMARC fail: the sender may be forged";
+    AUTHENTICATION_UNTRUSTED: Technic, "authentication_untrusted", 0,
+        "Authentication-Results from a server not in trust.authserv_ids: anyone can write one";
+    PLATFORM_READABLE: Technic, "platform_readable", -15,
+        "a platform message (Mastodon, Twitter, Facebook): the platform can read it";
+    BASE_CONTEXT: Context, "base_context", 60,
+        "where every message starts on who can see it";
+    SINGLE_RECIPIENT: Context, "single_recipient", 10,
+        "one recipient: the fewest eyes";
+    MANY_RECIPIENTS: Context, "many_recipients", -20,
+        "more than 10 recipients: a circular, easily passed on";
+    MAILING_LIST: Context, "mailing_list", -25,
+        "sent through a mailing list (List-Id): a public or semi-public audience";
+    SPAM: Context, "spam", -20,
+        "a spam score of 5 or more: mass mail from someone unknown";
+    BASE_COMPORTMENT: Comportment, "base_comportment", 40,
+        "where every message starts on the habits it shows";
+    SECURE_CHANNEL_USED: Comportment, "secure_channel_used", 20,
+        "end-to-end encryption was chosen: the most secure channel available";
+    AUTOCRYPT_MUTUAL: Comportment, "autocrypt_mutual", 15,
+        "the sender announces Autocrypt prefer-encrypt=mutual: replies can be encrypted";
+    AUTOCRYPT_NOPREFERENCE: Comportment, "autocrypt_nopreference", 5,
+        "the sender announces an Autocrypt key: replies can be encrypted if asked";
+}
+
+// What the points must keep true, checked when compiling: a better signature or more TLS
+// never lowers a score (the property tests in `message_tests.rs` rely on it).
+const _: () = {
+    assert!(
+        SIGNATURE_INVALID.points < 0,
+        "an invalid signature costs points"
+    );
+    assert!(0 < SIGNATURE_UNVERIFIED.points);
+    assert!(SIGNATURE_UNVERIFIED.points <= SIGNATURE_UNKNOWN_KEY.points);
+    assert!(SIGNATURE_UNKNOWN_KEY.points < SIGNATURE_VALID.points);
+    assert!(TLS_NO_HOPS.points < TLS_SOME_HOPS.points);
+    // The version counts once every hop uses TLS: turning the last hop to TLS with an old
+    // version must still not lower the score.
+    assert!(TLS_ALL_HOPS.points - TLS_SOME_HOPS.points + TLS_OLD.points >= 0);
+    assert!(TLS_OLD.points < TLS_V1_2.points && TLS_V1_2.points < TLS_V1_3.points);
+    assert!(E2E_PGP_INLINE.points > 0 && E2E_SMIME.points > 0 && E2E_PROTOCOL.points > 0);
+    assert!(E2E_PGP_MIME.points > 0 && SECURE_CHANNEL_USED.points >= 0);
+    // Protocol encryption removes the platform's penalty; it must not turn into a loss.
+    assert!(PLATFORM_READABLE.points <= 0);
+};
+
+/// The entry named `name`.
+pub fn find(name: &str) -> Option<&'static Factor> {
+    FACTORS.iter().find(|f| f.name == name)
+}
+
+/// One factor as `score --factors` prints it in JSON Lines.
+#[derive(Debug, Serialize)]
+pub struct FactorRecord {
+    kind: &'static str,
+    v: u32,
+    axis: Axis,
+    name: &'static str,
+    points: i32,
+    rationale: &'static str,
+}
+
+/// The table as records, one per factor, in table order.
+pub fn records() -> impl Iterator<Item = FactorRecord> {
+    FACTORS.iter().map(|f| FactorRecord {
+        kind: "factor",
+        v: VERSION,
+        axis: f.axis,
+        name: f.name,
+        points: f.points,
+        rationale: f.rationale,
+    })
+}
+
+fn axis_name(axis: Axis) -> &'static str {
+    match axis {
+        Axis::Technic => "technic",
+        Axis::Context => "context",
+        Axis::Comportment => "comportment",
+    }
+}
+
+/// The table in aligned columns: axis, name, points, rationale; one line per factor.
+pub fn table_text() -> String {
+    let name_width = FACTORS.iter().map(|f| f.name.len()).max().unwrap_or(0);
+    let mut text = String::new();
+    for factor in FACTORS {
+        let _ = writeln!(
+            text,
+            "{:<11}  {:<name_width$}  {:>+4}  {}",
+            axis_name(factor.axis),
+            factor.name,
+            factor.points,
+            factor.rationale
+        );
+    }
+    text
+}
+
+/// The FACTORS section of the `score` man page and `--help`: how the axes are summed, then
+/// each factor with its rationale on the line below.
+pub fn help_text() -> String {
+    let mut text = String::from(
+        "FACTORS\n  Each axis is the sum of the points of the factors that apply, clamped to 0–100; \
+         the score is the rounded mean of the three axes. Grades: A 81–100, B 61–80, C 41–60, \
+         D 21–40, E 0–20; A–B a sealed letter, C an envelope, D–E a postcard. \
+         Authentication-Results count only from servers listed in trust.authserv_ids.\n\n",
+    );
+    // Two lines per factor, so that neither a terminal nor man(1) wraps the columns.
+    let name_width = FACTORS.iter().map(|f| f.name.len()).max().unwrap_or(0);
+    for factor in FACTORS {
+        let _ = writeln!(
+            text,
+            "  {:<11}  {:<name_width$}  {:>+4}\n      {}",
+            axis_name(factor.axis),
+            factor.name,
+            factor.points,
+            factor.rationale
+        );
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_snake_case() {
+        let mut names: Vec<&str> = FACTORS.iter().map(|f| f.name).collect();
+        names.sort_unstable();
+        let count = names.len();
+        names.dedup();
+        assert_eq!(names.len(), count, "duplicate factor names");
+        for name in names {
+            assert!(
+                name.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_axis_has_a_base_and_bases_lie_inside_the_range() {
+        for base in [BASE_TECHNIC, BASE_CONTEXT, BASE_COMPORTMENT] {
+            assert!((0..=100).contains(&base.points), "{}", base.name);
+        }
+        assert_eq!(BASE_TECHNIC.axis, Axis::Technic);
+        assert_eq!(BASE_CONTEXT.axis, Axis::Context);
+        assert_eq!(BASE_COMPORTMENT.axis, Axis::Comportment);
+    }
+
+    #[test]
+    fn rationales_state_the_thresholds_the_code_uses() {
+        assert!(
+            MANY_RECIPIENTS
+                .rationale
+                .contains(&RECIPIENTS_LIMIT.to_string())
+        );
+        assert!(SPAM.rationale.contains(&format!("{SPAM_THRESHOLD}")));
+    }
+
+    #[test]
+    fn the_text_table_has_one_aligned_line_per_factor() {
+        let text = table_text();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), FACTORS.len());
+        let column = lines[0].find("+20").expect("base points shown signed");
+        for (line, factor) in lines.iter().zip(FACTORS) {
+            assert!(line.contains(factor.name) && line.ends_with(factor.rationale));
+            let points = format!("{:+}", factor.points);
+            assert!(line[..column + 3].ends_with(&points), "{line}");
+        }
+        assert!(help_text().contains("e2e_pgp_mime"));
+        assert_eq!(find("spam"), Some(&SPAM));
+    }
+}

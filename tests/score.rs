@@ -1,0 +1,394 @@
+//! `missive score`: the privacy index added to records, the factor table, and `--mail` as a
+//! real mail filter (issue 4). One test per factor lives beside the scoring code, in
+//! `src/privacy/message_tests.rs`.
+
+use serde_json::Value;
+
+use crate::support::{Home, mail, run};
+
+const HEADER: &[u8] = b"X-Missive-Privacy: ";
+
+/// A message record as `fetch` prints it, with `security` and extra fields given.
+fn record(id: &str, security: Value) -> String {
+    serde_json::json!({
+        "kind": "message", "v": 1, "id": id, "protocol": "email", "account": "test",
+        "source": {"kind": "eml"}, "blob": "sha256:00", "native_id": format!("<{id}@example.org>"),
+        "from": {"name": "Alice", "address": "alice@example.org"},
+        "to": [{"name": null, "address": "bob@example.net"}],
+        "security": security, "mine": {"kept": true}
+    })
+    .to_string()
+}
+
+/// Runs `missive score --mail [extra]` on `raw` and returns (exit code, stdout bytes).
+fn score_mail(home: &Home, raw: &[u8], extra: &[&str]) -> (i32, Vec<u8>) {
+    let output = home
+        .missive()
+        .args(["score", "--mail"])
+        .args(extra)
+        .write_stdin(raw.to_vec())
+        .output()
+        .expect("missive runs");
+    (output.status.code().expect("an exit code"), output.stdout)
+}
+
+/// Splits the added first line off the output: (header line without its end, line end, rest).
+fn split_header(out: &[u8]) -> (String, &[u8], &[u8]) {
+    assert!(out.starts_with(HEADER), "{}", String::from_utf8_lossy(out));
+    let newline = out.iter().position(|&b| b == b'\n').expect("a line end");
+    let (line, ending) = if out[newline - 1] == b'\r' {
+        (&out[..newline - 1], &b"\r\n"[..])
+    } else {
+        (&out[..newline], &b"\n"[..])
+    };
+    (
+        String::from_utf8(line.to_vec()).expect("an ASCII header"),
+        ending,
+        &out[newline + 1..],
+    )
+}
+
+/// `technic=N` from an X-Missive-Privacy line.
+fn technic(header: &str) -> u32 {
+    header
+        .split("; ")
+        .find_map(|part| part.strip_prefix("technic="))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no technic in {header}"))
+}
+
+#[test]
+fn message_records_get_privacy_and_everything_else_passes_unchanged() {
+    let home = Home::new();
+    let other = r#"{"kind":"contact",  "id":"c_1","z":[1, 2]}"#;
+    let input = format!(
+        "{}\n{other}\n{}\n",
+        record("a", serde_json::json!({"encryption": "pgp-mime"})),
+        record("b", serde_json::json!({}))
+    );
+    let output = home
+        .missive()
+        .arg("score")
+        .write_stdin(input.clone())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8(output.stdout.clone()).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[1], other, "other kinds pass byte for byte");
+    let encrypted: Value = serde_json::from_str(lines[0]).unwrap();
+    let clear: Value = serde_json::from_str(lines[2]).unwrap();
+    assert_eq!(encrypted["mine"]["kept"], true, "unknown fields survive");
+    for (record, grades) in [(&encrypted, ["A", "B"]), (&clear, ["C", "D"])] {
+        let privacy = &record["privacy"];
+        assert!(
+            grades.contains(&privacy["grade"].as_str().unwrap()),
+            "{privacy}"
+        );
+        let factors = privacy["factors"].as_array().unwrap();
+        assert!(factors.iter().all(|f| f["evidence"].is_string()));
+    }
+    assert_eq!(encrypted["privacy"]["label"], "sealed-letter");
+    assert!(encrypted["privacy"]["score"].as_u64() > clear["privacy"]["score"].as_u64());
+    assert!(
+        clear["privacy"]["suggestions"][0]["action"]
+            .as_str()
+            .unwrap()
+            .starts_with("missive keys discover alice@example.org")
+    );
+
+    let again = home
+        .missive()
+        .arg("score")
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    assert_eq!(
+        again.stdout, output.stdout,
+        "the same input gives the same bytes"
+    );
+}
+
+#[test]
+fn scoring_scored_records_again_changes_nothing() {
+    let home = Home::new();
+    let input = format!(
+        "{}\n",
+        record("a", serde_json::json!({"signature": "valid"}))
+    );
+    let once = home
+        .missive()
+        .arg("score")
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    let twice = home
+        .missive()
+        .arg("score")
+        .write_stdin(once.stdout.clone())
+        .output()
+        .unwrap();
+    assert_eq!(twice.status.code(), Some(0));
+    assert_eq!(once.stdout, twice.stdout);
+}
+
+#[test]
+fn a_bad_line_is_reported_with_its_number_and_the_others_are_scored() {
+    let home = Home::new();
+    let input = format!(
+        "{}\nnot json\n{}\n",
+        record("a", serde_json::json!({})),
+        record("b", serde_json::json!({}))
+    );
+    let (code, records, stderr) = run(home.missive().arg("score").write_stdin(input));
+    assert_eq!(code, 1);
+    assert_eq!(records.len(), 2);
+    assert!(records.iter().all(|r| r["privacy"]["score"].is_u64()));
+    assert!(stderr.contains("stdin:2:"), "{stderr}");
+}
+
+#[test]
+fn a_forged_authentication_results_header_counts_for_nothing() {
+    let home = Home::new();
+    home.write_config("[trust]\nauthserv_ids = [\"mx.example.net\"]\n");
+    let results = |id: &str| {
+        mail(
+            &format!(
+                "Authentication-Results: {id}; dkim=pass header.d=example.org; spf=pass smtp.mailfrom=example.org; dmarc=pass header.from=example.org\n"
+            ),
+            "hello\n",
+        )
+    };
+    let (_, plain) = score_mail(&home, &mail("", "hello\n"), &[]);
+    let (_, forged) = score_mail(&home, &results("mx.evil.example"), &[]);
+    let (_, trusted) = score_mail(&home, &results("mx.example.net"), &[]);
+    let plain = technic(&split_header(&plain).0);
+    assert_eq!(technic(&split_header(&forged).0), plain);
+    assert!(technic(&split_header(&trusted).0) > plain);
+}
+
+#[test]
+fn factors_prints_the_table_one_record_per_factor_or_as_columns() {
+    let home = Home::new();
+    let (code, records, _) = run(home.missive().args(["score", "--factors"]));
+    assert_eq!(code, 0);
+    let names: Vec<&str> = records
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    let table: Vec<&str> = missive::privacy::factors::FACTORS
+        .iter()
+        .map(|f| f.name)
+        .collect();
+    assert_eq!(names, table);
+    assert!(records.iter().all(|r| r["kind"] == "factor"
+        && r["points"].is_i64()
+        && r["rationale"].is_string()
+        && ["technic", "context", "comportment"].contains(&r["axis"].as_str().unwrap())));
+
+    let output = home
+        .missive()
+        .args(["score", "--factors", "--format", "text"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(text.lines().count(), table.len());
+    assert!(
+        text.lines()
+            .any(|l| l.contains("signature_invalid") && l.contains("-20"))
+    );
+}
+
+#[test]
+fn mail_output_is_the_input_with_one_header_in_front() {
+    let home = Home::new();
+    let lf = mail("Message-ID: <lf@example.org>\n", "line one\nline two\n");
+    let crlf = String::from_utf8(lf.clone())
+        .unwrap()
+        .replace('\n', "\r\n")
+        .into_bytes();
+    let mut eight_bit = mail(
+        "Message-ID: <8bit@example.org>\nContent-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: 8bit\n",
+        "",
+    );
+    eight_bit.extend_from_slice(b"caf\xe9 \xff\xfe\x80 cr\r alone\n\nlast line without end");
+    let no_body =
+        b"From: alice@example.org\r\nTo: bob@example.net\r\nSubject: headers only\r\n".to_vec();
+    let no_blank_line = b"From: alice@example.org\nSubject: x".to_vec();
+    for (raw, ending) in [
+        (&lf, &b"\n"[..]),
+        (&crlf, &b"\r\n"[..]),
+        (&eight_bit, &b"\n"[..]),
+        (&no_body, &b"\r\n"[..]),
+        (&no_blank_line, &b"\n"[..]),
+    ] {
+        let (code, out) = score_mail(&home, raw, &[]);
+        assert_eq!(code, 0);
+        let (header, found_ending, rest) = split_header(&out);
+        assert_eq!(found_ending, ending, "{header}");
+        assert_eq!(rest, &raw[..], "the message itself is unchanged");
+        let parts: Vec<&str> = header["X-Missive-Privacy: ".len()..].split("; ").collect();
+        let keys: Vec<&str> = parts.iter().map(|p| p.split('=').next().unwrap()).collect();
+        assert_eq!(
+            keys,
+            ["score", "grade", "technic", "context", "comportment"]
+        );
+        assert!(["A", "B", "C", "D", "E"].contains(&&parts[1]["grade=".len()..]));
+    }
+}
+
+#[test]
+fn an_encrypted_mail_scores_higher_than_one_in_clear() {
+    let home = Home::new();
+    let encrypted = mail(
+        "Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=\"b\"\nMIME-Version: 1.0\n",
+        "--b\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n--b\nContent-Type: application/octet-stream\n\n-----BEGIN PGP MESSAGE-----\nx\n-----END PGP MESSAGE-----\n--b--\n",
+    );
+    let (_, sealed) = score_mail(&home, &encrypted, &[]);
+    let (_, clear) = score_mail(&home, &mail("", "hi\n"), &[]);
+    let (sealed, clear) = (split_header(&sealed).0, split_header(&clear).0);
+    assert!(technic(&sealed) > technic(&clear), "{sealed} / {clear}");
+}
+
+#[test]
+fn mail_that_cannot_be_read_is_kept_whole_with_grade_unknown() {
+    let home = Home::new();
+    for raw in [
+        &b""[..],
+        b"\xff\xfe binary junk",
+        b"no header here\n\nbody\n",
+    ] {
+        let (code, out) = score_mail(&home, raw, &["--strip"]);
+        assert_eq!(code, 0, "a filter never loses mail");
+        let (header, _, rest) = split_header(&out);
+        assert_eq!(header, "X-Missive-Privacy: grade=unknown");
+        assert_eq!(rest, raw);
+    }
+}
+
+#[test]
+fn strip_removes_a_forged_header_and_only_from_the_header_section() {
+    let home = Home::new();
+    let forged = mail(
+        "X-Missive-Privacy: score=100; grade=A;\n\ttechnic=100\nx-missive-privacy:grade=A\n",
+        "X-Missive-Privacy: quoted in the body stays\n",
+    );
+    let (code, out) = score_mail(&home, &forged, &["--strip"]);
+    assert_eq!(code, 0);
+    let (header, _, rest) = split_header(&out);
+    assert!(!header.contains("score=100"), "{header}");
+    let expected = mail("", "X-Missive-Privacy: quoted in the body stays\n");
+    assert_eq!(rest, &expected[..]);
+
+    let (_, kept) = score_mail(&home, &forged, &[]);
+    assert_eq!(
+        split_header(&kept).2,
+        &forged[..],
+        "without --strip nothing is removed"
+    );
+}
+
+#[test]
+fn strip_and_factors_are_refused_where_they_make_no_sense() {
+    let home = Home::new();
+    let (code, _, stderr) = run(home.missive().args(["score", "--strip"]));
+    assert_eq!(code, 2, "{stderr}");
+    let (code, _, _) = run(home.missive().args(["score", "--factors", "--mail"]));
+    assert_eq!(code, 2);
+}
+
+/// procmail as the Debian package installs it, or a loud failure saying so.
+fn procmail() -> std::path::PathBuf {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join("procmail"))
+            .find(|path| path.is_file())
+    });
+    found.expect("procmail is not installed: apt-get install procmail (scripts/test does it)")
+}
+
+/// Delivers `message` with procmail to a Maildir in `home`, through `filter` (a `:0 fw`
+/// recipe), and returns the delivered file.
+fn deliver_with_procmail(home: &Home, filter: &str, message: &[u8]) -> Vec<u8> {
+    let dir = home.path();
+    let binary = assert_cmd::cargo::cargo_bin("missive");
+    let bin_dir = binary.parent().expect("the binary's directory");
+    let path = format!("{}:/usr/local/bin:/usr/bin:/bin", bin_dir.display());
+    // procmail sets its own PATH at start, so the rc file names it again.
+    let rc = format!(
+        "SHELL=/bin/sh\nPATH={path}\nMAILDIR={dir}\nDEFAULT={dir}/Maildir/\nLOGFILE={dir}/procmail.log\n\n:0 fw\n| {filter}\n\n:0\nMaildir/\n",
+        dir = dir.display()
+    );
+    home.write("procmailrc", rc.as_bytes());
+    let _ = std::fs::remove_dir_all(dir.join("Maildir"));
+    let status = std::process::Command::new(procmail())
+        .args(["-m", "./procmailrc"])
+        .env_clear()
+        .env("HOME", dir)
+        .env("PATH", &path)
+        .current_dir(dir)
+        .stdin(std::fs::File::open(home.write("message", message)).unwrap())
+        .status()
+        .expect("procmail runs");
+    let log = std::fs::read_to_string(dir.join("procmail.log")).unwrap_or_default();
+    assert!(status.success(), "procmail failed: {log}");
+    assert!(!log.contains("failure"), "{log}");
+    let delivered: Vec<_> = std::fs::read_dir(dir.join("Maildir/new"))
+        .unwrap_or_else(|e| panic!("nothing delivered ({e}): {log}"))
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    assert_eq!(delivered.len(), 1, "{log}");
+    std::fs::read(&delivered[0]).unwrap()
+}
+
+#[test]
+fn mail_works_as_a_procmail_filter_before_maildir_delivery() {
+    let home = Home::new();
+    let body = "Bonjour,\n\nune lettre \u{e9}crite \u{e0} la main.\n";
+    let original = mail("Message-ID: <procmail@example.org>\n", body);
+    let forged = mail(
+        "Message-ID: <forged@example.org>\nX-Missive-Privacy: score=100; grade=A\n",
+        body,
+    );
+    let forged_stripped = mail("Message-ID: <forged@example.org>\n", body);
+    for (input, expected) in [(&original, &original), (&forged, &forged_stripped)] {
+        // procmail ends what it hands a filter with a blank line, whatever the filter: `cat`
+        // shows what an identity filter delivers.
+        let reference = deliver_with_procmail(&home, "cat", expected);
+        assert!(reference.starts_with(expected));
+        let bytes = deliver_with_procmail(&home, "missive score --mail --strip", input);
+        let (header, ending, rest) = split_header(&bytes);
+        assert!(
+            header.contains("; grade=") && !header.contains("score=100"),
+            "{header}"
+        );
+        assert_eq!(ending, b"\n");
+        assert_eq!(
+            rest,
+            &reference[..],
+            "delivered as it came, but for the header"
+        );
+    }
+}
+
+#[test]
+fn the_score_man_page_shows_every_factor_with_its_points() {
+    let page = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("man/missive-score.1"),
+    )
+    .expect(
+        "man/missive-score.1 is generated (MISSIVE_BLESS=1 cargo test --test integration docs)",
+    );
+    for factor in missive::privacy::factors::FACTORS {
+        // roff escapes the minus sign.
+        let points = format!("{:+}", factor.points).replace('-', "\\-");
+        assert!(
+            page.lines()
+                .any(|l| l.contains(&factor.name.replace('-', "\\-")) && l.contains(&points)),
+            "{} {points} missing from the man page",
+            factor.name
+        );
+    }
+}
