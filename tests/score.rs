@@ -392,3 +392,63 @@ fn the_score_man_page_shows_every_factor_with_its_points() {
         );
     }
 }
+
+/// Golden output: `tests/fixtures/score/records.jsonl` scored with a config that trusts
+/// mx.example.net must give `records.scored.jsonl` exactly. Re-bless with
+/// `MISSIVE_BLESS=1 cargo test --test integration score`, then review the diff.
+#[test]
+fn scored_records_match_the_golden_file() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/score");
+    let home = Home::new();
+    home.write_config(
+        "[identity]\naddresses = [\"bob@example.net\", \"@bob@mastodon.example\"]\n[trust]\nauthserv_ids = [\"mx.example.net\"]\n",
+    );
+    let output = home
+        .missive()
+        .arg("score")
+        .write_stdin(std::fs::read(dir.join("records.jsonl")).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let golden = dir.join("records.scored.jsonl");
+    if std::env::var_os("MISSIVE_BLESS").is_some() {
+        std::fs::write(&golden, &output.stdout).unwrap();
+    }
+    let expected = std::fs::read_to_string(&golden).unwrap_or_default();
+    let found = String::from_utf8(output.stdout).unwrap();
+    for (line, (found, expected)) in found.lines().zip(expected.lines()).enumerate() {
+        assert_eq!(found, expected, "line {}", line + 1);
+    }
+    assert_eq!(found.lines().count(), expected.lines().count());
+    let grades: Vec<String> = found
+        .lines()
+        .map(|l| {
+            let record: Value = serde_json::from_str(l).unwrap();
+            record["privacy"]["grade"]
+                .as_str()
+                .unwrap_or("-")
+                .to_string()
+        })
+        .collect();
+    assert_eq!(grades, ["A", "C", "D", "-", "E", "D"], "{found}");
+}
+
+#[test]
+fn fetched_mail_can_be_scored_in_a_pipeline() {
+    let home = Home::new();
+    let source = format!("maildir:{}", crate::support::sample_maildir().display());
+    let fetched = home.missive().args(["fetch", &source]).output().unwrap();
+    assert_eq!(fetched.status.code(), Some(0));
+    let (code, records, stderr) = run(home.missive().arg("score").write_stdin(fetched.stdout));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!records.is_empty());
+    for record in &records {
+        let privacy = &record["privacy"];
+        let score = privacy["score"].as_u64().expect("a score");
+        let axes: u64 = ["technic", "context", "comportment"]
+            .iter()
+            .map(|a| privacy[a].as_u64().unwrap())
+            .sum();
+        assert_eq!(score, (axes + 1) / 3, "{privacy}");
+    }
+}

@@ -21,14 +21,15 @@ const PLATFORMS: &[&str] = &["mastodon", "twitter", "facebook"];
 
 /// The privacy index of `message`, with suggestions.
 pub fn score(message: &Message, config: &Config) -> Privacy {
-    let mut privacy = evaluate(message, config);
+    let mut privacy = evaluate(message, config, message.security.encryption);
     privacy.suggestions = suggestions(message, config, privacy.score);
     privacy
 }
 
-/// The index without suggestions.
-fn evaluate(message: &Message, config: &Config) -> Privacy {
-    let factors = applied_factors(message, config);
+/// The index without suggestions, as if the message had `encryption` (so that a change can
+/// be scored without copying the message).
+fn evaluate(message: &Message, config: &Config, encryption: Encryption) -> Privacy {
+    let factors = applied_factors(message, config, encryption);
     let axis = |axis: Axis| -> u8 {
         let sum: i32 = factors
             .iter()
@@ -83,14 +84,19 @@ pub fn label(grade: Grade) -> Label {
     }
 }
 
-/// Every factor that applies, in table order.
-fn applied_factors(message: &Message, config: &Config) -> Vec<AppliedFactor> {
+/// Every factor that applies, in table order, with the message's encryption taken to be
+/// `encryption`.
+fn applied_factors(
+    message: &Message,
+    config: &Config,
+    encryption: Encryption,
+) -> Vec<AppliedFactor> {
     let mut out = Vec::new();
     let mut add = |factor: &Factor, evidence: String| out.push(factor.applied(evidence));
     let security = &message.security;
 
     add(&factors::BASE_TECHNIC, "every message".into());
-    match security.encryption {
+    match encryption {
         Encryption::None => {}
         Encryption::PgpMime => add(
             &factors::E2E_PGP_MIME,
@@ -222,9 +228,7 @@ fn applied_factors(message: &Message, config: &Config) -> Vec<AppliedFactor> {
         );
     }
 
-    if PLATFORMS.contains(&message.protocol.as_str())
-        && security.encryption != Encryption::ProtocolE2e
-    {
+    if PLATFORMS.contains(&message.protocol.as_str()) && encryption != Encryption::ProtocolE2e {
         add(
             &factors::PLATFORM_READABLE,
             format!("{}: readable by the platform", message.protocol),
@@ -251,7 +255,7 @@ fn applied_factors(message: &Message, config: &Config) -> Vec<AppliedFactor> {
     }
 
     add(&factors::BASE_COMPORTMENT, "every message".into());
-    if security.encryption != Encryption::None {
+    if encryption != Encryption::None {
         add(
             &factors::SECURE_CHANNEL_USED,
             "sent end-to-end encrypted".into(),
@@ -283,10 +287,13 @@ fn spam_score(message: &Message) -> Option<f64> {
 
 /// Changes that would raise the score, each found by scoring the changed message. For now:
 /// end-to-end encryption of an email sent in clear, which needs a key for every other
-/// participant.
+/// participant (not suggested for mailing-list mail: a list has no key to encrypt to).
 fn suggestions(message: &Message, config: &Config, score: u8) -> Vec<Suggestion> {
     let mut found = Vec::new();
-    if message.protocol == "email" && message.security.encryption == Encryption::None {
+    if message.protocol == "email"
+        && message.security.encryption == Encryption::None
+        && message.list_id.is_none()
+    {
         let own = |address: &str| {
             config
                 .identity
@@ -304,9 +311,8 @@ fn suggestions(message: &Message, config: &Config, score: u8) -> Vec<Suggestion>
             .filter(|a| !a.is_empty() && !own(a))
             .collect();
         if !others.is_empty() {
-            let mut encrypted = message.clone();
-            encrypted.security.encryption = Encryption::PgpMime;
-            let gain = i32::from(evaluate(&encrypted, config).score) - i32::from(score);
+            let encrypted = evaluate(message, config, Encryption::PgpMime);
+            let gain = i32::from(encrypted.score) - i32::from(score);
             if gain > 0 {
                 found.push(Suggestion {
                     action: format!(

@@ -343,6 +343,13 @@ fn encrypting_a_message_in_clear_is_suggested_with_its_rescored_gain() {
 }
 
 #[test]
+fn encrypting_mailing_list_mail_is_not_suggested() {
+    let mut message = plain();
+    message.list_id = Some("dev.lists.example.org".into());
+    assert!(score(&message, &config()).suggestions.is_empty());
+}
+
+#[test]
 fn nothing_is_suggested_when_the_user_is_the_only_participant() {
     let mut message = plain();
     message.from = Some(address("Bob@Example.net"));
