@@ -2,9 +2,10 @@
 //! what shows it, the three axes, the score, its grade and label, and the suggestions found
 //! by scoring the message again with a change applied.
 //!
-//! The facts come from the record (`security`, recipients, `list_id`, the `spam_score` a
-//! user or a later `fetch` puts in the record); whether an Authentication-Results header
-//! is believed is decided here, from the config's `trust.authserv_ids`.
+//! The facts come from the record: `security`, recipients, `list_id`, and a `spam_score`
+//! field when there is one (`fetch` does not write it yet; [`super::mail`] reads it from
+//! the X-Spam headers). Whether an Authentication-Results header is believed is decided
+//! here, from the config's `trust.authserv_ids`.
 
 use std::collections::BTreeSet;
 
