@@ -240,22 +240,20 @@ fn mime_problems(parsed: &mail_parser::Message<'_>) -> Vec<String> {
         let Some(ct) = part.content_type() else {
             continue;
         };
-        if let Some(charset) = ct.attribute("charset") {
-            if part.is_text()
-                && mail_parser::decoders::charsets::map::charset_decoder(charset.as_bytes())
-                    .is_none()
-                && !charset.eq_ignore_ascii_case("utf-8")
-                && !charset.eq_ignore_ascii_case("us-ascii")
-            {
-                problems.push(format!("unknown charset {charset:?}, decoded as UTF-8"));
-            }
+        if let Some(charset) = ct.attribute("charset")
+            && part.is_text()
+            && mail_parser::decoders::charsets::map::charset_decoder(charset.as_bytes()).is_none()
+            && !charset.eq_ignore_ascii_case("utf-8")
+            && !charset.eq_ignore_ascii_case("us-ascii")
+        {
+            problems.push(format!("unknown charset {charset:?}, decoded as UTF-8"));
         }
-        if ct.c_type.eq_ignore_ascii_case("multipart") {
-            if let Some(boundary) = ct.attribute("boundary") {
-                let closing = format!("--{boundary}--");
-                if memchr::memmem::find(raw, closing.as_bytes()).is_none() {
-                    problems.push(format!("truncated MIME: no closing boundary {closing:?}"));
-                }
+        if ct.c_type.eq_ignore_ascii_case("multipart")
+            && let Some(boundary) = ct.attribute("boundary")
+        {
+            let closing = format!("--{boundary}--");
+            if memchr::memmem::find(raw, closing.as_bytes()).is_none() {
+                problems.push(format!("truncated MIME: no closing boundary {closing:?}"));
             }
         }
     }

@@ -1,0 +1,85 @@
+//! `missive fetch`: sources and accounts from the command line and config, to `missive::fetch`.
+
+use std::io::IsTerminal;
+use std::path::Path;
+
+use anyhow::anyhow;
+
+use missive::cli::{ErrorFormat, FetchArgs, Global};
+use missive::config::Config;
+use missive::fetch::{self, Target};
+use missive::jsonl::{ErrorSink, Writer};
+use missive::source::Spec;
+
+use crate::{
+    Failure, OK, SOME_FAILED, TEMPORARY, USAGE, cwd, home, load_config, open_store, output_format,
+    usage,
+};
+
+pub(crate) fn run(global: &Global, args: FetchArgs) -> Result<u8, Failure> {
+    let config = load_config(global)?;
+    let cwd = cwd()?;
+    let targets = resolve_targets(&config, &args.sources, &cwd)?;
+    let mut store = open_store(global)?;
+    let mut out = Writer::new(
+        std::io::BufWriter::with_capacity(1 << 16, std::io::stdout()),
+        output_format(global),
+    );
+    let mut errors = ErrorSink::new(std::io::stderr(), global.errors == ErrorFormat::Jsonl);
+    let options = fetch::Options {
+        all: args.all,
+        progress: !global.no_progress && std::io::stderr().is_terminal(),
+    };
+    let summary =
+        fetch::fetch(&mut store, &targets, options, &mut out, &mut errors).map_err(|error| {
+            let status = match &error {
+                e if e.is_transient() => TEMPORARY,
+                fetch::Error::Source(
+                    missive::source::Error::Io { .. } | missive::source::Error::BadSpec { .. },
+                ) => USAGE,
+                _ => SOME_FAILED,
+            };
+            Failure {
+                status,
+                error: error.into(),
+            }
+        })?;
+    out.finish().map_err(|e| Failure {
+        status: SOME_FAILED,
+        error: e.into(),
+    })?;
+    Ok(if summary.failed > 0 { SOME_FAILED } else { OK })
+}
+
+/// Each argument is a source (`KIND:PATH`) or an account name; none means every account.
+fn resolve_targets(
+    config: &Config,
+    sources: &[String],
+    cwd: &Path,
+) -> Result<Vec<Target>, Failure> {
+    if sources.is_empty() {
+        if config.accounts.is_empty() {
+            return Err(usage(anyhow!(
+                "nothing to fetch: name a source (maildir:PATH, mbox:PATH, eml:PATH, jsonl:PATH) or configure an account"
+            )));
+        }
+        return config
+            .targets(&[], cwd, home().as_deref())
+            .map_err(|e| usage(anyhow!(e)));
+    }
+    sources
+        .iter()
+        .map(|source| {
+            if config.accounts.contains_key(source) {
+                let mut targets = config
+                    .targets(std::slice::from_ref(source), cwd, home().as_deref())
+                    .map_err(|e| usage(anyhow!(e)))?;
+                Ok(targets.remove(0))
+            } else {
+                Spec::parse(source, cwd)
+                    .map(Target::from_spec)
+                    .map_err(usage)
+            }
+        })
+        .collect()
+}

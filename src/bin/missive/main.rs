@@ -1,0 +1,152 @@
+//! The `missive` binary: parses the command line, makes one library call per subcommand and
+//! turns the outcome into an exit code. It holds no mail, store or protocol logic of its own:
+//! each subcommand has a file here that only wires flags to the library.
+
+mod config;
+mod fetch;
+mod schema;
+mod score;
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, anyhow};
+use clap::Parser;
+
+use missive::cli::{Cli, Command, ConfigCommand, ErrorFormat, Global};
+use missive::jsonl::Format;
+use missive::store::{self, Store};
+
+/// Exit statuses, as `missive(1)` documents them.
+pub(crate) const OK: u8 = 0;
+pub(crate) const SOME_FAILED: u8 = 1;
+pub(crate) const USAGE: u8 = 2;
+/// EX_TEMPFAIL from sysexits.h: cron and mail servers retry.
+pub(crate) const TEMPORARY: u8 = 75;
+
+/// An error with the exit status it calls for.
+pub(crate) struct Failure {
+    pub(crate) status: u8,
+    pub(crate) error: anyhow::Error,
+}
+
+pub(crate) fn usage(error: impl Into<anyhow::Error>) -> Failure {
+    Failure {
+        status: USAGE,
+        error: error.into(),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let errors_as_json = cli.global.errors == ErrorFormat::Jsonl;
+    match run(cli) {
+        Ok(status) => ExitCode::from(status),
+        Err(failure) => {
+            if is_broken_pipe(&failure.error) {
+                return ExitCode::from(OK);
+            }
+            let mut stderr = std::io::stderr().lock();
+            if errors_as_json {
+                let record =
+                    missive::record::ErrorRecord::new("missive", format!("{:#}", failure.error));
+                let _ = serde_json::to_writer(&mut stderr, &record);
+                let _ = stderr.write_all(b"\n");
+            } else {
+                let _ = writeln!(stderr, "missive: {:#}", failure.error);
+            }
+            ExitCode::from(failure.status)
+        }
+    }
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            || cause
+                .downcast_ref::<missive::fetch::Error>()
+                .is_some_and(missive::fetch::Error::is_broken_pipe)
+            || cause
+                .downcast_ref::<missive::privacy::Error>()
+                .is_some_and(missive::privacy::Error::is_broken_pipe)
+    })
+}
+
+fn run(cli: Cli) -> Result<u8, Failure> {
+    match cli.command {
+        Command::Fetch(args) => fetch::run(&cli.global, args),
+        Command::Score(args) => score::run(&cli.global, args),
+        Command::Config(ConfigCommand::Check) => config::check(&cli.global),
+        Command::Config(ConfigCommand::Show) => config::show(&cli.global),
+        Command::Schema(args) => schema::run(args),
+    }
+}
+
+pub(crate) fn home() -> Option<PathBuf> {
+    std::env::var_os("HOME").map(PathBuf::from)
+}
+
+pub(crate) fn cwd() -> Result<PathBuf, Failure> {
+    std::env::current_dir()
+        .context("cannot read the current directory")
+        .map_err(usage)
+}
+
+pub(crate) fn config_path(global: &Global) -> Result<PathBuf, Failure> {
+    global
+        .config
+        .clone()
+        .or_else(|| {
+            missive::config::default_path(
+                std::env::var_os("XDG_CONFIG_HOME").map(PathBuf::from),
+                home(),
+            )
+        })
+        .ok_or_else(|| {
+            usage(anyhow!(
+                "no config file: set --config, MISSIVE_CONFIG or HOME"
+            ))
+        })
+}
+
+/// The config, or the default one when no file exists and none was named.
+pub(crate) fn load_config(global: &Global) -> Result<missive::config::Config, Failure> {
+    let path = config_path(global)?;
+    if global.config.is_none() && !path.exists() {
+        return Ok(missive::config::Config::default());
+    }
+    missive::config::Config::load(&path, home().as_deref()).map_err(usage)
+}
+
+pub(crate) fn open_store(global: &Global) -> Result<Store, Failure> {
+    let dir = global
+        .store
+        .clone()
+        .or_else(|| {
+            store::default_dir(std::env::var_os("XDG_DATA_HOME").map(PathBuf::from), home())
+        })
+        .ok_or_else(|| {
+            usage(anyhow!(
+                "no store directory: set --store, MISSIVE_STORE or HOME"
+            ))
+        })?;
+    Store::open(&dir).map_err(|error| Failure {
+        status: if error.is_transient() {
+            TEMPORARY
+        } else {
+            SOME_FAILED
+        },
+        error: error.into(),
+    })
+}
+
+pub(crate) fn output_format(global: &Global) -> Format {
+    global.format.unwrap_or(if std::io::stdout().is_terminal() {
+        Format::Text
+    } else {
+        Format::Jsonl
+    })
+}

@@ -1,0 +1,65 @@
+//! `missive score`: the factor table, the record filter, and `--mail` for mail filters.
+
+use std::io::Write;
+
+use anyhow::Context;
+
+use missive::cli::{ErrorFormat, Global, ScoreArgs};
+use missive::jsonl::{ErrorSink, Format, Reader, Writer};
+use missive::privacy;
+
+use crate::{Failure, OK, SOME_FAILED, TEMPORARY, load_config, output_format};
+
+pub(crate) fn run(global: &Global, args: ScoreArgs) -> Result<u8, Failure> {
+    let failed = |error: anyhow::Error| Failure {
+        status: SOME_FAILED,
+        error,
+    };
+    if args.factors {
+        let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+        let written = match output_format(global) {
+            Format::Text => stdout
+                .write_all(privacy::factors::table_text().as_bytes())
+                .map_err(anyhow::Error::from),
+            Format::Jsonl => privacy::factors::records().try_for_each(|record| {
+                serde_json::to_writer(&mut stdout, &record)?;
+                stdout.write_all(b"\n")?;
+                Ok::<_, anyhow::Error>(())
+            }),
+            Format::Json => {
+                let records: Vec<_> = privacy::factors::records().collect();
+                serde_json::to_writer(&mut stdout, &records)
+                    .map_err(anyhow::Error::from)
+                    .and_then(|()| stdout.write_all(b"\n").map_err(anyhow::Error::from))
+            }
+        };
+        written
+            .and_then(|()| stdout.flush().map_err(anyhow::Error::from))
+            .map_err(failed)?;
+        return Ok(OK);
+    }
+    let config = load_config(global)?;
+    if args.mail {
+        let mut raw = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut raw)
+            .context("cannot read the mail on stdin")
+            .map_err(|error| Failure {
+                status: TEMPORARY,
+                error,
+            })?;
+        let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+        privacy::mail::annotate(&raw, args.strip, &config, &mut stdout)
+            .context("cannot write the mail")
+            .map_err(failed)?;
+        return Ok(OK);
+    }
+    let mut reader = Reader::new(std::io::stdin().lock(), "stdin");
+    let mut out = Writer::new(
+        std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock()),
+        output_format(global),
+    );
+    let mut errors = ErrorSink::new(std::io::stderr(), global.errors == ErrorFormat::Jsonl);
+    let summary = privacy::score_stream(&mut reader, &mut out, &mut errors, &config)
+        .map_err(|e| failed(e.into()))?;
+    Ok(if summary.failed > 0 { SOME_FAILED } else { OK })
+}
