@@ -73,6 +73,29 @@ fn every_corpus_message_becomes_a_record() {
     );
 }
 
+/// Inputs the fuzzer found that once made the reader panic.
+#[test]
+fn fuzz_regressions_are_kept_as_unreadable_records() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions");
+    let inputs: Vec<PathBuf> = files(&dir);
+    assert!(!inputs.is_empty());
+    for input in inputs {
+        let raw = std::fs::read(&input).unwrap();
+        let record = missive::email::read(&raw);
+        assert_eq!(
+            record.blob,
+            missive::record::blob_name(&raw),
+            "{}",
+            input.display()
+        );
+        assert!(
+            missive::email::is_unreadable(&record),
+            "{}",
+            input.display()
+        );
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
