@@ -220,6 +220,9 @@ pub struct Security {
     pub signature: SignatureState,
     #[serde(default)]
     pub autocrypt: Option<Autocrypt>,
+    /// The spam score a filter wrote (X-Spam-Score, or `score=` of X-Spam-Status), topmost.
+    #[serde(default)]
+    pub spam_score: Option<f64>,
     #[serde(flatten)]
     pub extra: Extra,
 }

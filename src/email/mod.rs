@@ -3,7 +3,8 @@
 //!
 //! The security facts come from the submodules: [`received`] (the path and its TLS),
 //! [`auth_results`] (RFC 8601), [`pgp_mime`] (encryption and signature structure, RFC 3156
-//! and RFC 8551) and [`autocrypt`] (the sender's Autocrypt header). Whether any of them can
+//! and RFC 8551), [`autocrypt`] (the sender's Autocrypt header) and [`spam`] (a filter's
+//! spam score). Whether any of them can
 //! be trusted is decided by the privacy index, not here.
 //!
 //! Reading never fails: a message mail-parser cannot read still becomes a record, with its
@@ -15,6 +16,7 @@ mod date;
 mod header_text;
 mod pgp_mime;
 mod received;
+mod spam;
 
 use mail_parser::{Address as ParsedAddress, DateTime, HeaderValue, MessageParser, MimeHeaders};
 
@@ -126,6 +128,7 @@ pub fn read(raw: &[u8]) -> Message {
             None => crate::record::SignatureState::None,
         },
         autocrypt: autocrypt::header(&parsed, record.from.as_ref()),
+        spam_score: spam::score(&parsed),
         ..Security::default()
     };
     record

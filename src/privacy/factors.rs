@@ -201,7 +201,7 @@ pub fn help_text() -> String {
          the score is the rounded mean of the three axes. Grades: A 81–100, B 61–80, C 41–60, \
          D 21–40, E 0–20; A–B a sealed letter, C an envelope, D–E a postcard. \
          Authentication-Results count only from servers listed in trust.authserv_ids. The \
-         spam score is a record's `spam_score` field or, with --mail, the X-Spam-Score or \
+         spam score is the record's security.spam_score, from the X-Spam-Score or \
          X-Spam-Status header.\n\n",
     );
     // Two lines per factor, so that neither a terminal nor man(1) wraps the columns.

@@ -3,8 +3,7 @@
 //! `xfilter`, Sieve `filter`). Reading the message into a record is [`crate::email::read`];
 //! the score is [`super::message::score`].
 //!
-//! The spam score is read here from `X-Spam-Score` or `X-Spam-Status`, as records do not
-//! carry those headers yet. A filter must never lose mail: a message that cannot be read still comes back whole, with
+//! A filter must never lose mail: a message that cannot be read still comes back whole, with
 //! `grade=unknown`. An mbox `From ` envelope line, which procmail passes to its filters, stays
 //! the first line and the header goes right after it, at the top of the header section.
 
@@ -22,14 +21,9 @@ pub fn header_value(message: &[u8], config: &Config) -> String {
     if !starts_with_field(message) {
         return "grade=unknown".into();
     }
-    let mut record = crate::email::read(message);
+    let record = crate::email::read(message);
     if crate::email::is_unreadable(&record) {
         return "grade=unknown".into();
-    }
-    if let Some(spam) = spam_score(message) {
-        record
-            .extra
-            .insert("spam_score".into(), serde_json::Value::from(spam));
     }
     let privacy = super::score(&record, config);
     let grade = match privacy.grade {
@@ -103,62 +97,6 @@ fn starts_with_field(message: &[u8]) -> bool {
             .iter()
             .find(|&&b| b != b' ' && b != b'\t')
             == Some(&b':')
-}
-
-/// The spam score of the topmost `X-Spam-Score` (`7.3`) or `X-Spam-Status` (`Yes,
-/// score=7.3 required=5.0 …`) field of the header section. A sender can write these too, but
-/// the score only ever takes points away for spam, so a forged one cannot raise it.
-fn spam_score(message: &[u8]) -> Option<f64> {
-    let mut field: Option<(bool, String)> = None;
-    let mut rest = message;
-    while !rest.is_empty() {
-        let end = memchr::memchr(b'\n', rest).map_or(rest.len(), |i| i + 1);
-        let (line, after) = rest.split_at(end);
-        rest = after;
-        let text = String::from_utf8_lossy(line);
-        let text = text.trim_end_matches(['\r', '\n']);
-        if text.is_empty() {
-            break;
-        }
-        if text.starts_with([' ', '\t']) {
-            if let Some((_, value)) = field.as_mut() {
-                value.push(' ');
-                value.push_str(text.trim());
-            }
-            continue;
-        }
-        if let Some((is_status, value)) = field.take()
-            && let Some(score) = spam_value(is_status, &value)
-        {
-            return Some(score);
-        }
-        let Some((name, value)) = text.split_once(':') else {
-            continue;
-        };
-        let name = name.trim_end();
-        if name.eq_ignore_ascii_case("X-Spam-Score") {
-            field = Some((false, value.trim().to_string()));
-        } else if name.eq_ignore_ascii_case("X-Spam-Status") {
-            field = Some((true, value.trim().to_string()));
-        }
-    }
-    field.and_then(|(is_status, value)| spam_value(is_status, &value))
-}
-
-/// The number in an `X-Spam-Score` value, or after `score=` in an `X-Spam-Status` one.
-fn spam_value(is_status: bool, value: &str) -> Option<f64> {
-    let number = if is_status {
-        value
-            .split([' ', ',', '\t'])
-            .find_map(|part| part.strip_prefix("score="))?
-    } else {
-        value.split_whitespace().next()?
-    };
-    number
-        .trim_start_matches('+')
-        .parse::<f64>()
-        .ok()
-        .filter(|n| n.is_finite())
 }
 
 /// Whether `line` starts an `X-Missive-Privacy` field.
@@ -235,25 +173,6 @@ mod tests {
             assert!(out.starts_with(header), "{out:?}");
             assert_eq!(&out[header.len()..], raw);
         }
-    }
-
-    #[test]
-    fn the_spam_score_comes_from_the_topmost_spam_field_of_the_header() {
-        assert_eq!(
-            spam_score(b"From: a\nX-Spam-Status: Yes, score=7.3 required=5.0\n\ttests=A,B\nX-Spam-Score: 1.0\n\nX-Spam-Score: 99\n"),
-            Some(7.3)
-        );
-        assert_eq!(
-            spam_score(b"X-Spam-Status: No,\r\n score=-1.2 required=5.0\r\n\r\n"),
-            Some(-1.2)
-        );
-        assert_eq!(spam_score(b"x-spam-score: +12.5 (++++)\n"), Some(12.5));
-        assert_eq!(
-            spam_score(b"From: a\n\nX-Spam-Score: 9\n"),
-            None,
-            "not in the body"
-        );
-        assert_eq!(spam_score(b"X-Spam-Score: lots\n"), None);
     }
 
     #[test]

@@ -2,9 +2,8 @@
 //! what shows it, the three axes, the score, its grade and label, and the suggestions found
 //! by scoring the message again with a change applied.
 //!
-//! The facts come from the record: `security`, recipients, `list_id`, and a `spam_score`
-//! field when there is one (`fetch` does not write it yet; [`super::mail`] reads it from
-//! the X-Spam headers). Whether an Authentication-Results header is believed is decided
+//! The facts come from the record: `security` (spam score included), recipients and
+//! `list_id`. Whether an Authentication-Results header is believed is decided
 //! here, from the config's `trust.authserv_ids`.
 
 use std::collections::BTreeSet;
@@ -249,7 +248,7 @@ fn applied_factors(
     if let Some(list) = &message.list_id {
         add(&factors::MAILING_LIST, format!("List-Id: {list}"));
     }
-    if let Some(spam) = spam_score(message)
+    if let Some(spam) = message.security.spam_score
         && spam >= SPAM_THRESHOLD
     {
         add(&factors::SPAM, format!("spam score {spam}"));
@@ -274,16 +273,6 @@ fn applied_factors(
         }
     }
     out
-}
-
-/// The spam score in the record's `spam_score` field (a number, or a number as text, as
-/// X-Spam-Score carries it).
-fn spam_score(message: &Message) -> Option<f64> {
-    let value = message.extra.get("spam_score")?;
-    value
-        .as_f64()
-        .or_else(|| value.as_str().and_then(|s| s.trim().parse().ok()))
-        .filter(|s: &f64| s.is_finite())
 }
 
 /// Changes that would raise the score, each found by scoring the changed message. For now:

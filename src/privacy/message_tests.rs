@@ -135,7 +135,7 @@ factor_tests! {
         |m| m.cc = (0..10).map(|i| address(&format!("p{i}@example.com"))).collect();
     a_mailing_list_costs_points: MAILING_LIST, |m| m.list_id = Some("dev.lists.example.org".into());
     a_spam_score_from_the_threshold_costs_points: SPAM,
-        |m| { m.extra.insert("spam_score".into(), "5.0".into()); };
+        |m| { m.security.spam_score = Some(5.0); };
     encrypting_is_the_secure_channel: SECURE_CHANNEL_USED,
         |m| m.security.encryption = Encryption::PgpMime;
     autocrypt_mutual_counts: AUTOCRYPT_MUTUAL, |m| m.security.autocrypt = Some(Autocrypt {
@@ -268,18 +268,14 @@ fn exactly_the_limit_of_recipients_is_not_many() {
 }
 
 #[test]
-fn a_spam_score_below_the_threshold_or_unreadable_costs_nothing() {
-    for value in [
-        serde_json::json!(4.9),
-        serde_json::json!("-1.2"),
-        serde_json::json!("lots"),
-    ] {
+fn a_spam_score_below_the_threshold_costs_nothing() {
+    for value in [4.9, -1.2] {
         let mut message = plain();
-        message.extra.insert("spam_score".into(), value.clone());
+        message.security.spam_score = Some(value);
         assert!(!names(&message).contains(&"spam".to_string()), "{value}");
     }
     let mut message = plain();
-    message.extra.insert("spam_score".into(), 12.into());
+    message.security.spam_score = Some(12.0);
     assert!(names(&message).contains(&"spam".to_string()));
 }
 
@@ -414,9 +410,7 @@ fn arbitrary_message() -> impl Strategy<Value = Message> {
                     .map(|i| address(&format!("p{i}@example.com")))
                     .collect();
                 m.list_id = list.then(|| "l.example".into());
-                if let Some(spam) = spam {
-                    m.extra.insert("spam_score".into(), spam.into());
-                }
+                m.security.spam_score = spam;
                 m
             },
         )
