@@ -394,3 +394,44 @@ fn a_closed_pipe_ends_quietly() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[test]
+fn security_facts_come_through() {
+    let home = Home::new();
+    let source = format!("maildir:{}", sample_maildir().display());
+    let (_, records, _) = run(home.missive().args(["fetch", &source]));
+    let by_id = |id: &str| {
+        records
+            .iter()
+            .find(|r| r["native_id"] == id)
+            .unwrap_or_else(|| panic!("no message {id}"))
+    };
+    let lunch = &by_id("<lunch-1@example.org>")["security"];
+    assert_eq!(lunch["transport"]["external_hops"], 2);
+    assert_eq!(lunch["transport"]["tls_hops"], 2);
+    assert_eq!(lunch["transport"]["weakest_tls"], "TLSv1.2");
+    assert_eq!(lunch["transport"]["hops"][0]["tls_version"], "TLSv1.3");
+    assert!(
+        lunch["transport"]["hops"][0]["evidence"]
+            .as_str()
+            .unwrap()
+            .contains("with ESMTPS")
+    );
+    assert_eq!(
+        lunch["authentication"][0]["authserv_id"],
+        "mail.example.com"
+    );
+    assert_eq!(lunch["authentication"][0]["dkim"], "pass");
+    assert_eq!(lunch["authentication"][0]["dmarc"], "pass");
+    assert_eq!(lunch["encryption"], "none");
+
+    let contract = &by_id("<contract@example.org>")["security"];
+    assert_eq!(contract["encryption"], "pgp-mime");
+    assert_eq!(contract["autocrypt"]["addr"], "alice@example.org");
+    assert_eq!(contract["autocrypt"]["prefer_encrypt"], "mutual");
+
+    let list = &by_id("<seeds@example.net>")["security"];
+    assert_eq!(list["transport"]["external_hops"], 1);
+    assert_eq!(list["transport"]["tls_hops"], 0, "with ESMTP is clear text");
+    assert_eq!(list["spam_score"], 0.4);
+}
