@@ -36,6 +36,9 @@ complete -c missive -n "__fish_missive_needs_command" -s h -l help -d 'Print hel
 complete -c missive -n "__fish_missive_needs_command" -s V -l version -d 'Print version'
 complete -c missive -n "__fish_missive_needs_command" -f -a "fetch" -d 'Pull new messages from sources and print a record for each'
 complete -c missive -n "__fish_missive_needs_command" -f -a "score" -d 'Add the privacy index to message records, or to one raw mail for a mail filter'
+complete -c missive -n "__fish_missive_needs_command" -f -a "index" -d 'Upsert message records into the search index'
+complete -c missive -n "__fish_missive_needs_command" -f -a "search" -d 'Search the index'
+complete -c missive -n "__fish_missive_needs_command" -f -a "tag" -d 'Add or remove tags on the messages a query finds'
 complete -c missive -n "__fish_missive_needs_command" -f -a "config" -d 'Check or show the configuration'
 complete -c missive -n "__fish_missive_needs_command" -f -a "schema" -d 'Print the JSON Schema of record kinds'
 complete -c missive -n "__fish_missive_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -63,6 +66,49 @@ complete -c missive -n "__fish_missive_using_subcommand score" -l strip -d 'With
 complete -c missive -n "__fish_missive_using_subcommand score" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
 complete -c missive -n "__fish_missive_using_subcommand score" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c missive -n "__fish_missive_using_subcommand score" -s V -l version -d 'Print version'
+complete -c missive -n "__fish_missive_using_subcommand index" -l store -d 'The store directory [default: $XDG_DATA_HOME/missive]' -r -F
+complete -c missive -n "__fish_missive_using_subcommand index" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F
+complete -c missive -n "__fish_missive_using_subcommand index" -l format -d 'Output format [default: jsonl, or text when stdout is a terminal]' -r -f -a "jsonl\t'One JSON object per line (the default when stdout is not a terminal)'
+json\t'One JSON array of all records'
+text\t'One readable line per record'"
+complete -c missive -n "__fish_missive_using_subcommand index" -l errors -d 'How errors are printed on stderr' -r -f -a "text\t'`missive: WHERE: WHAT`, one line each'
+jsonl\t'`error` records, one JSON object per line'"
+complete -c missive -n "__fish_missive_using_subcommand index" -l rebuild -d 'Rebuild the index from what it holds, reading every message again from its source file or the archive, instead of reading stdin'
+complete -c missive -n "__fish_missive_using_subcommand index" -s v -l verbose -d 'Print how many records were indexed on stderr'
+complete -c missive -n "__fish_missive_using_subcommand index" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
+complete -c missive -n "__fish_missive_using_subcommand index" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c missive -n "__fish_missive_using_subcommand index" -s V -l version -d 'Print version'
+complete -c missive -n "__fish_missive_using_subcommand search" -s o -l output -d 'What to print' -r -f -a "messages\t'The message records (their `text` is not stored in the index)'
+conversations\t'One record per conversation the messages belong to'
+threads\t'One record per thread the messages belong to'
+count\t'The number of messages, alone'
+ids\t'The message ids, one per line'"
+complete -c missive -n "__fish_missive_using_subcommand search" -l sort -d 'Order of the messages' -r -f -a "date\t'Oldest first'
+-date\t'Newest first'
+relevance\t'Best match first'"
+complete -c missive -n "__fish_missive_using_subcommand search" -s l -l limit -d 'Print at most this many' -r
+complete -c missive -n "__fish_missive_using_subcommand search" -l offset -d 'Skip this many first' -r
+complete -c missive -n "__fish_missive_using_subcommand search" -l store -d 'The store directory [default: $XDG_DATA_HOME/missive]' -r -F
+complete -c missive -n "__fish_missive_using_subcommand search" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F
+complete -c missive -n "__fish_missive_using_subcommand search" -l format -d 'Output format [default: jsonl, or text when stdout is a terminal]' -r -f -a "jsonl\t'One JSON object per line (the default when stdout is not a terminal)'
+json\t'One JSON array of all records'
+text\t'One readable line per record'"
+complete -c missive -n "__fish_missive_using_subcommand search" -l errors -d 'How errors are printed on stderr' -r -f -a "text\t'`missive: WHERE: WHAT`, one line each'
+jsonl\t'`error` records, one JSON object per line'"
+complete -c missive -n "__fish_missive_using_subcommand search" -l analyze -d 'Print how the query was understood instead of running it'
+complete -c missive -n "__fish_missive_using_subcommand search" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
+complete -c missive -n "__fish_missive_using_subcommand search" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c missive -n "__fish_missive_using_subcommand search" -s V -l version -d 'Print version'
+complete -c missive -n "__fish_missive_using_subcommand tag" -l store -d 'The store directory [default: $XDG_DATA_HOME/missive]' -r -F
+complete -c missive -n "__fish_missive_using_subcommand tag" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F
+complete -c missive -n "__fish_missive_using_subcommand tag" -l format -d 'Output format [default: jsonl, or text when stdout is a terminal]' -r -f -a "jsonl\t'One JSON object per line (the default when stdout is not a terminal)'
+json\t'One JSON array of all records'
+text\t'One readable line per record'"
+complete -c missive -n "__fish_missive_using_subcommand tag" -l errors -d 'How errors are printed on stderr' -r -f -a "text\t'`missive: WHERE: WHAT`, one line each'
+jsonl\t'`error` records, one JSON object per line'"
+complete -c missive -n "__fish_missive_using_subcommand tag" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
+complete -c missive -n "__fish_missive_using_subcommand tag" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c missive -n "__fish_missive_using_subcommand tag" -s V -l version -d 'Print version'
 complete -c missive -n "__fish_missive_using_subcommand config; and not __fish_seen_subcommand_from check show help" -l store -d 'The store directory [default: $XDG_DATA_HOME/missive]' -r -F
 complete -c missive -n "__fish_missive_using_subcommand config; and not __fish_seen_subcommand_from check show help" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F
 complete -c missive -n "__fish_missive_using_subcommand config; and not __fish_seen_subcommand_from check show help" -l format -d 'Output format [default: jsonl, or text when stdout is a terminal]' -r -f -a "jsonl\t'One JSON object per line (the default when stdout is not a terminal)'
@@ -109,10 +155,13 @@ jsonl\t'`error` records, one JSON object per line'"
 complete -c missive -n "__fish_missive_using_subcommand schema" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
 complete -c missive -n "__fish_missive_using_subcommand schema" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c missive -n "__fish_missive_using_subcommand schema" -s V -l version -d 'Print version'
-complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score config schema help" -f -a "fetch" -d 'Pull new messages from sources and print a record for each'
-complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score config schema help" -f -a "score" -d 'Add the privacy index to message records, or to one raw mail for a mail filter'
-complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score config schema help" -f -a "config" -d 'Check or show the configuration'
-complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score config schema help" -f -a "schema" -d 'Print the JSON Schema of record kinds'
-complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score config schema help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag config schema help" -f -a "fetch" -d 'Pull new messages from sources and print a record for each'
+complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag config schema help" -f -a "score" -d 'Add the privacy index to message records, or to one raw mail for a mail filter'
+complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag config schema help" -f -a "index" -d 'Upsert message records into the search index'
+complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag config schema help" -f -a "search" -d 'Search the index'
+complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag config schema help" -f -a "tag" -d 'Add or remove tags on the messages a query finds'
+complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag config schema help" -f -a "config" -d 'Check or show the configuration'
+complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag config schema help" -f -a "schema" -d 'Print the JSON Schema of record kinds'
+complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag config schema help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "check" -d 'Check the config file; errors name the file, line and key'
 complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "show" -d 'Print the effective configuration, secrets masked'

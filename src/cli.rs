@@ -80,6 +80,9 @@ pub enum ErrorFormat {
 pub enum Command {
     Fetch(FetchArgs),
     Score(ScoreArgs),
+    Index(IndexArgs),
+    Search(SearchArgs),
+    Tag(TagArgs),
     #[command(subcommand)]
     Config(ConfigCommand),
     Schema(SchemaArgs),
@@ -147,6 +150,111 @@ EXIT STATUS
   2 usage or configuration error. With --mail, 0 whenever the mail was written back, even \
   one that could not be read; 75 when stdin could not be read, so the mail server retries.",
         crate::privacy::factors::help_text()
+    )
+}
+
+/// Upsert message records into the search index.
+///
+/// Reads records on stdin and puts each message record into the store's search index,
+/// replacing the one with the same id; records of other kinds are skipped. The index is
+/// committed every 10,000 records and at the end, so an interrupted run loses nothing that
+/// was committed and running it again on the same input repairs the rest.
+#[derive(Debug, Args)]
+#[command(after_long_help = "\
+OUTPUT
+  Nothing on stdout; a summary line on stderr with --verbose.
+
+EXIT STATUS
+  0 success, 1 some lines were not records (each reported), 75 the index is being written \
+  by another missive: try again later.")]
+pub struct IndexArgs {
+    /// Rebuild the index from what it holds, reading every message again from its source
+    /// file or the archive, instead of reading stdin.
+    #[arg(long)]
+    pub rebuild: bool,
+    /// Print how many records were indexed on stderr.
+    #[arg(long, short)]
+    pub verbose: bool,
+}
+
+/// Search the index.
+///
+/// QUERY is in the query language below (as with notmuch and mu): words and "phrases",
+/// field:value terms, AND (also implied), OR, NOT or -, and parentheses.
+#[derive(Debug, Args)]
+#[command(after_long_help = search_help())]
+pub struct SearchArgs {
+    /// The query; its words are joined with spaces. A query that starts with `-` goes after
+    /// `--`: `missive search -- -tag:spam`.
+    #[arg(value_name = "QUERY", required = true)]
+    pub query: Vec<String>,
+    /// What to print.
+    #[arg(long, short, value_enum, default_value_t = crate::search::Output::Messages)]
+    pub output: crate::search::Output,
+    /// Order of the messages.
+    #[arg(long, value_enum, default_value_t = crate::store::index::Sort::NewestFirst)]
+    pub sort: crate::store::index::Sort,
+    /// Print at most this many.
+    #[arg(long, short)]
+    pub limit: Option<usize>,
+    /// Skip this many first.
+    #[arg(long, default_value_t = 0)]
+    pub offset: usize,
+    /// Print how the query was understood instead of running it.
+    #[arg(long)]
+    pub analyze: bool,
+}
+
+/// Add or remove tags on the messages a query finds.
+///
+/// `missive tag +work -inbox -- from:alice date:30d..`: each +TAG is added, each -TAG
+/// removed, on every message the query after `--` matches. Tags are searchable (`tag:work`).
+#[derive(Debug, Args)]
+#[command(after_long_help = "\
+OUTPUT
+  The number of messages changed, on stdout.
+
+EXIT STATUS
+  0 success, 2 a bad query or tag.")]
+pub struct TagArgs {
+    /// +TAG to add, -TAG to remove, then `--`.
+    #[arg(
+        value_name = "+TAG|-TAG",
+        required = true,
+        allow_hyphen_values = true,
+        value_terminator = "--"
+    )]
+    pub changes: Vec<String>,
+    /// The query.
+    #[arg(value_name = "QUERY", required = true, allow_hyphen_values = true)]
+    pub query: Vec<String>,
+}
+
+/// The long help of `search`: the grammar, printed from the doc of `search/query.rs`.
+fn search_help() -> String {
+    let source = include_str!("search/query.rs");
+    let grammar: Vec<&str> = source
+        .lines()
+        .skip_while(|l| !l.contains("```text"))
+        .skip(1)
+        .take_while(|l| !l.contains("```"))
+        .map(|l| l.trim_start_matches("//!").strip_prefix(' ').unwrap_or(""))
+        .collect();
+    format!(
+        "QUERY LANGUAGE\n  {}\n\n\
+OUTPUT
+  --output messages: `message` records (without `text`, which the index does not keep a \
+  second time; `missive fetch --all` prints it); ids: one id per line; count: one number; \
+  threads, conversations: one `thread` or `conversation` record per group.
+
+EXAMPLES
+  missive search from:alice date:2024-01..2024-06
+  missive search 'privacy:<40 NOT is:encrypted' --output count
+  missive search '\"seed swap\" OR subject:graines' --analyze
+
+EXIT STATUS
+  0 success (no match too), 2 a bad query (the error gives its column).",
+        grammar.join("\n  ")
     )
 }
 

@@ -13,5 +13,6 @@ pub mod fetch;
 pub mod jsonl;
 pub mod privacy;
 pub mod record;
+pub mod search;
 pub mod source;
 pub mod store;

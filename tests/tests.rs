@@ -7,3 +7,4 @@ mod corpus;
 mod docs;
 mod fetch;
 mod score;
+mod search;

@@ -55,6 +55,21 @@ impl Source for Mbox {
     }
 }
 
+/// The message whose `From ` line is at `offset` in an mbox file.
+pub(crate) fn message_at(path: &std::path::Path, offset: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::{Seek, SeekFrom};
+    let mut file = File::open(path)?;
+    file.seek(SeekFrom::Start(offset))?;
+    let mut split = Splitter::new(BufReader::new(file));
+    match split.next_message()? {
+        Some((_, raw)) => Ok(raw),
+        None => Err(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            format!("no message at offset {offset}"),
+        )),
+    }
+}
+
 /// Splits an mbox stream into messages.
 pub(crate) struct Splitter<R> {
     input: R,

@@ -151,6 +151,18 @@ pub trait Source {
     ) -> Result<Scan, Error>;
 }
 
+/// The raw bytes of a message again, from where its record says it was read: its own file
+/// (Maildir, eml, the archive) or its offset in an mbox.
+pub fn raw_bytes(source: &SourceRef) -> std::io::Result<Vec<u8>> {
+    let path = source.path.as_deref().ok_or_else(|| {
+        std::io::Error::new(std::io::ErrorKind::NotFound, "the record names no file")
+    })?;
+    match (source.kind.as_str(), source.offset) {
+        ("mbox", Some(offset)) => mbox::message_at(Path::new(path), offset),
+        _ => std::fs::read(path),
+    }
+}
+
 /// The stamp of a file from its metadata.
 pub(crate) fn stamp(metadata: &std::fs::Metadata) -> FileStamp {
     use std::os::unix::fs::MetadataExt;

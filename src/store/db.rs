@@ -4,6 +4,7 @@
 //! version and each migration runs in one transaction. Every multi-row change is one
 //! transaction, committed only after the data it describes is durable.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -27,6 +28,11 @@ const MIGRATIONS: &[&str] = &[
          PRIMARY KEY (source, name)) WITHOUT ROWID;
      CREATE TABLE archived (
          blob TEXT PRIMARY KEY, account TEXT NOT NULL, path TEXT NOT NULL) WITHOUT ROWID;",
+    // 2: tags, outside the search index so that tagging never rewrites it.
+    "CREATE TABLE tag (
+         message TEXT NOT NULL, tag TEXT NOT NULL,
+         PRIMARY KEY (message, tag)) WITHOUT ROWID;
+     CREATE INDEX tag_by_name ON tag (tag, message);",
 ];
 
 /// A file as last seen: enough to know it is unchanged without reading it.
@@ -117,6 +123,37 @@ impl Db {
             )
             .optional()
             .map_err(|e| self.error(e))
+    }
+
+    /// The ids of the messages that carry `tag`.
+    pub fn tagged(&self, tag: &str) -> Result<Vec<String>, Error> {
+        let mut statement = self
+            .connection
+            .prepare_cached("SELECT message FROM tag WHERE tag = ?1")
+            .map_err(|e| self.error(e))?;
+        let rows = statement
+            .query_map([tag], |row| row.get(0))
+            .map_err(|e| self.error(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
+    }
+
+    /// The tags of each of these messages, sorted.
+    pub fn tags_of(&self, ids: &[&str]) -> Result<HashMap<String, Vec<String>>, Error> {
+        let mut statement = self
+            .connection
+            .prepare_cached("SELECT tag FROM tag WHERE message = ?1 ORDER BY tag")
+            .map_err(|e| self.error(e))?;
+        let mut tags = HashMap::new();
+        for id in ids {
+            let rows = statement
+                .query_map([id], |row| row.get(0))
+                .map_err(|e| self.error(e))?;
+            let list: Vec<String> = rows.collect::<Result<_, _>>().map_err(|e| self.error(e))?;
+            if !list.is_empty() {
+                tags.insert(id.to_string(), list);
+            }
+        }
+        Ok(tags)
     }
 
     /// Starts a transaction; nothing it records is kept until [`Batch::commit`].
@@ -220,6 +257,20 @@ impl Batch<'_> {
         Ok(())
     }
 
+    /// Adds (`on`) or removes a tag of a message.
+    pub fn tag(&self, message: &str, tag: &str, on: bool) -> Result<(), Error> {
+        let sql = if on {
+            "INSERT OR IGNORE INTO tag (message, tag) VALUES (?1, ?2)"
+        } else {
+            "DELETE FROM tag WHERE message = ?1 AND tag = ?2"
+        };
+        let mut statement = self.tx.prepare_cached(sql).map_err(|e| self.error(e))?;
+        statement
+            .execute([message, tag])
+            .map_err(|e| self.error(e))?;
+        Ok(())
+    }
+
     pub fn commit(self) -> Result<(), Error> {
         let path = self.path;
         self.tx.commit().map_err(|e| locked_or(&path, e))
@@ -240,27 +291,34 @@ fn locked_or(path: &Path, source: rusqlite::Error) -> Error {
     }
 }
 
+/// Brings the schema up to date. Each step runs in an IMMEDIATE transaction that reads the
+/// version again, so two missives started together (`fetch | index`) take turns instead of
+/// both creating the same tables.
 fn migrate(connection: &mut Connection, path: &Path) -> Result<(), Error> {
     let err = |source| locked_or(path, source);
-    let found: i64 = connection
-        .query_row("PRAGMA user_version", [], |row| row.get(0))
-        .map_err(err)?;
     let known = MIGRATIONS.len() as i64;
-    if found > known {
-        return Err(Error::TooNew {
-            path: path.to_path_buf(),
-            found,
-            known,
-        });
-    }
-    for (index, migration) in MIGRATIONS.iter().enumerate().skip(found as usize) {
-        let tx = connection.transaction().map_err(err)?;
+    loop {
+        let tx = connection
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(err)?;
+        let found: i64 = tx
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .map_err(err)?;
+        if found > known {
+            return Err(Error::TooNew {
+                path: path.to_path_buf(),
+                found,
+                known,
+            });
+        }
+        let Some(migration) = MIGRATIONS.get(found as usize) else {
+            return Ok(());
+        };
         tx.execute_batch(migration).map_err(err)?;
-        tx.pragma_update(None, "user_version", index as i64 + 1)
+        tx.pragma_update(None, "user_version", found + 1)
             .map_err(err)?;
         tx.commit().map_err(err)?;
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -279,6 +337,21 @@ mod tests {
             Db::open(&path).unwrap().schema_version().unwrap(),
             MIGRATIONS.len() as i64
         );
+    }
+
+    #[test]
+    fn two_processes_opening_a_new_store_together_both_succeed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.sqlite");
+        let openers: Vec<_> = (0..4)
+            .map(|_| {
+                let path = path.clone();
+                std::thread::spawn(move || Db::open(&path).map(|db| db.schema_version().unwrap()))
+            })
+            .collect();
+        for opener in openers {
+            assert_eq!(opener.join().unwrap().unwrap(), MIGRATIONS.len() as i64);
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 pub mod archive;
 pub mod db;
+pub mod index;
 
 use std::path::{Path, PathBuf};
 

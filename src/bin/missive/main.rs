@@ -6,6 +6,7 @@ mod config;
 mod fetch;
 mod schema;
 mod score;
+mod search;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -72,6 +73,9 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
             || cause
                 .downcast_ref::<missive::privacy::Error>()
                 .is_some_and(missive::privacy::Error::is_broken_pipe)
+            || cause
+                .downcast_ref::<missive::search::Error>()
+                .is_some_and(missive::search::Error::is_broken_pipe)
     })
 }
 
@@ -79,6 +83,9 @@ fn run(cli: Cli) -> Result<u8, Failure> {
     match cli.command {
         Command::Fetch(args) => fetch::run(&cli.global, args),
         Command::Score(args) => score::run(&cli.global, args),
+        Command::Index(args) => search::index(&cli.global, args),
+        Command::Search(args) => search::run(&cli.global, args),
+        Command::Tag(args) => search::tag(&cli.global, args),
         Command::Config(ConfigCommand::Check) => config::check(&cli.global),
         Command::Config(ConfigCommand::Show) => config::show(&cli.global),
         Command::Schema(args) => schema::run(args),

@@ -1,0 +1,307 @@
+//! `missive index`, `missive search` and `missive tag`: message records into the store's
+//! search index ([`crate::store::index`]), queries in the language of [`query`] out of it,
+//! and tags kept in `state.sqlite`.
+
+pub mod query;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, Write};
+
+use serde_json::json;
+
+use crate::jsonl::{ErrorSink, Reader, Writer};
+use crate::record::{ErrorRecord, Message, Record};
+use crate::store::index::{MessageIndex, Sort};
+use crate::store::{self, Store};
+
+pub use query::Query;
+
+/// Records upserted per commit: a crash loses at most the records since the last commit,
+/// and running `index` again on the same input repairs them.
+const COMMIT_EVERY: usize = 10_000;
+
+/// The error returned when indexing or searching cannot go on.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Index(#[from] store::index::Error),
+    #[error(transparent)]
+    Store(#[from] store::Error),
+    #[error("cannot write records: {0}")]
+    Write(#[from] std::io::Error),
+}
+
+impl Error {
+    /// Whether a later run may succeed (the index or store is locked), so cron retries.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Index(e) => e.is_transient(),
+            Error::Store(e) => e.is_transient(),
+            Error::Write(_) => false,
+        }
+    }
+
+    /// Whether the reader of the output went away (`missive search … | head`).
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Error::Write(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
+    }
+}
+
+/// What indexing did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Indexed {
+    pub messages: u64,
+    /// Lines that were not records (each reported).
+    pub failed: u64,
+}
+
+/// Opens the index of a store.
+pub fn open_index(store: &Store) -> Result<MessageIndex, Error> {
+    Ok(MessageIndex::open(&store.root().join("index"))?)
+}
+
+/// Upserts every message record read into the index; other kinds are skipped. A record's
+/// own `tags` are added to the store's tags.
+pub fn index_stream<R: BufRead, E: Write>(
+    store: &mut Store,
+    reader: &mut Reader<R>,
+    errors: &mut ErrorSink<E>,
+) -> Result<Indexed, Error> {
+    let index = open_index(store)?;
+    let mut writer = index.writer()?;
+    let mut summary = Indexed::default();
+    let mut pending: Vec<(String, Vec<String>)> = Vec::new();
+    let mut since_commit = 0;
+    for record in reader {
+        match record {
+            Ok(Record::Message(message)) => {
+                writer.upsert(&message)?;
+                if !message.tags.is_empty() {
+                    pending.push((message.id.clone(), message.tags.clone()));
+                }
+                summary.messages += 1;
+                since_commit += 1;
+                if since_commit >= COMMIT_EVERY {
+                    writer.commit()?;
+                    add_tags(store, &mut pending)?;
+                    since_commit = 0;
+                }
+            }
+            Ok(_) => {}
+            Err(error) => {
+                errors.report(&error.to_record());
+                summary.failed += 1;
+            }
+        }
+    }
+    writer.commit()?;
+    add_tags(store, &mut pending)?;
+    Ok(summary)
+}
+
+fn add_tags(store: &mut Store, pending: &mut Vec<(String, Vec<String>)>) -> Result<(), Error> {
+    let batch = store.db.batch()?;
+    for (id, tags) in pending.drain(..) {
+        for tag in tags {
+            batch.tag(&id, &tag, true)?;
+        }
+    }
+    batch.commit()?;
+    Ok(())
+}
+
+/// Rebuilds the index from what it holds and the raw messages: each message is read again
+/// from its source file or the archive, so a change in how mail is read reaches the index.
+/// A message whose raw bytes are gone keeps its stored record (without body) and is reported.
+pub fn rebuild<E: Write>(store: &mut Store, errors: &mut ErrorSink<E>) -> Result<Indexed, Error> {
+    let index = open_index(store)?;
+    let records = index.reader()?.all()?;
+    let mut writer = index.writer()?;
+    writer.clear()?;
+    let mut summary = Indexed::default();
+    for stored in records {
+        let message = match crate::source::raw_bytes(&stored.source) {
+            Ok(raw) if stored.protocol == "email" => {
+                let mut fresh = crate::email::read(&raw);
+                fresh.id = stored.id.clone();
+                fresh.account = stored.account.clone();
+                fresh.source = stored.source.clone();
+                fresh.flags = stored.flags.clone();
+                fresh.privacy = stored.privacy.clone();
+                fresh.extra = stored.extra.clone();
+                fresh
+            }
+            Ok(_) => stored,
+            Err(error) => {
+                let location = stored
+                    .source
+                    .path
+                    .clone()
+                    .unwrap_or_else(|| stored.id.clone());
+                let mut report = ErrorRecord::new(
+                    location,
+                    format!("raw message gone, kept as indexed: {error}"),
+                );
+                report.message_id = Some(stored.native_id.clone());
+                errors.report(&report);
+                summary.failed += 1;
+                stored
+            }
+        };
+        writer.upsert(&message)?;
+        summary.messages += 1;
+    }
+    writer.commit()?;
+    Ok(summary)
+}
+
+/// What `search` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Output {
+    /// The message records (their `text` is not stored in the index).
+    Messages,
+    /// One record per conversation the messages belong to.
+    Conversations,
+    /// One record per thread the messages belong to.
+    Threads,
+    /// The number of messages, alone.
+    Count,
+    /// The message ids, one per line.
+    Ids,
+}
+
+/// How to search.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    pub output: Output,
+    pub sort: Sort,
+    pub limit: Option<usize>,
+    pub offset: usize,
+}
+
+/// Runs `query` and prints what `options.output` asks for; returns how many messages matched.
+pub fn search<W: Write>(
+    store: &Store,
+    query: &Query,
+    options: Options,
+    out: &mut Writer<W>,
+    raw: &mut dyn Write,
+) -> Result<usize, Error> {
+    let index = open_index(store)?;
+    let reader = index.reader()?;
+    let tagged = |tag: &str| store.db.tagged(tag).unwrap_or_default();
+    let total = reader.count(query, &tagged)?;
+    if options.output == Output::Count {
+        writeln!(raw, "{total}")?;
+        return Ok(total);
+    }
+    let grouped = matches!(options.output, Output::Conversations | Output::Threads);
+    let (limit, offset) = if grouped {
+        (total, 0)
+    } else {
+        (options.limit.unwrap_or(total), options.offset)
+    };
+    let mut messages = reader.search(query, &tagged, options.sort, limit, offset)?;
+    let ids: Vec<&str> = messages.iter().map(|m| m.id.as_str()).collect();
+    let mut tags = store.db.tags_of(&ids)?;
+    for message in &mut messages {
+        message.tags = tags.remove(&message.id).unwrap_or_default();
+    }
+    match options.output {
+        Output::Messages => {
+            for message in messages {
+                out.write(&Record::Message(Box::new(message)))?;
+            }
+        }
+        Output::Ids => {
+            for message in messages {
+                writeln!(raw, "{}", message.id)?;
+            }
+        }
+        Output::Conversations | Output::Threads => {
+            let key = if options.output == Output::Threads {
+                "thread"
+            } else {
+                "conversation"
+            };
+            let groups = group(&messages, key);
+            let take = options.limit.unwrap_or(groups.len());
+            for group in groups.into_iter().skip(options.offset).take(take) {
+                out.write(&Record::Other(group.to_string()))?;
+            }
+        }
+        Output::Count => {}
+    }
+    out.finish()?;
+    Ok(total)
+}
+
+/// Summaries of the groups (by the `key` id each message carries) the messages fall in, in
+/// the order of each group's first message.
+fn group(messages: &[Message], key: &str) -> Vec<serde_json::Value> {
+    let mut order: Vec<String> = Vec::new();
+    let mut groups: BTreeMap<String, Vec<&Message>> = BTreeMap::new();
+    for message in messages {
+        let id = message
+            .extra
+            .get(key)
+            .and_then(|v| v.as_str())
+            .map_or_else(|| format!("{key}-of-{}", message.id), str::to_string);
+        let members = groups.entry(id.clone()).or_default();
+        if members.is_empty() {
+            order.push(id);
+        }
+        members.push(message);
+    }
+    order
+        .into_iter()
+        .map(|id| {
+            let members = &groups[&id];
+            let dates: BTreeSet<&str> = members.iter().filter_map(|m| m.date.as_deref()).collect();
+            let protocols: BTreeSet<&str> = members.iter().map(|m| m.protocol.as_str()).collect();
+            let people: BTreeSet<&str> = members
+                .iter()
+                .flat_map(|m| m.from.iter().chain(&m.to).chain(&m.cc))
+                .map(|a| a.address.as_str())
+                .collect();
+            let subjects: Vec<&str> = members
+                .iter()
+                .filter_map(|m| m.subject.as_deref())
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .take(5)
+                .collect();
+            json!({
+                "kind": key, "v": crate::record::VERSION, "id": id,
+                "messages": members.len(),
+                "first_date": dates.first(), "last_date": dates.last(),
+                "protocols": protocols, "participants": people, "subjects": subjects,
+            })
+        })
+        .collect()
+}
+
+/// Adds and removes tags on every message `query` finds; returns how many it touched.
+pub fn tag(
+    store: &mut Store,
+    query: &Query,
+    add: &[String],
+    remove: &[String],
+) -> Result<usize, Error> {
+    let index = open_index(store)?;
+    let reader = index.reader()?;
+    let tagged = |tag: &str| store.db.tagged(tag).unwrap_or_default();
+    let total = reader.count(query, &tagged)?;
+    let messages = reader.search(query, &tagged, Sort::Date, total, 0)?;
+    let batch = store.db.batch()?;
+    for message in &messages {
+        for tag in add {
+            batch.tag(&message.id, tag, true)?;
+        }
+        for tag in remove {
+            batch.tag(&message.id, tag, false)?;
+        }
+    }
+    batch.commit()?;
+    Ok(messages.len())
+}

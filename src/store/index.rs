@@ -1,0 +1,648 @@
+//! `index/`: the tantivy index of message records, which `missive index` upserts into and
+//! `missive search` reads. It can always be rebuilt from the archive and the sources.
+//!
+//! Text is cut into words by [`TextTokenizer`]: runs of letters and digits, and for Chinese,
+//! Japanese and Korean, which write no spaces, overlapping pairs of characters (so a word of
+//! any length is found as the phrase of its pairs). Words are lowercased and folded to ASCII
+//! where a folding exists, so `ecole` finds "École".
+//!
+//! Each document stores its record as JSON without `text`: the body is indexed, not kept a
+//! second time (it is in the raw message), which keeps the index small. Tags are not in the
+//! index at all but in `state.sqlite`, so tagging never rewrites the index.
+
+use std::path::{Path, PathBuf};
+
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{
+    AllQuery, BooleanQuery, EmptyQuery, Occur, PhraseQuery, Query as TantivyQuery, RangeQuery,
+    TermQuery, TermSetQuery,
+};
+use tantivy::schema::{
+    Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
+    Value,
+};
+use tantivy::tokenizer::{
+    AsciiFoldingFilter, LowerCaser, RemoveLongFilter, TextAnalyzer, Token, TokenStream, Tokenizer,
+};
+use tantivy::{DocAddress, Index, IndexReader, IndexWriter, Order, TantivyDocument, Term};
+
+use crate::record::{Encryption, Message, SignatureState};
+use crate::search::query::{KeywordField, Query, TextField};
+
+/// The name the text analyzer is registered under.
+const TOKENIZER: &str = "missive";
+/// Memory for the writer's buffers: flushed to a segment when full.
+const WRITER_MEMORY: usize = 64 << 20;
+
+/// The error returned when the index cannot be opened, written or read.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("search index {path}: {source}")]
+    Index {
+        path: PathBuf,
+        #[source]
+        source: tantivy::TantivyError,
+    },
+    #[error("search index {path} is being written by another missive; try again later")]
+    Locked { path: PathBuf },
+    #[error("cannot create the search index at {path}: {source}")]
+    Create {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// Whether trying again later may succeed (another writer holds the index).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Error::Locked { .. })
+    }
+}
+
+/// The fields of a document.
+#[derive(Clone, Copy)]
+struct Fields {
+    id: Field,
+    record: Field,
+    subject: Field,
+    body: Field,
+    attachment: Field,
+    from: Field,
+    to: Field,
+    with: Field,
+    list: Field,
+    protocol: Field,
+    account: Field,
+    conversation: Field,
+    thread: Field,
+    grade: Field,
+    state: Field,
+    date: Field,
+    privacy: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut builder = Schema::builder();
+    let text = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(TOKENIZER)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let fields = Fields {
+        id: builder.add_text_field("id", STRING | STORED),
+        record: builder.add_text_field("record", STORED),
+        subject: builder.add_text_field("subject", text.clone()),
+        body: builder.add_text_field("body", text.clone()),
+        attachment: builder.add_text_field("attachment", text.clone()),
+        from: builder.add_text_field("from", text.clone()),
+        to: builder.add_text_field("to", text.clone()),
+        with: builder.add_text_field("with", text.clone()),
+        list: builder.add_text_field("list", text),
+        protocol: builder.add_text_field("protocol", STRING),
+        account: builder.add_text_field("account", STRING),
+        conversation: builder.add_text_field("conversation", STRING),
+        thread: builder.add_text_field("thread", STRING),
+        grade: builder.add_text_field("grade", STRING),
+        state: builder.add_text_field("state", STRING),
+        date: builder.add_i64_field("date", INDEXED | tantivy::schema::FAST),
+        privacy: builder.add_u64_field("privacy", INDEXED | tantivy::schema::FAST),
+    };
+    (builder.build(), fields)
+}
+
+/// The analyzer for text fields: words, CJK pairs, lowercased and folded.
+fn analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(TextTokenizer)
+        .filter(RemoveLongFilter::limit(64))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .build()
+}
+
+/// The search index of a store.
+pub struct MessageIndex {
+    index: Index,
+    fields: Fields,
+    path: PathBuf,
+}
+
+impl MessageIndex {
+    /// Opens the index in `dir`, creating it when absent.
+    pub fn open(dir: &Path) -> Result<MessageIndex, Error> {
+        std::fs::create_dir_all(dir).map_err(|source| Error::Create {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let (schema, fields) = schema();
+        let err = |source| Error::Index {
+            path: dir.to_path_buf(),
+            source,
+        };
+        let directory = tantivy::directory::MmapDirectory::open(dir)
+            .map_err(|e| err(tantivy::TantivyError::from(e)))?;
+        let index = Index::open_or_create(directory, schema).map_err(err)?;
+        index.tokenizers().register(TOKENIZER, analyzer());
+        Ok(MessageIndex {
+            index,
+            fields,
+            path: dir.to_path_buf(),
+        })
+    }
+
+    fn error(&self, source: tantivy::TantivyError) -> Error {
+        match source {
+            tantivy::TantivyError::LockFailure(..) => Error::Locked {
+                path: self.path.clone(),
+            },
+            source => Error::Index {
+                path: self.path.clone(),
+                source,
+            },
+        }
+    }
+
+    /// A writer; only one may exist per index at a time, across processes.
+    pub fn writer(&self) -> Result<Writer<'_>, Error> {
+        let writer = self
+            .index
+            .writer_with_num_threads(1, WRITER_MEMORY)
+            .map_err(|e| self.error(e))?;
+        Ok(Writer {
+            index: self,
+            writer,
+        })
+    }
+
+    /// A reader of the last commit.
+    pub fn reader(&self) -> Result<Reader<'_>, Error> {
+        let reader = self.index.reader().map_err(|e| self.error(e))?;
+        Ok(Reader {
+            index: self,
+            reader,
+        })
+    }
+
+    /// Turns a parsed query into a tantivy query; `tagged` gives the ids of messages with a
+    /// tag, as tags live in the store's database.
+    fn compile(
+        &self,
+        query: &Query,
+        tagged: &dyn Fn(&str) -> Vec<String>,
+    ) -> Box<dyn TantivyQuery> {
+        let f = &self.fields;
+        match query {
+            Query::All => Box::new(AllQuery),
+            Query::And(parts) => {
+                boolean(parts.iter().map(|p| (Occur::Must, self.compile(p, tagged))))
+            }
+            Query::Or(parts) => boolean(
+                parts
+                    .iter()
+                    .map(|p| (Occur::Should, self.compile(p, tagged))),
+            ),
+            Query::Not(inner) => boolean([
+                (Occur::Must, Box::new(AllQuery) as Box<dyn TantivyQuery>),
+                (Occur::MustNot, self.compile(inner, tagged)),
+            ]),
+            Query::Text {
+                field,
+                words,
+                phrase,
+            } => {
+                let fields: Vec<Field> = match field {
+                    None => vec![f.subject, f.body, f.attachment, f.from, f.to],
+                    Some(TextField::From) => vec![f.from],
+                    Some(TextField::To) => vec![f.to],
+                    Some(TextField::With) => vec![f.with],
+                    Some(TextField::Subject) => vec![f.subject],
+                    Some(TextField::Body) => vec![f.body],
+                    Some(TextField::Attachment) => vec![f.attachment],
+                    Some(TextField::List) => vec![f.list],
+                };
+                let words = analysed_words(words);
+                if words.is_empty() {
+                    return Box::new(EmptyQuery);
+                }
+                let in_any_field = |terms: &[String]| {
+                    boolean(
+                        fields
+                            .iter()
+                            .map(|&field| (Occur::Should, phrase_query(field, terms))),
+                    )
+                };
+                if *phrase {
+                    in_any_field(&words.concat())
+                } else {
+                    // Every word, each in any of the fields; a word the analyzer cuts in
+                    // pieces (alice@example.org, a CJK word) is its pieces in order.
+                    boolean(
+                        words
+                            .iter()
+                            .map(|pieces| (Occur::Must, in_any_field(pieces))),
+                    )
+                }
+            }
+            Query::Keyword { field, value } => {
+                let field = match field {
+                    KeywordField::Tag => {
+                        let ids = tagged(value);
+                        return Box::new(TermSetQuery::new(
+                            ids.iter().map(|id| Term::from_field_text(f.id, id)),
+                        ));
+                    }
+                    KeywordField::Protocol => f.protocol,
+                    KeywordField::Account => f.account,
+                    KeywordField::Conversation => f.conversation,
+                    KeywordField::Thread => f.thread,
+                    KeywordField::Id => f.id,
+                    KeywordField::Grade => f.grade,
+                    KeywordField::State => f.state,
+                };
+                Box::new(TermQuery::new(
+                    Term::from_field_text(field, value),
+                    IndexRecordOption::Basic,
+                ))
+            }
+            Query::Date { from, to } => Box::new(RangeQuery::new(
+                from.map_or(std::ops::Bound::Unbounded, |t| {
+                    std::ops::Bound::Included(Term::from_field_i64(f.date, t))
+                }),
+                to.map_or(std::ops::Bound::Unbounded, |t| {
+                    std::ops::Bound::Included(Term::from_field_i64(f.date, t))
+                }),
+            )),
+            Query::Privacy { from, to } => Box::new(RangeQuery::new(
+                std::ops::Bound::Included(Term::from_field_u64(f.privacy, u64::from(*from))),
+                std::ops::Bound::Included(Term::from_field_u64(f.privacy, u64::from(*to))),
+            )),
+        }
+    }
+}
+
+fn boolean(
+    parts: impl IntoIterator<Item = (Occur, Box<dyn TantivyQuery>)>,
+) -> Box<dyn TantivyQuery> {
+    Box::new(BooleanQuery::new(parts.into_iter().collect()))
+}
+
+/// A query for analysed words in this order.
+fn phrase_query(field: Field, words: &[String]) -> Box<dyn TantivyQuery> {
+    let terms: Vec<Term> = words
+        .iter()
+        .map(|w| Term::from_field_text(field, w))
+        .collect();
+    match terms.len() {
+        0 => Box::new(EmptyQuery),
+        1 => Box::new(TermQuery::new(
+            terms[0].clone(),
+            IndexRecordOption::WithFreqs,
+        )),
+        _ => Box::new(PhraseQuery::new(terms)),
+    }
+}
+
+/// Each word the user typed, as the pieces the analyzer cuts it into.
+fn analysed_words(text: &str) -> Vec<Vec<String>> {
+    let mut analyzer = analyzer();
+    text.split_whitespace()
+        .map(|word| {
+            let mut stream = analyzer.token_stream(word);
+            let mut pieces = Vec::new();
+            while stream.advance() {
+                pieces.push(stream.token().text.clone());
+            }
+            pieces
+        })
+        .filter(|pieces| !pieces.is_empty())
+        .collect()
+}
+
+/// Writes documents; nothing is visible to readers until [`Writer::commit`].
+pub struct Writer<'a> {
+    index: &'a MessageIndex,
+    writer: IndexWriter,
+}
+
+impl Writer<'_> {
+    /// Replaces the document of `message.id` with this one.
+    pub fn upsert(&mut self, message: &Message) -> Result<(), Error> {
+        let f = &self.index.fields;
+        self.writer
+            .delete_term(Term::from_field_text(f.id, &message.id));
+        let mut doc = TantivyDocument::default();
+        doc.add_text(f.id, &message.id);
+        let mut stored = message.clone();
+        stored.text = String::new();
+        stored.tags = Vec::new();
+        doc.add_text(f.record, serde_json::to_string(&stored).unwrap_or_default());
+        if let Some(subject) = &message.subject {
+            doc.add_text(f.subject, subject);
+        }
+        doc.add_text(f.body, &message.text);
+        for attachment in &message.attachments {
+            if let Some(name) = &attachment.filename {
+                doc.add_text(f.attachment, name);
+            }
+        }
+        let people = |list: &mut dyn Iterator<Item = &crate::record::Address>| -> String {
+            list.map(|a| {
+                let group = a.group.as_deref().unwrap_or("");
+                format!("{} {} {group}", a.name.as_deref().unwrap_or(""), a.address)
+            })
+            .collect::<Vec<_>>()
+            .join(" \n ")
+        };
+        let from = people(&mut message.from.iter().chain(message.sender.iter()));
+        let to = people(&mut message.to.iter().chain(&message.cc).chain(&message.bcc));
+        doc.add_text(f.from, &from);
+        doc.add_text(f.to, &to);
+        doc.add_text(f.with, format!("{from} \n {to}"));
+        if let Some(list) = &message.list_id {
+            doc.add_text(f.list, list);
+        }
+        doc.add_text(f.protocol, &message.protocol);
+        doc.add_text(f.account, &message.account);
+        for (field, key) in [(f.conversation, "conversation"), (f.thread, "thread")] {
+            if let Some(value) = message.extra.get(key).and_then(|v| v.as_str()) {
+                doc.add_text(field, value);
+            }
+        }
+        if let Some(privacy) = &message.privacy {
+            doc.add_u64(f.privacy, u64::from(privacy.score));
+            doc.add_text(f.grade, format!("{:?}", privacy.grade));
+        }
+        for state in states(message) {
+            doc.add_text(f.state, state);
+        }
+        if let Some(date) = message.date.as_deref().and_then(timestamp) {
+            doc.add_i64(f.date, date);
+        }
+        self.writer
+            .add_document(doc)
+            .map_err(|e| self.index.error(e))?;
+        Ok(())
+    }
+
+    /// Makes everything written so far durable and visible, atomically.
+    pub fn commit(&mut self) -> Result<(), Error> {
+        self.writer.commit().map_err(|e| self.index.error(e))?;
+        Ok(())
+    }
+
+    /// Removes every document (before a rebuild).
+    pub fn clear(&mut self) -> Result<(), Error> {
+        self.writer
+            .delete_all_documents()
+            .map_err(|e| self.index.error(e))?;
+        Ok(())
+    }
+}
+
+/// The `is:` and `has:` words that hold for a message.
+fn states(message: &Message) -> Vec<&'static str> {
+    let mut states = Vec::new();
+    if message.security.encryption != Encryption::None {
+        states.push("encrypted");
+    }
+    if message.security.signed.is_some() || message.security.signature != SignatureState::None {
+        states.push("signed");
+    }
+    let flag = |name: &str| message.flags.iter().any(|f| f == name);
+    states.push(if flag("seen") { "seen" } else { "unread" });
+    if flag("flagged") {
+        states.push("flagged");
+    }
+    if flag("answered") {
+        states.push("answered");
+    }
+    if !message.attachments.is_empty() {
+        states.push("attachment");
+    }
+    states
+}
+
+/// Seconds since the epoch of a record's RFC 3339 UTC date (`2024-03-01T10:00:00Z`).
+pub(crate) fn timestamp(date: &str) -> Option<i64> {
+    let number = |range: std::ops::Range<usize>| date.get(range)?.parse::<u8>().ok();
+    let parsed = mail_parser::DateTime {
+        year: date.get(0..4)?.parse().ok()?,
+        month: number(5..7)?,
+        day: number(8..10)?,
+        hour: number(11..13)?,
+        minute: number(14..16)?,
+        second: number(17..19)?,
+        ..mail_parser::DateTime::default()
+    };
+    parsed.is_valid().then(|| parsed.to_timestamp())
+}
+
+/// How hits are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Sort {
+    /// Oldest first.
+    Date,
+    /// Newest first.
+    #[value(name = "-date")]
+    NewestFirst,
+    /// Best match first.
+    Relevance,
+}
+
+/// A reader of one commit of the index.
+pub struct Reader<'a> {
+    index: &'a MessageIndex,
+    reader: IndexReader,
+}
+
+impl Reader<'_> {
+    /// How many messages match.
+    pub fn count(
+        &self,
+        query: &Query,
+        tagged: &dyn Fn(&str) -> Vec<String>,
+    ) -> Result<usize, Error> {
+        let compiled = self.index.compile(query, tagged);
+        self.reader
+            .searcher()
+            .search(&compiled, &Count)
+            .map_err(|e| self.index.error(e))
+    }
+
+    /// The stored records (without `text`) of the matching messages, in order.
+    pub fn search(
+        &self,
+        query: &Query,
+        tagged: &dyn Fn(&str) -> Vec<String>,
+        sort: Sort,
+        limit: usize,
+        offset: usize,
+    ) -> Result<Vec<Message>, Error> {
+        let compiled = self.index.compile(query, tagged);
+        let searcher = self.reader.searcher();
+        let limit = limit.max(1);
+        let top = TopDocs::with_limit(limit).and_offset(offset);
+        let addresses: Vec<DocAddress> = match sort {
+            Sort::Relevance => searcher
+                .search(&compiled, &top.order_by_score())
+                .map_err(|e| self.index.error(e))?
+                .into_iter()
+                .map(|(_, a)| a)
+                .collect(),
+            Sort::Date | Sort::NewestFirst => {
+                let order = if sort == Sort::Date {
+                    Order::Asc
+                } else {
+                    Order::Desc
+                };
+                searcher
+                    .search(&compiled, &top.order_by_fast_field::<i64>("date", order))
+                    .map_err(|e| self.index.error(e))?
+                    .into_iter()
+                    .map(|(_, a)| a)
+                    .collect()
+            }
+        };
+        let mut messages = Vec::with_capacity(addresses.len());
+        for address in addresses {
+            let doc: TantivyDocument = searcher.doc(address).map_err(|e| self.index.error(e))?;
+            let record = doc
+                .get_first(self.index.fields.record)
+                .and_then(|v| v.as_str())
+                .and_then(|json| serde_json::from_str::<Message>(json).ok());
+            if let Some(record) = record {
+                messages.push(record);
+            }
+        }
+        Ok(messages)
+    }
+
+    /// Every stored record, for a rebuild.
+    pub fn all(&self) -> Result<Vec<Message>, Error> {
+        let count = self.count(&Query::All, &|_| Vec::new())?;
+        self.search(&Query::All, &|_| Vec::new(), Sort::Date, count, 0)
+    }
+}
+
+/// Cuts text into words: runs of letters and digits, and overlapping pairs of characters in
+/// scripts written without spaces (Han, Hiragana, Katakana, Hangul).
+#[derive(Clone, Default)]
+pub struct TextTokenizer;
+
+/// The words of one text, cut in advance: text fields are short enough.
+pub struct TextTokens {
+    tokens: Vec<Token>,
+    at: usize,
+}
+
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF
+        | 0xF900..=0xFAFF | 0x20000..=0x2FA1F | 0x1100..=0x11FF | 0x3130..=0x318F)
+}
+
+impl Tokenizer for TextTokenizer {
+    type TokenStream<'a> = TextTokens;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> TextTokens {
+        let mut tokens = Vec::new();
+        let mut push = |from: usize, to: usize, text: &str| {
+            let position = tokens.len();
+            tokens.push(Token {
+                offset_from: from,
+                offset_to: to,
+                position,
+                text: text[from..to].to_string(),
+                position_length: 1,
+            });
+        };
+        let mut word_start: Option<usize> = None;
+        let mut cjk_run: Vec<(usize, char)> = Vec::new();
+        let flush_cjk = |run: &mut Vec<(usize, char)>, push: &mut dyn FnMut(usize, usize, &str)| {
+            match run.len() {
+                0 => {}
+                1 => push(run[0].0, run[0].0 + run[0].1.len_utf8(), text),
+                _ => {
+                    for pair in run.windows(2) {
+                        push(pair[0].0, pair[1].0 + pair[1].1.len_utf8(), text);
+                    }
+                }
+            }
+            run.clear();
+        };
+        for (at, c) in text.char_indices() {
+            if is_cjk(c) {
+                if let Some(start) = word_start.take() {
+                    push(start, at, text);
+                }
+                cjk_run.push((at, c));
+            } else if c.is_alphanumeric() {
+                flush_cjk(&mut cjk_run, &mut push);
+                word_start.get_or_insert(at);
+            } else {
+                flush_cjk(&mut cjk_run, &mut push);
+                if let Some(start) = word_start.take() {
+                    push(start, at, text);
+                }
+            }
+        }
+        flush_cjk(&mut cjk_run, &mut push);
+        if let Some(start) = word_start {
+            push(start, text.len(), text);
+        }
+        TextTokens { tokens, at: 0 }
+    }
+}
+
+impl TokenStream for TextTokens {
+    fn advance(&mut self) -> bool {
+        self.at += 1;
+        self.at <= self.tokens.len()
+    }
+
+    fn token(&self) -> &Token {
+        &self.tokens[self.at - 1]
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.tokens[self.at - 1]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(text: &str) -> Vec<String> {
+        let mut analyzer = analyzer();
+        let mut stream = analyzer.token_stream(text);
+        let mut out = Vec::new();
+        while stream.advance() {
+            out.push(stream.token().text.clone());
+        }
+        out
+    }
+
+    #[test]
+    fn words_are_lowercased_and_folded() {
+        assert_eq!(
+            words("L'École, café & Straße"),
+            ["l", "ecole", "cafe", "strasse"]
+        );
+        assert_eq!(words("alice@example.org"), ["alice", "example", "org"]);
+    }
+
+    #[test]
+    fn cjk_text_is_cut_into_overlapping_pairs() {
+        assert_eq!(words("東京都"), ["東京", "京都"]);
+        assert_eq!(words("会議は明日"), ["会議", "議は", "は明", "明日"]);
+        assert_eq!(words("한국어 text"), ["한국", "국어", "text"]);
+        assert_eq!(words("猫"), ["猫"]);
+    }
+
+    #[test]
+    fn record_dates_become_timestamps() {
+        assert_eq!(timestamp("2024-07-01T00:00:00Z"), Some(1_719_792_000));
+        assert_eq!(timestamp("garbage"), None);
+    }
+}
