@@ -37,6 +37,9 @@ _missive() {
             missive,search)
                 cmd="missive__subcmd__search"
                 ;;
+            missive,sync)
+                cmd="missive__subcmd__sync"
+                ;;
             missive,tag)
                 cmd="missive__subcmd__tag"
                 ;;
@@ -79,6 +82,9 @@ _missive() {
             missive__subcmd__help,search)
                 cmd="missive__subcmd__help__subcmd__search"
                 ;;
+            missive__subcmd__help,sync)
+                cmd="missive__subcmd__help__subcmd__sync"
+                ;;
             missive__subcmd__help,tag)
                 cmd="missive__subcmd__help__subcmd__tag"
                 ;;
@@ -95,7 +101,7 @@ _missive() {
 
     case "${cmd}" in
         missive)
-            opts="-h -V --store --config --format --errors --no-progress --help --version fetch score index search tag config schema help"
+            opts="-h -V --store --config --format --errors --no-progress --help --version fetch score index search tag sync config schema help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -301,7 +307,7 @@ _missive() {
             return 0
             ;;
         missive__subcmd__help)
-            opts="fetch score index search tag config schema help"
+            opts="fetch score index search tag sync config schema help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -427,6 +433,20 @@ _missive() {
             return 0
             ;;
         missive__subcmd__help__subcmd__search)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        missive__subcmd__help__subcmd__sync)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -575,6 +595,36 @@ _missive() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "jsonl json text" -- "${cur}"))
+                    return 0
+                    ;;
+                --errors)
+                    COMPREPLY=($(compgen -W "text jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        missive__subcmd__sync)
+            opts="-q -h -V --quiet --wait --store --config --format --errors --no-progress --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

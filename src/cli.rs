@@ -83,6 +83,7 @@ pub enum Command {
     Index(IndexArgs),
     Search(SearchArgs),
     Tag(TagArgs),
+    Sync(SyncArgs),
     #[command(subcommand)]
     Config(ConfigCommand),
     Schema(SchemaArgs),
@@ -256,6 +257,33 @@ EXIT STATUS
   0 success (no match too), 2 a bad query (the error gives its column).",
         grammar.join("\n  ")
     )
+}
+
+/// Fetch, score and index every configured account in one process: the cron job.
+///
+/// Does what `missive fetch ACCOUNT… | missive score | missive index` does, under a lock so
+/// that one sync runs at a time per store, and prints one summary line at the end.
+#[derive(Debug, Args)]
+#[command(after_long_help = "\
+OUTPUT
+  One line on stdout: `missive sync: N new messages (ACCOUNT N, …) in S s`; none with --quiet.
+
+EXAMPLES
+  crontab:  */10 * * * *  missive sync --quiet
+
+EXIT STATUS
+  0 success, 1 some messages failed (each reported on stderr), 2 usage or configuration \
+  error, 75 another sync holds the store or a server is unreachable: cron runs it again.")]
+pub struct SyncArgs {
+    /// Accounts to sync; every configured account when none.
+    #[arg(value_name = "ACCOUNT")]
+    pub accounts: Vec<String>,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Wait for a sync already running instead of exiting with status 75.
+    #[arg(long)]
+    pub wait: bool,
 }
 
 /// Check or show the configuration.

@@ -30,7 +30,7 @@ use crate::source::Spec;
 /// The error returned when the config cannot be read or is invalid.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("cannot read config {path}: {source}")]
+    #[error("cannot read config {path}")]
     Read {
         path: PathBuf,
         #[source]
@@ -59,6 +59,9 @@ pub struct Config {
     pub policy: Policy,
     #[serde(default)]
     pub index: Index,
+    /// The directory of the config file: relative sources are relative to it.
+    #[serde(skip)]
+    pub dir: PathBuf,
 }
 
 /// The user: their own addresses and handles are never counted as participants.
@@ -166,7 +169,9 @@ impl Config {
                 .unwrap_or_default();
             invalid(error.span(), format!("{key}{}", error.message().trim_end()))
         })?;
-        let cwd = path.parent().unwrap_or(Path::new("/"));
+        let mut config = config;
+        config.dir = path.parent().unwrap_or(Path::new("/")).to_path_buf();
+        let cwd = &config.dir;
         for (name, account) in &config.accounts {
             Spec::parse(&expand_home(account.source.get_ref(), home), cwd).map_err(|error| {
                 invalid(
@@ -182,7 +187,6 @@ impl Config {
     pub fn targets(
         &self,
         names: &[String],
-        cwd: &Path,
         home: Option<&Path>,
     ) -> Result<Vec<crate::fetch::Target>, String> {
         let chosen: Vec<&String> = if names.is_empty() {
@@ -197,7 +201,7 @@ impl Config {
                     .accounts
                     .get(name)
                     .ok_or_else(|| format!("no account {name:?} in the config"))?;
-                let spec = Spec::parse(&expand_home(account.source.get_ref(), home), cwd)
+                let spec = Spec::parse(&expand_home(account.source.get_ref(), home), &self.dir)
                     .map_err(|e| e.to_string())?;
                 Ok(crate::fetch::Target {
                     spec,
@@ -257,12 +261,17 @@ mod tests {
     #[test]
     fn a_source_under_home_is_expanded() {
         let config = parse("[accounts.a]\nsource = \"maildir:~/Mail\"\n").unwrap();
-        let targets = config
-            .targets(&[], Path::new("/"), Some(Path::new("/home/u")))
-            .unwrap();
+        let targets = config.targets(&[], Some(Path::new("/home/u"))).unwrap();
         assert_eq!(targets[0].spec, Spec::Maildir("/home/u/Mail".into()));
         assert_eq!(targets[0].account, "a");
-        assert!(config.targets(&["b".into()], Path::new("/"), None).is_err());
+        assert!(config.targets(&["b".into()], None).is_err());
+        let relative = parse("[accounts.a]\nsource = \"maildir:Mail\"\n").unwrap();
+        let targets = relative.targets(&[], None).unwrap();
+        assert_eq!(
+            targets[0].spec,
+            Spec::Maildir("/etc/m/Mail".into()),
+            "beside the config"
+        );
     }
 
     #[test]

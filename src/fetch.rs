@@ -16,14 +16,14 @@ use std::io::Write;
 use rayon::prelude::*;
 
 use crate::email;
-use crate::jsonl::{ErrorSink, Reader, Writer};
+use crate::jsonl::{ErrorSink, Reader, Sink};
 use crate::record::{ErrorRecord, Message, Record, message_id};
 use crate::source::{self, Item, Raw, Source, Spec};
 use crate::store::db::{FileStamp, KnownFile};
 use crate::store::{self, Store};
 
-/// Messages per batch: large enough to keep both cores busy, small enough that a batch of
-/// big messages stays well inside the memory budget.
+/// Messages per batch by default: large enough to keep both cores busy, small enough that
+/// a batch of big messages stays well inside the memory budget.
 const BATCH_MESSAGES: usize = 256;
 const BATCH_BYTES: u64 = 64 << 20;
 
@@ -34,7 +34,7 @@ pub enum Error {
     Source(#[from] source::Error),
     #[error(transparent)]
     Store(#[from] store::Error),
-    #[error("cannot write the output: {0}")]
+    #[error("cannot write the output")]
     Output(#[from] std::io::Error),
 }
 
@@ -71,29 +71,43 @@ impl Target {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct Options {
     /// Print every message again, not only new ones.
     pub all: bool,
     /// Show a progress bar on stderr.
     pub progress: bool,
+    /// Messages per batch: the sink is flushed and the state committed once per batch.
+    pub batch_messages: usize,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            all: false,
+            progress: false,
+            batch_messages: BATCH_MESSAGES,
+        }
+    }
 }
 
 /// What a fetch did.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Summary {
     /// Records printed.
     pub printed: u64,
     /// Messages or lines that could not be read (each reported).
     pub failed: u64,
+    /// Records printed per account.
+    pub per_account: std::collections::BTreeMap<String, u64>,
 }
 
 /// Fetches every target in turn.
-pub fn fetch<W: Write + Send, E: Write + Send>(
+pub fn fetch<S: Sink + Send, E: Write + Send>(
     store: &mut Store,
     targets: &[Target],
     options: Options,
-    out: &mut Writer<W>,
+    out: &mut S,
     errors: &mut ErrorSink<E>,
 ) -> Result<Summary, Error> {
     let progress = if options.progress {
@@ -135,12 +149,12 @@ pub fn fetch<W: Write + Send, E: Write + Send>(
 /// and batches, a second parses each batch in parallel (rayon), a third prints and commits
 /// in order. Bounded channels keep at most a few batches in memory.
 #[allow(clippy::too_many_arguments)]
-fn fetch_source<W: Write + Send, E: Write + Send>(
+fn fetch_source<S: Sink + Send, E: Write + Send>(
     store: &mut Store,
     target: &Target,
     source: &dyn Source,
     options: Options,
-    out: &mut Writer<W>,
+    out: &mut S,
     errors: &mut ErrorSink<E>,
     progress: &indicatif::ProgressBar,
     summary: &mut Summary,
@@ -178,7 +192,8 @@ fn fetch_source<W: Write + Send, E: Write + Send>(
             }
             Ok::<_, Error>(run)
         });
-        let mut pending: Vec<Item> = Vec::with_capacity(BATCH_MESSAGES);
+        let batch_messages = options.batch_messages.max(1);
+        let mut pending: Vec<Item> = Vec::with_capacity(batch_messages);
         let mut pending_bytes = 0;
         let send = |batch: Vec<Item>| {
             progress.inc(batch.len() as u64);
@@ -193,7 +208,7 @@ fn fetch_source<W: Write + Send, E: Write + Send>(
                 Raw::Bytes(b) => b.len() as u64,
             };
             pending.push(item);
-            if pending.len() >= BATCH_MESSAGES || pending_bytes >= BATCH_BYTES {
+            if pending.len() >= batch_messages || pending_bytes >= BATCH_BYTES {
                 pending_bytes = 0;
                 send(std::mem::take(&mut pending))?;
             }
@@ -284,18 +299,18 @@ impl Known {
 }
 
 /// The state one source's batches share.
-struct BatchRun<'a, W: Write, E: Write> {
+struct BatchRun<'a, S: Sink, E: Write> {
     store: &'a mut Store,
     target: &'a Target,
     key: &'a str,
     known: &'a Known,
     options: Options,
-    out: &'a mut Writer<W>,
+    out: &'a mut S,
     errors: &'a mut ErrorSink<E>,
     summary: &'a mut Summary,
 }
 
-impl<W: Write, E: Write> BatchRun<'_, W, E> {
+impl<S: Sink, E: Write> BatchRun<'_, S, E> {
     /// Prints and records a parsed batch in order, then commits it.
     fn write(&mut self, parsed: Vec<Parsed>) -> Result<(), Error> {
         let archive = self.store.archive();
@@ -345,8 +360,13 @@ impl<W: Write, E: Write> BatchRun<'_, W, E> {
             if email::is_unreadable(&message) {
                 self.summary.failed += 1;
             }
-            self.out.write(&Record::Message(Box::new(message)))?;
+            self.out.put(Record::Message(Box::new(message)))?;
             self.summary.printed += 1;
+            *self
+                .summary
+                .per_account
+                .entry(self.target.account.clone())
+                .or_default() += 1;
         }
         self.out.flush()?;
         batch.commit()?;
@@ -355,9 +375,9 @@ impl<W: Write, E: Write> BatchRun<'_, W, E> {
 }
 
 /// `jsonl:` sources: records are passed through, bad lines reported.
-fn pass_through<W: Write, E: Write>(
+fn pass_through<S: Sink, E: Write>(
     path: Option<&std::path::Path>,
-    out: &mut Writer<W>,
+    out: &mut S,
     errors: &mut ErrorSink<E>,
     summary: &mut Summary,
 ) -> Result<(), Error> {
@@ -371,7 +391,7 @@ fn pass_through<W: Write, E: Write>(
     for record in Reader::new(input, origin) {
         match record {
             Ok(record) => {
-                out.write(&record)?;
+                out.put(record)?;
                 summary.printed += 1;
             }
             Err(error) => {

@@ -126,6 +126,26 @@ pub enum Format {
     Text,
 }
 
+/// Where a producer of records (fetch) puts them: a [`Writer`] printing them, or a
+/// consumer in the same process (sync, which scores and indexes them).
+pub trait Sink {
+    /// Takes one record.
+    fn put(&mut self, record: Record) -> io::Result<()>;
+    /// Makes everything put so far durable or visible; the producer commits its own state
+    /// only after this returns, so nothing it records as done is lost.
+    fn flush(&mut self) -> io::Result<()>;
+}
+
+impl<W: Write> Sink for Writer<W> {
+    fn put(&mut self, record: Record) -> io::Result<()> {
+        self.write(&record)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Writer::flush(self)
+    }
+}
+
 /// Writes records in a [`Format`].
 pub struct Writer<W: Write> {
     output: W,
@@ -202,8 +222,13 @@ fn text_line(record: &Record) -> String {
                 .map(|a| a.name.clone().unwrap_or_else(|| a.address.clone()))
                 .unwrap_or_else(|| "(no sender)".into());
             let subject = m.subject.as_deref().unwrap_or("(no subject)");
+            let grade = m
+                .privacy
+                .as_ref()
+                .map(|p| format!("{:?} {:>3}  ", p.grade, p.score))
+                .unwrap_or_default();
             format!(
-                "{}  {:<24.24}  {}",
+                "{}  {grade}{:<24.24}  {}",
                 &date[..date.len().min(16)],
                 from,
                 subject
@@ -219,6 +244,7 @@ pub struct ErrorSink<W: Write> {
     output: W,
     json: bool,
     count: u64,
+    warnings: bool,
 }
 
 impl<W: Write> ErrorSink<W> {
@@ -227,7 +253,14 @@ impl<W: Write> ErrorSink<W> {
             output,
             json,
             count: 0,
+            warnings: true,
         }
+    }
+
+    /// Leaves warnings out (`--quiet`): only errors are printed.
+    pub fn without_warnings(mut self) -> Self {
+        self.warnings = false;
+        self
     }
 
     /// Reports one error.
@@ -238,6 +271,9 @@ impl<W: Write> ErrorSink<W> {
 
     /// Reports a problem with a record that was still written: a warning, not counted.
     pub fn warn(&mut self, location: &str, message_id: &str, problem: &str) {
+        if !self.warnings {
+            return;
+        }
         let mut record = ErrorRecord::new(location, problem);
         record.message_id = Some(message_id.to_string());
         record

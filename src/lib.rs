@@ -16,3 +16,4 @@ pub mod record;
 pub mod search;
 pub mod source;
 pub mod store;
+pub mod sync;

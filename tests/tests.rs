@@ -8,3 +8,4 @@ mod docs;
 mod fetch;
 mod score;
 mod search;
+mod sync;

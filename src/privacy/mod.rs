@@ -21,7 +21,7 @@ pub use message::score;
 /// The error returned by [`score_stream`] when its output cannot be written.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("cannot write records: {0}")]
+    #[error("cannot write records")]
     Write(#[from] std::io::Error),
 }
 

@@ -27,7 +27,7 @@ pub enum Error {
     Index(#[from] store::index::Error),
     #[error(transparent)]
     Store(#[from] store::Error),
-    #[error("cannot write records: {0}")]
+    #[error("cannot write records")]
     Write(#[from] std::io::Error),
 }
 

@@ -21,7 +21,7 @@ pub use mbox::Mbox;
 pub enum Error {
     #[error("bad source {spec:?}: {reason}")]
     BadSpec { spec: String, reason: String },
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Io {
         path: PathBuf,
         #[source]

@@ -37,7 +37,7 @@ const WRITER_MEMORY: usize = 64 << 20;
 /// The error returned when the index cannot be opened, written or read.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("search index {path}: {source}")]
+    #[error("search index {path}")]
     Index {
         path: PathBuf,
         #[source]
@@ -45,7 +45,7 @@ pub enum Error {
     },
     #[error("search index {path} is being written by another missive; try again later")]
     Locked { path: PathBuf },
-    #[error("cannot create the search index at {path}: {source}")]
+    #[error("cannot create the search index at {path}")]
     Create {
         path: PathBuf,
         #[source]

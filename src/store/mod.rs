@@ -16,13 +16,13 @@ pub use db::Db;
 /// The error returned when the store cannot be opened, read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("cannot create the store at {path}: {source}")]
+    #[error("cannot create the store at {path}")]
     Create {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("store database {path}: {source}")]
+    #[error("store database {path}")]
     Database {
         path: PathBuf,
         #[source]
@@ -38,7 +38,7 @@ pub enum Error {
         found: i64,
         known: i64,
     },
-    #[error("cannot write {path} in the archive: {source}")]
+    #[error("cannot write {path} in the archive")]
     Archive {
         path: PathBuf,
         #[source]
@@ -74,10 +74,44 @@ impl Store {
         &self.root
     }
 
+    /// Takes the store's writer lock (`sync.lock`), so one sync runs at a time: waits for it
+    /// when `wait`, else fails at once with [`Error::Locked`]. Released when dropped.
+    pub fn lock(&self, wait: bool) -> Result<Lock, Error> {
+        let path = self.root.join("sync.lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|source| Error::Create {
+                path: path.clone(),
+                source,
+            })?;
+        if wait {
+            file.lock().map_err(|source| Error::Create {
+                path: path.clone(),
+                source,
+            })?;
+        } else if let Err(error) = file.try_lock() {
+            return Err(match error {
+                std::fs::TryLockError::WouldBlock => Error::Locked {
+                    path: self.root.clone(),
+                },
+                std::fs::TryLockError::Error(source) => Error::Create { path, source },
+            });
+        }
+        Ok(Lock { _file: file })
+    }
+
     /// The archive of raw messages.
     pub fn archive(&self) -> archive::Archive {
         archive::Archive::new(self.root.join("archive"))
     }
+}
+
+/// The store's writer lock, held until dropped.
+pub struct Lock {
+    _file: std::fs::File,
 }
 
 /// The default store directory: `$XDG_DATA_HOME/missive`, else `~/.local/share/missive`.
@@ -118,6 +152,22 @@ mod tests {
             Some(PathBuf::from("/home/u/.local/share/missive"))
         );
         assert_eq!(default_dir(None, None), None);
+    }
+
+    #[test]
+    fn a_second_lock_fails_at_once_until_the_first_is_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let other = Store::open(dir.path()).unwrap();
+        let held = store.lock(false).unwrap();
+        let error = other.lock(false).err().unwrap();
+        assert!(error.is_transient(), "{error}");
+        assert!(
+            error.to_string().contains("locked by another missive"),
+            "{error}"
+        );
+        drop(held);
+        assert!(other.lock(false).is_ok());
     }
 
     #[test]

@@ -29,6 +29,7 @@ pub(crate) fn run(global: &Global, args: FetchArgs) -> Result<u8, Failure> {
     let options = fetch::Options {
         all: args.all,
         progress: !global.no_progress && std::io::stderr().is_terminal(),
+        ..fetch::Options::default()
     };
     let summary =
         fetch::fetch(&mut store, &targets, options, &mut out, &mut errors).map_err(|error| {
@@ -64,7 +65,7 @@ fn resolve_targets(
             )));
         }
         return config
-            .targets(&[], cwd, home().as_deref())
+            .targets(&[], home().as_deref())
             .map_err(|e| usage(anyhow!(e)));
     }
     sources
@@ -72,7 +73,7 @@ fn resolve_targets(
         .map(|source| {
             if config.accounts.contains_key(source) {
                 let mut targets = config
-                    .targets(std::slice::from_ref(source), cwd, home().as_deref())
+                    .targets(std::slice::from_ref(source), home().as_deref())
                     .map_err(|e| usage(anyhow!(e)))?;
                 Ok(targets.remove(0))
             } else {

@@ -7,6 +7,7 @@ mod fetch;
 mod schema;
 mod score;
 mod search;
+mod sync;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -86,6 +87,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Index(args) => search::index(&cli.global, args),
         Command::Search(args) => search::run(&cli.global, args),
         Command::Tag(args) => search::tag(&cli.global, args),
+        Command::Sync(args) => sync::run(&cli.global, args),
         Command::Config(ConfigCommand::Check) => config::check(&cli.global),
         Command::Config(ConfigCommand::Show) => config::show(&cli.global),
         Command::Schema(args) => schema::run(args),

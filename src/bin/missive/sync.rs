@@ -1,0 +1,60 @@
+//! `missive sync`: the configured accounts through fetch, score and index, with a summary.
+
+use std::io::IsTerminal;
+
+use anyhow::anyhow;
+
+use missive::cli::{ErrorFormat, Global, SyncArgs};
+use missive::jsonl::ErrorSink;
+
+use crate::{Failure, OK, SOME_FAILED, TEMPORARY, home, load_config, open_store, usage};
+
+pub(crate) fn run(global: &Global, args: SyncArgs) -> Result<u8, Failure> {
+    let started = std::time::Instant::now();
+    let config = load_config(global)?;
+    if config.accounts.is_empty() {
+        return Err(usage(anyhow!(
+            "no accounts to sync: add [accounts.NAME] with a source to the config (missive config show)"
+        )));
+    }
+    let targets = config
+        .targets(&args.accounts, home().as_deref())
+        .map_err(|e| usage(anyhow!(e)))?;
+    let mut store = open_store(global)?;
+    let mut errors = ErrorSink::new(std::io::stderr(), global.errors == ErrorFormat::Jsonl);
+    if args.quiet {
+        errors = errors.without_warnings();
+    }
+    let options = missive::sync::Options {
+        wait: args.wait,
+        progress: !args.quiet && !global.no_progress && std::io::stderr().is_terminal(),
+    };
+    let summary = missive::sync::sync(&mut store, &config, &targets, options, &mut errors)
+        .map_err(|error| Failure {
+            status: if error.is_transient() {
+                TEMPORARY
+            } else {
+                SOME_FAILED
+            },
+            error: error.into(),
+        })?;
+    if !args.quiet {
+        let accounts: Vec<String> = summary
+            .per_account
+            .iter()
+            .map(|(account, count)| format!("{account} {count}"))
+            .collect();
+        println!(
+            "missive sync: {} new message{}{} in {:.1} s",
+            summary.printed,
+            if summary.printed == 1 { "" } else { "s" },
+            if accounts.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", accounts.join(", "))
+            },
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(if summary.failed > 0 { SOME_FAILED } else { OK })
+}
