@@ -14,7 +14,7 @@ use crate::store::{self, Store};
 
 /// Messages per fetch batch, each ending in an index commit: fewer, larger commits than a
 /// printing fetch makes, as each one writes an index segment.
-const BATCH_MESSAGES: usize = 2048;
+const BATCH_MESSAGES: usize = 1024;
 
 /// The error returned when a sync cannot go on.
 #[derive(Debug, thiserror::Error)]
@@ -57,7 +57,7 @@ impl Sink for Indexing<'_> {
         if let Record::Message(mut message) = record {
             message.privacy = Some(crate::privacy::score(&message, self.config));
             self.writer
-                .upsert(&message)
+                .upsert(&mut message)
                 .map_err(std::io::Error::other)?;
         }
         Ok(())

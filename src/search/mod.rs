@@ -74,8 +74,8 @@ pub fn index_stream<R: BufRead, E: Write>(
     let mut since_commit = 0;
     for record in reader {
         match record {
-            Ok(Record::Message(message)) => {
-                writer.upsert(&message)?;
+            Ok(Record::Message(mut message)) => {
+                writer.upsert(&mut message)?;
                 if !message.tags.is_empty() {
                     pending.push((message.id.clone(), message.tags.clone()));
                 }
@@ -120,7 +120,7 @@ pub fn rebuild<E: Write>(store: &mut Store, errors: &mut ErrorSink<E>) -> Result
     writer.clear()?;
     let mut summary = Indexed::default();
     for stored in records {
-        let message = match crate::source::raw_bytes(&stored.source) {
+        let mut message = match crate::source::raw_bytes(&stored.source) {
             Ok(raw) if stored.protocol == "email" => {
                 let mut fresh = crate::email::read(&raw);
                 fresh.id = stored.id.clone();
@@ -148,7 +148,7 @@ pub fn rebuild<E: Write>(store: &mut Store, errors: &mut ErrorSink<E>) -> Result
                 stored
             }
         };
-        writer.upsert(&message)?;
+        writer.upsert(&mut message)?;
         summary.messages += 1;
     }
     writer.commit()?;
@@ -201,6 +201,12 @@ pub fn search<W: Write>(
     } else {
         (options.limit.unwrap_or(total), options.offset)
     };
+    if options.output == Output::Ids {
+        for id in reader.ids(query, &tagged, options.sort, limit, offset)? {
+            writeln!(raw, "{id}")?;
+        }
+        return Ok(total);
+    }
     let mut messages = reader.search(query, &tagged, options.sort, limit, offset)?;
     let ids: Vec<&str> = messages.iter().map(|m| m.id.as_str()).collect();
     let mut tags = store.db.tags_of(&ids)?;
@@ -211,11 +217,6 @@ pub fn search<W: Write>(
         Output::Messages => {
             for message in messages {
                 out.write(&Record::Message(Box::new(message)))?;
-            }
-        }
-        Output::Ids => {
-            for message in messages {
-                writeln!(raw, "{}", message.id)?;
             }
         }
         Output::Conversations | Output::Threads => {
@@ -230,7 +231,7 @@ pub fn search<W: Write>(
                 out.write(&Record::Other(group.to_string()))?;
             }
         }
-        Output::Count => {}
+        Output::Count | Output::Ids => {}
     }
     out.finish()?;
     Ok(total)
@@ -292,16 +293,16 @@ pub fn tag(
     let reader = index.reader()?;
     let tagged = |tag: &str| store.db.tagged(tag).unwrap_or_default();
     let total = reader.count(query, &tagged)?;
-    let messages = reader.search(query, &tagged, Sort::Date, total, 0)?;
+    let ids = reader.ids(query, &tagged, Sort::Date, total, 0)?;
     let batch = store.db.batch()?;
-    for message in &messages {
+    for id in &ids {
         for tag in add {
-            batch.tag(&message.id, tag, true)?;
+            batch.tag(id, tag, true)?;
         }
         for tag in remove {
-            batch.tag(&message.id, tag, false)?;
+            batch.tag(id, tag, false)?;
         }
     }
     batch.commit()?;
-    Ok(messages.len())
+    Ok(ids.len())
 }

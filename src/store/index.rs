@@ -90,7 +90,8 @@ fn schema() -> (Schema, Fields) {
             .set_index_option(IndexRecordOption::WithFreqsAndPositions),
     );
     let fields = Fields {
-        id: builder.add_text_field("id", STRING | STORED),
+        // FAST too, so that printing ids never opens the document store.
+        id: builder.add_text_field("id", STRING | STORED | tantivy::schema::FAST),
         record: builder.add_text_field("record", STORED),
         subject: builder.add_text_field("subject", text.clone()),
         body: builder.add_text_field("body", text.clone()),
@@ -113,7 +114,7 @@ fn schema() -> (Schema, Fields) {
 
 /// The analyzer for text fields: words, CJK pairs, lowercased and folded.
 fn analyzer() -> TextAnalyzer {
-    TextAnalyzer::builder(TextTokenizer)
+    TextAnalyzer::builder(TextTokenizer::default())
         .filter(RemoveLongFilter::limit(64))
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter)
@@ -325,21 +326,30 @@ pub struct Writer<'a> {
 }
 
 impl Writer<'_> {
-    /// Replaces the document of `message.id` with this one.
-    pub fn upsert(&mut self, message: &Message) -> Result<(), Error> {
+    /// Replaces the document of `message.id` with this one. The record is stored without
+    /// `text` (indexed, not kept a second time) and `tags` (kept in the store's database);
+    /// both are put back before this returns.
+    pub fn upsert(&mut self, message: &mut Message) -> Result<(), Error> {
+        let text = std::mem::take(&mut message.text);
+        let tags = std::mem::take(&mut message.tags);
+        let stored = serde_json::to_string(&*message).unwrap_or_default();
+        message.tags = tags;
+        let result = self.add(message, stored, &text);
+        message.text = text;
+        result
+    }
+
+    fn add(&mut self, message: &Message, stored: String, text: &str) -> Result<(), Error> {
         let f = &self.index.fields;
         self.writer
             .delete_term(Term::from_field_text(f.id, &message.id));
         let mut doc = TantivyDocument::default();
         doc.add_text(f.id, &message.id);
-        let mut stored = message.clone();
-        stored.text = String::new();
-        stored.tags = Vec::new();
-        doc.add_text(f.record, serde_json::to_string(&stored).unwrap_or_default());
+        doc.add_text(f.record, stored);
         if let Some(subject) = &message.subject {
             doc.add_text(f.subject, subject);
         }
-        doc.add_text(f.body, &message.text);
+        doc.add_text(f.body, text);
         for attachment in &message.attachments {
             if let Some(name) = &attachment.filename {
                 doc.add_text(f.attachment, name);
@@ -469,20 +479,19 @@ impl Reader<'_> {
             .map_err(|e| self.index.error(e))
     }
 
-    /// The stored records (without `text`) of the matching messages, in order.
-    pub fn search(
+    /// The documents that match, in order.
+    fn addresses(
         &self,
         query: &Query,
         tagged: &dyn Fn(&str) -> Vec<String>,
         sort: Sort,
         limit: usize,
         offset: usize,
-    ) -> Result<Vec<Message>, Error> {
+    ) -> Result<Vec<DocAddress>, Error> {
         let compiled = self.index.compile(query, tagged);
         let searcher = self.reader.searcher();
-        let limit = limit.max(1);
-        let top = TopDocs::with_limit(limit).and_offset(offset);
-        let addresses: Vec<DocAddress> = match sort {
+        let top = TopDocs::with_limit(limit.max(1)).and_offset(offset);
+        let found: Vec<DocAddress> = match sort {
             Sort::Relevance => searcher
                 .search(&compiled, &top.order_by_score())
                 .map_err(|e| self.index.error(e))?
@@ -503,8 +512,21 @@ impl Reader<'_> {
                     .collect()
             }
         };
-        let mut messages = Vec::with_capacity(addresses.len());
-        for address in addresses {
+        Ok(found)
+    }
+
+    /// The stored records (without `text`) of the matching messages, in order.
+    pub fn search(
+        &self,
+        query: &Query,
+        tagged: &dyn Fn(&str) -> Vec<String>,
+        sort: Sort,
+        limit: usize,
+        offset: usize,
+    ) -> Result<Vec<Message>, Error> {
+        let searcher = self.reader.searcher();
+        let mut messages = Vec::new();
+        for address in self.addresses(query, tagged, sort, limit, offset)? {
             let doc: TantivyDocument = searcher.doc(address).map_err(|e| self.index.error(e))?;
             let record = doc
                 .get_first(self.index.fields.record)
@@ -517,6 +539,40 @@ impl Reader<'_> {
         Ok(messages)
     }
 
+    /// The ids of the matching messages, in order, read from the id column alone.
+    pub fn ids(
+        &self,
+        query: &Query,
+        tagged: &dyn Fn(&str) -> Vec<String>,
+        sort: Sort,
+        limit: usize,
+        offset: usize,
+    ) -> Result<Vec<String>, Error> {
+        let searcher = self.reader.searcher();
+        let mut columns = std::collections::HashMap::new();
+        let mut ids = Vec::new();
+        for address in self.addresses(query, tagged, sort, limit, offset)? {
+            let column = match columns.entry(address.segment_ord) {
+                std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+                std::collections::hash_map::Entry::Vacant(entry) => entry.insert(
+                    searcher
+                        .segment_reader(address.segment_ord)
+                        .fast_fields()
+                        .str("id")
+                        .map_err(|e| self.index.error(e))?,
+                ),
+            };
+            let Some(column) = column else { continue };
+            let mut id = String::new();
+            if let Some(ord) = column.term_ords(address.doc_id).next()
+                && column.ord_to_str(ord, &mut id).unwrap_or(false)
+            {
+                ids.push(id);
+            }
+        }
+        Ok(ids)
+    }
+
     /// Every stored record, for a rebuild.
     pub fn all(&self) -> Result<Vec<Message>, Error> {
         let count = self.count(&Query::All, &|_| Vec::new())?;
@@ -525,14 +581,18 @@ impl Reader<'_> {
 }
 
 /// Cuts text into words: runs of letters and digits, and overlapping pairs of characters in
-/// scripts written without spaces (Han, Hiragana, Katakana, Hangul).
+/// scripts written without spaces (Han, Hiragana, Katakana, Hangul). A lone CJK character
+/// between other text is a word of its own.
 #[derive(Clone, Default)]
-pub struct TextTokenizer;
+pub struct TextTokenizer {
+    token: Token,
+}
 
-/// The words of one text, cut in advance: text fields are short enough.
-pub struct TextTokens {
-    tokens: Vec<Token>,
-    at: usize,
+/// The words of one text, found one at a time into one reused [`Token`].
+pub struct TextTokens<'a> {
+    text: &'a str,
+    chars: std::iter::Peekable<std::str::CharIndices<'a>>,
+    token: &'a mut Token,
 }
 
 fn is_cjk(c: char) -> bool {
@@ -542,70 +602,66 @@ fn is_cjk(c: char) -> bool {
 }
 
 impl Tokenizer for TextTokenizer {
-    type TokenStream<'a> = TextTokens;
+    type TokenStream<'a> = TextTokens<'a>;
 
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> TextTokens {
-        let mut tokens = Vec::new();
-        let mut push = |from: usize, to: usize, text: &str| {
-            let position = tokens.len();
-            tokens.push(Token {
-                offset_from: from,
-                offset_to: to,
-                position,
-                text: text[from..to].to_string(),
-                position_length: 1,
-            });
-        };
-        let mut word_start: Option<usize> = None;
-        let mut cjk_run: Vec<(usize, char)> = Vec::new();
-        let flush_cjk = |run: &mut Vec<(usize, char)>, push: &mut dyn FnMut(usize, usize, &str)| {
-            match run.len() {
-                0 => {}
-                1 => push(run[0].0, run[0].0 + run[0].1.len_utf8(), text),
-                _ => {
-                    for pair in run.windows(2) {
-                        push(pair[0].0, pair[1].0 + pair[1].1.len_utf8(), text);
-                    }
-                }
-            }
-            run.clear();
-        };
-        for (at, c) in text.char_indices() {
-            if is_cjk(c) {
-                if let Some(start) = word_start.take() {
-                    push(start, at, text);
-                }
-                cjk_run.push((at, c));
-            } else if c.is_alphanumeric() {
-                flush_cjk(&mut cjk_run, &mut push);
-                word_start.get_or_insert(at);
-            } else {
-                flush_cjk(&mut cjk_run, &mut push);
-                if let Some(start) = word_start.take() {
-                    push(start, at, text);
-                }
-            }
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> TextTokens<'a> {
+        self.token.reset();
+        TextTokens {
+            text,
+            chars: text.char_indices().peekable(),
+            token: &mut self.token,
         }
-        flush_cjk(&mut cjk_run, &mut push);
-        if let Some(start) = word_start {
-            push(start, text.len(), text);
-        }
-        TextTokens { tokens, at: 0 }
     }
 }
 
-impl TokenStream for TextTokens {
+impl TextTokens<'_> {
+    fn emit(&mut self, from: usize, to: usize) -> bool {
+        self.token.text.clear();
+        self.token.text.push_str(&self.text[from..to]);
+        self.token.offset_from = from;
+        self.token.offset_to = to;
+        self.token.position = self.token.position.wrapping_add(1);
+        true
+    }
+}
+
+impl TokenStream for TextTokens<'_> {
     fn advance(&mut self) -> bool {
-        self.at += 1;
-        self.at <= self.tokens.len()
+        while let Some((from, c)) = self.chars.next() {
+            if is_cjk(c) {
+                // This character and the next, if the next is CJK too: the pair starting here.
+                let to = match self.chars.peek() {
+                    Some(&(next, d)) if is_cjk(d) => next + d.len_utf8(),
+                    _ => from + c.len_utf8(),
+                };
+                // A run's last character was already covered by the pair before it.
+                let covered = to == from + c.len_utf8()
+                    && self.token.offset_to == to
+                    && self.token.offset_from < from;
+                if !covered {
+                    return self.emit(from, to);
+                }
+            } else if c.is_alphanumeric() {
+                let mut to = from + c.len_utf8();
+                while let Some(&(next, d)) = self.chars.peek() {
+                    if !d.is_alphanumeric() || is_cjk(d) {
+                        break;
+                    }
+                    to = next + d.len_utf8();
+                    self.chars.next();
+                }
+                return self.emit(from, to);
+            }
+        }
+        false
     }
 
     fn token(&self) -> &Token {
-        &self.tokens[self.at - 1]
+        self.token
     }
 
     fn token_mut(&mut self) -> &mut Token {
-        &mut self.tokens[self.at - 1]
+        self.token
     }
 }
 
