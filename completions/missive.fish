@@ -40,6 +40,7 @@ complete -c missive -n "__fish_missive_needs_command" -f -a "index" -d 'Upsert m
 complete -c missive -n "__fish_missive_needs_command" -f -a "search" -d 'Search the index'
 complete -c missive -n "__fish_missive_needs_command" -f -a "tag" -d 'Add or remove tags on the messages a query finds'
 complete -c missive -n "__fish_missive_needs_command" -f -a "sync" -d 'Fetch, score and index every configured account in one process: the cron job'
+complete -c missive -n "__fish_missive_needs_command" -f -a "keys" -d 'Manage OpenPGP keys: import, export, list, show, verify, forget, discover'
 complete -c missive -n "__fish_missive_needs_command" -f -a "config" -d 'Check or show the configuration'
 complete -c missive -n "__fish_missive_needs_command" -f -a "schema" -d 'Print the JSON Schema of record kinds'
 complete -c missive -n "__fish_missive_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -122,6 +123,103 @@ complete -c missive -n "__fish_missive_using_subcommand sync" -l wait -d 'Wait f
 complete -c missive -n "__fish_missive_using_subcommand sync" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
 complete -c missive -n "__fish_missive_using_subcommand sync" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c missive -n "__fish_missive_using_subcommand sync" -s V -l version -d 'Print version'
+complete -c missive -n "__fish_missive_using_subcommand keys; and not __fish_seen_subcommand_from import export list show verify forget discover help" -l store -d 'The store directory [default: $XDG_DATA_HOME/missive]' -r -F
+complete -c missive -n "__fish_missive_using_subcommand keys; and not __fish_seen_subcommand_from import export list show verify forget discover help" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F
+complete -c missive -n "__fish_missive_using_subcommand keys; and not __fish_seen_subcommand_from import export list show verify forget discover help" -l format -d 'Output format [default: jsonl, or text when stdout is a terminal]' -r -f -a "jsonl\t'One JSON object per line (the default when stdout is not a terminal)'
+json\t'One JSON array of all records'
+text\t'One readable line per record'"
+complete -c missive -n "__fish_missive_using_subcommand keys; and not __fish_seen_subcommand_from import export list show verify forget discover help" -l errors -d 'How errors are printed on stderr' -r -f -a "text\t'`missive: WHERE: WHAT`, one line each'
+jsonl\t'`error` records, one JSON object per line'"
+complete -c missive -n "__fish_missive_using_subcommand keys; and not __fish_seen_subcommand_from import export list show verify forget discover help" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
+complete -c missive -n "__fish_missive_using_subcommand keys; and not __fish_seen_subcommand_from import export list show verify forget discover help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c missive -n "__fish_missive_using_subcommand keys; and not __fish_seen_subcommand_from import export list show verify forget discover help" -s V -l version -d 'Print version'
+complete -c missive -n "__fish_missive_using_subcommand keys; and not __fish_seen_subcommand_from import export list show verify forget discover help" -f -a "import" -d 'Import certificates (armoured or binary, several per file, as sq and gpg export them)'
+complete -c missive -n "__fish_missive_using_subcommand keys; and not __fish_seen_subcommand_from import export list show verify forget discover help" -f -a "export" -d 'Export certificates, armoured, as sq and gpg import them'
+complete -c missive -n "__fish_missive_using_subcommand keys; and not __fish_seen_subcommand_from import export list show verify forget discover help" -f -a "list" -d 'List every known certificate with its bindings'
+complete -c missive -n "__fish_missive_using_subcommand keys; and not __fish_seen_subcommand_from import export list show verify forget discover help" -f -a "show" -d 'Show the certificates bound to an address, or one fingerprint'
+complete -c missive -n "__fish_missive_using_subcommand keys; and not __fish_seen_subcommand_from import export list show verify forget discover help" -f -a "verify" -d 'Confirm that a fingerprint is an address\'s key: the binding becomes `verified` and the address\'s other bindings are dropped'
+complete -c missive -n "__fish_missive_using_subcommand keys; and not __fish_seen_subcommand_from import export list show verify forget discover help" -f -a "forget" -d 'Drop the bindings of an address (to one fingerprint, or all)'
+complete -c missive -n "__fish_missive_using_subcommand keys; and not __fish_seen_subcommand_from import export list show verify forget discover help" -f -a "discover" -d 'Look for the keys of addresses (WKD, DNS OPENPGPKEY); --dry-run prints what would be queried, without any network access'
+complete -c missive -n "__fish_missive_using_subcommand keys; and not __fish_seen_subcommand_from import export list show verify forget discover help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from import" -l store -d 'The store directory [default: $XDG_DATA_HOME/missive]' -r -F
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from import" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from import" -l format -d 'Output format [default: jsonl, or text when stdout is a terminal]' -r -f -a "jsonl\t'One JSON object per line (the default when stdout is not a terminal)'
+json\t'One JSON array of all records'
+text\t'One readable line per record'"
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from import" -l errors -d 'How errors are printed on stderr' -r -f -a "text\t'`missive: WHERE: WHAT`, one line each'
+jsonl\t'`error` records, one JSON object per line'"
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from import" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from import" -s V -l version -d 'Print version'
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from export" -l store -d 'The store directory [default: $XDG_DATA_HOME/missive]' -r -F
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from export" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from export" -l format -d 'Output format [default: jsonl, or text when stdout is a terminal]' -r -f -a "jsonl\t'One JSON object per line (the default when stdout is not a terminal)'
+json\t'One JSON array of all records'
+text\t'One readable line per record'"
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from export" -l errors -d 'How errors are printed on stderr' -r -f -a "text\t'`missive: WHERE: WHAT`, one line each'
+jsonl\t'`error` records, one JSON object per line'"
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from export" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from export" -s V -l version -d 'Print version'
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from list" -l store -d 'The store directory [default: $XDG_DATA_HOME/missive]' -r -F
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from list" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from list" -l format -d 'Output format [default: jsonl, or text when stdout is a terminal]' -r -f -a "jsonl\t'One JSON object per line (the default when stdout is not a terminal)'
+json\t'One JSON array of all records'
+text\t'One readable line per record'"
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from list" -l errors -d 'How errors are printed on stderr' -r -f -a "text\t'`missive: WHERE: WHAT`, one line each'
+jsonl\t'`error` records, one JSON object per line'"
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from list" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from show" -l store -d 'The store directory [default: $XDG_DATA_HOME/missive]' -r -F
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from show" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from show" -l format -d 'Output format [default: jsonl, or text when stdout is a terminal]' -r -f -a "jsonl\t'One JSON object per line (the default when stdout is not a terminal)'
+json\t'One JSON array of all records'
+text\t'One readable line per record'"
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from show" -l errors -d 'How errors are printed on stderr' -r -f -a "text\t'`missive: WHERE: WHAT`, one line each'
+jsonl\t'`error` records, one JSON object per line'"
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from show" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from verify" -l store -d 'The store directory [default: $XDG_DATA_HOME/missive]' -r -F
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from verify" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from verify" -l format -d 'Output format [default: jsonl, or text when stdout is a terminal]' -r -f -a "jsonl\t'One JSON object per line (the default when stdout is not a terminal)'
+json\t'One JSON array of all records'
+text\t'One readable line per record'"
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from verify" -l errors -d 'How errors are printed on stderr' -r -f -a "text\t'`missive: WHERE: WHAT`, one line each'
+jsonl\t'`error` records, one JSON object per line'"
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from verify" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from verify" -s V -l version -d 'Print version'
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from forget" -l store -d 'The store directory [default: $XDG_DATA_HOME/missive]' -r -F
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from forget" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from forget" -l format -d 'Output format [default: jsonl, or text when stdout is a terminal]' -r -f -a "jsonl\t'One JSON object per line (the default when stdout is not a terminal)'
+json\t'One JSON array of all records'
+text\t'One readable line per record'"
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from forget" -l errors -d 'How errors are printed on stderr' -r -f -a "text\t'`missive: WHERE: WHAT`, one line each'
+jsonl\t'`error` records, one JSON object per line'"
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from forget" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from forget" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from forget" -s V -l version -d 'Print version'
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from discover" -l store -d 'The store directory [default: $XDG_DATA_HOME/missive]' -r -F
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from discover" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from discover" -l format -d 'Output format [default: jsonl, or text when stdout is a terminal]' -r -f -a "jsonl\t'One JSON object per line (the default when stdout is not a terminal)'
+json\t'One JSON array of all records'
+text\t'One readable line per record'"
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from discover" -l errors -d 'How errors are printed on stderr' -r -f -a "text\t'`missive: WHERE: WHAT`, one line each'
+jsonl\t'`error` records, one JSON object per line'"
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from discover" -l dry-run -d 'Print the queries instead of making them'
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from discover" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from discover" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from discover" -s V -l version -d 'Print version'
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from help" -f -a "import" -d 'Import certificates (armoured or binary, several per file, as sq and gpg export them)'
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from help" -f -a "export" -d 'Export certificates, armoured, as sq and gpg import them'
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from help" -f -a "list" -d 'List every known certificate with its bindings'
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show the certificates bound to an address, or one fingerprint'
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Confirm that a fingerprint is an address\'s key: the binding becomes `verified` and the address\'s other bindings are dropped'
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from help" -f -a "forget" -d 'Drop the bindings of an address (to one fingerprint, or all)'
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from help" -f -a "discover" -d 'Look for the keys of addresses (WKD, DNS OPENPGPKEY); --dry-run prints what would be queried, without any network access'
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c missive -n "__fish_missive_using_subcommand config; and not __fish_seen_subcommand_from check show help" -l store -d 'The store directory [default: $XDG_DATA_HOME/missive]' -r -F
 complete -c missive -n "__fish_missive_using_subcommand config; and not __fish_seen_subcommand_from check show help" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F
 complete -c missive -n "__fish_missive_using_subcommand config; and not __fish_seen_subcommand_from check show help" -l format -d 'Output format [default: jsonl, or text when stdout is a terminal]' -r -f -a "jsonl\t'One JSON object per line (the default when stdout is not a terminal)'
@@ -168,14 +266,22 @@ jsonl\t'`error` records, one JSON object per line'"
 complete -c missive -n "__fish_missive_using_subcommand schema" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
 complete -c missive -n "__fish_missive_using_subcommand schema" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c missive -n "__fish_missive_using_subcommand schema" -s V -l version -d 'Print version'
-complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync config schema help" -f -a "fetch" -d 'Pull new messages from sources and print a record for each'
-complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync config schema help" -f -a "score" -d 'Add the privacy index to message records, or to one raw mail for a mail filter'
-complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync config schema help" -f -a "index" -d 'Upsert message records into the search index'
-complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync config schema help" -f -a "search" -d 'Search the index'
-complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync config schema help" -f -a "tag" -d 'Add or remove tags on the messages a query finds'
-complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync config schema help" -f -a "sync" -d 'Fetch, score and index every configured account in one process: the cron job'
-complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync config schema help" -f -a "config" -d 'Check or show the configuration'
-complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync config schema help" -f -a "schema" -d 'Print the JSON Schema of record kinds'
-complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync config schema help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys config schema help" -f -a "fetch" -d 'Pull new messages from sources and print a record for each'
+complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys config schema help" -f -a "score" -d 'Add the privacy index to message records, or to one raw mail for a mail filter'
+complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys config schema help" -f -a "index" -d 'Upsert message records into the search index'
+complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys config schema help" -f -a "search" -d 'Search the index'
+complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys config schema help" -f -a "tag" -d 'Add or remove tags on the messages a query finds'
+complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys config schema help" -f -a "sync" -d 'Fetch, score and index every configured account in one process: the cron job'
+complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys config schema help" -f -a "keys" -d 'Manage OpenPGP keys: import, export, list, show, verify, forget, discover'
+complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys config schema help" -f -a "config" -d 'Check or show the configuration'
+complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys config schema help" -f -a "schema" -d 'Print the JSON Schema of record kinds'
+complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys config schema help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from keys" -f -a "import" -d 'Import certificates (armoured or binary, several per file, as sq and gpg export them)'
+complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from keys" -f -a "export" -d 'Export certificates, armoured, as sq and gpg import them'
+complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from keys" -f -a "list" -d 'List every known certificate with its bindings'
+complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from keys" -f -a "show" -d 'Show the certificates bound to an address, or one fingerprint'
+complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from keys" -f -a "verify" -d 'Confirm that a fingerprint is an address\'s key: the binding becomes `verified` and the address\'s other bindings are dropped'
+complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from keys" -f -a "forget" -d 'Drop the bindings of an address (to one fingerprint, or all)'
+complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from keys" -f -a "discover" -d 'Look for the keys of addresses (WKD, DNS OPENPGPKEY); --dry-run prints what would be queried, without any network access'
 complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "check" -d 'Check the config file; errors name the file, line and key'
 complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "show" -d 'Print the effective configuration, secrets masked'

@@ -85,6 +85,8 @@ pub enum Command {
     Tag(TagArgs),
     Sync(SyncArgs),
     #[command(subcommand)]
+    Keys(KeysCommand),
+    #[command(subcommand)]
     Config(ConfigCommand),
     Schema(SchemaArgs),
 }
@@ -286,6 +288,63 @@ pub struct SyncArgs {
     pub wait: bool,
 }
 
+/// Manage OpenPGP keys: import, export, list, show, verify, forget, discover.
+///
+/// Every address in a certificate's user ids is bound to it by trust on first use: the
+/// first certificate seen for an address is `tofu`; a different one later is a `conflict`,
+/// shown and never used until you decide with `keys verify` or `keys forget`.
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Import certificates (armoured or binary, several per file, as sq and gpg export them).
+    #[command(
+        after_long_help = "OUTPUT\n  One `key` record per certificate imported (missive schema key)."
+    )]
+    Import {
+        /// Files to read; standard input when none.
+        files: Vec<PathBuf>,
+    },
+    /// Export certificates, armoured, as sq and gpg import them.
+    #[command(after_long_help = "OUTPUT\n  ASCII-armoured OpenPGP certificates, not records.")]
+    Export {
+        /// Addresses or fingerprints; every certificate when none.
+        keys: Vec<String>,
+    },
+    /// List every known certificate with its bindings.
+    #[command(after_long_help = "OUTPUT\n  One `key` record per certificate.")]
+    List,
+    /// Show the certificates bound to an address, or one fingerprint.
+    #[command(after_long_help = "OUTPUT\n  One `key` record per certificate.")]
+    Show {
+        /// An address or a fingerprint.
+        key: String,
+    },
+    /// Confirm that a fingerprint is an address's key: the binding becomes `verified` and the
+    /// address's other bindings are dropped.
+    #[command(after_long_help = "OUTPUT\n  The `key` record of the verified certificate.")]
+    Verify {
+        address: String,
+        fingerprint: String,
+    },
+    /// Drop the bindings of an address (to one fingerprint, or all).
+    #[command(after_long_help = "OUTPUT\n  The number of bindings dropped.")]
+    Forget {
+        address: String,
+        fingerprint: Option<String>,
+    },
+    /// Look for the keys of addresses (WKD, DNS OPENPGPKEY); --dry-run prints what would be
+    /// queried, without any network access.
+    #[command(
+        after_long_help = "OUTPUT\n  With --dry-run, one `lookup` record per address: its WKD URLs (advanced, direct) \
+and the DNS owner name of its OPENPGPKEY record."
+    )]
+    Discover {
+        addresses: Vec<String>,
+        /// Print the queries instead of making them.
+        #[arg(long, required = true)]
+        dry_run: bool,
+    },
+}
+
 /// Check or show the configuration.
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
@@ -307,6 +366,6 @@ pub enum ConfigCommand {
     after_long_help = "OUTPUT\n  One JSON Schema (draft 2020-12) per line, for each record kind or the one named."
 )]
 pub struct SchemaArgs {
-    /// A record kind (message, error); all kinds when omitted.
+    /// A record kind (message, error, key); all kinds when omitted.
     pub kind: Option<String>,
 }

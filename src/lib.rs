@@ -11,6 +11,7 @@ pub mod config;
 pub mod email;
 pub mod fetch;
 pub mod jsonl;
+pub mod keys;
 pub mod privacy;
 pub mod record;
 pub mod search;

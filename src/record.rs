@@ -24,6 +24,7 @@
 //!   [`Privacy`].
 //! - `error`: something that failed, with where and what ([`ErrorRecord`]); on stderr with
 //!   `--errors jsonl`.
+//! - `key`: an OpenPGP certificate and the addresses bound to it ([`KeyRecord`]).
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -80,6 +81,7 @@ macro_rules! kind_tag {
 
 kind_tag!(MessageKind, "message");
 kind_tag!(ErrorKind, "error");
+kind_tag!(KeyKind, "key");
 
 fn version() -> u32 {
     VERSION
@@ -452,6 +454,46 @@ impl ErrorRecord {
     }
 }
 
+/// An OpenPGP certificate missive knows, with the addresses bound to it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct KeyRecord {
+    pub kind: KeyKind,
+    #[serde(default = "version")]
+    pub v: u32,
+    /// Uppercase hex.
+    pub fingerprint: String,
+    #[serde(default)]
+    pub user_ids: Vec<String>,
+    /// The primary key's algorithm (`EdDSA`, `RSA`, …).
+    pub algorithm: String,
+    #[serde(default)]
+    pub bits: Option<u32>,
+    #[serde(default)]
+    pub expires: Option<String>,
+    #[serde(default)]
+    pub revoked: bool,
+    /// Valid now under the standard policy: not revoked, not expired, no weak algorithm.
+    #[serde(default)]
+    pub usable: bool,
+    #[serde(default)]
+    pub bindings: Vec<KeyBinding>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// An address bound to a key, and how far it is trusted.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct KeyBinding {
+    /// Lowercased, the domain in IDNA ASCII form.
+    pub address: String,
+    /// `autocrypt`, `gossip`, `wkd`, `dane`, `import` or `manual`.
+    pub source: String,
+    /// `tofu`, `verified`, `conflict`, `revoked` or `expired`.
+    pub state: String,
+    pub first_seen: String,
+    pub last_seen: String,
+}
+
 /// Any record read from a stream. Kinds this version does not know pass through as they are.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Record {
@@ -466,6 +508,7 @@ pub fn schemas() -> Vec<(&'static str, schemars::Schema)> {
     vec![
         (MessageKind::TEXT, schemars::schema_for!(Message)),
         (ErrorKind::TEXT, schemars::schema_for!(ErrorRecord)),
+        (KeyKind::TEXT, schemars::schema_for!(KeyRecord)),
     ]
 }
 

@@ -33,7 +33,42 @@ const MIGRATIONS: &[&str] = &[
          message TEXT NOT NULL, tag TEXT NOT NULL,
          PRIMARY KEY (message, tag)) WITHOUT ROWID;
      CREATE INDEX tag_by_name ON tag (tag, message);",
+    // 3: OpenPGP certificates and the trust-on-first-use bindings of addresses to them.
+    "CREATE TABLE cert (
+         fingerprint TEXT PRIMARY KEY, data BLOB NOT NULL, updated INTEGER NOT NULL) WITHOUT ROWID;
+     CREATE TABLE binding (
+         address TEXT NOT NULL, fingerprint TEXT NOT NULL, source TEXT NOT NULL,
+         state TEXT NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,
+         PRIMARY KEY (address, fingerprint)) WITHOUT ROWID;
+     CREATE INDEX binding_by_cert ON binding (fingerprint);",
 ];
+
+/// An address bound to a certificate, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    pub address: String,
+    pub fingerprint: String,
+    /// autocrypt, gossip, wkd, dane, import, manual.
+    pub source: String,
+    /// tofu, verified, conflict, revoked, expired.
+    pub state: String,
+    /// Seconds since the epoch.
+    pub first_seen: i64,
+    pub last_seen: i64,
+}
+
+fn binding_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Binding> {
+    Ok(Binding {
+        address: row.get(0)?,
+        fingerprint: row.get(1)?,
+        source: row.get(2)?,
+        state: row.get(3)?,
+        first_seen: row.get(4)?,
+        last_seen: row.get(5)?,
+    })
+}
+
+const BINDING_COLUMNS: &str = "address, fingerprint, source, state, first_seen, last_seen";
 
 /// A file as last seen: enough to know it is unchanged without reading it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,6 +191,50 @@ impl Db {
         Ok(tags)
     }
 
+    /// A stored certificate, binary.
+    pub fn cert(&self, fingerprint: &str) -> Result<Option<Vec<u8>>, Error> {
+        self.connection
+            .query_row(
+                "SELECT data FROM cert WHERE fingerprint = ?1",
+                [fingerprint],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(|e| self.error(e))
+    }
+
+    /// Every stored certificate's fingerprint, sorted.
+    pub fn cert_fingerprints(&self) -> Result<Vec<String>, Error> {
+        let mut statement = self
+            .connection
+            .prepare("SELECT fingerprint FROM cert ORDER BY fingerprint")
+            .map_err(|e| self.error(e))?;
+        let rows = statement
+            .query_map([], |row| row.get(0))
+            .map_err(|e| self.error(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
+    }
+
+    /// The bindings of an address, or of a certificate, or all; sorted.
+    pub fn bindings(
+        &self,
+        address: Option<&str>,
+        fingerprint: Option<&str>,
+    ) -> Result<Vec<Binding>, Error> {
+        let mut statement = self
+            .connection
+            .prepare_cached(&format!(
+                "SELECT {BINDING_COLUMNS} FROM binding
+                 WHERE (?1 IS NULL OR address = ?1) AND (?2 IS NULL OR fingerprint = ?2)
+                 ORDER BY address, first_seen, fingerprint"
+            ))
+            .map_err(|e| self.error(e))?;
+        let rows = statement
+            .query_map(params![address, fingerprint], binding_row)
+            .map_err(|e| self.error(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
+    }
+
     /// Starts a transaction; nothing it records is kept until [`Batch::commit`].
     pub fn batch(&mut self) -> Result<Batch<'_>, Error> {
         let path = self.path.clone();
@@ -255,6 +334,49 @@ impl Batch<'_> {
             .execute([blob, account, path])
             .map_err(|e| self.error(e))?;
         Ok(())
+    }
+
+    /// Stores a certificate (binary), replacing the one with its fingerprint.
+    pub fn put_cert(&self, fingerprint: &str, data: &[u8], now: i64) -> Result<(), Error> {
+        self.tx
+            .execute(
+                "INSERT OR REPLACE INTO cert (fingerprint, data, updated) VALUES (?1, ?2, ?3)",
+                params![fingerprint, data, now],
+            )
+            .map_err(|e| self.error(e))?;
+        Ok(())
+    }
+
+    /// Stores a binding, replacing the one of its address and certificate.
+    pub fn put_binding(&self, binding: &Binding) -> Result<(), Error> {
+        self.tx
+            .execute(
+                &format!("INSERT OR REPLACE INTO binding ({BINDING_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+                params![
+                    binding.address,
+                    binding.fingerprint,
+                    binding.source,
+                    binding.state,
+                    binding.first_seen,
+                    binding.last_seen
+                ],
+            )
+            .map_err(|e| self.error(e))?;
+        Ok(())
+    }
+
+    /// Deletes the bindings of an address (to one certificate, or to all); returns how many.
+    pub fn delete_bindings(
+        &self,
+        address: &str,
+        fingerprint: Option<&str>,
+    ) -> Result<usize, Error> {
+        self.tx
+            .execute(
+                "DELETE FROM binding WHERE address = ?1 AND (?2 IS NULL OR fingerprint = ?2)",
+                params![address, fingerprint],
+            )
+            .map_err(|e| self.error(e))
     }
 
     /// Adds (`on`) or removes a tag of a message.

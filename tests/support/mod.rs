@@ -1,6 +1,8 @@
 //! What the integration tests share: the binary run against a fresh store and config, with
 //! nothing from the caller's environment leaking in.
 
+pub mod openpgp;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;

@@ -4,6 +4,7 @@
 
 mod config;
 mod fetch;
+mod keys;
 mod schema;
 mod score;
 mod search;
@@ -88,6 +89,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Search(args) => search::run(&cli.global, args),
         Command::Tag(args) => search::tag(&cli.global, args),
         Command::Sync(args) => sync::run(&cli.global, args),
+        Command::Keys(command) => keys::run(&cli.global, command),
         Command::Config(ConfigCommand::Check) => config::check(&cli.global),
         Command::Config(ConfigCommand::Show) => config::show(&cli.global),
         Command::Schema(args) => schema::run(args),

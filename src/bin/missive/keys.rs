@@ -1,0 +1,119 @@
+//! `missive keys`: import, export, list, show, verify, forget and discover.
+
+use std::io::{Read, Write};
+use std::time::SystemTime;
+
+use anyhow::{Context, anyhow};
+
+use missive::cli::{Global, KeysCommand};
+use missive::jsonl::Writer;
+use missive::keys;
+use missive::record::{KeyRecord, Record};
+
+use crate::{Failure, OK, SOME_FAILED, open_store, output_format, usage};
+
+fn failure(error: keys::Error) -> Failure {
+    match error {
+        keys::Error::Store(e) if e.is_transient() => Failure {
+            status: crate::TEMPORARY,
+            error: e.into(),
+        },
+        keys::Error::Store(e) => Failure {
+            status: SOME_FAILED,
+            error: e.into(),
+        },
+        other => usage(other),
+    }
+}
+
+fn print(global: &Global, records: &[KeyRecord]) -> Result<(), Failure> {
+    let mut out = Writer::new(std::io::stdout().lock(), output_format(global));
+    for record in records {
+        let line = serde_json::to_string(record).map_err(usage)?;
+        out.write(&Record::Other(line)).map_err(|e| Failure {
+            status: SOME_FAILED,
+            error: e.into(),
+        })?;
+    }
+    out.finish().map_err(|e| Failure {
+        status: SOME_FAILED,
+        error: e.into(),
+    })
+}
+
+pub(crate) fn run(global: &Global, command: KeysCommand) -> Result<u8, Failure> {
+    let now = SystemTime::now();
+    if let KeysCommand::Discover { addresses, .. } = &command {
+        let mut out = std::io::stdout().lock();
+        for address in addresses {
+            let (advanced, direct, dns) =
+                keys::plan(address).ok_or_else(|| usage(anyhow!("not an address: {address:?}")))?;
+            let record = serde_json::json!({
+                "kind": "lookup", "v": missive::record::VERSION, "address": address,
+                "wkd_advanced": advanced, "wkd_direct": direct, "dns_openpgpkey": dns,
+            });
+            writeln!(out, "{record}").map_err(usage)?;
+        }
+        return Ok(OK);
+    }
+    let mut store = open_store(global)?;
+    match command {
+        KeysCommand::Import { files } => {
+            let mut records = Vec::new();
+            let inputs: Vec<(String, Vec<u8>)> = if files.is_empty() {
+                let mut bytes = Vec::new();
+                std::io::stdin()
+                    .read_to_end(&mut bytes)
+                    .context("cannot read standard input")
+                    .map_err(usage)?;
+                vec![("stdin".into(), bytes)]
+            } else {
+                files
+                    .iter()
+                    .map(|f| {
+                        std::fs::read(f)
+                            .with_context(|| format!("cannot read {}", f.display()))
+                            .map(|b| (f.display().to_string(), b))
+                    })
+                    .collect::<Result<_, _>>()
+                    .map_err(usage)?
+            };
+            for (name, bytes) in inputs {
+                records.extend(
+                    keys::import(&mut store, &bytes, "import", now)
+                        .with_context(|| name.clone())
+                        .map_err(usage)?,
+                );
+            }
+            print(global, &records)?;
+        }
+        KeysCommand::Export { keys: selectors } => {
+            let armored = keys::export(&store, &selectors).map_err(failure)?;
+            std::io::stdout().write_all(&armored).map_err(usage)?;
+        }
+        KeysCommand::List => print(global, &keys::list(&store, now).map_err(failure)?)?,
+        KeysCommand::Show { key } => {
+            let records: Vec<KeyRecord> = keys::resolve(&store, &key)
+                .and_then(|found| found.iter().map(|f| keys::record(&store, f, now)).collect())
+                .map_err(failure)?;
+            print(global, &records)?;
+        }
+        KeysCommand::Verify {
+            address,
+            fingerprint,
+        } => {
+            let record = keys::verify(&mut store, &address, &fingerprint, now).map_err(failure)?;
+            print(global, &[record])?;
+        }
+        KeysCommand::Forget {
+            address,
+            fingerprint,
+        } => {
+            let removed =
+                keys::forget(&mut store, &address, fingerprint.as_deref()).map_err(failure)?;
+            println!("{removed}");
+        }
+        KeysCommand::Discover { .. } => {}
+    }
+    Ok(OK)
+}

@@ -1,0 +1,226 @@
+//! Keys: the certificates missive knows, the addresses bound to them by trust on first use
+//! ([`tofu`]), and how to find more ([`wkd`], [`dane`]). The OpenPGP work itself is
+//! [`crypto`] (sequoia-openpgp with the Nettle backend, which Sequoia recommends).
+//!
+//! `keys import` and `keys export` speak what `sq` and `gpg` speak: armoured or binary
+//! certificates, several at once.
+
+pub mod crypto;
+pub mod dane;
+pub mod tofu;
+pub mod wkd;
+
+use std::time::SystemTime;
+
+use crate::record::{KeyBinding, KeyRecord};
+use crate::store::{self, Store};
+
+/// The error returned when a key operation fails.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("not an OpenPGP certificate: {0}")]
+    Certificate(String),
+    #[error("no key for {0:?}")]
+    Unknown(String),
+    #[error(transparent)]
+    Store(#[from] store::Error),
+}
+
+fn seconds(time: SystemTime) -> i64 {
+    time.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Imports every certificate in `bytes` (merged with what the store has) and binds each of
+/// its addresses by the TOFU rules; returns the certificates as records.
+pub fn import(
+    store: &mut Store,
+    bytes: &[u8],
+    source: &str,
+    now: SystemTime,
+) -> Result<Vec<KeyRecord>, Error> {
+    let certs = crypto::parse_certs(bytes)?;
+    let mut fingerprints = Vec::new();
+    for cert in certs {
+        let fingerprint = cert.fingerprint().to_hex();
+        let cert = match store.db.cert(&fingerprint)? {
+            Some(old) => crypto::merge(crypto::from_stored(&old)?, cert)?,
+            None => cert,
+        };
+        let summary = crypto::summary(&cert, now);
+        let validity = if summary.revoked {
+            tofu::Validity::Revoked
+        } else if summary.usable {
+            tofu::Validity::Usable
+        } else {
+            tofu::Validity::Expired
+        };
+        let existing: Vec<_> = summary
+            .addresses
+            .iter()
+            .filter_map(|a| tofu::canonical(a))
+            .map(|a| store.db.bindings(Some(&a), None).map(|b| (a, b)))
+            .collect::<Result<_, _>>()?;
+        let batch = store.db.batch()?;
+        batch.put_cert(&fingerprint, &crypto::to_stored(&cert)?, seconds(now))?;
+        for (address, bindings) in &existing {
+            tofu::bind(
+                &batch,
+                bindings,
+                address,
+                &fingerprint,
+                source,
+                validity,
+                seconds(now),
+            )?;
+        }
+        batch.commit()?;
+        fingerprints.push(fingerprint);
+    }
+    fingerprints.iter().map(|f| record(store, f, now)).collect()
+}
+
+/// The fingerprints a selector names: a fingerprint, or an address's bound certificates.
+pub fn resolve(store: &Store, selector: &str) -> Result<Vec<String>, Error> {
+    let hex: String = selector.chars().filter(|c| !c.is_whitespace()).collect();
+    if hex.len() >= 16 && hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        let upper = hex.to_ascii_uppercase();
+        let found: Vec<String> = store
+            .db
+            .cert_fingerprints()?
+            .into_iter()
+            .filter(|f| f.ends_with(&upper))
+            .collect();
+        return if found.is_empty() {
+            Err(Error::Unknown(selector.into()))
+        } else {
+            Ok(found)
+        };
+    }
+    let address = tofu::canonical(selector).ok_or_else(|| Error::Unknown(selector.into()))?;
+    let found: Vec<String> = store
+        .db
+        .bindings(Some(&address), None)?
+        .into_iter()
+        .map(|b| b.fingerprint)
+        .collect();
+    if found.is_empty() {
+        return Err(Error::Unknown(selector.into()));
+    }
+    Ok(found)
+}
+
+/// Every known certificate, as records.
+pub fn list(store: &Store, now: SystemTime) -> Result<Vec<KeyRecord>, Error> {
+    store
+        .db
+        .cert_fingerprints()?
+        .iter()
+        .map(|f| record(store, f, now))
+        .collect()
+}
+
+/// The armoured certificates named by `selectors` (all when empty), concatenated.
+pub fn export(store: &Store, selectors: &[String]) -> Result<Vec<u8>, Error> {
+    let fingerprints = if selectors.is_empty() {
+        store.db.cert_fingerprints()?
+    } else {
+        let mut all = Vec::new();
+        for selector in selectors {
+            all.extend(resolve(store, selector)?);
+        }
+        all.dedup();
+        all
+    };
+    let mut out = Vec::new();
+    for fingerprint in fingerprints {
+        let data = store
+            .db
+            .cert(&fingerprint)?
+            .ok_or_else(|| Error::Unknown(fingerprint.clone()))?;
+        out.extend(crypto::armored(&crypto::from_stored(&data)?)?);
+    }
+    Ok(out)
+}
+
+/// The user confirms that `fingerprint` is `address`'s key: that binding becomes
+/// `verified`, and the address's other bindings are dropped.
+pub fn verify(
+    store: &mut Store,
+    address: &str,
+    fingerprint: &str,
+    now: SystemTime,
+) -> Result<KeyRecord, Error> {
+    let address = tofu::canonical(address).ok_or_else(|| Error::Unknown(address.into()))?;
+    let fingerprint = resolve(store, fingerprint)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::Unknown(fingerprint.into()))?;
+    let existing = store.db.bindings(Some(&address), Some(&fingerprint))?;
+    let batch = store.db.batch()?;
+    batch.delete_bindings(&address, None)?;
+    batch.put_binding(&store::db::Binding {
+        address: address.clone(),
+        fingerprint: fingerprint.clone(),
+        source: existing
+            .first()
+            .map_or("manual".into(), |b| b.source.clone()),
+        state: tofu::VERIFIED.into(),
+        first_seen: existing.first().map_or(seconds(now), |b| b.first_seen),
+        last_seen: seconds(now),
+    })?;
+    batch.commit()?;
+    record(store, &fingerprint, now)
+}
+
+/// Drops the bindings of `address` (to one certificate, or all); returns how many.
+pub fn forget(store: &mut Store, address: &str, fingerprint: Option<&str>) -> Result<usize, Error> {
+    let address = tofu::canonical(address).ok_or_else(|| Error::Unknown(address.into()))?;
+    let batch = store.db.batch()?;
+    let removed = batch.delete_bindings(&address, fingerprint)?;
+    batch.commit()?;
+    if removed == 0 {
+        return Err(Error::Unknown(address));
+    }
+    Ok(removed)
+}
+
+/// A certificate and its bindings as a `key` record.
+pub fn record(store: &Store, fingerprint: &str, now: SystemTime) -> Result<KeyRecord, Error> {
+    let data = store
+        .db
+        .cert(fingerprint)?
+        .ok_or_else(|| Error::Unknown(fingerprint.into()))?;
+    let summary = crypto::summary(&crypto::from_stored(&data)?, now);
+    let time = |t: i64| crate::email::utc(&mail_parser::DateTime::from_timestamp(t));
+    let bindings = store
+        .db
+        .bindings(None, Some(fingerprint))?
+        .into_iter()
+        .map(|b| KeyBinding {
+            address: b.address,
+            source: b.source,
+            state: b.state,
+            first_seen: time(b.first_seen),
+            last_seen: time(b.last_seen),
+        })
+        .collect();
+    Ok(KeyRecord {
+        v: crate::record::VERSION,
+        fingerprint: summary.fingerprint,
+        user_ids: summary.user_ids,
+        algorithm: summary.algorithm,
+        bits: summary.bits.map(|b| b as u32),
+        expires: summary.expires.map(time),
+        revoked: summary.revoked,
+        usable: summary.usable,
+        bindings,
+        ..KeyRecord::default()
+    })
+}
+
+/// What a discovery would query for `address`, without any network access.
+pub fn plan(address: &str) -> Option<(String, String, String)> {
+    let (advanced, direct) = wkd::urls(address)?;
+    Some((advanced, direct, dane::owner_name(address)?))
+}

@@ -1,0 +1,183 @@
+//! `missive keys` against real OpenPGP implementations (issue 7): certificates made by gpg
+//! and sq import; ours import into both; trust on first use turns a second key into a
+//! conflict; the lookup names of WKD and DNS OPENPGPKEY match the specs' examples.
+
+use std::process::Command;
+
+use crate::support::openpgp::{GnuPg, sq_certificate};
+use crate::support::{Home, run};
+
+#[test]
+fn a_gpg_certificate_imports_with_its_fingerprint_and_is_trusted_on_first_use() {
+    let home = Home::new();
+    let gpg = GnuPg::new();
+    let fingerprint = gpg.generate("Alice <alice@example.org>");
+    let armored = gpg.run(&["--armor", "--export", "alice@example.org"], None);
+    let (code, records, stderr) = run(home.missive().args(["keys", "import"]).write_stdin(armored));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0]["kind"], "key");
+    assert_eq!(records[0]["fingerprint"], fingerprint.as_str());
+    assert_eq!(records[0]["algorithm"], "EdDSA");
+    assert_eq!(records[0]["usable"], true);
+    assert_eq!(records[0]["bindings"][0]["address"], "alice@example.org");
+    assert_eq!(records[0]["bindings"][0]["state"], "tofu");
+    assert_eq!(records[0]["bindings"][0]["source"], "import");
+}
+
+#[test]
+fn an_sq_certificate_imports_from_a_file() {
+    let home = Home::new();
+    let cert = sq_certificate(home.path(), "Bob <bob@example.org>");
+    let (code, records, stderr) = run(home.missive().arg("keys").arg("import").arg(&cert));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        records[0]["user_ids"],
+        serde_json::json!(["Bob <bob@example.org>"])
+    );
+    let (code, shown, _) = run(home.missive().args(["keys", "show", "BOB@example.org"]));
+    assert_eq!(code, 0);
+    assert_eq!(shown[0]["fingerprint"], records[0]["fingerprint"]);
+}
+
+#[test]
+fn several_binary_certificates_in_one_input_import() {
+    let home = Home::new();
+    let gpg = GnuPg::new();
+    gpg.generate("Carol <carol@example.org>");
+    gpg.generate("Dan <dan@example.net>");
+    let binary = gpg.run(&["--export"], None);
+    assert_ne!(binary.first(), Some(&b'-'), "binary, not armoured");
+    let (code, records, _) = run(home.missive().args(["keys", "import"]).write_stdin(binary));
+    assert_eq!(code, 0);
+    assert_eq!(records.len(), 2);
+    let (_, listed, _) = run(home.missive().args(["keys", "list"]));
+    assert_eq!(listed.len(), 2);
+}
+
+#[test]
+fn our_export_imports_into_gpg_and_sq() {
+    let home = Home::new();
+    let maker = GnuPg::new();
+    let fingerprint = maker.generate("Erin <erin@example.org>");
+    home.missive()
+        .args(["keys", "import"])
+        .write_stdin(maker.run(&["--armor", "--export"], None))
+        .assert()
+        .success();
+    let output = home
+        .missive()
+        .args(["keys", "export", "erin@example.org"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert!(
+        output
+            .stdout
+            .starts_with(b"-----BEGIN PGP PUBLIC KEY BLOCK-----")
+    );
+
+    let other = GnuPg::new();
+    other.run(&["--import"], Some(&output.stdout));
+    assert_eq!(
+        other.fingerprints("erin@example.org"),
+        std::slice::from_ref(&fingerprint)
+    );
+
+    let file = home.write("erin.asc", &output.stdout);
+    let inspect = Command::new("sq")
+        .arg("inspect")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        inspect.status.success(),
+        "{}",
+        String::from_utf8_lossy(&inspect.stderr)
+    );
+    let text = String::from_utf8_lossy(&inspect.stdout);
+    assert!(text.contains(&fingerprint), "{text}");
+}
+
+#[test]
+fn a_second_key_for_a_bound_address_is_a_conflict_until_the_user_decides() {
+    let home = Home::new();
+    let first = GnuPg::new();
+    let old = first.generate("Alice <alice@example.org>");
+    let second = GnuPg::new();
+    let new = second.generate("Alice (new laptop) <alice@example.org>");
+    for gpg in [&first, &second] {
+        home.missive()
+            .args(["keys", "import"])
+            .write_stdin(gpg.run(&["--armor", "--export"], None))
+            .assert()
+            .success();
+    }
+    let (_, shown, _) = run(home.missive().args(["keys", "show", "alice@example.org"]));
+    let state = |fpr: &str| {
+        shown
+            .iter()
+            .find(|k| k["fingerprint"] == fpr)
+            .map(|k| k["bindings"][0]["state"].as_str().unwrap().to_string())
+    };
+    assert_eq!(state(&old).as_deref(), Some("tofu"));
+    assert_eq!(state(&new).as_deref(), Some("conflict"));
+
+    let (code, verified, _) =
+        run(home
+            .missive()
+            .args(["keys", "verify", "alice@example.org", &new]));
+    assert_eq!(code, 0);
+    assert_eq!(verified[0]["bindings"][0]["state"], "verified");
+    let (_, after, _) = run(home.missive().args(["keys", "show", "alice@example.org"]));
+    assert_eq!(after.len(), 1, "the other binding is dropped");
+    assert_eq!(after[0]["fingerprint"], new.as_str());
+
+    let output = home
+        .missive()
+        .args(["keys", "forget", "alice@example.org"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8(output.stdout).unwrap().trim(), "1");
+    let (code, _, stderr) = run(home.missive().args(["keys", "show", "alice@example.org"]));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("no key for"), "{stderr}");
+}
+
+#[test]
+fn garbage_is_not_a_certificate() {
+    let home = Home::new();
+    let (code, records, stderr) = run(home.missive().args(["keys", "import"]).write_stdin("hello"));
+    assert_eq!(code, 2);
+    assert!(records.is_empty());
+    assert!(stderr.contains("not an OpenPGP certificate"), "{stderr}");
+}
+
+#[test]
+fn a_dry_run_discovery_prints_the_spec_lookup_names_without_network() {
+    let home = Home::new();
+    let (code, lookups, _) = run(home.missive().args([
+        "keys",
+        "discover",
+        "--dry-run",
+        "Joe.Doe@Example.ORG",
+        "hugh@example.com",
+    ]));
+    assert_eq!(code, 0);
+    assert!(
+        lookups[0]["wkd_advanced"]
+            .as_str()
+            .unwrap()
+            .contains("/hu/iy9q119eutrkn8s1mk4r39qejnbu3n5q?l=Joe.Doe")
+    );
+    assert!(
+        lookups[0]["wkd_direct"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://example.org/.well-known/openpgpkey/hu/")
+    );
+    assert_eq!(
+        lookups[1]["dns_openpgpkey"],
+        "c93f1e400f26708f98cb19d936620da35eec8f72e57f9eec01c1afd6._openpgpkey.example.com"
+    );
+}

@@ -1,0 +1,122 @@
+//! Real OpenPGP implementations for interoperability tests: GnuPG in a throwaway home
+//! (its agent stopped on drop) and Sequoia's `sq`.
+
+use std::path::Path;
+use std::process::Command;
+
+/// A GnuPG home of one test.
+pub struct GnuPg {
+    pub home: tempfile::TempDir,
+}
+
+impl GnuPg {
+    pub fn new() -> GnuPg {
+        // Short path: the agent's socket lives here and socket paths are limited.
+        let home = tempfile::Builder::new()
+            .prefix("gpg")
+            .tempdir_in("/tmp")
+            .expect("a GnuPG home");
+        GnuPg { home }
+    }
+
+    pub fn command(&self) -> Command {
+        let mut command = Command::new("gpg");
+        command
+            .env("GNUPGHOME", self.home.path())
+            .args(["--batch", "--no-tty", "--quiet"]);
+        command
+    }
+
+    /// Runs gpg, panicking with its stderr when it fails (gpg is in Debian's `gnupg`).
+    pub fn run(&self, args: &[&str], stdin: Option<&[u8]>) -> Vec<u8> {
+        use std::io::Write;
+        let mut child = self
+            .command()
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("gpg runs (apt-get install gnupg)");
+        if let Some(input) = stdin {
+            child.stdin.take().unwrap().write_all(input).unwrap();
+        }
+        drop(child.stdin.take());
+        let output = child.wait_with_output().unwrap();
+        assert!(
+            output.status.success(),
+            "gpg {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        output.stdout
+    }
+
+    /// Makes an Ed25519 key without passphrase for `user_id`; returns its fingerprint.
+    pub fn generate(&self, user_id: &str) -> String {
+        self.run(
+            &[
+                "--passphrase",
+                "",
+                "--quick-gen-key",
+                user_id,
+                "ed25519",
+                "default",
+                "never",
+            ],
+            None,
+        );
+        self.fingerprints(user_id).pop().expect("the new key")
+    }
+
+    /// Fingerprints of the keys matching `who`, oldest first.
+    pub fn fingerprints(&self, who: &str) -> Vec<String> {
+        let listing =
+            String::from_utf8(self.run(&["--with-colons", "--list-keys", who], None)).unwrap();
+        let mut fingerprints = Vec::new();
+        let mut primary = false;
+        for line in listing.lines() {
+            if line.starts_with("pub:") {
+                primary = true;
+            } else if line.starts_with("fpr:") && primary {
+                fingerprints.push(line.split(':').nth(9).unwrap().to_string());
+                primary = false;
+            }
+        }
+        fingerprints
+    }
+}
+
+impl Drop for GnuPg {
+    fn drop(&mut self) {
+        let _ = Command::new("gpgconf")
+            .arg("--homedir")
+            .arg(self.home.path())
+            .args(["--kill", "gpg-agent"])
+            .status();
+    }
+}
+
+/// Makes a certificate with `sq` (Debian's `sq`) for `user_id` under `dir`; returns the
+/// certificate file.
+pub fn sq_certificate(dir: &Path, user_id: &str) -> std::path::PathBuf {
+    let key = dir.join("sq.key");
+    let cert = dir.join("sq.cert");
+    let status = Command::new("sq")
+        .args(["key", "generate", "--userid", user_id, "--export"])
+        .arg(&key)
+        .status()
+        .expect("sq runs (apt-get install sq)");
+    assert!(status.success());
+    let output = Command::new("sq")
+        .args(["key", "extract-cert"])
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    std::fs::write(&cert, output.stdout).unwrap();
+    cert
+}
