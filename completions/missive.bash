@@ -112,8 +112,14 @@ _missive() {
             missive__subcmd__help__subcmd__keys,import)
                 cmd="missive__subcmd__help__subcmd__keys__subcmd__import"
                 ;;
+            missive__subcmd__help__subcmd__keys,learn)
+                cmd="missive__subcmd__help__subcmd__keys__subcmd__learn"
+                ;;
             missive__subcmd__help__subcmd__keys,list)
                 cmd="missive__subcmd__help__subcmd__keys__subcmd__list"
+                ;;
+            missive__subcmd__help__subcmd__keys,recommend)
+                cmd="missive__subcmd__help__subcmd__keys__subcmd__recommend"
                 ;;
             missive__subcmd__help__subcmd__keys,show)
                 cmd="missive__subcmd__help__subcmd__keys__subcmd__show"
@@ -136,8 +142,14 @@ _missive() {
             missive__subcmd__keys,import)
                 cmd="missive__subcmd__keys__subcmd__import"
                 ;;
+            missive__subcmd__keys,learn)
+                cmd="missive__subcmd__keys__subcmd__learn"
+                ;;
             missive__subcmd__keys,list)
                 cmd="missive__subcmd__keys__subcmd__list"
+                ;;
+            missive__subcmd__keys,recommend)
+                cmd="missive__subcmd__keys__subcmd__recommend"
                 ;;
             missive__subcmd__keys,show)
                 cmd="missive__subcmd__keys__subcmd__show"
@@ -160,8 +172,14 @@ _missive() {
             missive__subcmd__keys__subcmd__help,import)
                 cmd="missive__subcmd__keys__subcmd__help__subcmd__import"
                 ;;
+            missive__subcmd__keys__subcmd__help,learn)
+                cmd="missive__subcmd__keys__subcmd__help__subcmd__learn"
+                ;;
             missive__subcmd__keys__subcmd__help,list)
                 cmd="missive__subcmd__keys__subcmd__help__subcmd__list"
+                ;;
+            missive__subcmd__keys__subcmd__help,recommend)
+                cmd="missive__subcmd__keys__subcmd__help__subcmd__recommend"
                 ;;
             missive__subcmd__keys__subcmd__help,show)
                 cmd="missive__subcmd__keys__subcmd__help__subcmd__show"
@@ -480,7 +498,7 @@ _missive() {
             return 0
             ;;
         missive__subcmd__help__subcmd__keys)
-            opts="import export list show verify forget discover"
+            opts="import export list show verify forget learn recommend discover"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -549,7 +567,35 @@ _missive() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        missive__subcmd__help__subcmd__keys__subcmd__learn)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         missive__subcmd__help__subcmd__keys__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        missive__subcmd__help__subcmd__keys__subcmd__recommend)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -692,7 +738,7 @@ _missive() {
             return 0
             ;;
         missive__subcmd__keys)
-            opts="-h -V --store --config --format --errors --no-progress --help --version import export list show verify forget discover help"
+            opts="-h -V --store --config --format --errors --no-progress --help --version import export list show verify forget learn recommend discover help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -812,7 +858,7 @@ _missive() {
             return 0
             ;;
         missive__subcmd__keys__subcmd__help)
-            opts="import export list show verify forget discover help"
+            opts="import export list show verify forget learn recommend discover help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -895,7 +941,35 @@ _missive() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        missive__subcmd__keys__subcmd__help__subcmd__learn)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         missive__subcmd__keys__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        missive__subcmd__keys__subcmd__help__subcmd__recommend)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -967,8 +1041,68 @@ _missive() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        missive__subcmd__keys__subcmd__learn)
+            opts="-h -V --store --config --format --errors --no-progress --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "jsonl json text" -- "${cur}"))
+                    return 0
+                    ;;
+                --errors)
+                    COMPREPLY=($(compgen -W "text jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         missive__subcmd__keys__subcmd__list)
             opts="-h -V --store --config --format --errors --no-progress --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "jsonl json text" -- "${cur}"))
+                    return 0
+                    ;;
+                --errors)
+                    COMPREPLY=($(compgen -W "text jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        missive__subcmd__keys__subcmd__recommend)
+            opts="-h -V --reply-to-encrypted --store --config --format --errors --no-progress --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

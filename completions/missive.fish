@@ -123,24 +123,26 @@ complete -c missive -n "__fish_missive_using_subcommand sync" -l wait -d 'Wait f
 complete -c missive -n "__fish_missive_using_subcommand sync" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
 complete -c missive -n "__fish_missive_using_subcommand sync" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c missive -n "__fish_missive_using_subcommand sync" -s V -l version -d 'Print version'
-complete -c missive -n "__fish_missive_using_subcommand keys; and not __fish_seen_subcommand_from import export list show verify forget discover help" -l store -d 'The store directory [default: $XDG_DATA_HOME/missive]' -r -F
-complete -c missive -n "__fish_missive_using_subcommand keys; and not __fish_seen_subcommand_from import export list show verify forget discover help" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F
-complete -c missive -n "__fish_missive_using_subcommand keys; and not __fish_seen_subcommand_from import export list show verify forget discover help" -l format -d 'Output format [default: jsonl, or text when stdout is a terminal]' -r -f -a "jsonl\t'One JSON object per line (the default when stdout is not a terminal)'
+complete -c missive -n "__fish_missive_using_subcommand keys; and not __fish_seen_subcommand_from import export list show verify forget learn recommend discover help" -l store -d 'The store directory [default: $XDG_DATA_HOME/missive]' -r -F
+complete -c missive -n "__fish_missive_using_subcommand keys; and not __fish_seen_subcommand_from import export list show verify forget learn recommend discover help" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F
+complete -c missive -n "__fish_missive_using_subcommand keys; and not __fish_seen_subcommand_from import export list show verify forget learn recommend discover help" -l format -d 'Output format [default: jsonl, or text when stdout is a terminal]' -r -f -a "jsonl\t'One JSON object per line (the default when stdout is not a terminal)'
 json\t'One JSON array of all records'
 text\t'One readable line per record'"
-complete -c missive -n "__fish_missive_using_subcommand keys; and not __fish_seen_subcommand_from import export list show verify forget discover help" -l errors -d 'How errors are printed on stderr' -r -f -a "text\t'`missive: WHERE: WHAT`, one line each'
+complete -c missive -n "__fish_missive_using_subcommand keys; and not __fish_seen_subcommand_from import export list show verify forget learn recommend discover help" -l errors -d 'How errors are printed on stderr' -r -f -a "text\t'`missive: WHERE: WHAT`, one line each'
 jsonl\t'`error` records, one JSON object per line'"
-complete -c missive -n "__fish_missive_using_subcommand keys; and not __fish_seen_subcommand_from import export list show verify forget discover help" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
-complete -c missive -n "__fish_missive_using_subcommand keys; and not __fish_seen_subcommand_from import export list show verify forget discover help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c missive -n "__fish_missive_using_subcommand keys; and not __fish_seen_subcommand_from import export list show verify forget discover help" -s V -l version -d 'Print version'
-complete -c missive -n "__fish_missive_using_subcommand keys; and not __fish_seen_subcommand_from import export list show verify forget discover help" -f -a "import" -d 'Import certificates (armoured or binary, several per file, as sq and gpg export them)'
-complete -c missive -n "__fish_missive_using_subcommand keys; and not __fish_seen_subcommand_from import export list show verify forget discover help" -f -a "export" -d 'Export certificates, armoured, as sq and gpg import them'
-complete -c missive -n "__fish_missive_using_subcommand keys; and not __fish_seen_subcommand_from import export list show verify forget discover help" -f -a "list" -d 'List every known certificate with its bindings'
-complete -c missive -n "__fish_missive_using_subcommand keys; and not __fish_seen_subcommand_from import export list show verify forget discover help" -f -a "show" -d 'Show the certificates bound to an address, or one fingerprint'
-complete -c missive -n "__fish_missive_using_subcommand keys; and not __fish_seen_subcommand_from import export list show verify forget discover help" -f -a "verify" -d 'Confirm that a fingerprint is an address\'s key: the binding becomes `verified` and the address\'s other bindings are dropped'
-complete -c missive -n "__fish_missive_using_subcommand keys; and not __fish_seen_subcommand_from import export list show verify forget discover help" -f -a "forget" -d 'Drop the bindings of an address (to one fingerprint, or all)'
-complete -c missive -n "__fish_missive_using_subcommand keys; and not __fish_seen_subcommand_from import export list show verify forget discover help" -f -a "discover" -d 'Look for the keys of addresses (WKD, DNS OPENPGPKEY); --dry-run prints what would be queried, without any network access'
-complete -c missive -n "__fish_missive_using_subcommand keys; and not __fish_seen_subcommand_from import export list show verify forget discover help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c missive -n "__fish_missive_using_subcommand keys; and not __fish_seen_subcommand_from import export list show verify forget learn recommend discover help" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
+complete -c missive -n "__fish_missive_using_subcommand keys; and not __fish_seen_subcommand_from import export list show verify forget learn recommend discover help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c missive -n "__fish_missive_using_subcommand keys; and not __fish_seen_subcommand_from import export list show verify forget learn recommend discover help" -s V -l version -d 'Print version'
+complete -c missive -n "__fish_missive_using_subcommand keys; and not __fish_seen_subcommand_from import export list show verify forget learn recommend discover help" -f -a "import" -d 'Import certificates (armoured or binary, several per file, as sq and gpg export them)'
+complete -c missive -n "__fish_missive_using_subcommand keys; and not __fish_seen_subcommand_from import export list show verify forget learn recommend discover help" -f -a "export" -d 'Export certificates, armoured, as sq and gpg import them'
+complete -c missive -n "__fish_missive_using_subcommand keys; and not __fish_seen_subcommand_from import export list show verify forget learn recommend discover help" -f -a "list" -d 'List every known certificate with its bindings'
+complete -c missive -n "__fish_missive_using_subcommand keys; and not __fish_seen_subcommand_from import export list show verify forget learn recommend discover help" -f -a "show" -d 'Show the certificates bound to an address, or one fingerprint'
+complete -c missive -n "__fish_missive_using_subcommand keys; and not __fish_seen_subcommand_from import export list show verify forget learn recommend discover help" -f -a "verify" -d 'Confirm that a fingerprint is an address\'s key: the binding becomes `verified` and the address\'s other bindings are dropped'
+complete -c missive -n "__fish_missive_using_subcommand keys; and not __fish_seen_subcommand_from import export list show verify forget learn recommend discover help" -f -a "forget" -d 'Drop the bindings of an address (to one fingerprint, or all)'
+complete -c missive -n "__fish_missive_using_subcommand keys; and not __fish_seen_subcommand_from import export list show verify forget learn recommend discover help" -f -a "learn" -d 'Learn keys from Autocrypt headers: a filter that passes records through and updates each sender\'s Autocrypt state from the raw message (Autocrypt Level 1)'
+complete -c missive -n "__fish_missive_using_subcommand keys; and not __fish_seen_subcommand_from import export list show verify forget learn recommend discover help" -f -a "recommend" -d 'What Autocrypt recommends when writing to each address: disable, discourage, available or encrypt'
+complete -c missive -n "__fish_missive_using_subcommand keys; and not __fish_seen_subcommand_from import export list show verify forget learn recommend discover help" -f -a "discover" -d 'Look for the keys of addresses (WKD, DNS OPENPGPKEY); --dry-run prints what would be queried, without any network access'
+complete -c missive -n "__fish_missive_using_subcommand keys; and not __fish_seen_subcommand_from import export list show verify forget learn recommend discover help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from import" -l store -d 'The store directory [default: $XDG_DATA_HOME/missive]' -r -F
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from import" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from import" -l format -d 'Output format [default: jsonl, or text when stdout is a terminal]' -r -f -a "jsonl\t'One JSON object per line (the default when stdout is not a terminal)'
@@ -201,6 +203,27 @@ jsonl\t'`error` records, one JSON object per line'"
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from forget" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from forget" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from forget" -s V -l version -d 'Print version'
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from learn" -l store -d 'The store directory [default: $XDG_DATA_HOME/missive]' -r -F
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from learn" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from learn" -l format -d 'Output format [default: jsonl, or text when stdout is a terminal]' -r -f -a "jsonl\t'One JSON object per line (the default when stdout is not a terminal)'
+json\t'One JSON array of all records'
+text\t'One readable line per record'"
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from learn" -l errors -d 'How errors are printed on stderr' -r -f -a "text\t'`missive: WHERE: WHAT`, one line each'
+jsonl\t'`error` records, one JSON object per line'"
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from learn" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from learn" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from learn" -s V -l version -d 'Print version'
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from recommend" -l store -d 'The store directory [default: $XDG_DATA_HOME/missive]' -r -F
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from recommend" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from recommend" -l format -d 'Output format [default: jsonl, or text when stdout is a terminal]' -r -f -a "jsonl\t'One JSON object per line (the default when stdout is not a terminal)'
+json\t'One JSON array of all records'
+text\t'One readable line per record'"
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from recommend" -l errors -d 'How errors are printed on stderr' -r -f -a "text\t'`missive: WHERE: WHAT`, one line each'
+jsonl\t'`error` records, one JSON object per line'"
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from recommend" -l reply-to-encrypted -d 'The message replies to an encrypted one (Autocrypt then says encrypt)'
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from recommend" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from recommend" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from recommend" -s V -l version -d 'Print version'
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from discover" -l store -d 'The store directory [default: $XDG_DATA_HOME/missive]' -r -F
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from discover" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from discover" -l format -d 'Output format [default: jsonl, or text when stdout is a terminal]' -r -f -a "jsonl\t'One JSON object per line (the default when stdout is not a terminal)'
@@ -218,6 +241,8 @@ complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_su
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show the certificates bound to an address, or one fingerprint'
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Confirm that a fingerprint is an address\'s key: the binding becomes `verified` and the address\'s other bindings are dropped'
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from help" -f -a "forget" -d 'Drop the bindings of an address (to one fingerprint, or all)'
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from help" -f -a "learn" -d 'Learn keys from Autocrypt headers: a filter that passes records through and updates each sender\'s Autocrypt state from the raw message (Autocrypt Level 1)'
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from help" -f -a "recommend" -d 'What Autocrypt recommends when writing to each address: disable, discourage, available or encrypt'
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from help" -f -a "discover" -d 'Look for the keys of addresses (WKD, DNS OPENPGPKEY); --dry-run prints what would be queried, without any network access'
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c missive -n "__fish_missive_using_subcommand config; and not __fish_seen_subcommand_from check show help" -l store -d 'The store directory [default: $XDG_DATA_HOME/missive]' -r -F
@@ -282,6 +307,8 @@ complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_su
 complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from keys" -f -a "show" -d 'Show the certificates bound to an address, or one fingerprint'
 complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from keys" -f -a "verify" -d 'Confirm that a fingerprint is an address\'s key: the binding becomes `verified` and the address\'s other bindings are dropped'
 complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from keys" -f -a "forget" -d 'Drop the bindings of an address (to one fingerprint, or all)'
+complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from keys" -f -a "learn" -d 'Learn keys from Autocrypt headers: a filter that passes records through and updates each sender\'s Autocrypt state from the raw message (Autocrypt Level 1)'
+complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from keys" -f -a "recommend" -d 'What Autocrypt recommends when writing to each address: disable, discourage, available or encrypt'
 complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from keys" -f -a "discover" -d 'Look for the keys of addresses (WKD, DNS OPENPGPKEY); --dry-run prints what would be queried, without any network access'
 complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "check" -d 'Check the config file; errors name the file, line and key'
 complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "show" -d 'Print the effective configuration, secrets masked'

@@ -331,6 +331,25 @@ pub enum KeysCommand {
         address: String,
         fingerprint: Option<String>,
     },
+    /// Learn keys from Autocrypt headers: a filter that passes records through and updates
+    /// each sender's Autocrypt state from the raw message (Autocrypt Level 1).
+    #[command(
+        after_long_help = "OUTPUT\n  The records read, unchanged. Keys announced by senders are imported and bound \
+(source autocrypt); missive keys recommend shows what they allow."
+    )]
+    Learn,
+    /// What Autocrypt recommends when writing to each address: disable, discourage,
+    /// available or encrypt.
+    #[command(
+        after_long_help = "OUTPUT\n  One `recommendation` record per address: {\"address\", \"recommendation\", \
+\"key\", \"prefer_encrypt\"}."
+    )]
+    Recommend {
+        addresses: Vec<String>,
+        /// The message replies to an encrypted one (Autocrypt then says encrypt).
+        #[arg(long)]
+        reply_to_encrypted: bool,
+    },
     /// Look for the keys of addresses (WKD, DNS OPENPGPKEY); --dry-run prints what would be
     /// queried, without any network access.
     #[command(

@@ -72,6 +72,9 @@ pub struct Identity {
     pub name: Option<String>,
     #[serde(default)]
     pub addresses: Vec<String>,
+    /// The user's Autocrypt preference: `mutual` asks peers who prefer it too to encrypt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefer_encrypt: Option<String>,
 }
 
 /// One account: where its messages come from and how to log in.

@@ -512,6 +512,21 @@ pub fn schemas() -> Vec<(&'static str, schemars::Schema)> {
     ]
 }
 
+/// Seconds since the epoch of a record's RFC 3339 UTC date (`2024-03-01T10:00:00Z`).
+pub fn timestamp(date: &str) -> Option<i64> {
+    let number = |range: std::ops::Range<usize>| date.get(range)?.parse::<u8>().ok();
+    let parsed = mail_parser::DateTime {
+        year: date.get(0..4)?.parse().ok()?,
+        month: number(5..7)?,
+        day: number(8..10)?,
+        hour: number(11..13)?,
+        minute: number(14..16)?,
+        second: number(17..19)?,
+        ..mail_parser::DateTime::default()
+    };
+    parsed.is_valid().then(|| parsed.to_timestamp())
+}
+
 /// `sha256:` and the hex digest of `bytes`: the name of a raw blob.
 pub fn blob_name(bytes: &[u8]) -> String {
     use sha2::Digest;
@@ -553,6 +568,12 @@ mod tests {
             error.to_string().contains("expected kind \"message\""),
             "{error}"
         );
+    }
+
+    #[test]
+    fn record_dates_become_timestamps() {
+        assert_eq!(timestamp("2024-07-01T00:00:00Z"), Some(1_719_792_000));
+        assert_eq!(timestamp("garbage"), None);
     }
 
     #[test]

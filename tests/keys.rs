@@ -181,3 +181,86 @@ fn a_dry_run_discovery_prints_the_spec_lookup_names_without_network() {
         "c93f1e400f26708f98cb19d936620da35eec8f72e57f9eec01c1afd6._openpgpkey.example.com"
     );
 }
+
+/// A message from `from` dated `date` with an Autocrypt header carrying `key` (binary).
+fn autocrypt_mail(from: &str, date: &str, prefer: &str, key: &[u8]) -> Vec<u8> {
+    use base64::Engine as _;
+    let keydata = base64::engine::general_purpose::STANDARD.encode(key);
+    let folded: Vec<&str> = keydata
+        .as_bytes()
+        .chunks(72)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    format!(
+        "From: {from}\nTo: sam@example.com\nSubject: hi\nDate: {date}\nMessage-ID: <{}@example.org>\nAutocrypt: addr={from}; prefer-encrypt={prefer}; keydata=\n {}\n\nhello\n",
+        date.len() + key.len(),
+        folded.join("\n ")
+    )
+    .into_bytes()
+}
+
+#[test]
+fn keys_learn_takes_autocrypt_keys_from_fetched_mail_and_recommends_encryption() {
+    let home = Home::new();
+    home.write_config(
+        "[identity]\naddresses = [\"sam@example.com\"]\nprefer_encrypt = \"mutual\"\n",
+    );
+    let gpg = GnuPg::new();
+    let fingerprint = gpg.generate("Alice <alice@example.org>");
+    let key = gpg.run(&["--export", "alice@example.org"], None);
+    home.write(
+        "Mail/cur/1.M1.x:2,S",
+        &autocrypt_mail(
+            "alice@example.org",
+            "Mon, 01 Jan 2024 10:00:00 +0000",
+            "mutual",
+            &key,
+        ),
+    );
+    // A header whose addr is not the sender's is ignored.
+    let forged = String::from_utf8(autocrypt_mail(
+        "mallory@example.net",
+        "Mon, 01 Jan 2024 11:00:00 +0000",
+        "mutual",
+        &key,
+    ))
+    .unwrap()
+    .replacen("From: mallory@example.net", "From: bob@example.net", 1);
+    home.write("Mail/cur/2.M2.x:2,S", forged.as_bytes());
+
+    let fetched = home
+        .missive()
+        .args(["fetch", "maildir:Mail"])
+        .output()
+        .unwrap();
+    let (code, passed, stderr) = run(home
+        .missive()
+        .args(["keys", "learn"])
+        .write_stdin(fetched.stdout));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(passed.len(), 2, "records pass through");
+
+    let (_, shown, _) = run(home.missive().args(["keys", "show", "alice@example.org"]));
+    assert_eq!(shown[0]["fingerprint"], fingerprint.as_str());
+    assert_eq!(shown[0]["bindings"][0]["source"], "autocrypt");
+    let (code, _, _) = run(home.missive().args(["keys", "show", "bob@example.net"]));
+    assert_eq!(code, 2, "the forged header taught nothing");
+
+    let (_, recommended, _) = run(home.missive().args([
+        "keys",
+        "recommend",
+        "alice@example.org",
+        "bob@example.net",
+        "nobody@example.org",
+    ]));
+    let say = |i: usize| {
+        recommended[i]["recommendation"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(say(0), "encrypt", "both sides prefer mutual");
+    assert_eq!(recommended[0]["key"], fingerprint.as_str());
+    assert_eq!(say(1), "disable");
+    assert_eq!(say(2), "disable");
+}

@@ -19,6 +19,14 @@ pub(crate) fn header(
     message: &mail_parser::Message<'_>,
     from: Option<&Address>,
 ) -> Option<Autocrypt> {
+    header_and_key(message, from).map(|(header, _)| header)
+}
+
+/// The header as [`header`] finds it, with its decoded key data.
+pub(crate) fn header_and_key(
+    message: &mail_parser::Message<'_>,
+    from: Option<&Address>,
+) -> Option<(Autocrypt, Vec<u8>)> {
     let from = from?.address.to_lowercase();
     if from.is_empty() {
         return None;
@@ -30,11 +38,12 @@ pub(crate) fn header(
     if valid.next().is_some() {
         return None;
     }
-    Some(Autocrypt {
+    let header = Autocrypt {
         fingerprint: fingerprint(&found.keydata),
         addr: found.addr,
         prefer_encrypt: found.prefer_encrypt,
-    })
+    };
+    Some((header, found.keydata))
 }
 
 /// A well-formed header, before it is matched against From.

@@ -34,6 +34,10 @@ static PARSER: std::sync::LazyLock<MessageParser> = std::sync::LazyLock::new(|| 
         .header_raw(mail_parser::HeaderName::Received)
 });
 
+/// The spam score from which a message counts as spam: SpamAssassin's default
+/// `required_score`. The privacy index takes points for it; Autocrypt ignores such mail.
+pub const SPAM_THRESHOLD: f64 = 5.0;
+
 /// The problem recorded when mail-parser could not read a message at all.
 const UNREADABLE: &str = "not an RFC 5322 message: no header could be read";
 
@@ -132,6 +136,35 @@ pub fn read(raw: &[u8]) -> Message {
         ..Security::default()
     };
     record
+}
+
+/// What Autocrypt's peer update needs of a raw message beyond its record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AutocryptInput {
+    /// A multipart/report (a bounce, a read receipt): Autocrypt ignores those.
+    pub report: bool,
+    /// The sender's valid Autocrypt header, with its key data (OpenPGP binary); the record
+    /// keeps only the key's fingerprint.
+    pub header: Option<(crate::record::Autocrypt, Vec<u8>)>,
+}
+
+/// Reads what [`AutocryptInput`] holds from a raw message; None when it cannot be parsed.
+pub fn autocrypt_input(raw: &[u8]) -> Option<AutocryptInput> {
+    let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| PARSER.parse(raw)))
+        .ok()
+        .flatten()?;
+    let report = parsed.content_type().is_some_and(|ct| {
+        ct.c_type.eq_ignore_ascii_case("multipart")
+            && ct
+                .c_subtype
+                .as_deref()
+                .is_some_and(|s| s.eq_ignore_ascii_case("report"))
+    });
+    let from = parsed.from().and_then(|a| addresses(a).into_iter().next());
+    Some(AutocryptInput {
+        report,
+        header: autocrypt::header_and_key(&parsed, from.as_ref()),
+    })
 }
 
 /// The date in UTC, RFC 3339 with a `Z`.

@@ -5,6 +5,7 @@
 //! `keys import` and `keys export` speak what `sq` and `gpg` speak: armoured or binary
 //! certificates, several at once.
 
+pub mod autocrypt;
 pub mod crypto;
 pub mod dane;
 pub mod tofu;
@@ -26,7 +27,7 @@ pub enum Error {
     Store(#[from] store::Error),
 }
 
-fn seconds(time: SystemTime) -> i64 {
+pub(crate) fn seconds(time: SystemTime) -> i64 {
     time.duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
 }
@@ -39,45 +40,130 @@ pub fn import(
     source: &str,
     now: SystemTime,
 ) -> Result<Vec<KeyRecord>, Error> {
-    let certs = crypto::parse_certs(bytes)?;
     let mut fingerprints = Vec::new();
-    for cert in certs {
-        let fingerprint = cert.fingerprint().to_hex();
-        let cert = match store.db.cert(&fingerprint)? {
-            Some(old) => crypto::merge(crypto::from_stored(&old)?, cert)?,
-            None => cert,
-        };
-        let summary = crypto::summary(&cert, now);
-        let validity = if summary.revoked {
-            tofu::Validity::Revoked
-        } else if summary.usable {
-            tofu::Validity::Usable
-        } else {
-            tofu::Validity::Expired
-        };
-        let existing: Vec<_> = summary
+    for cert in crypto::parse_certs(bytes)? {
+        fingerprints.push(store_cert(store, cert, source, None, now)?);
+    }
+    fingerprints.iter().map(|f| record(store, f, now)).collect()
+}
+
+/// Stores a certificate (merged with the stored one) and binds by the TOFU rules `only` that
+/// address, or every address of its user ids; returns its fingerprint.
+pub(crate) fn store_cert(
+    store: &mut Store,
+    cert: sequoia_openpgp::Cert,
+    source: &str,
+    only: Option<&str>,
+    now: SystemTime,
+) -> Result<String, Error> {
+    let fingerprint = cert.fingerprint().to_hex();
+    let cert = match store.db.cert(&fingerprint)? {
+        Some(old) => crypto::merge(crypto::from_stored(&old)?, cert)?,
+        None => cert,
+    };
+    let summary = crypto::summary(&cert, now);
+    let validity = if summary.revoked {
+        tofu::Validity::Revoked
+    } else if summary.usable {
+        tofu::Validity::Usable
+    } else {
+        tofu::Validity::Expired
+    };
+    let addresses: Vec<String> = match only {
+        Some(address) => vec![address.to_string()],
+        None => summary
             .addresses
             .iter()
             .filter_map(|a| tofu::canonical(a))
-            .map(|a| store.db.bindings(Some(&a), None).map(|b| (a, b)))
-            .collect::<Result<_, _>>()?;
-        let batch = store.db.batch()?;
-        batch.put_cert(&fingerprint, &crypto::to_stored(&cert)?, seconds(now))?;
-        for (address, bindings) in &existing {
-            tofu::bind(
-                &batch,
-                bindings,
-                address,
-                &fingerprint,
-                source,
-                validity,
-                seconds(now),
-            )?;
-        }
-        batch.commit()?;
-        fingerprints.push(fingerprint);
+            .collect(),
+    };
+    let existing: Vec<_> = addresses
+        .into_iter()
+        .map(|a| store.db.bindings(Some(&a), None).map(|b| (a, b)))
+        .collect::<Result<_, _>>()?;
+    let batch = store.db.batch()?;
+    batch.put_cert(&fingerprint, &crypto::to_stored(&cert)?, seconds(now))?;
+    for (address, bindings) in &existing {
+        tofu::bind(
+            &batch,
+            bindings,
+            address,
+            &fingerprint,
+            source,
+            validity,
+            seconds(now),
+        )?;
     }
-    fingerprints.iter().map(|f| record(store, f, now)).collect()
+    batch.commit()?;
+    Ok(fingerprint)
+}
+
+/// What `keys learn` did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Learned {
+    /// Messages whose sender's state was updated.
+    pub updated: u64,
+    /// Records or raw messages that could not be read (each reported).
+    pub failed: u64,
+}
+
+/// `keys learn`: passes records through and updates each message sender's Autocrypt state
+/// from the raw message (its source file or the archive).
+pub fn learn_stream<R: std::io::BufRead, S: crate::jsonl::Sink, E: std::io::Write>(
+    store: &mut Store,
+    reader: &mut crate::jsonl::Reader<R>,
+    out: &mut S,
+    errors: &mut crate::jsonl::ErrorSink<E>,
+    now: SystemTime,
+) -> Result<Learned, LearnError> {
+    let mut learned = Learned::default();
+    for record in reader {
+        let record = match record {
+            Ok(record) => record,
+            Err(error) => {
+                errors.report(&error.to_record());
+                learned.failed += 1;
+                continue;
+            }
+        };
+        if let crate::record::Record::Message(message) = &record {
+            let failure = match crate::source::raw_bytes(&message.source) {
+                Err(error) => Some(format!("cannot read the raw message: {error}")),
+                Ok(raw) => match autocrypt::learn(store, message, &raw, now) {
+                    Ok(Some(_)) => {
+                        learned.updated += 1;
+                        None
+                    }
+                    Ok(None) => None,
+                    Err(Error::Store(error)) => return Err(LearnError::Store(error)),
+                    Err(other) => Some(other.to_string()),
+                },
+            };
+            if let Some(reason) = failure {
+                let location = message
+                    .source
+                    .path
+                    .clone()
+                    .unwrap_or_else(|| message.id.clone());
+                let mut report = crate::record::ErrorRecord::new(location, reason);
+                report.message_id = Some(message.native_id.clone());
+                errors.report(&report);
+                learned.failed += 1;
+            }
+        }
+        out.put(record).map_err(LearnError::Write)?;
+    }
+    out.flush().map_err(LearnError::Write)?;
+    Ok(learned)
+}
+
+/// The error that stops `keys learn`.
+#[derive(Debug, thiserror::Error)]
+pub enum LearnError {
+    #[error(transparent)]
+    Store(#[from] store::Error),
+    #[error("cannot write records")]
+    Write(#[source] std::io::Error),
 }
 
 /// The fingerprints a selector names: a fingerprint, or an address's bound certificates.

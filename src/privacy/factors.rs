@@ -35,9 +35,8 @@ impl Factor {
 /// More recipients than this and a message is a circular ([`MANY_RECIPIENTS`]).
 pub const RECIPIENTS_LIMIT: usize = 10;
 
-/// The spam score from which a message counts as spam ([`SPAM`]): SpamAssassin's default
-/// `required_score`.
-pub const SPAM_THRESHOLD: f64 = 5.0;
+/// The spam score from which a message counts as spam ([`SPAM`]).
+pub use crate::email::SPAM_THRESHOLD;
 
 /// Each row becomes a `pub const` of that name, and the table lists them all in this order.
 macro_rules! factors {

@@ -41,7 +41,26 @@ const MIGRATIONS: &[&str] = &[
          state TEXT NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,
          PRIMARY KEY (address, fingerprint)) WITHOUT ROWID;
      CREATE INDEX binding_by_cert ON binding (fingerprint);",
+    // 4: Autocrypt Level 1 peer state, one row per address.
+    "CREATE TABLE autocrypt_peer (
+         address TEXT PRIMARY KEY, last_seen INTEGER NOT NULL, autocrypt_timestamp INTEGER,
+         public_key TEXT, prefer_encrypt TEXT, gossip_timestamp INTEGER, gossip_key TEXT)
+         WITHOUT ROWID;",
 ];
+
+/// The Autocrypt state of a peer (Level 1 §2.3), keys named by fingerprint.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Peer {
+    pub address: String,
+    /// Seconds since the epoch.
+    pub last_seen: i64,
+    pub autocrypt_timestamp: Option<i64>,
+    pub public_key: Option<String>,
+    /// `mutual` or `nopreference`.
+    pub prefer_encrypt: Option<String>,
+    pub gossip_timestamp: Option<i64>,
+    pub gossip_key: Option<String>,
+}
 
 /// An address bound to a certificate, as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -235,6 +254,29 @@ impl Db {
         rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
     }
 
+    /// The Autocrypt state of a peer.
+    pub fn peer(&self, address: &str) -> Result<Option<Peer>, Error> {
+        self.connection
+            .query_row(
+                "SELECT address, last_seen, autocrypt_timestamp, public_key, prefer_encrypt,
+                        gossip_timestamp, gossip_key FROM autocrypt_peer WHERE address = ?1",
+                [address],
+                |row| {
+                    Ok(Peer {
+                        address: row.get(0)?,
+                        last_seen: row.get(1)?,
+                        autocrypt_timestamp: row.get(2)?,
+                        public_key: row.get(3)?,
+                        prefer_encrypt: row.get(4)?,
+                        gossip_timestamp: row.get(5)?,
+                        gossip_key: row.get(6)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(|e| self.error(e))
+    }
+
     /// Starts a transaction; nothing it records is kept until [`Batch::commit`].
     pub fn batch(&mut self) -> Result<Batch<'_>, Error> {
         let path = self.path.clone();
@@ -377,6 +419,27 @@ impl Batch<'_> {
                 params![address, fingerprint],
             )
             .map_err(|e| self.error(e))
+    }
+
+    /// Stores the Autocrypt state of a peer.
+    pub fn put_peer(&self, peer: &Peer) -> Result<(), Error> {
+        self.tx
+            .execute(
+                "INSERT OR REPLACE INTO autocrypt_peer (address, last_seen, autocrypt_timestamp,
+                     public_key, prefer_encrypt, gossip_timestamp, gossip_key)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    peer.address,
+                    peer.last_seen,
+                    peer.autocrypt_timestamp,
+                    peer.public_key,
+                    peer.prefer_encrypt,
+                    peer.gossip_timestamp,
+                    peer.gossip_key
+                ],
+            )
+            .map_err(|e| self.error(e))?;
+        Ok(())
     }
 
     /// Adds (`on`) or removes a tag of a message.

@@ -385,7 +385,7 @@ impl Writer<'_> {
         for state in states(message) {
             doc.add_text(f.state, state);
         }
-        if let Some(date) = message.date.as_deref().and_then(timestamp) {
+        if let Some(date) = message.date.as_deref().and_then(crate::record::timestamp) {
             doc.add_i64(f.date, date);
         }
         self.writer
@@ -430,21 +430,6 @@ fn states(message: &Message) -> Vec<&'static str> {
         states.push("attachment");
     }
     states
-}
-
-/// Seconds since the epoch of a record's RFC 3339 UTC date (`2024-03-01T10:00:00Z`).
-pub(crate) fn timestamp(date: &str) -> Option<i64> {
-    let number = |range: std::ops::Range<usize>| date.get(range)?.parse::<u8>().ok();
-    let parsed = mail_parser::DateTime {
-        year: date.get(0..4)?.parse().ok()?,
-        month: number(5..7)?,
-        day: number(8..10)?,
-        hour: number(11..13)?,
-        minute: number(14..16)?,
-        second: number(17..19)?,
-        ..mail_parser::DateTime::default()
-    };
-    parsed.is_valid().then(|| parsed.to_timestamp())
 }
 
 /// How hits are ordered.
@@ -694,11 +679,5 @@ mod tests {
         assert_eq!(words("会議は明日"), ["会議", "議は", "は明", "明日"]);
         assert_eq!(words("한국어 text"), ["한국", "국어", "text"]);
         assert_eq!(words("猫"), ["猫"]);
-    }
-
-    #[test]
-    fn record_dates_become_timestamps() {
-        assert_eq!(timestamp("2024-07-01T00:00:00Z"), Some(1_719_792_000));
-        assert_eq!(timestamp("garbage"), None);
     }
 }

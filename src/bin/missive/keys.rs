@@ -113,6 +113,51 @@ pub(crate) fn run(global: &Global, command: KeysCommand) -> Result<u8, Failure> 
                 keys::forget(&mut store, &address, fingerprint.as_deref()).map_err(failure)?;
             println!("{removed}");
         }
+        KeysCommand::Learn => {
+            let mut reader = missive::jsonl::Reader::new(std::io::stdin().lock(), "stdin");
+            let mut out = Writer::new(
+                std::io::BufWriter::new(std::io::stdout()),
+                output_format(global),
+            );
+            let mut errors = missive::jsonl::ErrorSink::new(
+                std::io::stderr(),
+                global.errors == missive::cli::ErrorFormat::Jsonl,
+            );
+            let learned = keys::learn_stream(&mut store, &mut reader, &mut out, &mut errors, now)
+                .map_err(|error| Failure {
+                status: SOME_FAILED,
+                error: error.into(),
+            })?;
+            out.finish().map_err(|e| Failure {
+                status: SOME_FAILED,
+                error: e.into(),
+            })?;
+            if learned.failed > 0 {
+                return Ok(SOME_FAILED);
+            }
+        }
+        KeysCommand::Recommend {
+            addresses,
+            reply_to_encrypted,
+        } => {
+            let config = crate::load_config(global)?;
+            let own_mutual = config.identity.prefer_encrypt.as_deref() == Some("mutual");
+            let mut out = std::io::stdout().lock();
+            for address in addresses {
+                let canonical = keys::tofu::canonical(&address)
+                    .ok_or_else(|| usage(anyhow!("not an address: {address:?}")))?;
+                let peer = store.db.peer(&canonical).map_err(|e| failure(e.into()))?;
+                let recommendation =
+                    keys::autocrypt::recommend(peer.as_ref(), own_mutual, reply_to_encrypted);
+                let record = serde_json::json!({
+                    "kind": "recommendation", "v": missive::record::VERSION, "address": canonical,
+                    "recommendation": recommendation,
+                    "key": peer.as_ref().and_then(|p| p.public_key.clone().or(p.gossip_key.clone())),
+                    "prefer_encrypt": peer.as_ref().and_then(|p| p.prefer_encrypt.clone()),
+                });
+                writeln!(out, "{record}").map_err(usage)?;
+            }
+        }
         KeysCommand::Discover { .. } => {}
     }
     Ok(OK)
