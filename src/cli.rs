@@ -131,6 +131,10 @@ pub struct ScoreArgs {
     /// sender can forge one).
     #[arg(long, requires = "mail")]
     pub strip: bool,
+    /// Check OpenPGP signatures (PGP/MIME and inline) against the keys in the store before
+    /// scoring: `security.signature` becomes valid, invalid or unknown-key.
+    #[arg(long, conflicts_with = "factors")]
+    pub verify: bool,
 }
 
 /// The long help of `score`: the factor table, printed from the one table in

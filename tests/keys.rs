@@ -264,3 +264,96 @@ fn keys_learn_takes_autocrypt_keys_from_fetched_mail_and_recommends_encryption()
     assert_eq!(say(1), "disable");
     assert_eq!(say(2), "disable");
 }
+
+/// A PGP/MIME (RFC 3156) message whose first part `gpg` signed; `tamper` changes the text
+/// after signing.
+fn pgp_mime_signed(gpg: &GnuPg, tamper: bool) -> Vec<u8> {
+    let entity = "Content-Type: text/plain; charset=utf-8\n\nHello Sam, this is signed.\n";
+    let signed = entity.replace('\n', "\r\n");
+    let signature = gpg.run(
+        &[
+            "--armor",
+            "--detach-sign",
+            "--local-user",
+            "alice@example.org",
+        ],
+        Some(signed.as_bytes()),
+    );
+    let body = if tamper {
+        entity.replace("Hello", "Hullo")
+    } else {
+        entity.to_string()
+    };
+    format!(
+        "From: alice@example.org\nTo: sam@example.com\nSubject: signed\nDate: Mon, 01 Jan 2024 10:00:00 +0000\nMessage-ID: <signed-{tamper}@example.org>\nMIME-Version: 1.0\nContent-Type: multipart/signed; micalg=pgp-sha256;\n protocol=\"application/pgp-signature\"; boundary=\"sig\"\n\n--sig\n{body}\n--sig\nContent-Type: application/pgp-signature; name=\"signature.asc\"\n\n{}\n--sig--\n",
+        String::from_utf8(signature).unwrap()
+    )
+    .into_bytes()
+}
+
+fn verified_states(home: &Home) -> Vec<(String, String)> {
+    let fetched = home
+        .missive()
+        .args(["fetch", "--all", "maildir:Mail"])
+        .output()
+        .unwrap();
+    let (code, scored, stderr) = run(home
+        .missive()
+        .args(["score", "--verify"])
+        .write_stdin(fetched.stdout));
+    assert_eq!(code, 0, "{stderr}");
+    let mut states: Vec<(String, String)> = scored
+        .iter()
+        .map(|r| {
+            (
+                r["native_id"].as_str().unwrap().to_string(),
+                r["security"]["signature"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    states.sort();
+    states
+}
+
+#[test]
+fn signatures_made_by_gpg_verify_and_tampering_or_an_unknown_key_shows() {
+    let home = Home::new();
+    let gpg = GnuPg::new();
+    gpg.generate("Alice <alice@example.org>");
+    home.write("Mail/cur/1.M1.x:2,S", &pgp_mime_signed(&gpg, false));
+    home.write("Mail/cur/2.M2.x:2,S", &pgp_mime_signed(&gpg, true));
+    let clearsigned = gpg.run(
+        &["--clearsign", "--local-user", "alice@example.org"],
+        Some(b"Meet at noon.\n"),
+    );
+    let mut inline = b"From: alice@example.org\nTo: sam@example.com\nSubject: inline\nMessage-ID: <inline@example.org>\n\n".to_vec();
+    inline.extend_from_slice(&clearsigned);
+    home.write("Mail/cur/3.M3.x:2,S", &inline);
+
+    let unknown = verified_states(&home);
+    assert!(
+        unknown.iter().all(|(_, state)| state == "unknown-key"),
+        "{unknown:?}"
+    );
+
+    home.missive()
+        .args(["keys", "import"])
+        .write_stdin(gpg.run(&["--armor", "--export"], None))
+        .assert()
+        .success();
+    let states = verified_states(&home);
+    assert_eq!(
+        states,
+        [
+            ("<inline@example.org>".to_string(), "valid".to_string()),
+            (
+                "<signed-false@example.org>".to_string(),
+                "valid".to_string()
+            ),
+            (
+                "<signed-true@example.org>".to_string(),
+                "invalid".to_string()
+            ),
+        ]
+    );
+}

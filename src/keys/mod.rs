@@ -9,6 +9,7 @@ pub mod autocrypt;
 pub mod crypto;
 pub mod dane;
 pub mod tofu;
+pub mod verify;
 pub mod wkd;
 
 use std::time::SystemTime;

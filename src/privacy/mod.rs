@@ -45,17 +45,20 @@ pub struct Summary {
 
 /// `missive score`: reads records, adds `privacy` to each message record (replacing one it
 /// had), writes every other record as it came, and reports each bad line with its number
-/// without stopping. One record is held at a time.
+/// without stopping. One record is held at a time. `prepare` sees each message first (the
+/// binary checks signatures there with `--verify`).
 pub fn score_stream<R: BufRead, W: Write, E: Write>(
     reader: &mut Reader<R>,
     writer: &mut Writer<W>,
     errors: &mut ErrorSink<E>,
     config: &Config,
+    prepare: &mut dyn FnMut(&mut crate::record::Message),
 ) -> Result<Summary, Error> {
     let mut summary = Summary::default();
     for record in reader {
         match record {
             Ok(Record::Message(mut message)) => {
+                prepare(&mut message);
                 message.privacy = Some(score(&message, config));
                 writer.write(&Record::Message(message))?;
                 summary.scored += 1;
@@ -93,8 +96,14 @@ mod tests {
         let mut writer = Writer::new(&mut out, Format::Jsonl);
         let mut err = Vec::new();
         let mut errors = ErrorSink::new(&mut err, false);
-        let summary =
-            score_stream(&mut reader, &mut writer, &mut errors, &Config::default()).unwrap();
+        let summary = score_stream(
+            &mut reader,
+            &mut writer,
+            &mut errors,
+            &Config::default(),
+            &mut |_| {},
+        )
+        .unwrap();
         assert_eq!(
             summary,
             Summary {

@@ -59,7 +59,24 @@ pub(crate) fn run(global: &Global, args: ScoreArgs) -> Result<u8, Failure> {
         output_format(global),
     );
     let mut errors = ErrorSink::new(std::io::stderr(), global.errors == ErrorFormat::Jsonl);
-    let summary = privacy::score_stream(&mut reader, &mut out, &mut errors, &config)
+    let store = if args.verify {
+        Some(crate::open_store(global)?)
+    } else {
+        None
+    };
+    let now = std::time::SystemTime::now();
+    let mut verify = |message: &mut missive::record::Message| {
+        let Some(store) = &store else { return };
+        if message.security.signed.is_none() {
+            return;
+        }
+        if let Ok(raw) = missive::source::raw_bytes(&message.source)
+            && let Some(state) = missive::keys::verify::check(store, &raw, now)
+        {
+            message.security.signature = state;
+        }
+    };
+    let summary = privacy::score_stream(&mut reader, &mut out, &mut errors, &config, &mut verify)
         .map_err(|e| failed(e.into()))?;
     Ok(if summary.failed > 0 { SOME_FAILED } else { OK })
 }
