@@ -109,6 +109,9 @@ _missive() {
             missive__subcmd__help__subcmd__keys,forget)
                 cmd="missive__subcmd__help__subcmd__keys__subcmd__forget"
                 ;;
+            missive__subcmd__help__subcmd__keys,generate)
+                cmd="missive__subcmd__help__subcmd__keys__subcmd__generate"
+                ;;
             missive__subcmd__help__subcmd__keys,import)
                 cmd="missive__subcmd__help__subcmd__keys__subcmd__import"
                 ;;
@@ -135,6 +138,9 @@ _missive() {
                 ;;
             missive__subcmd__keys,forget)
                 cmd="missive__subcmd__keys__subcmd__forget"
+                ;;
+            missive__subcmd__keys,generate)
+                cmd="missive__subcmd__keys__subcmd__generate"
                 ;;
             missive__subcmd__keys,help)
                 cmd="missive__subcmd__keys__subcmd__help"
@@ -165,6 +171,9 @@ _missive() {
                 ;;
             missive__subcmd__keys__subcmd__help,forget)
                 cmd="missive__subcmd__keys__subcmd__help__subcmd__forget"
+                ;;
+            missive__subcmd__keys__subcmd__help,generate)
+                cmd="missive__subcmd__keys__subcmd__help__subcmd__generate"
                 ;;
             missive__subcmd__keys__subcmd__help,help)
                 cmd="missive__subcmd__keys__subcmd__help__subcmd__help"
@@ -498,7 +507,7 @@ _missive() {
             return 0
             ;;
         missive__subcmd__help__subcmd__keys)
-            opts="import export list show verify forget learn recommend discover"
+            opts="import export generate list show verify forget learn recommend discover"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -540,6 +549,20 @@ _missive() {
             return 0
             ;;
         missive__subcmd__help__subcmd__keys__subcmd__forget)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        missive__subcmd__help__subcmd__keys__subcmd__generate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -738,7 +761,7 @@ _missive() {
             return 0
             ;;
         missive__subcmd__keys)
-            opts="-h -V --store --config --format --errors --no-progress --help --version import export list show verify forget learn recommend discover help"
+            opts="-h -V --store --config --format --errors --no-progress --help --version import export generate list show verify forget learn recommend discover help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -798,7 +821,7 @@ _missive() {
             return 0
             ;;
         missive__subcmd__keys__subcmd__export)
-            opts="-h -V --store --config --format --errors --no-progress --help --version"
+            opts="-h -V --secret --store --config --format --errors --no-progress --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -857,8 +880,42 @@ _missive() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        missive__subcmd__keys__subcmd__generate)
+            opts="-h -V --passphrase-command --no-passphrase --store --config --format --errors --no-progress --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --passphrase-command)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "jsonl json text" -- "${cur}"))
+                    return 0
+                    ;;
+                --errors)
+                    COMPREPLY=($(compgen -W "text jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         missive__subcmd__keys__subcmd__help)
-            opts="import export list show verify forget learn recommend discover help"
+            opts="import export generate list show verify forget learn recommend discover help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -900,6 +957,20 @@ _missive() {
             return 0
             ;;
         missive__subcmd__keys__subcmd__help__subcmd__forget)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        missive__subcmd__keys__subcmd__help__subcmd__generate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -312,6 +312,25 @@ pub enum KeysCommand {
     Export {
         /// Addresses or fingerprints; every certificate when none.
         keys: Vec<String>,
+        /// Export your own keys with their secret parts instead (a backup).
+        #[arg(long, conflicts_with = "keys")]
+        secret: bool,
+    },
+    /// Make your own key: Ed25519 for signing, Cv25519 for encryption.
+    ///
+    /// The passphrase comes from --passphrase-command, else from a prompt on the terminal;
+    /// --no-passphrase leaves the secret key unprotected (the device privacy index counts
+    /// that against you).
+    #[command(after_long_help = "OUTPUT\n  The `key` record of the new key (secret: true).")]
+    Generate {
+        /// The user id, `Name <address>` [default: from [identity] in the config].
+        user_id: Option<String>,
+        /// A command whose first line of output is the passphrase.
+        #[arg(long, value_name = "COMMAND", conflicts_with = "no_passphrase")]
+        passphrase_command: Option<String>,
+        /// Keep the secret key without a passphrase.
+        #[arg(long)]
+        no_passphrase: bool,
     },
     /// List every known certificate with its bindings.
     #[command(after_long_help = "OUTPUT\n  One `key` record per certificate.")]

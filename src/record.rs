@@ -477,6 +477,12 @@ pub struct KeyRecord {
     pub usable: bool,
     #[serde(default)]
     pub bindings: Vec<KeyBinding>,
+    /// True for the user's own keys, whose secret parts missive keeps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<bool>,
+    /// For own keys: whether the secret parts are protected by a passphrase.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protected: Option<bool>,
     #[serde(flatten)]
     pub extra: Extra,
 }

@@ -357,3 +357,103 @@ fn signatures_made_by_gpg_verify_and_tampering_or_an_unknown_key_shows() {
         ]
     );
 }
+
+#[test]
+fn generate_makes_an_own_key_protected_by_the_passphrase_that_gpg_can_import() {
+    let home = Home::new();
+    home.write_config("[identity]\nname = \"Sam Example\"\naddresses = [\"sam@example.com\"]\n");
+    let (code, records, stderr) = run(home.missive().args([
+        "keys",
+        "generate",
+        "--passphrase-command",
+        "echo correct-horse",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let key = &records[0];
+    assert_eq!(
+        key["user_ids"],
+        serde_json::json!(["Sam Example <sam@example.com>"])
+    );
+    assert_eq!(key["algorithm"], "EdDSA");
+    assert_eq!(
+        (key["secret"].as_bool(), key["protected"].as_bool()),
+        (Some(true), Some(true))
+    );
+    assert_eq!(
+        key["bindings"][0]["state"], "verified",
+        "one's own key needs no trust on first use"
+    );
+    assert!(!stderr.contains("correct-horse"));
+
+    let output = home
+        .missive()
+        .args(["keys", "export", "--secret"])
+        .output()
+        .unwrap();
+    assert!(
+        output
+            .stdout
+            .starts_with(b"-----BEGIN PGP PRIVATE KEY BLOCK-----")
+    );
+    let gpg = GnuPg::new();
+    gpg.run(
+        &[
+            "--pinentry-mode",
+            "loopback",
+            "--passphrase",
+            "correct-horse",
+            "--import",
+        ],
+        Some(&output.stdout),
+    );
+    let secret =
+        String::from_utf8(gpg.run(&["--with-colons", "--list-secret-keys"], None)).unwrap();
+    assert!(
+        secret.contains(key["fingerprint"].as_str().unwrap()),
+        "{secret}"
+    );
+    // Protected: signing with the wrong passphrase fails, with the right one it works.
+    let wrong = gpg
+        .command()
+        .args([
+            "--pinentry-mode",
+            "loopback",
+            "--passphrase",
+            "wrong",
+            "--clearsign",
+        ])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!wrong.status.success());
+    let right = gpg
+        .command()
+        .args([
+            "--pinentry-mode",
+            "loopback",
+            "--passphrase",
+            "correct-horse",
+            "--clearsign",
+        ])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        right.status.success(),
+        "{}",
+        String::from_utf8_lossy(&right.stderr)
+    );
+}
+
+#[test]
+fn generate_without_a_terminal_asks_for_a_passphrase_source() {
+    let home = Home::new();
+    let (code, _, stderr) = run(home
+        .missive()
+        .args(["keys", "generate", "Sam <sam@example.com>"]));
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("--passphrase-command or --no-passphrase"),
+        "{stderr}"
+    );
+}

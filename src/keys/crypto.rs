@@ -33,12 +33,41 @@ pub fn from_stored(bytes: &[u8]) -> Result<Cert, Error> {
 
 /// The binary form kept in the store: public parts only.
 pub fn to_stored(cert: &Cert) -> Result<Vec<u8>, Error> {
-    cert.to_vec().map_err(|e| Error::Certificate(e.to_string()))
+    cert.clone()
+        .strip_secret_key_material()
+        .to_vec()
+        .map_err(|e| Error::Certificate(e.to_string()))
 }
 
 /// The ASCII-armoured public certificate, as `sq` and `gpg` import it.
 pub fn armored(cert: &Cert) -> Result<Vec<u8>, Error> {
     cert.armored()
+        .to_vec()
+        .map_err(|e| Error::Certificate(e.to_string()))
+}
+
+/// A new key for `user_id`: Ed25519 for certifying and signing, Cv25519 for encryption,
+/// valid three years; its secret parts encrypted with `passphrase` when one is given.
+/// Returns the key with its secret parts, binary.
+pub fn generate(user_id: &str, passphrase: Option<&str>) -> Result<(Cert, Vec<u8>), Error> {
+    use openpgp::cert::{CertBuilder, CipherSuite};
+    let (cert, _revocation) = CertBuilder::general_purpose(Some(user_id))
+        .set_cipher_suite(CipherSuite::Cv25519)
+        .set_password(passphrase.map(Into::into))
+        .generate()
+        .map_err(|e| Error::Certificate(e.to_string()))?;
+    let tsk = cert
+        .as_tsk()
+        .to_vec()
+        .map_err(|e| Error::Certificate(e.to_string()))?;
+    Ok((cert, tsk))
+}
+
+/// The ASCII-armoured key with its secret parts (a backup, or for gpg and sq).
+pub fn armored_secret(tsk: &[u8]) -> Result<Vec<u8>, Error> {
+    from_stored(tsk)?
+        .as_tsk()
+        .armored()
         .to_vec()
         .map_err(|e| Error::Certificate(e.to_string()))
 }

@@ -167,6 +167,36 @@ pub enum LearnError {
     Write(#[source] std::io::Error),
 }
 
+/// Makes the user's own key for `user_id`, keeps its secret parts (protected by
+/// `passphrase` when given), and binds its address as `verified`.
+pub fn generate(
+    store: &mut Store,
+    user_id: &str,
+    passphrase: Option<&str>,
+    now: SystemTime,
+) -> Result<KeyRecord, Error> {
+    let (cert, tsk) = crypto::generate(user_id, passphrase)?;
+    let fingerprint = store_cert(store, cert, "manual", None, now)?;
+    let bound: Vec<_> = store.db.bindings(None, Some(&fingerprint))?;
+    let batch = store.db.batch()?;
+    batch.put_own_key(&fingerprint, &tsk, passphrase.is_some())?;
+    for mut binding in bound {
+        binding.state = tofu::VERIFIED.into();
+        batch.put_binding(&binding)?;
+    }
+    batch.commit()?;
+    record(store, &fingerprint, now)
+}
+
+/// The user's own keys with their secret parts, armoured.
+pub fn export_secret(store: &Store) -> Result<Vec<u8>, Error> {
+    let mut out = Vec::new();
+    for (_, tsk, _) in store.db.own_keys()? {
+        out.extend(crypto::armored_secret(&tsk)?);
+    }
+    Ok(out)
+}
+
 /// The fingerprints a selector names: a fingerprint, or an address's bound certificates.
 pub fn resolve(store: &Store, selector: &str) -> Result<Vec<String>, Error> {
     let hex: String = selector.chars().filter(|c| !c.is_whitespace()).collect();
@@ -292,8 +322,15 @@ pub fn record(store: &Store, fingerprint: &str, now: SystemTime) -> Result<KeyRe
             last_seen: time(b.last_seen),
         })
         .collect();
+    let own = store
+        .db
+        .own_keys()?
+        .into_iter()
+        .find(|(f, _, _)| f == fingerprint);
     Ok(KeyRecord {
         v: crate::record::VERSION,
+        secret: own.as_ref().map(|_| true),
+        protected: own.map(|(_, _, protected)| protected),
         fingerprint: summary.fingerprint,
         user_ids: summary.user_ids,
         algorithm: summary.algorithm,

@@ -46,6 +46,10 @@ const MIGRATIONS: &[&str] = &[
          address TEXT PRIMARY KEY, last_seen INTEGER NOT NULL, autocrypt_timestamp INTEGER,
          public_key TEXT, prefer_encrypt TEXT, gossip_timestamp INTEGER, gossip_key TEXT)
          WITHOUT ROWID;",
+    // 5: the user's own keys, secret parts included (protected by their passphrase).
+    "CREATE TABLE own_key (
+         fingerprint TEXT PRIMARY KEY, tsk BLOB NOT NULL, protected INTEGER NOT NULL)
+         WITHOUT ROWID;",
 ];
 
 /// The Autocrypt state of a peer (Level 1 §2.3), keys named by fingerprint.
@@ -254,6 +258,18 @@ impl Db {
         rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
     }
 
+    /// The user's own keys: (fingerprint, secret key material, protected by a passphrase).
+    pub fn own_keys(&self) -> Result<Vec<(String, Vec<u8>, bool)>, Error> {
+        let mut statement = self
+            .connection
+            .prepare("SELECT fingerprint, tsk, protected FROM own_key ORDER BY fingerprint")
+            .map_err(|e| self.error(e))?;
+        let rows = statement
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+            .map_err(|e| self.error(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
+    }
+
     /// The Autocrypt state of a peer.
     pub fn peer(&self, address: &str) -> Result<Option<Peer>, Error> {
         self.connection
@@ -419,6 +435,17 @@ impl Batch<'_> {
                 params![address, fingerprint],
             )
             .map_err(|e| self.error(e))
+    }
+
+    /// Stores one of the user's own keys with its secret parts.
+    pub fn put_own_key(&self, fingerprint: &str, tsk: &[u8], protected: bool) -> Result<(), Error> {
+        self.tx
+            .execute(
+                "INSERT OR REPLACE INTO own_key (fingerprint, tsk, protected) VALUES (?1, ?2, ?3)",
+                params![fingerprint, tsk, protected],
+            )
+            .map_err(|e| self.error(e))?;
+        Ok(())
     }
 
     /// Stores the Autocrypt state of a peer.

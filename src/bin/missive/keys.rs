@@ -87,8 +87,16 @@ pub(crate) fn run(global: &Global, command: KeysCommand) -> Result<u8, Failure> 
             }
             print(global, &records)?;
         }
-        KeysCommand::Export { keys: selectors } => {
-            let armored = keys::export(&store, &selectors).map_err(failure)?;
+        KeysCommand::Export {
+            keys: selectors,
+            secret,
+        } => {
+            let armored = if secret {
+                keys::export_secret(&store)
+            } else {
+                keys::export(&store, &selectors)
+            }
+            .map_err(failure)?;
             std::io::stdout().write_all(&armored).map_err(usage)?;
         }
         KeysCommand::List => print(global, &keys::list(&store, now).map_err(failure)?)?,
@@ -157,6 +165,42 @@ pub(crate) fn run(global: &Global, command: KeysCommand) -> Result<u8, Failure> 
                 });
                 writeln!(out, "{record}").map_err(usage)?;
             }
+        }
+        KeysCommand::Generate {
+            user_id,
+            passphrase_command,
+            no_passphrase,
+        } => {
+            let config = crate::load_config(global)?;
+            let user_id = match user_id {
+                Some(user_id) => user_id,
+                None => {
+                    let address = config.identity.addresses.iter().find(|a| a.contains('@')).ok_or_else(|| {
+                        usage(anyhow!("name a user id (\"Name <address>\") or set [identity] addresses in the config"))
+                    })?;
+                    match &config.identity.name {
+                        Some(name) => format!("{name} <{address}>"),
+                        None => format!("<{address}>"),
+                    }
+                }
+            };
+            let passphrase = if no_passphrase {
+                None
+            } else if let Some(command) = passphrase_command {
+                Some(missive::config::secret_from_command(&command).map_err(usage)?)
+            } else {
+                let first = rpassword::prompt_password("Passphrase for the new key: ")
+                    .context("no terminal to ask for a passphrase: use --passphrase-command or --no-passphrase")
+                    .map_err(usage)?;
+                let again = rpassword::prompt_password("Again: ").map_err(usage)?;
+                if first != again {
+                    return Err(usage(anyhow!("the passphrases differ")));
+                }
+                Some(first)
+            };
+            let record = keys::generate(&mut store, &user_id, passphrase.as_deref(), now)
+                .map_err(failure)?;
+            print(global, &[record])?;
         }
         KeysCommand::Discover { .. } => {}
     }
