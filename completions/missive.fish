@@ -65,6 +65,7 @@ jsonl\t'`error` records, one JSON object per line'"
 complete -c missive -n "__fish_missive_using_subcommand score" -l factors -d 'Print the table of factors instead: one `factor` record per line, or aligned columns with --format text'
 complete -c missive -n "__fish_missive_using_subcommand score" -l mail -d 'Read one raw mail and write it back with an X-Missive-Privacy header in front'
 complete -c missive -n "__fish_missive_using_subcommand score" -l strip -d 'With --mail, first remove every X-Missive-Privacy header the mail already has (a sender can forge one)'
+complete -c missive -n "__fish_missive_using_subcommand score" -l device -d 'Score this device instead of messages: store and config permissions, where account secrets come from, your own key and its passphrase; with suggestions ranked by gain'
 complete -c missive -n "__fish_missive_using_subcommand score" -l verify -d 'Check OpenPGP signatures (PGP/MIME and inline) against the keys in the store before scoring: `security.signature` becomes valid, invalid or unknown-key'
 complete -c missive -n "__fish_missive_using_subcommand score" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
 complete -c missive -n "__fish_missive_using_subcommand score" -s h -l help -d 'Print help (see more with \'--help\')'

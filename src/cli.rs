@@ -131,6 +131,10 @@ pub struct ScoreArgs {
     /// sender can forge one).
     #[arg(long, requires = "mail")]
     pub strip: bool,
+    /// Score this device instead of messages: store and config permissions, where account
+    /// secrets come from, your own key and its passphrase; with suggestions ranked by gain.
+    #[arg(long, conflicts_with_all = ["mail", "factors", "verify"])]
+    pub device: bool,
     /// Check OpenPGP signatures (PGP/MIME and inline) against the keys in the store before
     /// scoring: `security.signature` becomes valid, invalid or unknown-key.
     #[arg(long, conflicts_with = "factors")]

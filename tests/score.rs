@@ -452,3 +452,66 @@ fn fetched_mail_can_be_scored_in_a_pipeline() {
         assert_eq!(score, (axes + 1) / 3, "{privacy}");
     }
 }
+
+#[test]
+fn the_device_index_sees_permissions_secrets_and_the_own_key() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = Home::new();
+    let config =
+        home.write_config("[accounts.a]\nsource = \"maildir:/m\"\npassword = \"hunter2\"\n");
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (code, device, stderr) = run(home.missive().args(["score", "--device"]));
+    assert_eq!(code, 0, "{stderr}");
+    let privacy = &device[0]["privacy"];
+    let names: Vec<&str> = privacy["factors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "device_store_private",
+        "device_config_exposed",
+        "device_secret_in_config",
+        "device_no_own_key",
+    ] {
+        assert!(names.contains(&expected), "{expected}: {names:?}");
+    }
+    assert!(
+        !device[0].to_string().contains("hunter2"),
+        "the secret itself is never shown"
+    );
+    let actions: Vec<&str> = privacy["suggestions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["action"].as_str().unwrap())
+        .collect();
+    assert!(actions.contains(&"missive keys generate"), "{actions:?}");
+    let before = privacy["score"].as_u64().unwrap();
+
+    home.missive()
+        .args([
+            "keys",
+            "generate",
+            "Me <me@example.org>",
+            "--passphrase-command",
+            "echo pw",
+        ])
+        .assert()
+        .success();
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let (_, after, _) = run(home.missive().args(["score", "--device"]));
+    let after = &after[0]["privacy"];
+    assert!(after["score"].as_u64().unwrap() > before);
+    let names: Vec<&str> = after["factors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"device_own_key_protected") && names.contains(&"device_config_private"),
+        "{names:?}"
+    );
+}

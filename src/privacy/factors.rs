@@ -116,6 +116,30 @@ factors! {
         "the sender announces Autocrypt prefer-encrypt=mutual: replies can be encrypted";
     AUTOCRYPT_NOPREFERENCE: Comportment, "autocrypt_nopreference", 5,
         "the sender announces an Autocrypt key: replies can be encrypted if asked";
+    DEVICE_BASE_TECHNIC: Technic, "device_base_technic", 50,
+        "where this device starts on what protects the data it keeps";
+    DEVICE_OWN_KEY_PROTECTED: Technic, "device_own_key_protected", 30,
+        "your own key exists and its secret is protected by a passphrase";
+    DEVICE_OWN_KEY_UNPROTECTED: Technic, "device_own_key_unprotected", 5,
+        "your own key exists but anyone who copies the store can use it";
+    DEVICE_NO_OWN_KEY: Technic, "device_no_own_key", -20,
+        "no key of your own: nobody can write to you end to end";
+    DEVICE_BASE_CONTEXT: Context, "device_base_context", 50,
+        "where this device starts on who can read what it keeps";
+    DEVICE_STORE_PRIVATE: Context, "device_store_private", 30,
+        "the store (your archive and index) is readable by you alone";
+    DEVICE_STORE_EXPOSED: Context, "device_store_exposed", -30,
+        "other users of this machine can read the store: your whole archive";
+    DEVICE_CONFIG_PRIVATE: Context, "device_config_private", 10,
+        "the config file is readable by you alone";
+    DEVICE_CONFIG_EXPOSED: Context, "device_config_exposed", -15,
+        "other users of this machine can read the config file";
+    DEVICE_BASE_COMPORTMENT: Comportment, "device_base_comportment", 60,
+        "where this device starts on the habits its setup shows";
+    DEVICE_NO_SECRET_IN_CONFIG: Comportment, "device_no_secret_in_config", 20,
+        "no password is written in the config: secrets come from commands (a password manager)";
+    DEVICE_SECRET_IN_CONFIG: Comportment, "device_secret_in_config", -40,
+        "a password is written in clear in the config file";
 }
 
 // What the points must keep true, checked when compiling: a better signature or more TLS

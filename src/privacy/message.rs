@@ -29,7 +29,12 @@ pub fn score(message: &Message, config: &Config) -> Privacy {
 /// The index without suggestions, as if the message had `encryption` (so that a change can
 /// be scored without copying the message).
 fn evaluate(message: &Message, config: &Config, encryption: Encryption) -> Privacy {
-    let factors = applied_factors(message, config, encryption);
+    index(applied_factors(message, config, encryption))
+}
+
+/// The index the applied factors give: each axis the sum of its factors' points, clamped to
+/// 0..=100, and the score their mean. Suggestions are left to the caller.
+pub fn index(factors: Vec<AppliedFactor>) -> Privacy {
     let axis = |axis: Axis| -> u8 {
         let sum: i32 = factors
             .iter()

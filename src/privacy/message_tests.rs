@@ -158,7 +158,8 @@ fn every_factor_has_a_test() {
         factors::BASE_CONTEXT.name,
         factors::BASE_COMPORTMENT.name,
     ];
-    for factor in FACTORS {
+    // Device factors are pinned by privacy/device.rs's own test of the same name.
+    for factor in FACTORS.iter().filter(|f| !f.name.starts_with("device_")) {
         assert!(
             TESTED.contains(&factor.name) || bases.contains(&factor.name),
             "no test pins {}",

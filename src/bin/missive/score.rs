@@ -39,6 +39,56 @@ pub(crate) fn run(global: &Global, args: ScoreArgs) -> Result<u8, Failure> {
         return Ok(OK);
     }
     let config = load_config(global)?;
+    if args.device {
+        let store = crate::open_store(global)?;
+        let own_key = store
+            .db
+            .own_keys()
+            .map_err(|e| failed(e.into()))?
+            .first()
+            .map(|(_, _, protected)| *protected);
+        let config_path = crate::config_path(global).ok();
+        let facts = privacy::device::facts(&config, config_path.as_deref(), store.root(), own_key);
+        let privacy = privacy::device::score(&facts);
+        let text = match output_format(global) {
+            Format::Text => {
+                let mut text = format!(
+                    "This device: {:?} {} ({:?}; technic {}, context {}, comportment {})\n",
+                    privacy.grade,
+                    privacy.score,
+                    privacy.label,
+                    privacy.technic,
+                    privacy.context,
+                    privacy.comportment
+                );
+                for factor in &privacy.factors {
+                    text.push_str(&format!(
+                        "  {:+4}  {:<28} {}\n",
+                        factor.points, factor.name, factor.evidence
+                    ));
+                }
+                for suggestion in privacy.suggestions.iter().take(5) {
+                    text.push_str(&format!(
+                        "  +{:<3} {}  ({})\n",
+                        suggestion.gain, suggestion.action, suggestion.why
+                    ));
+                }
+                text
+            }
+            Format::Jsonl | Format::Json => format!(
+                "{}\n",
+                serde_json::json!({
+                    "kind": "device", "v": missive::record::VERSION,
+                    "store": facts.store, "config": facts.config.as_ref().map(|(p, _)| p),
+                    "privacy": privacy,
+                })
+            ),
+        };
+        std::io::stdout()
+            .write_all(text.as_bytes())
+            .map_err(|e| failed(e.into()))?;
+        return Ok(OK);
+    }
     if args.mail {
         let mut raw = Vec::new();
         std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut raw)
