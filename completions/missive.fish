@@ -66,6 +66,7 @@ complete -c missive -n "__fish_missive_using_subcommand score" -l factors -d 'Pr
 complete -c missive -n "__fish_missive_using_subcommand score" -l mail -d 'Read one raw mail and write it back with an X-Missive-Privacy header in front'
 complete -c missive -n "__fish_missive_using_subcommand score" -l strip -d 'With --mail, first remove every X-Missive-Privacy header the mail already has (a sender can forge one)'
 complete -c missive -n "__fish_missive_using_subcommand score" -l device -d 'Score this device instead of messages: store and config permissions, where account secrets come from, your own key and its passphrase; with suggestions ranked by gain'
+complete -c missive -n "__fish_missive_using_subcommand score" -l user -d 'Your own index: the last 90 days of indexed messages, how many correspondents have a key, and this device; one point of history a day, the trend, and what to do next'
 complete -c missive -n "__fish_missive_using_subcommand score" -l verify -d 'Check OpenPGP signatures (PGP/MIME and inline) against the keys in the store before scoring: `security.signature` becomes valid, invalid or unknown-key'
 complete -c missive -n "__fish_missive_using_subcommand score" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
 complete -c missive -n "__fish_missive_using_subcommand score" -s h -l help -d 'Print help (see more with \'--help\')'

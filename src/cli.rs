@@ -135,6 +135,10 @@ pub struct ScoreArgs {
     /// secrets come from, your own key and its passphrase; with suggestions ranked by gain.
     #[arg(long, conflicts_with_all = ["mail", "factors", "verify"])]
     pub device: bool,
+    /// Your own index: the last 90 days of indexed messages, how many correspondents have a
+    /// key, and this device; one point of history a day, the trend, and what to do next.
+    #[arg(long, conflicts_with_all = ["mail", "factors", "verify", "device"])]
+    pub user: bool,
     /// Check OpenPGP signatures (PGP/MIME and inline) against the keys in the store before
     /// scoring: `security.signature` becomes valid, invalid or unknown-key.
     #[arg(long, conflicts_with = "factors")]

@@ -533,6 +533,11 @@ pub fn timestamp(date: &str) -> Option<i64> {
     parsed.is_valid().then(|| parsed.to_timestamp())
 }
 
+/// A record date (RFC 3339, UTC, seconds) for seconds since the epoch.
+pub fn rfc3339(timestamp: i64) -> String {
+    mail_parser::DateTime::from_timestamp(timestamp).to_rfc3339()
+}
+
 /// `sha256:` and the hex digest of `bytes`: the name of a raw blob.
 pub fn blob_name(bytes: &[u8]) -> String {
     use sha2::Digest;

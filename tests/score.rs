@@ -515,3 +515,85 @@ fn the_device_index_sees_permissions_secrets_and_the_own_key() {
         "{names:?}"
     );
 }
+
+#[test]
+fn the_user_index_counts_recent_mail_key_coverage_and_the_device_with_a_daily_history() {
+    let home = Home::new();
+    home.write_config("[identity]\naddresses = [\"sam@example.com\"]\n");
+    let yesterday = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+        - 86_400;
+    let date = missive::record::rfc3339(yesterday);
+    let record = |id: &str, from: &str| {
+        format!(
+            "{{\"kind\":\"message\",\"v\":1,\"id\":\"{id}\",\"protocol\":\"email\",\"account\":\"a\",\"source\":{{\"kind\":\"eml\"}},\"blob\":\"sha256:{id}\",\"native_id\":\"<{id}@x>\",\"date\":\"{date}\",\"from\":{{\"address\":\"{from}\"}},\"to\":[{{\"address\":\"sam@example.com\"}}]}}\n"
+        )
+    };
+    let input = [
+        record("m1", "bob@example.net"),
+        record("m2", "bob@example.net"),
+        record("m3", "carol@example.org"),
+    ]
+    .concat();
+    let scored = home
+        .missive()
+        .arg("score")
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    home.missive()
+        .arg("index")
+        .write_stdin(scored.stdout)
+        .assert()
+        .success();
+    let gpg = crate::support::openpgp::GnuPg::new();
+    gpg.generate("Carol <carol@example.org>");
+    home.missive()
+        .args(["keys", "import"])
+        .write_stdin(gpg.run(&["--armor", "--export"], None))
+        .assert()
+        .success();
+
+    let (code, report, stderr) = run(home.missive().args(["score", "--user"]));
+    assert_eq!(code, 0, "{stderr}");
+    let index = &report[0]["index"];
+    assert!(
+        index["messages"]["evidence"]
+            .as_str()
+            .unwrap()
+            .starts_with("mean of 3 scored message(s)")
+    );
+    assert_eq!(
+        index["key_coverage"]["evidence"],
+        "1 of 2 correspondent(s) with a trusted key"
+    );
+    assert_eq!(index["key_coverage"]["score"], 50);
+    let first = &index["suggestions"][0];
+    assert_eq!(
+        first["action"], "missive keys discover bob@example.net",
+        "{index}"
+    );
+    assert!(first["gain"].as_i64().unwrap() > 0);
+    assert_eq!(report[0]["history"].as_array().unwrap().len(), 1);
+
+    let (_, again, _) = run(home.missive().args(["score", "--user"]));
+    assert_eq!(
+        again[0]["history"].as_array().unwrap().len(),
+        1,
+        "one point a day"
+    );
+    let output = home
+        .missive()
+        .args(["score", "--user", "--format", "text"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.starts_with("Your privacy index: "), "{text}");
+    assert!(
+        text.contains("What would raise it most:")
+            && text.contains("missive keys discover bob@example.net"),
+        "{text}"
+    );
+}

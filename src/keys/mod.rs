@@ -309,7 +309,7 @@ pub fn record(store: &Store, fingerprint: &str, now: SystemTime) -> Result<KeyRe
         .cert(fingerprint)?
         .ok_or_else(|| Error::Unknown(fingerprint.into()))?;
     let summary = crypto::summary(&crypto::from_stored(&data)?, now);
-    let time = |t: i64| crate::email::utc(&mail_parser::DateTime::from_timestamp(t));
+    let time = |t: i64| crate::record::rfc3339(t);
     let bindings = store
         .db
         .bindings(None, Some(fingerprint))?

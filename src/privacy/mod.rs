@@ -10,6 +10,7 @@ pub mod device;
 pub mod factors;
 pub mod mail;
 pub mod message;
+pub mod user;
 
 use std::io::{BufRead, Write};
 

@@ -536,11 +536,7 @@ impl fmt::Display for Query {
                 write!(f, "{}={value:?}", format!("{field:?}").to_lowercase())
             }
             Query::Date { from, to } => {
-                let show = |t: &Option<i64>| {
-                    t.map_or("*".to_string(), |t| {
-                        crate::email::utc(&mail_parser::DateTime::from_timestamp(t))
-                    })
-                };
+                let show = |t: &Option<i64>| t.map_or("*".to_string(), crate::record::rfc3339);
                 write!(f, "date[{}..{}]", show(from), show(to))
             }
             Query::Privacy { from, to } => write!(f, "privacy[{from}..{to}]"),

@@ -50,6 +50,8 @@ const MIGRATIONS: &[&str] = &[
     "CREATE TABLE own_key (
          fingerprint TEXT PRIMARY KEY, tsk BLOB NOT NULL, protected INTEGER NOT NULL)
          WITHOUT ROWID;",
+    // 6: the user's privacy index, one point a day.
+    "CREATE TABLE privacy_history (day TEXT PRIMARY KEY, score INTEGER NOT NULL) WITHOUT ROWID;",
 ];
 
 /// The Autocrypt state of a peer (Level 1 §2.3), keys named by fingerprint.
@@ -270,6 +272,18 @@ impl Db {
         rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
     }
 
+    /// The user index's history, oldest first: (YYYY-MM-DD, score).
+    pub fn privacy_history(&self) -> Result<Vec<(String, u8)>, Error> {
+        let mut statement = self
+            .connection
+            .prepare("SELECT day, score FROM privacy_history ORDER BY day")
+            .map_err(|e| self.error(e))?;
+        let rows = statement
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .map_err(|e| self.error(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
+    }
+
     /// The Autocrypt state of a peer.
     pub fn peer(&self, address: &str) -> Result<Option<Peer>, Error> {
         self.connection
@@ -443,6 +457,17 @@ impl Batch<'_> {
             .execute(
                 "INSERT OR REPLACE INTO own_key (fingerprint, tsk, protected) VALUES (?1, ?2, ?3)",
                 params![fingerprint, tsk, protected],
+            )
+            .map_err(|e| self.error(e))?;
+        Ok(())
+    }
+
+    /// Records the user index of a day (the last computation of the day wins).
+    pub fn put_privacy_point(&self, day: &str, score: u8) -> Result<(), Error> {
+        self.tx
+            .execute(
+                "INSERT OR REPLACE INTO privacy_history (day, score) VALUES (?1, ?2)",
+                params![day, score],
             )
             .map_err(|e| self.error(e))?;
         Ok(())

@@ -39,6 +39,9 @@ pub(crate) fn run(global: &Global, args: ScoreArgs) -> Result<u8, Failure> {
         return Ok(OK);
     }
     let config = load_config(global)?;
+    if args.user {
+        return user(global, &config).map_err(failed);
+    }
     if args.device {
         let store = crate::open_store(global)?;
         let own_key = store
@@ -129,4 +132,103 @@ pub(crate) fn run(global: &Global, args: ScoreArgs) -> Result<u8, Failure> {
     let summary = privacy::score_stream(&mut reader, &mut out, &mut errors, &config, &mut verify)
         .map_err(|e| failed(e.into()))?;
     Ok(if summary.failed > 0 { SOME_FAILED } else { OK })
+}
+
+/// `score --user`: the user index from the search index, the key store and the device.
+fn user(global: &Global, config: &missive::config::Config) -> anyhow::Result<u8> {
+    use missive::privacy::{device, user};
+    let mut store = crate::open_store(global).map_err(|f| f.error)?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let index = missive::search::open_index(&store)?;
+    let reader = index.reader()?;
+    let window = missive::search::Query::Date {
+        from: Some(now - user::WINDOW_DAYS * 86_400),
+        to: None,
+    };
+    let none = |_: &str| Vec::new();
+    let count = reader.count(&window, &none)?;
+    let messages = reader.search(&window, &none, missive::store::index::Sort::Date, count, 0)?;
+    let own: std::collections::BTreeSet<String> = config
+        .identity
+        .addresses
+        .iter()
+        .map(|a| a.to_lowercase())
+        .collect();
+    let own_key = store
+        .db
+        .own_keys()?
+        .first()
+        .map(|(_, _, protected)| *protected);
+    let device_privacy = device::score(&device::facts(
+        config,
+        crate::config_path(global).ok().as_deref(),
+        store.root(),
+        own_key,
+    ));
+    let mut facts = user::Facts {
+        with_key: store
+            .db
+            .bindings(None, None)?
+            .into_iter()
+            .filter(|b| b.state == "tofu" || b.state == "verified")
+            .map(|b| b.address)
+            .collect(),
+        device: device_privacy.score,
+        device_suggestions: device_privacy.suggestions.clone(),
+        ..user::Facts::default()
+    };
+    for message in &messages {
+        facts.add(message, &own, config);
+    }
+    let index = user::score(&facts);
+    let today = missive::record::rfc3339(now)[..10].to_string();
+    let batch = store.db.batch()?;
+    batch.put_privacy_point(&today, index.score)?;
+    batch.commit()?;
+    let history = store.db.privacy_history()?;
+    let trend = user::trend(&history, &today, index.score);
+    let text = match output_format(global) {
+        Format::Text => {
+            let mut text = format!(
+                "Your privacy index: {:?} {} ({:?})",
+                index.grade, index.score, index.label
+            );
+            match &trend {
+                Some((change, since)) => text.push_str(&format!(", {change:+} since {since}\n")),
+                None => text.push_str(", the first point of your history\n"),
+            }
+            for (name, part) in [
+                ("messages", &index.messages),
+                ("key coverage", &index.key_coverage),
+                ("device", &index.device),
+            ] {
+                text.push_str(&format!(
+                    "  {name:<13} {:>3}  ×{}  {}\n",
+                    part.score, part.weight, part.evidence
+                ));
+            }
+            if !index.suggestions.is_empty() {
+                text.push_str("What would raise it most:\n");
+            }
+            for suggestion in index.suggestions.iter().take(5) {
+                text.push_str(&format!(
+                    "  +{:<3} {}\n        {}\n",
+                    suggestion.gain, suggestion.action, suggestion.why
+                ));
+            }
+            text
+        }
+        Format::Jsonl | Format::Json => format!(
+            "{}\n",
+            serde_json::json!({
+                "kind": "user", "v": missive::record::VERSION, "index": index,
+                "trend": trend.map(|(change, since)| serde_json::json!({"change": change, "since": since})),
+                "history": history.iter().map(|(day, score)| serde_json::json!({"day": day, "score": score})).collect::<Vec<_>>(),
+            })
+        ),
+    };
+    std::io::stdout().write_all(text.as_bytes())?;
+    Ok(OK)
 }
