@@ -9,6 +9,14 @@
 //! [accounts.archive]
 //! source = "maildir:~/Mail"
 //!
+//! [accounts.work]
+//! source = "imap://alex@mail.example.org"    # port 993: implicit TLS; :143: STARTTLS
+//! mailboxes = ["INBOX", "Lists/*", '\Sent']  # names, globs, special uses; INBOX if none
+//! password_command = "pass show mail/work"   # or token_command for OAUTHBEARER/XOAUTH2
+//! # tls = "starttls"                         # implicit | starttls | none
+//! # insecure = true                          # needed for tls = "none": plain text
+//! # ca_file = "~/certs/home-ca.pem"          # trusted besides the platform's roots
+//!
 //! [trust]
 //! authserv_ids = ["mx.example.org"]   # Authentication-Results we believe
 //!
@@ -16,9 +24,16 @@
 //! min_privacy = 40                    # send refuses to go below this
 //! ```
 //!
+//! An account's `source` is a source as on the command line. An IMAP account names its
+//! server there (`imap://USER@HOST[:PORT]`, or one mailbox as `imap://USER@HOST/MAILBOX`)
+//! and may add `mailboxes`, `tls`, `insecure` and `ca_file`, which other accounts may not
+//! have. `missive fetch imap://USER@HOST[:PORT]/MAILBOX` on the command line logs in as the
+//! account with the same user, host and port says.
+//!
 //! Secrets are never written in this file: an account names a `password_command` or
-//! `token_command` whose output is the secret. A plain `password` is accepted so that
-//! `config check` can point at it, and `config show` never prints it.
+//! `token_command` whose output is the secret (run with `sh -c`; the output is never shown).
+//! A plain `password` is accepted so that `config check` can point at it, is never used,
+//! and `config show` never prints it.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -26,6 +41,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::source::Spec;
+use crate::source::imap::{Auth, Tls};
 
 /// The error returned when the config cannot be read or is invalid.
 #[derive(Debug, thiserror::Error)]
@@ -147,6 +163,76 @@ pub struct Account {
         serialize_with = "redact"
     )]
     pub password: Option<String>,
+    /// IMAP: mailbox names, globs (`Lists/*`) or special uses (`\Sent`, `\Archive`,
+    /// `\All`); INBOX when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mailboxes: Vec<String>,
+    /// IMAP: `implicit` (the default, and on port 993), `starttls` (the default on port
+    /// 143) or `none`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<Tls>,
+    /// IMAP: allow `tls = "none"`, plain text on the network.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub insecure: bool,
+    /// IMAP: a PEM file of certificates trusted besides the platform's roots.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
+}
+
+impl Account {
+    /// The source this account reads, with its login settings; an error names the setting.
+    pub fn spec(&self, name: &str, cwd: &Path, home: Option<&Path>) -> Result<Spec, String> {
+        let spec = Spec::parse(&expand_home(self.source.get_ref(), home), cwd)
+            .map_err(|error| format!("accounts.{name}.source: {error}"))?;
+        let Spec::Imap(mut settings) = spec else {
+            if !self.mailboxes.is_empty()
+                || self.tls.is_some()
+                || self.insecure
+                || self.ca_file.is_some()
+            {
+                return Err(format!(
+                    "accounts.{name}: mailboxes, tls, insecure and ca_file are for imap:// accounts"
+                ));
+            }
+            return Ok(spec);
+        };
+        if !self.mailboxes.is_empty() {
+            if settings.mailbox_in_key {
+                return Err(format!(
+                    "accounts.{name}: a mailbox in source and mailboxes: keep one"
+                ));
+            }
+            settings.mailboxes = self.mailboxes.clone();
+        }
+        if let Some(tls) = self.tls {
+            settings.tls = tls;
+        }
+        settings.insecure = self.insecure;
+        settings.ca_file = self.ca_file.as_ref().map(|path| {
+            let text = path.to_string_lossy();
+            match (text.strip_prefix("~/"), home) {
+                (Some(rest), Some(home)) => home.join(rest),
+                _ => cwd.join(path),
+            }
+        });
+        settings.auth = match (&self.password_command, &self.token_command) {
+            (Some(command), None) => Some(Auth::PasswordCommand(command.clone())),
+            (None, Some(command)) => Some(Auth::TokenCommand(command.clone())),
+            (Some(_), Some(_)) => {
+                return Err(format!(
+                    "accounts.{name}: password_command and token_command: keep one"
+                ));
+            }
+            (None, None) => {
+                return Err(format!(
+                    "accounts.{name}: an IMAP account needs password_command or token_command"
+                ));
+            }
+        };
+        settings.account = Some(name.to_string());
+        settings.check().map_err(|error| error.to_string())?;
+        Ok(Spec::Imap(settings))
+    }
 }
 
 /// Whose word is taken on authentication results.
@@ -229,12 +315,9 @@ impl Config {
         config.dir = path.parent().unwrap_or(Path::new("/")).to_path_buf();
         let cwd = &config.dir;
         for (name, account) in &config.accounts {
-            Spec::parse(&expand_home(account.source.get_ref(), home), cwd).map_err(|error| {
-                invalid(
-                    Some(account.source.span()),
-                    format!("accounts.{name}.source: {error}"),
-                )
-            })?;
+            account
+                .spec(name, cwd, home)
+                .map_err(|error| invalid(Some(account.source.span()), error))?;
         }
         Ok(config)
     }
@@ -257,8 +340,7 @@ impl Config {
                     .accounts
                     .get(name)
                     .ok_or_else(|| format!("no account {name:?} in the config"))?;
-                let spec = Spec::parse(&expand_home(account.source.get_ref(), home), &self.dir)
-                    .map_err(|e| e.to_string())?;
+                let spec = account.spec(name, &self.dir, home)?;
                 Ok(crate::fetch::Target {
                     spec,
                     account: name.clone(),
@@ -267,14 +349,47 @@ impl Config {
             .collect()
     }
 
+    /// A source given on the command line: an `imap://` URI logs in as the configured
+    /// account of the same user, host and port says (without one, fetching it fails, naming
+    /// what is missing). Its account is the URI.
+    pub fn target_for(&self, spec: Spec, home: Option<&Path>) -> crate::fetch::Target {
+        let Spec::Imap(mut settings) = spec else {
+            return crate::fetch::Target::from_spec(spec);
+        };
+        let login = self.accounts.iter().find_map(|(name, account)| {
+            match account.spec(name, &self.dir, home) {
+                Ok(Spec::Imap(configured)) if configured.same_login(&settings) => Some(configured),
+                _ => None,
+            }
+        });
+        if let Some(login) = login {
+            settings.tls = login.tls;
+            settings.insecure = login.insecure;
+            settings.ca_file = login.ca_file;
+            settings.auth = login.auth;
+            if settings.mailboxes.is_empty() {
+                settings.mailboxes = login.mailboxes;
+            }
+        }
+        crate::fetch::Target::from_spec(Spec::Imap(settings))
+    }
+
     /// What `config check` reports besides errors: settings that work but weaken privacy.
     pub fn warnings(&self) -> Vec<String> {
         self.accounts
             .iter()
             .filter(|(_, a)| a.password.is_some())
             .map(|(name, _)| {
-                format!("accounts.{name}.password: a secret in clear in the config; use password_command")
+                format!("accounts.{name}.password: a secret in clear in the config, never used; use password_command")
             })
+            .chain(
+                self.accounts
+                    .iter()
+                    .filter(|(_, a)| a.insecure && a.tls == Some(Tls::None))
+                    .map(|(name, _)| {
+                        format!("accounts.{name}: tls = \"none\": the password and mail cross the network in clear")
+                    }),
+            )
             .collect()
     }
 }
@@ -364,6 +479,70 @@ mod tests {
             failed.contains("failed") && !failed.contains("s3cr3t"),
             "{failed}"
         );
+    }
+
+    #[test]
+    fn an_imap_account_takes_its_login_settings() {
+        let config = parse(
+            "[accounts.work]\nsource = \"imap://me@mail.example.org:143\"\nmailboxes = [\"INBOX\", '\\Sent']\npassword_command = \"pass mail\"\nca_file = \"~/ca.pem\"\n",
+        )
+        .unwrap();
+        let targets = config.targets(&[], Some(Path::new("/home/u"))).unwrap();
+        let Spec::Imap(settings) = &targets[0].spec else {
+            panic!("not imap: {:?}", targets[0].spec)
+        };
+        assert_eq!(settings.tls, Tls::Starttls);
+        assert_eq!(settings.mailboxes, ["INBOX", "\\Sent"]);
+        assert_eq!(
+            settings.ca_file.as_deref(),
+            Some(Path::new("/home/u/ca.pem"))
+        );
+        assert_eq!(
+            settings.auth,
+            Some(Auth::PasswordCommand("pass mail".into()))
+        );
+        assert_eq!(targets[0].account, "work");
+    }
+
+    #[test]
+    fn an_imap_account_without_a_secret_command_or_in_clear_is_refused() {
+        let error = parse("[accounts.w]\nsource = \"imap://me@h\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("accounts.w") && error.contains("password_command"),
+            "{error}"
+        );
+        let error = parse(
+            "[accounts.w]\nsource = \"imap://me@h\"\ntoken_command = \"t\"\ntls = \"none\"\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.contains("account w") && error.contains("insecure = true"),
+            "{error}"
+        );
+        let error = parse("[accounts.m]\nsource = \"maildir:/m\"\ninsecure = true\n")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("for imap:// accounts"), "{error}");
+    }
+
+    #[test]
+    fn an_imap_uri_borrows_the_login_of_the_account_on_the_same_server() {
+        let config = parse(
+            "[accounts.w]\nsource = \"imap://me@h:1143\"\ntls = \"starttls\"\npassword_command = \"pw\"\n",
+        )
+        .unwrap();
+        let spec = Spec::parse("imap://me@h:1143/Archive", Path::new("/")).unwrap();
+        let target = config.target_for(spec, None);
+        assert_eq!(target.account, "imap://me@h:1143/Archive");
+        let Spec::Imap(settings) = target.spec else {
+            panic!("not imap")
+        };
+        assert_eq!(settings.auth, Some(Auth::PasswordCommand("pw".into())));
+        assert_eq!(settings.tls, Tls::Starttls);
+        assert_eq!(settings.mailboxes, ["Archive"]);
     }
 
     #[test]

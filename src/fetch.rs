@@ -6,9 +6,15 @@
 //! sources that hold many messages in one file (an mbox) or none (standard input). A file
 //! whose stamp (size, mtime) is unchanged is not even read again.
 //!
-//! Files are read and parsed in parallel in batches; each batch is printed, flushed, and
-//! only then committed, so an interrupted fetch never leaves a gap: at worst the last batch
-//! is printed again, and the index upserts by id.
+//! Messages from a server (IMAP) are new when their content was not printed from the same
+//! mailbox before; after the server renumbered a mailbox (a new UIDVALIDITY), when neither
+//! their content nor their Message-ID was.
+//!
+//! Files are read and parsed in parallel in batches. Raw bytes that exist nowhere else go
+//! to the archive first, the whole batch at once, durable before anything else happens;
+//! then each batch is printed, flushed, and only then committed with the cursors it
+//! advances, so an interrupted fetch never leaves a gap: at worst the last batch is printed
+//! again, and the index upserts by id.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -19,7 +25,7 @@ use crate::email;
 use crate::jsonl::{ErrorSink, Reader, Sink};
 use crate::record::{ErrorRecord, Message, Record, message_id};
 use crate::source::{self, Item, Raw, Source, Spec};
-use crate::store::db::{FileStamp, KnownFile};
+use crate::store::db::KnownFile;
 use crate::store::{self, Store};
 
 /// Messages per batch by default: large enough to keep both cores busy, small enough that
@@ -39,10 +45,12 @@ pub enum Error {
 }
 
 impl Error {
-    /// Whether a later run may succeed (a locked store), so cron should retry.
+    /// Whether a later run may succeed (a locked store, a server that cannot be reached),
+    /// so cron should retry.
     pub fn is_transient(&self) -> bool {
         match self {
             Error::Store(e) | Error::Source(source::Error::Store(e)) => e.is_transient(),
+            Error::Source(source::Error::Imap(e)) => e.is_transient(),
             _ => false,
         }
     }
@@ -163,7 +171,7 @@ fn fetch_source<S: Sink + Send, E: Write + Send>(
     let known = if options.all {
         Known::default()
     } else {
-        Known::new(store.db.files(&key)?)
+        Known::new(store.db.files(&key)?, store.db.cursors(&key)?)
     };
     let run = BatchRun {
         store,
@@ -202,7 +210,7 @@ fn fetch_source<S: Sink + Send, E: Write + Send>(
                 .send(batch)
                 .map_err(|_| source::Error::Stopped)
         };
-        let scanned = source.scan(&known.stamps, &mut |item| {
+        let scanned = source.scan(&known.state, &mut |item| {
             pending_bytes += match &item.raw {
                 Raw::File(_) => item.stamp.as_ref().map_or(0, |(_, s)| s.size),
                 Raw::Bytes(b) => b.len() as u64,
@@ -258,17 +266,21 @@ fn parse(items: Vec<Item>) -> Vec<Parsed> {
         .collect()
 }
 
-/// What the store knew of a source's files before this run.
+/// What the store knew of a source before this run.
 #[derive(Default)]
 struct Known {
-    stamps: HashMap<String, FileStamp>,
+    /// What the source itself is given: file stamps and cursors.
+    state: source::Known,
     blob_of: HashMap<String, String>,
     paths_of: HashMap<String, Vec<String>>,
 }
 
 impl Known {
-    fn new(files: Vec<KnownFile>) -> Known {
+    fn new(files: Vec<KnownFile>, cursors: Vec<(String, String, String)>) -> Known {
         let mut known = Known::default();
+        for (key, name, value) in cursors {
+            known.state.cursors.insert((key, name), value);
+        }
         for file in files {
             if let Some(blob) = file.blob {
                 known
@@ -278,7 +290,7 @@ impl Known {
                     .push(file.path.clone());
                 known.blob_of.insert(file.path.clone(), blob);
             }
-            known.stamps.insert(file.path, file.stamp);
+            known.state.files.insert(file.path, file.stamp);
         }
         known
     }
@@ -311,9 +323,20 @@ struct BatchRun<'a, S: Sink, E: Write> {
 }
 
 impl<S: Sink, E: Write> BatchRun<'_, S, E> {
-    /// Prints and records a parsed batch in order, then commits it.
+    /// Archives what exists nowhere else, then prints and records a parsed batch in order,
+    /// then commits it with the cursors it advances.
     fn write(&mut self, parsed: Vec<Parsed>) -> Result<(), Error> {
         let archive = self.store.archive();
+        let ephemeral: Vec<&[u8]> = parsed
+            .iter()
+            .filter_map(|(_, result)| result.as_ref().ok()?.1.as_deref())
+            .collect();
+        let mut archived = if ephemeral.is_empty() {
+            Vec::new()
+        } else {
+            archive.store(&self.target.account, &ephemeral)?
+        }
+        .into_iter();
         let batch = self.store.db.batch()?;
         for (item, result) in parsed {
             let location = item
@@ -331,24 +354,32 @@ impl<S: Sink, E: Write> BatchRun<'_, S, E> {
                     continue;
                 }
             };
-            let new = match &item.stamp {
-                Some((path, _)) => self.known.is_new_file(path, &message.blob),
-                None => batch.see(self.key, &message.blob)?,
+            let mut source_ref = item.source;
+            if ephemeral_raw.is_some()
+                && let Some(path) = archived.next()
+            {
+                let path = path.display().to_string();
+                batch.archived(&message.blob, &self.target.account, &path)?;
+                source_ref.path = Some(path);
+            }
+            let new = match (&item.stamp, &item.remote) {
+                (Some((path, _)), _) => self.known.is_new_file(path, &message.blob),
+                (None, None) => batch.see(self.key, &message.blob)?,
+                (None, Some(remote)) => {
+                    for (name, value) in &remote.cursor {
+                        batch.set_cursor(&remote.key, name, value)?;
+                    }
+                    let new_content = batch.see(&remote.key, &message.blob)?;
+                    let new_id = message.native_id == message.blob
+                        || batch.see(&remote.key, &format!("message-id:{}", message.native_id))?;
+                    new_content && (new_id || !remote.resync)
+                }
             };
             if let Some((path, stamp)) = &item.stamp {
                 batch.stamp_file(self.key, path, *stamp, Some(&message.blob))?;
             }
             if !new && !self.options.all {
                 continue;
-            }
-            let mut source_ref = item.source;
-            if let Some(raw) = ephemeral_raw {
-                let stored = archive.store(&self.target.account, &[&raw])?;
-                if let Some(path) = stored.first() {
-                    let path = path.display().to_string();
-                    batch.archived(&message.blob, &self.target.account, &path)?;
-                    source_ref.path = Some(path);
-                }
             }
             message.account = self.target.account.clone();
             message.id = message_id(&message.protocol, &message.account, &message.native_id);

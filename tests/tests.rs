@@ -6,6 +6,7 @@ mod config;
 mod corpus;
 mod docs;
 mod fetch;
+mod imap;
 mod keys;
 mod score;
 mod search;

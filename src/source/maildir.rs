@@ -1,13 +1,11 @@
 //! Reads a Maildir (cur/ and new/), and every Maildir++ or nested folder below it, with the
 //! flags from each file name's `:2,` info.
 
-use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::{Error, Item, Raw, Scan, Source, stamp};
+use super::{Error, Item, Known, Raw, Scan, Source, stamp};
 use crate::record::SourceRef;
-use crate::store::db::FileStamp;
 
 /// A Maildir tree.
 pub struct Maildir(pub PathBuf);
@@ -15,7 +13,7 @@ pub struct Maildir(pub PathBuf);
 impl Source for Maildir {
     fn scan(
         &self,
-        known: &HashMap<String, FileStamp>,
+        known: &Known,
         emit: &mut dyn FnMut(Item) -> Result<(), Error>,
     ) -> Result<Scan, Error> {
         let meta = fs::metadata(&self.0).map_err(|e| Error::io(&self.0, e))?;
@@ -54,7 +52,7 @@ impl Source for Maildir {
                     let key = path.display().to_string();
                     let stamp = stamp(&metadata);
                     present.insert(key.clone());
-                    if known.get(&key) == Some(&stamp) {
+                    if known.files.get(&key) == Some(&stamp) {
                         continue;
                     }
                     let name = path
@@ -76,11 +74,13 @@ impl Source for Maildir {
                         raw: Raw::File(path),
                         stamp: Some((key, stamp)),
                         ephemeral: false,
+                        remote: None,
                     })?;
                 }
             }
         }
         let mut gone: Vec<String> = known
+            .files
             .keys()
             .filter(|k| !present.contains(*k))
             .cloned()

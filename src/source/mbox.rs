@@ -7,14 +7,12 @@
 //! (mboxrd); a writer of mboxo loses the difference between `From ` and `>From ` and no
 //! reader can get it back.
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 
-use super::{Error, Item, Raw, Scan, Source, stamp};
+use super::{Error, Item, Known, Raw, Scan, Source, stamp};
 use crate::record::SourceRef;
-use crate::store::db::FileStamp;
 
 /// An mbox file.
 pub struct Mbox(pub PathBuf);
@@ -22,7 +20,7 @@ pub struct Mbox(pub PathBuf);
 impl Source for Mbox {
     fn scan(
         &self,
-        known: &HashMap<String, FileStamp>,
+        known: &Known,
         emit: &mut dyn FnMut(Item) -> Result<(), Error>,
     ) -> Result<Scan, Error> {
         let file = File::open(&self.0).map_err(|e| Error::io(&self.0, e))?;
@@ -33,7 +31,7 @@ impl Source for Mbox {
             containers: vec![(key.clone(), stamp)],
             gone: Vec::new(),
         };
-        if known.get(&key) == Some(&stamp) {
+        if known.files.get(&key) == Some(&stamp) {
             return Ok(scan);
         }
         let mut split = Splitter::new(BufReader::with_capacity(1 << 20, file));
@@ -49,6 +47,7 @@ impl Source for Mbox {
                 flags: Vec::new(),
                 stamp: None,
                 ephemeral: false,
+                remote: None,
             })?;
         }
         Ok(scan)

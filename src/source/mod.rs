@@ -1,9 +1,11 @@
 //! Where messages come from: the [`Source`] trait, and [`Spec`], which turns a source as the
-//! user writes it (`maildir:PATH`, `mbox:PATH`, `eml:PATH|-`, `jsonl:PATH|-`) into one.
+//! user writes it (`maildir:PATH`, `mbox:PATH`, `eml:PATH|-`, `jsonl:PATH|-`,
+//! `imap://user@host[:port]/MAILBOX`) into one.
 //!
 //! A source only finds raw messages and says where each came from; parsing them is
 //! [`crate::email`]'s job and deciding what is new is [`crate::fetch`]'s.
 
+pub mod imap;
 mod maildir;
 mod mbox;
 
@@ -29,6 +31,8 @@ pub enum Error {
     },
     #[error(transparent)]
     Store(#[from] crate::store::Error),
+    #[error(transparent)]
+    Imap(#[from] imap::Error),
     /// The consumer of the messages stopped the scan; it holds the reason.
     #[error("stopped by the consumer of messages")]
     Stopped,
@@ -52,6 +56,8 @@ pub enum Spec {
     Eml(Option<PathBuf>),
     /// Records passed through; `None` is standard input.
     Jsonl(Option<PathBuf>),
+    /// Mailboxes of an IMAP server.
+    Imap(Box<imap::Settings>),
 }
 
 impl Spec {
@@ -62,9 +68,14 @@ impl Spec {
             spec: text.to_string(),
             reason: reason.to_string(),
         };
+        if text.starts_with("imap://") {
+            return imap::Settings::parse_uri(text)
+                .map(|settings| Spec::Imap(Box::new(settings)))
+                .map_err(|reason| bad(&reason));
+        }
         let (kind, rest) = text
             .split_once(':')
-            .ok_or_else(|| bad("expected KIND:PATH, where KIND is maildir, mbox, eml or jsonl"))?;
+            .ok_or_else(|| bad("expected KIND:PATH, where KIND is maildir, mbox, eml or jsonl, or imap://USER@HOST/MAILBOX"))?;
         if rest.is_empty() {
             return Err(bad("no path after the colon"));
         }
@@ -80,7 +91,7 @@ impl Spec {
             "jsonl" => Spec::Jsonl(stdin_or_path()),
             other => {
                 return Err(bad(&format!(
-                    "unknown kind {other:?}; known: maildir, mbox, eml, jsonl"
+                    "unknown kind {other:?}; known: maildir, mbox, eml, jsonl, imap://"
                 )));
             }
         })
@@ -94,6 +105,7 @@ impl Spec {
             Spec::Mbox(path) => Some(Box::new(Mbox(path.clone()))),
             Spec::Eml(path) => Some(Box::new(Eml(path.clone()))),
             Spec::Jsonl(_) => None,
+            Spec::Imap(settings) => Some(Box::new(imap::Imap::new((**settings).clone()))),
         }
     }
 
@@ -109,6 +121,7 @@ impl Spec {
             Spec::Mbox(p) => format!("mbox:{}", p.display()),
             Spec::Eml(p) => format!("eml:{}", path(p)),
             Spec::Jsonl(p) => format!("jsonl:{}", path(p)),
+            Spec::Imap(settings) => settings.key(),
         }
     }
 }
@@ -128,8 +141,35 @@ pub struct Item {
     pub flags: Vec<String>,
     /// The file's stamp, when the file is this one message, to skip it next time.
     pub stamp: Option<(String, FileStamp)>,
-    /// True when the bytes exist nowhere else (standard input), so they go to the archive.
+    /// True when the bytes exist nowhere else (standard input, a server), so they go to the
+    /// archive.
     pub ephemeral: bool,
+    /// For a message from a server: what to remember once it is durable.
+    pub remote: Option<Remote>,
+}
+
+/// What a message from a server adds to an [`Item`]: the key of its mailbox, under which
+/// the store remembers the content printed and the cursor, and the cursor to set once the
+/// message is in the archive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Remote {
+    /// The mailbox's key (`imap://user@host:port/INBOX`).
+    pub key: String,
+    /// Cursor names and values to set, in the same transaction as the message is recorded.
+    pub cursor: Vec<(&'static str, String)>,
+    /// True when the mailbox is being read again from the start (its UIDVALIDITY changed):
+    /// a message whose Message-ID was printed from this mailbox before is not printed again,
+    /// even if the server changed its bytes.
+    pub resync: bool,
+}
+
+/// What the store remembers of a source from earlier runs.
+#[derive(Debug, Default)]
+pub struct Known {
+    /// The stamp of every file read, by path.
+    pub files: HashMap<String, FileStamp>,
+    /// Cursors, by (key, name): the source's own and those of its mailboxes.
+    pub cursors: HashMap<(String, String), String>,
 }
 
 /// What a scan learnt beside the messages.
@@ -143,10 +183,11 @@ pub struct Scan {
 
 /// A place that holds raw messages.
 pub trait Source {
-    /// Passes every message to `emit`, skipping files whose stamp in `known` is unchanged.
+    /// Passes every message to `emit`, skipping files whose stamp in `known` is unchanged
+    /// and messages before the cursors in `known`.
     fn scan(
         &self,
-        known: &HashMap<String, FileStamp>,
+        known: &Known,
         emit: &mut dyn FnMut(Item) -> Result<(), Error>,
     ) -> Result<Scan, Error>;
 }
@@ -178,7 +219,7 @@ pub struct Eml(pub Option<PathBuf>);
 impl Source for Eml {
     fn scan(
         &self,
-        known: &HashMap<String, FileStamp>,
+        known: &Known,
         emit: &mut dyn FnMut(Item) -> Result<(), Error>,
     ) -> Result<Scan, Error> {
         let source = SourceRef {
@@ -197,19 +238,21 @@ impl Source for Eml {
                     flags: Vec::new(),
                     stamp: None,
                     ephemeral: true,
+                    remote: None,
                 })?;
             }
             Some(path) => {
                 let metadata = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
                 let key = path.display().to_string();
                 let stamp = stamp(&metadata);
-                if known.get(&key) != Some(&stamp) {
+                if known.files.get(&key) != Some(&stamp) {
                     emit(Item {
                         raw: Raw::File(path.clone()),
                         source,
                         flags: Vec::new(),
                         stamp: Some((key, stamp)),
                         ephemeral: false,
+                        remote: None,
                     })?;
                 }
             }

@@ -48,13 +48,19 @@ impl Archive {
         }
         let mut pending = Vec::with_capacity(messages.len());
         let mut paths = Vec::with_capacity(messages.len());
+        let mut staged = std::collections::HashSet::new();
         for raw in messages {
             let name = crate::record::blob_name(raw).replace(':', "-");
             let target = new.join(&name);
+            if staged.contains(&name) {
+                paths.push(target);
+                continue;
+            }
             if let Some(existing) = self.find_in(&maildir, &name) {
                 paths.push(existing);
                 continue;
             }
+            staged.insert(name.clone());
             let staging = tmp.join(format!("{name}.{}", std::process::id()));
             let mut file = File::create(&staging).map_err(|e| archive_error(&staging, e))?;
             file.write_all(raw)
@@ -127,6 +133,16 @@ mod tests {
         let second = archive.store("a", &[b"X: 1\n\nx", b"X: 1\n\nx"]).unwrap();
         assert_eq!(first[0], second[0]);
         assert_eq!(fs::read_dir(dir.path().join("a/new")).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn the_same_new_message_twice_in_one_batch_is_one_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let archive = Archive::new(dir.path().to_path_buf());
+        let paths = archive.store("a", &[b"Y: 1\n\ny", b"Y: 1\n\ny"]).unwrap();
+        assert_eq!(paths[0], paths[1]);
+        assert_eq!(fs::read(&paths[1]).unwrap(), b"Y: 1\n\ny");
+        assert_eq!(fs::read_dir(dir.path().join("a/tmp")).unwrap().count(), 0);
     }
 
     #[test]

@@ -240,6 +240,22 @@ impl Db {
         rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
     }
 
+    /// Every cursor of `source` and of the keys below it (`source/…`, its mailboxes), as
+    /// (key, name, value).
+    pub fn cursors(&self, source: &str) -> Result<Vec<(String, String, String)>, Error> {
+        let mut statement = self
+            .connection
+            .prepare(
+                "SELECT source, name, value FROM cursor
+                 WHERE source = ?1 OR substr(source, 1, length(?1) + 1) = ?1 || '/'",
+            )
+            .map_err(|e| self.error(e))?;
+        let rows = statement
+            .query_map([source], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+            .map_err(|e| self.error(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
+    }
+
     /// The bindings of an address, or of a certificate, or all; sorted.
     pub fn bindings(
         &self,

@@ -1,7 +1,9 @@
 //! What the integration tests share: the binary run against a fresh store and config, with
 //! nothing from the caller's environment leaking in.
 
+pub mod dovecot;
 pub mod openpgp;
+pub mod proxy;
 
 use std::path::{Path, PathBuf};
 

@@ -36,7 +36,9 @@ pub(crate) fn run(global: &Global, args: FetchArgs) -> Result<u8, Failure> {
             let status = match &error {
                 e if e.is_transient() => TEMPORARY,
                 fetch::Error::Source(
-                    missive::source::Error::Io { .. } | missive::source::Error::BadSpec { .. },
+                    missive::source::Error::Io { .. }
+                    | missive::source::Error::BadSpec { .. }
+                    | missive::source::Error::Imap(_),
                 ) => USAGE,
                 _ => SOME_FAILED,
             };
@@ -61,7 +63,7 @@ fn resolve_targets(
     if sources.is_empty() {
         if config.accounts.is_empty() {
             return Err(usage(anyhow!(
-                "nothing to fetch: name a source (maildir:PATH, mbox:PATH, eml:PATH, jsonl:PATH) or configure an account"
+                "nothing to fetch: name a source (maildir:PATH, mbox:PATH, eml:PATH, jsonl:PATH, imap://USER@HOST/MAILBOX) or configure an account"
             )));
         }
         return config
@@ -78,7 +80,7 @@ fn resolve_targets(
                 Ok(targets.remove(0))
             } else {
                 Spec::parse(source, cwd)
-                    .map(Target::from_spec)
+                    .map(|spec| config.target_for(spec, home().as_deref()))
                     .map_err(usage)
             }
         })

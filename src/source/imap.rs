@@ -1,0 +1,1107 @@
+//! Reads the mailboxes of an IMAP server (RFC 3501), incrementally: per mailbox, the
+//! UIDVALIDITY and the highest UID already handed on are the cursor, and only later UIDs are
+//! fetched, with `BODY.PEEK[]` so that no message is marked \Seen.
+//!
+//! The connection is TLS, implicit (RFC 8314) or by STARTTLS (RFC 2595), with certificates
+//! checked against the platform's roots and an optional `ca_file`; plain text only when the
+//! account says `insecure = true`. Login is AUTHENTICATE PLAIN (RFC 4616, LOGIN when the
+//! server lacks it) with the output of `password_command`, or OAUTHBEARER (RFC 7628) or
+//! XOAUTH2 with the output of `token_command`. A secret is never put in an error.
+//!
+//! Deciding what is new and making it durable is [`crate::fetch`]'s job: each message is an
+//! [`Item`] whose [`Remote`] carries the cursor to set once the message is in the archive. A
+//! dropped connection or a server error is retried a few times with backoff, resuming after
+//! the last message handed on.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use async_imap::types::NameAttribute;
+use futures_util::TryStreamExt;
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+
+use super::{Item, Known, Raw, Remote, Scan, Source};
+use crate::record::SourceRef;
+
+/// UIDs asked for by one `UID FETCH`.
+const UID_RANGE: u32 = 1000;
+/// Attempts after the first when the connection drops or the server fails.
+const RETRIES: u32 = 3;
+/// The first pause before a retry; each one after doubles it.
+const BACKOFF: Duration = Duration::from_millis(200);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// The error returned when an IMAP server cannot be read. Every message names the account
+/// or server, never a secret.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{server}: cannot connect: {source}")]
+    Connect {
+        server: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{server}: TLS: {source}")]
+    Tls {
+        server: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "{server}: refusing plain-text IMAP, which shows the password and mail to the network; set insecure = true in the account to allow it"
+    )]
+    PlainText { server: String },
+    #[error("{server}: cannot read ca_file {path}: {reason}")]
+    CaFile {
+        server: String,
+        path: PathBuf,
+        reason: String,
+    },
+    #[error("{server}: {reason}")]
+    Secret { server: String, reason: String },
+    #[error("{server}: login as {user} failed: {reason}")]
+    Login {
+        server: String,
+        user: String,
+        reason: String,
+    },
+    #[error("{server}: no mailbox matches {pattern:?}")]
+    NoMailbox { server: String, pattern: String },
+    #[error("{server}: {what}: {source}")]
+    Protocol {
+        server: String,
+        what: String,
+        #[source]
+        source: async_imap::error::Error,
+    },
+    #[error("{server}: {what}")]
+    Server { server: String, what: String },
+}
+
+impl Error {
+    /// Whether trying again may succeed: the connection dropped or could not be made, or
+    /// the server failed a command. A refused login, certificate or setting is not.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Connect { .. } | Error::Server { .. } => true,
+            Error::Protocol { source, .. } => !matches!(
+                source,
+                async_imap::error::Error::Validate(_) | async_imap::error::Error::Parse(_)
+            ),
+            Error::Tls { source, .. } => !matches!(source.kind(), std::io::ErrorKind::InvalidData),
+            _ => false,
+        }
+    }
+}
+
+/// How the connection is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tls {
+    /// TLS from the first byte (port 993).
+    Implicit,
+    /// Plain text, then STARTTLS before anything else (port 143).
+    Starttls,
+    /// No TLS at all: only with `insecure = true`.
+    None,
+}
+
+/// Where a secret comes from: the output of a command run with `sh -c`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Auth {
+    /// A password for AUTHENTICATE PLAIN or LOGIN.
+    PasswordCommand(String),
+    /// An OAuth 2.0 access token for OAUTHBEARER or XOAUTH2.
+    TokenCommand(String),
+}
+
+/// An IMAP account: the server, the login and the mailboxes to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    /// Mailbox names, globs (`*` any text, `%` any text without the hierarchy delimiter)
+    /// or special uses (`\Sent`, `\Archive`, `\All`, `\Drafts`, `\Junk`, `\Trash`,
+    /// `\Flagged`); INBOX when empty.
+    pub mailboxes: Vec<String>,
+    pub tls: Tls,
+    pub insecure: bool,
+    /// PEM certificates trusted besides the platform's roots.
+    pub ca_file: Option<PathBuf>,
+    pub auth: Option<Auth>,
+    /// The configured account's name, to name it in errors.
+    pub account: Option<String>,
+    /// True when the URI named one mailbox: it is part of the key.
+    pub mailbox_in_key: bool,
+}
+
+impl Settings {
+    /// Parses `imap://user@host[:port][/MAILBOX]`. The user and mailbox may be
+    /// percent-encoded (`%40` for `@`). Port 143 means STARTTLS; any other, implicit TLS.
+    pub fn parse_uri(text: &str) -> Result<Settings, String> {
+        let rest = text
+            .strip_prefix("imap://")
+            .ok_or("expected imap://USER@HOST[:PORT]/MAILBOX")?;
+        let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+        let (user, hostport) = authority
+            .rsplit_once('@')
+            .ok_or("no user: expected imap://USER@HOST[:PORT]/MAILBOX")?;
+        if user.contains(';') {
+            return Err("a password or ;AUTH= in the URI is not supported: use password_command in the config".into());
+        }
+        let user = percent_decode(user)?;
+        let (host, port) = match hostport.strip_prefix('[') {
+            Some(v6) => {
+                let (host, after) = v6.split_once(']').ok_or("unclosed [ in the host")?;
+                (host.to_string(), after.strip_prefix(':'))
+            }
+            None => match hostport.rsplit_once(':') {
+                Some((host, port)) => (host.to_string(), Some(port)),
+                None => (hostport.to_string(), None),
+            },
+        };
+        if host.is_empty() || user.is_empty() {
+            return Err("empty user or host".into());
+        }
+        let port = match port {
+            Some(port) => port
+                .parse::<u16>()
+                .map_err(|_| format!("bad port {port:?}"))?,
+            None => 993,
+        };
+        let mailbox = percent_decode(path.trim_end_matches('/'))?;
+        Ok(Settings {
+            host,
+            port,
+            user,
+            mailbox_in_key: !mailbox.is_empty(),
+            mailboxes: if mailbox.is_empty() {
+                Vec::new()
+            } else {
+                vec![mailbox]
+            },
+            tls: if port == 143 {
+                Tls::Starttls
+            } else {
+                Tls::Implicit
+            },
+            insecure: false,
+            ca_file: None,
+            auth: None,
+            account: None,
+        })
+    }
+
+    /// The server as a URI without mailbox: `imap://user@host:port`.
+    pub fn server(&self) -> String {
+        let host = if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
+        format!("imap://{}@{host}:{}", self.user, self.port)
+    }
+
+    /// The key of this source's state; the mailboxes' keys are below it.
+    pub fn key(&self) -> String {
+        match (self.mailbox_in_key, self.mailboxes.first()) {
+            (true, Some(mailbox)) => self.mailbox_key(mailbox),
+            _ => self.server(),
+        }
+    }
+
+    /// The key of one mailbox's cursor and of the content printed from it.
+    pub fn mailbox_key(&self, mailbox: &str) -> String {
+        format!("{}/{mailbox}", self.server())
+    }
+
+    /// The account and server, as errors name them.
+    pub fn label(&self) -> String {
+        match &self.account {
+            Some(name) => format!("account {name} ({})", self.server()),
+            None => self.server(),
+        }
+    }
+
+    /// Whether `other` names the same login on the same server.
+    pub fn same_login(&self, other: &Settings) -> bool {
+        self.host.eq_ignore_ascii_case(&other.host)
+            && self.port == other.port
+            && self.user == other.user
+    }
+
+    /// Checks what can be checked without the network: TLS or `insecure`, and a secret.
+    pub fn check(&self) -> Result<(), Error> {
+        if self.tls == Tls::None && !self.insecure {
+            return Err(Error::PlainText {
+                server: self.label(),
+            });
+        }
+        if self.auth.is_none() {
+            return Err(Error::Secret {
+                server: self.label(),
+                reason: "no password_command or token_command".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
+fn percent_decode(text: &str) -> Result<String, String> {
+    let mut bytes = Vec::with_capacity(text.len());
+    let mut input = text.bytes();
+    while let Some(b) = input.next() {
+        if b == b'%' {
+            let hex: Vec<u8> = input.by_ref().take(2).collect();
+            let value = std::str::from_utf8(&hex)
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .filter(|_| hex.len() == 2)
+                .ok_or_else(|| format!("bad percent-encoding in {text:?}"))?;
+            bytes.push(value);
+        } else {
+            bytes.push(b);
+        }
+    }
+    String::from_utf8(bytes).map_err(|_| format!("{text:?} is not UTF-8 once decoded"))
+}
+
+/// A secret read from a command's output, kept out of `Debug`.
+struct Secret(String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(********)")
+    }
+}
+
+/// Runs `command` with `sh -c` and returns its output without the final line end. Its
+/// output is never shown, not even when it fails.
+fn run_secret_command(settings: &Settings, field: &str, command: &str) -> Result<Secret, Error> {
+    let failed = |reason: String| Error::Secret {
+        server: settings.label(),
+        reason: format!("{field} {reason}"),
+    };
+    let output = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| failed(format!("cannot be started: {e}")))?;
+    if !output.status.success() {
+        return Err(failed(format!("failed ({})", output.status)));
+    }
+    let mut text = String::from_utf8(output.stdout)
+        .map_err(|_| failed("printed something that is not UTF-8".into()))?;
+    while text.ends_with(['\n', '\r']) {
+        text.pop();
+    }
+    if text.is_empty() {
+        return Err(failed("printed nothing".into()));
+    }
+    Ok(Secret(text))
+}
+
+/// The connection, in clear or under TLS, as one stream type for the IMAP client.
+#[derive(Debug)]
+enum Stream {
+    Plain(TcpStream),
+    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+}
+
+impl AsyncRead for Stream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Stream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_flush(cx),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+        }
+    }
+}
+
+type Session = async_imap::Session<Stream>;
+
+/// SASL PLAIN: authorization id empty, then user and password.
+struct Plain<'a>(&'a str, &'a Secret);
+
+impl async_imap::Authenticator for Plain<'_> {
+    type Response = Vec<u8>;
+    fn process(&mut self, _challenge: &[u8]) -> Vec<u8> {
+        format!("\0{}\0{}", self.0, self.1.0).into_bytes()
+    }
+}
+
+/// OAUTHBEARER or XOAUTH2: the token on the first challenge; after a failure the server
+/// sends an error as a challenge, answered empty (XOAUTH2) or with ^A (OAUTHBEARER).
+struct Bearer<'a> {
+    user: &'a str,
+    token: &'a Secret,
+    oauthbearer: bool,
+    sent: bool,
+}
+
+impl async_imap::Authenticator for Bearer<'_> {
+    type Response = Vec<u8>;
+    fn process(&mut self, _challenge: &[u8]) -> Vec<u8> {
+        if self.sent {
+            return if self.oauthbearer {
+                b"\x01".to_vec()
+            } else {
+                Vec::new()
+            };
+        }
+        self.sent = true;
+        let token = &self.token.0;
+        let user = self.user;
+        if self.oauthbearer {
+            format!("n,a={user},\x01auth=Bearer {token}\x01\x01").into_bytes()
+        } else {
+            format!("user={user}\x01auth=Bearer {token}\x01\x01").into_bytes()
+        }
+    }
+}
+
+/// What a connection reports once logged in: for `config check --connect`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// `TLSv1.3`, …, or `none`.
+    pub tls: String,
+    /// The capabilities after login, sorted.
+    pub capabilities: Vec<String>,
+    /// The mailboxes the account's patterns select.
+    pub mailboxes: Vec<String>,
+}
+
+/// Reads mailboxes of one IMAP account.
+pub struct Imap {
+    settings: Settings,
+}
+
+/// Where one mailbox stands: its UIDVALIDITY, the last UID handed on, and up to which UID
+/// a resync runs.
+#[derive(Debug, Clone, Copy, Default)]
+struct Position {
+    uidvalidity: Option<u32>,
+    last_uid: u32,
+    resync_through: u32,
+}
+
+impl Imap {
+    pub fn new(settings: Settings) -> Imap {
+        Imap { settings }
+    }
+
+    /// Logs in, lists the mailboxes the patterns select, logs out.
+    pub fn check_connection(&self) -> Result<Report, Error> {
+        self.settings.check()?;
+        let secret = self.secret()?;
+        runtime(&self.settings)?.block_on(async {
+            let (mut session, tls) = self.login(&secret).await?;
+            let capabilities = session
+                .capabilities()
+                .await
+                .map_err(|e| self.protocol("CAPABILITY", e))?;
+            let mut capabilities: Vec<String> = capabilities
+                .iter()
+                .map(|c| match c {
+                    async_imap::types::Capability::Imap4rev1 => "IMAP4rev1".to_string(),
+                    async_imap::types::Capability::Auth(m) => format!("AUTH={m}"),
+                    async_imap::types::Capability::Atom(a) => a.clone(),
+                })
+                .collect();
+            capabilities.sort();
+            let mailboxes = self.mailboxes(&mut session).await?;
+            let _ = session.logout().await;
+            Ok(Report {
+                tls,
+                capabilities,
+                mailboxes,
+            })
+        })
+    }
+
+    fn secret(&self) -> Result<Secret, Error> {
+        match &self.settings.auth {
+            Some(Auth::PasswordCommand(c)) => {
+                run_secret_command(&self.settings, "password_command", c)
+            }
+            Some(Auth::TokenCommand(c)) => run_secret_command(&self.settings, "token_command", c),
+            None => Err(Error::Secret {
+                server: self.settings.label(),
+                reason: "no password_command or token_command".into(),
+            }),
+        }
+    }
+
+    fn protocol(&self, what: &str, source: async_imap::error::Error) -> Error {
+        match source {
+            async_imap::error::Error::No(text) | async_imap::error::Error::Bad(text) => {
+                Error::Server {
+                    server: self.settings.label(),
+                    what: format!("{what} refused: {text}"),
+                }
+            }
+            source => Error::Protocol {
+                server: self.settings.label(),
+                what: what.to_string(),
+                source,
+            },
+        }
+    }
+
+    fn tls_config(&self) -> Result<Arc<rustls::ClientConfig>, Error> {
+        let server = self.settings.label();
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in rustls_native_certs::load_native_certs().certs {
+            let _ = roots.add(cert);
+        }
+        if let Some(path) = &self.settings.ca_file {
+            use rustls::pki_types::pem::PemObject;
+            let ca_error = |reason: String| Error::CaFile {
+                server: server.clone(),
+                path: path.clone(),
+                reason,
+            };
+            let mut added = 0;
+            for cert in rustls::pki_types::CertificateDer::pem_file_iter(path)
+                .map_err(|e| ca_error(e.to_string()))?
+            {
+                let cert = cert.map_err(|e| ca_error(e.to_string()))?;
+                roots.add(cert).map_err(|e| ca_error(e.to_string()))?;
+                added += 1;
+            }
+            if added == 0 {
+                return Err(ca_error("no PEM certificate in it".into()));
+            }
+        }
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| Error::Tls {
+                server: server.clone(),
+                source: std::io::Error::other(e),
+            })?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        Ok(Arc::new(config))
+    }
+
+    async fn start_tls(&self, tcp: TcpStream) -> Result<Stream, Error> {
+        let tls_error = |source| Error::Tls {
+            server: self.settings.label(),
+            source,
+        };
+        let name = rustls::pki_types::ServerName::try_from(self.settings.host.clone())
+            .map_err(|e| tls_error(std::io::Error::new(std::io::ErrorKind::InvalidInput, e)))?;
+        let connector = tokio_rustls::TlsConnector::from(self.tls_config()?);
+        let stream = connector.connect(name, tcp).await.map_err(tls_error)?;
+        Ok(Stream::Tls(Box::new(stream)))
+    }
+
+    /// Connects, secures the connection and logs in; returns the session and TLS version.
+    async fn login(&self, secret: &Secret) -> Result<(Session, String), Error> {
+        let settings = &self.settings;
+        if settings.tls == Tls::None && !settings.insecure {
+            return Err(Error::PlainText {
+                server: settings.label(),
+            });
+        }
+        let connect = TcpStream::connect((settings.host.as_str(), settings.port));
+        let tcp = tokio::time::timeout(CONNECT_TIMEOUT, connect)
+            .await
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "timed out"))
+            .and_then(|r| r)
+            .map_err(|source| Error::Connect {
+                server: settings.label(),
+                source,
+            })?;
+        let _ = tcp.set_nodelay(true);
+        let mut client = match settings.tls {
+            Tls::Implicit => async_imap::Client::new(self.start_tls(tcp).await?),
+            Tls::None => async_imap::Client::new(Stream::Plain(tcp)),
+            Tls::Starttls => {
+                let mut plain = async_imap::Client::new(Stream::Plain(tcp));
+                self.greeting(&mut plain).await?;
+                plain
+                    .run_command_and_check_ok("STARTTLS", None)
+                    .await
+                    .map_err(|e| self.protocol("STARTTLS", e))?;
+                let Stream::Plain(tcp) = plain.into_inner() else {
+                    unreachable!("a plain stream before STARTTLS")
+                };
+                async_imap::Client::new(self.start_tls(tcp).await?)
+            }
+        };
+        let capabilities = if settings.tls == Tls::Starttls {
+            // What the server said before TLS is not to be trusted; PLAIN and LOGIN are
+            // what every server offers under TLS.
+            Vec::new()
+        } else {
+            self.greeting(&mut client).await?
+        };
+        let tls = match client.get_ref() {
+            Stream::Tls(s) => s
+                .get_ref()
+                .1
+                .protocol_version()
+                .and_then(|v| v.as_str())
+                .map(|v| v.replace("TLSv1_", "TLSv1."))
+                .unwrap_or_else(|| "TLS".into()),
+            Stream::Plain(_) => "none".into(),
+        };
+        let failed = |error: async_imap::error::Error| match error {
+            async_imap::error::Error::No(text) | async_imap::error::Error::Bad(text) => {
+                Error::Login {
+                    server: settings.label(),
+                    user: settings.user.clone(),
+                    reason: server_text(&text),
+                }
+            }
+            async_imap::error::Error::Validate(_) => Error::Login {
+                server: settings.label(),
+                user: settings.user.clone(),
+                reason: "the user or password holds a character IMAP cannot carry".into(),
+            },
+            other => self.protocol("login", other),
+        };
+        let session = match &settings.auth {
+            Some(Auth::TokenCommand(_)) => {
+                let oauthbearer = capabilities.iter().any(|c| c == "AUTH=OAUTHBEARER");
+                let bearer = Bearer {
+                    user: &settings.user,
+                    token: secret,
+                    oauthbearer,
+                    sent: false,
+                };
+                let mechanism = if oauthbearer {
+                    "OAUTHBEARER"
+                } else {
+                    "XOAUTH2"
+                };
+                client
+                    .authenticate(mechanism, bearer)
+                    .await
+                    .map_err(|(e, _)| failed(e))?
+            }
+            _ => {
+                let plain_offered =
+                    capabilities.is_empty() || capabilities.iter().any(|c| c == "AUTH=PLAIN");
+                if plain_offered {
+                    client
+                        .authenticate("PLAIN", Plain(&settings.user, secret))
+                        .await
+                        .map_err(|(e, _)| failed(e))?
+                } else {
+                    client
+                        .login(&settings.user, &secret.0)
+                        .await
+                        .map_err(|(e, _)| failed(e))?
+                }
+            }
+        };
+        Ok((session, tls))
+    }
+
+    /// Reads the server's greeting and the capabilities it names.
+    async fn greeting(
+        &self,
+        client: &mut async_imap::Client<Stream>,
+    ) -> Result<Vec<String>, Error> {
+        use async_imap::imap_proto::{Capability, Response, ResponseCode, Status};
+        let response = client
+            .read_response()
+            .await
+            .map_err(|e| self.protocol("greeting", e.into()))?
+            .ok_or_else(|| self.protocol("greeting", async_imap::error::Error::ConnectionLost))?;
+        match response.parsed() {
+            Response::Data { status, outcome } => {
+                let (code, information) = (&outcome.code, &outcome.information);
+                if !matches!(status, Status::Ok | Status::PreAuth) {
+                    return Err(Error::Server {
+                        server: self.settings.label(),
+                        what: format!(
+                            "the server turned us away: {}",
+                            server_text(information.as_deref().unwrap_or(""))
+                        ),
+                    });
+                }
+                Ok(match code {
+                    Some(ResponseCode::Capabilities(list)) => list
+                        .iter()
+                        .map(|c| match c {
+                            Capability::Imap4rev1 => "IMAP4rev1".to_string(),
+                            Capability::Auth(m) => format!("AUTH={}", m.to_ascii_uppercase()),
+                            Capability::Atom(a) => a.to_ascii_uppercase(),
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                })
+            }
+            _ => Err(Error::Server {
+                server: self.settings.label(),
+                what: "no IMAP greeting".into(),
+            }),
+        }
+    }
+
+    /// The mailboxes the patterns select, in pattern order, each once.
+    async fn mailboxes(&self, session: &mut Session) -> Result<Vec<String>, Error> {
+        let patterns: Vec<String> = if self.settings.mailboxes.is_empty() {
+            vec!["INBOX".into()]
+        } else {
+            self.settings.mailboxes.clone()
+        };
+        let needs_list = patterns
+            .iter()
+            .any(|p| p.starts_with('\\') || p.contains(['*', '%']));
+        if !needs_list {
+            return Ok(patterns);
+        }
+        let names: Vec<async_imap::types::Name> = session
+            .list(Some(""), Some("*"))
+            .await
+            .map_err(|e| self.protocol("LIST", e))?
+            .try_collect()
+            .await
+            .map_err(|e| self.protocol("LIST", e))?;
+        let mut chosen = Vec::new();
+        let mut seen = BTreeSet::new();
+        for pattern in &patterns {
+            let mut matched = false;
+            for name in &names {
+                let attributes = name.attributes();
+                if attributes.contains(&NameAttribute::NoSelect) {
+                    continue;
+                }
+                let hit = match pattern.strip_prefix('\\') {
+                    Some(special) => attributes
+                        .iter()
+                        .any(|a| special_use(a) == Some(special.to_ascii_lowercase())),
+                    None => glob(pattern, name.name(), name.delimiter().unwrap_or("/")),
+                };
+                if hit {
+                    matched = true;
+                    if seen.insert(name.name().to_string()) {
+                        chosen.push(name.name().to_string());
+                    }
+                }
+            }
+            if !matched {
+                return Err(Error::NoMailbox {
+                    server: self.settings.label(),
+                    pattern: pattern.clone(),
+                });
+            }
+        }
+        Ok(chosen)
+    }
+
+    /// One connection's work: every mailbox not yet done, from where it stands.
+    async fn sync(
+        &self,
+        secret: &Secret,
+        positions: &mut HashMap<String, Position>,
+        done: &mut BTreeSet<String>,
+        emit: &mut dyn FnMut(Item) -> Result<(), super::Error>,
+    ) -> Result<(), super::Error> {
+        let (mut session, _) = self.login(secret).await?;
+        for mailbox in self.mailboxes(&mut session).await? {
+            if done.contains(&mailbox) {
+                continue;
+            }
+            self.sync_mailbox(&mut session, &mailbox, positions, emit)
+                .await?;
+            done.insert(mailbox);
+        }
+        let _ = session.logout().await;
+        Ok(())
+    }
+
+    async fn sync_mailbox(
+        &self,
+        session: &mut Session,
+        mailbox: &str,
+        positions: &mut HashMap<String, Position>,
+        emit: &mut dyn FnMut(Item) -> Result<(), super::Error>,
+    ) -> Result<(), super::Error> {
+        let key = self.settings.mailbox_key(mailbox);
+        let selected = session
+            .examine(mailbox)
+            .await
+            .map_err(|e| self.protocol(&format!("EXAMINE {mailbox}"), e))?;
+        let uidvalidity = selected.uid_validity.ok_or_else(|| Error::Server {
+            server: self.settings.label(),
+            what: format!("{mailbox}: no UIDVALIDITY"),
+        })?;
+        let position = positions.entry(mailbox.to_string()).or_default();
+        if position.uidvalidity != Some(uidvalidity) {
+            // Renumbered (or never read): read it all again; what was printed before is
+            // recognised by content and Message-ID.
+            let renumbered = position.uidvalidity.is_some();
+            *position = Position {
+                uidvalidity: Some(uidvalidity),
+                last_uid: 0,
+                resync_through: if renumbered {
+                    selected.uid_next.map_or(u32::MAX, |n| n.saturating_sub(1))
+                } else {
+                    0
+                },
+            };
+        }
+        if selected.exists == 0 {
+            return Ok(());
+        }
+        // The highest UID now, so that mail arriving during the run waits for the next.
+        let end = selected.uid_next.map(|n| n.saturating_sub(1));
+        loop {
+            let lo = position.last_uid.saturating_add(1);
+            if end.is_some_and(|end| lo > end) || lo == u32::MAX {
+                return Ok(());
+            }
+            let range = match end {
+                Some(end) => format!("{lo}:{}", end.min(lo.saturating_add(UID_RANGE - 1))),
+                None => format!("{lo}:*"),
+            };
+            let what = format!("UID FETCH {range} in {mailbox}");
+            let mut fetches = session
+                .uid_fetch(&range, "(UID FLAGS INTERNALDATE BODY.PEEK[])")
+                .await
+                .map_err(|e| self.protocol(&what, e))?;
+            let mut highest = lo.saturating_sub(1);
+            while let Some(fetch) = fetches
+                .try_next()
+                .await
+                .map_err(|e| self.protocol(&what, e))?
+            {
+                let (Some(uid), Some(body)) = (fetch.uid, fetch.body()) else {
+                    continue;
+                };
+                // `n:*` also names the last message when n is above it.
+                if uid < lo {
+                    continue;
+                }
+                highest = highest.max(uid);
+                let flags = flags(fetch.flags());
+                let mut cursor = vec![
+                    ("uidvalidity", uidvalidity.to_string()),
+                    ("last_uid", uid.to_string()),
+                ];
+                let resync = uid <= position.resync_through;
+                cursor.push(("resync_through", position.resync_through.to_string()));
+                emit(Item {
+                    raw: Raw::Bytes(body.to_vec()),
+                    source: SourceRef {
+                        kind: "imap".into(),
+                        mailbox: Some(mailbox.to_string()),
+                        uidvalidity: Some(uidvalidity),
+                        uid: Some(uid),
+                        ..SourceRef::default()
+                    },
+                    flags,
+                    stamp: None,
+                    ephemeral: true,
+                    remote: Some(Remote {
+                        key: key.clone(),
+                        cursor,
+                        resync,
+                    }),
+                })?;
+                position.last_uid = uid;
+            }
+            drop(fetches);
+            match end {
+                // Nothing above `highest` in this range: go on after the range.
+                Some(end) => {
+                    let range_end = end.min(lo.saturating_add(UID_RANGE - 1));
+                    position.last_uid = position.last_uid.max(range_end);
+                }
+                None => return Ok(()),
+            }
+        }
+    }
+}
+
+impl Source for Imap {
+    fn scan(
+        &self,
+        known: &Known,
+        emit: &mut dyn FnMut(Item) -> Result<(), super::Error>,
+    ) -> Result<Scan, super::Error> {
+        self.settings.check()?;
+        let secret = self.secret()?;
+        let mut positions: HashMap<String, Position> = HashMap::new();
+        for ((key, name), value) in &known.cursors {
+            let Some(mailbox) = key
+                .strip_prefix(&self.settings.server())
+                .and_then(|rest| rest.strip_prefix('/'))
+            else {
+                continue;
+            };
+            let position = positions.entry(mailbox.to_string()).or_default();
+            let number = value.parse::<u32>().ok();
+            match name.as_str() {
+                "uidvalidity" => position.uidvalidity = number,
+                "last_uid" => position.last_uid = number.unwrap_or(0),
+                "resync_through" => position.resync_through = number.unwrap_or(0),
+                _ => {}
+            }
+        }
+        let runtime = runtime(&self.settings)?;
+        let mut done = BTreeSet::new();
+        let mut retries = 0;
+        loop {
+            let before: u64 = positions.values().map(|p| u64::from(p.last_uid)).sum();
+            let outcome = runtime.block_on(self.sync(&secret, &mut positions, &mut done, emit));
+            match outcome {
+                Ok(()) => return Ok(Scan::default()),
+                Err(super::Error::Imap(error)) if error.is_transient() => {
+                    let after: u64 = positions.values().map(|p| u64::from(p.last_uid)).sum();
+                    if after > before {
+                        retries = 0;
+                    }
+                    if retries >= RETRIES {
+                        return Err(error.into());
+                    }
+                    std::thread::sleep(BACKOFF * 2u32.pow(retries));
+                    retries += 1;
+                }
+                Err(other) => return Err(other),
+            }
+        }
+    }
+}
+
+fn runtime(settings: &Settings) -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .enable_time()
+        .build()
+        .map_err(|source| Error::Connect {
+            server: settings.label(),
+            source,
+        })
+}
+
+/// A server's response text, on one line and not too long.
+fn server_text(text: &str) -> String {
+    let line: String = text.chars().filter(|c| !c.is_control()).take(200).collect();
+    line.trim().to_string()
+}
+
+/// The record's flags from IMAP system flags, in the order Maildir readers use.
+fn flags<'a>(imap: impl Iterator<Item = async_imap::types::Flag<'a>>) -> Vec<String> {
+    use async_imap::types::Flag;
+    let mut flags: Vec<&str> = imap
+        .filter_map(|flag| match flag {
+            Flag::Draft => Some("draft"),
+            Flag::Flagged => Some("flagged"),
+            Flag::Answered => Some("answered"),
+            Flag::Seen => Some("seen"),
+            Flag::Deleted => Some("deleted"),
+            _ => None,
+        })
+        .collect();
+    let order = ["draft", "flagged", "answered", "seen", "deleted"];
+    flags.sort_by_key(|f| order.iter().position(|o| o == f));
+    flags.dedup();
+    flags.into_iter().map(String::from).collect()
+}
+
+/// The special use (RFC 6154) a LIST attribute marks, lowercase, without the backslash.
+fn special_use(attribute: &NameAttribute<'_>) -> Option<String> {
+    Some(
+        match attribute {
+            NameAttribute::All => "all",
+            NameAttribute::Archive => "archive",
+            NameAttribute::Drafts => "drafts",
+            NameAttribute::Flagged => "flagged",
+            NameAttribute::Junk => "junk",
+            NameAttribute::Sent => "sent",
+            NameAttribute::Trash => "trash",
+            NameAttribute::Extension(text) => {
+                return Some(text.trim_start_matches('\\').to_ascii_lowercase());
+            }
+            _ => return None,
+        }
+        .to_string(),
+    )
+}
+
+/// LIST-style matching: `*` matches any text, `%` any text without `delimiter`; INBOX in
+/// any case is INBOX (RFC 3501 5.1).
+fn glob(pattern: &str, name: &str, delimiter: &str) -> bool {
+    fn inbox(text: &str) -> Option<&str> {
+        text.get(..5)
+            .filter(|head| head.eq_ignore_ascii_case("INBOX"))
+            .map(|_| &text[5..])
+    }
+    match (inbox(pattern), inbox(name)) {
+        (Some(pattern), Some(name)) => glob_exact(pattern, name, delimiter),
+        _ => glob_exact(pattern, name, delimiter),
+    }
+}
+
+fn glob_exact(pattern: &str, name: &str, delimiter: &str) -> bool {
+    let Some(first) = pattern.chars().next() else {
+        return name.is_empty();
+    };
+    let rest = &pattern[first.len_utf8()..];
+    if first == '*' || first == '%' {
+        let mut at = 0;
+        loop {
+            if glob_exact(rest, &name[at..], delimiter) {
+                return true;
+            }
+            let Some(c) = name[at..].chars().next() else {
+                return false;
+            };
+            if first == '%' && name[at..].starts_with(delimiter) {
+                return false;
+            }
+            at += c.len_utf8();
+        }
+    }
+    name.starts_with(first) && glob_exact(rest, &name[first.len_utf8()..], delimiter)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uris_give_user_host_port_mailbox_and_tls_by_port() {
+        let s =
+            Settings::parse_uri("imap://alex%40example.org@mail.example.org/Lists%2Fdev").unwrap();
+        assert_eq!(
+            (s.user.as_str(), s.host.as_str(), s.port, s.tls),
+            ("alex@example.org", "mail.example.org", 993, Tls::Implicit)
+        );
+        assert_eq!(s.mailboxes, ["Lists/dev"]);
+        assert_eq!(
+            s.key(),
+            "imap://alex@example.org@mail.example.org:993/Lists/dev"
+        );
+        let s = Settings::parse_uri("imap://u@[::1]:143").unwrap();
+        assert_eq!(
+            (s.host.as_str(), s.port, s.tls),
+            ("::1", 143, Tls::Starttls)
+        );
+        assert!(s.mailboxes.is_empty());
+        assert_eq!(s.key(), "imap://u@[::1]:143");
+    }
+
+    #[test]
+    fn a_bad_uri_says_what_is_wrong_and_never_takes_a_password() {
+        assert!(
+            Settings::parse_uri("imap://host/INBOX")
+                .unwrap_err()
+                .contains("no user")
+        );
+        assert!(
+            Settings::parse_uri("imap://u@h:x/INBOX")
+                .unwrap_err()
+                .contains("bad port")
+        );
+        assert!(
+            Settings::parse_uri("imap://u;AUTH=*@h/")
+                .unwrap_err()
+                .contains("password_command")
+        );
+    }
+
+    #[test]
+    fn plain_text_is_refused_unless_insecure_and_names_the_account() {
+        let mut s = Settings::parse_uri("imap://u@h:143/INBOX").unwrap();
+        s.tls = Tls::None;
+        s.account = Some("work".into());
+        s.auth = Some(Auth::PasswordCommand("echo x".into()));
+        let error = s.check().unwrap_err().to_string();
+        assert!(
+            error.contains("account work") && error.contains("insecure = true"),
+            "{error}"
+        );
+        s.insecure = true;
+        assert!(s.check().is_ok());
+    }
+
+    #[test]
+    fn globs_match_like_list_patterns() {
+        assert!(glob("*", "Lists/dev", "/"));
+        assert!(glob("Lists/*", "Lists/dev/2024", "/"));
+        assert!(glob("Lists/%", "Lists/dev", "/"));
+        assert!(!glob("Lists/%", "Lists/dev/2024", "/"));
+        assert!(glob("inbox", "INBOX", "/"));
+        assert!(!glob("Sent", "Sent Items", "/"));
+        assert!(glob("Sent*", "Sent Items", "/"));
+    }
+
+    #[test]
+    fn flags_map_to_record_flags() {
+        use async_imap::types::Flag;
+        let mapped = flags(
+            [
+                Flag::Seen,
+                Flag::Recent,
+                Flag::Answered,
+                Flag::Custom("$Junk".into()),
+                Flag::Deleted,
+            ]
+            .into_iter(),
+        );
+        assert_eq!(mapped, ["answered", "seen", "deleted"]);
+    }
+
+    #[test]
+    fn a_secret_command_output_is_trimmed_and_never_in_errors() {
+        let mut s = Settings::parse_uri("imap://u@h/INBOX").unwrap();
+        s.account = Some("a".into());
+        let secret = run_secret_command(&s, "password_command", "printf 'pw-123\\n'").unwrap();
+        assert_eq!(secret.0, "pw-123");
+        assert_eq!(format!("{secret:?}"), "Secret(********)");
+        let error = run_secret_command(&s, "password_command", "echo leaked-pw; exit 3")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            !error.contains("leaked-pw") && error.contains("account a"),
+            "{error}"
+        );
+    }
+}
