@@ -263,7 +263,7 @@ _missive() {
             return 0
             ;;
         missive__subcmd__config__subcmd__check)
-            opts="-h -V --store --config --format --errors --no-progress --help --version"
+            opts="-h -V --connect --store --config --format --errors --no-progress --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

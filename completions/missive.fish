@@ -283,6 +283,7 @@ json\t'One JSON array of all records'
 text\t'One readable line per record'"
 complete -c missive -n "__fish_missive_using_subcommand config; and __fish_seen_subcommand_from check" -l errors -d 'How errors are printed on stderr' -r -f -a "text\t'`missive: WHERE: WHAT`, one line each'
 jsonl\t'`error` records, one JSON object per line'"
+complete -c missive -n "__fish_missive_using_subcommand config; and __fish_seen_subcommand_from check" -l connect -d 'Also log in to each IMAP account and report what the server offers; nothing is fetched'
 complete -c missive -n "__fish_missive_using_subcommand config; and __fish_seen_subcommand_from check" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
 complete -c missive -n "__fish_missive_using_subcommand config; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c missive -n "__fish_missive_using_subcommand config; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'

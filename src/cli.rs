@@ -21,7 +21,8 @@ OUTPUT
 
 EXIT STATUS
   0 success (an empty result too), 1 some messages or lines failed (each reported), \
-  2 usage or configuration error, 75 temporary failure (the store is locked): try again later.";
+  2 usage or configuration error (a refused login or certificate too), 75 temporary failure \
+  (the store is locked, a server cannot be reached): try again later.";
 
 /// missive gathers your correspondence into conversations by people, and shows how
 /// private each exchange is.
@@ -94,9 +95,14 @@ pub enum Command {
 /// Pull new messages from sources and print a record for each.
 ///
 /// A source is KIND:PATH (maildir:PATH, mbox:PATH, eml:PATH or eml:-, jsonl:PATH or
-/// jsonl:-) or the name of an account in the config; with none, every configured account.
-/// Only messages not printed before are printed; a message that cannot be parsed is printed
-/// all the same, with its problems, and reported on stderr.
+/// jsonl:-), imap://USER@HOST[:PORT]/MAILBOX (logging in as the configured account for that
+/// user and server says), or the name of an account in the config; with none, every
+/// configured account. Only messages not printed before are printed; a message that cannot
+/// be parsed is printed all the same, with its problems, and reported on stderr.
+///
+/// IMAP mailboxes are read from after the last UID fetched, with BODY.PEEK[] (no message
+/// becomes \Seen); their raw bytes go to the store's archive, durable before a record is
+/// printed. A dropped connection is retried a few times, resuming where it stopped.
 #[derive(Debug, Args)]
 #[command(after_long_help = MESSAGE_RECORDS)]
 pub struct FetchArgs {
@@ -400,14 +406,26 @@ and the DNS owner name of its OPENPGPKEY record."
 pub enum ConfigCommand {
     /// Check the config file; errors name the file, line and key.
     #[command(
-        after_long_help = "EXIT STATUS\n  0 the config is valid, 2 it is not (or is missing)."
+        after_long_help = "OUTPUT\n  One line for the file; with --connect, one line per IMAP account: its TLS version, \
+        the capabilities the server announces after login, and the mailboxes it would fetch.\n\n\
+        EXIT STATUS\n  0 the config is valid (and every account logged in), 2 it is not (or is missing, \
+        or a login, certificate or setting was refused), 75 a server could not be reached: try again later."
     )]
-    Check,
+    Check(CheckArgs),
     /// Print the effective configuration, secrets masked.
     #[command(
         after_long_help = "OUTPUT\n  TOML with --format text (the default on a terminal), else one JSON object."
     )]
     Show,
+}
+
+/// Flags of `config check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Also log in to each IMAP account and report what the server offers; nothing is
+    /// fetched.
+    #[arg(long)]
+    pub connect: bool,
 }
 
 /// Print the JSON Schema of record kinds.

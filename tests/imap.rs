@@ -131,6 +131,96 @@ fn a_changed_uidvalidity_resyncs_without_printing_anything_twice() {
 }
 
 #[test]
+fn a_message_rewritten_during_a_renumbering_is_recognised_by_its_message_id() {
+    let server = start();
+    server.deliver(USER, "INBOX", &message(1, "original"), false);
+    let home = Home::new();
+    configure(&home, &server, server.imaps_port, PASSWORD, "");
+    let (code, first, stderr) = fetch(&home);
+    assert_eq!((code, first.len()), (0, 1), "{stderr}");
+    // The server lost its mailbox and got it back from a backup with other bytes (a header
+    // added on the way), under new UIDs.
+    let inbox = server.dir.path().join("mail").join(USER);
+    for sub in ["cur", "new"] {
+        for entry in std::fs::read_dir(inbox.join(sub)).unwrap() {
+            std::fs::remove_file(entry.unwrap().path()).unwrap();
+        }
+    }
+    let old = first[0]["source"]["uidvalidity"].as_u64().unwrap();
+    server.doveadm(&[
+        "mailbox",
+        "update",
+        "-u",
+        USER,
+        "--uid-validity",
+        &(old + 7).to_string(),
+        "INBOX",
+    ]);
+    let mut restored = b"X-Restored: yes\r\n".to_vec();
+    restored.extend(message(1, "original"));
+    server.deliver(USER, "INBOX", &restored, false);
+    server.deliver(USER, "INBOX", &message(2, "new"), false);
+    let (code, second, stderr) = fetch(&home);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(subjects(&second), BTreeSet::from(["message 2".to_string()]));
+}
+
+#[test]
+fn config_check_connect_logs_in_and_reports_tls_and_capabilities() {
+    let server = start();
+    let home = Home::new();
+    configure(
+        &home,
+        &server,
+        server.imaps_port,
+        PASSWORD,
+        "mailboxes = ['\\Sent']\n",
+    );
+    let output = home
+        .missive()
+        .args(["config", "check", "--connect"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("mail: ok") && stdout.contains("TLSv1.3"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("IMAP4rev1") && stdout.contains("mailboxes: Sent"),
+        "{stdout}"
+    );
+    let log = server.log();
+    assert!(
+        log.contains("body_count=0") && !log.contains("body_count=1"),
+        "nothing fetched: {log}"
+    );
+
+    configure(&home, &server, server.imaps_port, "not-it-3Qw", "");
+    let output = home
+        .missive()
+        .args(["config", "check", "--connect"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        all.contains("account mail") && !all.contains("not-it-3Qw"),
+        "{all}"
+    );
+}
+
+#[test]
 fn fetching_never_sets_seen_and_reports_the_flags_there_are() {
     let server = start();
     server.deliver(USER, "INBOX", &message(1, "unread"), false);

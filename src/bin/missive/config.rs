@@ -1,13 +1,15 @@
-//! `missive config check|show`.
+//! `missive config check [--connect]|show`.
 
 use std::io::Write;
 
-use missive::cli::Global;
+use missive::cli::{CheckArgs, Global};
 use missive::jsonl::Format;
+use missive::source::Spec;
+use missive::source::imap::Imap;
 
-use crate::{Failure, OK, config_path, home, load_config, output_format, usage};
+use crate::{Failure, OK, TEMPORARY, USAGE, config_path, home, load_config, output_format, usage};
 
-pub(crate) fn check(global: &Global) -> Result<u8, Failure> {
+pub(crate) fn check(global: &Global, args: CheckArgs) -> Result<u8, Failure> {
     let path = config_path(global)?;
     let config = missive::config::Config::load(&path, home().as_deref()).map_err(usage)?;
     let mut stderr = std::io::stderr().lock();
@@ -20,7 +22,37 @@ pub(crate) fn check(global: &Global) -> Result<u8, Failure> {
         config.accounts.len(),
         if config.accounts.len() == 1 { "" } else { "s" }
     );
-    Ok(OK)
+    if !args.connect {
+        return Ok(OK);
+    }
+    let targets = config
+        .targets(&[], home().as_deref())
+        .map_err(|e| usage(anyhow::anyhow!(e)))?;
+    let mut status = OK;
+    for target in targets {
+        let Spec::Imap(settings) = target.spec else {
+            continue;
+        };
+        let server = settings.server();
+        match Imap::new(*settings).check_connection() {
+            Ok(report) => println!(
+                "{}: ok, {server}, {}, mailboxes: {}; capabilities: {}",
+                target.account,
+                report.tls,
+                report.mailboxes.join(", "),
+                report.capabilities.join(" ")
+            ),
+            Err(error) => {
+                let _ = writeln!(stderr, "missive: {error}");
+                // A setting to fix outranks a server to wait for.
+                status = match (status, error.is_transient()) {
+                    (USAGE, _) | (_, false) => USAGE,
+                    _ => TEMPORARY,
+                };
+            }
+        }
+    }
+    Ok(status)
 }
 
 pub(crate) fn show(global: &Global) -> Result<u8, Failure> {

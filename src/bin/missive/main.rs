@@ -90,7 +90,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Tag(args) => search::tag(&cli.global, args),
         Command::Sync(args) => sync::run(&cli.global, args),
         Command::Keys(command) => keys::run(&cli.global, command),
-        Command::Config(ConfigCommand::Check) => config::check(&cli.global),
+        Command::Config(ConfigCommand::Check(args)) => config::check(&cli.global, args),
         Command::Config(ConfigCommand::Show) => config::show(&cli.global),
         Command::Schema(args) => schema::run(args),
     }
