@@ -36,6 +36,9 @@ const RETRIES: u32 = 3;
 /// The first pause before a retry; each one after doubles it.
 const BACKOFF: Duration = Duration::from_millis(200);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long a server may stay silent while we wait for it, before the connection counts as
+/// dropped (and is made again).
+const SILENCE: Duration = Duration::from_secs(60);
 
 /// The error returned when an IMAP server cannot be read. Every message names the account
 /// or server, never a secret.
@@ -536,8 +539,35 @@ impl Imap {
         Ok(Stream::Tls(Box::new(stream)))
     }
 
-    /// Connects, secures the connection and logs in; returns the session and TLS version.
+    /// Waits for a server's answer, as long as it does not stay silent too long.
+    async fn within<T>(
+        &self,
+        what: &str,
+        answer: impl std::future::Future<Output = Result<T, async_imap::error::Error>>,
+    ) -> Result<T, Error> {
+        match tokio::time::timeout(SILENCE, answer).await {
+            Ok(answer) => answer.map_err(|e| self.protocol(what, e)),
+            Err(_) => Err(Error::Server {
+                server: self.settings.label(),
+                what: format!("{what}: no answer for {} s", SILENCE.as_secs()),
+            }),
+        }
+    }
+
+    /// [`Imap::connect`], as long as the server does not stay silent too long.
     async fn login(&self, secret: &Secret) -> Result<(Session, String), Error> {
+        tokio::time::timeout(SILENCE, self.connect(secret))
+            .await
+            .unwrap_or_else(|_| {
+                Err(Error::Server {
+                    server: self.settings.label(),
+                    what: format!("no greeting or login answer for {} s", SILENCE.as_secs()),
+                })
+            })
+    }
+
+    /// Connects, secures the connection and logs in; returns the session and TLS version.
+    async fn connect(&self, secret: &Secret) -> Result<(Session, String), Error> {
         let settings = &self.settings;
         if settings.tls == Tls::None && !settings.insecure {
             return Err(Error::PlainText {
@@ -695,13 +725,11 @@ impl Imap {
         if !needs_list {
             return Ok(patterns);
         }
-        let names: Vec<async_imap::types::Name> = session
-            .list(Some(""), Some("*"))
-            .await
-            .map_err(|e| self.protocol("LIST", e))?
-            .try_collect()
-            .await
-            .map_err(|e| self.protocol("LIST", e))?;
+        let names: Vec<async_imap::types::Name> = self
+            .within("LIST", async {
+                session.list(Some(""), Some("*")).await?.try_collect().await
+            })
+            .await?;
         let mut chosen = Vec::new();
         let mut seen = BTreeSet::new();
         for pattern in &patterns {
@@ -763,10 +791,9 @@ impl Imap {
         emit: &mut dyn FnMut(Item) -> Result<(), super::Error>,
     ) -> Result<(), super::Error> {
         let key = self.settings.mailbox_key(mailbox);
-        let selected = session
-            .examine(mailbox)
-            .await
-            .map_err(|e| self.protocol(&format!("EXAMINE {mailbox}"), e))?;
+        let selected = self
+            .within(&format!("EXAMINE {mailbox}"), session.examine(mailbox))
+            .await?;
         let uidvalidity = selected.uid_validity.ok_or_else(|| Error::Server {
             server: self.settings.label(),
             what: format!("{mailbox}: no UIDVALIDITY"),
@@ -801,16 +828,13 @@ impl Imap {
                 None => format!("{lo}:*"),
             };
             let what = format!("UID FETCH {range} in {mailbox}");
-            let mut fetches = session
-                .uid_fetch(&range, "(UID FLAGS INTERNALDATE BODY.PEEK[])")
-                .await
-                .map_err(|e| self.protocol(&what, e))?;
-            let mut highest = lo.saturating_sub(1);
-            while let Some(fetch) = fetches
-                .try_next()
-                .await
-                .map_err(|e| self.protocol(&what, e))?
-            {
+            let mut fetches = self
+                .within(
+                    &what,
+                    session.uid_fetch(&range, "(UID FLAGS INTERNALDATE BODY.PEEK[])"),
+                )
+                .await?;
+            while let Some(fetch) = self.within(&what, fetches.try_next()).await? {
                 let (Some(uid), Some(body)) = (fetch.uid, fetch.body()) else {
                     continue;
                 };
@@ -818,7 +842,6 @@ impl Imap {
                 if uid < lo {
                     continue;
                 }
-                highest = highest.max(uid);
                 let flags = flags(fetch.flags());
                 let mut cursor = vec![
                     ("uidvalidity", uidvalidity.to_string()),
@@ -848,7 +871,7 @@ impl Imap {
             }
             drop(fetches);
             match end {
-                // Nothing above `highest` in this range: go on after the range.
+                // The range is done, even the UIDs no message has (expunged): go on after it.
                 Some(end) => {
                     let range_end = end.min(lo.saturating_add(UID_RANGE - 1));
                     position.last_uid = position.last_uid.max(range_end);
