@@ -6,9 +6,9 @@
 //! sources that hold many messages in one file (an mbox) or none (standard input). A file
 //! whose stamp (size, mtime) is unchanged is not even read again.
 //!
-//! Messages from a server (IMAP) are new when their content was not printed from the same
-//! mailbox before; after the server renumbered a mailbox (a new UIDVALIDITY), when neither
-//! their content nor their Message-ID was.
+//! Messages from a server (IMAP) are new when the source hands them on (it reads after its
+//! cursor); after the server renumbered a mailbox (a new UIDVALIDITY), when neither their
+//! content nor their Message-ID was printed from that mailbox before.
 //!
 //! Files are read and parsed in parallel in batches. Raw bytes that exist nowhere else go
 //! to the archive first, the whole batch at once, durable before anything else happens;
@@ -339,11 +339,16 @@ impl<S: Sink, E: Write> BatchRun<'_, S, E> {
         .into_iter();
         let batch = self.store.db.batch()?;
         for (item, result) in parsed {
-            let location = item
-                .source
-                .path
-                .clone()
-                .unwrap_or_else(|| self.key.to_string());
+            let location = match (&item.source.path, &item.remote, item.source.uid) {
+                (Some(path), _, _) => path.clone(),
+                // An IMAP URL (RFC 5092) of the message.
+                (None, Some(remote), Some(uid)) => format!(
+                    "{};UIDVALIDITY={}/;UID={uid}",
+                    remote.key,
+                    item.source.uidvalidity.unwrap_or_default()
+                ),
+                _ => self.key.to_string(),
+            };
             let (mut message, ephemeral_raw) = match result {
                 Ok(read) => read,
                 Err(error) => {
@@ -369,10 +374,12 @@ impl<S: Sink, E: Write> BatchRun<'_, S, E> {
                     for (name, value) in &remote.cursor {
                         batch.set_cursor(&remote.key, name, value)?;
                     }
+                    // Remembered for a resync; until then each UID is a message of its own,
+                    // as each file of a Maildir is.
                     let new_content = batch.see(&remote.key, &message.blob)?;
                     let new_id = message.native_id == message.blob
                         || batch.see(&remote.key, &format!("message-id:{}", message.native_id))?;
-                    new_content && (new_id || !remote.resync)
+                    !remote.resync || (new_content && new_id)
                 }
             };
             if let Some((path, stamp)) = &item.stamp {

@@ -84,6 +84,20 @@ fn a_first_sync_prints_and_archives_every_message_and_a_second_prints_nothing() 
 }
 
 #[test]
+fn identical_copies_under_two_uids_are_two_records_and_one_archived_file() {
+    let server = start();
+    server.deliver(USER, "INBOX", &message(1, "same"), false);
+    server.deliver(USER, "INBOX", &message(1, "same"), false);
+    let home = Home::new();
+    configure(&home, &server, server.imaps_port, PASSWORD, "");
+    let (code, records, stderr) = fetch(&home);
+    assert_eq!((code, records.len()), (0, 2), "{stderr}");
+    assert_ne!(records[0]["source"]["uid"], records[1]["source"]["uid"]);
+    assert_eq!(records[0]["source"]["path"], records[1]["source"]["path"]);
+    assert_eq!(archived_files(&home, "mail"), 1);
+}
+
+#[test]
 fn new_mail_between_runs_is_all_the_next_run_prints() {
     let server = start();
     server.deliver(USER, "INBOX", &message(1, "one"), false);
@@ -196,6 +210,11 @@ fn config_check_connect_logs_in_and_reports_tls_and_capabilities() {
         stdout.contains("IMAP4rev1") && stdout.contains("mailboxes: Sent"),
         "{stdout}"
     );
+    // Dovecot logs the session's end a moment after the client has gone.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !server.log().contains("Logged out") && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     let log = server.log();
     assert!(
         log.contains("body_count=0") && !log.contains("body_count=1"),

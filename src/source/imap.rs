@@ -88,6 +88,20 @@ pub enum Error {
 }
 
 impl Error {
+    /// Whether the fix is in the config or the account on the server: a refused login,
+    /// certificate, plain text, secret command, or a mailbox pattern nothing matches.
+    pub fn is_setting(&self) -> bool {
+        match self {
+            Error::PlainText { .. }
+            | Error::CaFile { .. }
+            | Error::Secret { .. }
+            | Error::Login { .. }
+            | Error::NoMailbox { .. } => true,
+            Error::Tls { .. } => !self.is_transient(),
+            _ => false,
+        }
+    }
+
     /// Whether trying again may succeed: the connection dropped or could not be made, or
     /// the server failed a command. A refused login, certificate or setting is not.
     pub fn is_transient(&self) -> bool {
@@ -843,12 +857,12 @@ impl Imap {
                     continue;
                 }
                 let flags = flags(fetch.flags());
-                let mut cursor = vec![
+                let cursor = vec![
                     ("uidvalidity", uidvalidity.to_string()),
                     ("last_uid", uid.to_string()),
+                    ("resync_through", position.resync_through.to_string()),
                 ];
                 let resync = uid <= position.resync_through;
-                cursor.push(("resync_through", position.resync_through.to_string()));
                 emit(Item {
                     raw: Raw::Bytes(body.to_vec()),
                     source: SourceRef {

@@ -4,8 +4,9 @@
 //! A file's unique name is its content hash, so the archive is content-addressed and a
 //! message stored twice is one file. Writing follows the Maildir protocol (write in `tmp/`,
 //! rename into `new/`): a crash never leaves half a message where a reader looks. A batch is
-//! durable when [`Archive::store`] returns: every file and the `new/` directory are fsynced
-//! once per batch, not once per message, which is where the speed comes from.
+//! durable when [`Archive::store`] returns: its files are synced together, with one
+//! `syncfs(2)` on Linux (one fsync each elsewhere), then renamed, and `new/` is fsynced once
+//! per batch, not once per message, which is where the speed comes from.
 
 use std::fs::{self, File};
 use std::io::Write;
@@ -68,9 +69,7 @@ impl Archive {
             pending.push((file, staging, target.clone()));
             paths.push(target);
         }
-        for (file, staging, _) in &pending {
-            file.sync_data().map_err(|e| archive_error(staging, e))?;
-        }
+        sync_files(&tmp, &pending)?;
         for (_, staging, target) in &pending {
             fs::rename(staging, target).map_err(|e| archive_error(target, e))?;
         }
@@ -95,6 +94,29 @@ impl Archive {
             .find(|entry| entry.file_name().to_string_lossy().starts_with(&prefix))
             .map(|entry| entry.path())
     }
+}
+
+/// Makes the data of freshly written files durable: on Linux with one `syncfs(2)` of the
+/// filesystem holding `dir`, which costs one journal commit for the whole batch where an
+/// fsync per file costs one each; elsewhere with an fsync per file.
+fn sync_files(dir: &Path, files: &[(File, PathBuf, PathBuf)]) -> Result<(), Error> {
+    if files.is_empty() {
+        return Ok(());
+    }
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        let handle = File::open(dir).map_err(|e| archive_error(dir, e))?;
+        // SAFETY: syncfs only reads the descriptor, which `handle` keeps open for the call.
+        if unsafe { libc::syncfs(handle.as_raw_fd()) } == 0 {
+            return Ok(());
+        }
+        // Not supported here (or it failed): fall back to syncing each file.
+    }
+    for (file, staging, _) in files {
+        file.sync_data().map_err(|e| archive_error(staging, e))?;
+    }
+    Ok(())
 }
 
 fn archive_error(path: &Path, source: std::io::Error) -> Error {

@@ -7,7 +7,10 @@ use missive::jsonl::Format;
 use missive::source::Spec;
 use missive::source::imap::Imap;
 
-use crate::{Failure, OK, TEMPORARY, USAGE, config_path, home, load_config, output_format, usage};
+use crate::{
+    Failure, OK, SOME_FAILED, TEMPORARY, USAGE, config_path, home, load_config, output_format,
+    usage,
+};
 
 pub(crate) fn check(global: &Global, args: CheckArgs) -> Result<u8, Failure> {
     let path = config_path(global)?;
@@ -46,8 +49,10 @@ pub(crate) fn check(global: &Global, args: CheckArgs) -> Result<u8, Failure> {
                 let _ = writeln!(stderr, "missive: {error}");
                 // A setting to fix outranks a server to wait for.
                 status = match (status, error.is_transient()) {
-                    (USAGE, _) | (_, false) => USAGE,
-                    _ => TEMPORARY,
+                    (USAGE, _) => USAGE,
+                    (_, true) => TEMPORARY,
+                    _ if error.is_setting() => USAGE,
+                    _ => status.max(SOME_FAILED),
                 };
             }
         }

@@ -36,10 +36,9 @@ pub(crate) fn run(global: &Global, args: FetchArgs) -> Result<u8, Failure> {
             let status = match &error {
                 e if e.is_transient() => TEMPORARY,
                 fetch::Error::Source(
-                    missive::source::Error::Io { .. }
-                    | missive::source::Error::BadSpec { .. }
-                    | missive::source::Error::Imap(_),
+                    missive::source::Error::Io { .. } | missive::source::Error::BadSpec { .. },
                 ) => USAGE,
+                fetch::Error::Source(missive::source::Error::Imap(e)) if e.is_setting() => USAGE,
                 _ => SOME_FAILED,
             };
             Failure {
