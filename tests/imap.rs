@@ -36,6 +36,17 @@ fn configure(home: &Home, server: &Dovecot, port: u16, password: &str, extra: &s
     ));
 }
 
+/// A server holding `count` messages in INBOX, and a home configured for it (implicit TLS).
+fn server_with(count: usize, body: &str) -> (Dovecot, Home) {
+    let server = start();
+    for n in 1..=count {
+        server.deliver(USER, "INBOX", &message(n, body), false);
+    }
+    let home = Home::new();
+    configure(&home, &server, server.imaps_port, PASSWORD, "");
+    (server, home)
+}
+
 fn fetch(home: &Home) -> (i32, Vec<Value>, String) {
     run(home.missive().args(["fetch", "mail"]))
 }
@@ -54,12 +65,7 @@ fn archived_files(home: &Home, account: &str) -> usize {
 
 #[test]
 fn a_first_sync_prints_and_archives_every_message_and_a_second_prints_nothing() {
-    let server = start();
-    for n in 1..=3 {
-        server.deliver(USER, "INBOX", &message(n, "hello"), false);
-    }
-    let home = Home::new();
-    configure(&home, &server, server.imaps_port, PASSWORD, "");
+    let (_server, home) = server_with(3, "hello");
     let (code, records, stderr) = fetch(&home);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(records.len(), 3, "{stderr}");
@@ -99,10 +105,7 @@ fn identical_copies_under_two_uids_are_two_records_and_one_archived_file() {
 
 #[test]
 fn new_mail_between_runs_is_all_the_next_run_prints() {
-    let server = start();
-    server.deliver(USER, "INBOX", &message(1, "one"), false);
-    let home = Home::new();
-    configure(&home, &server, server.imaps_port, PASSWORD, "");
+    let (server, home) = server_with(1, "one");
     let (code, first, stderr) = fetch(&home);
     assert_eq!((code, first.len()), (0, 1), "{stderr}");
     server.deliver(USER, "INBOX", &message(2, "two"), false);
@@ -117,12 +120,7 @@ fn new_mail_between_runs_is_all_the_next_run_prints() {
 
 #[test]
 fn a_changed_uidvalidity_resyncs_without_printing_anything_twice() {
-    let server = start();
-    for n in 1..=3 {
-        server.deliver(USER, "INBOX", &message(n, "before"), false);
-    }
-    let home = Home::new();
-    configure(&home, &server, server.imaps_port, PASSWORD, "");
+    let (server, home) = server_with(3, "before");
     let (code, first, stderr) = fetch(&home);
     assert_eq!((code, first.len()), (0, 3), "{stderr}");
     let old = first[0]["source"]["uidvalidity"].as_u64().unwrap();
@@ -146,10 +144,7 @@ fn a_changed_uidvalidity_resyncs_without_printing_anything_twice() {
 
 #[test]
 fn a_message_rewritten_during_a_renumbering_is_recognised_by_its_message_id() {
-    let server = start();
-    server.deliver(USER, "INBOX", &message(1, "original"), false);
-    let home = Home::new();
-    configure(&home, &server, server.imaps_port, PASSWORD, "");
+    let (server, home) = server_with(1, "original");
     let (code, first, stderr) = fetch(&home);
     assert_eq!((code, first.len()), (0, 1), "{stderr}");
     // The server lost its mailbox and got it back from a backup with other bytes (a header

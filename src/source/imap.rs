@@ -1127,6 +1127,33 @@ mod tests {
     }
 
     #[test]
+    fn sasl_responses_carry_user_and_secret_as_each_mechanism_wants() {
+        use async_imap::Authenticator;
+        let secret = Secret("s3".into());
+        assert_eq!(Plain("me", &secret).process(b""), b"\0me\0s3");
+        let mut bearer = Bearer {
+            user: "me",
+            token: &secret,
+            oauthbearer: true,
+            sent: false,
+        };
+        assert_eq!(bearer.process(b""), b"n,a=me,\x01auth=Bearer s3\x01\x01");
+        assert_eq!(
+            bearer.process(b"{\"status\":\"401\"}"),
+            b"\x01",
+            "a failure is acknowledged"
+        );
+        let mut xoauth2 = Bearer {
+            user: "me",
+            token: &secret,
+            oauthbearer: false,
+            sent: false,
+        };
+        assert_eq!(xoauth2.process(b""), b"user=me\x01auth=Bearer s3\x01\x01");
+        assert_eq!(xoauth2.process(b"{}"), b"");
+    }
+
+    #[test]
     fn a_secret_command_output_is_trimmed_and_never_in_errors() {
         let mut s = Settings::parse_uri("imap://u@h/INBOX").unwrap();
         s.account = Some("a".into());

@@ -287,36 +287,25 @@ fn make_certificates(openssl: &str, dir: &Path) {
     )
     .expect("extensions written");
     let p = |name: &str| dir.join(name);
-    run(Command::new(openssl)
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-        ])
-        .arg("-keyout")
-        .arg(p("ca.key"))
-        .arg("-out")
-        .arg(p("ca.pem"))
-        .args(["-days", "2", "-subj", "/CN=missive test CA"]));
-    run(Command::new(openssl)
-        .args([
-            "req",
-            "-new",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-        ])
-        .arg("-keyout")
-        .arg(p("key.pem"))
-        .arg("-out")
-        .arg(p("server.csr"))
-        .args(["-subj", "/CN=127.0.0.1"]));
+    // A new P-256 key and, with `-x509`, a self-signed CA certificate, else a request.
+    let new_key = |kind: &str, key: &str, out: &str, subject: &str| {
+        run(Command::new(openssl)
+            .args([
+                "req",
+                kind,
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+            ])
+            .args(["-nodes", "-days", "2", "-subj", subject])
+            .arg("-keyout")
+            .arg(p(key))
+            .arg("-out")
+            .arg(p(out)));
+    };
+    new_key("-x509", "ca.key", "ca.pem", "/CN=missive test CA");
+    new_key("-new", "key.pem", "server.csr", "/CN=127.0.0.1");
     run(Command::new(openssl)
         .args(["x509", "-req", "-days", "2"])
         .arg("-in")
