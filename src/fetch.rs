@@ -110,7 +110,8 @@ pub struct Summary {
     pub per_account: std::collections::BTreeMap<String, u64>,
 }
 
-/// Fetches every target in turn.
+/// Fetches every target in turn; consecutive remote targets (IMAP accounts) together, each
+/// from its own connection, since their time goes in waiting on the network.
 pub fn fetch<S: Sink + Send, E: Write + Send>(
     store: &mut Store,
     targets: &[Target],
@@ -118,126 +119,182 @@ pub fn fetch<S: Sink + Send, E: Write + Send>(
     out: &mut S,
     errors: &mut ErrorSink<E>,
 ) -> Result<Summary, Error> {
-    let progress = if options.progress {
-        let bar = indicatif::ProgressBar::new_spinner();
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} {prefix} {human_pos} messages, {per_sec} {msg}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-        );
-        bar
+    let bars = indicatif::MultiProgress::with_draw_target(if options.progress {
+        indicatif::ProgressDrawTarget::stderr()
     } else {
-        indicatif::ProgressBar::hidden()
-    };
+        indicatif::ProgressDrawTarget::hidden()
+    });
     let mut summary = Summary::default();
-    for target in targets {
-        progress.set_prefix(target.account.clone());
-        match (&target.spec, target.spec.open()) {
-            (Spec::Jsonl(path), _) => pass_through(path.as_deref(), out, errors, &mut summary)?,
-            (_, Some(source)) => fetch_source(
-                store,
-                target,
-                source.as_ref(),
-                options,
-                out,
-                errors,
-                &progress,
-                &mut summary,
-            )?,
-            (_, None) => {}
+    let mut at = 0;
+    while at < targets.len() {
+        let target = &targets[at];
+        let Some(source) = target.spec.open() else {
+            if let Spec::Jsonl(path) = &target.spec {
+                pass_through(path.as_deref(), out, errors, &mut summary)?;
+            }
+            at += 1;
+            continue;
+        };
+        let mut jobs = vec![(target, source)];
+        at += 1;
+        if matches!(target.spec, Spec::Imap(_)) {
+            while let Some(next) = targets.get(at).filter(|t| matches!(t.spec, Spec::Imap(_))) {
+                if let Some(source) = next.spec.open() {
+                    jobs.push((next, source));
+                }
+                at += 1;
+            }
         }
+        fetch_sources(store, jobs, options, out, errors, &bars, &mut summary)?;
     }
-    progress.finish_and_clear();
+    let _ = bars.clear();
     out.flush()?;
     Ok(summary)
 }
 
-/// One source, as a pipeline of three stages so both cores stay busy: this thread scans
-/// and batches, a second parses each batch in parallel (rayon), a third prints and commits
-/// in order. Bounded channels keep at most a few batches in memory.
-#[allow(clippy::too_many_arguments)]
-fn fetch_source<S: Sink + Send, E: Write + Send>(
+/// A spinner for one source on stderr (hidden unless asked for).
+fn progress_bar(bars: &indicatif::MultiProgress, account: &str) -> indicatif::ProgressBar {
+    let bar = bars.add(indicatif::ProgressBar::new_spinner());
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {prefix} {human_pos} messages, {per_sec} {msg}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    bar.set_prefix(account.to_string());
+    bar
+}
+
+/// Sources fetched together, as a pipeline of three stages so both cores stay busy: one
+/// thread per source scans and batches, a second parses each batch in parallel (rayon), a
+/// third prints and commits in order. Bounded channels keep at most a few batches in
+/// memory. With several sources, their batches interleave; each source's stay in order.
+fn fetch_sources<S: Sink + Send, E: Write + Send>(
     store: &mut Store,
-    target: &Target,
-    source: &dyn Source,
+    jobs: Vec<(&Target, Box<dyn Source>)>,
     options: Options,
     out: &mut S,
     errors: &mut ErrorSink<E>,
-    progress: &indicatif::ProgressBar,
+    bars: &indicatif::MultiProgress,
     summary: &mut Summary,
 ) -> Result<(), Error> {
-    let key = target.spec.key();
-    let known = if options.all {
-        Known::default()
-    } else {
-        Known::new(store.db.files(&key)?, store.db.cursors(&key)?)
-    };
-    let run = BatchRun {
+    let mut states = Vec::with_capacity(jobs.len());
+    for (target, _) in &jobs {
+        let key = target.spec.key();
+        let known = if options.all {
+            Known::default()
+        } else {
+            Known::new(store.db.files(&key)?, store.db.cursors(&key)?)
+        };
+        states.push(SourceState { target, key, known });
+    }
+    let mut run = BatchRun {
         store,
-        target,
-        key: &key,
-        known: &known,
+        sources: &states,
         options,
         out,
         errors,
         summary,
     };
-    let (items_to_parse, items) = std::sync::mpsc::sync_channel::<Vec<Item>>(2);
-    let (parsed_to_write, parsed) = std::sync::mpsc::sync_channel::<Vec<Parsed>>(2);
-    let (scanned, written) = std::thread::scope(|scope| {
+    let (items_to_parse, items) = std::sync::mpsc::sync_channel::<(usize, Vec<Item>)>(2);
+    let (parsed_to_write, parsed) = std::sync::mpsc::sync_channel::<(usize, Vec<Parsed>)>(2);
+    let (scans, written) = std::thread::scope(|scope| {
         scope.spawn(move || {
-            for batch in items {
-                if parsed_to_write.send(parse(batch)).is_err() {
+            for (index, batch) in items {
+                if parsed_to_write.send((index, parse(batch))).is_err() {
                     break;
                 }
             }
         });
         let writer = scope.spawn(move || {
-            let mut run = run;
-            for batch in parsed {
-                run.write(batch)?;
+            for (index, batch) in parsed {
+                run.write(index, batch)?;
             }
-            Ok::<_, Error>(run)
+            Ok::<_, Error>(())
         });
-        let batch_messages = options.batch_messages.max(1);
-        let mut pending: Vec<Item> = Vec::with_capacity(batch_messages);
-        let mut pending_bytes = 0;
-        let send = |batch: Vec<Item>| {
-            progress.inc(batch.len() as u64);
-            // A closed channel means the writer stopped; its error says why.
-            items_to_parse
-                .send(batch)
-                .map_err(|_| source::Error::Stopped)
-        };
-        let scanned = source.scan(&known.state, &mut |item| {
-            pending_bytes += match &item.raw {
-                Raw::File(_) => item.stamp.as_ref().map_or(0, |(_, s)| s.size),
-                Raw::Bytes(b) => b.len() as u64,
-            };
-            pending.push(item);
-            if pending.len() >= batch_messages || pending_bytes >= BATCH_BYTES {
-                pending_bytes = 0;
-                send(std::mem::take(&mut pending))?;
-            }
-            Ok(())
-        });
-        let scanned = scanned.and_then(|scan| send(pending).map(|()| scan));
+        let scanners: Vec<_> = jobs
+            .into_iter()
+            .enumerate()
+            .map(|(index, (target, source))| {
+                let items_to_parse = items_to_parse.clone();
+                let known = &states[index].known;
+                let progress = progress_bar(bars, &target.account);
+                scope.spawn(move || {
+                    let scanned = scan_batches(source.as_ref(), known, options, &|batch| {
+                        progress.inc(batch.len() as u64);
+                        // A closed channel means the writer stopped; its error says why.
+                        items_to_parse
+                            .send((index, batch))
+                            .map_err(|_| source::Error::Stopped)
+                    });
+                    progress.finish_and_clear();
+                    scanned
+                })
+            })
+            .collect();
         drop(items_to_parse);
+        let scans: Vec<_> = scanners
+            .into_iter()
+            .map(|scanner| {
+                scanner
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect();
         let written = writer
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (scanned, written)
+        (scans, written)
     });
-    let run = written?;
-    let scan = scanned?;
-    let batch = run.store.db.batch()?;
-    for (path, stamp) in &scan.containers {
-        batch.stamp_file(&key, path, *stamp, None)?;
+    written?;
+    // Every source that was read to its end is stamped, even when another failed; then the
+    // first failure is reported.
+    let mut failure = None;
+    let batch = store.db.batch()?;
+    for (state, scanned) in states.iter().zip(scans) {
+        match scanned {
+            Ok(scan) => {
+                for (path, stamp) in &scan.containers {
+                    batch.stamp_file(&state.key, path, *stamp, None)?;
+                }
+                batch.forget_files(&state.key, &scan.gone)?;
+            }
+            Err(error) => {
+                failure.get_or_insert(error);
+            }
+        }
     }
-    batch.forget_files(&key, &scan.gone)?;
     batch.commit()?;
-    Ok(())
+    match failure {
+        Some(error) => Err(error.into()),
+        None => Ok(()),
+    }
+}
+
+/// Scans one source and hands its items on in batches.
+fn scan_batches(
+    source: &dyn Source,
+    known: &Known,
+    options: Options,
+    send: &dyn Fn(Vec<Item>) -> Result<(), source::Error>,
+) -> Result<source::Scan, source::Error> {
+    let batch_messages = options.batch_messages.max(1);
+    let mut pending: Vec<Item> = Vec::with_capacity(batch_messages);
+    let mut pending_bytes = 0;
+    let scan = source.scan(&known.state, &mut |item| {
+        pending_bytes += match &item.raw {
+            Raw::File(_) => item.stamp.as_ref().map_or(0, |(_, s)| s.size),
+            Raw::Bytes(b) => b.len() as u64,
+        };
+        pending.push(item);
+        if pending.len() >= batch_messages || pending_bytes >= BATCH_BYTES {
+            pending_bytes = 0;
+            send(std::mem::take(&mut pending))?;
+        }
+        Ok(())
+    })?;
+    send(pending)?;
+    Ok(scan)
 }
 
 /// A message read and parsed, or why its file could not be read; raw bytes kept only for
@@ -310,12 +367,17 @@ impl Known {
     }
 }
 
-/// The state one source's batches share.
+/// What one source's batches share.
+struct SourceState<'a> {
+    target: &'a Target,
+    key: String,
+    known: Known,
+}
+
+/// The state the writer keeps across batches.
 struct BatchRun<'a, S: Sink, E: Write> {
     store: &'a mut Store,
-    target: &'a Target,
-    key: &'a str,
-    known: &'a Known,
+    sources: &'a [SourceState<'a>],
     options: Options,
     out: &'a mut S,
     errors: &'a mut ErrorSink<E>,
@@ -325,7 +387,9 @@ struct BatchRun<'a, S: Sink, E: Write> {
 impl<S: Sink, E: Write> BatchRun<'_, S, E> {
     /// Archives what exists nowhere else, then prints and records a parsed batch in order,
     /// then commits it with the cursors it advances.
-    fn write(&mut self, parsed: Vec<Parsed>) -> Result<(), Error> {
+    fn write(&mut self, index: usize, parsed: Vec<Parsed>) -> Result<(), Error> {
+        let SourceState { target, key, known } = &self.sources[index];
+        let key = key.as_str();
         let archive = self.store.archive();
         let ephemeral: Vec<&[u8]> = parsed
             .iter()
@@ -334,7 +398,7 @@ impl<S: Sink, E: Write> BatchRun<'_, S, E> {
         let mut archived = if ephemeral.is_empty() {
             Vec::new()
         } else {
-            archive.store(&self.target.account, &ephemeral)?
+            archive.store(&target.account, &ephemeral)?
         }
         .into_iter();
         let batch = self.store.db.batch()?;
@@ -347,7 +411,7 @@ impl<S: Sink, E: Write> BatchRun<'_, S, E> {
                     remote.key,
                     item.source.uidvalidity.unwrap_or_default()
                 ),
-                _ => self.key.to_string(),
+                _ => key.to_string(),
             };
             let (mut message, ephemeral_raw) = match result {
                 Ok(read) => read,
@@ -364,12 +428,12 @@ impl<S: Sink, E: Write> BatchRun<'_, S, E> {
                 && let Some(path) = archived.next()
             {
                 let path = path.display().to_string();
-                batch.archived(&message.blob, &self.target.account, &path)?;
+                batch.archived(&message.blob, &target.account, &path)?;
                 source_ref.path = Some(path);
             }
             let new = match (&item.stamp, &item.remote) {
-                (Some((path, _)), _) => self.known.is_new_file(path, &message.blob),
-                (None, None) => batch.see(self.key, &message.blob)?,
+                (Some((path, _)), _) => known.is_new_file(path, &message.blob),
+                (None, None) => batch.see(key, &message.blob)?,
                 (None, Some(remote)) => {
                     for (name, value) in &remote.cursor {
                         batch.set_cursor(&remote.key, name, value)?;
@@ -383,12 +447,12 @@ impl<S: Sink, E: Write> BatchRun<'_, S, E> {
                 }
             };
             if let Some((path, stamp)) = &item.stamp {
-                batch.stamp_file(self.key, path, *stamp, Some(&message.blob))?;
+                batch.stamp_file(key, path, *stamp, Some(&message.blob))?;
             }
             if !new && !self.options.all {
                 continue;
             }
-            message.account = self.target.account.clone();
+            message.account = target.account.clone();
             message.id = message_id(&message.protocol, &message.account, &message.native_id);
             message.source = source_ref;
             message.flags = item.flags;
@@ -403,7 +467,7 @@ impl<S: Sink, E: Write> BatchRun<'_, S, E> {
             *self
                 .summary
                 .per_account
-                .entry(self.target.account.clone())
+                .entry(target.account.clone())
                 .or_default() += 1;
         }
         self.out.flush()?;

@@ -406,6 +406,41 @@ fn a_uri_source_logs_in_as_the_account_for_that_server() {
 }
 
 #[test]
+fn two_accounts_are_fetched_in_one_run_each_from_its_own_connection() {
+    let server = start();
+    server.deliver(USER, "INBOX", &message(1, "for alice"), false);
+    server.deliver("bob", "INBOX", &message(2, "for bob"), false);
+    let home = Home::new();
+    let alice = home.write("alice-pw", PASSWORD.as_bytes());
+    let bob = home.write("bob-pw", b"other-pw");
+    let mut config = String::new();
+    for (name, user, secret) in [("a", USER, &alice), ("b", "bob", &bob)] {
+        config += &format!(
+            "[accounts.{name}]\nsource = \"imap://{user}@127.0.0.1:{}\"\npassword_command = \"cat '{}'\"\nca_file = \"{}\"\n",
+            server.imaps_port,
+            secret.display(),
+            server.ca_file().display()
+        );
+    }
+    home.write_config(&config);
+    let (code, records, stderr) = run(home.missive().args(["fetch"]));
+    assert_eq!(code, 0, "{stderr}");
+    let by_account: BTreeMap<&str, &str> = records
+        .iter()
+        .map(|r| {
+            (
+                r["account"].as_str().unwrap(),
+                r["subject"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        by_account,
+        BTreeMap::from([("a", "message 1"), ("b", "message 2")])
+    );
+}
+
+#[test]
 fn mailboxes_are_chosen_by_name_glob_and_special_use() {
     let server = start();
     server.deliver(USER, "INBOX", &message(1, "x"), false);

@@ -181,8 +181,8 @@ pub struct Scan {
     pub gone: Vec<String>,
 }
 
-/// A place that holds raw messages.
-pub trait Source {
+/// A place that holds raw messages; sources are scanned from threads of their own.
+pub trait Source: Send {
     /// Passes every message to `emit`, skipping files whose stamp in `known` is unchanged
     /// and messages before the cursors in `known`.
     fn scan(
