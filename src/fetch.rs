@@ -452,6 +452,9 @@ impl<S: Sink, E: Write> BatchRun<'_, S, E> {
             if !new && !self.options.all {
                 continue;
             }
+            if message.date.is_none() {
+                message.date = item.remote.as_ref().and_then(|r| r.received.clone());
+            }
             message.account = target.account.clone();
             message.id = message_id(&message.protocol, &message.account, &message.native_id);
             message.source = source_ref;

@@ -104,6 +104,24 @@ fn identical_copies_under_two_uids_are_two_records_and_one_archived_file() {
 }
 
 #[test]
+fn a_message_without_a_date_is_dated_when_the_server_received_it() {
+    let server = start();
+    server.deliver(
+        USER,
+        "INBOX",
+        b"From: a@example.org\r\nSubject: undated\r\n\r\nx\r\n",
+        false,
+    );
+    let home = Home::new();
+    configure(&home, &server, server.imaps_port, PASSWORD, "");
+    let (code, records, stderr) = fetch(&home);
+    assert_eq!((code, records.len()), (0, 1), "{stderr}");
+    let date = records[0]["date"].as_str().expect("a date");
+    assert!(date.len() == 20 && date.ends_with('Z'), "{date}");
+    assert!(stderr.contains("no Date"), "still reported: {stderr}");
+}
+
+#[test]
 fn new_mail_between_runs_is_all_the_next_run_prints() {
     let (server, home) = server_with(1, "one");
     let (code, first, stderr) = fetch(&home);

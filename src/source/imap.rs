@@ -863,6 +863,9 @@ impl Imap {
                     ("resync_through", position.resync_through.to_string()),
                 ];
                 let resync = uid <= position.resync_through;
+                let received = fetch
+                    .internal_date()
+                    .map(|date| date.to_utc().format("%Y-%m-%dT%H:%M:%SZ").to_string());
                 emit(Item {
                     raw: Raw::Bytes(body.to_vec()),
                     source: SourceRef {
@@ -879,6 +882,7 @@ impl Imap {
                         key: key.clone(),
                         cursor,
                         resync,
+                        received,
                     }),
                 })?;
                 position.last_uid = uid;

@@ -161,6 +161,9 @@ pub struct Remote {
     /// a message whose Message-ID was printed from this mailbox before is not printed again,
     /// even if the server changed its bytes.
     pub resync: bool,
+    /// When the server received the message (IMAP INTERNALDATE), RFC 3339 in UTC: the
+    /// record's date when the message has no readable Date nor a dated Received header.
+    pub received: Option<String>,
 }
 
 /// What the store remembers of a source from earlier runs.
