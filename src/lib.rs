@@ -3,7 +3,7 @@
 //!
 //! The library does all the work; `src/bin/missive.rs` only parses arguments, calls one
 //! function per subcommand and turns the outcome into an exit code. Modules depend one way:
-//! [`record`] and [`jsonl`] at the bottom, then [`email`], [`source`] and [`store`], then the
+//! [`record`], [`jsonl`] and [`secret`] at the bottom, then [`email`], [`source`] and [`store`], then the
 //! commands in [`fetch`], [`privacy`] (`score`) and [`config`].
 
 pub mod cli;
@@ -15,6 +15,7 @@ pub mod keys;
 pub mod privacy;
 pub mod record;
 pub mod search;
+pub mod secret;
 pub mod source;
 pub mod store;
 pub mod sync;

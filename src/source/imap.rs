@@ -299,32 +299,15 @@ impl std::fmt::Debug for Secret {
     }
 }
 
-/// Runs `command` with `sh -c` and returns its output without the final line end. Its
-/// output is never shown, not even when it fails.
+/// The secret `command` prints ([`crate::secret`]); an error names the account and the
+/// field, never the output.
 fn run_secret_command(settings: &Settings, field: &str, command: &str) -> Result<Secret, Error> {
-    let failed = |reason: String| Error::Secret {
-        server: settings.label(),
-        reason: format!("{field} {reason}"),
-    };
-    let output = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(command)
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .map_err(|e| failed(format!("cannot be started: {e}")))?;
-    if !output.status.success() {
-        return Err(failed(format!("failed ({})", output.status)));
-    }
-    let mut text = String::from_utf8(output.stdout)
-        .map_err(|_| failed("printed something that is not UTF-8".into()))?;
-    while text.ends_with(['\n', '\r']) {
-        text.pop();
-    }
-    if text.is_empty() {
-        return Err(failed("printed nothing".into()));
-    }
-    Ok(Secret(text))
+    crate::secret::secret_from_command(command)
+        .map(Secret)
+        .map_err(|error| Error::Secret {
+            server: settings.label(),
+            reason: format!("{field} {error}"),
+        })
 }
 
 /// The connection, in clear or under TLS, as one stream type for the IMAP client.
@@ -1164,7 +1147,7 @@ mod tests {
         let secret = run_secret_command(&s, "password_command", "printf 'pw-123\\n'").unwrap();
         assert_eq!(secret.0, "pw-123");
         assert_eq!(format!("{secret:?}"), "Secret(********)");
-        let error = run_secret_command(&s, "password_command", "echo leaked-pw; exit 3")
+        let error = run_secret_command(&s, "password_command", "x=leaked; echo $x-pw; exit 3")
             .unwrap_err()
             .to_string();
         assert!(

@@ -1,0 +1,79 @@
+//! Secrets from commands: an account's `password_command` or `token_command` is run with
+//! `sh -c` and the first line it prints is the secret (`pass show mail`). Neither the config
+//! ([`crate::config`]) nor an error ever holds the secret itself; errors name the command.
+
+/// The error returned when a `password_command` or `token_command` gives no secret. It
+/// names the command, never its output.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    #[error("cannot run {command:?}")]
+    Run {
+        command: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{command:?} failed ({status})")]
+    Failed {
+        command: String,
+        status: std::process::ExitStatus,
+    },
+    #[error("{command:?} printed no secret on its first line")]
+    Empty { command: String },
+}
+
+/// The secret a command prints on its first line (`pass show mail`), run with `sh -c`; its
+/// stderr goes to ours, so it can ask for a passphrase.
+pub fn secret_from_command(command: &str) -> Result<String, SecretError> {
+    let output = std::process::Command::new("sh")
+        .args(["-c", command])
+        .stdin(std::process::Stdio::inherit())
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|source| SecretError::Run {
+            command: command.into(),
+            source,
+        })?;
+    if !output.status.success() {
+        return Err(SecretError::Failed {
+            command: command.into(),
+            status: output.status,
+        });
+    }
+    let first = output
+        .stdout
+        .split(|&b| b == b'\n')
+        .next()
+        .unwrap_or_default();
+    let secret = String::from_utf8_lossy(first)
+        .trim_end_matches('\r')
+        .to_string();
+    if secret.is_empty() {
+        return Err(SecretError::Empty {
+            command: command.into(),
+        });
+    }
+    Ok(secret)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_command_gives_its_first_line_and_its_errors_never_show_the_output() {
+        assert_eq!(
+            secret_from_command("printf 'hunter2\\nrest'").unwrap(),
+            "hunter2"
+        );
+        let empty = secret_from_command("true").unwrap_err().to_string();
+        assert!(empty.contains("printed no secret"), "{empty}");
+        // The output is "s3cr3t"; the command's own text never spells it.
+        let failed = secret_from_command("x=s3; printf \"${x}cr3t\"; exit 3")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            failed.contains("failed") && !failed.contains("s3cr3t"),
+            "{failed}"
+        );
+    }
+}
