@@ -1,6 +1,6 @@
 //! The privacy index of this device (`missive score --device`): how the store and config
-//! are protected, where account secrets come from, and whether the user has a key of their
-//! own, protected by a passphrase. Factors come from [`super::factors`]; suggestions are
+//! are protected, where account secrets come from, whether every account is read under TLS,
+//! and whether the user has a key of their own, protected by a passphrase. Factors come from [`super::factors`]; suggestions are
 //! found by scoring the facts again with one change applied.
 
 use std::os::unix::fs::PermissionsExt;
@@ -23,6 +23,8 @@ pub struct Facts {
     pub plain_secrets: Vec<String>,
     /// Accounts whose secret comes from a command.
     pub command_secrets: usize,
+    /// Accounts read without TLS (`tls = "none"`, `insecure = true`).
+    pub plain_text_accounts: Vec<String>,
     /// The user's own key, if any: whether its secret is passphrase-protected.
     pub own_key: Option<bool>,
 }
@@ -55,6 +57,12 @@ pub fn facts(
                 a.password.is_none() && (a.password_command.is_some() || a.token_command.is_some())
             })
             .count(),
+        plain_text_accounts: config
+            .accounts
+            .iter()
+            .filter(|(_, a)| a.insecure && a.tls == Some(crate::source::imap::Tls::None))
+            .map(|(name, _)| name.clone())
+            .collect(),
         own_key,
     }
 }
@@ -111,6 +119,23 @@ pub fn score(facts: &Facts) -> Privacy {
             "a password in clear in the config file",
         );
     }
+    for account in &facts.plain_text_accounts {
+        suggest(
+            Facts {
+                plain_text_accounts: facts
+                    .plain_text_accounts
+                    .iter()
+                    .filter(|a| *a != account)
+                    .cloned()
+                    .collect(),
+                ..facts.clone()
+            },
+            format!(
+                "in accounts.{account}, remove insecure and tls = \"none\" (TLS: implicit on 993, starttls on 143)"
+            ),
+            "the network sees this account's password and mail",
+        );
+    }
     match facts.own_key {
         None => suggest(
             Facts {
@@ -153,6 +178,15 @@ fn evaluate(facts: &Facts) -> Privacy {
             &factors::DEVICE_NO_OWN_KEY,
             "no own key (missive keys list)".into(),
         ),
+    }
+    if !facts.plain_text_accounts.is_empty() {
+        add(
+            &factors::DEVICE_ACCOUNT_IN_CLEAR,
+            format!(
+                "tls = \"none\" with insecure = true: {}",
+                facts.plain_text_accounts.join(", ")
+            ),
+        );
     }
     add(&factors::DEVICE_BASE_CONTEXT, "every device".into());
     if facts.store_private {
@@ -206,6 +240,7 @@ mod tests {
             config: Some(("/home/u/.config/missive/config.toml".into(), true)),
             plain_secrets: Vec::new(),
             command_secrets: 1,
+            plain_text_accounts: Vec::new(),
             own_key: Some(true),
         }
     }
@@ -228,11 +263,13 @@ mod tests {
             config: Some(("/c.toml".into(), false)),
             plain_secrets: vec!["work".into()],
             command_secrets: 0,
+            plain_text_accounts: vec!["old".into()],
             own_key: None,
             ..facts()
         };
         let privacy = score(&weak);
         for name in [
+            "device_account_in_clear",
             "device_store_exposed",
             "device_config_exposed",
             "device_secret_in_config",
@@ -251,6 +288,12 @@ mod tests {
             .collect();
         assert!(actions.contains(&"missive keys generate"), "{actions:?}");
         assert!(actions.iter().any(|a| a.starts_with("chmod 700")));
+        assert!(
+            actions
+                .iter()
+                .any(|a| a.starts_with("in accounts.old, remove insecure")),
+            "{actions:?}"
+        );
         let gains: Vec<i32> = privacy.suggestions.iter().map(|s| s.gain).collect();
         assert!(
             gains.windows(2).all(|w| w[0] >= w[1]),
@@ -295,6 +338,7 @@ mod tests {
             store_private: false,
             config: Some(("/c.toml".into(), false)),
             plain_secrets: vec!["work".into()],
+            plain_text_accounts: vec!["old".into()],
             own_key: Some(false),
             ..facts()
         });

@@ -124,6 +124,8 @@ factors! {
         "your own key exists but anyone who copies the store can use it";
     DEVICE_NO_OWN_KEY: Technic, "device_no_own_key", -20,
         "no key of your own: nobody can write to you end to end";
+    DEVICE_ACCOUNT_IN_CLEAR: Technic, "device_account_in_clear", -30,
+        "an account is read over plain-text IMAP (insecure = true): the network sees its password and mail";
     DEVICE_BASE_CONTEXT: Context, "device_base_context", 50,
         "where this device starts on who can read what it keeps";
     DEVICE_STORE_PRIVATE: Context, "device_store_private", 30,
