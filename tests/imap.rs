@@ -516,7 +516,7 @@ fn a_connection_cut_mid_fetch_is_retried_and_ends_with_exactly_the_servers_messa
 #[test]
 fn a_fetch_killed_mid_way_then_run_again_gives_exactly_the_servers_messages() {
     let server = start();
-    let expected = many(&server, 1200);
+    let expected = many(&server, 800);
     let home = Home::new();
     configure(&home, &server, server.imaps_port, PASSWORD, "");
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("missive"))
