@@ -36,15 +36,22 @@ fn configure(home: &Home, server: &Dovecot, port: u16, password: &str, extra: &s
     ));
 }
 
-/// A server holding `count` messages in INBOX, and a home configured for it (implicit TLS).
-fn server_with(count: usize, body: &str) -> (Dovecot, Home) {
+/// A server holding these messages (raw, already seen) in INBOX, and a home configured for
+/// it (implicit TLS).
+fn server_holding(messages: &[(Vec<u8>, bool)]) -> (Dovecot, Home) {
     let server = start();
-    for n in 1..=count {
-        server.deliver(USER, "INBOX", &message(n, body), false);
+    for (raw, seen) in messages {
+        server.deliver(USER, "INBOX", raw, *seen);
     }
     let home = Home::new();
     configure(&home, &server, server.imaps_port, PASSWORD, "");
     (server, home)
+}
+
+/// A server holding `count` messages with this body, unseen.
+fn server_with(count: usize, body: &str) -> (Dovecot, Home) {
+    let messages: Vec<_> = (1..=count).map(|n| (message(n, body), false)).collect();
+    server_holding(&messages)
 }
 
 fn fetch(home: &Home) -> (i32, Vec<Value>, String) {
@@ -91,11 +98,8 @@ fn a_first_sync_prints_and_archives_every_message_and_a_second_prints_nothing() 
 
 #[test]
 fn identical_copies_under_two_uids_are_two_records_and_one_archived_file() {
-    let server = start();
-    server.deliver(USER, "INBOX", &message(1, "same"), false);
-    server.deliver(USER, "INBOX", &message(1, "same"), false);
-    let home = Home::new();
-    configure(&home, &server, server.imaps_port, PASSWORD, "");
+    let same = (message(1, "same"), false);
+    let (_server, home) = server_holding(&[same.clone(), same]);
     let (code, records, stderr) = fetch(&home);
     assert_eq!((code, records.len()), (0, 2), "{stderr}");
     assert_ne!(records[0]["source"]["uid"], records[1]["source"]["uid"]);
@@ -105,15 +109,8 @@ fn identical_copies_under_two_uids_are_two_records_and_one_archived_file() {
 
 #[test]
 fn a_message_without_a_date_is_dated_when_the_server_received_it() {
-    let server = start();
-    server.deliver(
-        USER,
-        "INBOX",
-        b"From: a@example.org\r\nSubject: undated\r\n\r\nx\r\n",
-        false,
-    );
-    let home = Home::new();
-    configure(&home, &server, server.imaps_port, PASSWORD, "");
+    let undated = b"From: a@example.org\r\nSubject: undated\r\n\r\nx\r\n".to_vec();
+    let (_server, home) = server_holding(&[(undated, false)]);
     let (code, records, stderr) = fetch(&home);
     assert_eq!((code, records.len()), (0, 1), "{stderr}");
     let date = records[0]["date"].as_str().expect("a date");
@@ -254,11 +251,8 @@ fn config_check_connect_logs_in_and_reports_tls_and_capabilities() {
 
 #[test]
 fn fetching_never_sets_seen_and_reports_the_flags_there_are() {
-    let server = start();
-    server.deliver(USER, "INBOX", &message(1, "unread"), false);
-    server.deliver(USER, "INBOX", &message(2, "read"), true);
-    let home = Home::new();
-    configure(&home, &server, server.imaps_port, PASSWORD, "");
+    let (server, home) =
+        server_holding(&[(message(1, "unread"), false), (message(2, "read"), true)]);
     let (code, records, stderr) = fetch(&home);
     assert_eq!((code, records.len()), (0, 2), "{stderr}");
     let flags: BTreeMap<String, Value> = records
