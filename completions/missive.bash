@@ -19,6 +19,9 @@ _missive() {
             missive,config)
                 cmd="missive__subcmd__config"
                 ;;
+            missive,contacts)
+                cmd="missive__subcmd__contacts"
+                ;;
             missive,fetch)
                 cmd="missive__subcmd__fetch"
                 ;;
@@ -46,6 +49,9 @@ _missive() {
             missive,tag)
                 cmd="missive__subcmd__tag"
                 ;;
+            missive,thread)
+                cmd="missive__subcmd__thread"
+                ;;
             missive__subcmd__config,check)
                 cmd="missive__subcmd__config__subcmd__check"
                 ;;
@@ -64,8 +70,59 @@ _missive() {
             missive__subcmd__config__subcmd__help,show)
                 cmd="missive__subcmd__config__subcmd__help__subcmd__show"
                 ;;
+            missive__subcmd__contacts,help)
+                cmd="missive__subcmd__contacts__subcmd__help"
+                ;;
+            missive__subcmd__contacts,import)
+                cmd="missive__subcmd__contacts__subcmd__import"
+                ;;
+            missive__subcmd__contacts,link)
+                cmd="missive__subcmd__contacts__subcmd__link"
+                ;;
+            missive__subcmd__contacts,list)
+                cmd="missive__subcmd__contacts__subcmd__list"
+                ;;
+            missive__subcmd__contacts,rename)
+                cmd="missive__subcmd__contacts__subcmd__rename"
+                ;;
+            missive__subcmd__contacts,show)
+                cmd="missive__subcmd__contacts__subcmd__show"
+                ;;
+            missive__subcmd__contacts,suggest)
+                cmd="missive__subcmd__contacts__subcmd__suggest"
+                ;;
+            missive__subcmd__contacts,unlink)
+                cmd="missive__subcmd__contacts__subcmd__unlink"
+                ;;
+            missive__subcmd__contacts__subcmd__help,help)
+                cmd="missive__subcmd__contacts__subcmd__help__subcmd__help"
+                ;;
+            missive__subcmd__contacts__subcmd__help,import)
+                cmd="missive__subcmd__contacts__subcmd__help__subcmd__import"
+                ;;
+            missive__subcmd__contacts__subcmd__help,link)
+                cmd="missive__subcmd__contacts__subcmd__help__subcmd__link"
+                ;;
+            missive__subcmd__contacts__subcmd__help,list)
+                cmd="missive__subcmd__contacts__subcmd__help__subcmd__list"
+                ;;
+            missive__subcmd__contacts__subcmd__help,rename)
+                cmd="missive__subcmd__contacts__subcmd__help__subcmd__rename"
+                ;;
+            missive__subcmd__contacts__subcmd__help,show)
+                cmd="missive__subcmd__contacts__subcmd__help__subcmd__show"
+                ;;
+            missive__subcmd__contacts__subcmd__help,suggest)
+                cmd="missive__subcmd__contacts__subcmd__help__subcmd__suggest"
+                ;;
+            missive__subcmd__contacts__subcmd__help,unlink)
+                cmd="missive__subcmd__contacts__subcmd__help__subcmd__unlink"
+                ;;
             missive__subcmd__help,config)
                 cmd="missive__subcmd__help__subcmd__config"
+                ;;
+            missive__subcmd__help,contacts)
+                cmd="missive__subcmd__help__subcmd__contacts"
                 ;;
             missive__subcmd__help,fetch)
                 cmd="missive__subcmd__help__subcmd__fetch"
@@ -94,11 +151,35 @@ _missive() {
             missive__subcmd__help,tag)
                 cmd="missive__subcmd__help__subcmd__tag"
                 ;;
+            missive__subcmd__help,thread)
+                cmd="missive__subcmd__help__subcmd__thread"
+                ;;
             missive__subcmd__help__subcmd__config,check)
                 cmd="missive__subcmd__help__subcmd__config__subcmd__check"
                 ;;
             missive__subcmd__help__subcmd__config,show)
                 cmd="missive__subcmd__help__subcmd__config__subcmd__show"
+                ;;
+            missive__subcmd__help__subcmd__contacts,import)
+                cmd="missive__subcmd__help__subcmd__contacts__subcmd__import"
+                ;;
+            missive__subcmd__help__subcmd__contacts,link)
+                cmd="missive__subcmd__help__subcmd__contacts__subcmd__link"
+                ;;
+            missive__subcmd__help__subcmd__contacts,list)
+                cmd="missive__subcmd__help__subcmd__contacts__subcmd__list"
+                ;;
+            missive__subcmd__help__subcmd__contacts,rename)
+                cmd="missive__subcmd__help__subcmd__contacts__subcmd__rename"
+                ;;
+            missive__subcmd__help__subcmd__contacts,show)
+                cmd="missive__subcmd__help__subcmd__contacts__subcmd__show"
+                ;;
+            missive__subcmd__help__subcmd__contacts,suggest)
+                cmd="missive__subcmd__help__subcmd__contacts__subcmd__suggest"
+                ;;
+            missive__subcmd__help__subcmd__contacts,unlink)
+                cmd="missive__subcmd__help__subcmd__contacts__subcmd__unlink"
                 ;;
             missive__subcmd__help__subcmd__keys,discover)
                 cmd="missive__subcmd__help__subcmd__keys__subcmd__discover"
@@ -203,7 +284,7 @@ _missive() {
 
     case "${cmd}" in
         missive)
-            opts="-h -V --store --config --format --errors --no-progress --help --version fetch score index search tag sync keys config schema help"
+            opts="-h -V --store --config --format --errors --no-progress --help --version fetch score index search tag sync keys thread contacts config schema help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -218,7 +299,7 @@ _missive() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "jsonl json text" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "jsonl json text tree" -- "${cur}"))
                     return 0
                     ;;
                 --errors)
@@ -248,7 +329,7 @@ _missive() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "jsonl json text" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "jsonl json text tree" -- "${cur}"))
                     return 0
                     ;;
                 --errors)
@@ -278,7 +359,7 @@ _missive() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "jsonl json text" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "jsonl json text tree" -- "${cur}"))
                     return 0
                     ;;
                 --errors)
@@ -364,7 +445,377 @@ _missive() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "jsonl json text" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "jsonl json text tree" -- "${cur}"))
+                    return 0
+                    ;;
+                --errors)
+                    COMPREPLY=($(compgen -W "text jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        missive__subcmd__contacts)
+            opts="-h -V --store --config --format --errors --no-progress --help --version list show link unlink rename import suggest help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "jsonl json text tree" -- "${cur}"))
+                    return 0
+                    ;;
+                --errors)
+                    COMPREPLY=($(compgen -W "text jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        missive__subcmd__contacts__subcmd__help)
+            opts="list show link unlink rename import suggest help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        missive__subcmd__contacts__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        missive__subcmd__contacts__subcmd__help__subcmd__import)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        missive__subcmd__contacts__subcmd__help__subcmd__link)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        missive__subcmd__contacts__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        missive__subcmd__contacts__subcmd__help__subcmd__rename)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        missive__subcmd__contacts__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        missive__subcmd__contacts__subcmd__help__subcmd__suggest)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        missive__subcmd__contacts__subcmd__help__subcmd__unlink)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        missive__subcmd__contacts__subcmd__import)
+            opts="-h -V --store --config --format --errors --no-progress --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "jsonl json text tree" -- "${cur}"))
+                    return 0
+                    ;;
+                --errors)
+                    COMPREPLY=($(compgen -W "text jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        missive__subcmd__contacts__subcmd__link)
+            opts="-h -V --name --store --config --format --errors --no-progress --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "jsonl json text tree" -- "${cur}"))
+                    return 0
+                    ;;
+                --errors)
+                    COMPREPLY=($(compgen -W "text jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        missive__subcmd__contacts__subcmd__list)
+            opts="-h -V --all --store --config --format --errors --no-progress --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "jsonl json text tree" -- "${cur}"))
+                    return 0
+                    ;;
+                --errors)
+                    COMPREPLY=($(compgen -W "text jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        missive__subcmd__contacts__subcmd__rename)
+            opts="-h -V --store --config --format --errors --no-progress --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "jsonl json text tree" -- "${cur}"))
+                    return 0
+                    ;;
+                --errors)
+                    COMPREPLY=($(compgen -W "text jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        missive__subcmd__contacts__subcmd__show)
+            opts="-h -V --store --config --format --errors --no-progress --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "jsonl json text tree" -- "${cur}"))
+                    return 0
+                    ;;
+                --errors)
+                    COMPREPLY=($(compgen -W "text jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        missive__subcmd__contacts__subcmd__suggest)
+            opts="-h -V --store --config --format --errors --no-progress --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "jsonl json text tree" -- "${cur}"))
+                    return 0
+                    ;;
+                --errors)
+                    COMPREPLY=($(compgen -W "text jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        missive__subcmd__contacts__subcmd__unlink)
+            opts="-h -V --store --config --format --errors --no-progress --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "jsonl json text tree" -- "${cur}"))
                     return 0
                     ;;
                 --errors)
@@ -394,7 +845,7 @@ _missive() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "jsonl json text" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "jsonl json text tree" -- "${cur}"))
                     return 0
                     ;;
                 --errors)
@@ -409,7 +860,7 @@ _missive() {
             return 0
             ;;
         missive__subcmd__help)
-            opts="fetch score index search tag sync keys config schema help"
+            opts="fetch score index search tag sync keys thread contacts config schema help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -451,6 +902,118 @@ _missive() {
             return 0
             ;;
         missive__subcmd__help__subcmd__config__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        missive__subcmd__help__subcmd__contacts)
+            opts="list show link unlink rename import suggest"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        missive__subcmd__help__subcmd__contacts__subcmd__import)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        missive__subcmd__help__subcmd__contacts__subcmd__link)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        missive__subcmd__help__subcmd__contacts__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        missive__subcmd__help__subcmd__contacts__subcmd__rename)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        missive__subcmd__help__subcmd__contacts__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        missive__subcmd__help__subcmd__contacts__subcmd__suggest)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        missive__subcmd__help__subcmd__contacts__subcmd__unlink)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -730,6 +1293,20 @@ _missive() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        missive__subcmd__help__subcmd__thread)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         missive__subcmd__index)
             opts="-v -h -V --rebuild --verbose --store --config --format --errors --no-progress --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -746,7 +1323,7 @@ _missive() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "jsonl json text" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "jsonl json text tree" -- "${cur}"))
                     return 0
                     ;;
                 --errors)
@@ -776,7 +1353,7 @@ _missive() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "jsonl json text" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "jsonl json text tree" -- "${cur}"))
                     return 0
                     ;;
                 --errors)
@@ -806,7 +1383,7 @@ _missive() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "jsonl json text" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "jsonl json text tree" -- "${cur}"))
                     return 0
                     ;;
                 --errors)
@@ -836,7 +1413,7 @@ _missive() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "jsonl json text" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "jsonl json text tree" -- "${cur}"))
                     return 0
                     ;;
                 --errors)
@@ -866,7 +1443,7 @@ _missive() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "jsonl json text" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "jsonl json text tree" -- "${cur}"))
                     return 0
                     ;;
                 --errors)
@@ -900,7 +1477,7 @@ _missive() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "jsonl json text" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "jsonl json text tree" -- "${cur}"))
                     return 0
                     ;;
                 --errors)
@@ -1098,7 +1675,7 @@ _missive() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "jsonl json text" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "jsonl json text tree" -- "${cur}"))
                     return 0
                     ;;
                 --errors)
@@ -1128,7 +1705,7 @@ _missive() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "jsonl json text" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "jsonl json text tree" -- "${cur}"))
                     return 0
                     ;;
                 --errors)
@@ -1158,7 +1735,7 @@ _missive() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "jsonl json text" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "jsonl json text tree" -- "${cur}"))
                     return 0
                     ;;
                 --errors)
@@ -1188,7 +1765,7 @@ _missive() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "jsonl json text" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "jsonl json text tree" -- "${cur}"))
                     return 0
                     ;;
                 --errors)
@@ -1218,7 +1795,7 @@ _missive() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "jsonl json text" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "jsonl json text tree" -- "${cur}"))
                     return 0
                     ;;
                 --errors)
@@ -1248,7 +1825,7 @@ _missive() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "jsonl json text" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "jsonl json text tree" -- "${cur}"))
                     return 0
                     ;;
                 --errors)
@@ -1278,7 +1855,7 @@ _missive() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "jsonl json text" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "jsonl json text tree" -- "${cur}"))
                     return 0
                     ;;
                 --errors)
@@ -1308,7 +1885,7 @@ _missive() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "jsonl json text" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "jsonl json text tree" -- "${cur}"))
                     return 0
                     ;;
                 --errors)
@@ -1362,7 +1939,7 @@ _missive() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "jsonl json text" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "jsonl json text tree" -- "${cur}"))
                     return 0
                     ;;
                 --errors)
@@ -1392,7 +1969,7 @@ _missive() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "jsonl json text" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "jsonl json text tree" -- "${cur}"))
                     return 0
                     ;;
                 --errors)
@@ -1422,7 +1999,41 @@ _missive() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "jsonl json text" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "jsonl json text tree" -- "${cur}"))
+                    return 0
+                    ;;
+                --errors)
+                    COMPREPLY=($(compgen -W "text jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        missive__subcmd__thread)
+            opts="-h -V --output --rebuild --store --config --format --errors --no-progress --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -W "messages conversations" -- "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "jsonl json text tree" -- "${cur}"))
                     return 0
                     ;;
                 --errors)

@@ -28,7 +28,8 @@ complete -c missive -n "__fish_missive_needs_command" -l store -d 'The store dir
 complete -c missive -n "__fish_missive_needs_command" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F
 complete -c missive -n "__fish_missive_needs_command" -l format -d 'Output format [default: jsonl, or text when stdout is a terminal]' -r -f -a "jsonl\t'One JSON object per line (the default when stdout is not a terminal)'
 json\t'One JSON array of all records'
-text\t'One readable line per record'"
+text\t'One readable line per record'
+tree\t'Threads as indented trees (`missive thread`); one readable line per record elsewhere'"
 complete -c missive -n "__fish_missive_needs_command" -l errors -d 'How errors are printed on stderr' -r -f -a "text\t'`missive: WHERE: WHAT`, one line each'
 jsonl\t'`error` records, one JSON object per line'"
 complete -c missive -n "__fish_missive_needs_command" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
@@ -41,6 +42,8 @@ complete -c missive -n "__fish_missive_needs_command" -f -a "search" -d 'Search 
 complete -c missive -n "__fish_missive_needs_command" -f -a "tag" -d 'Add or remove tags on the messages a query finds'
 complete -c missive -n "__fish_missive_needs_command" -f -a "sync" -d 'Fetch, score and index every configured account in one process: the cron job'
 complete -c missive -n "__fish_missive_needs_command" -f -a "keys" -d 'Manage OpenPGP keys: import, export, list, show, verify, forget, discover'
+complete -c missive -n "__fish_missive_needs_command" -f -a "thread" -d 'Add conversation and thread ids to message records'
+complete -c missive -n "__fish_missive_needs_command" -f -a "contacts" -d 'People and their identities across protocols'
 complete -c missive -n "__fish_missive_needs_command" -f -a "config" -d 'Check or show the configuration'
 complete -c missive -n "__fish_missive_needs_command" -f -a "schema" -d 'Print the JSON Schema of record kinds'
 complete -c missive -n "__fish_missive_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -48,7 +51,8 @@ complete -c missive -n "__fish_missive_using_subcommand fetch" -l store -d 'The 
 complete -c missive -n "__fish_missive_using_subcommand fetch" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F
 complete -c missive -n "__fish_missive_using_subcommand fetch" -l format -d 'Output format [default: jsonl, or text when stdout is a terminal]' -r -f -a "jsonl\t'One JSON object per line (the default when stdout is not a terminal)'
 json\t'One JSON array of all records'
-text\t'One readable line per record'"
+text\t'One readable line per record'
+tree\t'Threads as indented trees (`missive thread`); one readable line per record elsewhere'"
 complete -c missive -n "__fish_missive_using_subcommand fetch" -l errors -d 'How errors are printed on stderr' -r -f -a "text\t'`missive: WHERE: WHAT`, one line each'
 jsonl\t'`error` records, one JSON object per line'"
 complete -c missive -n "__fish_missive_using_subcommand fetch" -l all -d 'Print every message again, not only new ones'
@@ -59,7 +63,8 @@ complete -c missive -n "__fish_missive_using_subcommand score" -l store -d 'The 
 complete -c missive -n "__fish_missive_using_subcommand score" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F
 complete -c missive -n "__fish_missive_using_subcommand score" -l format -d 'Output format [default: jsonl, or text when stdout is a terminal]' -r -f -a "jsonl\t'One JSON object per line (the default when stdout is not a terminal)'
 json\t'One JSON array of all records'
-text\t'One readable line per record'"
+text\t'One readable line per record'
+tree\t'Threads as indented trees (`missive thread`); one readable line per record elsewhere'"
 complete -c missive -n "__fish_missive_using_subcommand score" -l errors -d 'How errors are printed on stderr' -r -f -a "text\t'`missive: WHERE: WHAT`, one line each'
 jsonl\t'`error` records, one JSON object per line'"
 complete -c missive -n "__fish_missive_using_subcommand score" -l factors -d 'Print the table of factors instead: one `factor` record per line, or aligned columns with --format text'
@@ -75,7 +80,8 @@ complete -c missive -n "__fish_missive_using_subcommand index" -l store -d 'The 
 complete -c missive -n "__fish_missive_using_subcommand index" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F
 complete -c missive -n "__fish_missive_using_subcommand index" -l format -d 'Output format [default: jsonl, or text when stdout is a terminal]' -r -f -a "jsonl\t'One JSON object per line (the default when stdout is not a terminal)'
 json\t'One JSON array of all records'
-text\t'One readable line per record'"
+text\t'One readable line per record'
+tree\t'Threads as indented trees (`missive thread`); one readable line per record elsewhere'"
 complete -c missive -n "__fish_missive_using_subcommand index" -l errors -d 'How errors are printed on stderr' -r -f -a "text\t'`missive: WHERE: WHAT`, one line each'
 jsonl\t'`error` records, one JSON object per line'"
 complete -c missive -n "__fish_missive_using_subcommand index" -l rebuild -d 'Rebuild the index from what it holds, reading every message again from its source file or the archive, instead of reading stdin'
@@ -97,7 +103,8 @@ complete -c missive -n "__fish_missive_using_subcommand search" -l store -d 'The
 complete -c missive -n "__fish_missive_using_subcommand search" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F
 complete -c missive -n "__fish_missive_using_subcommand search" -l format -d 'Output format [default: jsonl, or text when stdout is a terminal]' -r -f -a "jsonl\t'One JSON object per line (the default when stdout is not a terminal)'
 json\t'One JSON array of all records'
-text\t'One readable line per record'"
+text\t'One readable line per record'
+tree\t'Threads as indented trees (`missive thread`); one readable line per record elsewhere'"
 complete -c missive -n "__fish_missive_using_subcommand search" -l errors -d 'How errors are printed on stderr' -r -f -a "text\t'`missive: WHERE: WHAT`, one line each'
 jsonl\t'`error` records, one JSON object per line'"
 complete -c missive -n "__fish_missive_using_subcommand search" -l analyze -d 'Print how the query was understood instead of running it'
@@ -108,7 +115,8 @@ complete -c missive -n "__fish_missive_using_subcommand tag" -l store -d 'The st
 complete -c missive -n "__fish_missive_using_subcommand tag" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F
 complete -c missive -n "__fish_missive_using_subcommand tag" -l format -d 'Output format [default: jsonl, or text when stdout is a terminal]' -r -f -a "jsonl\t'One JSON object per line (the default when stdout is not a terminal)'
 json\t'One JSON array of all records'
-text\t'One readable line per record'"
+text\t'One readable line per record'
+tree\t'Threads as indented trees (`missive thread`); one readable line per record elsewhere'"
 complete -c missive -n "__fish_missive_using_subcommand tag" -l errors -d 'How errors are printed on stderr' -r -f -a "text\t'`missive: WHERE: WHAT`, one line each'
 jsonl\t'`error` records, one JSON object per line'"
 complete -c missive -n "__fish_missive_using_subcommand tag" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
@@ -118,7 +126,8 @@ complete -c missive -n "__fish_missive_using_subcommand sync" -l store -d 'The s
 complete -c missive -n "__fish_missive_using_subcommand sync" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F
 complete -c missive -n "__fish_missive_using_subcommand sync" -l format -d 'Output format [default: jsonl, or text when stdout is a terminal]' -r -f -a "jsonl\t'One JSON object per line (the default when stdout is not a terminal)'
 json\t'One JSON array of all records'
-text\t'One readable line per record'"
+text\t'One readable line per record'
+tree\t'Threads as indented trees (`missive thread`); one readable line per record elsewhere'"
 complete -c missive -n "__fish_missive_using_subcommand sync" -l errors -d 'How errors are printed on stderr' -r -f -a "text\t'`missive: WHERE: WHAT`, one line each'
 jsonl\t'`error` records, one JSON object per line'"
 complete -c missive -n "__fish_missive_using_subcommand sync" -s q -l quiet -d 'Print nothing but errors'
@@ -130,7 +139,8 @@ complete -c missive -n "__fish_missive_using_subcommand keys; and not __fish_see
 complete -c missive -n "__fish_missive_using_subcommand keys; and not __fish_seen_subcommand_from import export generate list show verify forget learn recommend discover help" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F
 complete -c missive -n "__fish_missive_using_subcommand keys; and not __fish_seen_subcommand_from import export generate list show verify forget learn recommend discover help" -l format -d 'Output format [default: jsonl, or text when stdout is a terminal]' -r -f -a "jsonl\t'One JSON object per line (the default when stdout is not a terminal)'
 json\t'One JSON array of all records'
-text\t'One readable line per record'"
+text\t'One readable line per record'
+tree\t'Threads as indented trees (`missive thread`); one readable line per record elsewhere'"
 complete -c missive -n "__fish_missive_using_subcommand keys; and not __fish_seen_subcommand_from import export generate list show verify forget learn recommend discover help" -l errors -d 'How errors are printed on stderr' -r -f -a "text\t'`missive: WHERE: WHAT`, one line each'
 jsonl\t'`error` records, one JSON object per line'"
 complete -c missive -n "__fish_missive_using_subcommand keys; and not __fish_seen_subcommand_from import export generate list show verify forget learn recommend discover help" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
@@ -151,7 +161,8 @@ complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_su
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from import" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from import" -l format -d 'Output format [default: jsonl, or text when stdout is a terminal]' -r -f -a "jsonl\t'One JSON object per line (the default when stdout is not a terminal)'
 json\t'One JSON array of all records'
-text\t'One readable line per record'"
+text\t'One readable line per record'
+tree\t'Threads as indented trees (`missive thread`); one readable line per record elsewhere'"
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from import" -l errors -d 'How errors are printed on stderr' -r -f -a "text\t'`missive: WHERE: WHAT`, one line each'
 jsonl\t'`error` records, one JSON object per line'"
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from import" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
@@ -161,7 +172,8 @@ complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_su
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from export" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from export" -l format -d 'Output format [default: jsonl, or text when stdout is a terminal]' -r -f -a "jsonl\t'One JSON object per line (the default when stdout is not a terminal)'
 json\t'One JSON array of all records'
-text\t'One readable line per record'"
+text\t'One readable line per record'
+tree\t'Threads as indented trees (`missive thread`); one readable line per record elsewhere'"
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from export" -l errors -d 'How errors are printed on stderr' -r -f -a "text\t'`missive: WHERE: WHAT`, one line each'
 jsonl\t'`error` records, one JSON object per line'"
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from export" -l secret -d 'Export your own keys with their secret parts instead (a backup)'
@@ -173,7 +185,8 @@ complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_su
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from generate" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from generate" -l format -d 'Output format [default: jsonl, or text when stdout is a terminal]' -r -f -a "jsonl\t'One JSON object per line (the default when stdout is not a terminal)'
 json\t'One JSON array of all records'
-text\t'One readable line per record'"
+text\t'One readable line per record'
+tree\t'Threads as indented trees (`missive thread`); one readable line per record elsewhere'"
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from generate" -l errors -d 'How errors are printed on stderr' -r -f -a "text\t'`missive: WHERE: WHAT`, one line each'
 jsonl\t'`error` records, one JSON object per line'"
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from generate" -l no-passphrase -d 'Keep the secret key without a passphrase'
@@ -184,7 +197,8 @@ complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_su
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from list" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from list" -l format -d 'Output format [default: jsonl, or text when stdout is a terminal]' -r -f -a "jsonl\t'One JSON object per line (the default when stdout is not a terminal)'
 json\t'One JSON array of all records'
-text\t'One readable line per record'"
+text\t'One readable line per record'
+tree\t'Threads as indented trees (`missive thread`); one readable line per record elsewhere'"
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from list" -l errors -d 'How errors are printed on stderr' -r -f -a "text\t'`missive: WHERE: WHAT`, one line each'
 jsonl\t'`error` records, one JSON object per line'"
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from list" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
@@ -194,7 +208,8 @@ complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_su
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from show" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from show" -l format -d 'Output format [default: jsonl, or text when stdout is a terminal]' -r -f -a "jsonl\t'One JSON object per line (the default when stdout is not a terminal)'
 json\t'One JSON array of all records'
-text\t'One readable line per record'"
+text\t'One readable line per record'
+tree\t'Threads as indented trees (`missive thread`); one readable line per record elsewhere'"
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from show" -l errors -d 'How errors are printed on stderr' -r -f -a "text\t'`missive: WHERE: WHAT`, one line each'
 jsonl\t'`error` records, one JSON object per line'"
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from show" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
@@ -204,7 +219,8 @@ complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_su
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from verify" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from verify" -l format -d 'Output format [default: jsonl, or text when stdout is a terminal]' -r -f -a "jsonl\t'One JSON object per line (the default when stdout is not a terminal)'
 json\t'One JSON array of all records'
-text\t'One readable line per record'"
+text\t'One readable line per record'
+tree\t'Threads as indented trees (`missive thread`); one readable line per record elsewhere'"
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from verify" -l errors -d 'How errors are printed on stderr' -r -f -a "text\t'`missive: WHERE: WHAT`, one line each'
 jsonl\t'`error` records, one JSON object per line'"
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from verify" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
@@ -214,7 +230,8 @@ complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_su
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from forget" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from forget" -l format -d 'Output format [default: jsonl, or text when stdout is a terminal]' -r -f -a "jsonl\t'One JSON object per line (the default when stdout is not a terminal)'
 json\t'One JSON array of all records'
-text\t'One readable line per record'"
+text\t'One readable line per record'
+tree\t'Threads as indented trees (`missive thread`); one readable line per record elsewhere'"
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from forget" -l errors -d 'How errors are printed on stderr' -r -f -a "text\t'`missive: WHERE: WHAT`, one line each'
 jsonl\t'`error` records, one JSON object per line'"
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from forget" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
@@ -224,7 +241,8 @@ complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_su
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from learn" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from learn" -l format -d 'Output format [default: jsonl, or text when stdout is a terminal]' -r -f -a "jsonl\t'One JSON object per line (the default when stdout is not a terminal)'
 json\t'One JSON array of all records'
-text\t'One readable line per record'"
+text\t'One readable line per record'
+tree\t'Threads as indented trees (`missive thread`); one readable line per record elsewhere'"
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from learn" -l errors -d 'How errors are printed on stderr' -r -f -a "text\t'`missive: WHERE: WHAT`, one line each'
 jsonl\t'`error` records, one JSON object per line'"
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from learn" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
@@ -234,7 +252,8 @@ complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_su
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from recommend" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from recommend" -l format -d 'Output format [default: jsonl, or text when stdout is a terminal]' -r -f -a "jsonl\t'One JSON object per line (the default when stdout is not a terminal)'
 json\t'One JSON array of all records'
-text\t'One readable line per record'"
+text\t'One readable line per record'
+tree\t'Threads as indented trees (`missive thread`); one readable line per record elsewhere'"
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from recommend" -l errors -d 'How errors are printed on stderr' -r -f -a "text\t'`missive: WHERE: WHAT`, one line each'
 jsonl\t'`error` records, one JSON object per line'"
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from recommend" -l reply-to-encrypted -d 'The message replies to an encrypted one (Autocrypt then says encrypt)'
@@ -245,7 +264,8 @@ complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_su
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from discover" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from discover" -l format -d 'Output format [default: jsonl, or text when stdout is a terminal]' -r -f -a "jsonl\t'One JSON object per line (the default when stdout is not a terminal)'
 json\t'One JSON array of all records'
-text\t'One readable line per record'"
+text\t'One readable line per record'
+tree\t'Threads as indented trees (`missive thread`); one readable line per record elsewhere'"
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from discover" -l errors -d 'How errors are printed on stderr' -r -f -a "text\t'`missive: WHERE: WHAT`, one line each'
 jsonl\t'`error` records, one JSON object per line'"
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from discover" -l dry-run -d 'Print the queries instead of making them'
@@ -263,11 +283,132 @@ complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_su
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from help" -f -a "recommend" -d 'What Autocrypt recommends when writing to each address: disable, discourage, available or encrypt'
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from help" -f -a "discover" -d 'Look for the keys of addresses (WKD, DNS OPENPGPKEY); --dry-run prints what would be queried, without any network access'
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c missive -n "__fish_missive_using_subcommand thread" -l output -d 'What to print' -r -f -a "messages\t'Every record, message records with `conversation` and `thread` added'
+conversations\t'One `conversation` record per conversation of the input, summarising every message the store holds in it'"
+complete -c missive -n "__fish_missive_using_subcommand thread" -l store -d 'The store directory [default: $XDG_DATA_HOME/missive]' -r -F
+complete -c missive -n "__fish_missive_using_subcommand thread" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F
+complete -c missive -n "__fish_missive_using_subcommand thread" -l format -d 'Output format [default: jsonl, or text when stdout is a terminal]' -r -f -a "jsonl\t'One JSON object per line (the default when stdout is not a terminal)'
+json\t'One JSON array of all records'
+text\t'One readable line per record'
+tree\t'Threads as indented trees (`missive thread`); one readable line per record elsewhere'"
+complete -c missive -n "__fish_missive_using_subcommand thread" -l errors -d 'How errors are printed on stderr' -r -f -a "text\t'`missive: WHERE: WHAT`, one line each'
+jsonl\t'`error` records, one JSON object per line'"
+complete -c missive -n "__fish_missive_using_subcommand thread" -l rebuild -d 'First recompute every thread and conversation id from what the store holds (after contacts changed, or a new version of missive)'
+complete -c missive -n "__fish_missive_using_subcommand thread" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
+complete -c missive -n "__fish_missive_using_subcommand thread" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c missive -n "__fish_missive_using_subcommand thread" -s V -l version -d 'Print version'
+complete -c missive -n "__fish_missive_using_subcommand contacts; and not __fish_seen_subcommand_from list show link unlink rename import suggest help" -l store -d 'The store directory [default: $XDG_DATA_HOME/missive]' -r -F
+complete -c missive -n "__fish_missive_using_subcommand contacts; and not __fish_seen_subcommand_from list show link unlink rename import suggest help" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F
+complete -c missive -n "__fish_missive_using_subcommand contacts; and not __fish_seen_subcommand_from list show link unlink rename import suggest help" -l format -d 'Output format [default: jsonl, or text when stdout is a terminal]' -r -f -a "jsonl\t'One JSON object per line (the default when stdout is not a terminal)'
+json\t'One JSON array of all records'
+text\t'One readable line per record'
+tree\t'Threads as indented trees (`missive thread`); one readable line per record elsewhere'"
+complete -c missive -n "__fish_missive_using_subcommand contacts; and not __fish_seen_subcommand_from list show link unlink rename import suggest help" -l errors -d 'How errors are printed on stderr' -r -f -a "text\t'`missive: WHERE: WHAT`, one line each'
+jsonl\t'`error` records, one JSON object per line'"
+complete -c missive -n "__fish_missive_using_subcommand contacts; and not __fish_seen_subcommand_from list show link unlink rename import suggest help" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
+complete -c missive -n "__fish_missive_using_subcommand contacts; and not __fish_seen_subcommand_from list show link unlink rename import suggest help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c missive -n "__fish_missive_using_subcommand contacts; and not __fish_seen_subcommand_from list show link unlink rename import suggest help" -s V -l version -d 'Print version'
+complete -c missive -n "__fish_missive_using_subcommand contacts; and not __fish_seen_subcommand_from list show link unlink rename import suggest help" -f -a "list" -d 'List contacts made by link, rename or import'
+complete -c missive -n "__fish_missive_using_subcommand contacts; and not __fish_seen_subcommand_from list show link unlink rename import suggest help" -f -a "show" -d 'Show the contact of an identity or id'
+complete -c missive -n "__fish_missive_using_subcommand contacts; and not __fish_seen_subcommand_from list show link unlink rename import suggest help" -f -a "link" -d 'Make identities and contacts one contact, the first one\'s'
+complete -c missive -n "__fish_missive_using_subcommand contacts; and not __fish_seen_subcommand_from list show link unlink rename import suggest help" -f -a "unlink" -d 'Take identities out of their contact: each is its own again'
+complete -c missive -n "__fish_missive_using_subcommand contacts; and not __fish_seen_subcommand_from list show link unlink rename import suggest help" -f -a "rename" -d 'Name a contact'
+complete -c missive -n "__fish_missive_using_subcommand contacts; and not __fish_seen_subcommand_from list show link unlink rename import suggest help" -f -a "import" -d 'Import vCard 3.0 or 4.0 files (Nextcloud, Thunderbird, Android exports): each card becomes a contact, or joins the one an identity of it already has'
+complete -c missive -n "__fish_missive_using_subcommand contacts; and not __fish_seen_subcommand_from list show link unlink rename import suggest help" -f -a "suggest" -d 'Propose merges that are not sure (the same name on two protocols, the same local part at related domains), with the evidence; applies none'
+complete -c missive -n "__fish_missive_using_subcommand contacts; and not __fish_seen_subcommand_from list show link unlink rename import suggest help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from list" -l store -d 'The store directory [default: $XDG_DATA_HOME/missive]' -r -F
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from list" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from list" -l format -d 'Output format [default: jsonl, or text when stdout is a terminal]' -r -f -a "jsonl\t'One JSON object per line (the default when stdout is not a terminal)'
+json\t'One JSON array of all records'
+text\t'One readable line per record'
+tree\t'Threads as indented trees (`missive thread`); one readable line per record elsewhere'"
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from list" -l errors -d 'How errors are printed on stderr' -r -f -a "text\t'`missive: WHERE: WHAT`, one line each'
+jsonl\t'`error` records, one JSON object per line'"
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from list" -l all -d 'Also every address seen in messages that no contact holds'
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from list" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from show" -l store -d 'The store directory [default: $XDG_DATA_HOME/missive]' -r -F
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from show" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from show" -l format -d 'Output format [default: jsonl, or text when stdout is a terminal]' -r -f -a "jsonl\t'One JSON object per line (the default when stdout is not a terminal)'
+json\t'One JSON array of all records'
+text\t'One readable line per record'
+tree\t'Threads as indented trees (`missive thread`); one readable line per record elsewhere'"
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from show" -l errors -d 'How errors are printed on stderr' -r -f -a "text\t'`missive: WHERE: WHAT`, one line each'
+jsonl\t'`error` records, one JSON object per line'"
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from show" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from link" -l name -d 'Name the contact' -r
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from link" -l store -d 'The store directory [default: $XDG_DATA_HOME/missive]' -r -F
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from link" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from link" -l format -d 'Output format [default: jsonl, or text when stdout is a terminal]' -r -f -a "jsonl\t'One JSON object per line (the default when stdout is not a terminal)'
+json\t'One JSON array of all records'
+text\t'One readable line per record'
+tree\t'Threads as indented trees (`missive thread`); one readable line per record elsewhere'"
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from link" -l errors -d 'How errors are printed on stderr' -r -f -a "text\t'`missive: WHERE: WHAT`, one line each'
+jsonl\t'`error` records, one JSON object per line'"
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from link" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from link" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from link" -s V -l version -d 'Print version'
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from unlink" -l store -d 'The store directory [default: $XDG_DATA_HOME/missive]' -r -F
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from unlink" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from unlink" -l format -d 'Output format [default: jsonl, or text when stdout is a terminal]' -r -f -a "jsonl\t'One JSON object per line (the default when stdout is not a terminal)'
+json\t'One JSON array of all records'
+text\t'One readable line per record'
+tree\t'Threads as indented trees (`missive thread`); one readable line per record elsewhere'"
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from unlink" -l errors -d 'How errors are printed on stderr' -r -f -a "text\t'`missive: WHERE: WHAT`, one line each'
+jsonl\t'`error` records, one JSON object per line'"
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from unlink" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from unlink" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from unlink" -s V -l version -d 'Print version'
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from rename" -l store -d 'The store directory [default: $XDG_DATA_HOME/missive]' -r -F
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from rename" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from rename" -l format -d 'Output format [default: jsonl, or text when stdout is a terminal]' -r -f -a "jsonl\t'One JSON object per line (the default when stdout is not a terminal)'
+json\t'One JSON array of all records'
+text\t'One readable line per record'
+tree\t'Threads as indented trees (`missive thread`); one readable line per record elsewhere'"
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from rename" -l errors -d 'How errors are printed on stderr' -r -f -a "text\t'`missive: WHERE: WHAT`, one line each'
+jsonl\t'`error` records, one JSON object per line'"
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from rename" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from rename" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from rename" -s V -l version -d 'Print version'
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from import" -l store -d 'The store directory [default: $XDG_DATA_HOME/missive]' -r -F
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from import" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from import" -l format -d 'Output format [default: jsonl, or text when stdout is a terminal]' -r -f -a "jsonl\t'One JSON object per line (the default when stdout is not a terminal)'
+json\t'One JSON array of all records'
+text\t'One readable line per record'
+tree\t'Threads as indented trees (`missive thread`); one readable line per record elsewhere'"
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from import" -l errors -d 'How errors are printed on stderr' -r -f -a "text\t'`missive: WHERE: WHAT`, one line each'
+jsonl\t'`error` records, one JSON object per line'"
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from import" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from import" -s V -l version -d 'Print version'
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from suggest" -l store -d 'The store directory [default: $XDG_DATA_HOME/missive]' -r -F
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from suggest" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from suggest" -l format -d 'Output format [default: jsonl, or text when stdout is a terminal]' -r -f -a "jsonl\t'One JSON object per line (the default when stdout is not a terminal)'
+json\t'One JSON array of all records'
+text\t'One readable line per record'
+tree\t'Threads as indented trees (`missive thread`); one readable line per record elsewhere'"
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from suggest" -l errors -d 'How errors are printed on stderr' -r -f -a "text\t'`missive: WHERE: WHAT`, one line each'
+jsonl\t'`error` records, one JSON object per line'"
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from suggest" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from suggest" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from suggest" -s V -l version -d 'Print version'
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from help" -f -a "list" -d 'List contacts made by link, rename or import'
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show the contact of an identity or id'
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from help" -f -a "link" -d 'Make identities and contacts one contact, the first one\'s'
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from help" -f -a "unlink" -d 'Take identities out of their contact: each is its own again'
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from help" -f -a "rename" -d 'Name a contact'
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from help" -f -a "import" -d 'Import vCard 3.0 or 4.0 files (Nextcloud, Thunderbird, Android exports): each card becomes a contact, or joins the one an identity of it already has'
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from help" -f -a "suggest" -d 'Propose merges that are not sure (the same name on two protocols, the same local part at related domains), with the evidence; applies none'
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c missive -n "__fish_missive_using_subcommand config; and not __fish_seen_subcommand_from check show help" -l store -d 'The store directory [default: $XDG_DATA_HOME/missive]' -r -F
 complete -c missive -n "__fish_missive_using_subcommand config; and not __fish_seen_subcommand_from check show help" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F
 complete -c missive -n "__fish_missive_using_subcommand config; and not __fish_seen_subcommand_from check show help" -l format -d 'Output format [default: jsonl, or text when stdout is a terminal]' -r -f -a "jsonl\t'One JSON object per line (the default when stdout is not a terminal)'
 json\t'One JSON array of all records'
-text\t'One readable line per record'"
+text\t'One readable line per record'
+tree\t'Threads as indented trees (`missive thread`); one readable line per record elsewhere'"
 complete -c missive -n "__fish_missive_using_subcommand config; and not __fish_seen_subcommand_from check show help" -l errors -d 'How errors are printed on stderr' -r -f -a "text\t'`missive: WHERE: WHAT`, one line each'
 jsonl\t'`error` records, one JSON object per line'"
 complete -c missive -n "__fish_missive_using_subcommand config; and not __fish_seen_subcommand_from check show help" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
@@ -280,7 +421,8 @@ complete -c missive -n "__fish_missive_using_subcommand config; and __fish_seen_
 complete -c missive -n "__fish_missive_using_subcommand config; and __fish_seen_subcommand_from check" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F
 complete -c missive -n "__fish_missive_using_subcommand config; and __fish_seen_subcommand_from check" -l format -d 'Output format [default: jsonl, or text when stdout is a terminal]' -r -f -a "jsonl\t'One JSON object per line (the default when stdout is not a terminal)'
 json\t'One JSON array of all records'
-text\t'One readable line per record'"
+text\t'One readable line per record'
+tree\t'Threads as indented trees (`missive thread`); one readable line per record elsewhere'"
 complete -c missive -n "__fish_missive_using_subcommand config; and __fish_seen_subcommand_from check" -l errors -d 'How errors are printed on stderr' -r -f -a "text\t'`missive: WHERE: WHAT`, one line each'
 jsonl\t'`error` records, one JSON object per line'"
 complete -c missive -n "__fish_missive_using_subcommand config; and __fish_seen_subcommand_from check" -l connect -d 'Also log in to each IMAP account and report what the server offers; nothing is fetched'
@@ -291,7 +433,8 @@ complete -c missive -n "__fish_missive_using_subcommand config; and __fish_seen_
 complete -c missive -n "__fish_missive_using_subcommand config; and __fish_seen_subcommand_from show" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F
 complete -c missive -n "__fish_missive_using_subcommand config; and __fish_seen_subcommand_from show" -l format -d 'Output format [default: jsonl, or text when stdout is a terminal]' -r -f -a "jsonl\t'One JSON object per line (the default when stdout is not a terminal)'
 json\t'One JSON array of all records'
-text\t'One readable line per record'"
+text\t'One readable line per record'
+tree\t'Threads as indented trees (`missive thread`); one readable line per record elsewhere'"
 complete -c missive -n "__fish_missive_using_subcommand config; and __fish_seen_subcommand_from show" -l errors -d 'How errors are printed on stderr' -r -f -a "text\t'`missive: WHERE: WHAT`, one line each'
 jsonl\t'`error` records, one JSON object per line'"
 complete -c missive -n "__fish_missive_using_subcommand config; and __fish_seen_subcommand_from show" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
@@ -304,22 +447,25 @@ complete -c missive -n "__fish_missive_using_subcommand schema" -l store -d 'The
 complete -c missive -n "__fish_missive_using_subcommand schema" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F
 complete -c missive -n "__fish_missive_using_subcommand schema" -l format -d 'Output format [default: jsonl, or text when stdout is a terminal]' -r -f -a "jsonl\t'One JSON object per line (the default when stdout is not a terminal)'
 json\t'One JSON array of all records'
-text\t'One readable line per record'"
+text\t'One readable line per record'
+tree\t'Threads as indented trees (`missive thread`); one readable line per record elsewhere'"
 complete -c missive -n "__fish_missive_using_subcommand schema" -l errors -d 'How errors are printed on stderr' -r -f -a "text\t'`missive: WHERE: WHAT`, one line each'
 jsonl\t'`error` records, one JSON object per line'"
 complete -c missive -n "__fish_missive_using_subcommand schema" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
 complete -c missive -n "__fish_missive_using_subcommand schema" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c missive -n "__fish_missive_using_subcommand schema" -s V -l version -d 'Print version'
-complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys config schema help" -f -a "fetch" -d 'Pull new messages from sources and print a record for each'
-complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys config schema help" -f -a "score" -d 'Add the privacy index to message records, or to one raw mail for a mail filter'
-complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys config schema help" -f -a "index" -d 'Upsert message records into the search index'
-complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys config schema help" -f -a "search" -d 'Search the index'
-complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys config schema help" -f -a "tag" -d 'Add or remove tags on the messages a query finds'
-complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys config schema help" -f -a "sync" -d 'Fetch, score and index every configured account in one process: the cron job'
-complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys config schema help" -f -a "keys" -d 'Manage OpenPGP keys: import, export, list, show, verify, forget, discover'
-complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys config schema help" -f -a "config" -d 'Check or show the configuration'
-complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys config schema help" -f -a "schema" -d 'Print the JSON Schema of record kinds'
-complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys config schema help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys thread contacts config schema help" -f -a "fetch" -d 'Pull new messages from sources and print a record for each'
+complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys thread contacts config schema help" -f -a "score" -d 'Add the privacy index to message records, or to one raw mail for a mail filter'
+complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys thread contacts config schema help" -f -a "index" -d 'Upsert message records into the search index'
+complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys thread contacts config schema help" -f -a "search" -d 'Search the index'
+complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys thread contacts config schema help" -f -a "tag" -d 'Add or remove tags on the messages a query finds'
+complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys thread contacts config schema help" -f -a "sync" -d 'Fetch, score and index every configured account in one process: the cron job'
+complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys thread contacts config schema help" -f -a "keys" -d 'Manage OpenPGP keys: import, export, list, show, verify, forget, discover'
+complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys thread contacts config schema help" -f -a "thread" -d 'Add conversation and thread ids to message records'
+complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys thread contacts config schema help" -f -a "contacts" -d 'People and their identities across protocols'
+complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys thread contacts config schema help" -f -a "config" -d 'Check or show the configuration'
+complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys thread contacts config schema help" -f -a "schema" -d 'Print the JSON Schema of record kinds'
+complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys thread contacts config schema help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from keys" -f -a "import" -d 'Import certificates (armoured or binary, several per file, as sq and gpg export them)'
 complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from keys" -f -a "export" -d 'Export certificates, armoured, as sq and gpg import them'
 complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from keys" -f -a "generate" -d 'Make your own key: Ed25519 for signing, Cv25519 for encryption'
@@ -330,5 +476,12 @@ complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_su
 complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from keys" -f -a "learn" -d 'Learn keys from Autocrypt headers: a filter that passes records through and updates each sender\'s Autocrypt state from the raw message (Autocrypt Level 1)'
 complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from keys" -f -a "recommend" -d 'What Autocrypt recommends when writing to each address: disable, discourage, available or encrypt'
 complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from keys" -f -a "discover" -d 'Look for the keys of addresses (WKD, DNS OPENPGPKEY); --dry-run prints what would be queried, without any network access'
+complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from contacts" -f -a "list" -d 'List contacts made by link, rename or import'
+complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from contacts" -f -a "show" -d 'Show the contact of an identity or id'
+complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from contacts" -f -a "link" -d 'Make identities and contacts one contact, the first one\'s'
+complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from contacts" -f -a "unlink" -d 'Take identities out of their contact: each is its own again'
+complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from contacts" -f -a "rename" -d 'Name a contact'
+complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from contacts" -f -a "import" -d 'Import vCard 3.0 or 4.0 files (Nextcloud, Thunderbird, Android exports): each card becomes a contact, or joins the one an identity of it already has'
+complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from contacts" -f -a "suggest" -d 'Propose merges that are not sure (the same name on two protocols, the same local part at related domains), with the evidence; applies none'
 complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "check" -d 'Check the config file; errors name the file, line and key'
 complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "show" -d 'Print the effective configuration, secrets masked'

@@ -15,7 +15,8 @@ OUTPUT
   {\"kind\":\"message\",\"v\":1,\"id\",\"protocol\",\"account\",\"source\",\"blob\",\"native_id\",\
   \"in_reply_to\",\"references\",\"list_id\",\"date\",\"from\",\"sender\",\"to\",\"cc\",\"bcc\",\
   \"reply_to\",\"subject\",\"text\",\"attachments\",\"flags\",\"tags\",\"security\",\"privacy\",\
-  \"problems\"} (`privacy` once `missive score` has added it). \
+  \"problems\",\"conversation\",\"thread\"} (`privacy` once `missive score` has added it, \
+  `conversation` and `thread` once `missive thread` has). \
   `missive schema message` prints the full JSON Schema. Errors go to stderr, as `error` \
   records with --errors jsonl.
 
@@ -87,6 +88,9 @@ pub enum Command {
     Sync(SyncArgs),
     #[command(subcommand)]
     Keys(KeysCommand),
+    Thread(ThreadArgs),
+    #[command(subcommand)]
+    Contacts(ContactsCommand),
     #[command(subcommand)]
     Config(ConfigCommand),
     Schema(SchemaArgs),
@@ -401,6 +405,116 @@ and the DNS owner name of its OPENPGPKEY record."
     },
 }
 
+/// Add conversation and thread ids to message records.
+///
+/// Reads message records on stdin and writes each with `conversation` (`c_…`: everyone in
+/// it but you, as contacts, so the same person by email, Mastodon and Twitter is one
+/// conversation; mail with a List-Id goes to the list's) and `thread` (`t_…`: the reply
+/// thread, by Message-ID, In-Reply-To and References as notmuch and JWZ thread, by subject
+/// only where a message has no reference headers, with reply prefixes of many languages
+/// stripped: Re, Fwd, AW, WG, SV, VS, Réf, TR, 回复, 答复, 转发). Records of other kinds pass
+/// through. What it learns is kept in the store, so threading today's messages gives the
+/// ids threading the whole history would: a message that joins two threads merges them,
+/// and the merge is recorded. Your own addresses (config identity.addresses) are never a
+/// participant.
+#[derive(Debug, Args)]
+#[command(after_long_help = "\
+OUTPUT
+  Every record as it came, message records with \"conversation\" and \"thread\" added. With \
+  --output conversations, one `conversation` record per conversation of the input: \
+  {\"kind\":\"conversation\",\"v\":1,\"id\",\"list_id\",\"participants\":[contact…],\
+  \"protocols\",\"messages\",\"threads\",\"first_date\",\"last_date\",\"recent_subjects\",\
+  \"privacy\"} over every message the store holds in it. With --format tree, threads as \
+  indented trees for a terminal.
+
+EXAMPLES
+  missive fetch | missive score | missive thread > threaded.jsonl
+  missive fetch maildir:~/Mail --all | missive thread --format tree | less
+
+EXIT STATUS
+  0 success, 1 some lines were not records (each reported), 2 usage or configuration \
+  error, 75 the store is locked: try again later.")]
+pub struct ThreadArgs {
+    /// What to print.
+    #[arg(long, value_enum, default_value_t = crate::thread::Output::Messages)]
+    pub output: crate::thread::Output,
+    /// First recompute every thread and conversation id from what the store holds (after
+    /// contacts changed, or a new version of missive).
+    #[arg(long)]
+    pub rebuild: bool,
+}
+
+/// People and their identities across protocols.
+///
+/// A contact has a name and identities: email addresses, Mastodon handles
+/// (@user@instance), Twitter and Facebook ids (twitter:@user, facebook:ID), phone numbers
+/// (tel:+…, E.164 where the number says its country), XMPP and Matrix ids (xmpp:…,
+/// @user:server). An address nobody linked is a contact of its own. Linking identities
+/// merges the conversations they spanned; the ids already printed are re-derived in the
+/// store.
+#[derive(Debug, Subcommand)]
+pub enum ContactsCommand {
+    /// List contacts made by link, rename or import.
+    #[command(after_long_help = CONTACT_RECORDS)]
+    List {
+        /// Also every address seen in messages that no contact holds.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Show the contact of an identity or id.
+    #[command(after_long_help = CONTACT_RECORDS)]
+    Show {
+        /// An identity (alice@example.org, @alice@social.example, twitter:@alice) or a
+        /// contact id (p_…).
+        contact: String,
+    },
+    /// Make identities and contacts one contact, the first one's.
+    #[command(after_long_help = CONTACT_RECORDS)]
+    Link {
+        /// Identities or contact ids; the first names the contact kept.
+        #[arg(required = true, num_args = 2..)]
+        contacts: Vec<String>,
+        /// Name the contact.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Take identities out of their contact: each is its own again.
+    #[command(after_long_help = CONTACT_RECORDS)]
+    Unlink {
+        #[arg(required = true)]
+        identities: Vec<String>,
+    },
+    /// Name a contact.
+    #[command(after_long_help = CONTACT_RECORDS)]
+    Rename { contact: String, name: String },
+    /// Import vCard 3.0 or 4.0 files (Nextcloud, Thunderbird, Android exports): each card
+    /// becomes a contact, or joins the one an identity of it already has.
+    #[command(after_long_help = CONTACT_RECORDS)]
+    Import {
+        /// vCard files; - for standard input.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Propose merges that are not sure (the same name on two protocols, the same local part
+    /// at related domains), with the evidence; applies none.
+    #[command(after_long_help = "\
+OUTPUT
+  One `suggestion` record per line: {\"kind\":\"suggestion\",\"v\":1,\"reason\",\"contacts\",\
+  \"evidence\",\"command\"}; `command` applies it.")]
+    Suggest,
+}
+
+/// The records section of the contacts pages.
+const CONTACT_RECORDS: &str = "\
+OUTPUT
+  One `contact` record per line: {\"kind\":\"contact\",\"v\":1,\"id\",\"name\",\"known\",\
+  \"identities\"}. After link, unlink and import, how many stored messages changed \
+  conversation is said on stderr.
+
+EXIT STATUS
+  0 success, 1 failure, 2 usage error (not an identity, an unknown contact, your own \
+  address), 75 the store is locked: try again later.";
+
 /// Check or show the configuration.
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
@@ -434,6 +548,7 @@ pub struct CheckArgs {
     after_long_help = "OUTPUT\n  One JSON Schema (draft 2020-12) per line, for each record kind or the one named."
 )]
 pub struct SchemaArgs {
-    /// A record kind (message, error, key); all kinds when omitted.
+    /// A record kind (message, error, key, conversation, contact, suggestion); all kinds
+    /// when omitted.
     pub kind: Option<String>,
 }

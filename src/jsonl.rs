@@ -103,6 +103,65 @@ impl<R: BufRead> Reader<R> {
     }
 }
 
+/// A record as a filter that needs only some fields of messages reads it ([`partial`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Partial<T> {
+    /// A message record, read into `T`: fields `T` does not name are skipped unread.
+    Message(T),
+    /// A record of another kind, to be copied as it came.
+    Other,
+}
+
+impl<R: BufRead> Reader<R> {
+    /// Reads the next non-blank line into `line` (replacing what it held), without its
+    /// line end, and returns its 1-based number: for a caller that keeps many lines at once.
+    pub fn next_line_into(&mut self, line: &mut Vec<u8>) -> Option<Result<u64, LineError>> {
+        loop {
+            line.clear();
+            match self.input.read_until(b'\n', line) {
+                Ok(0) => return None,
+                Ok(_) => self.line += 1,
+                Err(error) => {
+                    self.line += 1;
+                    return Some(Err(self.error(format!("cannot read: {error}"))));
+                }
+            }
+            let length = trim_line_end(line).len();
+            line.truncate(length);
+            if !line.iter().all(u8::is_ascii_whitespace) {
+                return Some(Ok(self.line));
+            }
+        }
+    }
+
+    /// The input's name, as errors give it.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+}
+
+/// Reads one line as a record for a filter that needs only some fields of messages: a
+/// message record into `T` (fields `T` does not name are skipped unread), any other kind
+/// as [`Partial::Other`]. The error says why the line is not a record.
+pub fn partial<T: serde::de::DeserializeOwned>(line: &[u8]) -> Result<Partial<T>, String> {
+    // What fetch writes starts with its kind; anything else is probed.
+    let kind = if line.starts_with(b"{\"kind\":\"message\",") {
+        Some(std::borrow::Cow::Borrowed(MessageKind::TEXT))
+    } else {
+        serde_json::from_slice::<KindProbe>(line)
+            .map_err(|e| e.to_string())?
+            .kind
+    };
+    match kind.as_deref() {
+        Some(MessageKind::TEXT) => serde_json::from_slice::<T>(line)
+            .map(Partial::Message)
+            .map_err(|e| format!("bad message record: {e}")),
+        Some(_) if std::str::from_utf8(line).is_err() => Err("not UTF-8".into()),
+        Some(_) => Ok(Partial::Other),
+        None => Err("not a record: no \"kind\" field".into()),
+    }
+}
+
 impl<R: BufRead> Iterator for Reader<R> {
     type Item = Result<Record, LineError>;
     fn next(&mut self) -> Option<Self::Item> {
@@ -124,6 +183,8 @@ pub enum Format {
     Json,
     /// One readable line per record.
     Text,
+    /// Threads as indented trees (`missive thread`); one readable line per record elsewhere.
+    Tree,
 }
 
 /// Where a producer of records (fetch) puts them: a [`Writer`] printing them, or a
@@ -178,13 +239,40 @@ impl<W: Write> Writer<W> {
                     .write_all(if self.written == 0 { b"[\n" } else { b",\n" })?;
                 write_json(&mut self.output, record)?;
             }
-            Format::Text => {
+            Format::Text | Format::Tree => {
                 self.output.write_all(text_line(record).as_bytes())?;
                 self.output.write_all(b"\n")?;
             }
         }
         self.written += 1;
         Ok(())
+    }
+
+    /// Writes a record that is already one JSON object (a line copied from the input, with
+    /// fields spliced in): as it is in JSON Lines and JSON, as its text line otherwise.
+    pub fn write_json(&mut self, json: &[u8]) -> io::Result<()> {
+        match self.format {
+            Format::Jsonl => {
+                self.output.write_all(json)?;
+                self.output.write_all(b"\n")?;
+                self.written += 1;
+                Ok(())
+            }
+            Format::Json => {
+                self.output
+                    .write_all(if self.written == 0 { b"[\n" } else { b",\n" })?;
+                self.output.write_all(json)?;
+                self.written += 1;
+                Ok(())
+            }
+            Format::Text | Format::Tree => {
+                let record = match Reader::new(json, "").next_record() {
+                    Some(Ok(record)) => record,
+                    _ => Record::Other(String::from_utf8_lossy(json).into_owned()),
+                };
+                self.write(&record)
+            }
+        }
     }
 
     /// Closes the JSON array and flushes; call once at the end.
@@ -378,6 +466,44 @@ mod tests {
         assert_eq!(lines[0]["severity"], "warning");
         assert_eq!(lines[0]["message_id"], "<id@x>");
         assert_eq!(lines[1]["where"], "b.eml");
+    }
+
+    #[test]
+    fn a_partial_read_skips_what_it_does_not_name_and_passes_other_kinds() {
+        #[derive(serde::Deserialize)]
+        struct Id {
+            id: String,
+        }
+        let Ok(Partial::Message(head)) =
+            partial::<Id>(br#"{"kind":"message","id":"m_1","text":"long","x":[1]}"#)
+        else {
+            panic!("a message");
+        };
+        assert_eq!(head.id, "m_1");
+        assert!(matches!(
+            partial::<Id>(br#"{"id":"m_2","kind":"message"}"#),
+            Ok(Partial::Message(_))
+        ));
+        assert!(matches!(
+            partial::<Id>(br#"{"kind":"contact"}"#),
+            Ok(Partial::Other)
+        ));
+        assert!(partial::<Id>(br#"{"kind":"message"}"#).is_err());
+        assert!(partial::<Id>(b"{oops").is_err());
+    }
+
+    #[test]
+    fn a_line_written_as_json_is_copied_in_json_lines_and_read_in_text() {
+        let line = br#"{"kind":"message","v":1,"id":"m_1","protocol":"email","account":"a","source":{"kind":"eml"},"blob":"sha256:00","native_id":"<a@b>","subject":"Hi"}"#;
+        let mut out = Vec::new();
+        let mut writer = Writer::new(&mut out, Format::Jsonl);
+        writer.write_json(line).unwrap();
+        writer.finish().unwrap();
+        assert_eq!(out, [&line[..], b"\n"].concat());
+        let mut text = Vec::new();
+        let mut writer = Writer::new(&mut text, Format::Text);
+        writer.write_json(line).unwrap();
+        assert!(String::from_utf8(text).unwrap().ends_with("Hi\n"));
     }
 
     #[test]

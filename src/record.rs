@@ -22,9 +22,22 @@
 //!
 //! - `message`: one message of any protocol ([`Message`]); `missive score` adds its
 //!   [`Privacy`].
+//! - `conversation`: the people of an exchange and what passed between them
+//!   ([`Conversation`]), printed by `missive thread --output conversations`.
+//! - `contact`: a person and their identities across protocols ([`Contact`]), printed by
+//!   `missive contacts`.
+//! - `suggestion`: a merge of contacts `missive contacts suggest` is not sure of, with its
+//!   evidence ([`ContactSuggestion`]).
 //! - `error`: something that failed, with where and what ([`ErrorRecord`]); on stderr with
 //!   `--errors jsonl`.
 //! - `key`: an OpenPGP certificate and the addresses bound to it ([`KeyRecord`]).
+//!
+//! # Identities
+//!
+//! An identity is `KIND:HANDLE`, the handle canonical for its kind: `email:alice@example.org`
+//! (as [`Address`] spells it), `mastodon:@alice@social.example`, `twitter:@alice` (or a
+//! numeric id), `facebook:ID`, `tel:+15550100` (E.164 where it parses), `xmpp:alice@jabber.example`,
+//! `matrix:@alice:matrix.example`; other protocols use their name as KIND.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -82,6 +95,9 @@ macro_rules! kind_tag {
 kind_tag!(MessageKind, "message");
 kind_tag!(ErrorKind, "error");
 kind_tag!(KeyKind, "key");
+kind_tag!(ConversationKind, "conversation");
+kind_tag!(ContactKind, "contact");
+kind_tag!(SuggestionKind, "suggestion");
 
 fn version() -> u32 {
     VERSION
@@ -153,8 +169,102 @@ pub struct Message {
     /// truncated MIME part, a missing Message-ID). Each also goes to stderr.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<String>,
+    /// `c_` and 32 hex digits: the people of the exchange, minus the user (or the mailing
+    /// list); added by `missive thread`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversation: Option<String>,
+    /// `t_` and 32 hex digits: the reply thread (JWZ over Message-ID, In-Reply-To and
+    /// References); added by `missive thread`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread: Option<String>,
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+/// A conversation: everyone in an exchange but the user, and a summary of what passed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Conversation {
+    pub kind: ConversationKind,
+    #[serde(default = "version")]
+    pub v: u32,
+    /// `c_` and 32 hex digits of SHA-256 over the sorted contact ids (or the List-Id).
+    pub id: String,
+    /// The List-Id, for a mailing list's conversation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list_id: Option<String>,
+    /// The people, as contacts, sorted by id.
+    #[serde(default)]
+    pub participants: Vec<Contact>,
+    /// Protocols its messages came by, sorted.
+    #[serde(default)]
+    pub protocols: Vec<String>,
+    /// Messages the store knows in it.
+    pub messages: u64,
+    /// Threads among them.
+    pub threads: u64,
+    #[serde(default)]
+    pub first_date: Option<String>,
+    #[serde(default)]
+    pub last_date: Option<String>,
+    /// Distinct subjects of the latest messages, newest first (at most five).
+    #[serde(default)]
+    pub recent_subjects: Vec<String>,
+    /// The privacy of its scored messages, when any carried `privacy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub privacy: Option<PrivacySummary>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// How private a conversation's messages were, from their `privacy` scores.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PrivacySummary {
+    /// Messages that carried a score.
+    pub scored: u64,
+    /// Their mean score, rounded.
+    pub mean: u8,
+    /// The lowest score, and its grade.
+    pub lowest: u8,
+    pub lowest_grade: Grade,
+    /// How many messages got each grade, A to E.
+    pub grades: std::collections::BTreeMap<String, u64>,
+}
+
+/// A person: a name and their identities across protocols.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Contact {
+    pub kind: ContactKind,
+    #[serde(default = "version")]
+    pub v: u32,
+    /// `p_` and 16 hex digits of SHA-256 over the identity the contact was made from; an
+    /// address nobody linked is a contact of its own with the id of its identity.
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Whether the contact was made (link, import, rename) rather than implied by an address.
+    #[serde(default)]
+    pub known: bool,
+    /// `KIND:HANDLE` identities, sorted.
+    #[serde(default)]
+    pub identities: Vec<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// A merge `missive contacts suggest` proposes and does not apply.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ContactSuggestion {
+    pub kind: SuggestionKind,
+    #[serde(default = "version")]
+    pub v: u32,
+    /// `same_name` or `same_local_part`.
+    pub reason: String,
+    /// The contacts it would merge, by id, sorted.
+    pub contacts: Vec<String>,
+    /// The identities that show it, with what they share.
+    pub evidence: Vec<String>,
+    /// The command that applies it.
+    pub command: String,
 }
 
 /// Where a message was read from: enough to find its raw bytes again.
@@ -515,6 +625,12 @@ pub fn schemas() -> Vec<(&'static str, schemars::Schema)> {
         (MessageKind::TEXT, schemars::schema_for!(Message)),
         (ErrorKind::TEXT, schemars::schema_for!(ErrorRecord)),
         (KeyKind::TEXT, schemars::schema_for!(KeyRecord)),
+        (ConversationKind::TEXT, schemars::schema_for!(Conversation)),
+        (ContactKind::TEXT, schemars::schema_for!(Contact)),
+        (
+            SuggestionKind::TEXT,
+            schemars::schema_for!(ContactSuggestion),
+        ),
     ]
 }
 

@@ -3,6 +3,7 @@
 mod support;
 
 mod config;
+mod contacts;
 mod corpus;
 mod docs;
 mod fetch;
@@ -11,3 +12,4 @@ mod keys;
 mod score;
 mod search;
 mod sync;
+mod thread;

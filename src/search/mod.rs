@@ -243,11 +243,11 @@ fn group(messages: &[Message], key: &str) -> Vec<serde_json::Value> {
     let mut order: Vec<String> = Vec::new();
     let mut groups: BTreeMap<String, Vec<&Message>> = BTreeMap::new();
     for message in messages {
-        let id = message
-            .extra
-            .get(key)
-            .and_then(|v| v.as_str())
-            .map_or_else(|| format!("{key}-of-{}", message.id), str::to_string);
+        let value = match key {
+            "thread" => message.thread.as_deref(),
+            _ => message.conversation.as_deref(),
+        };
+        let id = value.map_or_else(|| format!("{key}-of-{}", message.id), str::to_string);
         let members = groups.entry(id.clone()).or_default();
         if members.is_empty() {
             order.push(id);

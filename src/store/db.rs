@@ -52,6 +52,26 @@ const MIGRATIONS: &[&str] = &[
          WITHOUT ROWID;",
     // 6: the user's privacy index, one point a day.
     "CREATE TABLE privacy_history (day TEXT PRIMARY KEY, score INTEGER NOT NULL) WITHOUT ROWID;",
+    // 7: contacts and their identities; threads and conversations (src/store/contacts.rs,
+    // src/store/threads.rs).
+    "CREATE TABLE contact (id TEXT PRIMARY KEY, name TEXT) WITHOUT ROWID;
+     CREATE TABLE contact_identity (
+         identity TEXT PRIMARY KEY, contact TEXT NOT NULL) WITHOUT ROWID;
+     CREATE INDEX contact_identity_by_contact ON contact_identity (contact);
+     CREATE TABLE seen_identity (identity TEXT PRIMARY KEY, name TEXT) WITHOUT ROWID;
+     CREATE TABLE thread_node (node TEXT PRIMARY KEY, thread TEXT NOT NULL) WITHOUT ROWID;
+     CREATE INDEX thread_node_by_thread ON thread_node (thread);
+     CREATE TABLE thread_merge (old TEXT PRIMARY KEY, new TEXT NOT NULL) WITHOUT ROWID;
+     CREATE TABLE thread_message (
+         id TEXT NOT NULL UNIQUE, node TEXT NOT NULL, refs TEXT NOT NULL,
+         subject TEXT, subject_key TEXT, reply INTEGER NOT NULL,
+         protocol TEXT NOT NULL, date TEXT, list_id TEXT,
+         participants TEXT NOT NULL, conversation TEXT NOT NULL,
+         score INTEGER, grade TEXT);
+     CREATE INDEX thread_message_by_conversation ON thread_message (conversation);
+     CREATE INDEX thread_message_by_subject ON thread_message (subject_key)
+         WHERE subject_key IS NOT NULL;
+     CREATE TABLE conversation_merge (old TEXT PRIMARY KEY, new TEXT NOT NULL) WITHOUT ROWID;",
 ];
 
 /// The Autocrypt state of a peer (Level 1 §2.3), keys named by fingerprint.
@@ -113,7 +133,7 @@ pub struct KnownFile {
 
 /// The open database.
 pub struct Db {
-    connection: Connection,
+    pub(super) connection: Connection,
     path: PathBuf,
 }
 
@@ -141,7 +161,7 @@ impl Db {
         })
     }
 
-    fn error(&self, source: rusqlite::Error) -> Error {
+    pub(super) fn error(&self, source: rusqlite::Error) -> Error {
         locked_or(&self.path, source)
     }
 
@@ -336,12 +356,12 @@ impl Db {
 
 /// One transaction of state changes.
 pub struct Batch<'a> {
-    tx: rusqlite::Transaction<'a>,
+    pub(super) tx: rusqlite::Transaction<'a>,
     path: PathBuf,
 }
 
 impl Batch<'_> {
-    fn error(&self, source: rusqlite::Error) -> Error {
+    pub(super) fn error(&self, source: rusqlite::Error) -> Error {
         locked_or(&self.path, source)
     }
 

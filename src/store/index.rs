@@ -373,8 +373,11 @@ impl Writer<'_> {
         }
         doc.add_text(f.protocol, &message.protocol);
         doc.add_text(f.account, &message.account);
-        for (field, key) in [(f.conversation, "conversation"), (f.thread, "thread")] {
-            if let Some(value) = message.extra.get(key).and_then(|v| v.as_str()) {
+        for (field, value) in [
+            (f.conversation, &message.conversation),
+            (f.thread, &message.thread),
+        ] {
+            if let Some(value) = value {
                 doc.add_text(field, value);
             }
         }

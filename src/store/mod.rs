@@ -6,8 +6,10 @@
 //! standard input) go to the archive.
 
 pub mod archive;
+pub mod contacts;
 pub mod db;
 pub mod index;
+pub mod threads;
 
 use std::path::{Path, PathBuf};
 

@@ -63,7 +63,7 @@ pub(crate) fn check(global: &Global, args: CheckArgs) -> Result<u8, Failure> {
 pub(crate) fn show(global: &Global) -> Result<u8, Failure> {
     let config = load_config(global)?;
     let text = match output_format(global) {
-        Format::Text => toml::to_string_pretty(&config).map_err(usage)?,
+        Format::Text | Format::Tree => toml::to_string_pretty(&config).map_err(usage)?,
         Format::Json | Format::Jsonl => {
             let mut value = serde_json::to_value(&config).map_err(usage)?;
             if let Some(object) = value.as_object_mut() {

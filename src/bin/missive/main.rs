@@ -3,12 +3,14 @@
 //! each subcommand has a file here that only wires flags to the library.
 
 mod config;
+mod contacts;
 mod fetch;
 mod keys;
 mod schema;
 mod score;
 mod search;
 mod sync;
+mod thread;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -78,6 +80,9 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
             || cause
                 .downcast_ref::<missive::search::Error>()
                 .is_some_and(missive::search::Error::is_broken_pipe)
+            || cause
+                .downcast_ref::<missive::thread::Error>()
+                .is_some_and(missive::thread::Error::is_broken_pipe)
     })
 }
 
@@ -90,6 +95,8 @@ fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Tag(args) => search::tag(&cli.global, args),
         Command::Sync(args) => sync::run(&cli.global, args),
         Command::Keys(command) => keys::run(&cli.global, command),
+        Command::Thread(args) => thread::run(&cli.global, args),
+        Command::Contacts(command) => contacts::run(&cli.global, command),
         Command::Config(ConfigCommand::Check(args)) => config::check(&cli.global, args),
         Command::Config(ConfigCommand::Show) => config::show(&cli.global),
         Command::Schema(args) => schema::run(args),

@@ -18,7 +18,7 @@ pub(crate) fn run(global: &Global, args: ScoreArgs) -> Result<u8, Failure> {
     if args.factors {
         let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
         let written = match output_format(global) {
-            Format::Text => stdout
+            Format::Text | Format::Tree => stdout
                 .write_all(privacy::factors::table_text().as_bytes())
                 .map_err(anyhow::Error::from),
             Format::Jsonl => privacy::factors::records().try_for_each(|record| {
@@ -54,7 +54,7 @@ pub(crate) fn run(global: &Global, args: ScoreArgs) -> Result<u8, Failure> {
         let facts = privacy::device::facts(&config, config_path.as_deref(), store.root(), own_key);
         let privacy = privacy::device::score(&facts);
         let text = match output_format(global) {
-            Format::Text => {
+            Format::Text | Format::Tree => {
                 let mut text = format!(
                     "This device: {:?} {} ({:?}; technic {}, context {}, comportment {})\n",
                     privacy.grade,
@@ -190,7 +190,7 @@ fn user(global: &Global, config: &missive::config::Config) -> anyhow::Result<u8>
     let history = store.db.privacy_history()?;
     let trend = user::trend(&history, &today, index.score);
     let text = match output_format(global) {
-        Format::Text => {
+        Format::Text | Format::Tree => {
             let mut text = format!(
                 "Your privacy index: {:?} {} ({:?})",
                 index.grade, index.score, index.label

@@ -1,0 +1,143 @@
+//! `missive contacts`: list, show, link, unlink, rename, import and suggest; after a change,
+//! the conversations it affects are re-derived in the store.
+
+use std::io::{Read, Write};
+
+use anyhow::Context;
+
+use missive::cli::{ContactsCommand, Global};
+use missive::contacts::{self, Change, Directory, User};
+use missive::jsonl::Writer;
+use missive::record::Record;
+use missive::store::Store;
+
+use crate::{Failure, OK, SOME_FAILED, TEMPORARY, load_config, open_store, output_format, usage};
+
+fn failure(error: contacts::Error) -> Failure {
+    match error {
+        contacts::Error::Store(e) => store_failure(e),
+        contacts::Error::Read { .. } => Failure {
+            status: SOME_FAILED,
+            error: error.into(),
+        },
+        _ => usage(error),
+    }
+}
+
+fn store_failure(error: missive::store::Error) -> Failure {
+    Failure {
+        status: if error.is_transient() {
+            TEMPORARY
+        } else {
+            SOME_FAILED
+        },
+        error: error.into(),
+    }
+}
+
+pub(crate) fn run(global: &Global, command: ContactsCommand) -> Result<u8, Failure> {
+    let config = load_config(global)?;
+    let user = User::from_config(&config);
+    let mut store = open_store(global)?;
+    let records: Vec<String> = match command {
+        ContactsCommand::List { all } => {
+            let directory = Directory::load(&store.db).map_err(failure)?;
+            to_lines(directory.list(all))?
+        }
+        ContactsCommand::Show { contact } => {
+            let directory = Directory::load(&store.db).map_err(failure)?;
+            to_lines(vec![directory.find(&contact).map_err(failure)?])?
+        }
+        ContactsCommand::Suggest => {
+            let directory = Directory::load(&store.db).map_err(failure)?;
+            to_lines(contacts::suggest(&directory, &user))?
+        }
+        ContactsCommand::Link { contacts, name } => {
+            let change = contacts::link(&mut store.db, &user, &contacts, name.as_deref())
+                .map_err(failure)?;
+            rederive(&mut store, change)?
+        }
+        ContactsCommand::Unlink { identities } => {
+            let change = contacts::unlink(&mut store.db, &user, &identities).map_err(failure)?;
+            rederive(&mut store, change)?
+        }
+        ContactsCommand::Rename { contact, name } => {
+            let change =
+                contacts::rename(&mut store.db, &user, &contact, &name).map_err(failure)?;
+            to_lines(change.contacts)?
+        }
+        ContactsCommand::Import { files } => {
+            let mut change = Change::default();
+            for file in files {
+                let text = if file.as_os_str() == "-" {
+                    let mut text = String::new();
+                    std::io::stdin()
+                        .read_to_string(&mut text)
+                        .context("cannot read standard input")
+                        .map_err(|error| Failure {
+                            status: SOME_FAILED,
+                            error,
+                        })?;
+                    text
+                } else {
+                    let bytes = std::fs::read(&file)
+                        .map_err(|source| contacts::Error::Read {
+                            path: file.clone(),
+                            source,
+                        })
+                        .map_err(failure)?;
+                    String::from_utf8_lossy(&bytes).into_owned()
+                };
+                let one = contacts::import(&mut store.db, &user, &text).map_err(failure)?;
+                change.contacts.extend(one.contacts);
+                change.identities.extend(one.identities);
+            }
+            rederive(&mut store, change)?
+        }
+    };
+    let mut writer = Writer::new(
+        std::io::BufWriter::new(std::io::stdout().lock()),
+        output_format(global),
+    );
+    for line in records {
+        writer
+            .write(&Record::Other(line))
+            .and_then(|()| writer.flush())
+            .map_err(|error| Failure {
+                status: SOME_FAILED,
+                error: error.into(),
+            })?;
+    }
+    writer.finish().map_err(|error| Failure {
+        status: SOME_FAILED,
+        error: error.into(),
+    })?;
+    Ok(OK)
+}
+
+/// Re-derives the conversations the change affects, says how many messages moved, and
+/// returns the changed contacts as lines.
+fn rederive(store: &mut Store, change: Change) -> Result<Vec<String>, Failure> {
+    let directory = Directory::load(&store.db).map_err(failure)?;
+    let moved =
+        missive::thread::conversation::rederive(&mut store.db, &directory, &change.identities)
+            .map_err(store_failure)?;
+    if moved > 0 {
+        let _ = writeln!(
+            std::io::stderr(),
+            "missive: {moved} stored message(s) changed conversation"
+        );
+    }
+    to_lines(change.contacts)
+}
+
+fn to_lines<T: serde::Serialize>(records: Vec<T>) -> Result<Vec<String>, Failure> {
+    records
+        .iter()
+        .map(|record| serde_json::to_string(record))
+        .collect::<Result<_, _>>()
+        .map_err(|error| Failure {
+            status: SOME_FAILED,
+            error: error.into(),
+        })
+}

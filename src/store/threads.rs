@@ -1,0 +1,284 @@
+//! The thread tables of `state.sqlite`: which thread each message-id is in, which thread ids
+//! were merged into which, and what threading needs to know of every message it has seen.
+//! How threads are computed is [`crate::thread`]'s job; this file only reads and writes rows.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::Error;
+use super::db::{Batch, Db};
+
+/// A stored message as re-deriving its conversation needs it: (id, participants, List-Id,
+/// conversation).
+pub type Membership = (String, Vec<String>, Option<String>, String);
+
+/// What the store keeps of a threaded message: enough to thread it again (`--rebuild`),
+/// re-derive its conversation when contacts change, and summarise its conversation.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MessageRow {
+    /// The record id (`m_…`).
+    pub id: String,
+    /// Its message-id as a thread node (protocol-qualified outside email).
+    pub node: String,
+    /// The nodes it refers to: References in order, then In-Reply-To.
+    pub refs: Vec<String>,
+    pub subject: Option<String>,
+    /// The subject without reply prefixes and list tags, when the message has no reference
+    /// headers (the subject fallback), else `None`.
+    pub subject_key: Option<String>,
+    /// Whether the subject had a reply or forward prefix.
+    pub reply: bool,
+    pub protocol: String,
+    pub date: Option<String>,
+    pub list_id: Option<String>,
+    /// Identities of everyone in it but the user, sorted.
+    pub participants: Vec<String>,
+    pub conversation: String,
+    pub score: Option<u8>,
+    pub grade: Option<String>,
+}
+
+const COLUMNS: &str = "id, node, refs, subject, subject_key, reply, protocol, date, list_id, \
+                       participants, conversation, score, grade";
+
+fn row_to_message(row: &rusqlite::Row<'_>) -> rusqlite::Result<MessageRow> {
+    let split = |text: String| -> Vec<String> {
+        text.split('\n')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    Ok(MessageRow {
+        id: row.get(0)?,
+        node: row.get(1)?,
+        refs: split(row.get(2)?),
+        subject: row.get(3)?,
+        subject_key: row.get(4)?,
+        reply: row.get(5)?,
+        protocol: row.get(6)?,
+        date: row.get(7)?,
+        list_id: row.get(8)?,
+        participants: split(row.get(9)?),
+        conversation: row.get(10)?,
+        score: row.get(11)?,
+        grade: row.get(12)?,
+    })
+}
+
+impl Db {
+    /// Lets SQLite keep up to `mib` MiB of pages in memory on this connection, for a run
+    /// that touches many rows.
+    pub fn set_cache_mib(&self, mib: u32) -> Result<(), Error> {
+        self.connection
+            .pragma_update(None, "cache_size", -(i64::from(mib) * 1024))
+            .map_err(|e| self.error(e))
+    }
+
+    /// Whether threading has stored anything yet.
+    pub fn has_threads(&self) -> Result<bool, Error> {
+        self.connection
+            .query_row("SELECT EXISTS (SELECT 1 FROM thread_node)", [], |row| {
+                row.get(0)
+            })
+            .map_err(|e| self.error(e))
+    }
+
+    /// The thread a node is in, if threading has seen it.
+    pub fn thread_of(&self, node: &str) -> Result<Option<String>, Error> {
+        let mut statement = self
+            .connection
+            .prepare_cached("SELECT thread FROM thread_node WHERE node = ?1")
+            .map_err(|e| self.error(e))?;
+        statement
+            .query_row([node], |row| row.get(0))
+            .optional()
+            .map_err(|e| self.error(e))
+    }
+
+    /// The nodes of messages without reference headers under one subject key, each with
+    /// whether its subject was a reply.
+    pub fn subject_members(&self, key: &str) -> Result<Vec<(String, bool)>, Error> {
+        let mut statement = self
+            .connection
+            .prepare_cached("SELECT node, reply FROM thread_message WHERE subject_key = ?1")
+            .map_err(|e| self.error(e))?;
+        let rows = statement
+            .query_map([key], |row| Ok((row.get(0)?, row.get(1)?)))
+            .map_err(|e| self.error(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
+    }
+
+    /// Every message of a conversation, with its thread, by date.
+    pub fn conversation_messages(
+        &self,
+        conversation: &str,
+    ) -> Result<Vec<(MessageRow, Option<String>)>, Error> {
+        let sql = format!(
+            "SELECT {COLUMNS}, (SELECT thread FROM thread_node WHERE thread_node.node = m.node)
+             FROM thread_message m WHERE conversation = ?1 ORDER BY date, id"
+        );
+        let mut statement = self
+            .connection
+            .prepare_cached(&sql)
+            .map_err(|e| self.error(e))?;
+        let rows = statement
+            .query_map([conversation], |row| {
+                Ok((row_to_message(row)?, row.get(13)?))
+            })
+            .map_err(|e| self.error(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
+    }
+
+    /// Every message threading has seen, by id.
+    pub fn thread_messages(&self) -> Result<Vec<MessageRow>, Error> {
+        let sql = format!("SELECT {COLUMNS} FROM thread_message ORDER BY id");
+        let mut statement = self.connection.prepare(&sql).map_err(|e| self.error(e))?;
+        let rows = statement
+            .query_map([], row_to_message)
+            .map_err(|e| self.error(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
+    }
+
+    /// Every node and its thread.
+    pub fn thread_nodes(&self) -> Result<Vec<(String, String)>, Error> {
+        let mut statement = self
+            .connection
+            .prepare("SELECT node, thread FROM thread_node")
+            .map_err(|e| self.error(e))?;
+        let rows = statement
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .map_err(|e| self.error(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
+    }
+
+    /// The thread id a merged one became, if it was merged.
+    pub fn merged_thread(&self, old: &str) -> Result<Option<String>, Error> {
+        self.connection
+            .query_row(
+                "SELECT new FROM thread_merge WHERE old = ?1",
+                [old],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(|e| self.error(e))
+    }
+}
+
+impl Batch<'_> {
+    /// Puts a node in a thread.
+    pub fn put_thread_node(&self, node: &str, thread: &str) -> Result<(), Error> {
+        let mut statement = self
+            .tx
+            .prepare_cached("INSERT OR REPLACE INTO thread_node (node, thread) VALUES (?1, ?2)")
+            .map_err(|e| self.error(e))?;
+        statement
+            .execute([node, thread])
+            .map_err(|e| self.error(e))?;
+        Ok(())
+    }
+
+    /// Merges thread `old` into `new`: its nodes move, and the merge is recorded (earlier
+    /// merges into `old` now point at `new`).
+    pub fn merge_thread(&self, old: &str, new: &str) -> Result<(), Error> {
+        for sql in [
+            "UPDATE thread_node SET thread = ?2 WHERE thread = ?1",
+            "UPDATE thread_merge SET new = ?2 WHERE new = ?1",
+            "INSERT OR REPLACE INTO thread_merge (old, new) VALUES (?1, ?2)",
+        ] {
+            self.tx
+                .prepare_cached(sql)
+                .and_then(|mut s| s.execute([old, new]))
+                .map_err(|e| self.error(e))?;
+        }
+        Ok(())
+    }
+
+    /// Forgets every node's thread, for a rebuild (merges are kept).
+    pub fn clear_thread_nodes(&self) -> Result<(), Error> {
+        self.tx
+            .execute("DELETE FROM thread_node", [])
+            .map_err(|e| self.error(e))?;
+        Ok(())
+    }
+
+    /// Stores (or replaces) what threading knows of a message.
+    pub fn put_thread_message(&self, row: &MessageRow) -> Result<(), Error> {
+        let sql = format!(
+            "INSERT OR REPLACE INTO thread_message ({COLUMNS})
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+        );
+        let mut statement = self.tx.prepare_cached(&sql).map_err(|e| self.error(e))?;
+        statement
+            .execute(params![
+                row.id,
+                row.node,
+                row.refs.join("\n"),
+                row.subject,
+                row.subject_key,
+                row.reply,
+                row.protocol,
+                row.date,
+                row.list_id,
+                row.participants.join("\n"),
+                row.conversation,
+                row.score,
+                row.grade
+            ])
+            .map_err(|e| self.error(e))?;
+        Ok(())
+    }
+
+    /// The messages any of `identities` took part in, with their participants and
+    /// conversation. A scan: contacts change seldom, messages are many.
+    pub fn messages_with(
+        &self,
+        identities: &std::collections::BTreeSet<String>,
+    ) -> Result<Vec<Membership>, Error> {
+        let mut statement = self
+            .tx
+            .prepare_cached(
+                "SELECT id, participants, list_id, conversation FROM thread_message
+                 WHERE participants != ''",
+            )
+            .map_err(|e| self.error(e))?;
+        let rows = statement
+            .query_map([], |row| {
+                let participants: String = row.get(1)?;
+                Ok((
+                    row.get(0)?,
+                    participants
+                        .split('\n')
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string)
+                        .collect(),
+                    row.get(2)?,
+                    row.get(3)?,
+                ))
+            })
+            .map_err(|e| self.error(e))?;
+        let mut found = Vec::new();
+        for row in rows {
+            let row: Membership = row.map_err(|e| self.error(e))?;
+            if row.1.iter().any(|identity| identities.contains(identity)) {
+                found.push(row);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Moves a message to another conversation, recording the old id's successor.
+    pub fn set_conversation(&self, message: &str, old: &str, new: &str) -> Result<(), Error> {
+        self.tx
+            .execute(
+                "UPDATE thread_message SET conversation = ?2 WHERE id = ?1",
+                [message, new],
+            )
+            .map_err(|e| self.error(e))?;
+        self.tx
+            .execute(
+                "INSERT OR REPLACE INTO conversation_merge (old, new) VALUES (?1, ?2)",
+                [old, new],
+            )
+            .map_err(|e| self.error(e))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,500 @@
+//! Threads by reference headers: Jamie Zawinski's algorithm
+//! (<https://www.jwz.org/doc/threading.html>) over Message-ID, In-Reply-To and References
+//! (RFC 5322 §3.6.4), with the subject only where a message has no reference headers.
+//!
+//! The partition into threads is kept as a union–find ([`Forest`]) over message-ids, backed
+//! by the store, so that a run over today's messages joins the threads earlier runs made:
+//! every message-id a message names is in its thread (as in notmuch), and a message that
+//! links two threads merges them. A thread's id is the least, over the thread, of the
+//! ids of its root candidates (each message's first reference, or its own id when it has
+//! none): it depends only on which messages the thread holds, never on the order they came
+//! in, so a subset run with the store of the whole history gives the whole history's ids.
+//!
+//! [`tree`] builds the parent–child containers for display, with JWZ's guards: a link that
+//! would make a cycle is not made, a missing parent is an empty container whose children
+//! move up, and a duplicate Message-ID gets a container of its own.
+
+use std::collections::{BTreeMap, HashMap};
+
+use sha2::Digest;
+
+use crate::store::threads::MessageRow;
+use crate::store::{self, Db};
+
+/// Reply and forward prefixes, lowercased, in the languages mail clients write them.
+const PREFIXES: &[&str] = &[
+    "re", "fwd", "fw", "aw", "wg", "sv", "vs", "réf", "ref", "tr", "antw", "doorst", "rif", "odp",
+    "enc", "res", "r", "vl", "ynt", "atb", "απ", "σχετ", "答复", "回复", "转发", "回覆", "轉寄",
+];
+
+/// The subject without reply prefixes (`Re:`, `AW:`, `回复：`, `Re[2]:`) and `[list]` tags,
+/// whitespace collapsed and lowercased, and whether a reply or forward prefix was found.
+pub fn subject_key(subject: &str) -> (String, bool) {
+    let mut rest = subject.trim();
+    let mut reply = false;
+    loop {
+        let before = rest;
+        if let Some(inner) = rest.strip_prefix('[')
+            && let Some(end) = inner.find(']')
+            && !inner[..end].contains('[')
+        {
+            rest = inner[end + 1..].trim_start();
+        }
+        if let Some(after) = strip_prefix_word(rest) {
+            rest = after;
+            reply = true;
+        }
+        if rest == before {
+            break;
+        }
+    }
+    let key = rest
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase();
+    (key, reply)
+}
+
+/// `rest` after one prefix word, an optional counter (`[2]`, `(2)`, `^2`) and a colon.
+fn strip_prefix_word(text: &str) -> Option<&str> {
+    let colon = text.find([':', '：'])?;
+    let (word, after) = (&text[..colon], &text[colon..]);
+    let after = after
+        .strip_prefix(':')
+        .or_else(|| after.strip_prefix('：'))?;
+    let word = word.trim_end();
+    let word = word
+        .strip_suffix(']')
+        .and_then(|w| w.rsplit_once('['))
+        .or_else(|| word.strip_suffix(')').and_then(|w| w.rsplit_once('(')))
+        .filter(|(_, n)| n.chars().all(|c| c.is_ascii_digit()))
+        .map_or(word, |(w, _)| w);
+    let word = word.split_once('^').map_or(word, |(w, _)| w).trim();
+    PREFIXES
+        .contains(&word.to_lowercase().as_str())
+        .then(|| after.trim_start())
+}
+
+/// A message-id as a node: email's as it is, another protocol's qualified by the protocol.
+pub fn node_key(protocol: &str, native_id: &str) -> String {
+    if protocol == "email" {
+        native_id.trim().to_string()
+    } else {
+        format!("{protocol}:{}", native_id.trim())
+    }
+}
+
+/// The thread id a root candidate gives: `t_` and 32 hex digits of SHA-256.
+pub fn thread_id(candidate: &str) -> String {
+    let digest = sha2::Sha256::digest(candidate.as_bytes());
+    format!("t_{}", hex::encode(&digest[..16]))
+}
+
+/// The union–find of one run, loading what earlier runs stored as it meets each node.
+pub struct Forest<'a> {
+    db: &'a Db,
+    /// Whether to join what the store holds (not when rebuilding it).
+    lookup: bool,
+    index: HashMap<String, usize>,
+    parent: Vec<usize>,
+    best: Vec<Option<String>>,
+    /// For each stored thread met: its virtual node.
+    stored: BTreeMap<String, usize>,
+    subjects: HashMap<String, Subject>,
+}
+
+#[derive(Default)]
+struct Subject {
+    members: Vec<usize>,
+    reply: bool,
+}
+
+impl<'a> Forest<'a> {
+    /// A forest that joins the threads the store holds (none to look up in a new store).
+    pub fn new(db: &'a Db) -> Result<Forest<'a>, store::Error> {
+        Ok(Forest::with_lookup(db, db.has_threads()?))
+    }
+
+    /// A forest that ignores the stored threads: `--rebuild` recomputes them.
+    pub fn fresh(db: &'a Db) -> Forest<'a> {
+        Forest::with_lookup(db, false)
+    }
+
+    fn with_lookup(db: &'a Db, lookup: bool) -> Forest<'a> {
+        Forest {
+            db,
+            lookup,
+            index: HashMap::new(),
+            parent: Vec::new(),
+            best: Vec::new(),
+            stored: BTreeMap::new(),
+            subjects: HashMap::new(),
+        }
+    }
+
+    fn make(&mut self, best: Option<String>) -> usize {
+        let at = self.parent.len();
+        self.parent.push(at);
+        self.best.push(best);
+        at
+    }
+
+    /// The node of a message-id, joined to the thread the store has it in.
+    pub fn node(&mut self, key: &str) -> Result<usize, store::Error> {
+        if let Some(&at) = self.index.get(key) {
+            return Ok(at);
+        }
+        let at = self.make(None);
+        self.index.insert(key.to_string(), at);
+        let stored = match self.lookup {
+            true => self.db.thread_of(key)?,
+            false => None,
+        };
+        if let Some(thread) = stored {
+            let virtual_node = match self.stored.get(&thread) {
+                Some(&v) => v,
+                None => {
+                    let v = self.make(Some(thread.clone()));
+                    self.stored.insert(thread, v);
+                    v
+                }
+            };
+            self.union(at, virtual_node);
+        }
+        Ok(at)
+    }
+
+    fn find(&mut self, mut at: usize) -> usize {
+        while self.parent[at] != at {
+            self.parent[at] = self.parent[self.parent[at]];
+            at = self.parent[at];
+        }
+        at
+    }
+
+    fn union(&mut self, a: usize, b: usize) {
+        let (a, b) = (self.find(a), self.find(b));
+        if a == b {
+            return;
+        }
+        let (keep, gone) = if a < b { (a, b) } else { (b, a) };
+        self.parent[gone] = keep;
+        let best = match (self.best[keep].take(), self.best[gone].take()) {
+            (Some(x), Some(y)) => Some(x.min(y)),
+            (x, y) => x.or(y),
+        };
+        self.best[keep] = best;
+    }
+
+    fn candidate(&mut self, at: usize, id: String) {
+        let root = self.find(at);
+        let best = match self.best[root].take() {
+            Some(old) => old.min(id),
+            None => id,
+        };
+        self.best[root] = Some(best);
+    }
+
+    /// Adds one message: its node joins every node it refers to, and the subject fallback
+    /// is noted for [`Forest::settle`].
+    pub fn add(&mut self, links: &MessageRow) -> Result<usize, store::Error> {
+        let at = self.node(&links.node)?;
+        for reference in &links.refs {
+            let other = self.node(reference)?;
+            self.union(at, other);
+        }
+        let candidate = links.refs.first().unwrap_or(&links.node);
+        self.candidate(at, thread_id(candidate));
+        if let Some(key) = &links.subject_key
+            && !key.is_empty()
+        {
+            if !self.subjects.contains_key(key) {
+                let mut subject = Subject::default();
+                let stored = match self.lookup {
+                    true => self.db.subject_members(key)?,
+                    false => Vec::new(),
+                };
+                for (node, reply) in stored {
+                    subject.members.push(self.node(&node)?);
+                    subject.reply |= reply;
+                }
+                self.subjects.insert(key.clone(), subject);
+            }
+            if let Some(subject) = self.subjects.get_mut(key) {
+                subject.members.push(at);
+                subject.reply |= links.reply;
+            }
+        }
+        Ok(at)
+    }
+
+    /// Applies the subject fallback: messages without reference headers that share a
+    /// subject are one thread once one of them is a reply (`Re:`) to it.
+    pub fn settle(&mut self) {
+        let groups: Vec<Vec<usize>> = self
+            .subjects
+            .values()
+            .filter(|s| s.reply)
+            .map(|s| s.members.clone())
+            .collect();
+        for members in groups {
+            for pair in members.windows(2) {
+                self.union(pair[0], pair[1]);
+            }
+        }
+    }
+
+    fn thread(&mut self, at: usize) -> String {
+        let root = self.find(at);
+        self.best[root].clone().unwrap_or_default()
+    }
+
+    /// The outcome, once every message is added and [`Forest::settle`]d: what to write
+    /// back, and the thread of each node index.
+    pub fn finish(mut self) -> Settled {
+        let count = self.parent.len();
+        let by_index: Vec<String> = (0..count).map(|at| self.thread(at)).collect();
+        let merges = self
+            .stored
+            .iter()
+            .filter(|(old, at)| by_index[**at] != **old)
+            .map(|(old, at)| (old.clone(), by_index[*at].clone()))
+            .collect();
+        let mut nodes: Vec<(String, String)> = self
+            .index
+            .iter()
+            .map(|(node, at)| (node.clone(), by_index[*at].clone()))
+            .collect();
+        nodes.sort();
+        Settled {
+            nodes,
+            merges,
+            by_index,
+        }
+    }
+}
+
+/// The threads a [`Forest`] settled on.
+#[derive(Debug, Clone, Default)]
+pub struct Settled {
+    /// Every node met, with its thread.
+    pub nodes: Vec<(String, String)>,
+    /// Stored threads merged into another: (old, new).
+    pub merges: Vec<(String, String)>,
+    by_index: Vec<String>,
+}
+
+impl Settled {
+    /// The thread of a node index [`Forest::add`] returned.
+    pub fn thread(&self, at: usize) -> &str {
+        self.by_index.get(at).map_or("", String::as_str)
+    }
+
+    /// Writes the threads back: each merge recorded, each node put in its thread.
+    pub fn store(&self, batch: &store::db::Batch<'_>) -> Result<(), store::Error> {
+        for (old, new) in &self.merges {
+            batch.merge_thread(old, new)?;
+        }
+        for (node, thread) in &self.nodes {
+            batch.put_thread_node(node, thread)?;
+        }
+        Ok(())
+    }
+}
+
+/// One message as the tree shows it.
+#[derive(Debug, Clone, Default)]
+pub struct TreeItem {
+    pub node: String,
+    pub refs: Vec<String>,
+    pub date: Option<String>,
+}
+
+/// The messages of one thread as a tree: (depth, index into `items`) in display order,
+/// parents before children, siblings by date.
+pub fn tree(items: &[TreeItem]) -> Vec<(usize, usize)> {
+    // Containers: one per node; a duplicate message-id gets its own.
+    let mut container: HashMap<String, usize> = HashMap::new();
+    let mut message: Vec<Option<usize>> = Vec::new();
+    let mut parent: Vec<Option<usize>> = Vec::new();
+    let mut get = |key: &str, message: &mut Vec<Option<usize>>, parent: &mut Vec<Option<usize>>| {
+        *container.entry(key.to_string()).or_insert_with(|| {
+            message.push(None);
+            parent.push(None);
+            message.len() - 1
+        })
+    };
+    let mut own = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let mut c = get(&item.node, &mut message, &mut parent);
+        if message[c].is_some() {
+            message.push(None);
+            parent.push(None);
+            c = message.len() - 1;
+        }
+        message[c] = Some(i);
+        own.push(c);
+    }
+    let creates_cycle = |parent: &Vec<Option<usize>>, child: usize, new_parent: usize| {
+        let mut at = Some(new_parent);
+        let mut steps = 0;
+        while let Some(p) = at {
+            if p == child || steps > parent.len() {
+                return true;
+            }
+            at = parent[p];
+            steps += 1;
+        }
+        false
+    };
+    for (i, item) in items.iter().enumerate() {
+        let refs: Vec<usize> = item
+            .refs
+            .iter()
+            .map(|r| get(r, &mut message, &mut parent))
+            .collect();
+        for pair in refs.windows(2) {
+            if parent[pair[1]].is_none() && !creates_cycle(&parent, pair[1], pair[0]) {
+                parent[pair[1]] = Some(pair[0]);
+            }
+        }
+        let c = own[i];
+        parent[c] = None;
+        if let Some(&last) = refs.last()
+            && !creates_cycle(&parent, c, last)
+        {
+            parent[c] = Some(last);
+        }
+    }
+    let count = message.len();
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); count];
+    let mut roots = Vec::new();
+    for (c, up) in parent.iter().enumerate() {
+        match up {
+            Some(p) => children[*p].push(c),
+            None => roots.push(c),
+        }
+    }
+    // The earliest date under each container orders siblings: children before parents.
+    let mut earliest: Vec<Option<String>> = message
+        .iter()
+        .map(|m| m.and_then(|m| items[m].date.clone()))
+        .collect();
+    let mut order = Vec::with_capacity(count);
+    let mut stack = roots.clone();
+    while let Some(c) = stack.pop() {
+        order.push(c);
+        stack.extend(children[c].iter().copied());
+    }
+    for &c in order.iter().rev() {
+        for &child in &children[c] {
+            if let Some(d) = earliest[child].clone()
+                && earliest[c].as_ref().is_none_or(|v| d < *v)
+            {
+                earliest[c] = Some(d);
+            }
+        }
+    }
+    let key = |c: &usize| (earliest[*c].clone(), message[*c], *c);
+    roots.sort_by_key(key);
+    for list in &mut children {
+        list.sort_by_key(key);
+    }
+    let mut out = Vec::with_capacity(items.len());
+    let mut stack: Vec<(usize, usize)> = roots.iter().rev().map(|&c| (c, 0)).collect();
+    while let Some((c, depth)) = stack.pop() {
+        let child_depth = match message[c] {
+            Some(m) => {
+                out.push((depth, m));
+                depth + 1
+            }
+            None => depth,
+        };
+        stack.extend(children[c].iter().rev().map(|&child| (child, child_depth)));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reply_prefixes_of_many_languages_and_list_tags_are_stripped() {
+        for subject in [
+            "Re: Plans",
+            "RE: Plans",
+            "AW: Plans",
+            "WG: Plans",
+            "SV: Plans",
+            "VS: Plans",
+            "Réf : Plans",
+            "TR: Plans",
+            "Fwd: Fw: Plans",
+            "Re[2]: Plans",
+            "[team] Re: [team] Plans",
+            "答复: Plans",
+            "回复：Plans",
+            "转发: plans",
+        ] {
+            assert_eq!(subject_key(subject), ("plans".into(), true), "{subject}");
+        }
+        assert_eq!(subject_key("[team]  Plans  B"), ("plans b".into(), false));
+        assert_eq!(subject_key("Regarding: x"), ("regarding: x".into(), false));
+        assert_eq!(subject_key("Re: "), ("".into(), true));
+    }
+
+    #[test]
+    fn thread_ids_are_prefixed_hashes() {
+        assert_eq!(thread_id("<a@b>").len(), 34);
+        assert_ne!(thread_id("<a@b>"), thread_id("<a@c>"));
+        assert_eq!(node_key("mastodon", "123"), "mastodon:123");
+        assert_eq!(node_key("email", "<a@b>"), "<a@b>");
+    }
+
+    fn item(node: &str, refs: &[&str], date: &str) -> TreeItem {
+        TreeItem {
+            node: node.into(),
+            refs: refs.iter().map(|r| r.to_string()).collect(),
+            date: Some(date.into()),
+        }
+    }
+
+    #[test]
+    fn a_missing_parent_leaves_its_children_together() {
+        let items = [
+            item("<a>", &[], "1"),
+            item("<c>", &["<a>", "<b>"], "3"),
+            item("<d>", &["<a>", "<b>"], "4"),
+        ];
+        assert_eq!(tree(&items), [(0, 0), (1, 1), (1, 2)]);
+    }
+
+    #[test]
+    fn a_reference_cycle_does_not_loop() {
+        let items = [item("<a>", &["<b>"], "1"), item("<b>", &["<a>"], "2")];
+        let shown = tree(&items);
+        assert_eq!(shown.len(), 2, "each message once");
+        assert_eq!(shown.iter().filter(|(depth, _)| *depth == 0).count(), 1);
+    }
+
+    #[test]
+    fn duplicate_message_ids_are_both_shown() {
+        let items = [
+            item("<a>", &[], "1"),
+            item("<a>", &[], "2"),
+            item("<b>", &["<a>"], "3"),
+        ];
+        let shown = tree(&items);
+        assert_eq!(shown.len(), 3);
+    }
+
+    #[test]
+    fn five_hundred_references_make_a_chain_not_a_stack_overflow() {
+        let refs: Vec<String> = (0..500).map(|i| format!("<r{i}>")).collect();
+        let refs: Vec<&str> = refs.iter().map(String::as_str).collect();
+        let items = [item("<r0>", &[], "0"), item("<x>", &refs[..], "9")];
+        assert_eq!(tree(&items), [(0, 0), (1, 1)]);
+    }
+}

@@ -1,0 +1,730 @@
+//! `missive thread` (DESIGN §4): a filter that adds `conversation` and `thread` ids to
+//! message records, keeping its state in the store so that a run over today's messages
+//! gives the ids a run over the whole history would.
+//!
+//! [`jwz`] groups messages into threads by their reference headers; [`conversation`] groups
+//! them by the people in them. Contacts are [`crate::contacts`]; the rows kept are
+//! [`crate::store::threads`].
+//!
+//! The filter reads its input twice: once to learn every link (a message late in the input
+//! may merge two threads begun early), then again to write each record with its final ids:
+//! from the input itself when it is a file, else from a spool file in the store. The first
+//! pass reads of a message record only the fields threading needs; the second copies each
+//! record as it came and splices its ids in. Memory grows by a few hundred bytes per message
+//! (its row for the store), never by message bodies.
+
+pub mod conversation;
+pub mod jwz;
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader, Seek, Write};
+
+use crate::config::Config;
+use crate::contacts::{self, Directory, User, identity};
+use rayon::prelude::*;
+
+use crate::jsonl::{self, ErrorSink, Format, LineError, Partial, Reader, Writer};
+use crate::record::{Address, Grade, Message, Record};
+use crate::store::threads::MessageRow;
+use crate::store::{self, Store};
+
+/// The error returned by [`thread_stream`] and [`rebuild`].
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Store(#[from] store::Error),
+    #[error(transparent)]
+    Contacts(#[from] contacts::Error),
+    #[error("cannot write records: {0}")]
+    Write(#[source] std::io::Error),
+    #[error("cannot read the input again: {0}")]
+    Again(String),
+    #[error("the thread writing the store stopped before it was done")]
+    Keeper,
+    #[error("cannot spool the input in {path}: {source}")]
+    Spool {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// Whether the reader of the output went away (`missive thread | head`).
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Error::Write(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
+    }
+
+    /// Whether trying again later may succeed (a locked store).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Store(e) => e.is_transient(),
+            Error::Contacts(e) => e.is_transient(),
+            _ => false,
+        }
+    }
+}
+
+/// What `missive thread` prints.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Output {
+    /// Every record, message records with `conversation` and `thread` added.
+    #[default]
+    Messages,
+    /// One `conversation` record per conversation of the input, summarising every message
+    /// the store holds in it.
+    Conversations,
+}
+
+/// What [`thread_stream`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Message records threaded.
+    pub threaded: u64,
+    /// Records of other kinds passed on.
+    pub passed: u64,
+    /// Lines that were not records, each reported.
+    pub failed: u64,
+}
+
+/// The fields of a message record threading reads; the rest (the text above all) is
+/// skipped unread, as the record is copied as it came.
+#[derive(Debug, Default, serde::Deserialize)]
+struct Head {
+    id: String,
+    protocol: String,
+    native_id: String,
+    #[serde(default)]
+    in_reply_to: Vec<String>,
+    #[serde(default)]
+    references: Vec<String>,
+    #[serde(default)]
+    list_id: Option<String>,
+    #[serde(default)]
+    date: Option<String>,
+    #[serde(default)]
+    from: Option<Address>,
+    #[serde(default)]
+    to: Vec<Address>,
+    #[serde(default)]
+    cc: Vec<Address>,
+    #[serde(default)]
+    bcc: Vec<Address>,
+    #[serde(default)]
+    subject: Option<String>,
+    #[serde(default)]
+    privacy: Option<PrivacyHead>,
+    #[serde(default)]
+    conversation: Option<String>,
+    #[serde(default)]
+    thread: Option<String>,
+}
+
+/// The score and grade of a record's `privacy`.
+#[derive(Debug, Default, serde::Deserialize)]
+struct PrivacyHead {
+    score: u8,
+    grade: Grade,
+}
+
+/// What the first pass learns of a message record, on any core.
+struct Fact {
+    row: MessageRow,
+    /// Each participant's identity and the display name it came with.
+    names: Vec<(String, Option<String>)>,
+    /// Whether the record carried ids already.
+    had_ids: bool,
+    tree: Option<TreeLine>,
+}
+
+/// What threading needs of a message, taken from its record.
+fn facts(message: Head, user: &User, directory: &Directory, tree: bool) -> Fact {
+    let node = jwz::node_key(&message.protocol, &message.native_id);
+    let mut refs: Vec<String> = Vec::new();
+    for reference in message.references.iter().chain(&message.in_reply_to) {
+        let key = jwz::node_key(&message.protocol, reference);
+        if !reference.trim().is_empty() && key != node && !refs.contains(&key) {
+            refs.push(key);
+        }
+    }
+    let has_headers = !(message.references.is_empty() && message.in_reply_to.is_empty());
+    let (subject_key, reply) = match (&message.subject, has_headers) {
+        (Some(subject), false) => {
+            let (key, reply) = jwz::subject_key(subject);
+            (Some(key).filter(|k| !k.is_empty()), reply)
+        }
+        _ => (None, false),
+    };
+    let mut names = Vec::new();
+    let people = message
+        .from
+        .iter()
+        .chain(&message.to)
+        .chain(&message.cc)
+        .chain(&message.bcc);
+    for address in people {
+        if let Some(identity) = identity::of_address(&message.protocol, &address.address)
+            && !user.is_user(&identity)
+        {
+            names.push((identity, address.name.clone()));
+        }
+    }
+    let participants: BTreeSet<&String> = names.iter().map(|(identity, _)| identity).collect();
+    let participants: Vec<String> = participants.into_iter().cloned().collect();
+    let conversation = conversation::id(message.list_id.as_deref(), &participants, directory);
+    let tree = tree.then(|| TreeLine {
+        item: jwz::TreeItem {
+            node: node.clone(),
+            refs: refs.clone(),
+            date: message.date.clone(),
+        },
+        from: message
+            .from
+            .as_ref()
+            .map(|a| a.name.clone().unwrap_or_else(|| a.address.clone()))
+            .unwrap_or_default(),
+        subject: message.subject.clone().unwrap_or_default(),
+    });
+    let grade = message
+        .privacy
+        .as_ref()
+        .and_then(|p| serde_json::to_value(p.grade).ok())
+        .and_then(|v| v.as_str().map(str::to_string));
+    Fact {
+        had_ids: message.conversation.is_some() || message.thread.is_some(),
+        row: MessageRow {
+            id: message.id,
+            node,
+            refs,
+            subject: message.subject,
+            subject_key,
+            reply,
+            protocol: message.protocol,
+            date: message.date,
+            list_id: message.list_id,
+            participants,
+            conversation,
+            score: message.privacy.as_ref().map(|p| p.score),
+            grade,
+        },
+        names,
+        tree,
+    }
+}
+
+/// How many lines, or bytes, are read and parsed at a time in the first pass.
+const BATCH_LINES: usize = 4096;
+const BATCH_BYTES: usize = 16 << 20;
+
+/// A readable line of a message for the tree.
+struct TreeLine {
+    item: jwz::TreeItem,
+    from: String,
+    subject: String,
+}
+
+/// What the second pass does with one non-blank input line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Line {
+    /// A message record: the index of its row, and whether it carried ids already (so it
+    /// is written again rather than spliced).
+    Message(u32, bool),
+    /// A record of another kind, written as it came.
+    Pass,
+    /// A line that was not a record, reported in the first pass.
+    Drop,
+}
+
+/// Where the second pass reads the input again.
+enum Again {
+    /// The input itself, a file read from `offset` again.
+    Replay(std::fs::File, u64),
+    /// A spool file in the store, unlinked, holding every record line.
+    Spool(std::io::BufWriter<std::fs::File>, std::path::PathBuf),
+}
+
+/// `missive thread`: reads records, writes them with their ids (or the conversations, or
+/// a tree with [`Format::Tree`]), and keeps what it learnt in the store. `replay` is the
+/// input once more when it is a file that can be read again from the offset given (the
+/// offset where `reader` starts); otherwise the input is spooled in the store.
+#[allow(clippy::too_many_arguments)]
+pub fn thread_stream<R: BufRead, W: Write, E: Write>(
+    reader: &mut Reader<R>,
+    replay: Option<(std::fs::File, u64)>,
+    output: W,
+    format: Format,
+    errors: &mut ErrorSink<E>,
+    store: &mut Store,
+    config: &Config,
+    what: Output,
+) -> Result<Summary, Error> {
+    let user = User::from_config(config);
+    let mut directory = Directory::load(&store.db)?;
+    let mut summary = Summary::default();
+    let mut again = match (what == Output::Messages && format != Format::Tree, replay) {
+        (false, _) => None,
+        (true, Some((file, offset))) => Some(Again::Replay(file, offset)),
+        (true, None) => {
+            let path = store
+                .root()
+                .join(format!("thread-spool-{}", std::process::id()));
+            let spool_error = |source| Error::Spool {
+                path: path.clone(),
+                source,
+            };
+            let file = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create_new(true)
+                .open(&path)
+                .map_err(spool_error)?;
+            // Unlinked at once: the spool goes away with the process, whatever happens.
+            std::fs::remove_file(&path).map_err(spool_error)?;
+            Some(Again::Spool(
+                std::io::BufWriter::with_capacity(1 << 16, file),
+                path,
+            ))
+        }
+    };
+    let mut rows: Vec<MessageRow> = Vec::new();
+    let mut tree_lines: Vec<TreeLine> = Vec::new();
+    let mut plan: Vec<Line> = Vec::new();
+    let mut nodes = Vec::new();
+    store.db.set_cache_mib(64)?;
+    let mut forest = jwz::Forest::new(&store.db)?;
+    // Lines are read in batches and parsed on every core; what follows is in input order.
+    let mut batch: Vec<(u64, Vec<u8>)> = Vec::new();
+    loop {
+        let mut filled = 0;
+        let mut bytes = 0;
+        while filled < BATCH_LINES && bytes < BATCH_BYTES {
+            if batch.len() == filled {
+                batch.push((0, Vec::new()));
+            }
+            let slot = &mut batch[filled];
+            match reader.next_line_into(&mut slot.1) {
+                None => break,
+                Some(Err(error)) => {
+                    errors.report(&error.to_record());
+                    summary.failed += 1;
+                }
+                Some(Ok(number)) => {
+                    slot.0 = number;
+                    bytes += slot.1.len();
+                    filled += 1;
+                }
+            }
+        }
+        if filled == 0 {
+            break;
+        }
+        let tree = format == Format::Tree;
+        let parsed: Vec<Result<Option<Fact>, String>> = batch[..filled]
+            .par_iter()
+            .map(|(_, line)| {
+                jsonl::partial::<Head>(line).map(|partial| match partial {
+                    Partial::Message(head) => Some(facts(head, &user, &directory, tree)),
+                    Partial::Other => None,
+                })
+            })
+            .collect();
+        for ((number, raw), parsed) in batch[..filled].iter().zip(parsed) {
+            let line = match parsed {
+                Ok(Some(fact)) => {
+                    nodes.push(forest.add(&fact.row)?);
+                    for (identity, name) in &fact.names {
+                        directory.saw(identity, name.as_deref());
+                    }
+                    tree_lines.extend(fact.tree);
+                    rows.push(fact.row);
+                    summary.threaded += 1;
+                    Line::Message(rows.len() as u32 - 1, fact.had_ids)
+                }
+                Ok(None) => {
+                    summary.passed += 1;
+                    Line::Pass
+                }
+                Err(reason) => {
+                    let error = LineError {
+                        origin: reader.origin().to_string(),
+                        line: *number,
+                        reason,
+                    };
+                    errors.report(&error.to_record());
+                    summary.failed += 1;
+                    Line::Drop
+                }
+            };
+            match &mut again {
+                Some(Again::Spool(spool, path)) if line != Line::Drop => {
+                    let spool_error = |source| Error::Spool {
+                        path: path.clone(),
+                        source,
+                    };
+                    spool.write_all(raw).map_err(spool_error)?;
+                    spool.write_all(b"\n").map_err(spool_error)?;
+                    plan.push(line);
+                }
+                Some(Again::Replay(..)) => plan.push(line),
+                _ => {}
+            }
+        }
+    }
+    forest.settle();
+    let settled = forest.finish();
+    let threads: Vec<String> = nodes
+        .iter()
+        .map(|&at| settled.thread(at).to_string())
+        .collect();
+    let keep = |db: &mut store::Db| -> Result<(), Error> {
+        let batch = db.batch()?;
+        settled.store(&batch)?;
+        save(&batch, &rows, &directory)?;
+        batch.commit()?;
+        Ok(())
+    };
+    if what == Output::Conversations {
+        keep(&mut store.db)?;
+        let directory = Directory::load(&store.db)?;
+        let ids: BTreeSet<&String> = rows.iter().map(|r| &r.conversation).collect();
+        let mut writer = Writer::new(output, jsonl_or(format));
+        for id in ids {
+            let record = conversation::summary(&store.db, &directory, id)?;
+            let line = serde_json::to_string(&record).map_err(|e| Error::Write(e.into()))?;
+            writer.write(&Record::Other(line)).map_err(Error::Write)?;
+        }
+        writer.finish().map_err(Error::Write)?;
+        return Ok(summary);
+    }
+    // The ids are final: the store is written while they are printed (output first, as
+    // fetch does; a run cut short prints ids a run again gives again).
+    let db = &mut store.db;
+    let (kept, written) = std::thread::scope(|scope| {
+        let keeping = scope.spawn(|| keep(db));
+        let written = match (format, again) {
+            (Format::Tree, _) => {
+                write_tree(output, &tree_lines, &threads, &rows).map_err(Error::Write)
+            }
+            (_, Some(Again::Spool(spool, path))) => {
+                let spool_error = |source| Error::Spool {
+                    path: path.clone(),
+                    source,
+                };
+                spool
+                    .into_inner()
+                    .map_err(|e| spool_error(e.into_error()))
+                    .and_then(|mut file| file.rewind().map(|()| file).map_err(spool_error))
+                    .and_then(|file| {
+                        let input = BufReader::with_capacity(1 << 20, file);
+                        write_again(input, output, format, &plan, &rows, &threads)
+                    })
+            }
+            (_, Some(Again::Replay(mut file, offset))) => file
+                .seek(std::io::SeekFrom::Start(offset))
+                .map_err(Error::Write)
+                .and_then(|_| {
+                    let input = BufReader::with_capacity(1 << 20, file);
+                    write_again(input, output, format, &plan, &rows, &threads)
+                }),
+            (_, None) => Ok(()),
+        };
+        let kept = keeping.join().unwrap_or(Err(Error::Keeper));
+        (kept, written)
+    });
+    written?;
+    kept?;
+    Ok(summary)
+}
+
+/// Conversation records are JSON; text and tree fall back to JSON Lines.
+fn jsonl_or(format: Format) -> Format {
+    match format {
+        Format::Json => Format::Json,
+        _ => Format::Jsonl,
+    }
+}
+
+fn save(
+    batch: &store::db::Batch<'_>,
+    rows: &[MessageRow],
+    directory: &Directory,
+) -> Result<(), Error> {
+    // In key order: B-tree pages fill one after another instead of splitting all over.
+    let mut order: Vec<&MessageRow> = rows.iter().collect();
+    order.sort_by(|a, b| a.id.cmp(&b.id));
+    order.dedup_by(|a, b| a.id == b.id);
+    let mut seen = BTreeSet::new();
+    for row in order {
+        batch.put_thread_message(row)?;
+        seen.extend(row.participants.iter());
+    }
+    for identity in seen {
+        batch.see_identity(identity, directory.seen_name(identity))?;
+    }
+    Ok(())
+}
+
+/// The second pass: every record again, message records with their ids. In JSON Lines
+/// and JSON the ids of a record that had none are spliced in before its closing brace, so
+/// every other byte is the input's.
+fn write_again<R: BufRead, W: Write>(
+    mut input: R,
+    output: W,
+    format: Format,
+    plan: &[Line],
+    rows: &[MessageRow],
+    threads: &[String],
+) -> Result<(), Error> {
+    let mut writer = Writer::new(output, format);
+    let mut plan = plan.iter();
+    let mut buffer = Vec::with_capacity(1 << 16);
+    loop {
+        buffer.clear();
+        if input.read_until(b'\n', &mut buffer).map_err(Error::Write)? == 0 {
+            break;
+        }
+        let end = buffer.trim_ascii_end().len();
+        buffer.truncate(end);
+        if buffer.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let Some(line) = plan.next() else {
+            break;
+        };
+        match *line {
+            Line::Drop => continue,
+            Line::Pass => writer.write_json(&buffer).map_err(Error::Write)?,
+            Line::Message(at, had_ids) => {
+                let at = at as usize;
+                let (conversation, thread) = (&rows[at].conversation, &threads[at]);
+                if !had_ids && buffer.ends_with(b"}") {
+                    buffer.pop();
+                    let empty = buffer.trim_ascii_end().ends_with(b"{");
+                    write!(
+                        buffer,
+                        "{}\"conversation\":\"{conversation}\",\"thread\":\"{thread}\"}}",
+                        if empty { "" } else { "," },
+                    )
+                    .map_err(Error::Write)?;
+                    writer.write_json(&buffer).map_err(Error::Write)?;
+                } else {
+                    let mut message: Message =
+                        serde_json::from_slice(&buffer).map_err(|e| Error::Again(e.to_string()))?;
+                    message.conversation = Some(conversation.clone());
+                    message.thread = Some(thread.clone());
+                    writer
+                        .write(&Record::Message(Box::new(message)))
+                        .map_err(Error::Write)?;
+                }
+            }
+        }
+    }
+    writer.finish().map_err(Error::Write)
+}
+
+/// Threads as indented trees, oldest thread first: a header line per thread, then one
+/// line per message (date, sender, subject), replies indented under what they answer.
+fn write_tree<W: Write>(
+    mut output: W,
+    lines: &[TreeLine],
+    threads: &[String],
+    rows: &[MessageRow],
+) -> std::io::Result<()> {
+    let mut by_thread: std::collections::BTreeMap<&String, Vec<usize>> = Default::default();
+    for (at, thread) in threads.iter().enumerate() {
+        by_thread.entry(thread).or_default().push(at);
+    }
+    let mut groups: Vec<(Option<&String>, &String, Vec<usize>)> = by_thread
+        .into_iter()
+        .map(|(thread, members)| {
+            let first = members
+                .iter()
+                .filter_map(|&m| lines[m].item.date.as_ref())
+                .min();
+            (first, thread, members)
+        })
+        .collect();
+    groups.sort();
+    for (_, thread, members) in groups {
+        let items: Vec<jwz::TreeItem> = members.iter().map(|&m| lines[m].item.clone()).collect();
+        let conversations: BTreeSet<&String> =
+            members.iter().map(|&m| &rows[m].conversation).collect();
+        writeln!(
+            output,
+            "{thread}  {} message{}, {} conversation{}",
+            members.len(),
+            if members.len() == 1 { "" } else { "s" },
+            conversations.len(),
+            if conversations.len() == 1 { "" } else { "s" },
+        )?;
+        for (depth, at) in jwz::tree(&items) {
+            let line = &lines[members[at]];
+            let date = line.item.date.as_deref().unwrap_or("(no date)");
+            writeln!(
+                output,
+                "  {}  {:indent$}{:<24.24}  {}",
+                &date[..date.len().min(16)],
+                "",
+                line.from,
+                line.subject,
+                indent = depth * 2
+            )?;
+        }
+    }
+    output.flush()
+}
+
+/// What [`rebuild`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Rebuilt {
+    pub messages: u64,
+    /// Messages whose thread id changed.
+    pub threads_changed: u64,
+    /// Messages whose conversation id changed.
+    pub conversations_changed: u64,
+}
+
+/// `missive thread --rebuild`: recomputes every thread and conversation id from what the
+/// store holds, with the contacts as they are now. Ids that change are recorded as merged.
+pub fn rebuild(store: &mut Store) -> Result<Rebuilt, Error> {
+    let directory = Directory::load(&store.db)?;
+    let mut rows = store.db.thread_messages()?;
+    let old: std::collections::HashMap<String, String> =
+        store.db.thread_nodes()?.into_iter().collect();
+    let mut rebuilt = Rebuilt {
+        messages: rows.len() as u64,
+        ..Rebuilt::default()
+    };
+    store.db.set_cache_mib(64)?;
+    let mut forest = jwz::Forest::fresh(&store.db);
+    let mut nodes = Vec::with_capacity(rows.len());
+    for row in &rows {
+        nodes.push(forest.add(row)?);
+    }
+    forest.settle();
+    let settled = forest.finish();
+    let live: BTreeSet<&str> = nodes.iter().map(|&at| settled.thread(at)).collect();
+    let mut merges = BTreeSet::new();
+    for (row, &at) in rows.iter_mut().zip(&nodes) {
+        let thread = settled.thread(at).to_string();
+        if let Some(before) = old.get(&row.node)
+            && *before != thread
+        {
+            rebuilt.threads_changed += 1;
+            if !live.contains(before.as_str()) {
+                merges.insert((before.clone(), thread));
+            }
+        }
+        let conversation = conversation::id(row.list_id.as_deref(), &row.participants, &directory);
+        if conversation != row.conversation {
+            rebuilt.conversations_changed += 1;
+            row.conversation = conversation;
+        }
+    }
+    let batch = store.db.batch()?;
+    batch.clear_thread_nodes()?;
+    settled.store(&batch)?;
+    for (before, after) in merges {
+        batch.merge_thread(&before, &after)?;
+    }
+    for row in &rows {
+        batch.put_thread_message(row)?;
+    }
+    batch.commit()?;
+    Ok(rebuilt)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// A message of a random history: its id, its references among a small pool of
+    /// message-ids (some never sent: ghosts), and a subject.
+    fn record(i: usize, refs: &[usize], subject: &str) -> String {
+        let refs: Vec<String> = refs.iter().map(|r| format!("<{r}@x>")).collect();
+        serde_json::json!({
+            "kind": "message", "v": 1, "id": format!("m_{i}"), "protocol": "email",
+            "account": "a", "source": {"kind": "jsonl"}, "blob": "sha256:00",
+            "native_id": format!("<{i}@x>"), "references": refs,
+            "from": {"name": null, "address": format!("p{}@example.org", i % 3)},
+            "subject": subject,
+        })
+        .to_string()
+    }
+
+    /// Threads `lines` with the store at `root`; returns id → (conversation, thread).
+    fn run(root: &std::path::Path, lines: &[String]) -> BTreeMap<String, (String, String)> {
+        let mut store = Store::open(root).unwrap();
+        let input = lines.join("\n");
+        let mut reader = Reader::new(input.as_bytes(), "test");
+        let mut out = Vec::new();
+        let mut errors = ErrorSink::new(Vec::new(), false);
+        thread_stream(
+            &mut reader,
+            None,
+            &mut out,
+            Format::Jsonl,
+            &mut errors,
+            &mut store,
+            &Config::default(),
+            Output::Messages,
+        )
+        .unwrap();
+        String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .map(|line| {
+                let value: serde_json::Value = serde_json::from_str(line).unwrap();
+                let text = |key: &str| value[key].as_str().unwrap().to_string();
+                (text("id"), (text("conversation"), text("thread")))
+            })
+            .collect()
+    }
+
+    const SUBJECTS: &[&str] = &["plans", "Re: plans", "AW: plans", "other", "Re: other"];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// Issue 5: running on today's messages gives the ids the whole history gives,
+        /// whatever the days and their order.
+        #[test]
+        fn ids_of_a_subset_after_any_split_of_the_history_equal_the_whole_historys(
+            messages in prop::collection::vec(
+                (prop::collection::vec(0usize..16, 0..4), 0..SUBJECTS.len()),
+                1..12,
+            ),
+            days in prop::collection::vec(0usize..3, 12),
+            order in Just(()).prop_perturb(|_, mut rng| rng.random::<u64>()),
+        ) {
+            let lines: Vec<String> = messages
+                .iter()
+                .enumerate()
+                .map(|(i, (refs, subject))| record(i, refs, SUBJECTS[*subject]))
+                .collect();
+            let whole_dir = tempfile::tempdir().unwrap();
+            let whole = run(whole_dir.path(), &lines);
+
+            let mut by_day: Vec<Vec<String>> = vec![Vec::new(); 3];
+            for (i, line) in lines.iter().enumerate() {
+                by_day[days[i]].push(line.clone());
+            }
+            if order % 2 == 1 {
+                by_day.reverse();
+            }
+            let split_dir = tempfile::tempdir().unwrap();
+            for day in &by_day {
+                run(split_dir.path(), day);
+            }
+            for day in &by_day {
+                for (id, ids) in run(split_dir.path(), day) {
+                    prop_assert_eq!(&ids, &whole[&id], "{}", id);
+                }
+            }
+        }
+    }
+}
