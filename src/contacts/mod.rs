@@ -7,8 +7,11 @@
 //! proposes merges it is not sure of. The rows live in [`crate::store`]; re-deriving the
 //! conversation ids a change affects is [`crate::thread::conversation::rederive`].
 //!
-//! Not yet: merging identities that share one OpenPGP certificate's user ids waits for the
-//! keys module (issue on keys); it will call [`link`] with the certificate's addresses.
+//! Email addresses bound to one OpenPGP certificate (trust-on-first-use or verified
+//! bindings of [`crate::keys`]) are one contact: the contact one of them is linked to, else
+//! the implicit contact of the least of them. A conflicting, revoked or expired binding
+//! merges nothing. Learning a key does not re-derive stored conversations by itself:
+//! `missive thread --rebuild` does.
 
 pub mod identity;
 pub mod suggest;
@@ -86,6 +89,8 @@ impl User {
 #[derive(Debug, Clone, Default)]
 pub struct Directory {
     links: HashMap<String, String>,
+    /// Email addresses as key bindings spell them → the contact their certificate makes.
+    certified: HashMap<String, String>,
     contacts: BTreeMap<String, (Option<String>, BTreeSet<String>)>,
     seen: HashMap<String, Option<String>>,
 }
@@ -107,15 +112,23 @@ impl Directory {
             directory.links.insert(identity, contact);
         }
         directory.seen = db.seen_identities()?.into_iter().collect();
+        directory.certified = certified(db, &directory.links)?;
         Ok(directory)
     }
 
     /// The contact id of an identity: its linked contact, else its own implicit one.
     pub fn contact_of(&self, identity: &str) -> String {
-        self.links
-            .get(identity)
-            .cloned()
-            .unwrap_or_else(|| identity::implicit_contact(identity))
+        if let Some(contact) = self.links.get(identity) {
+            return contact.clone();
+        }
+        if !self.certified.is_empty()
+            && identity::kind(identity) == "email"
+            && let Some(key) = crate::keys::tofu::canonical(identity::handle(identity))
+            && let Some(contact) = self.certified.get(&key)
+        {
+            return contact.clone();
+        }
+        identity::implicit_contact(identity)
     }
 
     /// Notes a name an identity came with, for naming implicit contacts.
@@ -143,12 +156,26 @@ impl Directory {
         let id = self.contact_of(identity);
         match self.contacts.get(&id) {
             Some((name, identities)) => contact_record(&id, name.clone(), identities, true),
-            None => contact_record(
-                &id,
-                self.seen.get(identity).cloned().flatten(),
-                &BTreeSet::from([identity.to_string()]),
-                false,
-            ),
+            None => {
+                // Alone, or with the addresses its certificate binds.
+                let mut identities = BTreeSet::from([identity.to_string()]);
+                identities.extend(
+                    self.certified
+                        .iter()
+                        .filter(|(_, contact)| **contact == id)
+                        .map(|(address, _)| identity::canonical("email", address))
+                        .filter(|other| {
+                            crate::keys::tofu::canonical(identity::handle(other))
+                                != crate::keys::tofu::canonical(identity::handle(identity))
+                        }),
+                );
+                contact_record(
+                    &id,
+                    self.seen.get(identity).cloned().flatten(),
+                    &identities,
+                    false,
+                )
+            }
         }
     }
 
@@ -200,6 +227,47 @@ impl Directory {
             .find(|identity| identity::implicit_contact(identity) == id)
             .map(|identity| BTreeSet::from([identity.clone()]))
     }
+}
+
+/// The contact of each email address that shares a usable certificate with another: the
+/// explicit contact one of them is linked to (the least such id), else the implicit contact
+/// of the least address.
+fn certified(db: &Db, links: &HashMap<String, String>) -> Result<HashMap<String, String>, Error> {
+    use crate::keys::tofu;
+    let mut by_cert: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for binding in db.bindings(None, None)? {
+        if binding.state == tofu::TOFU || binding.state == tofu::VERIFIED {
+            by_cert
+                .entry(binding.fingerprint)
+                .or_default()
+                .insert(binding.address);
+        }
+    }
+    let linked: HashMap<String, &String> = links
+        .iter()
+        .filter(|(identity, _)| identity::kind(identity) == "email")
+        .filter_map(|(identity, contact)| {
+            tofu::canonical(identity::handle(identity)).map(|key| (key, contact))
+        })
+        .collect();
+    let mut out = HashMap::new();
+    for addresses in by_cert.into_values().filter(|a| a.len() > 1) {
+        let contact = addresses
+            .iter()
+            .filter_map(|address| linked.get(address).map(|c| c.to_string()))
+            .min()
+            .or_else(|| {
+                addresses
+                    .first()
+                    .map(|least| identity::implicit_contact(&identity::canonical("email", least)))
+            });
+        if let Some(contact) = contact {
+            for address in addresses {
+                out.entry(address).or_insert_with(|| contact.clone());
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn contact_record(
@@ -518,6 +586,56 @@ mod tests {
         assert!(matches!(error, Error::OwnIdentity(_)), "{error}");
         assert!(user().is_user("mastodon:@me@social.example"));
         assert!(!user().is_user("email:you@example.org"));
+    }
+
+    #[test]
+    fn addresses_bound_to_one_certificate_are_one_contact() {
+        let (_dir, mut db) = db();
+        let batch = db.batch().unwrap();
+        for (address, fingerprint, state) in [
+            ("ann@example.org", "AAAA", "tofu"),
+            ("ann@work.example.net", "AAAA", "verified"),
+            ("ann@old.example.com", "AAAA", "conflict"),
+            ("solo@example.org", "BBBB", "tofu"),
+        ] {
+            batch
+                .put_binding(&crate::store::db::Binding {
+                    address: address.into(),
+                    fingerprint: fingerprint.into(),
+                    source: "autocrypt".into(),
+                    state: state.into(),
+                    first_seen: 1,
+                    last_seen: 1,
+                })
+                .unwrap();
+        }
+        batch.commit().unwrap();
+        let directory = Directory::load(&db).unwrap();
+        let ann = directory.contact_of("email:Ann@Example.org");
+        assert_eq!(ann, directory.contact_of("email:ann@work.example.net"));
+        assert_eq!(
+            directory.describe("email:Ann@Example.org").identities,
+            ["email:Ann@Example.org", "email:ann@work.example.net"]
+        );
+        assert_ne!(ann, directory.contact_of("email:ann@old.example.com"));
+        assert_eq!(
+            directory.contact_of("email:solo@example.org"),
+            identity::implicit_contact("email:solo@example.org")
+        );
+
+        link(
+            &mut db,
+            &user(),
+            &["ann@work.example.net".into(), "twitter:@ann".into()],
+            None,
+        )
+        .unwrap();
+        let directory = Directory::load(&db).unwrap();
+        assert_eq!(
+            directory.contact_of("email:ann@example.org"),
+            directory.contact_of("twitter:@ann"),
+            "the certificate joins the linked contact"
+        );
     }
 
     #[test]
