@@ -23,7 +23,8 @@ impl Db {
         self.pairs("SELECT identity, name FROM seen_identity ORDER BY identity")
     }
 
-    fn pairs<A, B>(&self, sql: &str) -> Result<Vec<(A, B)>, Error>
+    /// The rows of a query of two columns.
+    pub(super) fn pairs<A, B>(&self, sql: &str) -> Result<Vec<(A, B)>, Error>
     where
         A: rusqlite::types::FromSql,
         B: rusqlite::types::FromSql,

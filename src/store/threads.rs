@@ -40,13 +40,15 @@ pub struct MessageRow {
 const COLUMNS: &str = "id, node, refs, subject, subject_key, reply, protocol, date, list_id, \
                        participants, conversation, score, grade";
 
+/// A list column: one item per line.
+fn split(text: String) -> Vec<String> {
+    text.split('\n')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 fn row_to_message(row: &rusqlite::Row<'_>) -> rusqlite::Result<MessageRow> {
-    let split = |text: String| -> Vec<String> {
-        text.split('\n')
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .collect()
-    };
     Ok(MessageRow {
         id: row.get(0)?,
         node: row.get(1)?,
@@ -140,26 +142,7 @@ impl Db {
 
     /// Every node and its thread.
     pub fn thread_nodes(&self) -> Result<Vec<(String, String)>, Error> {
-        let mut statement = self
-            .connection
-            .prepare("SELECT node, thread FROM thread_node")
-            .map_err(|e| self.error(e))?;
-        let rows = statement
-            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
-            .map_err(|e| self.error(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
-    }
-
-    /// The thread id a merged one became, if it was merged.
-    pub fn merged_thread(&self, old: &str) -> Result<Option<String>, Error> {
-        self.connection
-            .query_row(
-                "SELECT new FROM thread_merge WHERE old = ?1",
-                [old],
-                |row| row.get(0),
-            )
-            .optional()
-            .map_err(|e| self.error(e))
+        self.pairs("SELECT node, thread FROM thread_node")
     }
 }
 
@@ -242,17 +225,7 @@ impl Batch<'_> {
             .map_err(|e| self.error(e))?;
         let rows = statement
             .query_map([], |row| {
-                let participants: String = row.get(1)?;
-                Ok((
-                    row.get(0)?,
-                    participants
-                        .split('\n')
-                        .filter(|s| !s.is_empty())
-                        .map(str::to_string)
-                        .collect(),
-                    row.get(2)?,
-                    row.get(3)?,
-                ))
+                Ok((row.get(0)?, split(row.get(1)?), row.get(2)?, row.get(3)?))
             })
             .map_err(|e| self.error(e))?;
         let mut found = Vec::new();

@@ -11,28 +11,18 @@ use missive::jsonl::Writer;
 use missive::record::Record;
 use missive::store::Store;
 
-use crate::{Failure, OK, SOME_FAILED, TEMPORARY, load_config, open_store, output_format, usage};
+use crate::{Failure, OK, SOME_FAILED, failed, load_config, open_store, output_format, usage};
 
 fn failure(error: contacts::Error) -> Failure {
     match error {
         contacts::Error::Store(e) => store_failure(e),
-        contacts::Error::Read { .. } => Failure {
-            status: SOME_FAILED,
-            error: error.into(),
-        },
+        contacts::Error::Read { .. } => failed(false, error),
         _ => usage(error),
     }
 }
 
 fn store_failure(error: missive::store::Error) -> Failure {
-    Failure {
-        status: if error.is_transient() {
-            TEMPORARY
-        } else {
-            SOME_FAILED
-        },
-        error: error.into(),
-    }
+    failed(error.is_transient(), error)
 }
 
 pub(crate) fn run(global: &Global, command: ContactsCommand) -> Result<u8, Failure> {

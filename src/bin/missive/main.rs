@@ -36,6 +36,14 @@ pub(crate) struct Failure {
     pub(crate) error: anyhow::Error,
 }
 
+/// A failure that a later run may not meet (a locked store: exit 75) or will (exit 1).
+pub(crate) fn failed(transient: bool, error: impl Into<anyhow::Error>) -> Failure {
+    Failure {
+        status: if transient { TEMPORARY } else { SOME_FAILED },
+        error: error.into(),
+    }
+}
+
 pub(crate) fn usage(error: impl Into<anyhow::Error>) -> Failure {
     Failure {
         status: USAGE,

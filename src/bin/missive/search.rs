@@ -8,17 +8,10 @@ use missive::cli::{ErrorFormat, Global, IndexArgs, SearchArgs, TagArgs};
 use missive::jsonl::{ErrorSink, Reader, Writer};
 use missive::search::{self, query};
 
-use crate::{Failure, OK, SOME_FAILED, TEMPORARY, open_store, output_format, usage};
+use crate::{Failure, OK, SOME_FAILED, failed, open_store, output_format, usage};
 
 fn failure(error: search::Error) -> Failure {
-    Failure {
-        status: if error.is_transient() {
-            TEMPORARY
-        } else {
-            SOME_FAILED
-        },
-        error: error.into(),
-    }
+    failed(error.is_transient(), error)
 }
 
 /// Parses a query, or a usage error that shows the query with a caret under the mistake.

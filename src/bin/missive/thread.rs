@@ -5,17 +5,10 @@ use missive::cli::{ErrorFormat, Global, ThreadArgs};
 use missive::jsonl::{ErrorSink, Reader};
 use missive::thread;
 
-use crate::{Failure, OK, SOME_FAILED, TEMPORARY, load_config, open_store, output_format};
+use crate::{Failure, OK, SOME_FAILED, failed, load_config, open_store, output_format};
 
 fn failure(error: thread::Error) -> Failure {
-    Failure {
-        status: if error.is_transient() {
-            TEMPORARY
-        } else {
-            SOME_FAILED
-        },
-        error: error.into(),
-    }
+    failed(error.is_transient(), error)
 }
 
 pub(crate) fn run(global: &Global, args: ThreadArgs) -> Result<u8, Failure> {
