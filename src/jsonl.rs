@@ -323,7 +323,63 @@ fn text_line(record: &Record) -> String {
             )
         }
         Record::Error(e) => format!("error  {}: {}", e.location, e.error),
-        Record::Other(line) => line.clone(),
+        Record::Other(line) => other_text_line(line),
+    }
+}
+
+/// One readable line for the kinds that have one (contact, conversation, suggestion); any
+/// other record as it came.
+fn other_text_line(line: &str) -> String {
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(line) else {
+        return line.to_string();
+    };
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
+    let list = |v: &serde_json::Value, sep: &str| -> String {
+        v.as_array()
+            .map(|items| items.iter().map(text).collect::<Vec<_>>().join(sep))
+            .unwrap_or_default()
+    };
+    match value["kind"].as_str() {
+        Some("contact") => format!(
+            "{}  {:<24.24}  {}",
+            text(&value["id"]),
+            value["name"].as_str().unwrap_or("-"),
+            list(&value["identities"], " ")
+        ),
+        Some("conversation") => {
+            let last = text(&value["last_date"]);
+            let people: Vec<String> = value["participants"]
+                .as_array()
+                .map(|people| {
+                    people
+                        .iter()
+                        .map(|p| {
+                            p["name"]
+                                .as_str()
+                                .map(str::to_string)
+                                .unwrap_or_else(|| text(&p["identities"][0]))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            format!(
+                "{}  {:>5} msg  {:<16}  {:<20}  {}",
+                text(&value["id"]),
+                value["messages"].as_u64().unwrap_or(0),
+                &last[..last.len().min(16)],
+                list(&value["protocols"], ","),
+                value["list_id"]
+                    .as_str()
+                    .map_or_else(|| people.join(", "), |list| format!("list {list}"))
+            )
+        }
+        Some("suggestion") => format!(
+            "{}: {}  ({})",
+            text(&value["reason"]),
+            text(&value["command"]),
+            list(&value["evidence"], "; ")
+        ),
+        _ => line.to_string(),
     }
 }
 
@@ -504,6 +560,31 @@ mod tests {
         let mut writer = Writer::new(&mut text, Format::Text);
         writer.write_json(line).unwrap();
         assert!(String::from_utf8(text).unwrap().ends_with("Hi\n"));
+    }
+
+    #[test]
+    fn contacts_conversations_and_suggestions_have_readable_lines() {
+        let line = |json: &str| {
+            let mut out = Vec::new();
+            let mut writer = Writer::new(&mut out, Format::Text);
+            writer.write(&Record::Other(json.into())).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(
+            line(
+                r#"{"kind":"contact","id":"p_1","name":"Ann","identities":["email:a@x","twitter:@a"]}"#
+            ),
+            format!("p_1  {:<24}  email:a@x twitter:@a\n", "Ann")
+        );
+        let conversation = line(
+            r#"{"kind":"conversation","id":"c_1","messages":3,"last_date":"2024-03-01T10:00:00Z","protocols":["email","mastodon"],"participants":[{"name":null,"identities":["email:a@x"]}]}"#,
+        );
+        assert!(
+            conversation.starts_with("c_1      3 msg  2024-03-01T10:00  email,mastodon"),
+            "{conversation}"
+        );
+        assert!(conversation.ends_with("email:a@x\n"), "{conversation}");
+        assert_eq!(line(r#"{"kind":"x","a":1}"#), "{\"kind\":\"x\",\"a\":1}\n");
     }
 
     #[test]

@@ -436,11 +436,11 @@ pub fn thread_stream<R: BufRead, W: Write, E: Write>(
     Ok(summary)
 }
 
-/// Conversation records are JSON; text and tree fall back to JSON Lines.
+/// Conversation records as JSON, or a line of text each (for the tree too).
 fn jsonl_or(format: Format) -> Format {
     match format {
-        Format::Json => Format::Json,
-        _ => Format::Jsonl,
+        Format::Tree => Format::Text,
+        other => other,
     }
 }
 
