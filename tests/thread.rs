@@ -527,3 +527,46 @@ fn threading_threaded_records_again_changes_nothing() {
     assert!(first[0].1.as_str().unwrap().starts_with("c_"));
     assert!(first[0].2.as_str().unwrap().starts_with("t_"));
 }
+
+#[test]
+fn addresses_of_one_openpgp_certificate_are_one_conversation() {
+    use crate::support::openpgp::GnuPg;
+    let home = Home::new();
+    home.write_config(CONFIG);
+    let gpg = GnuPg::new();
+    let fingerprint = gpg.generate("Ann <ann@example.org>");
+    gpg.run(
+        &[
+            "--quick-add-uid",
+            &fingerprint,
+            "Ann <ann@work.example.net>",
+        ],
+        None,
+    );
+    let records = [
+        message(
+            "m_1",
+            "email",
+            "<k1@x>",
+            "ann@example.org",
+            "me@example.org",
+        ),
+        message(
+            "m_2",
+            "email",
+            "<k2@x>",
+            "ann@work.example.net",
+            "me@example.org",
+        ),
+    ];
+    let before = thread(&home, &records);
+    assert_ne!(before["m_1"].0, before["m_2"].0, "no key yet: two people");
+    let armored = gpg.run(&["--armor", "--export", &fingerprint], None);
+    let (code, _, stderr) = run(home.missive().args(["keys", "import"]).write_stdin(armored));
+    assert_eq!(code, 0, "{stderr}");
+    let after = thread(&home, &records);
+    assert_eq!(
+        after["m_1"].0, after["m_2"].0,
+        "one certificate: one person"
+    );
+}
