@@ -145,6 +145,11 @@ pub struct ScoreArgs {
     /// secrets come from, your own key and its passphrase; with suggestions ranked by gain.
     #[arg(long, conflicts_with_all = ["mail", "factors", "verify"])]
     pub device: bool,
+    /// Score each contact instead: their key and its trust state (none, tofu, verified,
+    /// conflict), its strength, the channels you know them on, and the share of your indexed
+    /// exchanges with them that were encrypted; with suggestions.
+    #[arg(long, conflicts_with_all = ["mail", "factors", "verify", "device"])]
+    pub contacts: bool,
     /// Your own index: the last 90 days of indexed messages, how many correspondents have a
     /// key, and this device; one point of history a day, the trend, and what to do next.
     #[arg(long, conflicts_with_all = ["mail", "factors", "verify", "device"])]

@@ -597,3 +597,76 @@ fn the_user_index_counts_recent_mail_key_coverage_and_the_device_with_a_daily_hi
         "{text}"
     );
 }
+
+#[test]
+fn each_contact_is_scored_by_key_trust_channels_and_encrypted_exchanges() {
+    let home = Home::new();
+    home.write_config("[identity]\naddresses = [\"sam@example.com\"]\n");
+    let source = format!("maildir:{}", crate::support::sample_maildir().display());
+    let fetched = home.missive().args(["fetch", &source]).output().unwrap();
+    home.missive()
+        .arg("index")
+        .write_stdin(fetched.stdout.clone())
+        .assert()
+        .success();
+    home.missive()
+        .arg("thread")
+        .write_stdin(fetched.stdout)
+        .assert()
+        .success();
+    let gpg = crate::support::openpgp::GnuPg::new();
+    gpg.generate("Alice <alice@example.org>");
+    home.missive()
+        .args(["keys", "import"])
+        .write_stdin(gpg.run(&["--armor", "--export"], None))
+        .assert()
+        .success();
+
+    let (code, contacts, stderr) = run(home.missive().args(["score", "--contacts"]));
+    assert_eq!(code, 0, "{stderr}");
+    let find = |address: &str| {
+        contacts
+            .iter()
+            .find(|c| c["identities"].to_string().contains(address))
+            .unwrap_or_else(|| panic!("no contact {address}: {contacts:?}"))
+    };
+    let names = |c: &Value| -> Vec<String> {
+        c["privacy"]["factors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let alice = find("alice@example.org");
+    assert!(
+        names(alice).contains(&"contact_key_tofu".to_string()),
+        "{alice}"
+    );
+    assert_eq!(alice["key"]["state"], "tofu");
+    assert_eq!(
+        (alice["exchanges"].as_u64(), alice["encrypted"].as_u64()),
+        (Some(4), Some(1))
+    );
+    assert!(names(alice).contains(&"contact_sometimes_encrypted".to_string()));
+    assert!(
+        alice["privacy"]["suggestions"][0]["action"]
+            .as_str()
+            .unwrap()
+            .starts_with("missive keys verify alice@example.org ")
+    );
+
+    let carol = find("carol@example.com");
+    assert!(names(carol).contains(&"contact_no_key".to_string()));
+    assert_eq!(
+        carol["privacy"]["suggestions"][0]["action"],
+        "missive keys discover carol@example.com"
+    );
+    assert!(alice["privacy"]["score"].as_u64() > carol["privacy"]["score"].as_u64());
+    assert!(
+        contacts
+            .iter()
+            .all(|c| !c["identities"].to_string().contains("sam@example.com")),
+        "the user is not a contact"
+    );
+}

@@ -116,6 +116,30 @@ factors! {
         "the sender announces Autocrypt prefer-encrypt=mutual: replies can be encrypted";
     AUTOCRYPT_NOPREFERENCE: Comportment, "autocrypt_nopreference", 5,
         "the sender announces an Autocrypt key: replies can be encrypted if asked";
+    CONTACT_BASE_TECHNIC: Technic, "contact_base_technic", 30,
+        "where every contact starts on what can protect what you write them";
+    CONTACT_KEY_VERIFIED: Technic, "contact_key_verified", 50,
+        "a usable key you confirmed: mail to them can be sealed, and it is theirs";
+    CONTACT_KEY_TOFU: Technic, "contact_key_tofu", 40,
+        "a usable key, trusted on first use: sealed mail, unless the first key was false";
+    CONTACT_KEY_CONFLICT: Technic, "contact_key_conflict", 0,
+        "two keys claim the same address: nothing is used until you decide";
+    CONTACT_NO_KEY: Technic, "contact_no_key", -20,
+        "no usable key: every mail to them is readable by the servers";
+    CONTACT_KEY_WEAK: Technic, "contact_key_weak", -20,
+        "their key is RSA under 2048 bits: breakable";
+    CONTACT_BASE_CONTEXT: Context, "contact_base_context", 60,
+        "where every contact starts on who else can see your exchanges";
+    CONTACT_PLATFORM_ONLY: Context, "contact_platform_only", -20,
+        "known only on platforms (Mastodon, Twitter, Facebook): the platform reads it all";
+    CONTACT_BASE_COMPORTMENT: Comportment, "contact_base_comportment", 40,
+        "where every contact starts on the habits your exchanges show";
+    CONTACT_MOSTLY_ENCRYPTED: Comportment, "contact_mostly_encrypted", 40,
+        "four exchanges in five or more were end-to-end encrypted";
+    CONTACT_SOMETIMES_ENCRYPTED: Comportment, "contact_sometimes_encrypted", 15,
+        "some exchanges were end-to-end encrypted";
+    CONTACT_NEVER_ENCRYPTED: Comportment, "contact_never_encrypted", -10,
+        "no exchange was end-to-end encrypted";
     DEVICE_BASE_TECHNIC: Technic, "device_base_technic", 50,
         "where this device starts on what protects the data it keeps";
     DEVICE_OWN_KEY_PROTECTED: Technic, "device_own_key_protected", 30,

@@ -42,6 +42,9 @@ pub(crate) fn run(global: &Global, args: ScoreArgs) -> Result<u8, Failure> {
     if args.user {
         return user(global, &config).map_err(failed);
     }
+    if args.contacts {
+        return contacts(global, &config).map_err(failed);
+    }
     if args.device {
         let store = crate::open_store(global)?;
         let own_key = store
@@ -230,5 +233,127 @@ fn user(global: &Global, config: &missive::config::Config) -> anyhow::Result<u8>
         ),
     };
     std::io::stdout().write_all(text.as_bytes())?;
+    Ok(OK)
+}
+
+/// `score --contacts`: each contact's index, from the contacts, the key store and the index.
+fn contacts(global: &Global, config: &missive::config::Config) -> anyhow::Result<u8> {
+    use missive::contacts::{Directory, identity};
+    use missive::privacy::contact::{self, KeyFacts};
+    use missive::search::query::{KeywordField, Query, TextField};
+    let store = crate::open_store(global).map_err(|f| f.error)?;
+    let now = std::time::SystemTime::now();
+    let directory = Directory::load(&store.db)?;
+    let user = missive::contacts::User::from_config(config);
+    let index = missive::search::open_index(&store)?;
+    let reader = index.reader()?;
+    let none = |_: &str| Vec::new();
+    let rank = |state: &str| match state {
+        "verified" => 4,
+        "tofu" => 3,
+        "conflict" => 2,
+        _ => 1,
+    };
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for person in directory.list(true) {
+        if person.identities.iter().any(|i| user.is_user(i)) {
+            continue;
+        }
+        let mut channels: Vec<String> = person
+            .identities
+            .iter()
+            .map(|i| identity::kind(i).to_string())
+            .collect();
+        channels.dedup();
+        let emails: Vec<String> = person
+            .identities
+            .iter()
+            .filter(|i| identity::kind(i) == "email")
+            .map(|i| identity::handle(i).to_string())
+            .collect();
+        let mut key: Option<KeyFacts> = None;
+        for address in emails
+            .iter()
+            .filter_map(|a| missive::keys::tofu::canonical(a))
+        {
+            for binding in store.db.bindings(Some(&address), None)? {
+                if key
+                    .as_ref()
+                    .is_some_and(|k| rank(&k.state) >= rank(&binding.state))
+                {
+                    continue;
+                }
+                let record = missive::keys::record(&store, &binding.fingerprint, now)?;
+                key = Some(KeyFacts {
+                    address: address.clone(),
+                    fingerprint: binding.fingerprint,
+                    state: binding.state,
+                    algorithm: record.algorithm,
+                    bits: record.bits,
+                    expires: record.expires,
+                    usable: record.usable,
+                });
+            }
+        }
+        let with = Query::Or(
+            person
+                .identities
+                .iter()
+                .map(|i| Query::Text {
+                    field: Some(TextField::With),
+                    words: identity::handle(i).to_string(),
+                    phrase: true,
+                })
+                .collect(),
+        );
+        let exchanges = reader.count(&with, &none)? as u64;
+        let encrypted = reader.count(
+            &Query::And(vec![
+                with,
+                Query::Keyword {
+                    field: KeywordField::State,
+                    value: "encrypted".into(),
+                },
+            ]),
+            &none,
+        )? as u64;
+        let facts = contact::Facts {
+            id: person.id.clone(),
+            name: person.name.clone(),
+            channels,
+            address: emails.first().cloned(),
+            key,
+            exchanges,
+            encrypted,
+        };
+        let privacy = contact::score(&facts);
+        match output_format(global) {
+            Format::Text | Format::Tree => writeln!(
+                out,
+                "{:?} {:>3}  {:<28.28} {}",
+                privacy.grade,
+                privacy.score,
+                facts
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| person.identities.join(" ")),
+                privacy
+                    .suggestions
+                    .first()
+                    .map_or(String::new(), |s| format!("+{} {}", s.gain, s.action))
+            )?,
+            Format::Jsonl | Format::Json => writeln!(
+                out,
+                "{}",
+                serde_json::json!({
+                    "kind": "contact_privacy", "v": missive::record::VERSION, "contact": facts.id,
+                    "name": facts.name, "identities": person.identities, "channels": facts.channels,
+                    "key": facts.key, "exchanges": facts.exchanges, "encrypted": facts.encrypted,
+                    "privacy": privacy,
+                })
+            )?,
+        }
+    }
+    out.flush()?;
     Ok(OK)
 }
