@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use crate::record::{Privacy, Suggestion};
+use crate::record::Privacy;
 
 use super::factors::{self, Factor};
 
@@ -106,17 +106,9 @@ fn evaluate(facts: &Facts) -> Privacy {
 /// A contact's index, with suggestions ranked by gain.
 pub fn score(facts: &Facts) -> Privacy {
     let mut privacy = evaluate(facts);
-    let mut suggestions = Vec::new();
-    let mut suggest = |changed: Facts, action: String, why: &str| {
-        let gain = i32::from(evaluate(&changed).score) - i32::from(privacy.score);
-        if gain > 0 {
-            suggestions.push(Suggestion {
-                action,
-                gain,
-                why: why.to_string(),
-            });
-        }
-    };
+    let mut changes = Vec::new();
+    let mut suggest =
+        |changed: Facts, action: String, why: &'static str| changes.push((changed, action, why));
     let with_state = |state: &str, address: &str| Facts {
         key: Some(KeyFacts {
             address: address.to_string(),
@@ -142,8 +134,7 @@ pub fn score(facts: &Facts) -> Privacy {
         ),
         _ => {}
     }
-    suggestions.sort_by(|a, b| b.gain.cmp(&a.gain).then_with(|| a.action.cmp(&b.action)));
-    privacy.suggestions = suggestions;
+    privacy.suggestions = super::ranked(privacy.score, changes, evaluate);
     privacy
 }
 

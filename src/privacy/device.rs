@@ -7,7 +7,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use crate::config::Config;
-use crate::record::{Privacy, Suggestion};
+use crate::record::Privacy;
 
 use super::factors::{self, Factor};
 
@@ -70,17 +70,9 @@ pub fn facts(
 /// The device's index, with suggestions ranked by gain.
 pub fn score(facts: &Facts) -> Privacy {
     let mut privacy = evaluate(facts);
-    let mut suggestions = Vec::new();
-    let mut suggest = |changed: Facts, action: String, why: &str| {
-        let gain = i32::from(evaluate(&changed).score) - i32::from(privacy.score);
-        if gain > 0 {
-            suggestions.push(Suggestion {
-                action,
-                gain,
-                why: why.to_string(),
-            });
-        }
-    };
+    let mut changes = Vec::new();
+    let mut suggest =
+        |changed: Facts, action: String, why: &'static str| changes.push((changed, action, why));
     if !facts.store_private {
         suggest(
             Facts {
@@ -156,8 +148,7 @@ pub fn score(facts: &Facts) -> Privacy {
         ),
         Some(true) => {}
     }
-    suggestions.sort_by(|a, b| b.gain.cmp(&a.gain).then_with(|| a.action.cmp(&b.action)));
-    privacy.suggestions = suggestions;
+    privacy.suggestions = super::ranked(privacy.score, changes, evaluate);
     privacy
 }
 

@@ -35,6 +35,26 @@ impl Error {
     }
 }
 
+/// Suggestions from changed facts, each scored again: the gain is the new score minus
+/// `base`, only gains are kept, best first (ties by action, for stable output).
+pub(crate) fn ranked<F>(
+    base: u8,
+    changes: Vec<(F, String, &str)>,
+    evaluate: impl Fn(&F) -> crate::record::Privacy,
+) -> Vec<crate::record::Suggestion> {
+    let mut suggestions: Vec<crate::record::Suggestion> = changes
+        .into_iter()
+        .map(|(changed, action, why)| crate::record::Suggestion {
+            gain: i32::from(evaluate(&changed).score) - i32::from(base),
+            action,
+            why: why.to_string(),
+        })
+        .filter(|s| s.gain > 0)
+        .collect();
+    suggestions.sort_by(|a, b| b.gain.cmp(&a.gain).then_with(|| a.action.cmp(&b.action)));
+    suggestions
+}
+
 /// What [`score_stream`] did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Summary {
