@@ -11,7 +11,7 @@ use missive::jsonl::Writer;
 use missive::record::Record;
 use missive::store::Store;
 
-use crate::{Failure, OK, SOME_FAILED, failed, load_config, open_store, output_format, usage};
+use crate::{Failure, OK, failed, load_config, open_store, output_format, usage};
 
 fn failure(error: contacts::Error) -> Failure {
     match error {
@@ -64,10 +64,7 @@ pub(crate) fn run(global: &Global, command: ContactsCommand) -> Result<u8, Failu
                     std::io::stdin()
                         .read_to_string(&mut text)
                         .context("cannot read standard input")
-                        .map_err(|error| Failure {
-                            status: SOME_FAILED,
-                            error,
-                        })?;
+                        .map_err(|error| failed(false, error))?;
                     text
                 } else {
                     let bytes = std::fs::read(&file)
@@ -93,15 +90,9 @@ pub(crate) fn run(global: &Global, command: ContactsCommand) -> Result<u8, Failu
         writer
             .write(&Record::Other(line))
             .and_then(|()| writer.flush())
-            .map_err(|error| Failure {
-                status: SOME_FAILED,
-                error: error.into(),
-            })?;
+            .map_err(|error| failed(false, error))?;
     }
-    writer.finish().map_err(|error| Failure {
-        status: SOME_FAILED,
-        error: error.into(),
-    })?;
+    writer.finish().map_err(|error| failed(false, error))?;
     Ok(OK)
 }
 
@@ -126,8 +117,5 @@ fn to_lines<T: serde::Serialize>(records: Vec<T>) -> Result<Vec<String>, Failure
         .iter()
         .map(|record| serde_json::to_string(record))
         .collect::<Result<_, _>>()
-        .map_err(|error| Failure {
-            status: SOME_FAILED,
-            error: error.into(),
-        })
+        .map_err(|error| failed(false, error))
 }

@@ -46,10 +46,7 @@ pub(crate) fn run(global: &Global, args: FetchArgs) -> Result<u8, Failure> {
                 error: error.into(),
             }
         })?;
-    out.finish().map_err(|e| Failure {
-        status: SOME_FAILED,
-        error: e.into(),
-    })?;
+    out.finish().map_err(|e| crate::failed(false, e))?;
     Ok(if summary.failed > 0 { SOME_FAILED } else { OK })
 }
 

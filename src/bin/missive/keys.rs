@@ -14,14 +14,7 @@ use crate::{Failure, OK, SOME_FAILED, open_store, output_format, usage};
 
 fn failure(error: keys::Error) -> Failure {
     match error {
-        keys::Error::Store(e) if e.is_transient() => Failure {
-            status: crate::TEMPORARY,
-            error: e.into(),
-        },
-        keys::Error::Store(e) => Failure {
-            status: SOME_FAILED,
-            error: e.into(),
-        },
+        keys::Error::Store(e) => crate::failed(e.is_transient(), e),
         other => usage(other),
     }
 }
@@ -30,15 +23,10 @@ fn print(global: &Global, records: &[KeyRecord]) -> Result<(), Failure> {
     let mut out = Writer::new(std::io::stdout().lock(), output_format(global));
     for record in records {
         let line = serde_json::to_string(record).map_err(usage)?;
-        out.write(&Record::Other(line)).map_err(|e| Failure {
-            status: SOME_FAILED,
-            error: e.into(),
-        })?;
+        out.write(&Record::Other(line))
+            .map_err(|e| crate::failed(false, e))?;
     }
-    out.finish().map_err(|e| Failure {
-        status: SOME_FAILED,
-        error: e.into(),
-    })
+    out.finish().map_err(|e| crate::failed(false, e))
 }
 
 pub(crate) fn run(global: &Global, command: KeysCommand) -> Result<u8, Failure> {
@@ -132,14 +120,8 @@ pub(crate) fn run(global: &Global, command: KeysCommand) -> Result<u8, Failure> 
                 global.errors == missive::cli::ErrorFormat::Jsonl,
             );
             let learned = keys::learn_stream(&mut store, &mut reader, &mut out, &mut errors, now)
-                .map_err(|error| Failure {
-                status: SOME_FAILED,
-                error: error.into(),
-            })?;
-            out.finish().map_err(|e| Failure {
-                status: SOME_FAILED,
-                error: e.into(),
-            })?;
+                .map_err(|error| crate::failed(false, error))?;
+            out.finish().map_err(|e| crate::failed(false, e))?;
             if learned.failed > 0 {
                 return Ok(SOME_FAILED);
             }

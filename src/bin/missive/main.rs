@@ -159,14 +159,7 @@ pub(crate) fn open_store(global: &Global) -> Result<Store, Failure> {
                 "no store directory: set --store, MISSIVE_STORE or HOME"
             ))
         })?;
-    Store::open(&dir).map_err(|error| Failure {
-        status: if error.is_transient() {
-            TEMPORARY
-        } else {
-            SOME_FAILED
-        },
-        error: error.into(),
-    })
+    Store::open(&dir).map_err(|error| failed(error.is_transient(), error))
 }
 
 pub(crate) fn output_format(global: &Global) -> Format {

@@ -6,7 +6,7 @@ use anyhow::anyhow;
 
 use missive::cli::SchemaArgs;
 
-use crate::{Failure, OK, SOME_FAILED, usage};
+use crate::{Failure, OK, usage};
 
 pub(crate) fn run(args: SchemaArgs) -> Result<u8, Failure> {
     let schemas = missive::record::schemas();
@@ -29,10 +29,7 @@ pub(crate) fn run(args: SchemaArgs) -> Result<u8, Failure> {
         serde_json::to_writer(&mut stdout, &schema)
             .map_err(anyhow::Error::from)
             .and_then(|()| stdout.write_all(b"\n").map_err(anyhow::Error::from))
-            .map_err(|error| Failure {
-                status: SOME_FAILED,
-                error,
-            })?;
+            .map_err(|error| crate::failed(false, error))?;
     }
     Ok(OK)
 }

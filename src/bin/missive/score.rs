@@ -11,10 +11,7 @@ use missive::privacy;
 use crate::{Failure, OK, SOME_FAILED, TEMPORARY, load_config, output_format};
 
 pub(crate) fn run(global: &Global, args: ScoreArgs) -> Result<u8, Failure> {
-    let failed = |error: anyhow::Error| Failure {
-        status: SOME_FAILED,
-        error,
-    };
+    let failed = |error: anyhow::Error| crate::failed(false, error);
     if args.factors {
         let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
         let written = match output_format(global) {

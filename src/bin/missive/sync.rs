@@ -7,7 +7,7 @@ use anyhow::anyhow;
 use missive::cli::{ErrorFormat, Global, SyncArgs};
 use missive::jsonl::ErrorSink;
 
-use crate::{Failure, OK, SOME_FAILED, TEMPORARY, home, load_config, open_store, usage};
+use crate::{Failure, OK, SOME_FAILED, home, load_config, open_store, usage};
 
 pub(crate) fn run(global: &Global, args: SyncArgs) -> Result<u8, Failure> {
     let started = std::time::Instant::now();
@@ -30,14 +30,7 @@ pub(crate) fn run(global: &Global, args: SyncArgs) -> Result<u8, Failure> {
         progress: !args.quiet && !global.no_progress && std::io::stderr().is_terminal(),
     };
     let summary = missive::sync::sync(&mut store, &config, &targets, options, &mut errors)
-        .map_err(|error| Failure {
-            status: if error.is_transient() {
-                TEMPORARY
-            } else {
-                SOME_FAILED
-            },
-            error: error.into(),
-        })?;
+        .map_err(|error| crate::failed(error.is_transient(), error))?;
     if !args.quiet {
         let accounts: Vec<String> = summary
             .per_account
