@@ -38,6 +38,15 @@ static PARSER: std::sync::LazyLock<MessageParser> = std::sync::LazyLock::new(|| 
 /// `required_score`. The privacy index takes points for it; Autocrypt ignores such mail.
 pub const SPAM_THRESHOLD: f64 = 5.0;
 
+/// The message as mail-parser reads it, or None. mail-parser asserts on some malformed
+/// nestings (found by fuzzing, kept in fuzz/regressions/): a message that trips one is
+/// treated as unreadable, and its caller keeps it unparsed, never lost.
+pub(crate) fn parse(raw: &[u8]) -> Option<mail_parser::Message<'_>> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| PARSER.parse(raw)))
+        .ok()
+        .flatten()
+}
+
 /// The problem recorded when mail-parser could not read a message at all.
 const UNREADABLE: &str = "not an RFC 5322 message: no header could be read";
 
@@ -60,10 +69,7 @@ pub fn read(raw: &[u8]) -> Message {
     if memchr::memchr(0, raw).is_some() {
         record.problems.push("contains NUL bytes".into());
     }
-    // mail-parser asserts on some malformed nestings (found by fuzzing, kept in
-    // fuzz/regressions/); a message that trips one is kept unparsed, never lost.
-    let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| PARSER.parse(raw)));
-    let Ok(Some(parsed)) = parsed else {
+    let Some(parsed) = parse(raw) else {
         record.native_id = blob;
         record.problems.push(UNREADABLE.into());
         return record;
@@ -150,9 +156,7 @@ pub struct AutocryptInput {
 
 /// Reads what [`AutocryptInput`] holds from a raw message; None when it cannot be parsed.
 pub fn autocrypt_input(raw: &[u8]) -> Option<AutocryptInput> {
-    let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| PARSER.parse(raw)))
-        .ok()
-        .flatten()?;
+    let parsed = parse(raw)?;
     let report = parsed.content_type().is_some_and(|ct| {
         ct.c_type.eq_ignore_ascii_case("multipart")
             && ct

@@ -103,11 +103,7 @@ impl VerificationHelper for &mut Helper<'_> {
 
 /// The signed bytes (CRLF line ends) and the signature of a multipart/signed message.
 fn pgp_mime_parts(raw: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
-    let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        mail_parser::MessageParser::default().parse(raw)
-    }))
-    .ok()
-    .flatten()?;
+    let parsed = crate::email::parse(raw)?;
     for part in &parsed.parts {
         let Some(ct) = mail_parser::MimeHeaders::content_type(part) else {
             continue;
