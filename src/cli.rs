@@ -288,10 +288,11 @@ EXIT STATUS
     )
 }
 
-/// Fetch, score and index every configured account in one process: the cron job.
+/// Fetch, score, thread and index every configured account in one process: the cron job.
 ///
-/// Does what `missive fetch ACCOUNT… | missive score | missive index` does, under a lock so
-/// that one sync runs at a time per store, and prints one summary line at the end.
+/// Does what `missive fetch ACCOUNT… | missive score | missive thread | missive index` does,
+/// under a lock so that one sync runs at a time per store, and prints one summary line at
+/// the end.
 #[derive(Debug, Args)]
 #[command(after_long_help = "\
 OUTPUT

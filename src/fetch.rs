@@ -25,7 +25,7 @@ use crate::email;
 use crate::jsonl::{ErrorSink, Reader, Sink};
 use crate::record::{ErrorRecord, Message, Record, message_id};
 use crate::source::{self, Item, Raw, Source, Spec};
-use crate::store::db::KnownFile;
+use crate::store::db::{Batch, KnownFile};
 use crate::store::{self, Store};
 
 /// Messages per batch by default: large enough to keep both cores busy, small enough that
@@ -99,6 +99,13 @@ impl Default for Options {
     }
 }
 
+/// Work done on each batch of new messages inside the transaction that records the batch,
+/// before the messages reach the sink: `sync` threads them there, so their thread state is
+/// committed with the cursors and a run cut short leaves none fetched but unthreaded.
+pub trait Settle {
+    fn settle(&mut self, batch: &Batch<'_>, messages: &mut [Message]) -> std::io::Result<()>;
+}
+
 /// What a fetch did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Summary {
@@ -117,6 +124,7 @@ pub fn fetch<S: Sink + Send, E: Write + Send>(
     targets: &[Target],
     options: Options,
     out: &mut S,
+    mut settle: Option<&mut (dyn Settle + Send + '_)>,
     errors: &mut ErrorSink<E>,
 ) -> Result<Summary, Error> {
     let bars = indicatif::MultiProgress::with_draw_target(if options.progress {
@@ -145,7 +153,16 @@ pub fn fetch<S: Sink + Send, E: Write + Send>(
                 at += 1;
             }
         }
-        fetch_sources(store, jobs, options, out, errors, &bars, &mut summary)?;
+        fetch_sources(
+            store,
+            jobs,
+            options,
+            out,
+            settle.as_deref_mut(),
+            errors,
+            &bars,
+            &mut summary,
+        )?;
     }
     let _ = bars.clear();
     out.flush()?;
@@ -169,11 +186,13 @@ fn progress_bar(bars: &indicatif::MultiProgress, account: &str) -> indicatif::Pr
 /// thread per source scans and batches, a second parses each batch in parallel (rayon), a
 /// third prints and commits in order. Bounded channels keep at most a few batches in
 /// memory. With several sources, their batches interleave; each source's stay in order.
+#[allow(clippy::too_many_arguments)]
 fn fetch_sources<S: Sink + Send, E: Write + Send>(
     store: &mut Store,
     jobs: Vec<(&Target, Box<dyn Source>)>,
     options: Options,
     out: &mut S,
+    settle: Option<&mut (dyn Settle + Send + '_)>,
     errors: &mut ErrorSink<E>,
     bars: &indicatif::MultiProgress,
     summary: &mut Summary,
@@ -193,6 +212,7 @@ fn fetch_sources<S: Sink + Send, E: Write + Send>(
         sources: &states,
         options,
         out,
+        settle,
         errors,
         summary,
     };
@@ -375,16 +395,17 @@ struct SourceState<'a> {
 }
 
 /// The state the writer keeps across batches.
-struct BatchRun<'a, S: Sink, E: Write> {
+struct BatchRun<'a, 's, S: Sink, E: Write> {
     store: &'a mut Store,
     sources: &'a [SourceState<'a>],
     options: Options,
     out: &'a mut S,
+    settle: Option<&'a mut (dyn Settle + Send + 's)>,
     errors: &'a mut ErrorSink<E>,
     summary: &'a mut Summary,
 }
 
-impl<S: Sink, E: Write> BatchRun<'_, S, E> {
+impl<S: Sink, E: Write> BatchRun<'_, '_, S, E> {
     /// Archives what exists nowhere else, then prints and records a parsed batch in order,
     /// then commits it with the cursors it advances.
     fn write(&mut self, index: usize, parsed: Vec<Parsed>) -> Result<(), Error> {
@@ -402,6 +423,7 @@ impl<S: Sink, E: Write> BatchRun<'_, S, E> {
         }
         .into_iter();
         let batch = self.store.db.batch()?;
+        let mut new_messages = Vec::with_capacity(parsed.len());
         for (item, result) in parsed {
             let location = match (&item.source.path, &item.remote, item.source.uid) {
                 (Some(path), _, _) => path.clone(),
@@ -465,6 +487,12 @@ impl<S: Sink, E: Write> BatchRun<'_, S, E> {
             if email::is_unreadable(&message) {
                 self.summary.failed += 1;
             }
+            new_messages.push(message);
+        }
+        if let Some(settle) = self.settle.as_deref_mut() {
+            settle.settle(&batch, &mut new_messages)?;
+        }
+        for message in new_messages {
             self.out.put(Record::Message(Box::new(message)))?;
             self.summary.printed += 1;
             *self

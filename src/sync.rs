@@ -1,16 +1,19 @@
-//! `missive sync`: fetch, score and index in one process, under the store's lock: the cron
-//! job. Each command's own module does the work; this one connects them without JSON in
-//! between, and commits the index before fetch records a batch as done, so an interrupted
-//! sync leaves no message fetched but unindexed.
+//! `missive sync`: fetch, score, thread and index in one process, under the store's lock:
+//! the cron job. Each command's own module does the work; this one connects them without
+//! JSON in between. Each batch is scored and threaded inside the transaction that records
+//! it, and the index is committed before that transaction, so an interrupted sync leaves no
+//! message fetched but unthreaded or unindexed.
 
 use std::io::Write;
 
 use crate::config::Config;
-use crate::fetch::{self, Target};
+use crate::fetch::{self, Settle, Target};
 use crate::jsonl::{ErrorSink, Sink};
-use crate::record::Record;
+use crate::record::{Message, Record};
 use crate::search;
+use crate::store::db::Batch;
 use crate::store::{self, Store};
+use crate::thread::{self, Threader};
 
 /// Messages per fetch batch, each ending in an index commit: fewer, larger commits than a
 /// printing fetch makes, as each one writes an index segment.
@@ -25,6 +28,8 @@ pub enum Error {
     Search(#[from] search::Error),
     #[error(transparent)]
     Store(#[from] store::Error),
+    #[error(transparent)]
+    Thread(#[from] thread::Error),
 }
 
 impl Error {
@@ -34,6 +39,7 @@ impl Error {
             Error::Fetch(e) => e.is_transient(),
             Error::Search(e) => e.is_transient(),
             Error::Store(e) => e.is_transient(),
+            Error::Thread(e) => e.is_transient(),
         }
     }
 }
@@ -46,16 +52,31 @@ pub struct Options {
     pub progress: bool,
 }
 
-/// Scores each message and upserts it into the index; a flush is an index commit.
+/// Scores and threads each batch of new messages, inside fetch's transaction.
+struct Settling<'a> {
+    threader: Threader,
+    config: &'a Config,
+}
+
+impl Settle for Settling<'_> {
+    fn settle(&mut self, batch: &Batch<'_>, messages: &mut [Message]) -> std::io::Result<()> {
+        for message in messages.iter_mut() {
+            message.privacy = Some(crate::privacy::score(message, self.config));
+        }
+        self.threader
+            .thread(batch, messages)
+            .map_err(std::io::Error::other)
+    }
+}
+
+/// Upserts each message into the index; a flush is an index commit.
 struct Indexing<'a> {
     writer: crate::store::index::Writer<'a>,
-    config: &'a Config,
 }
 
 impl Sink for Indexing<'_> {
     fn put(&mut self, record: Record) -> std::io::Result<()> {
         if let Record::Message(mut message) = record {
-            message.privacy = Some(crate::privacy::score(&message, self.config));
             self.writer
                 .upsert(&mut message)
                 .map_err(std::io::Error::other)?;
@@ -80,6 +101,9 @@ pub fn sync<E: Write + Send>(
     let index = search::open_index(store)?;
     let mut sink = Indexing {
         writer: index.writer().map_err(search::Error::from)?,
+    };
+    let mut settling = Settling {
+        threader: Threader::new(store, config)?,
         config,
     };
     let fetch_options = fetch::Options {
@@ -87,7 +111,14 @@ pub fn sync<E: Write + Send>(
         progress: options.progress,
         batch_messages: BATCH_MESSAGES,
     };
-    let summary = fetch::fetch(store, targets, fetch_options, &mut sink, errors)?;
+    let summary = fetch::fetch(
+        store,
+        targets,
+        fetch_options,
+        &mut sink,
+        Some(&mut settling),
+        errors,
+    )?;
     sink.flush().map_err(fetch::Error::from)?;
     Ok(summary)
 }

@@ -102,3 +102,154 @@ fn no_accounts_is_a_usage_error() {
     assert_eq!(code, 2);
     assert!(stderr.contains("no account \"nosuch\""), "{stderr}");
 }
+
+/// A home whose one account is the Maildir `mail/`, and a way to drop messages in it.
+fn maildir_home() -> Home {
+    let home = Home::new();
+    let mail = home.path().join("mail");
+    home.write_config(&format!(
+        "[accounts.mail]\nsource = \"maildir:{}\"\n",
+        mail.display()
+    ));
+    for dir in ["cur", "new", "tmp"] {
+        std::fs::create_dir_all(home.path().join("mail").join(dir)).unwrap();
+    }
+    home
+}
+
+fn deliver(home: &Home, name: &str, from: &str, message_id: &str, refs: &str, subject: &str) {
+    let refs = if refs.is_empty() {
+        String::new()
+    } else {
+        format!("In-Reply-To: {refs}\nReferences: {refs}\n")
+    };
+    home.write(
+        &format!("mail/new/{name}"),
+        format!(
+            "From: {from}\nTo: sam@example.com\nSubject: {subject}\nMessage-ID: {message_id}\n\
+             {refs}Date: Mon, 01 Jan 2024 10:00:00 +0000\n\nAbout the seed swap.\n"
+        )
+        .as_bytes(),
+    );
+}
+
+fn sync(home: &Home) {
+    let output = home.missive().args(["sync", "--quiet"]).output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+fn search(home: &Home, args: &[&str]) -> Vec<serde_json::Value> {
+    let (code, records, stderr) = run(home.missive().arg("search").args(args));
+    assert_eq!(code, 0, "{stderr}");
+    records
+}
+
+#[test]
+fn sync_threads_what_it_fetches_and_search_finds_a_thread_by_its_id() {
+    let home = maildir_home();
+    deliver(&home, "1", "alice@example.org", "<a@x>", "", "Seeds");
+    deliver(&home, "2", "bob@example.net", "<b@x>", "<a@x>", "Re: Seeds");
+    deliver(&home, "3", "carol@example.net", "<c@x>", "", "Other");
+    sync(&home);
+
+    let found = search(&home, &["seed"]);
+    assert_eq!(found.len(), 3);
+    let thread_of = |id: &str| {
+        found
+            .iter()
+            .find(|r| r["native_id"] == id)
+            .and_then(|r| r["thread"].as_str())
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(thread_of("<a@x>"), thread_of("<b@x>"));
+    assert_ne!(thread_of("<a@x>"), thread_of("<c@x>"));
+    assert!(found.iter().all(|r| r["conversation"].is_string()));
+
+    let thread = format!("thread:{}", thread_of("<a@x>"));
+    assert_eq!(search(&home, &[&thread]).len(), 2);
+    assert_eq!(search(&home, &["--output", "threads", "seed"]).len(), 2);
+}
+
+#[test]
+fn a_message_synced_later_that_joins_two_threads_gives_every_message_the_merged_id() {
+    let home = maildir_home();
+    deliver(&home, "1", "alice@example.org", "<a@x>", "", "Seeds");
+    deliver(
+        &home,
+        "3",
+        "carol@example.net",
+        "<c@x>",
+        "<b@x>",
+        "Re: Seeds",
+    );
+    sync(&home);
+    let before = search(&home, &["seed"]);
+    assert_ne!(before[0]["thread"], before[1]["thread"], "not linked yet");
+
+    // <b@x> answers <a@x>, and <c@x> answered <b@x>: one thread now.
+    deliver(&home, "2", "bob@example.net", "<b@x>", "<a@x>", "Re: Seeds");
+    sync(&home);
+    let after = search(&home, &["seed"]);
+    assert_eq!(after.len(), 3);
+    let thread = after[0]["thread"].as_str().unwrap();
+    assert!(after.iter().all(|r| r["thread"] == thread), "{after:?}");
+    assert_eq!(search(&home, &[&format!("thread:{thread}")]).len(), 3);
+    assert_eq!(search(&home, &["--output", "threads", "seed"]).len(), 1);
+    let retired: Vec<&str> = before
+        .iter()
+        .filter_map(|r| r["thread"].as_str())
+        .filter(|old| *old != thread)
+        .collect();
+    assert_eq!(retired.len(), 1);
+    assert!(search(&home, &[&format!("thread:{}", retired[0])]).is_empty());
+}
+
+#[test]
+fn with_finds_every_identity_of_a_linked_contact() {
+    let home = maildir_home();
+    deliver(
+        &home,
+        "1",
+        "Alice <alice@example.org>",
+        "<a@x>",
+        "",
+        "Seeds",
+    );
+    deliver(&home, "2", "alice.w@work.example", "<b@x>", "", "Meeting");
+    deliver(&home, "3", "bob@example.net", "<c@x>", "", "Other");
+    sync(&home);
+    assert_eq!(search(&home, &["with:alice@example.org"]).len(), 1);
+
+    let (code, _, stderr) = run(home.missive().args([
+        "contacts",
+        "link",
+        "alice@example.org",
+        "alice.w@work.example",
+        "--name",
+        "Alice Liddell",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let ids = |found: Vec<serde_json::Value>| {
+        let mut ids: Vec<String> = found
+            .iter()
+            .map(|r| r["native_id"].as_str().unwrap().to_string())
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(
+        ids(search(&home, &["with:alice@example.org"])),
+        ["<a@x>", "<b@x>"]
+    );
+    assert_eq!(
+        ids(search(&home, &["with:\"alice liddell\""])),
+        ["<a@x>", "<b@x>"]
+    );
+    assert_eq!(ids(search(&home, &["with:bob@example.net"])), ["<c@x>"]);
+}

@@ -9,10 +9,13 @@ use std::io::{BufRead, Write};
 
 use serde_json::json;
 
+use crate::contacts::{Directory, identity};
 use crate::jsonl::{ErrorSink, Reader, Writer};
 use crate::record::{ErrorRecord, Message, Record};
-use crate::store::index::{MessageIndex, Sort};
+use crate::store::index::{Lookup, MessageIndex, Sort};
+use crate::store::threads::ThreadState;
 use crate::store::{self, Store};
+use query::KeywordField;
 
 pub use query::Query;
 
@@ -27,6 +30,8 @@ pub enum Error {
     Index(#[from] store::index::Error),
     #[error(transparent)]
     Store(#[from] store::Error),
+    #[error(transparent)]
+    Contacts(#[from] crate::contacts::Error),
     #[error("cannot write records")]
     Write(#[from] std::io::Error),
 }
@@ -37,6 +42,7 @@ impl Error {
         match self {
             Error::Index(e) => e.is_transient(),
             Error::Store(e) => e.is_transient(),
+            Error::Contacts(e) => e.is_transient(),
             Error::Write(_) => false,
         }
     }
@@ -155,6 +161,98 @@ pub fn rebuild<E: Write>(store: &mut Store, errors: &mut ErrorSink<E>) -> Result
     Ok(summary)
 }
 
+/// The store's answers to a query: tags, threads and conversations as they are now (a
+/// message indexed before two threads merged still carries the old id in the index), and
+/// contacts, loaded only when a query names one. The first database error is kept, and
+/// returned once the query has run.
+struct StoreLookup<'a> {
+    store: &'a Store,
+    threaded: bool,
+    directory: std::cell::OnceCell<Option<Directory>>,
+    failure: std::cell::RefCell<Option<Error>>,
+}
+
+impl<'a> StoreLookup<'a> {
+    fn new(store: &'a Store) -> Result<StoreLookup<'a>, Error> {
+        Ok(StoreLookup {
+            store,
+            threaded: store.db.has_threads()?,
+            directory: Default::default(),
+            failure: Default::default(),
+        })
+    }
+
+    fn keep<T>(&self, result: Result<T, impl Into<Error>>) -> Option<T> {
+        result
+            .map_err(|e| {
+                self.failure.borrow_mut().get_or_insert(e.into());
+            })
+            .ok()
+    }
+
+    fn finish(self) -> Result<(), Error> {
+        self.failure.into_inner().map_or(Ok(()), Err)
+    }
+
+    /// Puts each message in its conversation and thread as they are now.
+    fn current(&self, messages: &mut [Message]) -> Result<(), Error> {
+        if !self.threaded {
+            return Ok(());
+        }
+        let ids: Vec<&str> = messages.iter().map(|m| m.id.as_str()).collect();
+        let mut current = self.store.db.current_ids(&ids)?;
+        for message in messages {
+            if let Some((conversation, thread)) = current.remove(&message.id) {
+                message.conversation = Some(conversation);
+                message.thread = thread.or(message.thread.take());
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Lookup for StoreLookup<'_> {
+    fn members(&self, field: KeywordField, value: &str) -> Option<Vec<String>> {
+        let db = &self.store.db;
+        match field {
+            KeywordField::Tag => self.keep(db.tagged(value)),
+            KeywordField::Thread if self.threaded => self.keep(db.thread_members(value)),
+            KeywordField::Conversation if self.threaded => {
+                self.keep(db.conversation_members(value))
+            }
+            _ => None,
+        }
+    }
+
+    fn handles(&self, text: &str) -> Vec<String> {
+        let directory = self
+            .directory
+            .get_or_init(|| self.keep(Directory::load(&self.store.db)));
+        let Some(directory) = directory else {
+            return Vec::new();
+        };
+        let named = |contact: &&crate::record::Contact| {
+            contact
+                .name
+                .as_deref()
+                .is_some_and(|name| name.eq_ignore_ascii_case(text))
+        };
+        let contact = directory
+            .find(text)
+            .ok()
+            .or_else(|| directory.list(false).iter().find(named).cloned());
+        contact
+            .map(|contact| {
+                contact
+                    .identities
+                    .iter()
+                    .map(|id| identity::handle(id).to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
 /// What `search` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Output {
@@ -189,9 +287,10 @@ pub fn search<W: Write>(
 ) -> Result<usize, Error> {
     let index = open_index(store)?;
     let reader = index.reader()?;
-    let tagged = |tag: &str| store.db.tagged(tag).unwrap_or_default();
-    let total = reader.count(query, &tagged)?;
+    let lookup = StoreLookup::new(store)?;
+    let total = reader.count(query, &lookup)?;
     if options.output == Output::Count {
+        lookup.finish()?;
         writeln!(raw, "{total}")?;
         return Ok(total);
     }
@@ -202,12 +301,15 @@ pub fn search<W: Write>(
         (options.limit.unwrap_or(total), options.offset)
     };
     if options.output == Output::Ids {
-        for id in reader.ids(query, &tagged, options.sort, limit, offset)? {
+        for id in reader.ids(query, &lookup, options.sort, limit, offset)? {
             writeln!(raw, "{id}")?;
         }
+        lookup.finish()?;
         return Ok(total);
     }
-    let mut messages = reader.search(query, &tagged, options.sort, limit, offset)?;
+    let mut messages = reader.search(query, &lookup, options.sort, limit, offset)?;
+    lookup.current(&mut messages)?;
+    lookup.finish()?;
     let ids: Vec<&str> = messages.iter().map(|m| m.id.as_str()).collect();
     let mut tags = store.db.tags_of(&ids)?;
     for message in &mut messages {
@@ -291,9 +393,10 @@ pub fn tag(
 ) -> Result<usize, Error> {
     let index = open_index(store)?;
     let reader = index.reader()?;
-    let tagged = |tag: &str| store.db.tagged(tag).unwrap_or_default();
-    let total = reader.count(query, &tagged)?;
-    let ids = reader.ids(query, &tagged, Sort::Date, total, 0)?;
+    let lookup = StoreLookup::new(store)?;
+    let total = reader.count(query, &lookup)?;
+    let ids = reader.ids(query, &lookup, Sort::Date, total, 0)?;
+    lookup.finish()?;
     let batch = store.db.batch()?;
     for id in &ids {
         for tag in add {

@@ -24,7 +24,9 @@
 //! privacy  = ("<" / "<=" / ">" / ">=") N / N ".." N / N               privacy:<40
 //! ```
 //!
-//! `to:` matches To, Cc and Bcc; `with:` anyone in the message, on any protocol; `is:unread`
+//! `to:` matches To, Cc and Bcc; `with:` anyone in the message, on any protocol, and every
+//! identity of the contact it names (`with:alice@example.org` also finds her other
+//! addresses and handles once they are linked, `with:"Alice Liddell"` by name); `is:unread`
 //! is the absence of the `seen` flag. A date range includes both ends: `date:2024-01..2024-06`
 //! runs from the first second of January to the last of June.
 

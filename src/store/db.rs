@@ -72,6 +72,8 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX thread_message_by_subject ON thread_message (subject_key)
          WHERE subject_key IS NOT NULL;
      CREATE TABLE conversation_merge (old TEXT PRIMARY KEY, new TEXT NOT NULL) WITHOUT ROWID;",
+    // 8: a thread's messages found from its nodes, for `thread:` queries.
+    "CREATE INDEX thread_message_by_node ON thread_message (node);",
 ];
 
 /// The Autocrypt state of a peer (Level 1 §2.3), keys named by fingerprint.

@@ -184,27 +184,23 @@ impl MessageIndex {
         })
     }
 
-    /// Turns a parsed query into a tantivy query; `tagged` gives the ids of messages with a
-    /// tag, as tags live in the store's database.
-    fn compile(
-        &self,
-        query: &Query,
-        tagged: &dyn Fn(&str) -> Vec<String>,
-    ) -> Box<dyn TantivyQuery> {
+    /// Turns a parsed query into a tantivy query; `lookup` answers what the store's
+    /// database knows: tags, threads and conversations as they are now, contacts.
+    fn compile(&self, query: &Query, lookup: &dyn Lookup) -> Box<dyn TantivyQuery> {
         let f = &self.fields;
         match query {
             Query::All => Box::new(AllQuery),
             Query::And(parts) => {
-                boolean(parts.iter().map(|p| (Occur::Must, self.compile(p, tagged))))
+                boolean(parts.iter().map(|p| (Occur::Must, self.compile(p, lookup))))
             }
             Query::Or(parts) => boolean(
                 parts
                     .iter()
-                    .map(|p| (Occur::Should, self.compile(p, tagged))),
+                    .map(|p| (Occur::Should, self.compile(p, lookup))),
             ),
             Query::Not(inner) => boolean([
                 (Occur::Must, Box::new(AllQuery) as Box<dyn TantivyQuery>),
-                (Occur::MustNot, self.compile(inner, tagged)),
+                (Occur::MustNot, self.compile(inner, lookup)),
             ]),
             Query::Text {
                 field,
@@ -221,7 +217,8 @@ impl MessageIndex {
                     Some(TextField::Attachment) => vec![f.attachment],
                     Some(TextField::List) => vec![f.list],
                 };
-                let words = analysed_words(words);
+                let text = words;
+                let words = analysed_words(text);
                 if words.is_empty() {
                     return Box::new(EmptyQuery);
                 }
@@ -232,7 +229,7 @@ impl MessageIndex {
                             .map(|&field| (Occur::Should, phrase_query(field, terms))),
                     )
                 };
-                if *phrase {
+                let textual = if *phrase {
                     in_any_field(&words.concat())
                 } else {
                     // Every word, each in any of the fields; a word the analyzer cuts in
@@ -242,16 +239,29 @@ impl MessageIndex {
                             .iter()
                             .map(|pieces| (Occur::Must, in_any_field(pieces))),
                     )
+                };
+                if *field != Some(TextField::With) {
+                    return textual;
                 }
+                // The words as written, or any identity of the contact they name.
+                let identities = lookup.handles(text).into_iter().map(|handle| {
+                    (
+                        Occur::Should,
+                        phrase_query(f.with, &analysed_words(&handle).concat()),
+                    )
+                });
+                boolean(std::iter::once((Occur::Should, textual)).chain(identities))
             }
             Query::Keyword { field, value } => {
                 let field = match field {
-                    KeywordField::Tag => {
-                        let ids = tagged(value);
+                    KeywordField::Tag | KeywordField::Thread | KeywordField::Conversation
+                        if let Some(ids) = lookup.members(*field, value) =>
+                    {
                         return Box::new(TermSetQuery::new(
                             ids.iter().map(|id| Term::from_field_text(f.id, id)),
                         ));
                     }
+                    KeywordField::Tag => return Box::new(EmptyQuery),
                     KeywordField::Protocol => f.protocol,
                     KeywordField::Account => f.account,
                     KeywordField::Conversation => f.conversation,
@@ -447,6 +457,29 @@ pub enum Sort {
     Relevance,
 }
 
+/// What a query can name that lives in the store's database rather than in the index.
+pub trait Lookup {
+    /// The ids of the messages with a tag, or in a thread or conversation as it is now;
+    /// `None` when the database does not know (then the id the index holds decides).
+    fn members(&self, field: KeywordField, value: &str) -> Option<Vec<String>>;
+    /// The handles of every identity of the contact `text` names (a contact id, a name, an
+    /// address or handle), empty when it names none.
+    fn handles(&self, text: &str) -> Vec<String>;
+}
+
+/// No database beside the index: only what the index holds answers.
+pub struct Unaided;
+
+impl Lookup for Unaided {
+    fn members(&self, _: KeywordField, _: &str) -> Option<Vec<String>> {
+        None
+    }
+
+    fn handles(&self, _: &str) -> Vec<String> {
+        Vec::new()
+    }
+}
+
 /// A reader of one commit of the index.
 pub struct Reader<'a> {
     index: &'a MessageIndex,
@@ -455,12 +488,8 @@ pub struct Reader<'a> {
 
 impl Reader<'_> {
     /// How many messages match.
-    pub fn count(
-        &self,
-        query: &Query,
-        tagged: &dyn Fn(&str) -> Vec<String>,
-    ) -> Result<usize, Error> {
-        let compiled = self.index.compile(query, tagged);
+    pub fn count(&self, query: &Query, lookup: &dyn Lookup) -> Result<usize, Error> {
+        let compiled = self.index.compile(query, lookup);
         self.reader
             .searcher()
             .search(&compiled, &Count)
@@ -471,12 +500,12 @@ impl Reader<'_> {
     fn addresses(
         &self,
         query: &Query,
-        tagged: &dyn Fn(&str) -> Vec<String>,
+        lookup: &dyn Lookup,
         sort: Sort,
         limit: usize,
         offset: usize,
     ) -> Result<Vec<DocAddress>, Error> {
-        let compiled = self.index.compile(query, tagged);
+        let compiled = self.index.compile(query, lookup);
         let searcher = self.reader.searcher();
         let top = TopDocs::with_limit(limit.max(1)).and_offset(offset);
         let found: Vec<DocAddress> = match sort {
@@ -507,14 +536,14 @@ impl Reader<'_> {
     pub fn search(
         &self,
         query: &Query,
-        tagged: &dyn Fn(&str) -> Vec<String>,
+        lookup: &dyn Lookup,
         sort: Sort,
         limit: usize,
         offset: usize,
     ) -> Result<Vec<Message>, Error> {
         let searcher = self.reader.searcher();
         let mut messages = Vec::new();
-        for address in self.addresses(query, tagged, sort, limit, offset)? {
+        for address in self.addresses(query, lookup, sort, limit, offset)? {
             let doc: TantivyDocument = searcher.doc(address).map_err(|e| self.index.error(e))?;
             let record = doc
                 .get_first(self.index.fields.record)
@@ -531,7 +560,7 @@ impl Reader<'_> {
     pub fn ids(
         &self,
         query: &Query,
-        tagged: &dyn Fn(&str) -> Vec<String>,
+        lookup: &dyn Lookup,
         sort: Sort,
         limit: usize,
         offset: usize,
@@ -539,7 +568,7 @@ impl Reader<'_> {
         let searcher = self.reader.searcher();
         let mut columns = std::collections::HashMap::new();
         let mut ids = Vec::new();
-        for address in self.addresses(query, tagged, sort, limit, offset)? {
+        for address in self.addresses(query, lookup, sort, limit, offset)? {
             let column = match columns.entry(address.segment_ord) {
                 std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
                 std::collections::hash_map::Entry::Vacant(entry) => entry.insert(
@@ -563,8 +592,8 @@ impl Reader<'_> {
 
     /// Every stored record, for a rebuild.
     pub fn all(&self) -> Result<Vec<Message>, Error> {
-        let count = self.count(&Query::All, &|_| Vec::new())?;
-        self.search(&Query::All, &|_| Vec::new(), Sort::Date, count, 0)
+        let count = self.count(&Query::All, &Unaided)?;
+        self.search(&Query::All, &Unaided, Sort::Date, count, 0)
     }
 }
 

@@ -66,6 +66,70 @@ fn row_to_message(row: &rusqlite::Row<'_>) -> rusqlite::Result<MessageRow> {
     })
 }
 
+/// What threading reads of the stored threads, from the database or from inside a batch
+/// that is writing it (as `sync` threads each batch of new messages in the transaction
+/// that records them).
+pub trait ThreadState {
+    /// Whether threading has stored anything yet.
+    fn has_threads(&self) -> Result<bool, Error>;
+    /// The thread a node is in, if threading has seen it.
+    fn thread_of(&self, node: &str) -> Result<Option<String>, Error>;
+    /// The nodes of messages without reference headers under one subject key, each with
+    /// whether its subject was a reply.
+    fn subject_members(&self, key: &str) -> Result<Vec<(String, bool)>, Error>;
+}
+
+fn has_threads(connection: &rusqlite::Connection) -> rusqlite::Result<bool> {
+    connection.query_row("SELECT EXISTS (SELECT 1 FROM thread_node)", [], |row| {
+        row.get(0)
+    })
+}
+
+fn thread_of(connection: &rusqlite::Connection, node: &str) -> rusqlite::Result<Option<String>> {
+    connection
+        .prepare_cached("SELECT thread FROM thread_node WHERE node = ?1")?
+        .query_row([node], |row| row.get(0))
+        .optional()
+}
+
+fn subject_members(
+    connection: &rusqlite::Connection,
+    key: &str,
+) -> rusqlite::Result<Vec<(String, bool)>> {
+    connection
+        .prepare_cached("SELECT node, reply FROM thread_message WHERE subject_key = ?1")?
+        .query_map([key], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect()
+}
+
+impl ThreadState for Db {
+    fn has_threads(&self) -> Result<bool, Error> {
+        has_threads(&self.connection).map_err(|e| self.error(e))
+    }
+
+    fn thread_of(&self, node: &str) -> Result<Option<String>, Error> {
+        thread_of(&self.connection, node).map_err(|e| self.error(e))
+    }
+
+    fn subject_members(&self, key: &str) -> Result<Vec<(String, bool)>, Error> {
+        subject_members(&self.connection, key).map_err(|e| self.error(e))
+    }
+}
+
+impl ThreadState for Batch<'_> {
+    fn has_threads(&self) -> Result<bool, Error> {
+        has_threads(&self.tx).map_err(|e| self.error(e))
+    }
+
+    fn thread_of(&self, node: &str) -> Result<Option<String>, Error> {
+        thread_of(&self.tx, node).map_err(|e| self.error(e))
+    }
+
+    fn subject_members(&self, key: &str) -> Result<Vec<(String, bool)>, Error> {
+        subject_members(&self.tx, key).map_err(|e| self.error(e))
+    }
+}
+
 impl Db {
     /// Lets SQLite keep up to `mib` MiB of pages in memory on this connection, for a run
     /// that touches many rows.
@@ -73,40 +137,6 @@ impl Db {
         self.connection
             .pragma_update(None, "cache_size", -(i64::from(mib) * 1024))
             .map_err(|e| self.error(e))
-    }
-
-    /// Whether threading has stored anything yet.
-    pub fn has_threads(&self) -> Result<bool, Error> {
-        self.connection
-            .query_row("SELECT EXISTS (SELECT 1 FROM thread_node)", [], |row| {
-                row.get(0)
-            })
-            .map_err(|e| self.error(e))
-    }
-
-    /// The thread a node is in, if threading has seen it.
-    pub fn thread_of(&self, node: &str) -> Result<Option<String>, Error> {
-        let mut statement = self
-            .connection
-            .prepare_cached("SELECT thread FROM thread_node WHERE node = ?1")
-            .map_err(|e| self.error(e))?;
-        statement
-            .query_row([node], |row| row.get(0))
-            .optional()
-            .map_err(|e| self.error(e))
-    }
-
-    /// The nodes of messages without reference headers under one subject key, each with
-    /// whether its subject was a reply.
-    pub fn subject_members(&self, key: &str) -> Result<Vec<(String, bool)>, Error> {
-        let mut statement = self
-            .connection
-            .prepare_cached("SELECT node, reply FROM thread_message WHERE subject_key = ?1")
-            .map_err(|e| self.error(e))?;
-        let rows = statement
-            .query_map([key], |row| Ok((row.get(0)?, row.get(1)?)))
-            .map_err(|e| self.error(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
     }
 
     /// Every message of a conversation, with its thread, by date.
@@ -143,6 +173,60 @@ impl Db {
     /// Every node and its thread.
     pub fn thread_nodes(&self) -> Result<Vec<(String, String)>, Error> {
         self.pairs("SELECT node, thread FROM thread_node")
+    }
+
+    /// The ids of the messages in a thread as it is now (merged threads included).
+    pub fn thread_members(&self, thread: &str) -> Result<Vec<String>, Error> {
+        self.ids(
+            "SELECT m.id FROM thread_node n JOIN thread_message m ON m.node = n.node
+             WHERE n.thread = ?1",
+            thread,
+        )
+    }
+
+    /// The ids of the messages in a conversation as it is now.
+    pub fn conversation_members(&self, conversation: &str) -> Result<Vec<String>, Error> {
+        self.ids(
+            "SELECT id FROM thread_message WHERE conversation = ?1",
+            conversation,
+        )
+    }
+
+    fn ids(&self, sql: &str, key: &str) -> Result<Vec<String>, Error> {
+        let mut statement = self
+            .connection
+            .prepare_cached(sql)
+            .map_err(|e| self.error(e))?;
+        let rows = statement
+            .query_map([key], |row| row.get(0))
+            .map_err(|e| self.error(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
+    }
+
+    /// The conversation and thread each of these messages is in now, for those threading
+    /// has seen: ids printed earlier may since have been merged or split.
+    pub fn current_ids(
+        &self,
+        ids: &[&str],
+    ) -> Result<std::collections::HashMap<String, (String, Option<String>)>, Error> {
+        let mut statement = self
+            .connection
+            .prepare_cached(
+                "SELECT m.conversation, n.thread FROM thread_message m
+                 LEFT JOIN thread_node n ON n.node = m.node WHERE m.id = ?1",
+            )
+            .map_err(|e| self.error(e))?;
+        let mut found = std::collections::HashMap::new();
+        for id in ids {
+            let row = statement
+                .query_row([id], |row| Ok((row.get(0)?, row.get(1)?)))
+                .optional()
+                .map_err(|e| self.error(e))?;
+            if let Some(row) = row {
+                found.insert(id.to_string(), row);
+            }
+        }
+        Ok(found)
     }
 }
 

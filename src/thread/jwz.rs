@@ -18,8 +18,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use sha2::Digest;
 
-use crate::store::threads::MessageRow;
-use crate::store::{self, Db};
+use crate::store;
+use crate::store::threads::{MessageRow, ThreadState};
 
 /// Reply and forward prefixes, lowercased, in the languages mail clients write them.
 const PREFIXES: &[&str] = &[
@@ -93,7 +93,7 @@ pub fn thread_id(candidate: &str) -> String {
 
 /// The union–find of one run, loading what earlier runs stored as it meets each node.
 pub struct Forest<'a> {
-    db: &'a Db,
+    db: &'a dyn ThreadState,
     /// Whether to join what the store holds (not when rebuilding it).
     lookup: bool,
     index: HashMap<String, usize>,
@@ -112,16 +112,16 @@ struct Subject {
 
 impl<'a> Forest<'a> {
     /// A forest that joins the threads the store holds (none to look up in a new store).
-    pub fn new(db: &'a Db) -> Result<Forest<'a>, store::Error> {
+    pub fn new(db: &'a dyn ThreadState) -> Result<Forest<'a>, store::Error> {
         Ok(Forest::with_lookup(db, db.has_threads()?))
     }
 
     /// A forest that ignores the stored threads: `--rebuild` recomputes them.
-    pub fn fresh(db: &'a Db) -> Forest<'a> {
+    pub fn fresh(db: &'a dyn ThreadState) -> Forest<'a> {
         Forest::with_lookup(db, false)
     }
 
-    fn with_lookup(db: &'a Db, lookup: bool) -> Forest<'a> {
+    fn with_lookup(db: &'a dyn ThreadState, lookup: bool) -> Forest<'a> {
         Forest {
             db,
             lookup,

@@ -212,6 +212,78 @@ fn facts(message: Head, user: &User, directory: &Directory, tree: bool) -> Fact 
     }
 }
 
+impl Head {
+    /// What threading reads of a record held in memory.
+    fn of(message: &Message) -> Head {
+        Head {
+            id: message.id.clone(),
+            protocol: message.protocol.clone(),
+            native_id: message.native_id.clone(),
+            in_reply_to: message.in_reply_to.clone(),
+            references: message.references.clone(),
+            list_id: message.list_id.clone(),
+            date: message.date.clone(),
+            from: message.from.clone(),
+            to: message.to.clone(),
+            cc: message.cc.clone(),
+            bcc: message.bcc.clone(),
+            subject: message.subject.clone(),
+            privacy: message.privacy.as_ref().map(|p| PrivacyHead {
+                score: p.score,
+                grade: p.grade,
+            }),
+            conversation: message.conversation.clone(),
+            thread: message.thread.clone(),
+        }
+    }
+}
+
+/// Threads messages held in memory, batch after batch (`missive sync`): sets their ids
+/// and keeps what was learnt inside the caller's transaction, so the ids are committed
+/// with whatever else records the batch. A thread already stored that a batch merges into
+/// another keeps its old id in records printed before; [`crate::store::threads`] records
+/// the merge, and search answers with the ids as they are now.
+pub struct Threader {
+    user: User,
+    directory: Directory,
+}
+
+impl Threader {
+    pub fn new(store: &Store, config: &Config) -> Result<Threader, Error> {
+        Ok(Threader {
+            user: User::from_config(config),
+            directory: Directory::load(&store.db)?,
+        })
+    }
+
+    /// Sets the conversation and thread of each message, and stores them in `batch`.
+    pub fn thread(
+        &mut self,
+        batch: &store::db::Batch<'_>,
+        messages: &mut [Message],
+    ) -> Result<(), Error> {
+        let mut forest = jwz::Forest::new(batch)?;
+        let mut rows = Vec::with_capacity(messages.len());
+        let mut nodes = Vec::with_capacity(messages.len());
+        for message in messages.iter() {
+            let fact = facts(Head::of(message), &self.user, &self.directory, false);
+            nodes.push(forest.add(&fact.row)?);
+            for (identity, name) in &fact.names {
+                self.directory.saw(identity, name.as_deref());
+            }
+            rows.push(fact.row);
+        }
+        forest.settle();
+        let settled = forest.finish();
+        for ((message, row), &at) in messages.iter_mut().zip(&rows).zip(&nodes) {
+            message.conversation = Some(row.conversation.clone());
+            message.thread = Some(settled.thread(at).to_string());
+        }
+        settled.store(batch)?;
+        save(batch, &rows, &self.directory)
+    }
+}
+
 /// How many lines, or bytes, are read and parsed at a time in the first pass.
 const BATCH_LINES: usize = 4096;
 const BATCH_BYTES: usize = 16 << 20;

@@ -31,8 +31,8 @@ pub(crate) fn run(global: &Global, args: FetchArgs) -> Result<u8, Failure> {
         progress: !global.no_progress && std::io::stderr().is_terminal(),
         ..fetch::Options::default()
     };
-    let summary =
-        fetch::fetch(&mut store, &targets, options, &mut out, &mut errors).map_err(|error| {
+    let summary = fetch::fetch(&mut store, &targets, options, &mut out, None, &mut errors)
+        .map_err(|error| {
             let status = match &error {
                 e if e.is_transient() => TEMPORARY,
                 fetch::Error::Source(

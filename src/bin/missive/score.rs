@@ -147,7 +147,7 @@ fn user(global: &Global, config: &missive::config::Config) -> anyhow::Result<u8>
         from: Some(now - user::WINDOW_DAYS * 86_400),
         to: None,
     };
-    let none = |_: &str| Vec::new();
+    let none = missive::store::index::Unaided;
     let count = reader.count(&window, &none)?;
     let messages = reader.search(&window, &none, missive::store::index::Sort::Date, count, 0)?;
     let own: std::collections::BTreeSet<String> = config
@@ -244,7 +244,7 @@ fn contacts(global: &Global, config: &missive::config::Config) -> anyhow::Result
     let user = missive::contacts::User::from_config(config);
     let index = missive::search::open_index(&store)?;
     let reader = index.reader()?;
-    let none = |_: &str| Vec::new();
+    let none = missive::store::index::Unaided;
     let rank = |state: &str| match state {
         "verified" => 4,
         "tofu" => 3,
