@@ -74,6 +74,7 @@ complete -c missive -n "__fish_missive_using_subcommand score" -l device -d 'Sco
 complete -c missive -n "__fish_missive_using_subcommand score" -l contacts -d 'Score each contact instead: their key and its trust state (none, tofu, verified, conflict), its strength, the channels you know them on, and the share of your indexed exchanges with them that were encrypted; with suggestions'
 complete -c missive -n "__fish_missive_using_subcommand score" -l user -d 'Your own index: the last 90 days of indexed messages, how many correspondents have a key, and this device; one point of history a day, the trend, and what to do next'
 complete -c missive -n "__fish_missive_using_subcommand score" -l verify -d 'Check OpenPGP signatures (PGP/MIME and inline) against the keys in the store before scoring: `security.signature` becomes valid, invalid or unknown-key'
+complete -c missive -n "__fish_missive_using_subcommand score" -l record-only -d 'Score each record from its own fields alone: do not ask the store who the people in it are (known contacts, usable keys, Autocrypt preference, other channels) or whether the message it answers was encrypted. Then the same record always scores the same'
 complete -c missive -n "__fish_missive_using_subcommand score" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
 complete -c missive -n "__fish_missive_using_subcommand score" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c missive -n "__fish_missive_using_subcommand score" -s V -l version -d 'Print version'

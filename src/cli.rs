@@ -158,6 +158,11 @@ pub struct ScoreArgs {
     /// scoring: `security.signature` becomes valid, invalid or unknown-key.
     #[arg(long, conflicts_with = "factors")]
     pub verify: bool,
+    /// Score each record from its own fields alone: do not ask the store who the people in
+    /// it are (known contacts, usable keys, Autocrypt preference, other channels) or whether
+    /// the message it answers was encrypted. Then the same record always scores the same.
+    #[arg(long, conflicts_with_all = ["verify", "device", "contacts", "user"])]
+    pub record_only: bool,
 }
 
 /// The long help of `score`: the factor table, printed from the one table in

@@ -9,6 +9,8 @@ use std::io::Write;
 use crate::config::Config;
 use crate::fetch::{self, Settle, Target};
 use crate::jsonl::{ErrorSink, Sink};
+use crate::privacy::circle::{self, Circles};
+use crate::privacy::message::score_in;
 use crate::record::{Message, Record};
 use crate::search;
 use crate::store::db::Batch;
@@ -30,6 +32,8 @@ pub enum Error {
     Store(#[from] store::Error),
     #[error(transparent)]
     Thread(#[from] thread::Error),
+    #[error(transparent)]
+    Circle(#[from] circle::Error),
 }
 
 impl Error {
@@ -40,6 +44,7 @@ impl Error {
             Error::Search(e) => e.is_transient(),
             Error::Store(e) => e.is_transient(),
             Error::Thread(e) => e.is_transient(),
+            Error::Circle(_) => false,
         }
     }
 }
@@ -55,13 +60,15 @@ pub struct Options {
 /// Scores and threads each batch of new messages, inside fetch's transaction.
 struct Settling<'a> {
     threader: Threader,
+    circles: Circles<'a>,
     config: &'a Config,
 }
 
 impl Settle for Settling<'_> {
     fn settle(&mut self, batch: &Batch<'_>, messages: &mut [Message]) -> std::io::Result<()> {
         for message in messages.iter_mut() {
-            message.privacy = Some(crate::privacy::score(message, self.config));
+            let circle = self.circles.of(message).map_err(std::io::Error::other)?;
+            message.privacy = Some(score_in(message, self.config, Some(&circle)));
         }
         self.threader
             .thread(batch, messages)
@@ -104,6 +111,7 @@ pub fn sync<E: Write + Send>(
     };
     let mut settling = Settling {
         threader: Threader::new(store, config)?,
+        circles: Circles::new(Store::open(store.root())?, Some(&index), config)?,
         config,
     };
     let fetch_options = fetch::Options {

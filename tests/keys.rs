@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-use crate::support::openpgp::{GnuPg, sq_certificate};
+use crate::support::openpgp::{GnuPg, autocrypt_mail, sq_certificate};
 use crate::support::{Home, run};
 
 #[test]
@@ -180,23 +180,6 @@ fn a_dry_run_discovery_prints_the_spec_lookup_names_without_network() {
         lookups[1]["dns_openpgpkey"],
         "c93f1e400f26708f98cb19d936620da35eec8f72e57f9eec01c1afd6._openpgpkey.example.com"
     );
-}
-
-/// A message from `from` dated `date` with an Autocrypt header carrying `key` (binary).
-fn autocrypt_mail(from: &str, date: &str, prefer: &str, key: &[u8]) -> Vec<u8> {
-    use base64::Engine as _;
-    let keydata = base64::engine::general_purpose::STANDARD.encode(key);
-    let folded: Vec<&str> = keydata
-        .as_bytes()
-        .chunks(72)
-        .map(|c| std::str::from_utf8(c).unwrap())
-        .collect();
-    format!(
-        "From: {from}\nTo: sam@example.com\nSubject: hi\nDate: {date}\nMessage-ID: <{}@example.org>\nAutocrypt: addr={from}; prefer-encrypt={prefer}; keydata=\n {}\n\nhello\n",
-        date.len() + key.len(),
-        folded.join("\n ")
-    )
-    .into_bytes()
 }
 
 #[test]

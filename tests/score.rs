@@ -670,3 +670,125 @@ fn each_contact_is_scored_by_key_trust_channels_and_encrypted_exchanges() {
         "the user is not a contact"
     );
 }
+
+/// The factors a record got, by name.
+fn factor_names(record: &Value) -> Vec<String> {
+    record["privacy"]["factors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn with_a_store_the_score_knows_the_people_their_keys_and_what_a_message_answers() {
+    use crate::support::openpgp::{GnuPg, autocrypt_mail};
+    let home = Home::new();
+    home.write_config(
+        "[identity]\naddresses = [\"sam@example.com\"]\nprefer_encrypt = \"mutual\"\n",
+    );
+    // Alice's key and her wish for encryption, learnt from her mail; a name makes her known.
+    let gpg = GnuPg::new();
+    gpg.generate("Alice <alice@example.org>");
+    let key = gpg.run(&["--export", "alice@example.org"], None);
+    home.write(
+        "Mail/cur/1.M1.x:2,S",
+        &autocrypt_mail(
+            "alice@example.org",
+            "Mon, 01 Jan 2024 10:00:00 +0000",
+            "mutual",
+            &key,
+        ),
+    );
+    let fetched = home
+        .missive()
+        .args(["fetch", "maildir:Mail"])
+        .output()
+        .unwrap();
+    let (code, _, stderr) = run(home
+        .missive()
+        .args(["keys", "learn"])
+        .write_stdin(fetched.stdout));
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) =
+        run(home
+            .missive()
+            .args(["contacts", "rename", "alice@example.org", "Alice"]));
+    assert_eq!(code, 0, "{stderr}");
+
+    let message = |id: &str, from: &str, to: &str, encrypted: bool, answers: Option<&str>| {
+        serde_json::json!({
+            "kind": "message", "v": 1, "id": id, "protocol": "email", "account": "test",
+            "source": {"kind": "eml"}, "blob": "sha256:00", "native_id": format!("<{id}@x>"),
+            "in_reply_to": answers.map(|a| vec![format!("<{a}@x>")]).unwrap_or_default(),
+            "from": {"address": from}, "to": [{"address": to}],
+            "security": {"encryption": if encrypted { "pgp-mime" } else { "none" }},
+        })
+        .to_string()
+    };
+    let input = [
+        message("sealed", "alice@example.org", "sam@example.com", true, None),
+        message(
+            "reply",
+            "sam@example.com",
+            "alice@example.org",
+            false,
+            Some("sealed"),
+        ),
+        message(
+            "cold",
+            "stranger@example.net",
+            "sam@example.com",
+            false,
+            None,
+        ),
+    ]
+    .join("\n");
+    let (code, scored, stderr) = run(home.missive().arg("score").write_stdin(input.clone()));
+    assert_eq!(code, 0, "{stderr}");
+    let sealed = factor_names(&scored[0]);
+    let reply = factor_names(&scored[1]);
+    let cold = factor_names(&scored[2]);
+    for name in ["people_known", "keys_for_everyone"] {
+        assert!(sealed.iter().any(|n| n == name), "{name}: {sealed:?}");
+    }
+    for name in [
+        "people_known",
+        "keys_for_everyone",
+        "encryption_dropped",
+        "mutual_ignored",
+        "secure_channel_skipped",
+    ] {
+        assert!(reply.iter().any(|n| n == name), "{name}: {reply:?}");
+    }
+    assert!(cold.iter().any(|n| n == "people_unknown"), "{cold:?}");
+    assert_eq!(
+        scored[2]["privacy"]["suggestions"][0]["action"],
+        "missive keys discover stranger@example.net"
+    );
+    assert!(
+        scored[1]["privacy"]["score"].as_u64() < scored[0]["privacy"]["score"].as_u64(),
+        "dropping encryption in a reply to sealed mail costs"
+    );
+
+    let (_, alone, _) = run(home
+        .missive()
+        .args(["score", "--record-only"])
+        .write_stdin(input));
+    let circle_factors = [
+        "people_known",
+        "people_unknown",
+        "keys_for_everyone",
+        "encryption_dropped",
+        "mutual_ignored",
+        "secure_channel_skipped",
+    ];
+    for record in &alone {
+        let names = factor_names(record);
+        assert!(
+            !names.iter().any(|n| circle_factors.contains(&n.as_str())),
+            "{names:?}"
+        );
+    }
+}

@@ -15,6 +15,7 @@ pub mod wkd;
 use std::time::SystemTime;
 
 use crate::record::{KeyBinding, KeyRecord};
+use crate::store::db::Binding;
 use crate::store::{self, Store};
 
 /// The error returned when a key operation fails.
@@ -341,6 +342,40 @@ pub fn record(store: &Store, fingerprint: &str, now: SystemTime) -> Result<KeyRe
         bindings,
         ..KeyRecord::default()
     })
+}
+
+/// How far a binding state is trusted, for choosing among bindings: verified, then tofu,
+/// then conflict, then the rest.
+pub fn trust_rank(state: &str) -> u8 {
+    match state {
+        tofu::VERIFIED => 4,
+        tofu::TOFU => 3,
+        tofu::CONFLICT => 2,
+        _ => 1,
+    }
+}
+
+/// The most trusted binding of a canonical address ([`trust_rank`]; the first seen among
+/// equals) with its certificate as a record.
+pub fn best_binding(
+    store: &Store,
+    address: &str,
+    now: SystemTime,
+) -> Result<Option<(Binding, KeyRecord)>, Error> {
+    let mut best: Option<Binding> = None;
+    for binding in store.db.bindings(Some(address), None)? {
+        if best
+            .as_ref()
+            .is_none_or(|b| trust_rank(&binding.state) > trust_rank(&b.state))
+        {
+            best = Some(binding);
+        }
+    }
+    best.map(|binding| {
+        let record = record(store, &binding.fingerprint, now)?;
+        Ok((binding, record))
+    })
+    .transpose()
 }
 
 /// What a discovery would query for `address`, without any network access.

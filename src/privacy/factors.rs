@@ -98,6 +98,10 @@ factors! {
         "Authentication-Results from a server not in trust.authserv_ids: anyone can write one";
     PLATFORM_READABLE: Technic, "platform_readable", -15,
         "a platform message (Mastodon, Twitter, Facebook): the platform can read it";
+    KEYS_FOR_EVERYONE: Technic, "keys_for_everyone", 10,
+        "everyone in it has a usable key: every answer can be sealed";
+    KEYS_FOR_SOME: Technic, "keys_for_some", 3,
+        "some of the people in it have a usable key";
     BASE_CONTEXT: Context, "base_context", 60,
         "where every message starts on who can see it";
     SINGLE_RECIPIENT: Context, "single_recipient", 10,
@@ -108,6 +112,12 @@ factors! {
         "sent through a mailing list (List-Id): a public or semi-public audience";
     SPAM: Context, "spam", -20,
         "a spam score of 5 or more: mass mail from someone unknown";
+    PEOPLE_KNOWN: Context, "people_known", 10,
+        "everyone in it is a contact you know: no stranger holds a copy";
+    PEOPLE_PARTLY_KNOWN: Context, "people_partly_known", 3,
+        "some of the people in it are contacts you know";
+    PEOPLE_UNKNOWN: Context, "people_unknown", -10,
+        "nobody in it is a contact you know";
     BASE_COMPORTMENT: Comportment, "base_comportment", 40,
         "where every message starts on the habits it shows";
     SECURE_CHANNEL_USED: Comportment, "secure_channel_used", 20,
@@ -116,6 +126,16 @@ factors! {
         "the sender announces Autocrypt prefer-encrypt=mutual: replies can be encrypted";
     AUTOCRYPT_NOPREFERENCE: Comportment, "autocrypt_nopreference", 5,
         "the sender announces an Autocrypt key: replies can be encrypted if asked";
+    ENCRYPTION_KEPT: Comportment, "encryption_kept", 10,
+        "answers encrypted mail encrypted: what was sealed stays sealed";
+    ENCRYPTION_DROPPED: Comportment, "encryption_dropped", -30,
+        "answers encrypted mail in clear: the quote leaks what was sealed";
+    MUTUAL_HONOURED: Comportment, "mutual_honoured", 10,
+        "you encrypted to someone who, like you, prefers it (Autocrypt mutual)";
+    MUTUAL_IGNORED: Comportment, "mutual_ignored", -15,
+        "you wrote in clear to someone who, like you, prefers encryption (Autocrypt mutual)";
+    SECURE_CHANNEL_SKIPPED: Comportment, "secure_channel_skipped", -20,
+        "you wrote in clear though every recipient had an end-to-end channel (a key, Signal)";
     CONTACT_BASE_TECHNIC: Technic, "contact_base_technic", 30,
         "where every contact starts on what can protect what you write them";
     CONTACT_KEY_VERIFIED: Technic, "contact_key_verified", 50,
@@ -187,6 +207,10 @@ const _: () = {
     assert!(E2E_PGP_MIME.points > 0 && SECURE_CHANNEL_USED.points >= 0);
     // Protocol encryption removes the platform's penalty; it must not turn into a loss.
     assert!(PLATFORM_READABLE.points <= 0);
+    // Encrypting a message swaps each of these for its better twin, or drops a penalty.
+    assert!(ENCRYPTION_DROPPED.points < ENCRYPTION_KEPT.points);
+    assert!(MUTUAL_IGNORED.points < MUTUAL_HONOURED.points);
+    assert!(SECURE_CHANNEL_SKIPPED.points < 0);
 };
 
 /// The entry named `name`.

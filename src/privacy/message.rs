@@ -14,22 +14,133 @@ use crate::record::{
     SignatureState, Suggestion,
 };
 
+use super::circle::{Circle, Person};
 use super::factors::{self, Factor, RECIPIENTS_LIMIT, SPAM_THRESHOLD};
+use crate::contacts::identity;
 
 /// Platforms that can read the messages they carry unless the protocol encrypts end to end.
 const PLATFORMS: &[&str] = &["mastodon", "twitter", "facebook"];
 
-/// The privacy index of `message`, with suggestions.
+/// The privacy index of `message` from its record alone, with suggestions.
 pub fn score(message: &Message, config: &Config) -> Privacy {
-    let mut privacy = evaluate(message, config, message.security.encryption);
-    privacy.suggestions = suggestions(message, config, privacy.score);
+    score_in(message, config, None)
+}
+
+/// The privacy index of `message`, with the factors its people's [`Circle`] shows when the
+/// store was asked, and suggestions.
+pub fn score_in(message: &Message, config: &Config, circle: Option<&Circle>) -> Privacy {
+    let mut privacy = evaluate(message, config, message.security.encryption, circle);
+    privacy.suggestions = suggestions(message, config, circle, privacy.score);
     privacy
 }
 
-/// The index without suggestions, as if the message had `encryption` (so that a change can
-/// be scored without copying the message).
-fn evaluate(message: &Message, config: &Config, encryption: Encryption) -> Privacy {
-    index(applied_factors(message, config, encryption))
+/// The index without suggestions, as if the message had `encryption` and `circle` (so that
+/// a change can be scored without copying the message).
+fn evaluate(
+    message: &Message,
+    config: &Config,
+    encryption: Encryption,
+    circle: Option<&Circle>,
+) -> Privacy {
+    let mut factors = applied_factors(message, config, encryption);
+    if let Some(circle) = circle {
+        circle_factors(circle, encryption, &mut factors);
+        // In table order, as the record-only factors are.
+        factors.sort_by_key(|applied| {
+            factors::FACTORS
+                .iter()
+                .position(|f| f.name == applied.name)
+                .unwrap_or(usize::MAX)
+        });
+    }
+    index(factors)
+}
+
+/// The factors only the store can show: who the people are, their keys and channels, and
+/// what the message answers.
+fn circle_factors(circle: &Circle, encryption: Encryption, out: &mut Vec<AppliedFactor>) {
+    let mut add = |factor: &Factor, evidence: String| out.push(factor.applied(evidence));
+    let people = circle.people.len();
+    let share = |count: usize, what: &str, who: Vec<&str>| {
+        format!("{count} of {people} {what}: {}", who.join(", "))
+    };
+    let handles = |keep: &dyn Fn(&Person) -> bool| -> Vec<&str> {
+        circle
+            .people
+            .iter()
+            .filter(|p| keep(p))
+            .map(|p| identity::handle(&p.identity))
+            .collect()
+    };
+    if people > 0 {
+        let with_key = handles(&|p| p.key.is_some());
+        match with_key.len() {
+            0 => {}
+            n if n == people => add(
+                &factors::KEYS_FOR_EVERYONE,
+                share(n, "have a usable key", with_key),
+            ),
+            n => add(
+                &factors::KEYS_FOR_SOME,
+                share(n, "have a usable key", with_key),
+            ),
+        }
+        let known = handles(&|p| p.known);
+        match known.len() {
+            0 => add(
+                &factors::PEOPLE_UNKNOWN,
+                share(0, "are known contacts", handles(&|_| true)),
+            ),
+            n if n == people => add(
+                &factors::PEOPLE_KNOWN,
+                share(n, "are known contacts", known),
+            ),
+            n => add(
+                &factors::PEOPLE_PARTLY_KNOWN,
+                share(n, "are known contacts", known),
+            ),
+        }
+    }
+    let encrypted = encryption != Encryption::None;
+    if circle.parent_encrypted == Some(true) {
+        if encrypted {
+            add(
+                &factors::ENCRYPTION_KEPT,
+                "answers encrypted mail, encrypted".into(),
+            );
+        } else {
+            add(
+                &factors::ENCRYPTION_DROPPED,
+                "answers encrypted mail, in clear".into(),
+            );
+        }
+    }
+    if !circle.from_user {
+        return;
+    }
+    let mutual = handles(&|p| p.mutual);
+    if !mutual.is_empty() {
+        let evidence = format!("prefer-encrypt=mutual: {}", mutual.join(", "));
+        if encrypted {
+            add(&factors::MUTUAL_HONOURED, evidence);
+        } else {
+            add(&factors::MUTUAL_IGNORED, evidence);
+        }
+    }
+    if !encrypted && people > 0 && circle.people.iter().all(|p| p.secure_channel.is_some()) {
+        let channels: Vec<String> = circle
+            .people
+            .iter()
+            .map(|p| {
+                format!(
+                    "{} ({})",
+                    identity::handle(&p.identity),
+                    p.secure_channel.as_deref().unwrap_or_default()
+                )
+            })
+            .collect();
+        add(&factors::SECURE_CHANNEL_SKIPPED, channels.join(", "));
+    }
 }
 
 /// The index the applied factors give: each axis the sum of its factors' points, clamped to
@@ -282,21 +393,35 @@ fn applied_factors(
 
 /// Changes that would raise the score, each found by scoring the changed message. For now:
 /// end-to-end encryption of an email sent in clear, which needs a key for every other
-/// participant (not suggested for mailing-list mail: a list has no key to encrypt to).
-fn suggestions(message: &Message, config: &Config, score: u8) -> Vec<Suggestion> {
-    let mut found = Vec::new();
-    if message.protocol == "email"
-        && message.security.encryption == Encryption::None
-        && message.list_id.is_none()
+/// participant (not suggested for mailing-list mail: a list has no key to encrypt to). With
+/// a circle, only the people without a usable key are named, and none when all have one.
+fn suggestions(
+    message: &Message,
+    config: &Config,
+    circle: Option<&Circle>,
+    score: u8,
+) -> Vec<Suggestion> {
+    if message.protocol != "email"
+        || message.security.encryption != Encryption::None
+        || message.list_id.is_some()
     {
-        let own = |address: &str| {
-            config
-                .identity
-                .addresses
-                .iter()
-                .any(|a| a.eq_ignore_ascii_case(address))
-        };
-        let others: BTreeSet<String> = message
+        return Vec::new();
+    }
+    let own = |address: &str| {
+        config
+            .identity
+            .addresses
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(address))
+    };
+    let without_key: BTreeSet<String> = match circle {
+        Some(circle) => circle
+            .people
+            .iter()
+            .filter(|p| p.key.is_none() && identity::kind(&p.identity) == "email")
+            .map(|p| identity::handle(&p.identity).to_string())
+            .collect(),
+        None => message
             .from
             .iter()
             .chain(&message.to)
@@ -304,25 +429,37 @@ fn suggestions(message: &Message, config: &Config, score: u8) -> Vec<Suggestion>
             .chain(&message.bcc)
             .map(|a| a.address.to_lowercase())
             .filter(|a| !a.is_empty() && !own(a))
-            .collect();
-        if !others.is_empty() {
-            let encrypted = evaluate(message, config, Encryption::PgpMime);
-            let gain = i32::from(encrypted.score) - i32::from(score);
-            if gain > 0 {
-                found.push(Suggestion {
-                    action: format!(
-                        "missive keys discover {}",
-                        others.into_iter().collect::<Vec<_>>().join(" ")
-                    ),
-                    gain,
-                    why: "sent in clear: with a key for every participant it could be \
-                          end-to-end encrypted (PGP/MIME)"
-                        .into(),
-                });
-            }
-        }
+            .collect(),
+    };
+    if without_key.is_empty() {
+        return Vec::new();
     }
-    found
+    // Every key found, and the message sealed with them.
+    let keyed = circle.map(|circle| Circle {
+        people: circle
+            .people
+            .iter()
+            .map(|p| Person {
+                key: p.key.clone().or_else(|| Some("discovered".into())),
+                secure_channel: Some("openpgp".into()),
+                ..p.clone()
+            })
+            .collect(),
+        ..circle.clone()
+    });
+    super::ranked(
+        score,
+        vec![(
+            keyed,
+            format!(
+                "missive keys discover {}",
+                without_key.into_iter().collect::<Vec<_>>().join(" ")
+            ),
+            "sent in clear: with a key for every participant it could be end-to-end \
+             encrypted (PGP/MIME)",
+        )],
+        |keyed| evaluate(message, config, Encryption::PgpMime, keyed.as_ref()),
+    )
 }
 
 #[cfg(test)]

@@ -151,6 +151,282 @@ factor_tests! {
         });
 }
 
+fn person(handle: &str, known: bool, key: bool, mutual: bool) -> Person {
+    Person {
+        identity: format!("email:{handle}"),
+        known,
+        key: key.then(|| "F1".into()),
+        mutual,
+        secure_channel: key.then(|| "openpgp".into()),
+    }
+}
+
+/// Alice and Carol, as `plain()` names them, with what the store knows of each.
+fn circle(alice: Person, carol: Person) -> Circle {
+    Circle {
+        from_user: false,
+        people: vec![alice, carol],
+        parent_encrypted: None,
+    }
+}
+
+fn stranger(handle: &str) -> Person {
+    person(handle, false, false, false)
+}
+
+fn names_in(message: &Message, circle: &Circle) -> Vec<String> {
+    score_in(message, &config(), Some(circle))
+        .factors
+        .into_iter()
+        .map(|f| f.name)
+        .collect()
+}
+
+/// Asserts that `factor` applies, with its table points and axis, to the message and circle
+/// `with`, and not to `without`, which differs by the evidence alone.
+fn pins_in(factor: &Factor, without: (Message, Circle), with: (Message, Circle)) {
+    let privacy = score_in(&with.0, &config(), Some(&with.1));
+    let applied: Vec<_> = privacy
+        .factors
+        .iter()
+        .filter(|f| f.name == factor.name)
+        .collect();
+    assert_eq!(applied.len(), 1, "{}: {:?}", factor.name, privacy.factors);
+    assert_eq!(applied[0].points, factor.points, "{}", factor.name);
+    assert_eq!(applied[0].axis, factor.axis, "{}", factor.name);
+    assert!(!applied[0].evidence.is_empty(), "{}", factor.name);
+    assert!(
+        !names_in(&without.0, &without.1)
+            .iter()
+            .any(|n| n == factor.name),
+        "{} applies without its evidence",
+        factor.name
+    );
+}
+
+fn encrypted(mut message: Message) -> Message {
+    message.security.encryption = Encryption::PgpMime;
+    message
+}
+
+/// A circle of the user writing to Alice and Carol.
+fn written(mut circle: Circle) -> Circle {
+    circle.from_user = true;
+    circle
+}
+
+fn answering(parent_encrypted: Option<bool>, circle: Circle) -> Circle {
+    Circle {
+        parent_encrypted,
+        ..circle
+    }
+}
+
+const CIRCLE_TESTED: &[&str] = &[
+    factors::PEOPLE_KNOWN.name,
+    factors::PEOPLE_PARTLY_KNOWN.name,
+    factors::PEOPLE_UNKNOWN.name,
+    factors::KEYS_FOR_EVERYONE.name,
+    factors::KEYS_FOR_SOME.name,
+    factors::ENCRYPTION_KEPT.name,
+    factors::ENCRYPTION_DROPPED.name,
+    factors::MUTUAL_HONOURED.name,
+    factors::MUTUAL_IGNORED.name,
+    factors::SECURE_CHANNEL_SKIPPED.name,
+];
+
+#[test]
+fn everyone_a_known_contact_counts() {
+    let known = |h| person(h, true, false, false);
+    pins_in(
+        &factors::PEOPLE_KNOWN,
+        (
+            plain(),
+            circle(known("alice@example.org"), stranger("carol@example.net")),
+        ),
+        (
+            plain(),
+            circle(known("alice@example.org"), known("carol@example.net")),
+        ),
+    );
+}
+
+#[test]
+fn some_known_contacts_count_less() {
+    let known = |h| person(h, true, false, false);
+    pins_in(
+        &factors::PEOPLE_PARTLY_KNOWN,
+        (
+            plain(),
+            circle(stranger("alice@example.org"), stranger("carol@example.net")),
+        ),
+        (
+            plain(),
+            circle(known("alice@example.org"), stranger("carol@example.net")),
+        ),
+    );
+}
+
+#[test]
+fn nobody_known_costs_points() {
+    let known = |h| person(h, true, false, false);
+    pins_in(
+        &factors::PEOPLE_UNKNOWN,
+        (
+            plain(),
+            circle(known("alice@example.org"), stranger("carol@example.net")),
+        ),
+        (
+            plain(),
+            circle(stranger("alice@example.org"), stranger("carol@example.net")),
+        ),
+    );
+}
+
+#[test]
+fn a_key_for_everyone_counts() {
+    let keyed = |h| person(h, false, true, false);
+    pins_in(
+        &factors::KEYS_FOR_EVERYONE,
+        (
+            plain(),
+            circle(keyed("alice@example.org"), stranger("carol@example.net")),
+        ),
+        (
+            plain(),
+            circle(keyed("alice@example.org"), keyed("carol@example.net")),
+        ),
+    );
+}
+
+#[test]
+fn a_key_for_some_counts_less() {
+    let keyed = |h| person(h, false, true, false);
+    pins_in(
+        &factors::KEYS_FOR_SOME,
+        (
+            plain(),
+            circle(stranger("alice@example.org"), stranger("carol@example.net")),
+        ),
+        (
+            plain(),
+            circle(keyed("alice@example.org"), stranger("carol@example.net")),
+        ),
+    );
+}
+
+fn strangers() -> Circle {
+    circle(stranger("alice@example.org"), stranger("carol@example.net"))
+}
+
+#[test]
+fn answering_encrypted_mail_encrypted_counts() {
+    pins_in(
+        &factors::ENCRYPTION_KEPT,
+        (encrypted(plain()), answering(Some(false), strangers())),
+        (encrypted(plain()), answering(Some(true), strangers())),
+    );
+}
+
+#[test]
+fn answering_encrypted_mail_in_clear_costs_points() {
+    pins_in(
+        &factors::ENCRYPTION_DROPPED,
+        (plain(), answering(None, strangers())),
+        (plain(), answering(Some(true), strangers())),
+    );
+}
+
+#[test]
+fn encrypting_to_a_mutual_peer_honours_autocrypt() {
+    let mutual = person("alice@example.org", false, true, true);
+    pins_in(
+        &factors::MUTUAL_HONOURED,
+        (
+            encrypted(plain()),
+            circle(mutual.clone(), stranger("carol@example.net")),
+        ),
+        (
+            encrypted(plain()),
+            written(circle(mutual, stranger("carol@example.net"))),
+        ),
+    );
+}
+
+#[test]
+fn writing_in_clear_to_a_mutual_peer_costs_points() {
+    let keyed = person("alice@example.org", false, true, false);
+    let mutual = person("alice@example.org", false, true, true);
+    pins_in(
+        &factors::MUTUAL_IGNORED,
+        (
+            plain(),
+            written(circle(keyed, stranger("carol@example.net"))),
+        ),
+        (
+            plain(),
+            written(circle(mutual, stranger("carol@example.net"))),
+        ),
+    );
+}
+
+#[test]
+fn writing_in_clear_when_everyone_has_a_secure_channel_costs_points() {
+    let keyed = |h| person(h, false, true, false);
+    let on_signal = Person {
+        secure_channel: Some("signal".into()),
+        ..stranger("carol@example.net")
+    };
+    pins_in(
+        &factors::SECURE_CHANNEL_SKIPPED,
+        (
+            plain(),
+            written(circle(
+                keyed("alice@example.org"),
+                stranger("carol@example.net"),
+            )),
+        ),
+        (
+            plain(),
+            written(circle(keyed("alice@example.org"), on_signal)),
+        ),
+    );
+}
+
+#[test]
+fn a_received_message_is_not_blamed_for_the_senders_choice_of_channel() {
+    let keyed = |h| person(h, false, true, true);
+    let names = names_in(
+        &plain(),
+        &circle(keyed("alice@example.org"), keyed("carol@example.net")),
+    );
+    assert!(
+        !names
+            .iter()
+            .any(|n| n == "secure_channel_skipped" || n == "mutual_ignored")
+    );
+}
+
+#[test]
+fn discovering_keys_is_suggested_only_for_the_people_without_one() {
+    let keyed = person("alice@example.org", false, true, false);
+    let privacy = score_in(
+        &plain(),
+        &config(),
+        Some(&circle(keyed.clone(), stranger("carol@example.net"))),
+    );
+    assert_eq!(
+        privacy.suggestions[0].action,
+        "missive keys discover carol@example.net"
+    );
+    let everyone = circle(keyed, person("carol@example.net", false, true, false));
+    assert!(
+        score_in(&plain(), &config(), Some(&everyone))
+            .suggestions
+            .is_empty()
+    );
+}
+
 #[test]
 fn every_factor_has_a_test() {
     let bases = [
@@ -165,7 +441,9 @@ fn every_factor_has_a_test() {
         .filter(|f| !f.name.starts_with("device_") && !f.name.starts_with("contact_"))
     {
         assert!(
-            TESTED.contains(&factor.name) || bases.contains(&factor.name),
+            TESTED.contains(&factor.name)
+                || CIRCLE_TESTED.contains(&factor.name)
+                || bases.contains(&factor.name),
             "no test pins {}",
             factor.name
         );
@@ -421,7 +699,49 @@ fn arbitrary_message() -> impl Strategy<Value = Message> {
         )
 }
 
+fn arbitrary_circle() -> impl Strategy<Value = Circle> {
+    let person = (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()).prop_map(
+        |(known, key, mutual, signal)| Person {
+            identity: "email:p@example.org".into(),
+            known,
+            key: key.then(|| "F1".into()),
+            mutual: mutual && key,
+            secure_channel: match (key, signal) {
+                (true, _) => Some("openpgp".into()),
+                (false, true) => Some("signal".into()),
+                (false, false) => None,
+            },
+        },
+    );
+    (
+        any::<bool>(),
+        prop::collection::vec(person, 0..4),
+        prop::option::of(any::<bool>()),
+    )
+        .prop_map(|(from_user, people, parent_encrypted)| Circle {
+            from_user,
+            people,
+            parent_encrypted,
+        })
+}
+
 proptest! {
+    #[test]
+    fn with_a_circle_encrypting_never_lowers_a_score_and_scores_stay_in_range(
+        message in arbitrary_message(),
+        circle in arbitrary_circle(),
+    ) {
+        let mut message = message;
+        message.security.encryption = Encryption::None;
+        let before = score_in(&message, &config(), Some(&circle));
+        prop_assert!(before.score <= 100);
+        for s in &before.suggestions {
+            prop_assert!(s.gain > 0 && i32::from(before.score) + s.gain <= 100);
+        }
+        message.security.encryption = Encryption::PgpMime;
+        prop_assert!(score_in(&message, &config(), Some(&circle)).score >= before.score);
+    }
+
     #[test]
     fn scores_and_axes_stay_within_0_to_100(message in arbitrary_message()) {
         let privacy = score(&message, &config());

@@ -6,6 +6,7 @@
 //! maildrop, Sieve). [`score_stream`] is `missive score`: records in, records with `privacy`
 //! out. Parsing mail lives in [`crate::email`]; streaming records in [`crate::jsonl`].
 
+pub mod circle;
 pub mod contact;
 pub mod device;
 pub mod factors;
@@ -26,6 +27,8 @@ pub use message::score;
 pub enum Error {
     #[error("cannot write records")]
     Write(#[from] std::io::Error),
+    #[error(transparent)]
+    Circle(#[from] circle::Error),
 }
 
 impl Error {
@@ -69,20 +72,23 @@ pub struct Summary {
 /// `missive score`: reads records, adds `privacy` to each message record (replacing one it
 /// had), writes every other record as it came, and reports each bad line with its number
 /// without stopping. One record is held at a time. `prepare` sees each message first (the
-/// binary checks signatures there with `--verify`).
+/// binary checks signatures there with `--verify`) and gives the message's [`circle`] when
+/// the store is asked.
 pub fn score_stream<R: BufRead, W: Write, E: Write>(
     reader: &mut Reader<R>,
     writer: &mut Writer<W>,
     errors: &mut ErrorSink<E>,
     config: &Config,
-    prepare: &mut dyn FnMut(&mut crate::record::Message),
+    prepare: &mut dyn FnMut(
+        &mut crate::record::Message,
+    ) -> Result<Option<circle::Circle>, circle::Error>,
 ) -> Result<Summary, Error> {
     let mut summary = Summary::default();
     for record in reader {
         match record {
             Ok(Record::Message(mut message)) => {
-                prepare(&mut message);
-                message.privacy = Some(score(&message, config));
+                let circle = prepare(&mut message)?;
+                message.privacy = Some(message::score_in(&message, config, circle.as_ref()));
                 writer.write(&Record::Message(message))?;
                 summary.scored += 1;
             }
@@ -124,7 +130,7 @@ mod tests {
             &mut writer,
             &mut errors,
             &Config::default(),
-            &mut |_| {},
+            &mut |_| Ok(None),
         )
         .unwrap();
         assert_eq!(

@@ -120,3 +120,20 @@ pub fn sq_certificate(dir: &Path, user_id: &str) -> std::path::PathBuf {
     std::fs::write(&cert, output.stdout).unwrap();
     cert
 }
+
+/// A message from `from` dated `date` with an Autocrypt header carrying `key` (binary).
+pub fn autocrypt_mail(from: &str, date: &str, prefer: &str, key: &[u8]) -> Vec<u8> {
+    use base64::Engine as _;
+    let keydata = base64::engine::general_purpose::STANDARD.encode(key);
+    let folded: Vec<&str> = keydata
+        .as_bytes()
+        .chunks(72)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    format!(
+        "From: {from}\nTo: sam@example.com\nSubject: hi\nDate: {date}\nMessage-ID: <{}@example.org>\nAutocrypt: addr={from}; prefer-encrypt={prefer}; keydata=\n {}\n\nhello\n",
+        date.len() + key.len(),
+        folded.join("\n ")
+    )
+    .into_bytes()
+}

@@ -148,18 +148,23 @@ pub(crate) fn load_config(global: &Global) -> Result<missive::config::Config, Fa
 }
 
 pub(crate) fn open_store(global: &Global) -> Result<Store, Failure> {
-    let dir = global
-        .store
-        .clone()
-        .or_else(|| {
-            store::default_dir(std::env::var_os("XDG_DATA_HOME").map(PathBuf::from), home())
-        })
-        .ok_or_else(|| {
-            usage(anyhow!(
-                "no store directory: set --store, MISSIVE_STORE or HOME"
-            ))
-        })?;
+    let dir = store_dir(global).ok_or_else(|| {
+        usage(anyhow!(
+            "no store directory: set --store, MISSIVE_STORE or HOME"
+        ))
+    })?;
     Store::open(&dir).map_err(|error| failed(error.is_transient(), error))
+}
+
+/// Whether the store exists already, for commands that use one only when it does.
+pub(crate) fn store_exists(global: &Global) -> bool {
+    store_dir(global).is_some_and(|dir| dir.join("state.sqlite").exists())
+}
+
+fn store_dir(global: &Global) -> Option<PathBuf> {
+    global.store.clone().or_else(|| {
+        store::default_dir(std::env::var_os("XDG_DATA_HOME").map(PathBuf::from), home())
+    })
 }
 
 pub(crate) fn output_format(global: &Global) -> Format {

@@ -117,19 +117,32 @@ pub(crate) fn run(global: &Global, args: ScoreArgs) -> Result<u8, Failure> {
     } else {
         None
     };
+    // The store is asked about people when it exists; it is never made for this.
+    let asked = (!args.record_only && crate::store_exists(global))
+        .then(|| crate::open_store(global))
+        .transpose()?;
+    let index = match &asked {
+        Some(store) if store.root().join("index").exists() => Some(
+            missive::search::open_index(store).map_err(|e| crate::failed(e.is_transient(), e))?,
+        ),
+        _ => None,
+    };
+    let mut circles = asked
+        .map(|store| privacy::circle::Circles::new(store, index.as_ref(), &config))
+        .transpose()
+        .map_err(|e| failed(e.into()))?;
     let now = std::time::SystemTime::now();
-    let mut verify = |message: &mut missive::record::Message| {
-        let Some(store) = &store else { return };
-        if message.security.signed.is_none() {
-            return;
-        }
-        if let Ok(raw) = missive::source::raw_bytes(&message.source)
+    let mut prepare = |message: &mut missive::record::Message| {
+        if let Some(store) = &store
+            && message.security.signed.is_some()
+            && let Ok(raw) = missive::source::raw_bytes(&message.source)
             && let Some(state) = missive::keys::verify::check(store, &raw, now)
         {
             message.security.signature = state;
         }
+        circles.as_mut().map(|c| c.of(message)).transpose()
     };
-    let summary = privacy::score_stream(&mut reader, &mut out, &mut errors, &config, &mut verify)
+    let summary = privacy::score_stream(&mut reader, &mut out, &mut errors, &config, &mut prepare)
         .map_err(|e| failed(e.into()))?;
     Ok(if summary.failed > 0 { SOME_FAILED } else { OK })
 }
@@ -245,12 +258,6 @@ fn contacts(global: &Global, config: &missive::config::Config) -> anyhow::Result
     let index = missive::search::open_index(&store)?;
     let reader = index.reader()?;
     let none = missive::store::index::Unaided;
-    let rank = |state: &str| match state {
-        "verified" => 4,
-        "tofu" => 3,
-        "conflict" => 2,
-        _ => 1,
-    };
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for person in directory.list(true) {
         if person.identities.iter().any(|i| user.is_user(i)) {
@@ -273,24 +280,26 @@ fn contacts(global: &Global, config: &missive::config::Config) -> anyhow::Result
             .iter()
             .filter_map(|a| missive::keys::tofu::canonical(a))
         {
-            for binding in store.db.bindings(Some(&address), None)? {
-                if key
-                    .as_ref()
-                    .is_some_and(|k| rank(&k.state) >= rank(&binding.state))
-                {
-                    continue;
-                }
-                let record = missive::keys::record(&store, &binding.fingerprint, now)?;
-                key = Some(KeyFacts {
-                    address: address.clone(),
-                    fingerprint: binding.fingerprint,
-                    state: binding.state,
-                    algorithm: record.algorithm,
-                    bits: record.bits,
-                    expires: record.expires,
-                    usable: record.usable,
-                });
+            let Some((binding, record)) = missive::keys::best_binding(&store, &address, now)?
+            else {
+                continue;
+            };
+            let rank = missive::keys::trust_rank;
+            if key
+                .as_ref()
+                .is_some_and(|k| rank(&binding.state) <= rank(&k.state))
+            {
+                continue;
             }
+            key = Some(KeyFacts {
+                address: address.clone(),
+                fingerprint: binding.fingerprint,
+                state: binding.state,
+                algorithm: record.algorithm,
+                bits: record.bits,
+                expires: record.expires,
+                usable: record.usable,
+            });
         }
         let with = Query::Or(
             person
