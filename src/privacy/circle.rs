@@ -4,14 +4,15 @@
 //! whether the message this one answers was encrypted. The factors themselves are applied
 //! in [`super::message`]; contacts are [`crate::contacts`], keys [`crate::keys`].
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
 use std::time::SystemTime;
 
 use crate::config::Config;
 use crate::contacts::{self, Directory, User, identity};
 use crate::record::{Encryption, Message, message_id};
 use crate::search::query::{KeywordField, Query};
-use crate::store::index::{MessageIndex, Reader, Sort, Unaided};
+use crate::store::index::{MessageIndex, Reader, Unaided};
 use crate::store::{self, Store};
 
 /// Protocols whose messages are end-to-end encrypted: knowing someone there is a channel
@@ -68,8 +69,10 @@ pub struct Circles<'a> {
     directory: Directory,
     index: Option<Reader<'a>>,
     people: HashMap<String, Person>,
-    /// Ids of the encrypted messages of this run; the rest are looked up in the index.
-    encrypted: HashSet<String>,
+    /// Whether each message of this run was encrypted, by a hash of its id (8 bytes a
+    /// message, not the id); a parent from an earlier run is looked up in the index.
+    encrypted: HashMap<u64, bool>,
+    ids: RandomState,
     now: SystemTime,
 }
 
@@ -89,7 +92,8 @@ impl<'a> Circles<'a> {
             store,
             index: index.map(MessageIndex::reader).transpose()?,
             people: HashMap::new(),
-            encrypted: HashSet::new(),
+            encrypted: HashMap::new(),
+            ids: RandomState::new(),
             now: SystemTime::now(),
         })
     }
@@ -119,13 +123,11 @@ impl<'a> Circles<'a> {
         if let Some(parent) = message.in_reply_to.first() {
             circle.parent_encrypted = self.encrypted(message, parent)?;
         }
-        if message.security.encryption != Encryption::None {
-            self.encrypted.insert(message_id(
-                &message.protocol,
-                &message.account,
-                &message.native_id,
-            ));
-        }
+        let id = message_id(&message.protocol, &message.account, &message.native_id);
+        self.encrypted.insert(
+            self.ids.hash_one(&id),
+            message.security.encryption != Encryption::None,
+        );
         Ok(circle)
     }
 
@@ -176,22 +178,25 @@ impl<'a> Circles<'a> {
     }
 
     /// Whether the message `native_id` (of the same account) was encrypted: from this run,
-    /// else from the index.
+    /// else from the index, where only an encrypted parent is told apart (`Some(true)`).
     fn encrypted(&self, message: &Message, native_id: &str) -> Result<Option<bool>, Error> {
         let id = message_id(&message.protocol, &message.account, native_id);
-        if self.encrypted.contains(&id) {
-            return Ok(Some(true));
+        if let Some(&encrypted) = self.encrypted.get(&self.ids.hash_one(&id)) {
+            return Ok(Some(encrypted));
         }
         let Some(reader) = &self.index else {
             return Ok(None);
         };
-        let query = Query::Keyword {
-            field: KeywordField::Id,
-            value: id,
-        };
-        let found = reader.search(&query, &Unaided, Sort::Date, 1, 0)?;
-        Ok(found
-            .first()
-            .map(|parent| parent.security.encryption != Encryption::None))
+        let query = Query::And(vec![
+            Query::Keyword {
+                field: KeywordField::Id,
+                value: id,
+            },
+            Query::Keyword {
+                field: KeywordField::State,
+                value: "encrypted".into(),
+            },
+        ]);
+        Ok((reader.count(&query, &Unaided)? > 0).then_some(true))
     }
 }
