@@ -403,7 +403,8 @@ pub enum KeysCommand {
         reply_to_encrypted: bool,
     },
     /// Look for the keys of addresses: the Web Key Directory and DNS OPENPGPKEY records
-    /// validated with DNSSEC. A key found is bound to the address by trust on first use
+    /// validated with DNSSEC, beside the key each address announced by Autocrypt (from the
+    /// store, see `keys learn`). A key found is bound to the address by trust on first use
     /// (source wkd or dane); a key other than the one bound is a conflict, shown and not used
     /// until `keys verify` or `keys forget` decides. --dry-run prints what would be queried,
     /// without any network access.
@@ -416,8 +417,8 @@ pub enum KeysCommand {
     /// the DNSSEC trust anchor, a CA file and the HTTPS port, for private setups and tests.
     #[command(after_long_help = "\
 OUTPUT
-  One `key` record per certificate found, with \"found\": {\"address\", \"method\" (wkd or \
-dane), \"from\" (URL or DNS name), \"outcome\" (the binding's state: tofu, conflict, \
+  One `key` record per certificate found, with \"found\": {\"address\", \"method\" (wkd, \
+dane or autocrypt), \"from\" (URL, DNS name or store), \"outcome\" (the binding's state: tofu, conflict, \
 verified…)}. One `lookup` record per method that gave no usable key: {\"address\", \
 \"method\", \"from\", \"outcome\": not_found | refused | failed, \"reason\"}. With \
 --dry-run, one `lookup` record per address: its WKD URLs (advanced, direct) and the DNS \

@@ -165,7 +165,10 @@ impl Account {
             settings.tls = tls;
         }
         settings.insecure = self.insecure;
-        settings.ca_file = self.ca_file.as_ref().map(|path| resolve_path(path, cwd, home));
+        settings.ca_file = self
+            .ca_file
+            .as_ref()
+            .map(|path| resolve_path(path, cwd, home));
         settings.auth = match (&self.password_command, &self.token_command) {
             (Some(command), None) => Some(Auth::PasswordCommand(command.clone())),
             (None, Some(command)) => Some(Auth::TokenCommand(command.clone())),
@@ -411,6 +414,28 @@ mod tests {
             Path::new("/etc/m/config.toml"),
             Some(Path::new("/home/u")),
         )
+    }
+
+    #[test]
+    fn the_keys_section_resolves_its_paths_and_keeps_port_443_by_default() {
+        let config = parse(
+            "[keys]\nnameserver = \"127.0.0.1:5353\"\ntrust_anchor = \"~/zone.keys\"\nca_file = \"ca.pem\"\n",
+        )
+        .unwrap();
+        let settings = config
+            .keys
+            .settings(&config.dir, Some(Path::new("/home/u")));
+        assert_eq!(settings.nameserver, Some("127.0.0.1:5353".parse().unwrap()));
+        assert_eq!(
+            settings.trust_anchor.as_deref(),
+            Some(Path::new("/home/u/zone.keys"))
+        );
+        assert_eq!(
+            settings.ca_file.as_deref(),
+            Some(Path::new("/etc/m/ca.pem"))
+        );
+        assert_eq!(settings.https_port, 443);
+        assert!(parse("[keys]\nnameserver = \"not an address\"\n").is_err());
     }
 
     #[test]

@@ -9,7 +9,7 @@ use base64::Engine;
 use serde_json::Value;
 
 use crate::support::knot::{BOGUS, Knot, SIGNED, UNSIGNED};
-use crate::support::openpgp::sequoia_certificate;
+use crate::support::openpgp::{autocrypt_mail, sequoia_certificate};
 use crate::support::wkd::WkdServer;
 use crate::support::{Home, run};
 
@@ -107,7 +107,10 @@ fn a_dnssec_secure_openpgpkey_record_is_used_and_bound_as_dane() {
         missive::keys::dane::owner_name("hugh@example.test").unwrap()
     );
     assert_eq!(lookup(&records, "wkd")["outcome"], "not_found");
-    let (code, shown, _) = run(net.home.missive().args(["keys", "show", "hugh@example.test"]));
+    let (code, shown, _) = run(net
+        .home
+        .missive()
+        .args(["keys", "show", "hugh@example.test"]));
     assert_eq!(code, 0);
     assert_eq!(shown[0]["bindings"][0]["source"], "dane");
     assert_eq!(shown[0]["bindings"][0]["state"], "tofu");
@@ -242,7 +245,10 @@ fn a_wkd_server_whose_certificate_is_not_trusted_fails() {
         net.wkd.port
     ));
     let (code, records, stderr) = net.discover("alice@example.test");
-    assert_eq!(code, 1, "a certificate error is no temporary failure: {stderr}");
+    assert_eq!(
+        code, 1,
+        "a certificate error is no temporary failure: {stderr}"
+    );
     assert!(keys_of(&records).is_empty(), "{records:?}");
     let wkd = lookup(&records, "wkd");
     assert_eq!(wkd["outcome"], "failed");
@@ -294,4 +300,55 @@ fn discovering_the_contacts_looks_up_their_addresses() {
     assert_eq!(keys.len(), 1, "{records:?}");
     assert_eq!(keys[0]["fingerprint"], fingerprint.as_str());
     assert_eq!(keys[0]["found"]["address"], "alice@example.test");
+}
+
+#[test]
+fn a_wkd_answer_over_the_size_limit_is_refused() {
+    let path = wkd_path("alice@example.test", true);
+    let net = Net::start(&[], BTreeMap::from([(path, (200, vec![0; 1 << 21]))]));
+    let (code, records, stderr) = net.discover("alice@example.test");
+    assert_eq!(code, 1, "{stderr}");
+    assert!(keys_of(&records).is_empty(), "{records:?}");
+    let wkd = lookup(&records, "wkd");
+    assert_eq!(wkd["outcome"], "refused");
+    assert!(
+        wkd["reason"].as_str().unwrap().contains("larger than"),
+        "{wkd}"
+    );
+}
+
+#[test]
+fn the_key_an_address_announced_by_autocrypt_is_reported_beside_the_network_methods() {
+    let (fingerprint, cert) = sequoia_certificate("Alice <alice@example.test>");
+    let net = Net::start(&[], BTreeMap::new());
+    net.home.write(
+        "Mail/cur/1.M1.x:2,S",
+        &autocrypt_mail(
+            "alice@example.test",
+            "Mon, 01 Jan 2024 10:00:00 +0000",
+            "mutual",
+            &cert,
+        ),
+    );
+    let fetched = net
+        .home
+        .missive()
+        .args(["fetch", "maildir:Mail"])
+        .output()
+        .unwrap();
+    let (code, _, stderr) = run(net
+        .home
+        .missive()
+        .args(["keys", "learn"])
+        .write_stdin(fetched.stdout));
+    assert_eq!(code, 0, "{stderr}");
+    let (code, records, stderr) = net.discover("alice@example.test");
+    assert_eq!(code, 0, "{stderr}");
+    let keys = keys_of(&records);
+    assert_eq!(keys.len(), 1, "{records:?}");
+    assert_eq!(keys[0]["fingerprint"], fingerprint.as_str());
+    assert_eq!(keys[0]["found"]["method"], "autocrypt");
+    assert_eq!(keys[0]["found"]["outcome"], "tofu");
+    assert_eq!(lookup(&records, "wkd")["outcome"], "not_found");
+    assert_eq!(lookup(&records, "dane")["outcome"], "not_found");
 }

@@ -37,7 +37,10 @@ pub(crate) async fn lookup(resolver: &TokioResolver, address: &str) -> Lookup {
         return Lookup::new(METHOD, address).with(Outcome::Refused, "not an address");
     };
     let lookup = Lookup::new(METHOD, name.clone());
-    let answer = match resolver.lookup(format!("{name}."), RecordType::OPENPGPKEY).await {
+    let answer = match resolver
+        .lookup(format!("{name}."), RecordType::OPENPGPKEY)
+        .await
+    {
         Ok(answer) => answer,
         Err(error) => return failed(lookup, &error),
     };

@@ -1,8 +1,9 @@
 //! `keys discover`: asks every network method for an address's keys — the Web Key Directory
 //! ([`super::wkd`]) and DNS OPENPGPKEY under DNSSEC ([`super::dane`]) — and binds what they
-//! find by the TOFU rules ([`super::tofu`]) with source `wkd` or `dane`. Autocrypt keys are
-//! already in the store ([`super::autocrypt`]). A method that finds nothing, or whose answer
-//! is not trusted, or that fails, says so and why: nothing is used silently.
+//! find by the TOFU rules ([`super::tofu`]) with source `wkd` or `dane`. The key an address
+//! announced by Autocrypt is already in the store ([`super::autocrypt`]) and is reported
+//! too. A method that finds nothing, or whose answer is not trusted, or that fails, says so
+//! and why: nothing is used silently.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -190,49 +191,98 @@ fn bind(
     now: SystemTime,
 ) -> Result<Discovered, Error> {
     let mut discovered = Discovered::default();
+    autocrypt(store, address, &mut discovered, now)?;
     for lookup in lookups {
         for cert in &lookup.certs {
             let fingerprint =
                 super::store_cert(store, cert.clone(), lookup.method, Some(address), now)?;
-            let outcome = store
-                .db
-                .bindings(Some(address), Some(&fingerprint))?
-                .first()
-                .map(|b| b.state.clone())
-                .unwrap_or_default();
-            let mut record = super::record(store, &fingerprint, now)?;
-            record.found = Some(KeyFound {
-                address: address.to_string(),
-                method: lookup.method.into(),
-                from: lookup.from.clone(),
-                outcome,
-            });
+            let record = found(
+                store,
+                address,
+                &fingerprint,
+                lookup.method,
+                &lookup.from,
+                now,
+            )?;
             discovered.keys.push(record);
         }
         for (outcome, reason) in &lookup.problems {
-            discovered.outcomes.push(*outcome);
-            discovered.lookups.push(LookupRecord {
-                v: crate::record::VERSION,
-                address: address.to_string(),
-                method: Some(lookup.method.into()),
-                from: Some(lookup.from.clone()),
-                outcome: Some(outcome.text().into()),
-                reason: Some(reason.clone()),
-                ..LookupRecord::default()
-            });
+            discovered.report(address, lookup.method, &lookup.from, *outcome, reason);
         }
     }
     Ok(discovered)
 }
 
+impl Discovered {
+    fn report(&mut self, address: &str, method: &str, from: &str, outcome: Outcome, reason: &str) {
+        self.outcomes.push(outcome);
+        self.lookups.push(LookupRecord {
+            v: crate::record::VERSION,
+            address: address.to_string(),
+            method: Some(method.into()),
+            from: Some(from.into()),
+            outcome: Some(outcome.text().into()),
+            reason: Some(reason.into()),
+            ..LookupRecord::default()
+        });
+    }
+}
+
+/// The `key` record of a certificate found for `address`, with its binding's state.
+fn found(
+    store: &Store,
+    address: &str,
+    fingerprint: &str,
+    method: &str,
+    from: &str,
+    now: SystemTime,
+) -> Result<KeyRecord, Error> {
+    let outcome = store
+        .db
+        .bindings(Some(address), Some(fingerprint))?
+        .first()
+        .map(|b| b.state.clone())
+        .unwrap_or_default();
+    let mut record = super::record(store, fingerprint, now)?;
+    record.found = Some(KeyFound {
+        address: address.to_string(),
+        method: method.into(),
+        from: from.into(),
+        outcome,
+    });
+    Ok(record)
+}
+
+/// The key the address last announced in an Autocrypt header, which `keys learn` keeps:
+/// no network, reported beside the others.
+fn autocrypt(
+    store: &Store,
+    address: &str,
+    discovered: &mut Discovered,
+    now: SystemTime,
+) -> Result<(), Error> {
+    const METHOD: &str = "autocrypt";
+    const FROM: &str = "the Autocrypt state of the store";
+    let fingerprint = store.db.peer(address)?.and_then(|peer| peer.public_key);
+    match fingerprint.filter(|f| store.db.cert(f).ok().flatten().is_some()) {
+        Some(fingerprint) => {
+            let record = found(store, address, &fingerprint, METHOD, FROM, now)?;
+            discovered.keys.push(record);
+        }
+        None => {
+            let reason = format!("no Autocrypt key seen from {address}");
+            discovered.report(address, METHOD, FROM, Outcome::NotFound, &reason);
+        }
+    }
+    Ok(())
+}
+
 fn trust_anchors(settings: &Settings) -> Result<TrustAnchors, DiscoverError> {
     match &settings.trust_anchor {
-        Some(path) => {
-            TrustAnchors::from_file(path).map_err(|e| DiscoverError::TrustAnchor {
-                path: path.clone(),
-                reason: e.to_string(),
-            })
-        }
+        Some(path) => TrustAnchors::from_file(path).map_err(|e| DiscoverError::TrustAnchor {
+            path: path.clone(),
+            reason: e.to_string(),
+        }),
         None => Ok(TrustAnchors::default()),
     }
 }

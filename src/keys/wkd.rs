@@ -115,11 +115,17 @@ pub(crate) async fn fetch(
     };
     let status = response.status();
     if status == reqwest::StatusCode::NOT_FOUND {
-        return lookup.with(Outcome::NotFound, format!("{host} has no key for {address}"));
+        return lookup.with(
+            Outcome::NotFound,
+            format!("{host} has no key for {address}"),
+        );
     }
     if !status.is_success() {
         let transient = status.is_server_error() || status == 429;
-        return lookup.with(Outcome::Failed { transient }, format!("{host} answered {status}"));
+        return lookup.with(
+            Outcome::Failed { transient },
+            format!("{host} answered {status}"),
+        );
     }
     let mut body = Vec::new();
     loop {

@@ -37,7 +37,6 @@ fn id(args: &[&str]) -> String {
         .to_string()
 }
 
-
 impl Dovecot {
     /// Starts Dovecot with these users and passwords.
     pub fn start(users: &[(&str, &str)]) -> Dovecot {

@@ -140,7 +140,10 @@ fn write_anchor(keymgr: &str, root: &Path) {
     let anchor = String::from_utf8(output.stdout)
         .expect("keymgr prints text")
         .replace(" DNSKEY ", " 3600 IN DNSKEY ");
-    assert!(anchor.contains("DNSKEY 257"), "no key signing key: {anchor}");
+    assert!(
+        anchor.contains("DNSKEY 257"),
+        "no key signing key: {anchor}"
+    );
     std::fs::write(root.join("anchor.keys"), anchor).expect("anchor written");
 }
 

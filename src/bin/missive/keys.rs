@@ -219,7 +219,10 @@ fn discover(
                 ..Default::default()
             })?)?;
         }
-        return out.finish().map_err(|e| crate::failed(false, e)).map(|_| OK);
+        return out
+            .finish()
+            .map_err(|e| crate::failed(false, e))
+            .map(|_| OK);
     };
     let settings = config.keys.settings(&config.dir, crate::home().as_deref());
     let bar = progress_bar(global, addresses.len());
@@ -283,7 +286,9 @@ fn progress_bar(global: &Global, len: usize) -> indicatif::ProgressBar {
         return indicatif::ProgressBar::hidden();
     }
     let bar = indicatif::ProgressBar::new(len as u64);
-    if let Ok(style) = indicatif::ProgressStyle::with_template("discovering keys {bar:30} {pos}/{len}") {
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("discovering keys {bar:30} {pos}/{len}")
+    {
         bar.set_style(style);
     }
     bar
