@@ -91,11 +91,12 @@ fn lookup<'a>(records: &'a [Value], method: &str) -> &'a Value {
 #[test]
 fn a_dnssec_secure_openpgpkey_record_is_used_and_bound_as_dane() {
     let (fingerprint, cert) = sequoia_certificate("Hugh <hugh@example.test>");
+    // RFC 7929 hashes the local part as written; the domain is a DNS name, of any case.
     let net = Net::start(
-        &[(SIGNED, openpgpkey("hugh@example.test", &cert))],
+        &[(SIGNED, openpgpkey("Hugh@example.test", &cert))],
         BTreeMap::new(),
     );
-    let (code, records, stderr) = net.discover("Hugh@Example.test");
+    let (code, records, stderr) = net.discover("Hugh@Example.TEST");
     assert_eq!(code, 0, "{stderr}");
     let keys = keys_of(&records);
     assert_eq!(keys.len(), 1, "{records:?}");
@@ -104,8 +105,9 @@ fn a_dnssec_secure_openpgpkey_record_is_used_and_bound_as_dane() {
     assert_eq!(keys[0]["found"]["outcome"], "tofu");
     assert_eq!(
         keys[0]["found"]["from"],
-        missive::keys::dane::owner_name("hugh@example.test").unwrap()
+        missive::keys::dane::owner_name("Hugh@example.test").unwrap()
     );
+    assert_eq!(keys[0]["found"]["address"], "hugh@example.test");
     assert_eq!(lookup(&records, "wkd")["outcome"], "not_found");
     let (code, shown, _) = run(net
         .home

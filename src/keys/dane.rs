@@ -11,7 +11,7 @@ use hickory_resolver::proto::rr::{RData, RecordType};
 use sha2::{Digest, Sha256};
 
 use super::crypto;
-use super::discover::{Lookup, Outcome};
+use super::discover::{Address, Lookup, Outcome};
 
 const METHOD: &str = "dane";
 
@@ -30,10 +30,11 @@ pub fn owner_name(address: &str) -> Option<String> {
     ))
 }
 
-/// Queries the OPENPGPKEY record of `address` (canonical) with `resolver`, which must
-/// validate DNSSEC, and keeps the certificates of secure records that carry the address.
-pub(crate) async fn lookup(resolver: &TokioResolver, address: &str) -> Lookup {
-    let Some(name) = owner_name(address) else {
+/// Queries the OPENPGPKEY record of `target` with `resolver`, which must validate DNSSEC,
+/// and keeps the certificates of secure records that carry the address.
+pub(crate) async fn lookup(resolver: &TokioResolver, target: &Address) -> Lookup {
+    let address = target.canonical.as_str();
+    let Some(name) = owner_name(&target.queried) else {
         return Lookup::new(METHOD, address).with(Outcome::Refused, "not an address");
     };
     let lookup = Lookup::new(METHOD, name.clone());

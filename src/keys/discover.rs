@@ -51,6 +51,27 @@ impl Default for Settings {
     }
 }
 
+/// An address as queried — the local part as written (RFC 7929 hashes it so; WKD lowercases
+/// it for the hash and keeps it for `l=`), the domain lowercase in IDNA ASCII — and as bound.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Address {
+    pub(crate) queried: String,
+    pub(crate) canonical: String,
+}
+
+impl Address {
+    fn new(text: &str) -> Option<Address> {
+        let canonical = tofu::canonical(text)?;
+        let written = text.trim().trim_start_matches('<').trim_end_matches('>');
+        let (local, _) = written.rsplit_once('@')?;
+        let (_, domain) = canonical.rsplit_once('@')?;
+        Some(Address {
+            queried: format!("{local}@{domain}"),
+            canonical,
+        })
+    }
+}
+
 /// Why a method gave no usable key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -157,9 +178,9 @@ pub fn discover(
     now: SystemTime,
     mut progress: impl FnMut(&str),
 ) -> Result<Vec<Discovered>, DiscoverError> {
-    let canonical: Vec<String> = addresses
+    let targets: Vec<Address> = addresses
         .iter()
-        .map(|a| tofu::canonical(a).ok_or_else(|| DiscoverError::Address(a.clone())))
+        .map(|a| Address::new(a).ok_or_else(|| DiscoverError::Address(a.clone())))
         .collect::<Result<_, _>>()?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -172,13 +193,14 @@ pub fn discover(
             crate::tls::client_config(settings.ca_file.as_deref()).map_err(DiscoverError::Tls)?,
         );
         let mut all = Vec::new();
-        for address in &canonical {
+        for address in &targets {
             let (wkd, dane) = tokio::join!(
                 wkd::fetch(&plain, &tls, settings, address),
                 dane::lookup(&validating, address)
             );
-            all.push(bind(store, address, [wkd, dane], now).map_err(DiscoverError::Keys)?);
-            progress(address);
+            let canonical = &address.canonical;
+            all.push(bind(store, canonical, [wkd, dane], now).map_err(DiscoverError::Keys)?);
+            progress(canonical);
         }
         Ok(all)
     })
@@ -331,4 +353,17 @@ pub enum DiscoverError {
     Runtime(#[source] std::io::Error),
     #[error(transparent)]
     Keys(Error),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_address_is_queried_with_its_local_part_as_written_and_bound_canonical() {
+        let address = Address::new(" <Hugh@Bücher.Example>").unwrap();
+        assert_eq!(address.queried, "Hugh@xn--bcher-kva.example");
+        assert_eq!(address.canonical, "hugh@xn--bcher-kva.example");
+        assert_eq!(Address::new("nobody"), None);
+    }
 }

@@ -13,7 +13,7 @@ use hickory_resolver::net::NetError;
 use sha1::{Digest, Sha1};
 
 use super::crypto;
-use super::discover::{Lookup, Outcome, Settings};
+use super::discover::{Address, Lookup, Outcome, Settings};
 
 const METHOD: &str = "wkd";
 
@@ -63,15 +63,17 @@ pub fn urls(address: &str) -> Option<(String, String)> {
     ))
 }
 
-/// Fetches the keys of `address` (canonical) from its domain's Web Key Directory, asking
-/// `resolver` for the server's addresses.
+/// Fetches the keys of `address` from its domain's Web Key Directory, asking `resolver`
+/// for the server's addresses.
 pub(crate) async fn fetch(
     resolver: &TokioResolver,
     tls: &Arc<rustls::ClientConfig>,
     settings: &Settings,
-    address: &str,
+    target: &Address,
 ) -> Lookup {
-    let Some(((advanced, direct), (_, domain))) = urls(address).zip(address.rsplit_once('@'))
+    let address = target.canonical.as_str();
+    let Some(((advanced, direct), (_, domain))) =
+        urls(&target.queried).zip(address.rsplit_once('@'))
     else {
         return Lookup::new(METHOD, address).with(Outcome::Refused, "not an address");
     };
@@ -162,9 +164,22 @@ fn unresolved(url: String, host: &str, error: &NetError) -> Lookup {
     )
 }
 
-/// A certificate the TLS client does not trust is no network hiccup.
+/// A TLS failure (a certificate not trusted, no common protocol) is no network hiccup.
+/// hyper wraps rustls's error in `io::Error`s, whose `source` skips what they wrap: look
+/// inside each.
 fn tls_refused(error: &reqwest::Error) -> bool {
-    chain(error).contains("certificate")
+    let mut at: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(error) = at {
+        let inner = error
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .map(|inner| inner as &(dyn std::error::Error + 'static));
+        if error.is::<rustls::Error>() {
+            return true;
+        }
+        at = inner.or_else(|| error.source());
+    }
+    false
 }
 
 /// An error with its causes, which reqwest keeps out of its own message.
