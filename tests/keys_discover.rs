@@ -97,7 +97,7 @@ fn a_dnssec_secure_openpgpkey_record_is_used_and_bound_as_dane() {
         BTreeMap::new(),
     );
     let (code, records, stderr) = net.discover("Hugh@Example.TEST");
-    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(code, 0, "{stderr}{records:?}");
     let keys = keys_of(&records);
     assert_eq!(keys.len(), 1, "{records:?}");
     assert_eq!(keys[0]["fingerprint"], fingerprint.as_str());
@@ -159,7 +159,7 @@ fn the_wkd_advanced_method_finds_the_key() {
     let path = wkd_path("alice@example.test", true);
     let net = Net::start(&[], BTreeMap::from([(path.clone(), (200, cert))]));
     let (code, records, stderr) = net.discover("alice@example.test");
-    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(code, 0, "{stderr}{records:?}");
     let keys = keys_of(&records);
     assert_eq!(keys.len(), 1, "{records:?}");
     assert_eq!(keys[0]["fingerprint"], fingerprint.as_str());
@@ -182,7 +182,7 @@ fn the_wkd_direct_method_is_used_when_the_openpgpkey_subdomain_does_not_exist() 
     let path = wkd_path("bob@direct.example.test", false);
     let net = Net::start(&[], BTreeMap::from([(path.clone(), (200, cert))]));
     let (code, records, stderr) = net.discover("bob@direct.example.test");
-    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(code, 0, "{stderr}{records:?}");
     let keys = keys_of(&records);
     assert_eq!(keys.len(), 1, "{records:?}");
     assert_eq!(keys[0]["fingerprint"], fingerprint.as_str());
@@ -273,7 +273,7 @@ fn a_discovered_key_other_than_the_bound_one_is_a_conflict() {
         .write_stdin(first_cert));
     assert_eq!(code, 0, "{stderr}");
     let (code, records, stderr) = net.discover("alice@example.test");
-    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(code, 0, "{stderr}{records:?}");
     let keys = keys_of(&records);
     assert_eq!(keys[0]["fingerprint"], second.as_str());
     assert_eq!(keys[0]["found"]["outcome"], "conflict");
@@ -297,7 +297,7 @@ fn discovering_the_contacts_looks_up_their_addresses() {
     ]));
     assert_eq!(code, 0, "{stderr}");
     let (code, records, stderr) = run(net.home.missive().args(["keys", "discover", "--contacts"]));
-    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(code, 0, "{stderr}{records:?}");
     let keys = keys_of(&records);
     assert_eq!(keys.len(), 1, "{records:?}");
     assert_eq!(keys[0]["fingerprint"], fingerprint.as_str());
@@ -345,7 +345,7 @@ fn the_key_an_address_announced_by_autocrypt_is_reported_beside_the_network_meth
         .write_stdin(fetched.stdout));
     assert_eq!(code, 0, "{stderr}");
     let (code, records, stderr) = net.discover("alice@example.test");
-    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(code, 0, "{stderr}{records:?}");
     let keys = keys_of(&records);
     assert_eq!(keys.len(), 1, "{records:?}");
     assert_eq!(keys[0]["fingerprint"], fingerprint.as_str());

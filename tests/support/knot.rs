@@ -1,8 +1,9 @@
 //! A real Knot DNS server for one test, on a loopback port, serving three zones from one
 //! temporary directory:
 //!
-//! - `example.test`, signed by Knot (automatic DNSSEC, one Ed25519 key made by `keymgr`
-//!   before start, whose DNSKEY is the test's trust anchor);
+//! - `example.test`, signed by Knot (automatic DNSSEC with a key signing key and a zone
+//!   signing key, Ed25519, made by `keymgr` before start; both DNSKEYs are the test's trust
+//!   anchor, as hickory wants the ZSK there too);
 //! - `unsigned.example.test`, not signed, delegated from `example.test` without a DS:
 //!   DNSSEC proves it insecure;
 //! - `bogus.example.test`, signed, but delegated with a DS that none of its keys matches:
@@ -50,11 +51,13 @@ impl Knot {
             std::fs::write(root.join("knot.conf"), config(&root, port)).expect("config written");
             if attempt == 0 {
                 for zone in [SIGNED, BOGUS] {
-                    run(Command::new(&keymgr)
-                        .arg("-c")
-                        .arg(root.join("knot.conf"))
-                        .arg(format!("{zone}."))
-                        .args(["generate", "algorithm=ed25519", "ksk=yes", "zsk=yes"]));
+                    for ksk in ["ksk=yes", "ksk=no"] {
+                        run(Command::new(&keymgr)
+                            .arg("-c")
+                            .arg(root.join("knot.conf"))
+                            .arg(format!("{zone}."))
+                            .args(["generate", "algorithm=ed25519", ksk]));
+                    }
                 }
                 write_anchor(&keymgr, &root);
                 write_zones(&root, records);
@@ -83,7 +86,7 @@ impl Knot {
         format!("127.0.0.1:{}", self.port)
     }
 
-    /// The DNSKEY of `example.test`, for the config's `trust_anchor`.
+    /// The DNSKEYs of `example.test`, for the config's `trust_anchor`.
     pub fn trust_anchor(&self) -> PathBuf {
         self.dir.path().join("anchor.keys")
     }
@@ -109,7 +112,6 @@ log:
 policy:
   - id: test
     algorithm: ed25519
-    single-type-signing: on
     manual: on
 template:
   - id: default
@@ -127,22 +129,28 @@ zone:
     )
 }
 
-/// `keymgr` prints `NAME DNSKEY …`; the trust anchor file wants `NAME TTL IN DNSKEY …`.
+/// The trust anchor file: every key of the signed zone (`keymgr dnskey` alone prints the
+/// KSK only), as `NAME TTL IN DNSKEY …`, which the file wants and `keymgr` leaves short.
 fn write_anchor(keymgr: &str, root: &Path) {
-    let output = Command::new(keymgr)
-        .arg("-c")
-        .arg(root.join("knot.conf"))
-        .arg(format!("{SIGNED}."))
-        .arg("dnskey")
-        .output()
-        .expect("keymgr runs");
-    assert!(output.status.success(), "keymgr dnskey failed");
-    let anchor = String::from_utf8(output.stdout)
-        .expect("keymgr prints text")
-        .replace(" DNSKEY ", " 3600 IN DNSKEY ");
+    let keymgr_says = |args: &[&str]| {
+        let output = Command::new(keymgr)
+            .arg("-c")
+            .arg(root.join("knot.conf"))
+            .arg(format!("{SIGNED}."))
+            .args(args)
+            .output()
+            .expect("keymgr runs");
+        assert!(output.status.success(), "keymgr {args:?} failed");
+        String::from_utf8(output.stdout).expect("keymgr prints text")
+    };
+    let mut anchor = String::new();
+    for key in keymgr_says(&["list"]).lines() {
+        let id = key.split_whitespace().next().expect("a key id");
+        anchor.push_str(&keymgr_says(&["dnskey", id]).replace(" DNSKEY ", " 3600 IN DNSKEY "));
+    }
     assert!(
-        anchor.contains("DNSKEY 257"),
-        "no key signing key: {anchor}"
+        anchor.contains("DNSKEY 257") && anchor.contains("DNSKEY 256"),
+        "a key signing key and a zone signing key: {anchor}"
     );
     std::fs::write(root.join("anchor.keys"), anchor).expect("anchor written");
 }
