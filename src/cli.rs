@@ -413,7 +413,7 @@ pub enum KeysCommand {
     /// openpgpkey.DOMAIN does not exist: a failing server is not a reason to fall back. Only
     /// certificates with a user id of the address are kept. A DNS OPENPGPKEY record is used
     /// only when DNSSEC proves it secure: an unsigned zone (insecure) or a failed validation
-    /// (bogus) is reported, not used. The config's [keys] section can name the DNS server,
+    /// (bogus) is reported, not used. The config's `[keys]` section can name the DNS server,
     /// the DNSSEC trust anchor, a CA file and the HTTPS port, for private setups and tests.
     #[command(after_long_help = "\
 OUTPUT

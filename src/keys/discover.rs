@@ -74,7 +74,7 @@ impl Address {
 
 /// Why a method gave no usable key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// Nothing is published for the address.
     NotFound,
     /// An answer came but is not trusted (DNSSEC insecure or bogus, another address's
@@ -97,13 +97,13 @@ impl Outcome {
 /// What one method gave for one address: certificates carrying it, and what went wrong
 /// (both when an answer held good and refused certificates).
 #[derive(Debug, Clone)]
-pub struct Lookup {
+pub(crate) struct Lookup {
     /// `wkd` or `dane`, also the binding's source.
-    pub method: &'static str,
+    pub(crate) method: &'static str,
     /// The URL fetched or the DNS name queried.
-    pub from: String,
-    pub certs: Vec<Cert>,
-    pub problems: Vec<(Outcome, String)>,
+    pub(crate) from: String,
+    pub(crate) certs: Vec<Cert>,
+    pub(crate) problems: Vec<(Outcome, String)>,
 }
 
 impl Lookup {
