@@ -1368,7 +1368,7 @@ _missive() {
             return 0
             ;;
         missive__subcmd__keys__subcmd__discover)
-            opts="-h -V --dry-run --store --config --format --errors --no-progress --help --version"
+            opts="-h -V --contacts --dry-run --store --config --format --errors --no-progress --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -402,16 +402,41 @@ pub enum KeysCommand {
         #[arg(long)]
         reply_to_encrypted: bool,
     },
-    /// Look for the keys of addresses (WKD, DNS OPENPGPKEY); --dry-run prints what would be
-    /// queried, without any network access.
-    #[command(
-        after_long_help = "OUTPUT\n  With --dry-run, one `lookup` record per address: its WKD URLs (advanced, direct) \
-and the DNS owner name of its OPENPGPKEY record."
-    )]
+    /// Look for the keys of addresses: the Web Key Directory and DNS OPENPGPKEY records
+    /// validated with DNSSEC, beside the key each address announced by Autocrypt (from the
+    /// store, see `keys learn`). A key found is bound to the address by trust on first use
+    /// (source wkd or dane); a key other than the one bound is a conflict, shown and not used
+    /// until `keys verify` or `keys forget` decides. --dry-run prints what would be queried,
+    /// without any network access.
+    ///
+    /// WKD asks https://openpgpkey.DOMAIN/ (advanced), and https://DOMAIN/ (direct) only when
+    /// openpgpkey.DOMAIN does not exist: a failing server is not a reason to fall back. Only
+    /// certificates with a user id of the address are kept. A DNS OPENPGPKEY record is used
+    /// only when DNSSEC proves it secure: an unsigned zone (insecure) or a failed validation
+    /// (bogus) is reported, not used. The config's `[keys]` section can name the DNS server,
+    /// the DNSSEC trust anchor, a CA file and the HTTPS port, for private setups and tests.
+    #[command(after_long_help = "\
+OUTPUT
+  One `key` record per certificate found, with \"found\": {\"address\", \"method\" (wkd, \
+dane or autocrypt), \"from\" (URL, DNS name or store), \"outcome\" (the binding's state: tofu, conflict, \
+verified…)}. One `lookup` record per method that gave no usable key: {\"address\", \
+\"method\", \"from\", \"outcome\": not_found | refused | failed, \"reason\"}. With \
+--dry-run, one `lookup` record per address: its WKD URLs (advanced, direct) and the DNS \
+owner name of its OPENPGPKEY record.
+
+EXIT STATUS
+  0 when every method answered (a key or none), 1 when a lookup was refused or failed, 75 \
+when every failure was temporary (timeouts, unreachable servers): try again later, 2 for \
+bad usage.")]
     Discover {
+        /// Addresses to look up.
+        #[arg(required_unless_present = "contacts", conflicts_with = "contacts")]
         addresses: Vec<String>,
+        /// Look up every email address of the contacts in the store (but your own).
+        #[arg(long)]
+        contacts: bool,
         /// Print the queries instead of making them.
-        #[arg(long, required = true)]
+        #[arg(long)]
         dry_run: bool,
     },
 }

@@ -22,6 +22,12 @@
 //!
 //! [policy]
 //! min_privacy = 40                    # send refuses to go below this
+//!
+//! [keys]                              # keys discover; all optional
+//! # nameserver = "127.0.0.1:53"       # else the system's resolvers
+//! # trust_anchor = "~/dnssec/zone.keys" # DNSKEY lines; else the root's anchors
+//! # ca_file = "~/certs/home-ca.pem"   # WKD servers: trusted besides the platform's roots
+//! # https_port = 443                  # WKD servers' port (private setups and tests)
 //! ```
 //!
 //! An account's `source` is a source as on the command line. An IMAP account names its
@@ -77,6 +83,8 @@ pub struct Config {
     pub policy: Policy,
     #[serde(default)]
     pub index: Index,
+    #[serde(default)]
+    pub keys: Keys,
     /// The directory of the config file: relative sources are relative to it.
     #[serde(skip)]
     pub dir: PathBuf,
@@ -157,13 +165,10 @@ impl Account {
             settings.tls = tls;
         }
         settings.insecure = self.insecure;
-        settings.ca_file = self.ca_file.as_ref().map(|path| {
-            let text = path.to_string_lossy();
-            match (text.strip_prefix("~/"), home) {
-                (Some(rest), Some(home)) => home.join(rest),
-                _ => cwd.join(path),
-            }
-        });
+        settings.ca_file = self
+            .ca_file
+            .as_ref()
+            .map(|path| resolve_path(path, cwd, home));
         settings.auth = match (&self.password_command, &self.token_command) {
             (Some(command), None) => Some(Auth::PasswordCommand(command.clone())),
             (None, Some(command)) => Some(Auth::TokenCommand(command.clone())),
@@ -210,6 +215,45 @@ pub struct Index {
     /// secret mail is a leak.
     #[serde(default)]
     pub decrypted: bool,
+}
+
+/// Where `keys discover` looks. Everything is optional: by default the system's resolvers,
+/// the DNS root's trust anchors, the platform's TLS roots and port 443, as WKD and RFC 7929
+/// say. The rest is for a private zone, a self-hosted server, and the tests.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Keys {
+    /// The DNS server asked, `IP:PORT` (UDP and TCP), instead of the system's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nameserver: Option<std::net::SocketAddr>,
+    /// A file of DNSKEY records (zone-file syntax, one a line; a zone with a separate ZSK
+    /// needs both keys) trusted instead of the root's anchors for DNSSEC validation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trust_anchor: Option<PathBuf>,
+    /// A PEM file of certificates trusted besides the platform's roots for WKD servers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
+    /// The port WKD servers are reached on, instead of 443.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub https_port: Option<u16>,
+}
+
+impl Keys {
+    /// The discovery settings, with `~/` and relative paths resolved against `home` and
+    /// the config's directory.
+    pub fn settings(&self, dir: &Path, home: Option<&Path>) -> crate::keys::discover::Settings {
+        let resolve = |path: &PathBuf| resolve_path(path, dir, home);
+        let mut settings = crate::keys::discover::Settings {
+            nameserver: self.nameserver,
+            trust_anchor: self.trust_anchor.as_ref().map(resolve),
+            ca_file: self.ca_file.as_ref().map(resolve),
+            ..Default::default()
+        };
+        if let Some(port) = self.https_port {
+            settings.https_port = port;
+        }
+        settings
+    }
 }
 
 fn redact<S: serde::Serializer>(value: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
@@ -343,6 +387,15 @@ impl Config {
     }
 }
 
+/// A path from the config: `~/` is the home directory, a relative path is relative to
+/// the config's directory.
+fn resolve_path(path: &Path, dir: &Path, home: Option<&Path>) -> PathBuf {
+    match (path.to_string_lossy().strip_prefix("~/"), home) {
+        (Some(rest), Some(home)) => home.join(rest),
+        _ => dir.join(path),
+    }
+}
+
 /// `KIND:~/PATH` with `~` replaced by the home directory.
 fn expand_home(source: &str, home: Option<&Path>) -> String {
     match (source.split_once(":~/"), home) {
@@ -361,6 +414,28 @@ mod tests {
             Path::new("/etc/m/config.toml"),
             Some(Path::new("/home/u")),
         )
+    }
+
+    #[test]
+    fn the_keys_section_resolves_its_paths_and_keeps_port_443_by_default() {
+        let config = parse(
+            "[keys]\nnameserver = \"127.0.0.1:5353\"\ntrust_anchor = \"~/zone.keys\"\nca_file = \"ca.pem\"\n",
+        )
+        .unwrap();
+        let settings = config
+            .keys
+            .settings(&config.dir, Some(Path::new("/home/u")));
+        assert_eq!(settings.nameserver, Some("127.0.0.1:5353".parse().unwrap()));
+        assert_eq!(
+            settings.trust_anchor.as_deref(),
+            Some(Path::new("/home/u/zone.keys"))
+        );
+        assert_eq!(
+            settings.ca_file.as_deref(),
+            Some(Path::new("/etc/m/ca.pem"))
+        );
+        assert_eq!(settings.https_port, 443);
+        assert!(parse("[keys]\nnameserver = \"not an address\"\n").is_err());
     }
 
     #[test]

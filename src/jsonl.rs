@@ -327,8 +327,8 @@ fn text_line(record: &Record) -> String {
     }
 }
 
-/// One readable line for the kinds that have one (contact, conversation, suggestion); any
-/// other record as it came.
+/// One readable line for the kinds that have one (contact, conversation, suggestion, and
+/// the key and lookup records of `keys discover`); any other record as it came.
 fn other_text_line(line: &str) -> String {
     let Ok(value) = serde_json::from_str::<serde_json::Value>(line) else {
         return line.to_string();
@@ -378,6 +378,21 @@ fn other_text_line(line: &str) -> String {
             text(&value["reason"]),
             text(&value["command"]),
             list(&value["evidence"], "; ")
+        ),
+        Some("key") if value["found"].is_object() => format!(
+            "{}  {:<10} {:<9}  {}  {}",
+            text(&value["found"]["address"]),
+            text(&value["found"]["method"]),
+            text(&value["found"]["outcome"]),
+            text(&value["fingerprint"]),
+            text(&value["found"]["from"])
+        ),
+        Some("lookup") if value["outcome"].is_string() => format!(
+            "{}  {:<10} {:<9}  {}",
+            text(&value["address"]),
+            text(&value["method"]),
+            text(&value["outcome"]),
+            text(&value["reason"])
         ),
         _ => line.to_string(),
     }
@@ -585,6 +600,28 @@ mod tests {
         );
         assert!(conversation.ends_with("email:a@x\n"), "{conversation}");
         assert_eq!(line(r#"{"kind":"x","a":1}"#), "{\"kind\":\"x\",\"a\":1}\n");
+    }
+
+    #[test]
+    fn discovered_keys_and_failed_lookups_have_readable_lines() {
+        let line = |json: &str| {
+            let mut out = Vec::new();
+            let mut writer = Writer::new(&mut out, Format::Text);
+            writer.write(&Record::Other(json.into())).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(
+            line(
+                r#"{"kind":"key","fingerprint":"AB12","found":{"address":"a@x.org","method":"wkd","from":"https://x","outcome":"conflict"}}"#
+            ),
+            "a@x.org  wkd        conflict   AB12  https://x\n"
+        );
+        assert_eq!(
+            line(
+                r#"{"kind":"lookup","address":"a@x.org","method":"dane","outcome":"refused","reason":"bogus"}"#
+            ),
+            "a@x.org  dane       refused    bogus\n"
+        );
     }
 
     #[test]

@@ -21,3 +21,4 @@ pub mod source;
 pub mod store;
 pub mod sync;
 pub mod thread;
+pub mod tls;

@@ -30,7 +30,10 @@
 //!   evidence ([`ContactSuggestion`]).
 //! - `error`: something that failed, with where and what ([`ErrorRecord`]); on stderr with
 //!   `--errors jsonl`.
-//! - `key`: an OpenPGP certificate and the addresses bound to it ([`KeyRecord`]).
+//! - `key`: an OpenPGP certificate and the addresses bound to it ([`KeyRecord`]); from
+//!   `keys discover`, with how it was found ([`KeyFound`]).
+//! - `lookup`: one `keys discover` query: with `--dry-run` what it would ask, else a method
+//!   that found no key, or whose answer was refused or failed, and why ([`LookupRecord`]).
 //!
 //! # Identities
 //!
@@ -95,6 +98,7 @@ macro_rules! kind_tag {
 kind_tag!(MessageKind, "message");
 kind_tag!(ErrorKind, "error");
 kind_tag!(KeyKind, "key");
+kind_tag!(LookupKind, "lookup");
 kind_tag!(ConversationKind, "conversation");
 kind_tag!(ContactKind, "contact");
 kind_tag!(SuggestionKind, "suggestion");
@@ -593,6 +597,56 @@ pub struct KeyRecord {
     /// For own keys: whether the secret parts are protected by a passphrase.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub protected: Option<bool>,
+    /// `keys discover`: where this certificate was found and what binding it got.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub found: Option<KeyFound>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// How `keys discover` found a certificate.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct KeyFound {
+    /// The address looked up, canonical.
+    pub address: String,
+    /// `wkd` or `dane` (DNS OPENPGPKEY, DNSSEC-validated).
+    pub method: String,
+    /// The URL fetched or the DNS name queried.
+    pub from: String,
+    /// The binding's trust state after this discovery: `tofu` for a first key, `conflict`
+    /// for a new key of an address already bound, or the state it had.
+    pub outcome: String,
+}
+
+/// One query of `keys discover`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct LookupRecord {
+    pub kind: LookupKind,
+    #[serde(default = "version")]
+    pub v: u32,
+    pub address: String,
+    /// `--dry-run`: the WKD advanced-method URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wkd_advanced: Option<String>,
+    /// `--dry-run`: the WKD direct-method URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wkd_direct: Option<String>,
+    /// `--dry-run`: the RFC 7929 owner name of the OPENPGPKEY record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns_openpgpkey: Option<String>,
+    /// `wkd` or `dane`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// The URL fetched or the DNS name queried.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// `not_found` (no key published), `refused` (an answer not trusted: DNSSEC insecure
+    /// or bogus, a certificate without the address) or `failed` (the query did not complete).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+    /// Why, in one lowercase line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     #[serde(flatten)]
     pub extra: Extra,
 }
@@ -625,6 +679,7 @@ pub fn schemas() -> Vec<(&'static str, schemars::Schema)> {
         (MessageKind::TEXT, schemars::schema_for!(Message)),
         (ErrorKind::TEXT, schemars::schema_for!(ErrorRecord)),
         (KeyKind::TEXT, schemars::schema_for!(KeyRecord)),
+        (LookupKind::TEXT, schemars::schema_for!(LookupRecord)),
         (ConversationKind::TEXT, schemars::schema_for!(Conversation)),
         (ContactKind::TEXT, schemars::schema_for!(Contact)),
         (

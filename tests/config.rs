@@ -81,7 +81,7 @@ fn schema_prints_a_json_schema_per_kind() {
     let (code, _, stderr) = run(home.missive().args(["schema", "nope"]));
     assert_eq!(code, 2);
     assert!(
-        stderr.contains("message, error, key, conversation, contact, suggestion"),
+        stderr.contains("message, error, key, lookup, conversation, contact, suggestion"),
         "{stderr}"
     );
 }

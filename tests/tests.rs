@@ -9,6 +9,7 @@ mod docs;
 mod fetch;
 mod imap;
 mod keys;
+mod keys_discover;
 mod score;
 mod search;
 mod sync;

@@ -1,5 +1,5 @@
 //! Keys: the certificates missive knows, the addresses bound to them by trust on first use
-//! ([`tofu`]), and how to find more ([`wkd`], [`dane`]). The OpenPGP work itself is
+//! ([`tofu`]), and how to find more ([`discover`] over [`wkd`] and [`dane`]). The OpenPGP work itself is
 //! [`crypto`] (sequoia-openpgp with the Nettle backend, which Sequoia recommends).
 //!
 //! `keys import` and `keys export` speak what `sq` and `gpg` speak: armoured or binary
@@ -8,6 +8,7 @@
 pub mod autocrypt;
 pub mod crypto;
 pub mod dane;
+pub mod discover;
 pub mod tofu;
 pub mod verify;
 pub mod wkd;

@@ -5,11 +5,13 @@
 //! is stopped in `Drop`, panic or not.
 
 use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+
+use super::daemon::{free_port, make_certificates, stop, tool};
 
 const INSTALL_HINT: &str = "install Dovecot's IMAP server and openssl (Debian: apt-get install dovecot-imapd openssl), or run scripts/test as root";
 
@@ -27,18 +29,6 @@ pub struct Dovecot {
 
 static DELIVERED: AtomicU64 = AtomicU64::new(0);
 
-fn tool(name: &str) -> String {
-    let found = Command::new("sh")
-        .arg("-c")
-        .arg(format!("command -v {name} || ls /usr/sbin/{name}"))
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .and_then(|s| s.lines().next().map(str::to_string));
-    found.unwrap_or_else(|| panic!("{name} is not installed: {INSTALL_HINT}"))
-}
-
 fn id(args: &[&str]) -> String {
     let output = Command::new("id").args(args).output().expect("id runs");
     String::from_utf8(output.stdout)
@@ -47,27 +37,11 @@ fn id(args: &[&str]) -> String {
         .to_string()
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free loopback port")
-        .port()
-}
-
-fn run(command: &mut Command) {
-    let output = command.output().expect("the command starts");
-    assert!(
-        output.status.success(),
-        "{command:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
 impl Dovecot {
     /// Starts Dovecot with these users and passwords.
     pub fn start(users: &[(&str, &str)]) -> Dovecot {
-        let dovecot = tool("dovecot");
-        let openssl = tool("openssl");
+        let dovecot = tool("dovecot", INSTALL_HINT);
+        let openssl = tool("openssl", INSTALL_HINT);
         let dir = tempfile::tempdir().expect("a temporary directory");
         let root = dir.path().to_path_buf();
         let as_root = id(&["-u"]) == "0";
@@ -96,7 +70,7 @@ impl Dovecot {
             std::os::unix::fs::chown(root.join(sub), Some(owner.0), Some(owner.1))
                 .expect("chown the mail directory");
         }
-        make_certificates(&openssl, &root);
+        make_certificates(&openssl, &root, "IP:127.0.0.1,DNS:localhost");
         let passwd: String = users
             .iter()
             .map(|(user, password)| format!("{user}:{{PLAIN}}{password}::::::\n"))
@@ -188,7 +162,7 @@ impl Dovecot {
 
     /// Runs `doveadm` against this server and returns its output.
     pub fn doveadm(&self, args: &[&str]) -> String {
-        let output = Command::new(tool("doveadm"))
+        let output = Command::new(tool("doveadm", INSTALL_HINT))
             .arg("-c")
             .arg(self.dir.path().join("dovecot.conf"))
             .args(args)
@@ -253,20 +227,6 @@ fn wait_for_greeting(
     false
 }
 
-/// Stops Dovecot's master process (SIGTERM, which stops its children), then waits.
-fn stop(child: &mut Child) {
-    let _ = Command::new("kill").arg(child.id().to_string()).status();
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(5) {
-        if let Ok(Some(_)) = child.try_wait() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-}
-
 /// Gives the directories from `dir` up to (not including) `root` to the mail owner.
 fn chown_up(dir: &Path, root: &Path, owner: (u32, u32)) {
     let mut at = Some(dir);
@@ -277,48 +237,6 @@ fn chown_up(dir: &Path, root: &Path, owner: (u32, u32)) {
         let _ = std::os::unix::fs::chown(path, Some(owner.0), Some(owner.1));
         at = path.parent();
     }
-}
-
-fn make_certificates(openssl: &str, dir: &Path) {
-    let ext = dir.join("server.ext");
-    std::fs::write(
-        &ext,
-        "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n",
-    )
-    .expect("extensions written");
-    let p = |name: &str| dir.join(name);
-    // A new P-256 key and, with `-x509`, a self-signed CA certificate, else a request.
-    let new_key = |kind: &str, key: &str, out: &str, subject: &str| {
-        run(Command::new(openssl)
-            .args([
-                "req",
-                kind,
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-256",
-            ])
-            .args(["-nodes", "-days", "2", "-subj", subject])
-            .arg("-keyout")
-            .arg(p(key))
-            .arg("-out")
-            .arg(p(out)));
-    };
-    new_key("-x509", "ca.key", "ca.pem", "/CN=missive test CA");
-    new_key("-new", "key.pem", "server.csr", "/CN=127.0.0.1");
-    run(Command::new(openssl)
-        .args(["x509", "-req", "-days", "2"])
-        .arg("-in")
-        .arg(p("server.csr"))
-        .arg("-CA")
-        .arg(p("ca.pem"))
-        .arg("-CAkey")
-        .arg(p("ca.key"))
-        .arg("-CAcreateserial")
-        .arg("-extfile")
-        .arg(&ext)
-        .arg("-out")
-        .arg(p("cert.pem")));
 }
 
 fn config(

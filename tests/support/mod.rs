@@ -1,9 +1,12 @@
 //! What the integration tests share: the binary run against a fresh store and config, with
 //! nothing from the caller's environment leaking in.
 
+pub mod daemon;
 pub mod dovecot;
+pub mod knot;
 pub mod openpgp;
 pub mod proxy;
+pub mod wkd;
 
 use std::path::{Path, PathBuf};
 

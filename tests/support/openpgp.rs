@@ -137,3 +137,17 @@ pub fn autocrypt_mail(from: &str, date: &str, prefer: &str, key: &[u8]) -> Vec<u
     )
     .into_bytes()
 }
+
+/// Makes a certificate with Sequoia for `user_id`; returns its fingerprint and its binary
+/// (transferable public key) form, as WKD and DNS OPENPGPKEY carry it.
+pub fn sequoia_certificate(user_id: &str) -> (String, Vec<u8>) {
+    use sequoia_openpgp::cert::CertBuilder;
+    use sequoia_openpgp::serialize::MarshalInto;
+    let (cert, _revocation) = CertBuilder::general_purpose(Some(user_id))
+        .generate()
+        .expect("a new certificate");
+    (
+        cert.fingerprint().to_hex(),
+        cert.to_vec().expect("the certificate serialises"),
+    )
+}

@@ -31,18 +31,13 @@ fn print(global: &Global, records: &[KeyRecord]) -> Result<(), Failure> {
 
 pub(crate) fn run(global: &Global, command: KeysCommand) -> Result<u8, Failure> {
     let now = SystemTime::now();
-    if let KeysCommand::Discover { addresses, .. } = &command {
-        let mut out = std::io::stdout().lock();
-        for address in addresses {
-            let (advanced, direct, dns) =
-                keys::plan(address).ok_or_else(|| usage(anyhow!("not an address: {address:?}")))?;
-            let record = serde_json::json!({
-                "kind": "lookup", "v": missive::record::VERSION, "address": address,
-                "wkd_advanced": advanced, "wkd_direct": direct, "dns_openpgpkey": dns,
-            });
-            writeln!(out, "{record}").map_err(usage)?;
-        }
-        return Ok(OK);
+    if let KeysCommand::Discover {
+        addresses,
+        contacts,
+        dry_run,
+    } = command
+    {
+        return discover(global, addresses, contacts, dry_run, now);
     }
     let mut store = open_store(global)?;
     match command {
@@ -187,4 +182,114 @@ pub(crate) fn run(global: &Global, command: KeysCommand) -> Result<u8, Failure> 
         KeysCommand::Discover { .. } => {}
     }
     Ok(OK)
+}
+
+/// `keys discover`: the plan with --dry-run, else every method's answer for each address.
+fn discover(
+    global: &Global,
+    mut addresses: Vec<String>,
+    contacts: bool,
+    dry_run: bool,
+    now: SystemTime,
+) -> Result<u8, Failure> {
+    let mut store = if contacts || !dry_run {
+        Some(open_store(global)?)
+    } else {
+        None
+    };
+    let config = crate::load_config(global)?;
+    if let Some(store) = store.as_ref().filter(|_| contacts) {
+        addresses = contact_addresses(store, &config).map_err(|e| failure(e.into()))?;
+    }
+    let mut out = Writer::new(std::io::stdout().lock(), output_format(global));
+    let mut put = |line: String| {
+        out.write(&Record::Other(line))
+            .map_err(|e| crate::failed(false, e))
+    };
+    let Some(store) = store.as_mut().filter(|_| !dry_run) else {
+        for address in &addresses {
+            let (advanced, direct, dns) =
+                keys::plan(address).ok_or_else(|| usage(anyhow!("not an address: {address:?}")))?;
+            put(json(&missive::record::LookupRecord {
+                v: missive::record::VERSION,
+                address: address.clone(),
+                wkd_advanced: Some(advanced),
+                wkd_direct: Some(direct),
+                dns_openpgpkey: Some(dns),
+                ..Default::default()
+            })?)?;
+        }
+        return out
+            .finish()
+            .map_err(|e| crate::failed(false, e))
+            .map(|_| OK);
+    };
+    let settings = config.keys.settings(&config.dir, crate::home().as_deref());
+    let bar = progress_bar(global, addresses.len());
+    let found = keys::discover::discover(store, &settings, &addresses, now, |_| bar.inc(1))
+        .map_err(|error| match error {
+            keys::discover::DiscoverError::Keys(e) => failure(e),
+            keys::discover::DiscoverError::Runtime(e) => crate::failed(true, e),
+            other => usage(other),
+        })?;
+    bar.finish_and_clear();
+    let (mut failed, mut transient) = (false, true);
+    for discovered in &found {
+        for record in &discovered.keys {
+            put(json(record)?)?;
+        }
+        for record in &discovered.lookups {
+            put(json(record)?)?;
+        }
+        let (some_failed, all_transient) = discovered.failures();
+        failed |= some_failed;
+        transient &= !some_failed || all_transient;
+    }
+    out.finish().map_err(|e| crate::failed(false, e))?;
+    Ok(match (failed, transient) {
+        (false, _) => OK,
+        (true, true) => crate::TEMPORARY,
+        (true, false) => SOME_FAILED,
+    })
+}
+
+fn json(record: &impl serde::Serialize) -> Result<String, Failure> {
+    serde_json::to_string(record).map_err(usage)
+}
+
+/// The email addresses of every contact (made by hand, imported or seen in messages),
+/// but the user's own.
+fn contact_addresses(
+    store: &missive::store::Store,
+    config: &missive::config::Config,
+) -> Result<Vec<String>, missive::store::Error> {
+    use missive::contacts::identity;
+    let user = missive::contacts::User::from_config(config);
+    let mut addresses: Vec<String> = store
+        .db
+        .contact_identities()?
+        .into_iter()
+        .map(|(id, _)| id)
+        .chain(store.db.seen_identities()?.into_iter().map(|(id, _)| id))
+        .filter(|id| identity::kind(id) == "email" && !user.is_user(id))
+        .map(|id| identity::handle(&id).to_string())
+        .collect();
+    addresses.sort();
+    addresses.dedup();
+    Ok(addresses)
+}
+
+/// A bar on stderr when it is a terminal and there is more than one address.
+fn progress_bar(global: &Global, len: usize) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if global.no_progress || len < 2 || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len as u64);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("discovering keys {bar:30} {pos}/{len}")
+    {
+        bar.set_style(style);
+    }
+    bar
 }

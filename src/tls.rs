@@ -1,0 +1,48 @@
+//! The one TLS client setup: the platform's root certificates plus an optional PEM file of
+//! certificates trusted besides them (`ca_file`, for self-hosted servers and the tests), over
+//! rustls with the ring provider. IMAP ([`crate::source::imap`]) and WKD
+//! ([`crate::keys::wkd`]) both use it.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
+
+/// The error returned when the client setup cannot be made.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot read ca_file {path}: {reason}")]
+    CaFile { path: PathBuf, reason: String },
+    #[error("no TLS protocol version in common with the crypto provider: {0}")]
+    Versions(#[source] rustls::Error),
+}
+
+/// A client config trusting the platform's roots and every certificate in `ca_file`.
+pub fn client_config(ca_file: Option<&Path>) -> Result<rustls::ClientConfig, Error> {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_native_certs::load_native_certs().certs {
+        let _ = roots.add(cert);
+    }
+    if let Some(path) = ca_file {
+        let ca_error = |reason: String| Error::CaFile {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let mut added = 0;
+        for cert in CertificateDer::pem_file_iter(path).map_err(|e| ca_error(e.to_string()))? {
+            let cert = cert.map_err(|e| ca_error(e.to_string()))?;
+            roots.add(cert).map_err(|e| ca_error(e.to_string()))?;
+            added += 1;
+        }
+        if added == 0 {
+            return Err(ca_error("no PEM certificate in it".into()));
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(Error::Versions)?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+}
