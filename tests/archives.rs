@@ -423,3 +423,67 @@ fn a_file_not_in_the_platform_format_is_named_and_the_others_are_read() {
     assert_eq!((code, records.len()), (1, 3), "{stderr}");
     assert!(stderr.contains(&format!("{}:1", path.display())), "{stderr}");
 }
+
+#[test]
+fn one_person_on_email_twitter_signal_and_matrix_is_one_conversation_once_linked() {
+    let home = Home::new();
+    home.write_config(
+        "[identity]\naddresses = [\"alice@example.org\", \"twitter:@AliceExample\", \
+         \"+33600000000\", \"@alice:example.org\"]\n",
+    );
+    let mail = home.write(
+        "bob.eml",
+        b"From: Bob <bob@example.org>\nTo: alice@example.org\nSubject: Hi\n\
+          Date: Tue, 28 Feb 2023 09:00:00 +0000\nMessage-ID: <bob-1@example.org>\n\nhello\n",
+    );
+    let twitter = exports::twitter()
+        .with("data/direct-messages-group.js", "window.YTD.direct_messages_group.part0 = []")
+        .write_dir(&home.path().join("tw"));
+    let signal = home.write(
+        "signal.jsonl",
+        exports::signal().lines().take(3).collect::<Vec<_>>().join("\n").as_bytes(),
+    );
+    let matrix = home.write("open.json", exports::matrix_room("Bob", "open", false).as_bytes());
+    let (code, _, stderr) = run(home.missive().args([
+        "contacts",
+        "link",
+        "bob@example.org",
+        "twitter:2002",
+        "tel:+33611111111",
+        "@bob:example.org",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let fetched = home
+        .missive()
+        .args([
+            "fetch",
+            &format!("eml:{}", mail.display()),
+            &format!("twitter-archive:{}", twitter.display()),
+            &format!("signal:{}", signal.display()),
+            &format!("matrix-export:{}", matrix.display()),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(fetched.status.code(), Some(0));
+    let (code, threaded, stderr) = run(home.missive().arg("thread").write_stdin(fetched.stdout.clone()));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(threaded.len(), 1 + 2 + 2 + 3, "{threaded:#?}");
+    let conversations: std::collections::BTreeSet<&str> = threaded
+        .iter()
+        .map(|r| r["conversation"].as_str().unwrap())
+        .collect();
+    assert_eq!(conversations.len(), 1, "{threaded:#?}");
+
+    let (code, out, stderr) = run(home
+        .missive()
+        .args(["thread", "--output", "conversations"])
+        .write_stdin(fetched.stdout));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(out.len(), 1, "{out:#?}");
+    assert_eq!(
+        out[0]["protocols"],
+        serde_json::json!(["email", "matrix", "signal", "twitter"])
+    );
+    assert_eq!(out[0]["first_date"], "2023-02-28T09:00:00Z");
+    assert_eq!(out[0]["messages"], 8);
+}
