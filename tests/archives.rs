@@ -95,7 +95,10 @@ fn a_twitter_archive_maps_every_field_zipped_or_not() {
     let (code, zipped, stderr) = fetch(&home, &zip);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(portable(&zipped), portable(&records));
-    assert_eq!(zipped[0]["source"]["export"], zip.split_once(':').unwrap().1);
+    assert_eq!(
+        zipped[0]["source"]["export"],
+        zip.split_once(':').unwrap().1
+    );
 }
 
 #[test]
@@ -121,8 +124,7 @@ fn importing_the_same_archive_twice_adds_nothing() {
             // --all prints them again, with the same ids.
             let (_, all, _) = run(home.missive().args(["fetch", "--all", &source]));
             let ids = |records: &[Value]| {
-                let mut ids: Vec<String> =
-                    records.iter().map(|r| r["id"].to_string()).collect();
+                let mut ids: Vec<String> = records.iter().map(|r| r["id"].to_string()).collect();
                 ids.sort();
                 ids
             };
@@ -208,18 +210,16 @@ fn signal_cli_output_is_end_to_end_encrypted_with_quotes_as_replies() {
     assert_eq!(addresses(&group["to"]), ["group:R3JvdXBJZA=="]);
 
     // The same lines on standard input, twice: the second time adds nothing.
-    let (code, piped, stderr) = run(
-        home.missive()
-            .args(["fetch", "signal:-"])
-            .write_stdin(exports::signal()),
-    );
+    let (code, piped, stderr) = run(home
+        .missive()
+        .args(["fetch", "signal:-"])
+        .write_stdin(exports::signal()));
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(portable(&piped), portable(&records));
-    let (_, again, _) = run(
-        home.missive()
-            .args(["fetch", "signal:-"])
-            .write_stdin(exports::signal()),
-    );
+    let (_, again, _) = run(home
+        .missive()
+        .args(["fetch", "signal:-"])
+        .write_stdin(exports::signal()));
     assert!(again.is_empty(), "{again:#?}");
 }
 
@@ -229,7 +229,11 @@ fn a_matrix_room_is_encrypted_only_when_its_export_shows_encryption() {
     let [dir, zip] = both(&home, "matrix-export", &exports::matrix());
     let (code, records, stderr) = fetch(&home, &dir);
     assert_eq!(code, 0, "{stderr}");
-    assert_eq!(records.len(), 6, "state events are no messages: {records:#?}");
+    assert_eq!(
+        records.len(),
+        6,
+        "state events are no messages: {records:#?}"
+    );
 
     let hello = by_native_id(&records, "$enc-1");
     assert_eq!(hello["protocol"], "matrix");
@@ -253,7 +257,10 @@ fn a_matrix_room_is_encrypted_only_when_its_export_shows_encryption() {
     let open = by_native_id(&records, "$open-1");
     assert_eq!(open["security"]["encryption"], "none");
 
-    let single = home.write("room.json", exports::matrix_room("Solo", "solo", true).as_bytes());
+    let single = home.write(
+        "room.json",
+        exports::matrix_room("Solo", "solo", true).as_bytes(),
+    );
     let (code, solo, stderr) = fetch(&home, &format!("matrix-export:{}", single.display()));
     assert_eq!((code, solo.len()), (0, 3), "{stderr}");
 
@@ -310,7 +317,9 @@ fn each_platform_is_scored_for_what_it_exposes() {
         if encrypted {
             assert!(
                 record["privacy"]["score"].as_u64().unwrap()
-                    > by_native_id(&scored, "5001")["privacy"]["score"].as_u64().unwrap()
+                    > by_native_id(&scored, "5001")["privacy"]["score"]
+                        .as_u64()
+                        .unwrap()
             );
         }
     }
@@ -388,7 +397,10 @@ fn a_file_not_in_the_platform_format_is_named_and_the_others_are_read() {
         assert!(stderr.contains("direct-messages-group.js"), "{stderr}");
         assert!(stderr.contains("window.YTD"), "{stderr}");
         if source.ends_with(".zip") {
-            assert!(stderr.contains(".zip (entry data/direct-messages-group.js)"), "{stderr}");
+            assert!(
+                stderr.contains(".zip (entry data/direct-messages-group.js)"),
+                "{stderr}"
+            );
         }
     }
 
@@ -421,7 +433,10 @@ fn a_file_not_in_the_platform_format_is_named_and_the_others_are_read() {
     let path = home.write("bad-signal.jsonl", lines.as_bytes());
     let (code, records, stderr) = fetch(&home, &format!("signal:{}", path.display()));
     assert_eq!((code, records.len()), (1, 3), "{stderr}");
-    assert!(stderr.contains(&format!("{}:1", path.display())), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{}:1", path.display())),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -437,13 +452,24 @@ fn one_person_on_email_twitter_signal_and_matrix_is_one_conversation_once_linked
           Date: Tue, 28 Feb 2023 09:00:00 +0000\nMessage-ID: <bob-1@example.org>\n\nhello\n",
     );
     let twitter = exports::twitter()
-        .with("data/direct-messages-group.js", "window.YTD.direct_messages_group.part0 = []")
+        .with(
+            "data/direct-messages-group.js",
+            "window.YTD.direct_messages_group.part0 = []",
+        )
         .write_dir(&home.path().join("tw"));
     let signal = home.write(
         "signal.jsonl",
-        exports::signal().lines().take(3).collect::<Vec<_>>().join("\n").as_bytes(),
+        exports::signal()
+            .lines()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join("\n")
+            .as_bytes(),
     );
-    let matrix = home.write("open.json", exports::matrix_room("Bob", "open", false).as_bytes());
+    let matrix = home.write(
+        "open.json",
+        exports::matrix_room("Bob", "open", false).as_bytes(),
+    );
     let (code, _, stderr) = run(home.missive().args([
         "contacts",
         "link",
@@ -465,7 +491,10 @@ fn one_person_on_email_twitter_signal_and_matrix_is_one_conversation_once_linked
         .output()
         .unwrap();
     assert_eq!(fetched.status.code(), Some(0));
-    let (code, threaded, stderr) = run(home.missive().arg("thread").write_stdin(fetched.stdout.clone()));
+    let (code, threaded, stderr) = run(home
+        .missive()
+        .arg("thread")
+        .write_stdin(fetched.stdout.clone()));
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(threaded.len(), 1 + 2 + 2 + 3, "{threaded:#?}");
     let conversations: std::collections::BTreeSet<&str> = threaded

@@ -128,7 +128,8 @@ pub fn rebuild<E: Write>(store: &mut Store, errors: &mut ErrorSink<E>) -> Result
     for stored in records {
         let mut message = match crate::source::raw_bytes(&stored.source) {
             Ok(raw)
-                if stored.protocol == "email" || crate::source::archive::is_export(&stored.source.kind) =>
+                if stored.protocol == "email"
+                    || crate::source::archive::is_export(&stored.source.kind) =>
             {
                 let mut fresh = crate::source::read(&stored.source.kind, &raw);
                 fresh.id = stored.id.clone();

@@ -59,13 +59,16 @@ impl Platform for Facebook {
             file.get("messages").and_then(Value::as_array),
         ) else {
             return Err(
-                "not a Facebook Messenger message file: no participants and messages lists"
-                    .into(),
+                "not a Facebook Messenger message file: no participants and messages lists".into(),
             );
         };
         let thread = text(&file, "thread_path")
             .map(str::to_string)
-            .unwrap_or_else(|| name.rsplit_once('/').map_or(name, |(dir, _)| dir).to_string());
+            .unwrap_or_else(|| {
+                name.rsplit_once('/')
+                    .map_or(name, |(dir, _)| dir)
+                    .to_string()
+            });
         let mut seen: HashMap<String, usize> = HashMap::new();
         let mut units = Vec::with_capacity(messages.len());
         for message in messages {
@@ -210,11 +213,17 @@ mod tests {
 
     #[test]
     fn message_files_are_found_in_old_and_new_layouts() {
-        assert!(Facebook::holds_messages("messages/inbox/bob_1/message_1.json"));
+        assert!(Facebook::holds_messages(
+            "messages/inbox/bob_1/message_1.json"
+        ));
         assert!(Facebook::holds_messages(
             "your_activity_across_facebook/messages/inbox/bob_1/message_2.json"
         ));
-        assert!(!Facebook::holds_messages("messages/inbox/bob_1/photos/a.jpg"));
-        assert!(!Facebook::holds_messages("messages/autofill_information.json"));
+        assert!(!Facebook::holds_messages(
+            "messages/inbox/bob_1/photos/a.jpg"
+        ));
+        assert!(!Facebook::holds_messages(
+            "messages/autofill_information.json"
+        ));
     }
 }

@@ -143,7 +143,10 @@ pub(crate) fn map(context: &Value, event: &Value) -> Result<Message, String> {
         .into_iter()
         .collect();
     let references = match text(relation, "rel_type") {
-        Some("m.thread") => text(relation, "event_id").map(str::to_string).into_iter().collect(),
+        Some("m.thread") => text(relation, "event_id")
+            .map(str::to_string)
+            .into_iter()
+            .collect(),
         _ => Vec::new(),
     };
     let body = text(content, "body").unwrap_or_default();
@@ -211,6 +214,9 @@ mod tests {
             without_reply_fallback("> <@a:x> hello\n> there\n\nhi back"),
             "hi back"
         );
-        assert_eq!(without_reply_fallback("> not a quote\nat all"), "> not a quote\nat all");
+        assert_eq!(
+            without_reply_fallback("> not a quote\nat all"),
+            "> not a quote\nat all"
+        );
     }
 }

@@ -130,12 +130,16 @@ impl Spec {
             Spec::Eml(path) => Some(Box::new(Eml(path.clone()))),
             Spec::Jsonl(_) => None,
             Spec::Imap(settings) => Some(Box::new(imap::Imap::new((**settings).clone()))),
-            Spec::TwitterArchive(path) => Some(Box::new(archive::Export::<twitter::Twitter>::new(path))),
+            Spec::TwitterArchive(path) => {
+                Some(Box::new(archive::Export::<twitter::Twitter>::new(path)))
+            }
             Spec::FacebookExport(path) => {
                 Some(Box::new(archive::Export::<facebook::Facebook>::new(path)))
             }
             Spec::Signal(path) => Some(Box::new(signal::Signal(path.clone()))),
-            Spec::MatrixExport(path) => Some(Box::new(archive::Export::<matrix::Matrix>::new(path))),
+            Spec::MatrixExport(path) => {
+                Some(Box::new(archive::Export::<matrix::Matrix>::new(path)))
+            }
         }
     }
 

@@ -64,7 +64,9 @@ impl Source for Signal {
             match envelope_of(&line) {
                 Ok(Some(unit)) => emit(archive::item(KIND, origin, "", unit))?,
                 Ok(None) => {}
-                Err(reason) => scan.failed.push(ErrorRecord::new(location(index + 1), reason)),
+                Err(reason) => scan
+                    .failed
+                    .push(ErrorRecord::new(location(index + 1), reason)),
             }
         }
         if !scan.failed.is_empty() {
@@ -124,9 +126,8 @@ fn person(name: Option<&str>, number: Option<&str>, uuid: Option<&str>) -> Optio
 pub(crate) fn map(context: &Value, line: &Value) -> Result<Message, String> {
     let envelope = line.get("envelope").ok_or("no envelope")?;
     let data = content(envelope).ok_or("the envelope carries no message")?;
-    let number = text(envelope, "sourceNumber").or_else(|| {
-        text(envelope, "source").filter(|s| s.starts_with('+'))
-    });
+    let number = text(envelope, "sourceNumber")
+        .or_else(|| text(envelope, "source").filter(|s| s.starts_with('+')));
     let uuid = text(envelope, "sourceUuid");
     let author = uuid.or(number).ok_or("the envelope names no sender")?;
     let timestamp = data
@@ -143,7 +144,9 @@ pub(crate) fn map(context: &Value, line: &Value) -> Result<Message, String> {
             group: None,
         }]
     } else if envelope.get("dataMessage").is_some_and(Value::is_object) {
-        person(None, text(context, "account"), None).into_iter().collect()
+        person(None, text(context, "account"), None)
+            .into_iter()
+            .collect()
     } else {
         person(
             None,
@@ -169,7 +172,9 @@ pub(crate) fn map(context: &Value, line: &Value) -> Result<Message, String> {
         .into_iter()
         .flatten()
         .map(|a| {
-            let name = text(a, "filename").or_else(|| text(a, "id")).unwrap_or_default();
+            let name = text(a, "filename")
+                .or_else(|| text(a, "id"))
+                .unwrap_or_default();
             archive::attachment(
                 name,
                 text(a, "contentType"),

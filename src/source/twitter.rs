@@ -48,7 +48,8 @@ impl Platform for Twitter {
             .unwrap_or(Value::Null);
         let mut media = serde_json::Map::new();
         for name in &names {
-            if name.contains("direct_messages_media/") || name.contains("direct_messages_group_media/")
+            if name.contains("direct_messages_media/")
+                || name.contains("direct_messages_group_media/")
             {
                 let base = name.rsplit('/').next().unwrap_or_default().to_string();
                 if let Some(size) = files.size(name) {
@@ -118,13 +119,20 @@ fn assignment(bytes: &[u8]) -> Result<Value, String> {
         .strip_prefix("window.YTD.")
         .and_then(|rest| rest.split_once('=').map(|(_, value)| value))
         .ok_or("not a Twitter archive data file: no `window.YTD.… =` assignment")?;
-    archive::json(body.trim().trim_end_matches(';').as_bytes(), "JSON after the assignment")
+    archive::json(
+        body.trim().trim_end_matches(';').as_bytes(),
+        "JSON after the assignment",
+    )
 }
 
 /// Every account id an event of a conversation names.
 fn collect_participants(event: &Value, into: &mut BTreeSet<String>) {
     if let Some(create) = event.get("messageCreate") {
-        into.extend(["senderId", "recipientId"].iter().filter_map(|f| text(create, f).map(str::to_string)));
+        into.extend(
+            ["senderId", "recipientId"]
+                .iter()
+                .filter_map(|f| text(create, f).map(str::to_string)),
+        );
     }
     if let Some(join) = event.get("joinConversation") {
         into.extend(text(join, "initiatingUserId").map(str::to_string));
@@ -181,7 +189,12 @@ pub(crate) fn map(context: &Value, message: &Value) -> Result<Message, String> {
             .collect(),
     };
     let mut body = text(create, "text").unwrap_or_default().to_string();
-    for url in create.get("urls").and_then(Value::as_array).into_iter().flatten() {
+    for url in create
+        .get("urls")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         if let (Some(short), Some(expanded)) = (text(url, "url"), text(url, "expanded")) {
             body = body.replace(short, expanded);
         }

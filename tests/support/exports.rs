@@ -34,7 +34,8 @@ impl Export {
         let options = zip::write::SimpleFileOptions::default()
             .compression_method(zip::CompressionMethod::Deflated);
         for (name, bytes) in &self.files {
-            zip.start_file(name.as_str(), options).expect("entry started");
+            zip.start_file(name.as_str(), options)
+                .expect("entry started");
             zip.write_all(bytes).expect("entry written");
         }
         zip.finish().expect("zip finished");
