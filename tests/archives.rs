@@ -516,3 +516,18 @@ fn one_person_on_email_twitter_signal_and_matrix_is_one_conversation_once_linked
     assert_eq!(out[0]["first_date"], "2023-02-28T09:00:00Z");
     assert_eq!(out[0]["messages"], 8);
 }
+
+#[test]
+fn an_export_of_another_platform_is_named_for_what_it_lacks() {
+    let home = Home::new();
+    let [dir, zip] = both(&home, "facebook-export", &exports::twitter());
+    for source in [dir, zip] {
+        let (code, records, stderr) = fetch(&home, &source);
+        assert_eq!(code, 1, "{stderr}");
+        assert!(records.is_empty());
+        assert!(
+            stderr.contains("not a facebook-export: no messages/inbox/*/message_*.json"),
+            "{stderr}"
+        );
+    }
+}

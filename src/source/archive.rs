@@ -212,6 +212,8 @@ pub(crate) struct Unit {
 pub(crate) trait Platform: Send {
     /// The source kind (`twitter-archive`): the `format` of its blobs.
     const KIND: &'static str;
+    /// What files hold messages, for the error when an export has none.
+    const EXPECTED: &'static str;
     /// Whether the file `name` (relative to the root) holds messages.
     fn holds_messages(name: &str) -> bool;
     /// What every message shares, read from other files (the owner's account).
@@ -263,10 +265,14 @@ impl<P: Platform> Source for Export<P> {
         }
         let mut files = Files::open(&self.path)?;
         let shared = P::shared(&mut files);
+        let single = matches!(files, Files::Single(_));
+        let mut found = false;
         for name in files.names() {
-            if !P::holds_messages(&name) {
+            // One file given by name is read whatever its name.
+            if !single && !P::holds_messages(&name) {
                 continue;
             }
+            found = true;
             let own = files.own_file(&name).and_then(|path| {
                 let metadata = std::fs::metadata(&path).ok()?;
                 Some((path.display().to_string(), stamp(&metadata)))
@@ -290,6 +296,12 @@ impl<P: Platform> Source for Export<P> {
                     .failed
                     .push(ErrorRecord::new(files.location(&name), reason)),
             }
+        }
+        if !found {
+            scan.failed.push(ErrorRecord::new(
+                self.path.display().to_string(),
+                format!("not a {}: no {} in it", P::KIND, P::EXPECTED),
+            ));
         }
         if scan.failed.is_empty() {
             scan.containers.extend(whole);

@@ -36,6 +36,7 @@ pub(crate) struct Facebook;
 
 impl Platform for Facebook {
     const KIND: &'static str = KIND;
+    const EXPECTED: &'static str = "messages/inbox/*/message_*.json";
 
     fn holds_messages(name: &str) -> bool {
         let parts: Vec<&str> = name.split('/').collect();

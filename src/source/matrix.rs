@@ -37,6 +37,7 @@ pub(crate) struct Matrix;
 
 impl Platform for Matrix {
     const KIND: &'static str = KIND;
+    const EXPECTED: &'static str = "JSON file";
 
     fn holds_messages(name: &str) -> bool {
         name.ends_with(".json")

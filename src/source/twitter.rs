@@ -30,6 +30,7 @@ pub(crate) struct Twitter;
 
 impl Platform for Twitter {
     const KIND: &'static str = KIND;
+    const EXPECTED: &'static str = "data/direct-messages.js nor data/direct-messages-group.js";
 
     fn holds_messages(name: &str) -> bool {
         let base = name.rsplit('/').next().unwrap_or_default();
