@@ -101,12 +101,30 @@ impl Platform for Matrix {
                     "room": room,
                     "encrypted": encrypted,
                     "members": members,
-                    "names": names,
+                    "names": names_for(&names, event, members.len()),
                 }),
                 message: event.clone(),
             })
             .collect())
     }
+}
+
+/// Rooms up to this many members give every member's display name to each message's blob;
+/// in larger ones (public rooms), only the sender's, so that blobs do not grow with the room.
+const NAMED_MEMBERS: usize = 50;
+
+/// The display names a message's blob keeps.
+fn names_for(names: &BTreeMap<String, String>, event: &Value, members: usize) -> Value {
+    if members <= NAMED_MEMBERS {
+        return json!(names);
+    }
+    let sender = text(event, "sender").unwrap_or_default();
+    json!(
+        names
+            .get_key_value(sender)
+            .into_iter()
+            .collect::<BTreeMap<_, _>>()
+    )
 }
 
 /// A member of the room, with the display name the export gives.
@@ -208,6 +226,25 @@ pub(crate) fn map(context: &Value, event: &Value) -> Result<Message, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_large_room_names_only_the_sender_in_each_blob() {
+        let names: BTreeMap<String, String> = (0..=NAMED_MEMBERS)
+            .map(|i| (format!("@u{i}:example.org"), format!("U{i}")))
+            .collect();
+        let event = json!({"sender": "@u3:example.org"});
+        assert_eq!(
+            names_for(&names, &event, NAMED_MEMBERS)
+                .as_object()
+                .unwrap()
+                .len(),
+            NAMED_MEMBERS + 1
+        );
+        assert_eq!(
+            names_for(&names, &event, NAMED_MEMBERS + 1),
+            json!({"@u3:example.org": "U3"})
+        );
+    }
 
     #[test]
     fn the_quote_of_a_reply_is_left_out() {
