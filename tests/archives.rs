@@ -89,7 +89,11 @@ fn a_twitter_archive_maps_every_field_zipped_or_not() {
     assert_eq!(addresses(&reply["to"]), ["2002"]);
 
     let group = by_native_id(&records, "6001");
-    assert_eq!(group["from"]["address"], "3003");
+    assert_eq!(
+        group["from"]["address"], "@carolsings",
+        "named by a tweet's mention"
+    );
+    assert_eq!(group["from"]["name"], "Carol");
     assert_eq!(addresses(&group["to"]), ["2002", "@aliceexample"]);
 
     let (code, zipped, stderr) = fetch(&home, &zip);

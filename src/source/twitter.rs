@@ -9,9 +9,12 @@
 //! conversations, `text`, `createdAt`, `mediaUrls`, `urls`, `reactions`) or a membership
 //! event (`joinConversation`, `participantsJoin`, `participantsLeave`) naming participants.
 //!
-//! People are named by account id only; the archive gives the screen name of its owner alone
-//! (`data/account.js`). So the owner is `@username` and everyone else the bare id, whose
-//! identity is `twitter:ID` (see [`crate::record`]); `missive contacts link` joins the two.
+//! DMs name people by account id only. Screen names come from elsewhere in the archive: the
+//! owner's from `data/account.js`, others' from the tweets (`data/tweets.js`, or `tweet.js`
+//! in older archives: the `user_mentions` of each tweet and `in_reply_to_screen_name`). A
+//! person found there is `@screen_name` (identity `twitter:@name`); anyone else is the bare
+//! id (identity `twitter:ID`, see [`crate::record`]), which `missive contacts link` joins to
+//! a name.
 //! Media are attachments, sized from `data/direct_messages_media/ID-NAME` when the archive
 //! holds the file. Reactions are kept as `reactions` (`from`, `reaction`, `date`), and the
 //! t.co links of the text are replaced by the URLs they stand for.
@@ -37,16 +40,57 @@ impl Platform for Twitter {
         base.starts_with("direct-message") && base.ends_with(".js") && !base.contains("header")
     }
 
-    /// The owner's account, and the size of every DM media file by its name.
+    /// The screen name of every account the archive names, and the size of every DM media
+    /// file by its name.
     fn shared(files: &mut Files) -> Value {
         let names = files.names();
+        let mut people = serde_json::Map::new();
+        for name in &names {
+            let base = name.rsplit('/').next().unwrap_or_default();
+            if !(base.starts_with("tweet") && base.ends_with(".js")) {
+                continue;
+            }
+            let Some(tweets) = files.read(name).ok().and_then(|b| assignment(&b).ok()) else {
+                continue;
+            };
+            for tweet in tweets.as_array().into_iter().flatten() {
+                let tweet = tweet.get("tweet").unwrap_or(tweet);
+                let mentions = tweet["entities"]["user_mentions"].as_array();
+                for mention in mentions.into_iter().flatten() {
+                    if let (Some(id), Some(screen_name)) =
+                        (text(mention, "id_str"), text(mention, "screen_name"))
+                    {
+                        people.insert(
+                            id.to_string(),
+                            json!({"screen_name": screen_name, "name": text(mention, "name")}),
+                        );
+                    }
+                }
+                if let (Some(id), Some(screen_name)) = (
+                    text(tweet, "in_reply_to_user_id_str"),
+                    text(tweet, "in_reply_to_screen_name"),
+                ) {
+                    people
+                        .entry(id.to_string())
+                        .or_insert_with(|| json!({"screen_name": screen_name}));
+                }
+            }
+        }
         let owner = names
             .iter()
             .find(|n| n.rsplit('/').next() == Some("account.js"))
             .and_then(|name| files.read(name).ok())
             .and_then(|bytes| assignment(&bytes).ok())
-            .and_then(|value| value.get(0)?.get("account").cloned())
-            .unwrap_or(Value::Null);
+            .and_then(|value| value.get(0)?.get("account").cloned());
+        if let Some(owner) = owner
+            && let (Some(id), Some(screen_name)) =
+                (text(&owner, "accountId"), text(&owner, "username"))
+        {
+            people.insert(
+                id.to_string(),
+                json!({"screen_name": screen_name, "name": text(&owner, "accountDisplayName")}),
+            );
+        }
         let mut media = serde_json::Map::new();
         for name in &names {
             if name.contains("direct_messages_media/")
@@ -58,7 +102,7 @@ impl Platform for Twitter {
                 }
             }
         }
-        json!({"owner": owner, "media": media})
+        json!({"people": people, "media": media})
     }
 
     fn split(
@@ -100,7 +144,7 @@ impl Platform for Twitter {
                     context: json!({
                         "conversation_id": conversation.get("conversationId"),
                         "participants": participants,
-                        "owner": shared["owner"],
+                        "people": people_in(&shared["people"], &participants),
                         "media_sizes": media,
                     }),
                     message: event.clone(),
@@ -157,14 +201,24 @@ fn urls<'a>(value: &'a Value, field: &str) -> impl Iterator<Item = &'a str> {
         .filter_map(Value::as_str)
 }
 
-/// The participant with account id `id`: the owner by screen name, anyone else by id.
-fn participant(id: &str, owner: &Value) -> Address {
-    if text(owner, "accountId") == Some(id)
-        && let Some(username) = text(owner, "username")
+/// The screen names of the participants of a conversation, for its messages' blobs.
+fn people_in(people: &Value, participants: &BTreeSet<String>) -> Value {
+    participants
+        .iter()
+        .filter_map(|id| Some((id.clone(), people.get(id)?.clone())))
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
+/// The participant with account id `id`: by screen name where the archive gives it, else
+/// by id.
+fn participant(id: &str, people: &Value) -> Address {
+    if let Some(person) = people.get(id)
+        && let Some(screen_name) = text(person, "screen_name")
     {
         return Address {
-            name: text(owner, "accountDisplayName").map(str::to_string),
-            address: format!("@{}", username.to_lowercase()),
+            name: text(person, "name").map(str::to_string),
+            address: format!("@{}", screen_name.to_lowercase()),
             group: None,
         };
     }
@@ -181,12 +235,12 @@ pub(crate) fn map(context: &Value, message: &Value) -> Result<Message, String> {
         .ok_or("not a Twitter messageCreate")?;
     let id = text(create, "id").ok_or("a messageCreate has no id")?;
     let sender = text(create, "senderId").ok_or("a messageCreate has no senderId")?;
-    let owner = &context["owner"];
+    let people = &context["people"];
     let to = match text(create, "recipientId") {
-        Some(recipient) => vec![participant(recipient, owner)],
+        Some(recipient) => vec![participant(recipient, people)],
         None => urls(context, "participants")
             .filter(|p| *p != sender)
-            .map(|p| participant(p, owner))
+            .map(|p| participant(p, people))
             .collect(),
     };
     let mut body = text(create, "text").unwrap_or_default().to_string();
@@ -208,7 +262,7 @@ pub(crate) fn map(context: &Value, message: &Value) -> Result<Message, String> {
         protocol: "twitter".into(),
         native_id: id.to_string(),
         date: text(create, "createdAt").and_then(timestamp).map(rfc3339),
-        from: Some(participant(sender, owner)),
+        from: Some(participant(sender, people)),
         to,
         text: body,
         attachments,
@@ -221,7 +275,7 @@ pub(crate) fn map(context: &Value, message: &Value) -> Result<Message, String> {
         .flatten()
         .map(|reaction| {
             json!({
-                "from": text(reaction, "senderId").map(|s| participant(s, owner).address),
+                "from": text(reaction, "senderId").map(|s| participant(s, people).address),
                 "reaction": text(reaction, "reactionKey"),
                 "date": text(reaction, "createdAt").and_then(timestamp).map(rfc3339),
             })

@@ -44,9 +44,19 @@ impl Export {
 }
 
 /// A Twitter archive: Alice (`@AliceExample`, id 1001) and Bob (id 2002) one to one, with a
-/// link, a photo and a reaction; a group with Carol (id 3003).
+/// link, a photo and a reaction; a group with Carol (id 3003), whom a tweet mentions as
+/// `@CarolSings`.
 pub fn twitter() -> Export {
     Export::default()
+        .with(
+            "data/tweets.js",
+            r#"window.YTD.tweets.part0 = [
+  { "tweet" : { "id_str" : "8001", "full_text" : "with @CarolSings today",
+      "entities" : { "user_mentions" : [ { "name" : "Carol", "screen_name" : "CarolSings",
+          "indices" : [ "5", "16" ], "id_str" : "3003", "id" : "3003" } ], "hashtags" : [ ] },
+      "created_at" : "Wed Mar 01 08:00:00 +0000 2023" } }
+]"#,
+        )
         .with(
             "data/account.js",
             r#"window.YTD.account.part0 = [
