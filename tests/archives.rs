@@ -535,3 +535,54 @@ fn an_export_of_another_platform_is_named_for_what_it_lacks() {
         );
     }
 }
+
+#[test]
+fn a_configured_account_keeps_its_ids_wherever_its_archive_lies() {
+    let home = Home::new();
+    let [dir, zip] = both(&home, "twitter-archive", &exports::twitter());
+    let ids = |source: &str| {
+        home.write_config(&format!("[accounts.tw]\nsource = \"{source}\"\n"));
+        let (code, records, stderr) = run(home.missive().args(["fetch", "tw"]));
+        assert_eq!(code, 0, "{stderr}");
+        let mut ids: Vec<String> = records
+            .iter()
+            .map(|r| {
+                assert_eq!(r["account"], "tw");
+                r["id"].as_str().unwrap().to_string()
+            })
+            .collect();
+        ids.sort();
+        ids
+    };
+    let from_dir = ids(&dir);
+    assert_eq!(from_dir.len(), 3);
+    assert_eq!(ids(&zip), from_dir);
+}
+
+#[test]
+fn facebook_messages_alike_in_time_and_sender_keep_distinct_ids() {
+    let home = Home::new();
+    let export = Export::default().with(
+        "messages/inbox/bob_1/message_1.json",
+        r#"{"participants": [{"name": "Bob"}, {"name": "Alice"}], "thread_path": "inbox/bob_1",
+            "messages": [
+              {"sender_name": "Bob", "timestamp_ms": 1677664800000, "content": "one"},
+              {"sender_name": "Bob", "timestamp_ms": 1677664800000, "content": "two"}]}"#,
+    );
+    let [dir, _] = both(&home, "facebook-export", &export);
+    let (code, records, stderr) = fetch(&home, &dir);
+    assert_eq!(code, 0, "{stderr}");
+    let mut natives: Vec<&str> = records
+        .iter()
+        .map(|r| r["native_id"].as_str().unwrap())
+        .collect();
+    natives.sort_unstable();
+    assert_eq!(
+        natives,
+        [
+            "inbox/bob_1/1677664800000/Bob",
+            "inbox/bob_1/1677664800000/Bob#1"
+        ]
+    );
+    assert_ne!(records[0]["id"], records[1]["id"]);
+}
