@@ -335,6 +335,19 @@ mod tests {
             Spec::parse("maildir:Mail", cwd).unwrap().key(),
             "maildir:/home/u/Mail"
         );
+        assert_eq!(
+            Spec::parse("twitter-archive:t.zip", cwd).unwrap(),
+            Spec::TwitterArchive("/home/u/t.zip".into())
+        );
+        assert_eq!(
+            Spec::parse("facebook-export:fb", cwd).unwrap().key(),
+            "facebook-export:/home/u/fb"
+        );
+        assert_eq!(Spec::parse("signal:-", cwd).unwrap(), Spec::Signal(None));
+        assert_eq!(
+            Spec::parse("matrix-export:room.json", cwd).unwrap().key(),
+            "matrix-export:/home/u/room.json"
+        );
     }
 
     #[test]
