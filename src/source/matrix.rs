@@ -219,6 +219,11 @@ pub(crate) fn map(context: &Value, event: &Value) -> Result<Message, String> {
             .extra
             .insert("encryption_evidence".into(), evidence.into());
     }
+    if text(content, "msgtype") == Some("m.bad.encrypted") {
+        record
+            .problems
+            .push("Element could not decrypt it when exporting: its text is lost".into());
+    }
     record.extra.insert("room".into(), context["room"].clone());
     Ok(record)
 }
@@ -243,6 +248,26 @@ mod tests {
         assert_eq!(
             names_for(&names, &event, NAMED_MEMBERS + 1),
             json!({"@u3:example.org": "U3"})
+        );
+    }
+
+    #[test]
+    fn an_event_element_could_not_decrypt_is_kept_with_a_problem() {
+        let event = json!({"type": "m.room.message", "event_id": "$x", "sender": "@a:example.org",
+            "origin_server_ts": 1, "content": {"msgtype": "m.bad.encrypted", "body": "** Unable to decrypt **"}});
+        let unit = &Matrix::split(
+            "r.json",
+            &serde_json::to_vec(&json!({"room_name": "R", "messages": [event]})).unwrap(),
+            &Value::Null,
+            &mut Files::Single("r.json".into()),
+        )
+        .unwrap()[0];
+        let record = map(&unit.context, &unit.message).unwrap();
+        assert_eq!(record.security.encryption, Encryption::ProtocolE2e);
+        assert!(
+            record.problems[0].contains("could not decrypt"),
+            "{:?}",
+            record.problems
         );
     }
 
