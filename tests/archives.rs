@@ -586,3 +586,26 @@ fn facebook_messages_alike_in_time_and_sender_keep_distinct_ids() {
     );
     assert_ne!(records[0]["id"], records[1]["id"]);
 }
+
+#[test]
+fn a_corrupt_entry_of_a_zip_is_named_and_the_other_entries_are_read() {
+    let home = Home::new();
+    let path = exports::twitter().write_zip_with(
+        &home.path().join("stored.zip"),
+        zip::CompressionMethod::Stored,
+    );
+    let mut bytes = std::fs::read(&path).unwrap();
+    let at = bytes
+        .windows(9)
+        .position(|w| w == b"hello all")
+        .expect("the group message is stored as is");
+    bytes[at] = b'j';
+    std::fs::write(&path, &bytes).unwrap();
+    let (code, records, stderr) = fetch(&home, &format!("twitter-archive:{}", path.display()));
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(records.len(), 2, "{records:#?}");
+    assert!(
+        stderr.contains("stored.zip (entry data/direct-messages-group.js)"),
+        "{stderr}"
+    );
+}

@@ -29,10 +29,14 @@ impl Export {
 
     /// Writes the files into the zip `path`, deflated.
     pub fn write_zip(&self, path: &Path) -> PathBuf {
+        self.write_zip_with(path, zip::CompressionMethod::Deflated)
+    }
+
+    /// Writes the files into the zip `path`, compressed by `method`.
+    pub fn write_zip_with(&self, path: &Path, method: zip::CompressionMethod) -> PathBuf {
         std::fs::create_dir_all(path.parent().expect("a parent")).expect("dirs");
         let mut zip = zip::ZipWriter::new(std::fs::File::create(path).expect("zip created"));
-        let options = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated);
+        let options = zip::write::SimpleFileOptions::default().compression_method(method);
         for (name, bytes) in &self.files {
             zip.start_file(name.as_str(), options)
                 .expect("entry started");
