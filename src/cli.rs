@@ -107,6 +107,13 @@ pub enum Command {
 /// IMAP mailboxes are read from after the last UID fetched, with BODY.PEEK[] (no message
 /// becomes \Seen); their raw bytes go to the store's archive, durable before a record is
 /// printed. A dropped connection is retried a few times, resuming where it stopped.
+///
+/// Platform exports are sources too: twitter-archive:ZIP|DIR (a Twitter/X archive's direct
+/// messages), facebook-export:ZIP|DIR (Messenger, JSON format), signal:PATH|- (the output of
+/// `signal-cli -o json receive`) and matrix-export:FILE|DIR|ZIP (Element's JSON export of
+/// rooms). Each message's JSON goes to the archive; one that was printed before is not
+/// printed again. A file of the export that is not in the platform's format is reported by
+/// name (and zip entry) and the others are read.
 #[derive(Debug, Args)]
 #[command(after_long_help = MESSAGE_RECORDS)]
 pub struct FetchArgs {

@@ -213,8 +213,8 @@ fn fetch_sources<S: Sink + Send, E: Write + Send>(
         options,
         out,
         settle,
-        errors,
-        summary,
+        errors: &mut *errors,
+        summary: &mut *summary,
     };
     let (items_to_parse, items) = std::sync::mpsc::sync_channel::<(usize, Vec<Item>)>(2);
     let (parsed_to_write, parsed) = std::sync::mpsc::sync_channel::<(usize, Vec<Parsed>)>(2);
@@ -274,6 +274,10 @@ fn fetch_sources<S: Sink + Send, E: Write + Send>(
     for (state, scanned) in states.iter().zip(scans) {
         match scanned {
             Ok(scan) => {
+                for failure in &scan.failed {
+                    errors.report(failure);
+                    summary.failed += 1;
+                }
                 for (path, stamp) in &scan.containers {
                     batch.stamp_file(&state.key, path, *stamp, None)?;
                 }
@@ -301,7 +305,7 @@ fn scan_batches(
     let batch_messages = options.batch_messages.max(1);
     let mut pending: Vec<Item> = Vec::with_capacity(batch_messages);
     let mut pending_bytes = 0;
-    let scan = source.scan(&known.state, &mut |item| {
+    let scanned = source.scan(&known.state, &mut |item| {
         pending_bytes += match &item.raw {
             Raw::File(_) => item.stamp.as_ref().map_or(0, |(_, s)| s.size),
             Raw::Bytes(b) => b.len() as u64,
@@ -312,9 +316,10 @@ fn scan_batches(
             send(std::mem::take(&mut pending))?;
         }
         Ok(())
-    })?;
+    });
+    // What was found before a failure is kept.
     send(pending)?;
-    Ok(scan)
+    scanned
 }
 
 /// A message read and parsed, or why its file could not be read; raw bytes kept only for
@@ -335,7 +340,7 @@ fn parse(items: Vec<Item>) -> Vec<Parsed> {
                 Raw::Bytes(bytes) => Ok(bytes),
             };
             let result = raw.map(|raw| {
-                let message = email::read(&raw);
+                let message = source::read(&item.source.kind, &raw);
                 (message, item.ephemeral.then_some(raw))
             });
             (item, result)
@@ -484,7 +489,7 @@ impl<S: Sink, E: Write> BatchRun<'_, '_, S, E> {
             for problem in &message.problems {
                 self.errors.warn(&location, &message.native_id, problem);
             }
-            if email::is_unreadable(&message) {
+            if email::is_unreadable(&message) || source::archive::is_unreadable(&message) {
                 self.summary.failed += 1;
             }
             new_messages.push(message);

@@ -39,7 +39,8 @@
 //!
 //! An identity is `KIND:HANDLE`, the handle canonical for its kind: `email:alice@example.org`
 //! (as [`Address`] spells it), `mastodon:@alice@social.example`, `twitter:@alice` (or a
-//! numeric id), `facebook:ID`, `tel:+15550100` (E.164 where it parses), `xmpp:alice@jabber.example`,
+//! numeric id), `facebook:NAME` (a Facebook export names people by display name only),
+//! `tel:+15550100` (E.164 where it parses; a Signal number is one), `xmpp:alice@jabber.example`,
 //! `matrix:@alice:matrix.example`; other protocols use their name as KIND.
 
 use schemars::JsonSchema;
@@ -117,7 +118,7 @@ pub struct Message {
     /// Stable id: `m_` and 32 hex digits of SHA-256 over protocol, account and native id.
     /// The same message fetched again gets the same id.
     pub id: String,
-    /// `email`, `mastodon`, `twitter`, `facebook`, `signal`, `xmpp`, …
+    /// `email`, `mastodon`, `twitter`, `facebook`, `signal`, `matrix`, `xmpp`, …
     pub protocol: String,
     /// The configured account name, or the source as given on the command line.
     pub account: String,

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod archives;
 mod config;
 mod contacts;
 mod corpus;

@@ -14,6 +14,10 @@ pub fn of_address(protocol: &str, address: &str) -> Option<String> {
     if address.is_empty() {
         return None;
     }
+    // A Signal account is a phone number: the same person as that number anywhere else.
+    if protocol == "signal" && address.starts_with('+') {
+        return Some(canonical("tel", address));
+    }
     Some(canonical(protocol, address))
 }
 
@@ -218,6 +222,18 @@ mod tests {
         );
         assert_eq!(parse("+1 555 0100").as_deref(), Some("tel:+15550100"));
         assert_eq!(parse("nobody"), None);
+    }
+
+    #[test]
+    fn a_signal_number_is_a_phone_number() {
+        assert_eq!(
+            of_address("signal", "+33 6 12 34 56 78").as_deref(),
+            Some("tel:+33612345678")
+        );
+        assert_eq!(
+            of_address("signal", "0b1c-uuid").as_deref(),
+            Some("signal:0b1c-uuid")
+        );
     }
 
     #[test]

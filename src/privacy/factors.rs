@@ -97,7 +97,7 @@ factors! {
     AUTHENTICATION_UNTRUSTED: Technic, "authentication_untrusted", 0,
         "Authentication-Results from a server not in trust.authserv_ids: anyone can write one";
     PLATFORM_READABLE: Technic, "platform_readable", -15,
-        "a platform message (Mastodon, Twitter, Facebook): the platform can read it";
+        "a platform message (Mastodon, Twitter, Facebook, Matrix unencrypted): the platform can read it";
     KEYS_FOR_EVERYONE: Technic, "keys_for_everyone", 10,
         "everyone in it has a usable key: every answer can be sealed";
     KEYS_FOR_SOME: Technic, "keys_for_some", 3,

@@ -18,8 +18,9 @@ use super::circle::{Circle, Person};
 use super::factors::{self, Factor, RECIPIENTS_LIMIT, SPAM_THRESHOLD};
 use crate::contacts::identity;
 
-/// Platforms that can read the messages they carry unless the protocol encrypts end to end.
-const PLATFORMS: &[&str] = &["mastodon", "twitter", "facebook"];
+/// Platforms that can read the messages they carry unless the protocol encrypts end to end
+/// (a Matrix homeserver reads the rooms without encryption; Signal always encrypts).
+const PLATFORMS: &[&str] = &["mastodon", "twitter", "facebook", "matrix"];
 
 /// The privacy index of `message` from its record alone, with suggestions.
 pub fn score(message: &Message, config: &Config) -> Privacy {

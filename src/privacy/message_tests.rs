@@ -520,6 +520,34 @@ fn a_protocol_that_encrypts_end_to_end_is_not_readable_by_its_platform() {
 }
 
 #[test]
+fn each_platform_of_the_exports_is_scored_for_what_it_exposes() {
+    // Twitter DMs and Facebook messages are readable by the platform; a Matrix room without
+    // encryption by its homeservers; Signal and an encrypted Matrix room by nobody between.
+    for (protocol, encryption, readable) in [
+        ("twitter", Encryption::None, true),
+        ("facebook", Encryption::None, true),
+        ("matrix", Encryption::None, true),
+        ("matrix", Encryption::ProtocolE2e, false),
+        ("signal", Encryption::ProtocolE2e, false),
+    ] {
+        let mut message = plain();
+        message.protocol = protocol.into();
+        message.security.encryption = encryption;
+        let names = names(&message);
+        assert_eq!(
+            names.contains(&"platform_readable".to_string()),
+            readable,
+            "{protocol} {encryption:?}: {names:?}"
+        );
+        assert_eq!(
+            names.contains(&"e2e_protocol".to_string()),
+            !readable,
+            "{protocol}: {names:?}"
+        );
+    }
+}
+
+#[test]
 fn a_signed_structure_without_a_state_counts_as_unverified() {
     let mut message = plain();
     message.security.signed = Some(SignatureFormat::PgpMime);

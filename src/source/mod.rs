@@ -1,13 +1,20 @@
 //! Where messages come from: the [`Source`] trait, and [`Spec`], which turns a source as the
 //! user writes it (`maildir:PATH`, `mbox:PATH`, `eml:PATH|-`, `jsonl:PATH|-`,
-//! `imap://user@host[:port]/MAILBOX`) into one.
+//! `imap://user@host[:port]/MAILBOX`, `twitter-archive:ZIP|DIR`, `facebook-export:ZIP|DIR`,
+//! `signal:PATH|-`, `matrix-export:FILE|DIR|ZIP`) into one.
 //!
 //! A source only finds raw messages and says where each came from; parsing them is
-//! [`crate::email`]'s job and deciding what is new is [`crate::fetch`]'s.
+//! [`crate::email`]'s job (or [`archive`]'s, for the messages of a platform's export) and
+//! deciding what is new is [`crate::fetch`]'s.
 
+pub mod archive;
+mod facebook;
 pub mod imap;
 mod maildir;
+mod matrix;
 mod mbox;
+mod signal;
+mod twitter;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -33,6 +40,10 @@ pub enum Error {
     Store(#[from] crate::store::Error),
     #[error(transparent)]
     Imap(#[from] imap::Error),
+    /// An export that cannot be opened at all (a truncated zip); one bad file inside a
+    /// readable export is reported in [`Scan::failed`] instead.
+    #[error("cannot read the export {path}: {reason}")]
+    Export { path: PathBuf, reason: String },
     /// The consumer of the messages stopped the scan; it holds the reason.
     #[error("stopped by the consumer of messages")]
     Stopped,
@@ -58,6 +69,14 @@ pub enum Spec {
     Jsonl(Option<PathBuf>),
     /// Mailboxes of an IMAP server.
     Imap(Box<imap::Settings>),
+    /// A Twitter/X archive, zipped or not.
+    TwitterArchive(PathBuf),
+    /// A Facebook export in JSON, zipped or not.
+    FacebookExport(PathBuf),
+    /// `signal-cli -o json receive` output; `None` is standard input.
+    Signal(Option<PathBuf>),
+    /// Element's JSON export of Matrix rooms: one file, a directory or a zip of them.
+    MatrixExport(PathBuf),
 }
 
 impl Spec {
@@ -75,7 +94,7 @@ impl Spec {
         }
         let (kind, rest) = text
             .split_once(':')
-            .ok_or_else(|| bad("expected KIND:PATH, where KIND is maildir, mbox, eml or jsonl, or imap://USER@HOST/MAILBOX"))?;
+            .ok_or_else(|| bad("expected KIND:PATH, where KIND is maildir, mbox, eml, jsonl, twitter-archive, facebook-export, signal or matrix-export, or imap://USER@HOST/MAILBOX"))?;
         if rest.is_empty() {
             return Err(bad("no path after the colon"));
         }
@@ -89,9 +108,14 @@ impl Spec {
             "mbox" => Spec::Mbox(path()),
             "eml" => Spec::Eml(stdin_or_path()),
             "jsonl" => Spec::Jsonl(stdin_or_path()),
+            twitter::KIND => Spec::TwitterArchive(path()),
+            facebook::KIND => Spec::FacebookExport(path()),
+            signal::KIND => Spec::Signal(stdin_or_path()),
+            matrix::KIND => Spec::MatrixExport(path()),
             other => {
                 return Err(bad(&format!(
-                    "unknown kind {other:?}; known: maildir, mbox, eml, jsonl, imap://"
+                    "unknown kind {other:?}; known: maildir, mbox, eml, jsonl, twitter-archive, \
+                     facebook-export, signal, matrix-export, imap://"
                 )));
             }
         })
@@ -106,6 +130,16 @@ impl Spec {
             Spec::Eml(path) => Some(Box::new(Eml(path.clone()))),
             Spec::Jsonl(_) => None,
             Spec::Imap(settings) => Some(Box::new(imap::Imap::new((**settings).clone()))),
+            Spec::TwitterArchive(path) => {
+                Some(Box::new(archive::Export::<twitter::Twitter>::new(path)))
+            }
+            Spec::FacebookExport(path) => {
+                Some(Box::new(archive::Export::<facebook::Facebook>::new(path)))
+            }
+            Spec::Signal(path) => Some(Box::new(signal::Signal(path.clone()))),
+            Spec::MatrixExport(path) => {
+                Some(Box::new(archive::Export::<matrix::Matrix>::new(path)))
+            }
         }
     }
 
@@ -122,6 +156,10 @@ impl Spec {
             Spec::Eml(p) => format!("eml:{}", path(p)),
             Spec::Jsonl(p) => format!("jsonl:{}", path(p)),
             Spec::Imap(settings) => settings.key(),
+            Spec::TwitterArchive(p) => format!("{}:{}", twitter::KIND, p.display()),
+            Spec::FacebookExport(p) => format!("{}:{}", facebook::KIND, p.display()),
+            Spec::Signal(p) => format!("{}:{}", signal::KIND, path(p)),
+            Spec::MatrixExport(p) => format!("{}:{}", matrix::KIND, p.display()),
         }
     }
 }
@@ -182,6 +220,8 @@ pub struct Scan {
     pub containers: Vec<(String, FileStamp)>,
     /// Known files that are gone.
     pub gone: Vec<String>,
+    /// Files that could not be read, each reported; the rest of the source was.
+    pub failed: Vec<crate::record::ErrorRecord>,
 }
 
 /// A place that holds raw messages; sources are scanned from threads of their own.
@@ -193,6 +233,16 @@ pub trait Source: Send {
         known: &Known,
         emit: &mut dyn FnMut(Item) -> Result<(), Error>,
     ) -> Result<Scan, Error>;
+}
+
+/// Reads raw bytes into a record, by the kind of source they came from: a message of a
+/// platform's export ([`archive::read`]) or an email ([`crate::email::read`]).
+pub fn read(kind: &str, raw: &[u8]) -> crate::record::Message {
+    if archive::is_export(kind) {
+        archive::read(raw)
+    } else {
+        crate::email::read(raw)
+    }
 }
 
 /// The raw bytes of a message again, from where its record says it was read: its own file
@@ -284,6 +334,19 @@ mod tests {
         assert_eq!(
             Spec::parse("maildir:Mail", cwd).unwrap().key(),
             "maildir:/home/u/Mail"
+        );
+        assert_eq!(
+            Spec::parse("twitter-archive:t.zip", cwd).unwrap(),
+            Spec::TwitterArchive("/home/u/t.zip".into())
+        );
+        assert_eq!(
+            Spec::parse("facebook-export:fb", cwd).unwrap().key(),
+            "facebook-export:/home/u/fb"
+        );
+        assert_eq!(Spec::parse("signal:-", cwd).unwrap(), Spec::Signal(None));
+        assert_eq!(
+            Spec::parse("matrix-export:room.json", cwd).unwrap().key(),
+            "matrix-export:/home/u/room.json"
         );
     }
 

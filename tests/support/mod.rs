@@ -3,6 +3,7 @@
 
 pub mod daemon;
 pub mod dovecot;
+pub mod exports;
 pub mod knot;
 pub mod openpgp;
 pub mod proxy;

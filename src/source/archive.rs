@@ -1,0 +1,427 @@
+//! Platform exports (Twitter/X, Facebook, Matrix; Signal's JSON lines too): the files of an
+//! export, zipped or not ([`Files`]), split into messages by each platform's module, and the
+//! blob every such message is archived as, which [`read`] turns into a record again.
+//!
+//! A blob is one JSON object, `{"format", "entry", "context", "message"}`: `message` is the
+//! message's own object as the export holds it, `context` what the platform's mapping needs
+//! beside it (the conversation's participants, the owner's screen name, whether the room is
+//! encrypted). A blob alone is enough to make the record again, so `missive index --rebuild`
+//! re-reads these messages as it re-reads mail.
+
+use std::fs::File;
+use std::io::Read;
+use std::marker::PhantomData;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::{Error, Item, Known, Raw, Scan, Source, stamp};
+use crate::record::{Attachment, ErrorRecord, Message, SourceRef, blob_name};
+
+/// The source kinds whose messages are blobs of this module.
+const KINDS: &[&str] = &[
+    super::twitter::KIND,
+    super::facebook::KIND,
+    super::signal::KIND,
+    super::matrix::KIND,
+];
+
+/// Whether records of source `kind` are read by [`read`].
+pub fn is_export(kind: &str) -> bool {
+    KINDS.contains(&kind)
+}
+
+/// One message of an export as it is archived.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct Blob {
+    /// The source kind that read it (`twitter-archive`, …): which mapping applies.
+    pub format: String,
+    /// The file of the export it came from, relative to the export's root.
+    pub entry: String,
+    /// What the mapping needs beside the message.
+    pub context: Value,
+    /// The message as the export holds it.
+    pub message: Value,
+}
+
+/// A record from an archived blob. Reading never fails: a blob that cannot be mapped still
+/// becomes a record with its blob name as native id and a `problems` entry.
+pub fn read(raw: &[u8]) -> Message {
+    let blob = blob_name(raw);
+    let mapped = serde_json::from_slice::<Blob>(raw)
+        .map_err(|e| format!("not an export blob: {e}"))
+        .and_then(|b| match b.format.as_str() {
+            super::twitter::KIND => super::twitter::map(&b.context, &b.message),
+            super::facebook::KIND => super::facebook::map(&b.context, &b.message),
+            super::signal::KIND => super::signal::map(&b.context, &b.message),
+            super::matrix::KIND => super::matrix::map(&b.context, &b.message),
+            other => Err(format!("unknown export format {other:?}")),
+        });
+    let mut message = match mapped {
+        Ok(message) => message,
+        Err(problem) => Message {
+            protocol: UNREADABLE.into(),
+            native_id: blob.clone(),
+            problems: vec![problem],
+            ..Message::default()
+        },
+    };
+    message.v = crate::record::VERSION;
+    message.blob = blob;
+    message
+}
+
+/// Whether [`read`] could make nothing of a blob: the record is kept, and counted as failed.
+pub fn is_unreadable(message: &Message) -> bool {
+    message.protocol == UNREADABLE
+}
+
+/// The protocol of a record whose blob could not be read.
+const UNREADABLE: &str = "unknown";
+
+/// The files of an export: a directory, a zip, or one plain file.
+pub(crate) enum Files {
+    Dir(PathBuf),
+    Zip {
+        path: PathBuf,
+        archive: zip::ZipArchive<File>,
+    },
+    Single(PathBuf),
+}
+
+impl Files {
+    /// Opens `path`: a directory, a zip (by its signature), or any other file as itself.
+    pub fn open(path: &Path) -> Result<Files, Error> {
+        let metadata = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+        if metadata.is_dir() {
+            return Ok(Files::Dir(path.to_path_buf()));
+        }
+        let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let mut signature = [0u8; 2];
+        let is_zip = file.read_exact(&mut signature).is_ok() && &signature == b"PK";
+        if !is_zip {
+            return Ok(Files::Single(path.to_path_buf()));
+        }
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let archive = zip::ZipArchive::new(file).map_err(|e| Error::Export {
+            path: path.to_path_buf(),
+            reason: format!("not a readable zip: {e}"),
+        })?;
+        Ok(Files::Zip {
+            path: path.to_path_buf(),
+            archive,
+        })
+    }
+
+    /// Every file, by its path relative to the export's root with `/` between components,
+    /// sorted.
+    pub fn names(&self) -> Vec<String> {
+        let mut names = match self {
+            Files::Dir(root) => {
+                let mut found = Vec::new();
+                walk(root, root, &mut found);
+                found
+            }
+            Files::Zip { archive, .. } => archive
+                .file_names()
+                .filter_map(Result::ok)
+                .filter(|name| !name.ends_with('/'))
+                .map(|name| name.into_owned())
+                .collect(),
+            Files::Single(path) => vec![
+                path.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+            ],
+        };
+        names.sort();
+        names
+    }
+
+    /// The bytes of the file `name`, or why they cannot be read.
+    pub fn read(&mut self, name: &str) -> Result<Vec<u8>, String> {
+        match self {
+            Files::Dir(root) => std::fs::read(root.join(name)).map_err(|e| e.to_string()),
+            Files::Single(path) => std::fs::read(path).map_err(|e| e.to_string()),
+            Files::Zip { archive, .. } => {
+                let mut entry = archive.by_name(name).map_err(|e| e.to_string())?;
+                let mut bytes = Vec::new();
+                entry
+                    .read_to_end(&mut bytes)
+                    .map_err(|e| format!("corrupt entry: {e}"))?;
+                Ok(bytes)
+            }
+        }
+    }
+
+    /// The size of the file `name`, if there is one.
+    pub fn size(&mut self, name: &str) -> Option<u64> {
+        match self {
+            Files::Dir(root) => std::fs::metadata(root.join(name)).ok().map(|m| m.len()),
+            Files::Single(_) => None,
+            Files::Zip { archive, .. } => archive.by_name(name).ok().map(|e| e.size()),
+        }
+    }
+
+    /// Where `name` is, for an error: its path, or the zip and the entry in it.
+    pub fn location(&self, name: &str) -> String {
+        match self {
+            Files::Dir(root) => root.join(name).display().to_string(),
+            Files::Single(path) => path.display().to_string(),
+            Files::Zip { path, .. } => format!("{} (entry {name})", path.display()),
+        }
+    }
+
+    /// The path read when `name` is read, when it is a file of its own (in a directory), to
+    /// skip it next time it is unchanged.
+    fn own_file(&self, name: &str) -> Option<PathBuf> {
+        match self {
+            Files::Dir(root) => Some(root.join(name)),
+            _ => None,
+        }
+    }
+}
+
+/// Every file under `dir`, relative to `root`.
+fn walk(root: &Path, dir: &Path, found: &mut Vec<String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let path = entry.path();
+        if path.is_dir() {
+            walk(root, &path, found);
+        } else if let Ok(relative) = path.strip_prefix(root) {
+            let parts: Vec<String> = relative
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            found.push(parts.join("/"));
+        }
+    }
+}
+
+/// One message of an export, with what its mapping needs.
+pub(crate) struct Unit {
+    pub context: Value,
+    pub message: Value,
+}
+
+/// How one platform's export holds its messages.
+pub(crate) trait Platform: Send {
+    /// The source kind (`twitter-archive`): the `format` of its blobs.
+    const KIND: &'static str;
+    /// What files hold messages, for the error when an export has none.
+    const EXPECTED: &'static str;
+    /// Whether the file `name` (relative to the root) holds messages.
+    fn holds_messages(name: &str) -> bool;
+    /// What every message shares, read from other files (the owner's account).
+    fn shared(_files: &mut Files) -> Value {
+        Value::Null
+    }
+    /// The messages of the file `name`, or why it is not what the platform writes.
+    fn split(
+        name: &str,
+        bytes: &[u8],
+        shared: &Value,
+        files: &mut Files,
+    ) -> Result<Vec<Unit>, String>;
+}
+
+/// The export of a [`Platform`] at a path, as a source.
+pub(crate) struct Export<P> {
+    path: PathBuf,
+    platform: PhantomData<fn() -> P>,
+}
+
+impl<P: Platform> Export<P> {
+    pub fn new(path: &Path) -> Export<P> {
+        Export {
+            path: path.to_path_buf(),
+            platform: PhantomData,
+        }
+    }
+}
+
+impl<P: Platform> Source for Export<P> {
+    /// Reads every file that holds messages; a file that is not what the platform writes is
+    /// reported in [`Scan::failed`] and the others are read. A zip (or single file) is
+    /// stamped as a whole once all of it was read; in a directory, each file is.
+    fn scan(
+        &self,
+        known: &Known,
+        emit: &mut dyn FnMut(Item) -> Result<(), Error>,
+    ) -> Result<Scan, Error> {
+        let mut scan = Scan::default();
+        let whole = std::fs::metadata(&self.path)
+            .ok()
+            .filter(|m| m.is_file())
+            .map(|m| (self.path.display().to_string(), stamp(&m)));
+        if let Some((key, stamp)) = &whole
+            && known.files.get(key) == Some(stamp)
+        {
+            return Ok(scan);
+        }
+        let mut files = Files::open(&self.path)?;
+        let shared = P::shared(&mut files);
+        let single = matches!(files, Files::Single(_));
+        let mut found = false;
+        for name in files.names() {
+            // One file given by name is read whatever its name.
+            if !single && !P::holds_messages(&name) {
+                continue;
+            }
+            found = true;
+            let own = files.own_file(&name).and_then(|path| {
+                let metadata = std::fs::metadata(&path).ok()?;
+                Some((path.display().to_string(), stamp(&metadata)))
+            });
+            if let Some((key, stamp)) = &own
+                && known.files.get(key) == Some(stamp)
+            {
+                continue;
+            }
+            let units = files
+                .read(&name)
+                .and_then(|bytes| P::split(&name, &bytes, &shared, &mut files));
+            match units {
+                Ok(units) => {
+                    for unit in units {
+                        emit(item(P::KIND, &self.path, &name, unit))?;
+                    }
+                    scan.containers.extend(own);
+                }
+                Err(reason) => scan
+                    .failed
+                    .push(ErrorRecord::new(files.location(&name), reason)),
+            }
+        }
+        if !found {
+            scan.failed.push(ErrorRecord::new(
+                self.path.display().to_string(),
+                format!("not a {}: no {} in it", P::KIND, P::EXPECTED),
+            ));
+        }
+        if scan.failed.is_empty() {
+            scan.containers.extend(whole);
+        }
+        Ok(scan)
+    }
+}
+
+/// The item for one message of an export: its blob, to be archived.
+pub(crate) fn item(kind: &str, export: &Path, entry: &str, unit: Unit) -> Item {
+    let blob = Blob {
+        format: kind.to_string(),
+        entry: entry.to_string(),
+        context: unit.context,
+        message: unit.message,
+    };
+    let mut source = SourceRef {
+        kind: kind.to_string(),
+        ..SourceRef::default()
+    };
+    source
+        .extra
+        .insert("export".into(), export.display().to_string().into());
+    if !entry.is_empty() {
+        source.extra.insert("entry".into(), entry.into());
+    }
+    Item {
+        // A Value always serialises.
+        raw: Raw::Bytes(serde_json::to_vec(&blob).unwrap_or_default()),
+        source,
+        flags: Vec::new(),
+        stamp: None,
+        ephemeral: true,
+        remote: None,
+    }
+}
+
+/// Parses a JSON file of an export, naming what it expected when it is not JSON.
+pub(crate) fn json(bytes: &[u8], expected: &str) -> Result<Value, String> {
+    serde_json::from_slice(bytes).map_err(|e| format!("not {expected}: {e}"))
+}
+
+/// A string field of a JSON object, if it is one.
+pub(crate) fn text<'a>(value: &'a Value, field: &str) -> Option<&'a str> {
+    value.get(field)?.as_str()
+}
+
+/// An RFC 3339 record date from milliseconds since the epoch.
+pub(crate) fn date_ms(ms: i64) -> String {
+    crate::record::rfc3339(ms.div_euclid(1000))
+}
+
+/// An attachment named by a path or URL, its type guessed from the extension.
+pub(crate) fn attachment(uri: &str, content_type: Option<&str>, size: Option<u64>) -> Attachment {
+    let filename = uri
+        .split(['?', '#'])
+        .next()
+        .unwrap_or_default()
+        .rsplit('/')
+        .next()
+        .filter(|n| !n.is_empty())
+        .map(str::to_string);
+    let content_type = content_type.map(str::to_string).unwrap_or_else(|| {
+        let extension = filename
+            .as_deref()
+            .and_then(|n| n.rsplit_once('.'))
+            .map(|(_, e)| e.to_ascii_lowercase())
+            .unwrap_or_default();
+        CONTENT_TYPES
+            .iter()
+            .find(|(e, _)| *e == extension)
+            .map_or("application/octet-stream", |(_, t)| t)
+            .to_string()
+    });
+    Attachment {
+        filename,
+        content_type,
+        size: size.unwrap_or(0),
+    }
+}
+
+/// The media types of the extensions platforms give their media.
+const CONTENT_TYPES: &[(&str, &str)] = &[
+    ("jpg", "image/jpeg"),
+    ("jpeg", "image/jpeg"),
+    ("png", "image/png"),
+    ("gif", "image/gif"),
+    ("webp", "image/webp"),
+    ("mp4", "video/mp4"),
+    ("mov", "video/quicktime"),
+    ("mp3", "audio/mpeg"),
+    ("m4a", "audio/mp4"),
+    ("aac", "audio/aac"),
+    ("ogg", "audio/ogg"),
+    ("opus", "audio/ogg"),
+    ("wav", "audio/wav"),
+    ("pdf", "application/pdf"),
+    ("txt", "text/plain"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attachments_take_their_name_and_type_from_the_uri() {
+        let a = attachment("https://ton.example/dm/1/abc.JPG?x=1", None, Some(4));
+        assert_eq!(a.filename.as_deref(), Some("abc.JPG"));
+        assert_eq!(a.content_type, "image/jpeg");
+        assert_eq!(a.size, 4);
+        assert_eq!(
+            attachment("photos/x", None, None).content_type,
+            "application/octet-stream"
+        );
+    }
+
+    #[test]
+    fn a_blob_that_is_not_one_is_kept_with_a_problem() {
+        let message = read(b"{\"nope\":1}");
+        assert_eq!(message.native_id, message.blob);
+        assert!(message.problems[0].contains("not an export blob"));
+    }
+}
