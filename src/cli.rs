@@ -100,13 +100,18 @@ pub enum Command {
 ///
 /// A source is KIND:PATH (maildir:PATH, mbox:PATH, eml:PATH or eml:-, jsonl:PATH or
 /// jsonl:-), imap://USER@HOST[:PORT]/MAILBOX (logging in as the configured account for that
-/// user and server says), or the name of an account in the config; with none, every
+/// user and server says), mastodon://[USER@]INSTANCE (the direct messages of the configured
+/// account on that instance), or the name of an account in the config; with none, every
 /// configured account. Only messages not printed before are printed; a message that cannot
 /// be parsed is printed all the same, with its problems, and reported on stderr.
 ///
 /// IMAP mailboxes are read from after the last UID fetched, with BODY.PEEK[] (no message
 /// becomes \Seen); their raw bytes go to the store's archive, durable before a record is
 /// printed. A dropped connection is retried a few times, resuming where it stopped.
+///
+/// Mastodon direct messages are read through the REST API over HTTPS with the token of
+/// token_command, after the last conversation fetched; each status's JSON goes to the
+/// archive. A 429 waits as the server asks; a status deleted on the server is reported.
 #[derive(Debug, Args)]
 #[command(after_long_help = MESSAGE_RECORDS)]
 pub struct FetchArgs {

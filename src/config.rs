@@ -133,6 +133,9 @@ impl Account {
     pub fn spec(&self, name: &str, cwd: &Path, home: Option<&Path>) -> Result<Spec, String> {
         let spec = Spec::parse(&expand_home(self.source.get_ref(), home), cwd)
             .map_err(|error| format!("accounts.{name}.source: {error}"))?;
+        if let Spec::Mastodon(settings) = spec {
+            return self.mastodon(name, *settings, cwd, home);
+        }
         let Spec::Imap(mut settings) = spec else {
             if !self.mailboxes.is_empty()
                 || self.tls.is_some()
@@ -140,7 +143,7 @@ impl Account {
                 || self.ca_file.is_some()
             {
                 return Err(format!(
-                    "accounts.{name}: mailboxes, tls, insecure and ca_file are for imap:// accounts"
+                    "accounts.{name}: mailboxes, tls, insecure and ca_file are for imap:// and mastodon:// accounts"
                 ));
             }
             return Ok(spec);
@@ -157,13 +160,7 @@ impl Account {
             settings.tls = tls;
         }
         settings.insecure = self.insecure;
-        settings.ca_file = self.ca_file.as_ref().map(|path| {
-            let text = path.to_string_lossy();
-            match (text.strip_prefix("~/"), home) {
-                (Some(rest), Some(home)) => home.join(rest),
-                _ => cwd.join(path),
-            }
-        });
+        settings.ca_file = self.ca_file_path(cwd, home);
         settings.auth = match (&self.password_command, &self.token_command) {
             (Some(command), None) => Some(Auth::PasswordCommand(command.clone())),
             (None, Some(command)) => Some(Auth::TokenCommand(command.clone())),
@@ -181,6 +178,45 @@ impl Account {
         settings.account = Some(name.to_string());
         settings.check().map_err(|error| error.to_string())?;
         Ok(Spec::Imap(settings))
+    }
+
+    /// A Mastodon account's settings: HTTPS unless `tls = "none"` and `insecure`, the
+    /// token from `token_command`.
+    fn mastodon(
+        &self,
+        name: &str,
+        mut settings: crate::source::mastodon::Settings,
+        cwd: &Path,
+        home: Option<&Path>,
+    ) -> Result<Spec, String> {
+        if !self.mailboxes.is_empty() {
+            return Err(format!(
+                "accounts.{name}: mailboxes are for imap:// accounts"
+            ));
+        }
+        if self.password_command.is_some() {
+            return Err(format!(
+                "accounts.{name}: a Mastodon account takes token_command, not password_command"
+            ));
+        }
+        settings.tls = self.tls.unwrap_or(Tls::Implicit);
+        settings.insecure = self.insecure;
+        settings.ca_file = self.ca_file_path(cwd, home);
+        settings.token_command = self.token_command.clone();
+        settings.account = Some(name.to_string());
+        settings.check().map_err(|error| error.to_string())?;
+        Ok(Spec::Mastodon(Box::new(settings)))
+    }
+
+    /// `ca_file`, with `~/` expanded and relative to the config's directory.
+    fn ca_file_path(&self, cwd: &Path, home: Option<&Path>) -> Option<PathBuf> {
+        self.ca_file.as_ref().map(|path| {
+            let text = path.to_string_lossy();
+            match (text.strip_prefix("~/"), home) {
+                (Some(rest), Some(home)) => home.join(rest),
+                _ => cwd.join(path),
+            }
+        })
     }
 }
 
@@ -302,6 +338,23 @@ impl Config {
     /// account of the same user, host and port says (without one, fetching it fails, naming
     /// what is missing). Its account is the URI.
     pub fn target_for(&self, spec: Spec, home: Option<&Path>) -> crate::fetch::Target {
+        if let Spec::Mastodon(mut settings) = spec {
+            let login = self.accounts.iter().find_map(|(name, account)| {
+                match account.spec(name, &self.dir, home) {
+                    Ok(Spec::Mastodon(configured)) if configured.same_login(&settings) => {
+                        Some(configured)
+                    }
+                    _ => None,
+                }
+            });
+            if let Some(login) = login {
+                settings.tls = login.tls;
+                settings.insecure = login.insecure;
+                settings.ca_file = login.ca_file;
+                settings.token_command = login.token_command;
+            }
+            return crate::fetch::Target::from_spec(Spec::Mastodon(settings));
+        }
         let Spec::Imap(mut settings) = spec else {
             return crate::fetch::Target::from_spec(spec);
         };

@@ -51,6 +51,7 @@ impl Error {
         match self {
             Error::Store(e) | Error::Source(source::Error::Store(e)) => e.is_transient(),
             Error::Source(source::Error::Imap(e)) => e.is_transient(),
+            Error::Source(source::Error::Mastodon(e)) => e.is_transient(),
             _ => false,
         }
     }
@@ -145,8 +146,8 @@ pub fn fetch<S: Sink + Send, E: Write + Send>(
         };
         let mut jobs = vec![(target, source)];
         at += 1;
-        if matches!(target.spec, Spec::Imap(_)) {
-            while let Some(next) = targets.get(at).filter(|t| matches!(t.spec, Spec::Imap(_))) {
+        if target.spec.is_remote() {
+            while let Some(next) = targets.get(at).filter(|t| t.spec.is_remote()) {
                 if let Some(source) = next.spec.open() {
                     jobs.push((next, source));
                 }
@@ -278,6 +279,12 @@ fn fetch_sources<S: Sink + Send, E: Write + Send>(
                     batch.stamp_file(&state.key, path, *stamp, None)?;
                 }
                 batch.forget_files(&state.key, &scan.gone)?;
+                for (key, name, value) in &scan.cursors {
+                    batch.set_cursor(key, name, value)?;
+                }
+                for (location, what, problem) in &scan.notices {
+                    errors.warn(location, what, problem);
+                }
             }
             Err(error) => {
                 failure.get_or_insert(error);
@@ -304,7 +311,7 @@ fn scan_batches(
     let scan = source.scan(&known.state, &mut |item| {
         pending_bytes += match &item.raw {
             Raw::File(_) => item.stamp.as_ref().map_or(0, |(_, s)| s.size),
-            Raw::Bytes(b) => b.len() as u64,
+            Raw::Bytes(b) | Raw::Read(_, b) => b.len() as u64,
         };
         pending.push(item);
         if pending.len() >= batch_messages || pending_bytes >= BATCH_BYTES {
@@ -333,6 +340,9 @@ fn parse(items: Vec<Item>) -> Vec<Parsed> {
                     read
                 }
                 Raw::Bytes(bytes) => Ok(bytes),
+                Raw::Read(message, bytes) => {
+                    return (item, Ok((*message, Some(bytes))));
+                }
             };
             let result = raw.map(|raw| {
                 let message = email::read(&raw);

@@ -285,6 +285,10 @@ pub struct SourceRef {
     pub uidvalidity: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uid: Option<u32>,
+    /// Mastodon: the instance the status was fetched from, whose local accounts' handles
+    /// take its host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
     #[serde(flatten)]
     pub extra: Extra,
 }

@@ -488,40 +488,17 @@ impl Imap {
     }
 
     fn tls_config(&self) -> Result<Arc<rustls::ClientConfig>, Error> {
-        let server = self.settings.label();
-        let mut roots = rustls::RootCertStore::empty();
-        for cert in rustls_native_certs::load_native_certs().certs {
-            let _ = roots.add(cert);
-        }
-        if let Some(path) = &self.settings.ca_file {
-            use rustls::pki_types::pem::PemObject;
-            let ca_error = |reason: String| Error::CaFile {
-                server: server.clone(),
-                path: path.clone(),
+        super::tls::client_config(self.settings.ca_file.as_deref()).map_err(|error| match error {
+            super::tls::SetupError::CaFile(reason) => Error::CaFile {
+                server: self.settings.label(),
+                path: self.settings.ca_file.clone().unwrap_or_default(),
                 reason,
-            };
-            let mut added = 0;
-            for cert in rustls::pki_types::CertificateDer::pem_file_iter(path)
-                .map_err(|e| ca_error(e.to_string()))?
-            {
-                let cert = cert.map_err(|e| ca_error(e.to_string()))?;
-                roots.add(cert).map_err(|e| ca_error(e.to_string()))?;
-                added += 1;
-            }
-            if added == 0 {
-                return Err(ca_error("no PEM certificate in it".into()));
-            }
-        }
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| Error::Tls {
-                server: server.clone(),
+            },
+            super::tls::SetupError::Rustls(e) => Error::Tls {
+                server: self.settings.label(),
                 source: std::io::Error::other(e),
-            })?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        Ok(Arc::new(config))
+            },
+        })
     }
 
     async fn start_tls(&self, tcp: TcpStream) -> Result<Stream, Error> {

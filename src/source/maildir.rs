@@ -87,8 +87,8 @@ impl Source for Maildir {
             .collect();
         gone.sort();
         Ok(Scan {
-            containers: Vec::new(),
             gone,
+            ..Scan::default()
         })
     }
 }

@@ -29,7 +29,7 @@ impl Source for Mbox {
         let stamp = stamp(&metadata);
         let scan = Scan {
             containers: vec![(key.clone(), stamp)],
-            gone: Vec::new(),
+            ..Scan::default()
         };
         if known.files.get(&key) == Some(&stamp) {
             return Ok(scan);

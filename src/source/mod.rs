@@ -1,18 +1,20 @@
 //! Where messages come from: the [`Source`] trait, and [`Spec`], which turns a source as the
 //! user writes it (`maildir:PATH`, `mbox:PATH`, `eml:PATH|-`, `jsonl:PATH|-`,
-//! `imap://user@host[:port]/MAILBOX`) into one.
+//! `imap://user@host[:port]/MAILBOX`, `mastodon://[user@]instance`) into one.
 //!
 //! A source only finds raw messages and says where each came from; parsing them is
 //! [`crate::email`]'s job and deciding what is new is [`crate::fetch`]'s.
 
 pub mod imap;
 mod maildir;
+pub mod mastodon;
 mod mbox;
+mod tls;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::record::SourceRef;
+use crate::record::{Message, SourceRef};
 use crate::store::db::FileStamp;
 
 pub use maildir::Maildir;
@@ -33,6 +35,8 @@ pub enum Error {
     Store(#[from] crate::store::Error),
     #[error(transparent)]
     Imap(#[from] imap::Error),
+    #[error(transparent)]
+    Mastodon(#[from] mastodon::Error),
     /// The consumer of the messages stopped the scan; it holds the reason.
     #[error("stopped by the consumer of messages")]
     Stopped,
@@ -58,6 +62,8 @@ pub enum Spec {
     Jsonl(Option<PathBuf>),
     /// Mailboxes of an IMAP server.
     Imap(Box<imap::Settings>),
+    /// The direct messages of a Mastodon account.
+    Mastodon(Box<mastodon::Settings>),
 }
 
 impl Spec {
@@ -71,6 +77,11 @@ impl Spec {
         if text.starts_with("imap://") {
             return imap::Settings::parse_uri(text)
                 .map(|settings| Spec::Imap(Box::new(settings)))
+                .map_err(|reason| bad(&reason));
+        }
+        if text.starts_with("mastodon://") {
+            return mastodon::Settings::parse_uri(text)
+                .map(|settings| Spec::Mastodon(Box::new(settings)))
                 .map_err(|reason| bad(&reason));
         }
         let (kind, rest) = text
@@ -106,7 +117,16 @@ impl Spec {
             Spec::Eml(path) => Some(Box::new(Eml(path.clone()))),
             Spec::Jsonl(_) => None,
             Spec::Imap(settings) => Some(Box::new(imap::Imap::new((**settings).clone()))),
+            Spec::Mastodon(settings) => {
+                Some(Box::new(mastodon::Mastodon::new((**settings).clone())))
+            }
         }
+    }
+
+    /// Whether the source is a server, whose time goes in waiting on the network: such
+    /// sources are fetched together, each from a thread of its own.
+    pub fn is_remote(&self) -> bool {
+        matches!(self, Spec::Imap(_) | Spec::Mastodon(_))
     }
 
     /// The key under which the store keeps this source's state, and the default account.
@@ -122,6 +142,7 @@ impl Spec {
             Spec::Eml(p) => format!("eml:{}", path(p)),
             Spec::Jsonl(p) => format!("jsonl:{}", path(p)),
             Spec::Imap(settings) => settings.key(),
+            Spec::Mastodon(settings) => settings.key(),
         }
     }
 }
@@ -131,6 +152,8 @@ impl Spec {
 pub enum Raw {
     File(PathBuf),
     Bytes(Vec<u8>),
+    /// A message the source read itself (not email), with the raw bytes it was read from.
+    Read(Box<Message>, Vec<u8>),
 }
 
 /// One raw message a source found.
@@ -182,6 +205,11 @@ pub struct Scan {
     pub containers: Vec<(String, FileStamp)>,
     /// Known files that are gone.
     pub gone: Vec<String>,
+    /// Cursors to set once every message handed on is recorded: (key, name, value).
+    pub cursors: Vec<(String, &'static str, String)>,
+    /// What the source noticed that is not a message and did not stop it (a status deleted
+    /// on the server): (where, native id or what, what happened), reported as warnings.
+    pub notices: Vec<(String, String, String)>,
 }
 
 /// A place that holds raw messages; sources are scanned from threads of their own.
@@ -205,6 +233,31 @@ pub fn raw_bytes(source: &SourceRef) -> std::io::Result<Vec<u8>> {
         ("mbox", Some(offset)) => mbox::message_at(Path::new(path), offset),
         _ => std::fs::read(path),
     }
+}
+
+/// A stored message read again from its raw bytes, for the protocols whose reading can
+/// change (`index --rebuild`); `None` for the others, whose stored record stands. What the
+/// raw bytes cannot say (id, account, source, flags, privacy, unknown fields, and a Mastodon
+/// status's place in its thread) is kept from `stored`.
+pub fn read_again(stored: &Message, raw: &[u8]) -> Option<Message> {
+    let mut fresh = match stored.protocol.as_str() {
+        "email" => crate::email::read(raw),
+        "mastodon" => {
+            let instance = stored.source.instance.as_deref()?;
+            let mut fresh = mastodon::read(raw, instance).ok()?;
+            fresh.in_reply_to = stored.in_reply_to.clone();
+            fresh.references = stored.references.clone();
+            fresh
+        }
+        _ => return None,
+    };
+    fresh.id = stored.id.clone();
+    fresh.account = stored.account.clone();
+    fresh.source = stored.source.clone();
+    fresh.flags = stored.flags.clone();
+    fresh.privacy = stored.privacy.clone();
+    fresh.extra = stored.extra.clone();
+    Some(fresh)
 }
 
 /// The stamp of a file from its metadata.
