@@ -319,9 +319,10 @@ fn scan_batches(
             send(std::mem::take(&mut pending))?;
         }
         Ok(())
-    })?;
+    });
+    // What was read before a failure is recorded all the same: the next run resumes after it.
     send(pending)?;
-    Ok(scan)
+    scan
 }
 
 /// A message read and parsed, or why its file could not be read; raw bytes kept only for

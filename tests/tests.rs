@@ -9,6 +9,7 @@ mod docs;
 mod fetch;
 mod imap;
 mod keys;
+mod mastodon;
 mod score;
 mod search;
 mod sync;

@@ -27,7 +27,8 @@ pub struct Dovecot {
 
 static DELIVERED: AtomicU64 = AtomicU64::new(0);
 
-fn tool(name: &str) -> String {
+/// The path of an installed program, or a panic that says how to install it.
+pub fn tool(name: &str) -> String {
     let found = Command::new("sh")
         .arg("-c")
         .arg(format!("command -v {name} || ls /usr/sbin/{name}"))
@@ -279,7 +280,9 @@ fn chown_up(dir: &Path, root: &Path, owner: (u32, u32)) {
     }
 }
 
-fn make_certificates(openssl: &str, dir: &Path) {
+/// A test CA (`ca.pem`) and a server key (`key.pem`) and certificate (`cert.pem`) for
+/// 127.0.0.1 and localhost, signed by it, made in `dir` by the `openssl` CLI.
+pub fn make_certificates(openssl: &str, dir: &Path) {
     let ext = dir.join("server.ext");
     std::fs::write(
         &ext,

@@ -2,6 +2,7 @@
 //! nothing from the caller's environment leaking in.
 
 pub mod dovecot;
+pub mod mastodon;
 pub mod openpgp;
 pub mod proxy;
 
