@@ -17,6 +17,10 @@
 //! # insecure = true                          # needed for tls = "none": plain text
 //! # ca_file = "~/certs/home-ca.pem"          # trusted besides the platform's roots
 //!
+//! [accounts.social]
+//! source = "mastodon://alex@social.example"  # direct messages, over HTTPS
+//! token_command = "pass show social.example" # an access token with read:statuses
+//!
 //! [trust]
 //! authserv_ids = ["mx.example.org"]   # Authentication-Results we believe
 //!
@@ -27,7 +31,10 @@
 //! An account's `source` is a source as on the command line. An IMAP account names its
 //! server there (`imap://USER@HOST[:PORT]`, or one mailbox as `imap://USER@HOST/MAILBOX`)
 //! and may add `mailboxes`, `tls`, `insecure` and `ca_file`, which other accounts may not
-//! have. `missive fetch imap://USER@HOST[:PORT]/MAILBOX` on the command line logs in as the
+//! have. A Mastodon account names its instance (`mastodon://[USER@]INSTANCE[:PORT]`), takes
+//! a `token_command`, and may add `ca_file`, and `tls = "none"` with `insecure = true` for
+//! plain HTTP. `missive fetch mastodon://INSTANCE` uses the token of the account on that
+//! instance. `missive fetch imap://USER@HOST[:PORT]/MAILBOX` on the command line logs in as the
 //! account with the same user, host and port says.
 //!
 //! Secrets are never written in this file: an account names a `password_command` or
@@ -509,7 +516,7 @@ mod tests {
         let error = parse("[accounts.m]\nsource = \"maildir:/m\"\ninsecure = true\n")
             .unwrap_err()
             .to_string();
-        assert!(error.contains("for imap:// accounts"), "{error}");
+        assert!(error.contains("for imap:// and mastodon:// accounts"), "{error}");
     }
 
     #[test]
@@ -527,6 +534,49 @@ mod tests {
         assert_eq!(settings.auth, Some(Auth::PasswordCommand("pw".into())));
         assert_eq!(settings.tls, Tls::Starttls);
         assert_eq!(settings.mailboxes, ["Archive"]);
+    }
+
+    #[test]
+    fn a_mastodon_account_takes_its_token_command_and_tls_settings() {
+        let config = parse(
+            "[accounts.s]\nsource = \"mastodon://alex@Social.Example:8443\"\ntoken_command = \"pass tok\"\nca_file = \"ca.pem\"\n",
+        )
+        .unwrap();
+        let targets = config.targets(&[], None).unwrap();
+        let Spec::Mastodon(settings) = &targets[0].spec else {
+            panic!("not mastodon: {:?}", targets[0].spec)
+        };
+        assert_eq!(settings.token_command.as_deref(), Some("pass tok"));
+        assert_eq!(
+            settings.ca_file.as_deref(),
+            Some(Path::new("/etc/m/ca.pem"))
+        );
+        assert_eq!(settings.origin(), "https://social.example:8443");
+        let spec = Spec::parse("mastodon://social.example:8443", Path::new("/")).unwrap();
+        let Spec::Mastodon(borrowed) = config.target_for(spec, None).spec else {
+            panic!("not mastodon")
+        };
+        assert_eq!(borrowed.token_command.as_deref(), Some("pass tok"));
+        for (extra, expected) in [
+            ("", "token_command"),
+            ("token_command = \"t\"\ntls = \"none\"\n", "insecure = true"),
+            ("token_command = \"t\"\ntls = \"starttls\"\n", "for IMAP"),
+            ("password_command = \"p\"\n", "not password_command"),
+            (
+                "token_command = \"t\"\nmailboxes = [\"INBOX\"]\n",
+                "mailboxes",
+            ),
+        ] {
+            let error = parse(&format!(
+                "[accounts.s]\nsource = \"mastodon://social.example\"\n{extra}"
+            ))
+            .unwrap_err()
+            .to_string();
+            assert!(
+                error.contains(expected) && error.contains("s"),
+                "{extra}: {error}"
+            );
+        }
     }
 
     #[test]

@@ -489,3 +489,30 @@ fn a_direct_message_is_scored_as_readable_by_the_instances() {
     }
     assert_eq!(scored.len(), 8);
 }
+
+#[test]
+fn config_check_connect_logs_in_and_names_the_account() {
+    let instance = Instance::start(true);
+    let home = Home::new();
+    configure(&home, &instance, TOKEN, "");
+    let output = home
+        .missive()
+        .args(["config", "check", "--connect"])
+        .output()
+        .expect("missive runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("social: ok") && stdout.contains("logged in as @alex@127.0.0.1"),
+        "{stdout}"
+    );
+    configure(&home, &instance, "tok-wrong", "");
+    let output = home
+        .missive()
+        .args(["config", "check", "--connect"])
+        .output()
+        .expect("missive runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("token was refused"), "{stderr}");
+}

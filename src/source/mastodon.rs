@@ -727,6 +727,27 @@ impl Mastodon {
         })
     }
 
+    /// Logs in and returns the account's handle (`GET /api/v1/accounts/verify_credentials`):
+    /// for `config check --connect`.
+    pub fn check_connection(&self) -> Result<String, Error> {
+        let api = self.api()?;
+        let what = "GET /api/v1/accounts/verify_credentials";
+        let url = format!(
+            "{}/api/v1/accounts/verify_credentials",
+            self.settings.origin()
+        );
+        let answer = api.get(&url, what)?;
+        if answer.status != reqwest::StatusCode::OK {
+            return Err(Error::Response {
+                server: self.settings.label(),
+                what: what.into(),
+                reason: format!("HTTP {}", answer.status.as_u16()),
+            });
+        }
+        let account: Account = api.parse(what, &answer.body)?;
+        Ok(handle(&account.acct, &self.settings.host))
+    }
+
     /// The item of one status, its record read, with the cursor to set once it is recorded.
     fn item(
         &self,

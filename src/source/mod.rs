@@ -86,7 +86,7 @@ impl Spec {
         }
         let (kind, rest) = text
             .split_once(':')
-            .ok_or_else(|| bad("expected KIND:PATH, where KIND is maildir, mbox, eml or jsonl, or imap://USER@HOST/MAILBOX"))?;
+            .ok_or_else(|| bad("expected KIND:PATH, where KIND is maildir, mbox, eml or jsonl, or imap://USER@HOST/MAILBOX, or mastodon://INSTANCE"))?;
         if rest.is_empty() {
             return Err(bad("no path after the colon"));
         }
@@ -102,7 +102,7 @@ impl Spec {
             "jsonl" => Spec::Jsonl(stdin_or_path()),
             other => {
                 return Err(bad(&format!(
-                    "unknown kind {other:?}; known: maildir, mbox, eml, jsonl, imap://"
+                    "unknown kind {other:?}; known: maildir, mbox, eml, jsonl, imap://, mastodon://"
                 )));
             }
         })
@@ -180,9 +180,10 @@ pub struct Remote {
     pub key: String,
     /// Cursor names and values to set, in the same transaction as the message is recorded.
     pub cursor: Vec<(&'static str, String)>,
-    /// True when the mailbox is being read again from the start (its UIDVALIDITY changed):
-    /// a message whose Message-ID was printed from this mailbox before is not printed again,
-    /// even if the server changed its bytes.
+    /// True when the mailbox is being read again from the start (its UIDVALIDITY changed),
+    /// or when the source may hand a message on again (Mastodon reads a thread again when
+    /// it grows): a message whose native id was printed from this key before is not printed
+    /// again, even if the server changed its bytes.
     pub resync: bool,
     /// When the server received the message (IMAP INTERNALDATE), RFC 3339 in UTC: the
     /// record's date when the message has no readable Date nor a dated Received header.
@@ -334,6 +335,10 @@ mod tests {
         );
         assert_eq!(Spec::parse("eml:-", cwd).unwrap(), Spec::Eml(None));
         assert_eq!(Spec::parse("jsonl:-", cwd).unwrap().key(), "jsonl:-");
+        assert_eq!(
+            Spec::parse("mastodon://Social.Example", cwd).unwrap().key(),
+            "mastodon://social.example"
+        );
         assert_eq!(
             Spec::parse("maildir:Mail", cwd).unwrap().key(),
             "maildir:/home/u/Mail"

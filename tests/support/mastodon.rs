@@ -231,6 +231,10 @@ fn answer(
         );
     }
     let path = target.split('?').next().unwrap_or_default();
+    if path == "/api/v1/accounts/verify_credentials" {
+        let me = status(1, ME, None, &[], "", "direct");
+        return ("200 OK", Vec::new(), me["account"].to_string());
+    }
     if path == "/api/v1/conversations" {
         return conversations(target, &state);
     }
