@@ -247,7 +247,7 @@ fn a_new_status_is_the_only_one_fetched_on_the_next_run() {
     let home = Home::new();
     configure(&home, &instance, TOKEN, "");
     let (code, first, stderr) = fetch(&home);
-    assert_eq!(code, 0, "{stderr}");
+    assert_eq!((code, first.len()), (0, 8), "{stderr}");
 
     instance.add(status(
         150,
