@@ -516,7 +516,10 @@ mod tests {
         let error = parse("[accounts.m]\nsource = \"maildir:/m\"\ninsecure = true\n")
             .unwrap_err()
             .to_string();
-        assert!(error.contains("for imap:// and mastodon:// accounts"), "{error}");
+        assert!(
+            error.contains("for imap:// and mastodon:// accounts"),
+            "{error}"
+        );
     }
 
     #[test]

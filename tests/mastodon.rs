@@ -516,3 +516,33 @@ fn config_check_connect_logs_in_and_names_the_account() {
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("token was refused"), "{stderr}");
 }
+
+#[test]
+fn sync_fetches_scores_threads_and_indexes_direct_messages() {
+    let instance = Instance::start(true);
+    populate(&instance);
+    let home = Home::new();
+    configure(&home, &instance, TOKEN, "");
+    let output = home.missive().arg("sync").output().expect("missive runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.starts_with("missive sync: 8 new messages (social 8)"),
+        "{stdout}"
+    );
+    let (code, found, stderr) = run(home.missive().args(["search", "protocol:mastodon"]));
+    assert_eq!((code, found.len()), (0, 8), "{stderr}");
+    let exchange = by_uri(&found, &uri("bob@other.example", 104));
+    assert_eq!(exchange["privacy"]["grade"].as_str().map(str::len), Some(1));
+    assert!(exchange["thread"].is_string(), "threaded on the way: {exchange}");
+    assert_eq!(
+        exchange["thread"],
+        by_uri(&found, &uri("bob@other.example", 101))["thread"]
+    );
+    let output = home.missive().arg("sync").output().expect("missive runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.starts_with("missive sync: 0 new messages"),
+        "{stdout}"
+    );
+}
