@@ -534,7 +534,10 @@ fn sync_fetches_scores_threads_and_indexes_direct_messages() {
     assert_eq!((code, found.len()), (0, 8), "{stderr}");
     let exchange = by_uri(&found, &uri("bob@other.example", 104));
     assert_eq!(exchange["privacy"]["grade"].as_str().map(str::len), Some(1));
-    assert!(exchange["thread"].is_string(), "threaded on the way: {exchange}");
+    assert!(
+        exchange["thread"].is_string(),
+        "threaded on the way: {exchange}"
+    );
     assert_eq!(
         exchange["thread"],
         by_uri(&found, &uri("bob@other.example", 101))["thread"]

@@ -32,6 +32,7 @@ use serde_json::value::RawValue;
 use super::imap::Tls;
 use super::{Item, Known, Raw, Remote, Scan, Source};
 use crate::record::{Address, Attachment, Message, SourceRef, VERSION, blob_name, rfc3339};
+use crate::secret::Secret;
 
 /// Conversations asked for by one page (the API's maximum).
 const PAGE: u32 = 40;
@@ -239,15 +240,6 @@ impl Settings {
             });
         }
         Ok(())
-    }
-}
-
-/// The access token, kept out of `Debug`.
-struct Token(String);
-
-impl std::fmt::Debug for Token {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Token(********)")
     }
 }
 
@@ -515,7 +507,7 @@ struct Api<'a> {
     settings: &'a Settings,
     client: reqwest::Client,
     runtime: tokio::runtime::Runtime,
-    token: Token,
+    token: Secret,
 }
 
 impl Api<'_> {
@@ -680,7 +672,7 @@ impl Mastodon {
         settings.check()?;
         let command = settings.token_command.as_deref().unwrap_or_default();
         let token = crate::secret::secret_from_command(command)
-            .map(Token)
+            .map(Secret)
             .map_err(|error| Error::Secret {
                 server: settings.label(),
                 reason: format!("token_command {error}"),
