@@ -270,7 +270,7 @@ pub struct ContactSuggestion {
 /// Where a message was read from: enough to find its raw bytes again.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct SourceRef {
-    /// `maildir`, `mbox`, `eml`, `imap`, …
+    /// `maildir`, `mbox`, `eml`, `imap`, `mastodon`, …
     pub kind: String,
     /// The file holding the message (maildir, eml) or the mailbox file (mbox).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -337,6 +337,36 @@ fn a_deleted_status_is_reported_and_nothing_fetched_is_lost() {
     let (code, again, stderr) = fetch(&home);
     assert_eq!((code, again.len()), (0, 0), "{stderr}");
     assert!(!stderr.contains("deleted"), "{stderr}");
+
+    // Alex's reply disappears from the server; Bob answers again in that thread.
+    instance
+        .state
+        .lock()
+        .unwrap()
+        .statuses
+        .retain(|s| s["id"] != "102");
+    instance.add(status(
+        180,
+        "bob@other.example",
+        Some(104),
+        &[ME],
+        "<p>still on?</p>",
+        "direct",
+    ));
+    let (code, records, stderr) = fetch(&home);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(native_ids(&records), [uri("bob@other.example", 180)]);
+    assert_eq!(records[0]["in_reply_to"][0], uri("bob@other.example", 104));
+    assert!(
+        stderr.contains("status 102") && stderr.contains("gone"),
+        "the vanished status is reported: {stderr}"
+    );
+    let reply = by_uri(&first, &uri(ME, 102));
+    let path = reply["source"]["path"].as_str().expect("a path");
+    assert!(
+        std::path::Path::new(path).exists(),
+        "its archived JSON is kept"
+    );
 }
 
 #[test]

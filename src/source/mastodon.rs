@@ -886,6 +886,21 @@ impl Source for Mastodon {
                             .iter()
                             .filter(|f| f.status.visibility == "direct")
                             .collect();
+                        for fetched in &direct {
+                            // A reply whose parent the thread no longer shows: the parent
+                            // was deleted on the server (kept here if fetched before).
+                            if let Some(parent) = &fetched.status.in_reply_to_id
+                                && !uris.contains_key(parent)
+                            {
+                                scan.notices.push((
+                                    key.clone(),
+                                    fetched.status.uri.clone(),
+                                    format!(
+                                        "replies to status {parent}, which is gone from the server (deleted); what was fetched before is kept"
+                                    ),
+                                ));
+                            }
+                        }
                         for (at, fetched) in direct.iter().enumerate() {
                             let cursor = if at + 1 == direct.len() {
                                 vec![(CURSOR, last_id.clone())]
