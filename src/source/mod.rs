@@ -346,6 +346,43 @@ mod tests {
     }
 
     #[test]
+    fn a_mastodon_status_is_read_again_keeping_what_only_its_thread_said() {
+        let raw = br#"{"id":"7","uri":"https://social.example/users/ann/statuses/7","created_at":"2024-03-01T10:00:00Z","visibility":"direct","content":"<p>hi</p>","account":{"acct":"ann","display_name":"Ann"},"mentions":[{"acct":"bo@other.example"}]}"#;
+        let stored = Message {
+            id: "m_stored".into(),
+            protocol: "mastodon".into(),
+            account: "social".into(),
+            source: SourceRef {
+                kind: "mastodon".into(),
+                instance: Some("social.example".into()),
+                ..SourceRef::default()
+            },
+            in_reply_to: vec!["https://other.example/users/bo/statuses/6".into()],
+            ..Message::default()
+        };
+        let fresh = read_again(&stored, raw).expect("read again");
+        assert_eq!(fresh.id, "m_stored");
+        assert_eq!(
+            fresh.from.as_ref().map(|a| a.address.as_str()),
+            Some("@ann@social.example")
+        );
+        assert_eq!(fresh.to[0].address, "@bo@other.example");
+        assert_eq!(fresh.text, "hi");
+        assert_eq!(
+            fresh.in_reply_to, stored.in_reply_to,
+            "the parent came from the thread"
+        );
+        let elsewhere = Message {
+            protocol: "twitter".into(),
+            ..stored
+        };
+        assert!(
+            read_again(&elsewhere, raw).is_none(),
+            "its stored record stands"
+        );
+    }
+
+    #[test]
     fn a_bad_spec_names_itself_and_what_is_expected() {
         let cwd = Path::new("/");
         let error = Spec::parse("pop3:x", cwd).unwrap_err().to_string();
