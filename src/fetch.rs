@@ -8,7 +8,9 @@
 //!
 //! Messages from a server (IMAP) are new when the source hands them on (it reads after its
 //! cursor); after the server renumbered a mailbox (a new UIDVALIDITY), when neither their
-//! content nor their Message-ID was printed from that mailbox before.
+//! content nor their Message-ID was printed from that mailbox before. Mastodon statuses are
+//! new when neither their JSON nor their URI was printed from that account before: a thread
+//! that grows is read again whole.
 //!
 //! Files are read and parsed in parallel in batches. Raw bytes that exist nowhere else go
 //! to the archive first, the whole batch at once, durable before anything else happens;

@@ -2,8 +2,9 @@
 //! user writes it (`maildir:PATH`, `mbox:PATH`, `eml:PATH|-`, `jsonl:PATH|-`,
 //! `imap://user@host[:port]/MAILBOX`, `mastodon://[user@]instance`) into one.
 //!
-//! A source only finds raw messages and says where each came from; parsing them is
-//! [`crate::email`]'s job and deciding what is new is [`crate::fetch`]'s.
+//! A source only finds raw messages and says where each came from; parsing mail is
+//! [`crate::email`]'s job (a source of another protocol reads its own, [`Raw::Read`]), and
+//! deciding what is new is [`crate::fetch`]'s.
 
 pub mod imap;
 mod maildir;
