@@ -100,7 +100,7 @@ pub enum Command {
 ///
 /// A source is KIND:PATH (maildir:PATH, mbox:PATH, eml:PATH or eml:-, jsonl:PATH or
 /// jsonl:-), imap://USER@HOST[:PORT]/MAILBOX (logging in as the configured account for that
-/// user and server says), mastodon://[USER@]INSTANCE (the direct messages of the configured
+/// user and server says), mastodon://INSTANCE (the direct messages of the configured
 /// account on that instance), or the name of an account in the config; with none, every
 /// configured account. Only messages not printed before are printed; a message that cannot
 /// be parsed is printed all the same, with its problems, and reported on stderr.
