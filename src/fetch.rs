@@ -497,7 +497,7 @@ impl<S: Sink, E: Write> BatchRun<'_, '_, S, E> {
             for problem in &message.problems {
                 self.errors.warn(&location, &message.native_id, problem);
             }
-            if email::is_unreadable(&message) {
+            if email::is_unreadable(&message) || source::mastodon::is_unreadable(&message) {
                 self.summary.failed += 1;
             }
             new_messages.push(message);

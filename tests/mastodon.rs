@@ -579,3 +579,49 @@ fn sync_fetches_scores_threads_and_indexes_direct_messages() {
         "{stdout}"
     );
 }
+
+#[test]
+fn json_that_is_no_status_is_kept_reported_and_the_rest_fetched() {
+    let instance = Instance::start(true);
+    populate(&instance);
+    let mut broken = status(
+        105,
+        "bob@other.example",
+        Some(104),
+        &[ME],
+        "<p>?</p>",
+        "direct",
+    );
+    broken.as_object_mut().expect("an object").remove("account");
+    instance.add(broken);
+    instance.add(status(
+        106,
+        ME,
+        Some(105),
+        &["bob@other.example"],
+        "<p>pardon?</p>",
+        "direct",
+    ));
+    let home = Home::new();
+    configure(&home, &instance, TOKEN, "");
+    let (code, records, stderr) = fetch(&home);
+    assert_eq!(code, 1, "one record failed: {stderr}");
+    assert_eq!(records.len(), 10, "{records:?}");
+    assert!(stderr.contains("not a Mastodon status"), "{stderr}");
+    let kept = records
+        .iter()
+        .find(|r| r["problems"].to_string().contains("not a Mastodon status"))
+        .expect("the broken status has a record");
+    let path = kept["source"]["path"].as_str().expect("archived");
+    let raw: Value = serde_json::from_slice(&std::fs::read(path).expect("its JSON")).expect("JSON");
+    assert_eq!(raw["id"], "105");
+    assert_eq!(
+        by_uri(&records, &uri(ME, 106))["in_reply_to"][0],
+        uri("bob@other.example", 105),
+        "a reply still names its broken parent"
+    );
+    assert!(!stderr.contains("gone"), "the parent is not gone: {stderr}");
+
+    let (code, again, stderr) = fetch(&home);
+    assert_eq!((code, again.len()), (0, 0), "{stderr}");
+}

@@ -310,6 +310,34 @@ struct Fetched {
     status: Status,
 }
 
+/// A thread as read: its statuses oldest first, and the JSON in it that is no Status, with
+/// why.
+#[derive(Default)]
+struct Thread {
+    statuses: Vec<Fetched>,
+    unreadable: Vec<(Vec<u8>, String)>,
+}
+
+/// What can be read of JSON that is no Status: its id, URI and parent, when it holds them.
+#[derive(Deserialize, Default)]
+struct Traces {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    uri: Option<String>,
+    #[serde(default)]
+    in_reply_to_id: Option<String>,
+}
+
+/// The status in `raw`, or the raw JSON and why it is none.
+fn fetched(raw: &RawValue) -> Result<Fetched, (Vec<u8>, String)> {
+    let bytes = raw.get().as_bytes().to_vec();
+    match serde_json::from_slice::<Status>(&bytes) {
+        Ok(status) => Ok(Fetched { raw: bytes, status }),
+        Err(error) => Err((bytes, error.to_string())),
+    }
+}
+
 /// `@user@instance`: the canonical handle of `acct` as `instance` names it (a local
 /// account's acct has no domain).
 pub fn handle(acct: &str, instance: &str) -> String {
@@ -320,12 +348,33 @@ pub fn handle(acct: &str, instance: &str) -> String {
     }
 }
 
+/// The problem of a record made from JSON that is not a Status: the record keeps the raw
+/// JSON's blob, and the fetch counts it as failed.
+const UNREADABLE: &str = "not a Mastodon status";
+
+/// Whether the record was made from JSON that is not a Status.
+pub fn is_unreadable(message: &Message) -> bool {
+    message.protocol == "mastodon" && message.problems.iter().any(|p| p.starts_with(UNREADABLE))
+}
+
+/// The record of JSON that is not a Status: its blob, and why.
+fn unreadable(raw: &[u8], reason: &str) -> Message {
+    let blob = blob_name(raw);
+    Message {
+        v: VERSION,
+        protocol: "mastodon".into(),
+        native_id: blob.clone(),
+        blob,
+        problems: vec![format!("{UNREADABLE}: {reason}")],
+        ..Message::default()
+    }
+}
+
 /// Reads one status's raw JSON into a message record (protocol `mastodon`), with `instance`
 /// the host it was fetched from. The caller sets what depends on the thread (`in_reply_to`,
 /// `references`) and on where it was fetched (`id`, `account`, `source`).
 pub fn read(raw: &[u8], instance: &str) -> Result<Message, String> {
-    let status: Status =
-        serde_json::from_slice(raw).map_err(|e| format!("not a Mastodon status: {e}"))?;
+    let status: Status = serde_json::from_slice(raw).map_err(|e| format!("{UNREADABLE}: {e}"))?;
     Ok(message(raw, &status, instance))
 }
 
@@ -606,42 +655,46 @@ impl Api<'_> {
 
     /// Every status of the thread `last` belongs to, oldest first, with `last` itself;
     /// `None` when `last` is gone.
-    fn thread(&self, last: Fetched) -> Result<Option<Vec<Fetched>>, Error> {
+    fn thread(&self, last: Fetched) -> Result<Option<Thread>, Error> {
         let Some(around) = self.context(&last.status.id)? else {
             return Ok(None);
         };
+        let mut thread = Thread::default();
         let mut statuses: BTreeMap<String, Fetched> = BTreeMap::new();
-        let mut add = |raw: &RawValue, what: &str| -> Result<(), Error> {
-            let status: Status = self.parse(what, raw.get().as_bytes())?;
-            statuses.entry(status.id.clone()).or_insert(Fetched {
-                raw: raw.get().as_bytes().to_vec(),
-                status,
-            });
-            Ok(())
+        let mut add = |raw: &RawValue| match fetched(raw) {
+            Ok(status) => {
+                statuses.entry(status.status.id.clone()).or_insert(status);
+            }
+            Err(unreadable) => {
+                if !thread.unreadable.contains(&unreadable) {
+                    thread.unreadable.push(unreadable);
+                }
+            }
         };
-        let what = format!("the thread of status {}", last.status.id);
         for raw in around.ancestors.iter().chain(&around.descendants) {
-            add(raw, &what)?;
+            add(raw);
         }
         // A branch of the thread beside the last status's is below the root only.
-        let root = around
-            .ancestors
-            .first()
-            .map(|raw| self.parse::<Status>(&what, raw.get().as_bytes()))
-            .transpose()?;
+        let root = around.ancestors.first().and_then(|raw| fetched(raw).ok());
         if let Some(root) = root
-            && let Some(below_root) = self.context(&root.id)?
+            && let Some(below_root) = self.context(&root.status.id)?
         {
             for raw in &below_root.descendants {
-                add(raw, &what)?;
+                add(raw);
             }
         }
-        let mut statuses: Vec<Fetched> = statuses.into_values().collect();
-        if !statuses.iter().any(|f| f.status.id == last.status.id) {
-            statuses.push(last);
+        thread.statuses = statuses.into_values().collect();
+        if !thread
+            .statuses
+            .iter()
+            .any(|f| f.status.id == last.status.id)
+        {
+            thread.statuses.push(last);
         }
-        statuses.sort_by(|a, b| id_order(&a.status.id, &b.status.id));
-        Ok(Some(statuses))
+        thread
+            .statuses
+            .sort_by(|a, b| id_order(&a.status.id, &b.status.id));
+        Ok(Some(thread))
     }
 }
 
@@ -761,8 +814,18 @@ impl Mastodon {
         message.in_reply_to = chain.first().cloned().into_iter().collect();
         chain.reverse();
         message.references = chain;
+        self.remote_item(message, fetched.raw.clone(), cursor)
+    }
+
+    /// The item of a message read from `raw`.
+    fn remote_item(
+        &self,
+        message: Message,
+        raw: Vec<u8>,
+        cursor: Vec<(&'static str, String)>,
+    ) -> Item {
         Item {
-            raw: Raw::Read(Box::new(message), fetched.raw.clone()),
+            raw: Raw::Read(Box::new(message), raw),
             source: SourceRef {
                 kind: "mastodon".into(),
                 instance: Some(self.settings.host.clone()),
@@ -812,26 +875,20 @@ impl Source for Mastodon {
                 }
                 .into());
             }
-            let mut page: Vec<(Conversation, Option<Fetched>)> = api
-                .parse::<Vec<Conversation>>(what, &answer.body)?
-                .into_iter()
-                .map(|conversation| {
-                    let last = conversation
-                        .last_status
-                        .as_ref()
-                        .map(|raw| {
-                            api.parse::<Status>(what, raw.get().as_bytes())
-                                .map(|status| Fetched {
-                                    raw: raw.get().as_bytes().to_vec(),
-                                    status,
-                                })
-                        })
-                        .transpose()?;
-                    Ok::<_, Error>((conversation, last))
-                })
-                .collect::<Result<_, _>>()?;
-            if page.is_empty() {
+            let listed: Vec<Conversation> = api.parse(what, &answer.body)?;
+            if listed.is_empty() {
                 break;
+            }
+            let mut page: Vec<(Conversation, Option<Fetched>)> = Vec::new();
+            for conversation in listed {
+                match conversation.last_status.as_deref().map(fetched) {
+                    Some(Err((raw, reason))) => {
+                        // Kept and reported; the conversation is left where it stands.
+                        let message = unreadable(&raw, &reason);
+                        emit(self.remote_item(message, raw, Vec::new()))?;
+                    }
+                    last => page.push((conversation, last.and_then(Result::ok))),
+                }
             }
             next = header(&answer.headers, "link").and_then(|links| link(links, "prev"));
             if let Some(url) = &next
@@ -872,8 +929,13 @@ impl Source for Mastodon {
                             conversation.id
                         ),
                     )),
-                    Some(statuses) => {
-                        let uris: HashMap<String, (String, Option<String>)> = statuses
+                    Some(Thread {
+                        statuses,
+                        unreadable: others,
+                    }) => {
+                        // Each status's URI and parent by id, for the replies' references;
+                        // JSON that is no Status gives them too when it holds them.
+                        let mut uris: HashMap<String, (String, Option<String>)> = statuses
                             .iter()
                             .map(|f| {
                                 (
@@ -882,6 +944,13 @@ impl Source for Mastodon {
                                 )
                             })
                             .collect();
+                        for (raw, reason) in others {
+                            let traces: Traces = serde_json::from_slice(&raw).unwrap_or_default();
+                            if let (Some(id), Some(uri)) = (traces.id, traces.uri) {
+                                uris.entry(id).or_insert((uri, traces.in_reply_to_id));
+                            }
+                            emit(self.remote_item(unreadable(&raw, &reason), raw, Vec::new()))?;
+                        }
                         let direct: Vec<&Fetched> = statuses
                             .iter()
                             .filter(|f| f.status.visibility == "direct")
