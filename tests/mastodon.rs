@@ -231,6 +231,33 @@ fn direct_messages_are_fetched_over_https_across_pages_and_a_rerun_adds_nothing(
         thread_of(&uri("carol", 110))
     );
 
+    // The group DM's conversation is Carol and Dan: the user is not a participant.
+    let input: String = records.iter().map(|r| format!("{r}\n")).collect();
+    let (code, conversations, stderr) = run(home
+        .missive()
+        .args(["thread", "--output", "conversations"])
+        .write_stdin(input));
+    assert_eq!(code, 0, "{stderr}");
+    let people: Vec<BTreeSet<String>> = conversations
+        .iter()
+        .map(|c| {
+            c["participants"]
+                .as_array()
+                .expect("participants")
+                .iter()
+                .flat_map(|p| p["identities"].as_array().expect("identities").clone())
+                .map(|i| i.as_str().expect("an identity").to_string())
+                .collect()
+        })
+        .collect();
+    assert!(
+        people.contains(&BTreeSet::from([
+            "mastodon:@carol@127.0.0.1".to_string(),
+            "mastodon:@dan@third.example".to_string()
+        ])),
+        "{people:?}"
+    );
+
     let before = instance.requests().len();
     let (code, again, stderr) = fetch(&home);
     assert_eq!(code, 0, "{stderr}");
