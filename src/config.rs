@@ -396,7 +396,7 @@ impl Config {
                     .iter()
                     .filter(|(_, a)| a.insecure && a.tls == Some(Tls::None))
                     .map(|(name, _)| {
-                        format!("accounts.{name}: tls = \"none\": the password and mail cross the network in clear")
+                        format!("accounts.{name}: tls = \"none\": the password or token and the messages cross the network in clear")
                     }),
             )
             .collect()
