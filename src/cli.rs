@@ -100,7 +100,8 @@ pub enum Command {
 ///
 /// A source is KIND:PATH (maildir:PATH, mbox:PATH, eml:PATH or eml:-, jsonl:PATH or
 /// jsonl:-), imap://USER@HOST[:PORT]/MAILBOX (logging in as the configured account for that
-/// user and server says), or the name of an account in the config; with none, every
+/// user and server says), mastodon://INSTANCE (the direct messages of the configured
+/// account on that instance), or the name of an account in the config; with none, every
 /// configured account. Only messages not printed before are printed; a message that cannot
 /// be parsed is printed all the same, with its problems, and reported on stderr.
 ///
@@ -108,12 +109,15 @@ pub enum Command {
 /// becomes \Seen); their raw bytes go to the store's archive, durable before a record is
 /// printed. A dropped connection is retried a few times, resuming where it stopped.
 ///
-/// Platform exports are sources too: twitter-archive:ZIP|DIR (a Twitter/X archive's direct
-/// messages), facebook-export:ZIP|DIR (Messenger, JSON format), signal:PATH|- (the output of
-/// `signal-cli -o json receive`) and matrix-export:FILE|DIR|ZIP (Element's JSON export of
-/// rooms). Each message's JSON goes to the archive; one that was printed before is not
-/// printed again. A file of the export that is not in the platform's format is reported by
-/// name (and zip entry) and the others are read.
+/// Platforms are sources too. Mastodon direct messages are read through the REST API over
+/// HTTPS with the token of token_command, after the last conversation fetched; a 429 waits
+/// as the server asks; a status deleted on the server is reported. Exports:
+/// twitter-archive:ZIP|DIR (a Twitter/X archive's direct messages), facebook-export:ZIP|DIR
+/// (Messenger, JSON format), signal:PATH|- (the output of `signal-cli -o json receive`) and
+/// matrix-export:FILE|DIR|ZIP (Element's JSON export of rooms). Each message's JSON goes to
+/// the archive; one that was printed before is not printed again. A file of an export that
+/// is not in the platform's format is reported by name (and zip entry) and the others are
+/// read.
 #[derive(Debug, Args)]
 #[command(after_long_help = MESSAGE_RECORDS)]
 pub struct FetchArgs {

@@ -17,6 +17,10 @@
 //! # insecure = true                          # needed for tls = "none": plain text
 //! # ca_file = "~/certs/home-ca.pem"          # trusted besides the platform's roots
 //!
+//! [accounts.social]
+//! source = "mastodon://alex@social.example"  # direct messages, over HTTPS
+//! token_command = "pass show social.example" # an access token with read:statuses
+//!
 //! [trust]
 //! authserv_ids = ["mx.example.org"]   # Authentication-Results we believe
 //!
@@ -33,7 +37,10 @@
 //! An account's `source` is a source as on the command line. An IMAP account names its
 //! server there (`imap://USER@HOST[:PORT]`, or one mailbox as `imap://USER@HOST/MAILBOX`)
 //! and may add `mailboxes`, `tls`, `insecure` and `ca_file`, which other accounts may not
-//! have. `missive fetch imap://USER@HOST[:PORT]/MAILBOX` on the command line logs in as the
+//! have. A Mastodon account names its instance (`mastodon://[USER@]INSTANCE[:PORT]`), takes
+//! a `token_command`, and may add `ca_file`, and `tls = "none"` with `insecure = true` for
+//! plain HTTP. `missive fetch mastodon://INSTANCE` uses the token of the account on that
+//! instance. `missive fetch imap://USER@HOST[:PORT]/MAILBOX` on the command line logs in as the
 //! account with the same user, host and port says.
 //!
 //! Secrets are never written in this file: an account names a `password_command` or
@@ -141,6 +148,9 @@ impl Account {
     pub fn spec(&self, name: &str, cwd: &Path, home: Option<&Path>) -> Result<Spec, String> {
         let spec = Spec::parse(&expand_home(self.source.get_ref(), home), cwd)
             .map_err(|error| format!("accounts.{name}.source: {error}"))?;
+        if let Spec::Mastodon(settings) = spec {
+            return self.mastodon(name, *settings, cwd, home);
+        }
         let Spec::Imap(mut settings) = spec else {
             if !self.mailboxes.is_empty()
                 || self.tls.is_some()
@@ -148,7 +158,7 @@ impl Account {
                 || self.ca_file.is_some()
             {
                 return Err(format!(
-                    "accounts.{name}: mailboxes, tls, insecure and ca_file are for imap:// accounts"
+                    "accounts.{name}: mailboxes, tls, insecure and ca_file are for imap:// and mastodon:// accounts"
                 ));
             }
             return Ok(spec);
@@ -165,10 +175,7 @@ impl Account {
             settings.tls = tls;
         }
         settings.insecure = self.insecure;
-        settings.ca_file = self
-            .ca_file
-            .as_ref()
-            .map(|path| resolve_path(path, cwd, home));
+        settings.ca_file = self.ca_file_path(cwd, home);
         settings.auth = match (&self.password_command, &self.token_command) {
             (Some(command), None) => Some(Auth::PasswordCommand(command.clone())),
             (None, Some(command)) => Some(Auth::TokenCommand(command.clone())),
@@ -186,6 +193,41 @@ impl Account {
         settings.account = Some(name.to_string());
         settings.check().map_err(|error| error.to_string())?;
         Ok(Spec::Imap(settings))
+    }
+
+    /// A Mastodon account's settings: HTTPS unless `tls = "none"` and `insecure`, the
+    /// token from `token_command`.
+    fn mastodon(
+        &self,
+        name: &str,
+        mut settings: crate::source::mastodon::Settings,
+        cwd: &Path,
+        home: Option<&Path>,
+    ) -> Result<Spec, String> {
+        if !self.mailboxes.is_empty() {
+            return Err(format!(
+                "accounts.{name}: mailboxes are for imap:// accounts"
+            ));
+        }
+        if self.password_command.is_some() {
+            return Err(format!(
+                "accounts.{name}: a Mastodon account takes token_command, not password_command"
+            ));
+        }
+        settings.tls = self.tls.unwrap_or(Tls::Implicit);
+        settings.insecure = self.insecure;
+        settings.ca_file = self.ca_file_path(cwd, home);
+        settings.token_command = self.token_command.clone();
+        settings.account = Some(name.to_string());
+        settings.check().map_err(|error| error.to_string())?;
+        Ok(Spec::Mastodon(Box::new(settings)))
+    }
+
+    /// `ca_file`, with `~/` expanded and relative to the config's directory.
+    fn ca_file_path(&self, cwd: &Path, home: Option<&Path>) -> Option<PathBuf> {
+        self.ca_file
+            .as_ref()
+            .map(|path| resolve_path(path, cwd, home))
     }
 }
 
@@ -346,6 +388,23 @@ impl Config {
     /// account of the same user, host and port says (without one, fetching it fails, naming
     /// what is missing). Its account is the URI.
     pub fn target_for(&self, spec: Spec, home: Option<&Path>) -> crate::fetch::Target {
+        if let Spec::Mastodon(mut settings) = spec {
+            let login = self.accounts.iter().find_map(|(name, account)| {
+                match account.spec(name, &self.dir, home) {
+                    Ok(Spec::Mastodon(configured)) if configured.same_login(&settings) => {
+                        Some(configured)
+                    }
+                    _ => None,
+                }
+            });
+            if let Some(login) = login {
+                settings.tls = login.tls;
+                settings.insecure = login.insecure;
+                settings.ca_file = login.ca_file;
+                settings.token_command = login.token_command;
+            }
+            return crate::fetch::Target::from_spec(Spec::Mastodon(settings));
+        }
         let Spec::Imap(mut settings) = spec else {
             return crate::fetch::Target::from_spec(spec);
         };
@@ -380,7 +439,7 @@ impl Config {
                     .iter()
                     .filter(|(_, a)| a.insecure && a.tls == Some(Tls::None))
                     .map(|(name, _)| {
-                        format!("accounts.{name}: tls = \"none\": the password and mail cross the network in clear")
+                        format!("accounts.{name}: tls = \"none\": the password or token and the messages cross the network in clear")
                     }),
             )
             .collect()
@@ -531,7 +590,10 @@ mod tests {
         let error = parse("[accounts.m]\nsource = \"maildir:/m\"\ninsecure = true\n")
             .unwrap_err()
             .to_string();
-        assert!(error.contains("for imap:// accounts"), "{error}");
+        assert!(
+            error.contains("for imap:// and mastodon:// accounts"),
+            "{error}"
+        );
     }
 
     #[test]
@@ -549,6 +611,49 @@ mod tests {
         assert_eq!(settings.auth, Some(Auth::PasswordCommand("pw".into())));
         assert_eq!(settings.tls, Tls::Starttls);
         assert_eq!(settings.mailboxes, ["Archive"]);
+    }
+
+    #[test]
+    fn a_mastodon_account_takes_its_token_command_and_tls_settings() {
+        let config = parse(
+            "[accounts.s]\nsource = \"mastodon://alex@Social.Example:8443\"\ntoken_command = \"pass tok\"\nca_file = \"ca.pem\"\n",
+        )
+        .unwrap();
+        let targets = config.targets(&[], None).unwrap();
+        let Spec::Mastodon(settings) = &targets[0].spec else {
+            panic!("not mastodon: {:?}", targets[0].spec)
+        };
+        assert_eq!(settings.token_command.as_deref(), Some("pass tok"));
+        assert_eq!(
+            settings.ca_file.as_deref(),
+            Some(Path::new("/etc/m/ca.pem"))
+        );
+        assert_eq!(settings.origin(), "https://social.example:8443");
+        let spec = Spec::parse("mastodon://social.example:8443", Path::new("/")).unwrap();
+        let Spec::Mastodon(borrowed) = config.target_for(spec, None).spec else {
+            panic!("not mastodon")
+        };
+        assert_eq!(borrowed.token_command.as_deref(), Some("pass tok"));
+        for (extra, expected) in [
+            ("", "token_command"),
+            ("token_command = \"t\"\ntls = \"none\"\n", "insecure = true"),
+            ("token_command = \"t\"\ntls = \"starttls\"\n", "for IMAP"),
+            ("password_command = \"p\"\n", "not password_command"),
+            (
+                "token_command = \"t\"\nmailboxes = [\"INBOX\"]\n",
+                "mailboxes",
+            ),
+        ] {
+            let error = parse(&format!(
+                "[accounts.s]\nsource = \"mastodon://social.example\"\n{extra}"
+            ))
+            .unwrap_err()
+            .to_string();
+            assert!(
+                error.contains(expected) && error.contains("s"),
+                "{extra}: {error}"
+            );
+        }
     }
 
     #[test]

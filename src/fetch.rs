@@ -8,7 +8,9 @@
 //!
 //! Messages from a server (IMAP) are new when the source hands them on (it reads after its
 //! cursor); after the server renumbered a mailbox (a new UIDVALIDITY), when neither their
-//! content nor their Message-ID was printed from that mailbox before.
+//! content nor their Message-ID was printed from that mailbox before. Mastodon statuses are
+//! new when neither their JSON nor their URI was printed from that account before: a thread
+//! that grows is read again whole.
 //!
 //! Files are read and parsed in parallel in batches. Raw bytes that exist nowhere else go
 //! to the archive first, the whole batch at once, durable before anything else happens;
@@ -51,6 +53,7 @@ impl Error {
         match self {
             Error::Store(e) | Error::Source(source::Error::Store(e)) => e.is_transient(),
             Error::Source(source::Error::Imap(e)) => e.is_transient(),
+            Error::Source(source::Error::Mastodon(e)) => e.is_transient(),
             _ => false,
         }
     }
@@ -145,8 +148,8 @@ pub fn fetch<S: Sink + Send, E: Write + Send>(
         };
         let mut jobs = vec![(target, source)];
         at += 1;
-        if matches!(target.spec, Spec::Imap(_)) {
-            while let Some(next) = targets.get(at).filter(|t| matches!(t.spec, Spec::Imap(_))) {
+        if target.spec.is_remote() {
+            while let Some(next) = targets.get(at).filter(|t| t.spec.is_remote()) {
                 if let Some(source) = next.spec.open() {
                     jobs.push((next, source));
                 }
@@ -282,6 +285,12 @@ fn fetch_sources<S: Sink + Send, E: Write + Send>(
                     batch.stamp_file(&state.key, path, *stamp, None)?;
                 }
                 batch.forget_files(&state.key, &scan.gone)?;
+                for (key, name, value) in &scan.cursors {
+                    batch.set_cursor(key, name, value)?;
+                }
+                for (location, what, problem) in &scan.notices {
+                    errors.warn(location, what, problem);
+                }
             }
             Err(error) => {
                 failure.get_or_insert(error);
@@ -308,7 +317,7 @@ fn scan_batches(
     let scanned = source.scan(&known.state, &mut |item| {
         pending_bytes += match &item.raw {
             Raw::File(_) => item.stamp.as_ref().map_or(0, |(_, s)| s.size),
-            Raw::Bytes(b) => b.len() as u64,
+            Raw::Bytes(b) | Raw::Read(_, b) => b.len() as u64,
         };
         pending.push(item);
         if pending.len() >= batch_messages || pending_bytes >= BATCH_BYTES {
@@ -317,7 +326,7 @@ fn scan_batches(
         }
         Ok(())
     });
-    // What was found before a failure is kept.
+    // What was read before a failure is recorded all the same: the next run resumes after it.
     send(pending)?;
     scanned
 }
@@ -338,6 +347,9 @@ fn parse(items: Vec<Item>) -> Vec<Parsed> {
                     read
                 }
                 Raw::Bytes(bytes) => Ok(bytes),
+                Raw::Read(message, bytes) => {
+                    return (item, Ok((*message, Some(bytes))));
+                }
             };
             let result = raw.map(|raw| {
                 let message = source::read(&item.source.kind, &raw);
@@ -489,7 +501,10 @@ impl<S: Sink, E: Write> BatchRun<'_, '_, S, E> {
             for problem in &message.problems {
                 self.errors.warn(&location, &message.native_id, problem);
             }
-            if email::is_unreadable(&message) || source::archive::is_unreadable(&message) {
+            if email::is_unreadable(&message)
+                || source::archive::is_unreadable(&message)
+                || source::mastodon::is_unreadable(&message)
+            {
                 self.summary.failed += 1;
             }
             new_messages.push(message);

@@ -275,7 +275,7 @@ pub struct ContactSuggestion {
 /// Where a message was read from: enough to find its raw bytes again.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct SourceRef {
-    /// `maildir`, `mbox`, `eml`, `imap`, …
+    /// `maildir`, `mbox`, `eml`, `imap`, `mastodon`, …
     pub kind: String,
     /// The file holding the message (maildir, eml) or the mailbox file (mbox).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -290,6 +290,10 @@ pub struct SourceRef {
     pub uidvalidity: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uid: Option<u32>,
+    /// Mastodon: the instance the status was fetched from, whose local accounts' handles
+    /// take its host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
     #[serde(flatten)]
     pub extra: Extra,
 }

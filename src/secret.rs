@@ -21,6 +21,16 @@ pub enum SecretError {
     Empty { command: String },
 }
 
+/// A secret read from a command's output, kept out of `Debug` so that no log or error
+/// shows it.
+pub(crate) struct Secret(pub(crate) String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(********)")
+    }
+}
+
 /// The secret a command prints on its first line (`pass show mail`), run with `sh -c`; its
 /// stderr goes to ours, so it can ask for a passphrase.
 pub fn secret_from_command(command: &str) -> Result<String, SecretError> {

@@ -11,6 +11,7 @@ mod fetch;
 mod imap;
 mod keys;
 mod keys_discover;
+mod mastodon;
 mod score;
 mod search;
 mod sync;

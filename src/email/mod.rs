@@ -257,7 +257,7 @@ fn body_text(parsed: &mail_parser::Message<'_>) -> String {
 
 /// HTML rendered as plain text, wrapped at a readable width; mail-parser's own conversion
 /// runs block elements together, so html2text does it.
-fn html_to_text(html: &str) -> String {
+pub(crate) fn html_to_text(html: &str) -> String {
     html2text::config::plain_no_decorate()
         .string_from_read(html.as_bytes(), 100)
         .unwrap_or_else(|_| html.to_string())

@@ -123,7 +123,7 @@ pub fn score(facts: &Facts) -> Privacy {
                 ..facts.clone()
             },
             format!(
-                "in accounts.{account}, remove insecure and tls = \"none\" (TLS: implicit on 993, starttls on 143)"
+                "in accounts.{account}, remove insecure and tls = \"none\" (IMAP: implicit TLS on 993, STARTTLS on 143; Mastodon: HTTPS)"
             ),
             "the network sees this account's password and mail",
         );

@@ -97,7 +97,7 @@ factors! {
     AUTHENTICATION_UNTRUSTED: Technic, "authentication_untrusted", 0,
         "Authentication-Results from a server not in trust.authserv_ids: anyone can write one";
     PLATFORM_READABLE: Technic, "platform_readable", -15,
-        "a platform message (Mastodon, Twitter, Facebook, Matrix unencrypted): the platform can read it";
+        "a platform message (Mastodon, Twitter, Facebook, Matrix unencrypted): its servers' operators can read it";
     KEYS_FOR_EVERYONE: Technic, "keys_for_everyone", 10,
         "everyone in it has a usable key: every answer can be sealed";
     KEYS_FOR_SOME: Technic, "keys_for_some", 3,
@@ -169,7 +169,7 @@ factors! {
     DEVICE_NO_OWN_KEY: Technic, "device_no_own_key", -20,
         "no key of your own: nobody can write to you end to end";
     DEVICE_ACCOUNT_IN_CLEAR: Technic, "device_account_in_clear", -30,
-        "an account is read over plain-text IMAP (insecure = true): the network sees its password and mail";
+        "an account is read in plain text (IMAP or HTTP, insecure = true): the network sees its secret and messages";
     DEVICE_BASE_CONTEXT: Context, "device_base_context", 50,
         "where this device starts on who can read what it keeps";
     DEVICE_STORE_PRIVATE: Context, "device_store_private", 30,

@@ -18,9 +18,18 @@ use super::circle::{Circle, Person};
 use super::factors::{self, Factor, RECIPIENTS_LIMIT, SPAM_THRESHOLD};
 use crate::contacts::identity;
 
-/// Platforms that can read the messages they carry unless the protocol encrypts end to end
-/// (a Matrix homeserver reads the rooms without encryption; Signal always encrypts).
-const PLATFORMS: &[&str] = &["mastodon", "twitter", "facebook", "matrix"];
+/// Platforms that can read the messages they carry unless the protocol encrypts end to end,
+/// and who reads them there (a Matrix homeserver reads the rooms without encryption; Signal
+/// always encrypts).
+const PLATFORMS: &[(&str, &str)] = &[
+    (
+        "mastodon",
+        "the admins of the sender's and each recipient's instance (not end-to-end)",
+    ),
+    ("twitter", "the platform"),
+    ("facebook", "the platform"),
+    ("matrix", "the homeservers of the room"),
+];
 
 /// The privacy index of `message` from its record alone, with suggestions.
 pub fn score(message: &Message, config: &Config) -> Privacy {
@@ -345,10 +354,12 @@ fn applied_factors(
         );
     }
 
-    if PLATFORMS.contains(&message.protocol.as_str()) && encryption != Encryption::ProtocolE2e {
+    if let Some((protocol, readers)) = PLATFORMS.iter().find(|(p, _)| *p == message.protocol)
+        && encryption != Encryption::ProtocolE2e
+    {
         add(
             &factors::PLATFORM_READABLE,
-            format!("{}: readable by the platform", message.protocol),
+            format!("{protocol}: readable by {readers}"),
         );
     }
 

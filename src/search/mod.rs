@@ -127,20 +127,7 @@ pub fn rebuild<E: Write>(store: &mut Store, errors: &mut ErrorSink<E>) -> Result
     let mut summary = Indexed::default();
     for stored in records {
         let mut message = match crate::source::raw_bytes(&stored.source) {
-            Ok(raw)
-                if stored.protocol == "email"
-                    || crate::source::archive::is_export(&stored.source.kind) =>
-            {
-                let mut fresh = crate::source::read(&stored.source.kind, &raw);
-                fresh.id = stored.id.clone();
-                fresh.account = stored.account.clone();
-                fresh.source = stored.source.clone();
-                fresh.flags = stored.flags.clone();
-                fresh.privacy = stored.privacy.clone();
-                fresh.extra = stored.extra.clone();
-                fresh
-            }
-            Ok(_) => stored,
+            Ok(raw) => crate::source::read_again(&stored, &raw).unwrap_or(stored),
             Err(error) => {
                 let location = stored
                     .source

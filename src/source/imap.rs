@@ -28,6 +28,7 @@ use tokio::net::TcpStream;
 
 use super::{Item, Known, Raw, Remote, Scan, Source};
 use crate::record::SourceRef;
+use crate::secret::Secret;
 
 /// UIDs asked for by one `UID FETCH`.
 const UID_RANGE: u32 = 1000;
@@ -288,15 +289,6 @@ fn percent_decode(text: &str) -> Result<String, String> {
         }
     }
     String::from_utf8(bytes).map_err(|_| format!("{text:?} is not UTF-8 once decoded"))
-}
-
-/// A secret read from a command's output, kept out of `Debug`.
-struct Secret(String);
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret(********)")
-    }
 }
 
 /// The secret `command` prints ([`crate::secret`]); an error names the account and the

@@ -1,16 +1,18 @@
 //! Where messages come from: the [`Source`] trait, and [`Spec`], which turns a source as the
 //! user writes it (`maildir:PATH`, `mbox:PATH`, `eml:PATH|-`, `jsonl:PATH|-`,
-//! `imap://user@host[:port]/MAILBOX`, `twitter-archive:ZIP|DIR`, `facebook-export:ZIP|DIR`,
-//! `signal:PATH|-`, `matrix-export:FILE|DIR|ZIP`) into one.
+//! `imap://user@host[:port]/MAILBOX`, `mastodon://[user@]instance`, `twitter-archive:ZIP|DIR`,
+//! `facebook-export:ZIP|DIR`, `signal:PATH|-`, `matrix-export:FILE|DIR|ZIP`) into one.
 //!
-//! A source only finds raw messages and says where each came from; parsing them is
-//! [`crate::email`]'s job (or [`archive`]'s, for the messages of a platform's export) and
+//! A source only finds raw messages and says where each came from; parsing mail is
+//! [`crate::email`]'s job ([`archive`]'s for the messages of a platform's export; a source
+//! of another protocol reads its own, [`Raw::Read`]), and
 //! deciding what is new is [`crate::fetch`]'s.
 
 pub mod archive;
 mod facebook;
 pub mod imap;
 mod maildir;
+pub mod mastodon;
 mod matrix;
 mod mbox;
 mod signal;
@@ -19,7 +21,7 @@ mod twitter;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::record::SourceRef;
+use crate::record::{Message, SourceRef};
 use crate::store::db::FileStamp;
 
 pub use maildir::Maildir;
@@ -44,6 +46,8 @@ pub enum Error {
     /// readable export is reported in [`Scan::failed`] instead.
     #[error("cannot read the export {path}: {reason}")]
     Export { path: PathBuf, reason: String },
+    #[error(transparent)]
+    Mastodon(#[from] mastodon::Error),
     /// The consumer of the messages stopped the scan; it holds the reason.
     #[error("stopped by the consumer of messages")]
     Stopped,
@@ -77,6 +81,8 @@ pub enum Spec {
     Signal(Option<PathBuf>),
     /// Element's JSON export of Matrix rooms: one file, a directory or a zip of them.
     MatrixExport(PathBuf),
+    /// The direct messages of a Mastodon account.
+    Mastodon(Box<mastodon::Settings>),
 }
 
 impl Spec {
@@ -92,9 +98,14 @@ impl Spec {
                 .map(|settings| Spec::Imap(Box::new(settings)))
                 .map_err(|reason| bad(&reason));
         }
+        if text.starts_with("mastodon://") {
+            return mastodon::Settings::parse_uri(text)
+                .map(|settings| Spec::Mastodon(Box::new(settings)))
+                .map_err(|reason| bad(&reason));
+        }
         let (kind, rest) = text
             .split_once(':')
-            .ok_or_else(|| bad("expected KIND:PATH, where KIND is maildir, mbox, eml, jsonl, twitter-archive, facebook-export, signal or matrix-export, or imap://USER@HOST/MAILBOX"))?;
+            .ok_or_else(|| bad("expected KIND:PATH, where KIND is maildir, mbox, eml, jsonl, twitter-archive, facebook-export, signal or matrix-export, or imap://USER@HOST/MAILBOX, or mastodon://INSTANCE"))?;
         if rest.is_empty() {
             return Err(bad("no path after the colon"));
         }
@@ -115,7 +126,7 @@ impl Spec {
             other => {
                 return Err(bad(&format!(
                     "unknown kind {other:?}; known: maildir, mbox, eml, jsonl, twitter-archive, \
-                     facebook-export, signal, matrix-export, imap://"
+                     facebook-export, signal, matrix-export, imap://, mastodon://"
                 )));
             }
         })
@@ -140,7 +151,16 @@ impl Spec {
             Spec::MatrixExport(path) => {
                 Some(Box::new(archive::Export::<matrix::Matrix>::new(path)))
             }
+            Spec::Mastodon(settings) => {
+                Some(Box::new(mastodon::Mastodon::new((**settings).clone())))
+            }
         }
+    }
+
+    /// Whether the source is a server, whose time goes in waiting on the network: such
+    /// sources are fetched together, each from a thread of its own.
+    pub fn is_remote(&self) -> bool {
+        matches!(self, Spec::Imap(_) | Spec::Mastodon(_))
     }
 
     /// The key under which the store keeps this source's state, and the default account.
@@ -160,6 +180,7 @@ impl Spec {
             Spec::FacebookExport(p) => format!("{}:{}", facebook::KIND, p.display()),
             Spec::Signal(p) => format!("{}:{}", signal::KIND, path(p)),
             Spec::MatrixExport(p) => format!("{}:{}", matrix::KIND, p.display()),
+            Spec::Mastodon(settings) => settings.key(),
         }
     }
 }
@@ -169,6 +190,8 @@ impl Spec {
 pub enum Raw {
     File(PathBuf),
     Bytes(Vec<u8>),
+    /// A message the source read itself (not email), with the raw bytes it was read from.
+    Read(Box<Message>, Vec<u8>),
 }
 
 /// One raw message a source found.
@@ -195,9 +218,10 @@ pub struct Remote {
     pub key: String,
     /// Cursor names and values to set, in the same transaction as the message is recorded.
     pub cursor: Vec<(&'static str, String)>,
-    /// True when the mailbox is being read again from the start (its UIDVALIDITY changed):
-    /// a message whose Message-ID was printed from this mailbox before is not printed again,
-    /// even if the server changed its bytes.
+    /// True when the mailbox is being read again from the start (its UIDVALIDITY changed),
+    /// or when the source may hand a message on again (Mastodon reads a thread again when
+    /// it grows): a message whose native id was printed from this key before is not printed
+    /// again, even if the server changed its bytes.
     pub resync: bool,
     /// When the server received the message (IMAP INTERNALDATE), RFC 3339 in UTC: the
     /// record's date when the message has no readable Date nor a dated Received header.
@@ -222,6 +246,11 @@ pub struct Scan {
     pub gone: Vec<String>,
     /// Files that could not be read, each reported; the rest of the source was.
     pub failed: Vec<crate::record::ErrorRecord>,
+    /// Cursors to set once every message handed on is recorded: (key, name, value).
+    pub cursors: Vec<(String, &'static str, String)>,
+    /// What the source noticed that is not a message and did not stop it (a status deleted
+    /// on the server): (where, native id or what, what happened), reported as warnings.
+    pub notices: Vec<(String, String, String)>,
 }
 
 /// A place that holds raw messages; sources are scanned from threads of their own.
@@ -255,6 +284,32 @@ pub fn raw_bytes(source: &SourceRef) -> std::io::Result<Vec<u8>> {
         ("mbox", Some(offset)) => mbox::message_at(Path::new(path), offset),
         _ => std::fs::read(path),
     }
+}
+
+/// A stored message read again from its raw bytes, for the protocols and exports whose
+/// reading can change (`index --rebuild`); `None` for the others, whose stored record stands. What the
+/// raw bytes cannot say (id, account, source, flags, privacy, unknown fields, and a Mastodon
+/// status's place in its thread) is kept from `stored`.
+pub fn read_again(stored: &Message, raw: &[u8]) -> Option<Message> {
+    let mut fresh = match stored.protocol.as_str() {
+        "email" => crate::email::read(raw),
+        "mastodon" => {
+            let instance = stored.source.instance.as_deref()?;
+            let mut fresh = mastodon::read(raw, instance).ok()?;
+            fresh.in_reply_to = stored.in_reply_to.clone();
+            fresh.references = stored.references.clone();
+            fresh
+        }
+        _ if archive::is_export(&stored.source.kind) => archive::read(raw),
+        _ => return None,
+    };
+    fresh.id = stored.id.clone();
+    fresh.account = stored.account.clone();
+    fresh.source = stored.source.clone();
+    fresh.flags = stored.flags.clone();
+    fresh.privacy = stored.privacy.clone();
+    fresh.extra = stored.extra.clone();
+    Some(fresh)
 }
 
 /// The stamp of a file from its metadata.
@@ -332,6 +387,10 @@ mod tests {
         assert_eq!(Spec::parse("eml:-", cwd).unwrap(), Spec::Eml(None));
         assert_eq!(Spec::parse("jsonl:-", cwd).unwrap().key(), "jsonl:-");
         assert_eq!(
+            Spec::parse("mastodon://Social.Example", cwd).unwrap().key(),
+            "mastodon://social.example"
+        );
+        assert_eq!(
             Spec::parse("maildir:Mail", cwd).unwrap().key(),
             "maildir:/home/u/Mail"
         );
@@ -347,6 +406,43 @@ mod tests {
         assert_eq!(
             Spec::parse("matrix-export:room.json", cwd).unwrap().key(),
             "matrix-export:/home/u/room.json"
+        );
+    }
+
+    #[test]
+    fn a_mastodon_status_is_read_again_keeping_what_only_its_thread_said() {
+        let raw = br#"{"id":"7","uri":"https://social.example/users/ann/statuses/7","created_at":"2024-03-01T10:00:00Z","visibility":"direct","content":"<p>hi</p>","account":{"acct":"ann","display_name":"Ann"},"mentions":[{"acct":"bo@other.example"}]}"#;
+        let stored = Message {
+            id: "m_stored".into(),
+            protocol: "mastodon".into(),
+            account: "social".into(),
+            source: SourceRef {
+                kind: "mastodon".into(),
+                instance: Some("social.example".into()),
+                ..SourceRef::default()
+            },
+            in_reply_to: vec!["https://other.example/users/bo/statuses/6".into()],
+            ..Message::default()
+        };
+        let fresh = read_again(&stored, raw).expect("read again");
+        assert_eq!(fresh.id, "m_stored");
+        assert_eq!(
+            fresh.from.as_ref().map(|a| a.address.as_str()),
+            Some("@ann@social.example")
+        );
+        assert_eq!(fresh.to[0].address, "@bo@other.example");
+        assert_eq!(fresh.text, "hi");
+        assert_eq!(
+            fresh.in_reply_to, stored.in_reply_to,
+            "the parent came from the thread"
+        );
+        let elsewhere = Message {
+            protocol: "twitter".into(),
+            ..stored
+        };
+        assert!(
+            read_again(&elsewhere, raw).is_none(),
+            "its stored record stands"
         );
     }
 

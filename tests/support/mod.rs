@@ -5,6 +5,7 @@ pub mod daemon;
 pub mod dovecot;
 pub mod exports;
 pub mod knot;
+pub mod mastodon;
 pub mod openpgp;
 pub mod proxy;
 pub mod wkd;

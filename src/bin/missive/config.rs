@@ -6,6 +6,7 @@ use missive::cli::{CheckArgs, Global};
 use missive::jsonl::Format;
 use missive::source::Spec;
 use missive::source::imap::Imap;
+use missive::source::mastodon::Mastodon;
 
 use crate::{
     Failure, OK, SOME_FAILED, TEMPORARY, USAGE, config_path, home, load_config, output_format,
@@ -33,25 +34,39 @@ pub(crate) fn check(global: &Global, args: CheckArgs) -> Result<u8, Failure> {
         .map_err(|e| usage(anyhow::anyhow!(e)))?;
     let mut status = OK;
     for target in targets {
-        let Spec::Imap(settings) = target.spec else {
-            continue;
+        let outcome = match target.spec {
+            Spec::Imap(settings) => {
+                let server = settings.server();
+                Imap::new(*settings)
+                    .check_connection()
+                    .map(|report| {
+                        format!(
+                            "{server}, {}, mailboxes: {}; capabilities: {}",
+                            report.tls,
+                            report.mailboxes.join(", "),
+                            report.capabilities.join(" ")
+                        )
+                    })
+                    .map_err(|e| (e.is_transient(), e.is_setting(), e.to_string()))
+            }
+            Spec::Mastodon(settings) => {
+                let server = settings.key();
+                Mastodon::new(*settings)
+                    .check_connection()
+                    .map(|handle| format!("{server}, logged in as {handle}"))
+                    .map_err(|e| (e.is_transient(), e.is_setting(), e.to_string()))
+            }
+            _ => continue,
         };
-        let server = settings.server();
-        match Imap::new(*settings).check_connection() {
-            Ok(report) => println!(
-                "{}: ok, {server}, {}, mailboxes: {}; capabilities: {}",
-                target.account,
-                report.tls,
-                report.mailboxes.join(", "),
-                report.capabilities.join(" ")
-            ),
-            Err(error) => {
+        match outcome {
+            Ok(report) => println!("{}: ok, {report}", target.account),
+            Err((transient, setting, error)) => {
                 let _ = writeln!(stderr, "missive: {error}");
                 // A setting to fix outranks a server to wait for.
-                status = match (status, error.is_transient()) {
+                status = match (status, transient) {
                     (USAGE, _) => USAGE,
                     (_, true) => TEMPORARY,
-                    _ if error.is_setting() => USAGE,
+                    _ if setting => USAGE,
                     _ => status.max(SOME_FAILED),
                 };
             }

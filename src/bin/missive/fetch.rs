@@ -39,6 +39,9 @@ pub(crate) fn run(global: &Global, args: FetchArgs) -> Result<u8, Failure> {
                     missive::source::Error::Io { .. } | missive::source::Error::BadSpec { .. },
                 ) => USAGE,
                 fetch::Error::Source(missive::source::Error::Imap(e)) if e.is_setting() => USAGE,
+                fetch::Error::Source(missive::source::Error::Mastodon(e)) if e.is_setting() => {
+                    USAGE
+                }
                 _ => SOME_FAILED,
             };
             Failure {
@@ -59,7 +62,7 @@ fn resolve_targets(
     if sources.is_empty() {
         if config.accounts.is_empty() {
             return Err(usage(anyhow!(
-                "nothing to fetch: name a source (maildir:PATH, mbox:PATH, eml:PATH, jsonl:PATH, imap://USER@HOST/MAILBOX) or configure an account"
+                "nothing to fetch: name a source (maildir:PATH, mbox:PATH, eml:PATH, jsonl:PATH, imap://USER@HOST/MAILBOX, mastodon://INSTANCE) or configure an account"
             )));
         }
         return config

@@ -1,0 +1,654 @@
+//! `missive fetch` of Mastodon direct messages (issue 8) from a loopback instance replaying
+//! the documented API: pages of conversations, a group DM, a 429 waited out, a deleted
+//! status, incremental reruns, a failure mid-walk resumed without gap or duplicate, plain
+//! HTTP only when insecure, the token in no output, and `index --rebuild` reading the
+//! archived statuses again.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+use crate::support::mastodon::{Instance, ME, TOKEN, status};
+use crate::support::{Home, run};
+
+/// Writes a config with one Mastodon account `social` on `instance`; the token is read
+/// from a file, so it is in no command line either. `extra` adds lines to the account.
+fn configure(home: &Home, instance: &Instance, token: &str, extra: &str) {
+    let token_file = home.write("token", token.as_bytes());
+    let ca = if instance.ca_file().exists() {
+        format!("ca_file = {:?}\n", instance.ca_file().display().to_string())
+    } else {
+        String::new()
+    };
+    home.write_config(&format!(
+        "[identity]\naddresses = [\"@{ME}@{host}\"]\n\n[accounts.social]\nsource = \"mastodon://{ME}@{host}:{port}\"\ntoken_command = \"cat {token}\"\n{ca}{extra}",
+        host = instance.host(),
+        port = instance.port,
+        token = token_file.display(),
+    ));
+}
+
+/// Three threads: a two-person exchange of three statuses with a public reply in it, a
+/// group DM (three participants) with an image, and a one-status DM from a remote account;
+/// then two more one-status DMs, so the listing takes three pages of two.
+fn populate(instance: &Instance) {
+    instance.add(status(
+        101,
+        "bob@other.example",
+        None,
+        &[ME],
+        "<p>@alex lunch?</p>",
+        "direct",
+    ));
+    instance.add(status(
+        102,
+        ME,
+        Some(101),
+        &["bob@other.example"],
+        "<p>Yes, <b>noon</b></p><p>at the usual place</p>",
+        "direct",
+    ));
+    instance.add(status(
+        103,
+        "bob@other.example",
+        Some(102),
+        &[],
+        "<p>a public aside</p>",
+        "public",
+    ));
+    instance.add(status(
+        104,
+        "bob@other.example",
+        Some(102),
+        &[ME],
+        "<p>see you</p>",
+        "direct",
+    ));
+    let mut group = status(
+        110,
+        "carol",
+        None,
+        &[ME, "dan@third.example"],
+        "<p>plans for <i>Saturday</i></p>",
+        "direct",
+    );
+    group["media_attachments"] = serde_json::json!([{
+        "id": "77", "type": "image", "url": "https://127.0.0.1/system/media/map.png",
+        "preview_url": "https://127.0.0.1/system/media/small/map.png", "remote_url": null,
+        "meta": {}, "description": "the map", "blurhash": null
+    }]);
+    instance.add(group);
+    instance.add(status(
+        111,
+        "dan@third.example",
+        Some(110),
+        &["carol", ME],
+        "<p>I am in</p>",
+        "direct",
+    ));
+    instance.add(status(
+        120,
+        "erin@other.example",
+        None,
+        &[ME],
+        "<p>hello from erin</p>",
+        "direct",
+    ));
+    instance.add(status(
+        130,
+        "fay",
+        None,
+        &[ME],
+        "<p>hi from fay</p>",
+        "direct",
+    ));
+    instance.add(status(
+        140,
+        "gus@fourth.example",
+        None,
+        &[ME],
+        "<p>hi from gus</p>",
+        "direct",
+    ));
+}
+
+fn fetch(home: &Home) -> (i32, Vec<Value>, String) {
+    run(home.missive().args(["fetch", "social"]))
+}
+
+fn native_ids(records: &[Value]) -> Vec<String> {
+    records
+        .iter()
+        .map(|r| r["native_id"].as_str().expect("a native id").to_string())
+        .collect()
+}
+
+fn uri(acct: &str, id: u64) -> String {
+    let (user, domain) = acct.split_once('@').unwrap_or((acct, "127.0.0.1"));
+    format!("https://{domain}/users/{user}/statuses/{id}")
+}
+
+fn by_uri<'a>(records: &'a [Value], uri: &str) -> &'a Value {
+    records
+        .iter()
+        .find(|r| r["native_id"] == uri)
+        .unwrap_or_else(|| panic!("no record for {uri}"))
+}
+
+fn assert_no_token(outputs: &[&str]) {
+    for output in outputs {
+        assert!(!output.contains(TOKEN), "the token leaked: {output}");
+    }
+}
+
+#[test]
+fn direct_messages_are_fetched_over_https_across_pages_and_a_rerun_adds_nothing() {
+    let instance = Instance::start(true);
+    populate(&instance);
+    let home = Home::new();
+    configure(&home, &instance, TOKEN, "");
+
+    let (code, records, stderr) = fetch(&home);
+    assert_eq!(code, 0, "{stderr}");
+    let ids: BTreeSet<String> = native_ids(&records).into_iter().collect();
+    let expected: BTreeSet<String> = [
+        uri("bob@other.example", 101),
+        uri(ME, 102),
+        uri("bob@other.example", 104),
+        uri("carol", 110),
+        uri("dan@third.example", 111),
+        uri("erin@other.example", 120),
+        uri("fay", 130),
+        uri("gus@fourth.example", 140),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(
+        ids, expected,
+        "every direct status once, the public one left out"
+    );
+    assert_eq!(records.len(), expected.len(), "no status twice");
+    let pages = instance
+        .requests()
+        .iter()
+        .filter(|r| r.starts_with("/api/v1/conversations"))
+        .count();
+    assert!(
+        pages >= 4,
+        "three pages of two and the empty one after: {pages}"
+    );
+
+    let reply = by_uri(&records, &uri(ME, 102));
+    assert_eq!(reply["protocol"], "mastodon");
+    assert_eq!(reply["account"], "social");
+    assert_eq!(reply["from"]["address"], "@alex@127.0.0.1");
+    assert_eq!(reply["to"][0]["address"], "@bob@other.example");
+    assert_eq!(reply["in_reply_to"][0], uri("bob@other.example", 101));
+    assert_eq!(reply["date"], "2024-03-01T10:42:00Z");
+    assert_eq!(reply["security"]["encryption"], "none");
+    let text = reply["text"].as_str().expect("text");
+    assert!(
+        text.contains("Yes, noon") && text.contains("at the usual place") && !text.contains("<b>"),
+        "{text}"
+    );
+    // A reply to the public status names it: the thread stays whole.
+    let after_aside = by_uri(&records, &uri("bob@other.example", 104));
+    assert_eq!(after_aside["in_reply_to"][0], uri(ME, 102));
+    assert_eq!(after_aside["references"][0], uri("bob@other.example", 101));
+
+    let group = by_uri(&records, &uri("dan@third.example", 111));
+    let participants: BTreeSet<&str> = std::iter::once(&group["from"])
+        .chain(group["to"].as_array().expect("to"))
+        .map(|a| a["address"].as_str().expect("an address"))
+        .collect();
+    assert_eq!(
+        participants,
+        BTreeSet::from(["@dan@third.example", "@carol@127.0.0.1", "@alex@127.0.0.1"]),
+        "a group DM has three participants, handles canonical"
+    );
+    let first = by_uri(&records, &uri("carol", 110));
+    assert_eq!(first["attachments"][0]["filename"], "map.png");
+    assert_eq!(first["attachments"][0]["content_type"], "image/png");
+
+    // The raw JSON of each status is in the archive, where the record says.
+    let path = reply["source"]["path"].as_str().expect("an archive path");
+    let raw: Value =
+        serde_json::from_slice(&std::fs::read(path).expect("the archived status")).expect("JSON");
+    assert_eq!(raw["uri"], uri(ME, 102));
+    assert_eq!(reply["source"]["instance"], "127.0.0.1");
+
+    // Threads: the exchange with Bob is one thread, the group DM another.
+    let input: String = records.iter().map(|r| format!("{r}\n")).collect();
+    let (code, threaded, stderr) = run(home.missive().arg("thread").write_stdin(input));
+    assert_eq!(code, 0, "{stderr}");
+    let thread_of = |u: &str| by_uri(&threaded, u)["thread"].clone();
+    assert_eq!(
+        thread_of(&uri("bob@other.example", 101)),
+        thread_of(&uri("bob@other.example", 104))
+    );
+    assert_ne!(
+        thread_of(&uri("bob@other.example", 101)),
+        thread_of(&uri("carol", 110))
+    );
+
+    // The group DM's conversation is Carol and Dan: the user is not a participant.
+    let input: String = records.iter().map(|r| format!("{r}\n")).collect();
+    let (code, conversations, stderr) = run(home
+        .missive()
+        .args(["thread", "--output", "conversations"])
+        .write_stdin(input));
+    assert_eq!(code, 0, "{stderr}");
+    let people: Vec<BTreeSet<String>> = conversations
+        .iter()
+        .map(|c| {
+            c["participants"]
+                .as_array()
+                .expect("participants")
+                .iter()
+                .flat_map(|p| p["identities"].as_array().expect("identities").clone())
+                .map(|i| i.as_str().expect("an identity").to_string())
+                .collect()
+        })
+        .collect();
+    assert!(
+        people.contains(&BTreeSet::from([
+            "mastodon:@carol@127.0.0.1".to_string(),
+            "mastodon:@dan@third.example".to_string()
+        ])),
+        "{people:?}"
+    );
+
+    let before = instance.requests().len();
+    let (code, again, stderr) = fetch(&home);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(again.is_empty(), "nothing new: {again:?}");
+    let rerun: Vec<String> = instance.requests()[before..].to_vec();
+    assert_eq!(rerun.len(), 1, "one empty page and nothing else: {rerun:?}");
+    assert_no_token(&[&stderr, &format!("{records:?}")]);
+}
+
+#[test]
+fn a_new_status_is_the_only_one_fetched_on_the_next_run() {
+    let instance = Instance::start(true);
+    populate(&instance);
+    let home = Home::new();
+    configure(&home, &instance, TOKEN, "");
+    let (code, first, stderr) = fetch(&home);
+    assert_eq!((code, first.len()), (0, 8), "{stderr}");
+
+    instance.add(status(
+        150,
+        "carol",
+        Some(111),
+        &[ME, "dan@third.example"],
+        "<p>see you all</p>",
+        "direct",
+    ));
+    let before = instance.requests().len();
+    let (code, records, stderr) = fetch(&home);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(native_ids(&records), [uri("carol", 150)]);
+    assert_eq!(records[0]["in_reply_to"][0], uri("dan@third.example", 111));
+    let asked: Vec<String> = instance.requests()[before..]
+        .iter()
+        .filter(|r| r.contains("/context"))
+        .cloned()
+        .collect();
+    assert!(
+        asked
+            .iter()
+            .all(|r| r.contains("/150/") || r.contains("/110/")),
+        "only the grown thread is read again: {asked:?}"
+    );
+}
+
+#[test]
+fn a_429_is_waited_out_and_the_request_retried() {
+    let instance = Instance::start(true);
+    populate(&instance);
+    instance.state.lock().unwrap().rate_limited = 1;
+    let home = Home::new();
+    configure(&home, &instance, TOKEN, "");
+    let (code, records, stderr) = fetch(&home);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(records.len(), 8);
+    let requests = instance.requests();
+    assert_eq!(
+        requests[0], requests[1],
+        "the refused request is asked again"
+    );
+}
+
+#[test]
+fn a_deleted_status_is_reported_and_nothing_fetched_is_lost() {
+    let instance = Instance::start(true);
+    populate(&instance);
+    let home = Home::new();
+    configure(&home, &instance, TOKEN, "");
+    let (code, first, stderr) = fetch(&home);
+    assert_eq!(code, 0, "{stderr}");
+    let archived: Vec<String> = first
+        .iter()
+        .map(|r| r["source"]["path"].as_str().expect("a path").to_string())
+        .collect();
+
+    // Erin writes again and deletes it before we read the thread; Hal's DM is new.
+    instance.add(status(
+        160,
+        "erin@other.example",
+        Some(120),
+        &[ME],
+        "<p>oops</p>",
+        "direct",
+    ));
+    instance.state.lock().unwrap().deleted.push("160".into());
+    instance.add(status(
+        170,
+        "hal@other.example",
+        None,
+        &[ME],
+        "<p>hi from hal</p>",
+        "direct",
+    ));
+    let (code, records, stderr) = fetch(&home);
+    assert_eq!(code, 0, "a deleted status is no failure: {stderr}");
+    assert_eq!(native_ids(&records), [uri("hal@other.example", 170)]);
+    assert!(
+        stderr.contains(&uri("erin@other.example", 160)) && stderr.contains("deleted"),
+        "{stderr}"
+    );
+    for path in &archived {
+        assert!(std::path::Path::new(path).exists(), "{path} is kept");
+    }
+    // Reported once: the cursor moved past it.
+    let (code, again, stderr) = fetch(&home);
+    assert_eq!((code, again.len()), (0, 0), "{stderr}");
+    assert!(!stderr.contains("deleted"), "{stderr}");
+
+    // Alex's reply disappears from the server; Bob answers again in that thread.
+    instance
+        .state
+        .lock()
+        .unwrap()
+        .statuses
+        .retain(|s| s["id"] != "102");
+    instance.add(status(
+        180,
+        "bob@other.example",
+        Some(104),
+        &[ME],
+        "<p>still on?</p>",
+        "direct",
+    ));
+    let (code, records, stderr) = fetch(&home);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(native_ids(&records), [uri("bob@other.example", 180)]);
+    assert_eq!(records[0]["in_reply_to"][0], uri("bob@other.example", 104));
+    assert!(
+        stderr.contains("status 102") && stderr.contains("gone"),
+        "the vanished status is reported: {stderr}"
+    );
+    let reply = by_uri(&first, &uri(ME, 102));
+    let path = reply["source"]["path"].as_str().expect("a path");
+    assert!(
+        std::path::Path::new(path).exists(),
+        "its archived JSON is kept"
+    );
+}
+
+#[test]
+fn a_failure_mid_walk_resumes_without_gap_or_duplicate() {
+    let instance = Instance::start(true);
+    populate(&instance);
+    let home = Home::new();
+    configure(&home, &instance, TOKEN, "");
+    // The third thread (Erin's, on the second page) cannot be read: the walk stops there.
+    instance.state.lock().unwrap().failing.push("120".into());
+    let (code, partial, stderr) = fetch(&home);
+    assert_eq!(code, 75, "a server failure is temporary: {stderr}");
+    assert_eq!(partial.len(), 5, "the first page was recorded: {partial:?}");
+    instance.state.lock().unwrap().failing.clear();
+    let (code, rest, stderr) = fetch(&home);
+    assert_eq!(code, 0, "{stderr}");
+    let mut all = native_ids(&partial);
+    all.extend(native_ids(&rest));
+    let unique: BTreeSet<&String> = all.iter().collect();
+    assert_eq!(unique.len(), all.len(), "no status twice: {all:?}");
+    assert_eq!(all.len(), 8, "no status missed: {all:?}");
+}
+
+#[test]
+fn plain_http_needs_insecure_and_counts_against_the_device() {
+    let instance = Instance::start(false);
+    populate(&instance);
+    let home = Home::new();
+    configure(&home, &instance, TOKEN, "tls = \"none\"\n");
+    let (code, records, stderr) = fetch(&home);
+    assert_eq!(code, 2, "refused without insecure: {stderr}");
+    assert!(
+        records.is_empty() && stderr.contains("insecure = true"),
+        "{stderr}"
+    );
+
+    configure(&home, &instance, TOKEN, "tls = \"none\"\ninsecure = true\n");
+    let (code, records, stderr) = fetch(&home);
+    assert_eq!((code, records.len()), (0, 8), "{stderr}");
+    let (_, device, stderr) = run(home.missive().args(["score", "--device"]));
+    let factors = device[0]["privacy"]["factors"].to_string();
+    assert!(
+        factors.contains("device_account_in_clear"),
+        "{factors} {stderr}"
+    );
+
+    // Without tls = "none", HTTPS it is: a server speaking plain HTTP gets nothing.
+    configure(&home, &instance, TOKEN, "");
+    let (code, records, stderr) = run(home.missive().args(["fetch", "--all", "social"]));
+    assert_eq!((code, records.len()), (75, 0), "{stderr}");
+    assert!(stderr.contains("account social"), "{stderr}");
+}
+
+#[test]
+fn a_refused_token_is_a_config_error_and_no_token_is_ever_shown() {
+    let instance = Instance::start(true);
+    populate(&instance);
+    let home = Home::new();
+    let wrong = "tok-WRONG-9999-never-shown";
+    configure(&home, &instance, wrong, "");
+    let (code, records, stderr) = fetch(&home);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(records.is_empty());
+    assert!(
+        stderr.contains("account social") && stderr.contains("token"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(wrong), "{stderr}");
+
+    configure(&home, &instance, TOKEN, "");
+    let (code, records, stderr) = run(home
+        .missive()
+        .args(["--errors", "jsonl", "fetch", "social"]));
+    assert_eq!(code, 0, "{stderr}");
+    let stdout: String = records.iter().map(|r| r.to_string()).collect();
+    let (_, shown, _) = run(home.missive().args(["config", "show"]));
+    assert_no_token(&[&stdout, &stderr, &format!("{shown:?}")]);
+    for entry in walk(&home.store()) {
+        let bytes = std::fs::read(&entry).unwrap_or_default();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(TOKEN),
+            "the token is in {}",
+            entry.display()
+        );
+    }
+}
+
+/// Every file under `dir`.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+#[test]
+fn a_command_line_uri_borrows_the_configured_token_and_rebuild_reads_the_archive() {
+    let instance = Instance::start(true);
+    populate(&instance);
+    let home = Home::new();
+    configure(&home, &instance, TOKEN, "");
+    let uri_arg = format!("mastodon://{}:{}", instance.host(), instance.port);
+    let (code, records, stderr) = run(home.missive().args(["fetch", &uri_arg]));
+    assert_eq!((code, records.len()), (0, 8), "{stderr}");
+    assert_eq!(records[0]["account"], uri_arg.as_str());
+
+    let input: String = records.iter().map(|r| format!("{r}\n")).collect();
+    let (code, _, stderr) = run(home.missive().arg("index").write_stdin(input));
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = run(home.missive().args(["index", "--rebuild"]));
+    assert_eq!(code, 0, "{stderr}");
+    let (code, found, stderr) = run(home
+        .missive()
+        .args(["search", "protocol:mastodon from:carol"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(native_ids(&found), [uri("carol", 110)]);
+    assert_eq!(found[0]["from"]["address"], "@carol@127.0.0.1");
+}
+
+#[test]
+fn a_direct_message_is_scored_as_readable_by_the_instances() {
+    let instance = Instance::start(true);
+    populate(&instance);
+    let home = Home::new();
+    configure(&home, &instance, TOKEN, "");
+    let (code, records, stderr) = fetch(&home);
+    assert_eq!(code, 0, "{stderr}");
+    let input: String = records.iter().map(|r| format!("{r}\n")).collect();
+    let (code, scored, stderr) = run(home.missive().arg("score").write_stdin(input));
+    assert_eq!(code, 0, "{stderr}");
+    for record in &scored {
+        let factor = record["privacy"]["factors"]
+            .as_array()
+            .expect("factors")
+            .iter()
+            .find(|f| f["name"] == "platform_readable")
+            .unwrap_or_else(|| panic!("no platform_readable: {record}"));
+        assert!(
+            factor["evidence"]
+                .as_str()
+                .is_some_and(|e| e.contains("each recipient's instance")),
+            "{factor}"
+        );
+    }
+    assert_eq!(scored.len(), 8);
+}
+
+#[test]
+fn config_check_connect_logs_in_and_names_the_account() {
+    let instance = Instance::start(true);
+    let home = Home::new();
+    configure(&home, &instance, TOKEN, "");
+    let output = home
+        .missive()
+        .args(["config", "check", "--connect"])
+        .output()
+        .expect("missive runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("social: ok") && stdout.contains("logged in as @alex@127.0.0.1"),
+        "{stdout}"
+    );
+    configure(&home, &instance, "tok-wrong", "");
+    let output = home
+        .missive()
+        .args(["config", "check", "--connect"])
+        .output()
+        .expect("missive runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("token was refused"), "{stderr}");
+}
+
+#[test]
+fn sync_fetches_scores_threads_and_indexes_direct_messages() {
+    let instance = Instance::start(true);
+    populate(&instance);
+    let home = Home::new();
+    configure(&home, &instance, TOKEN, "");
+    let output = home.missive().arg("sync").output().expect("missive runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.starts_with("missive sync: 8 new messages (social 8)"),
+        "{stdout}"
+    );
+    let (code, found, stderr) = run(home.missive().args(["search", "protocol:mastodon"]));
+    assert_eq!((code, found.len()), (0, 8), "{stderr}");
+    let exchange = by_uri(&found, &uri("bob@other.example", 104));
+    assert_eq!(exchange["privacy"]["grade"].as_str().map(str::len), Some(1));
+    assert!(
+        exchange["thread"].is_string(),
+        "threaded on the way: {exchange}"
+    );
+    assert_eq!(
+        exchange["thread"],
+        by_uri(&found, &uri("bob@other.example", 101))["thread"]
+    );
+    let output = home.missive().arg("sync").output().expect("missive runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.starts_with("missive sync: 0 new messages"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn json_that_is_no_status_is_kept_reported_and_the_rest_fetched() {
+    let instance = Instance::start(true);
+    populate(&instance);
+    let mut broken = status(
+        105,
+        "bob@other.example",
+        Some(104),
+        &[ME],
+        "<p>?</p>",
+        "direct",
+    );
+    broken.as_object_mut().expect("an object").remove("account");
+    instance.add(broken);
+    instance.add(status(
+        106,
+        ME,
+        Some(105),
+        &["bob@other.example"],
+        "<p>pardon?</p>",
+        "direct",
+    ));
+    let home = Home::new();
+    configure(&home, &instance, TOKEN, "");
+    let (code, records, stderr) = fetch(&home);
+    assert_eq!(code, 1, "one record failed: {stderr}");
+    assert_eq!(records.len(), 10, "{records:?}");
+    assert!(stderr.contains("not a Mastodon status"), "{stderr}");
+    let kept = records
+        .iter()
+        .find(|r| r["problems"].to_string().contains("not a Mastodon status"))
+        .expect("the broken status has a record");
+    let path = kept["source"]["path"].as_str().expect("archived");
+    let raw: Value = serde_json::from_slice(&std::fs::read(path).expect("its JSON")).expect("JSON");
+    assert_eq!(raw["id"], "105");
+    assert_eq!(
+        by_uri(&records, &uri(ME, 106))["in_reply_to"][0],
+        uri("bob@other.example", 105),
+        "a reply still names its broken parent"
+    );
+    assert!(!stderr.contains("gone"), "the parent is not gone: {stderr}");
+
+    let (code, again, stderr) = fetch(&home);
+    assert_eq!((code, again.len()), (0, 0), "{stderr}");
+}
