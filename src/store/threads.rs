@@ -74,9 +74,9 @@ pub trait ThreadState {
     fn has_threads(&self) -> Result<bool, Error>;
     /// The thread a node is in, if threading has seen it.
     fn thread_of(&self, node: &str) -> Result<Option<String>, Error>;
-    /// The nodes of messages without reference headers under one subject key, each with
-    /// whether its subject was a reply.
-    fn subject_members(&self, key: &str) -> Result<Vec<(String, bool)>, Error>;
+    /// The threads of the messages without reference headers under one subject key, each
+    /// with whether one of those subjects was a reply.
+    fn subject_threads(&self, key: &str) -> Result<Vec<(String, bool)>, Error>;
 }
 
 fn has_threads(connection: &rusqlite::Connection) -> rusqlite::Result<bool> {
@@ -92,12 +92,16 @@ fn thread_of(connection: &rusqlite::Connection, node: &str) -> rusqlite::Result<
         .optional()
 }
 
-fn subject_members(
+fn subject_threads(
     connection: &rusqlite::Connection,
     key: &str,
 ) -> rusqlite::Result<Vec<(String, bool)>> {
     connection
-        .prepare_cached("SELECT node, reply FROM thread_message WHERE subject_key = ?1")?
+        .prepare_cached(
+            "SELECT n.thread, max(m.reply) FROM thread_message m
+             JOIN thread_node n ON n.node = m.node
+             WHERE m.subject_key = ?1 GROUP BY n.thread",
+        )?
         .query_map([key], |row| Ok((row.get(0)?, row.get(1)?)))?
         .collect()
 }
@@ -111,8 +115,8 @@ impl ThreadState for Db {
         thread_of(&self.connection, node).map_err(|e| self.error(e))
     }
 
-    fn subject_members(&self, key: &str) -> Result<Vec<(String, bool)>, Error> {
-        subject_members(&self.connection, key).map_err(|e| self.error(e))
+    fn subject_threads(&self, key: &str) -> Result<Vec<(String, bool)>, Error> {
+        subject_threads(&self.connection, key).map_err(|e| self.error(e))
     }
 }
 
@@ -125,8 +129,8 @@ impl ThreadState for Batch<'_> {
         thread_of(&self.tx, node).map_err(|e| self.error(e))
     }
 
-    fn subject_members(&self, key: &str) -> Result<Vec<(String, bool)>, Error> {
-        subject_members(&self.tx, key).map_err(|e| self.error(e))
+    fn subject_threads(&self, key: &str) -> Result<Vec<(String, bool)>, Error> {
+        subject_threads(&self.tx, key).map_err(|e| self.error(e))
     }
 }
 

@@ -101,6 +101,9 @@ pub struct Forest<'a> {
     best: Vec<Option<String>>,
     /// For each stored thread met: its virtual node.
     stored: BTreeMap<String, usize>,
+    /// Nodes the store already has: their rows move with their thread's merges, so they
+    /// are never written again.
+    known: Vec<bool>,
     subjects: HashMap<String, Subject>,
 }
 
@@ -129,6 +132,7 @@ impl<'a> Forest<'a> {
             parent: Vec::new(),
             best: Vec::new(),
             stored: BTreeMap::new(),
+            known: Vec::new(),
             subjects: HashMap::new(),
         }
     }
@@ -137,6 +141,17 @@ impl<'a> Forest<'a> {
         let at = self.parent.len();
         self.parent.push(at);
         self.best.push(best);
+        self.known.push(false);
+        at
+    }
+
+    /// The virtual node standing for a stored thread.
+    fn stored_thread(&mut self, thread: String) -> usize {
+        if let Some(&at) = self.stored.get(&thread) {
+            return at;
+        }
+        let at = self.make(Some(thread.clone()));
+        self.stored.insert(thread, at);
         at
     }
 
@@ -152,14 +167,8 @@ impl<'a> Forest<'a> {
             false => None,
         };
         if let Some(thread) = stored {
-            let virtual_node = match self.stored.get(&thread) {
-                Some(&v) => v,
-                None => {
-                    let v = self.make(Some(thread.clone()));
-                    self.stored.insert(thread, v);
-                    v
-                }
-            };
+            self.known[at] = true;
+            let virtual_node = self.stored_thread(thread);
             self.union(at, virtual_node);
         }
         Ok(at)
@@ -212,11 +221,14 @@ impl<'a> Forest<'a> {
             if !self.subjects.contains_key(key) {
                 let mut subject = Subject::default();
                 let stored = match self.lookup {
-                    true => self.db.subject_members(key)?,
+                    true => self.db.subject_threads(key)?,
                     false => Vec::new(),
                 };
-                for (node, reply) in stored {
-                    subject.members.push(self.node(&node)?);
+                // A stored thread joins as one virtual node, however many messages of
+                // the subject it holds.
+                for (thread, reply) in stored {
+                    let at = self.stored_thread(thread);
+                    subject.members.push(at);
                     subject.reply |= reply;
                 }
                 self.subjects.insert(key.clone(), subject);
@@ -264,6 +276,7 @@ impl<'a> Forest<'a> {
         let mut nodes: Vec<(String, String)> = self
             .index
             .iter()
+            .filter(|(_, at)| !self.known[**at])
             .map(|(node, at)| (node.clone(), by_index[*at].clone()))
             .collect();
         nodes.sort();
@@ -278,7 +291,7 @@ impl<'a> Forest<'a> {
 /// The threads a [`Forest`] settled on.
 #[derive(Debug, Clone, Default)]
 pub struct Settled {
-    /// Every node met, with its thread.
+    /// Every node met that the store did not have, with its thread.
     pub nodes: Vec<(String, String)>,
     /// Stored threads merged into another: (old, new).
     pub merges: Vec<(String, String)>,
@@ -291,7 +304,8 @@ impl Settled {
         self.by_index.get(at).map_or("", String::as_str)
     }
 
-    /// Writes the threads back: each merge recorded, each node put in its thread.
+    /// Writes the threads back: each merge recorded (moving the stored nodes of the merged
+    /// thread), each new node put in its thread.
     pub fn store(&self, batch: &store::db::Batch<'_>) -> Result<(), store::Error> {
         for (old, new) in &self.merges {
             batch.merge_thread(old, new)?;
