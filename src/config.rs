@@ -32,6 +32,11 @@
 //! # trust_anchor = "~/dnssec/zone.keys" # DNSKEY lines; else the root's anchors
 //! # ca_file = "~/certs/home-ca.pem"   # WKD servers: trusted besides the platform's roots
 //! # https_port = 443                  # WKD servers' port (private setups and tests)
+//! # passphrase_command = "pass show missive/key" # unlocks your own key to decrypt
+//! # decrypt = true                    # sync decrypts encrypted mail with your key
+//!
+//! [index]
+//! # decrypted = true                  # index the text of decrypted mail (off: a leak)
 //! ```
 //!
 //! An account's `source` is a source as on the command line. An IMAP account names its
@@ -278,6 +283,15 @@ pub struct Keys {
     /// The port WKD servers are reached on, instead of 443.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub https_port: Option<u16>,
+    /// A command whose first line of output is the passphrase of your own key, for
+    /// decrypting (`score --decrypt`, `keys learn --decrypt`, `sync`); else a prompt on
+    /// the terminal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passphrase_command: Option<String>,
+    /// `sync` decrypts encrypted mail with your own key: signatures inside are checked, and
+    /// the text is indexed when `[index] decrypted` allows it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub decrypt: bool,
 }
 
 impl Keys {

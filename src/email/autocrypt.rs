@@ -46,6 +46,17 @@ pub(crate) fn header_and_key(
     Some((header, found.keydata))
 }
 
+/// The well-formed Autocrypt-Gossip headers of a decrypted payload's root part (Level 1
+/// §2.3, §3): each one's address and key data, in header order. Which of them count (only
+/// the message's recipients) is for the keys module to decide.
+pub(crate) fn gossip(message: &mail_parser::Message<'_>) -> Vec<(String, Vec<u8>)> {
+    headers(message, "Autocrypt-Gossip")
+        .filter_map(|(_, text)| parse(&text))
+        .filter(|found| !found.keydata.is_empty())
+        .map(|found| (found.addr, found.keydata))
+        .collect()
+}
+
 /// A well-formed header, before it is matched against From.
 #[derive(Debug, PartialEq)]
 struct Parsed {
