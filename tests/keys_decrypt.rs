@@ -88,7 +88,7 @@ fn by_id<'r>(records: &'r [serde_json::Value], id: &str) -> &'r serde_json::Valu
 
 #[test]
 fn mail_gpg_signed_and_encrypted_to_our_key_decrypts_and_mail_to_another_key_is_reported_and_kept()
- {
+{
     let (home, gpg) = with_own_key(&format!(
         "[keys]\npassphrase_command = \"echo {PASSPHRASE}\"\n"
     ));
@@ -99,7 +99,13 @@ fn mail_gpg_signed_and_encrypted_to_our_key_decrypts_and_mail_to_another_key_is_
         .success();
     home.write(
         "Mail/cur/1.M1.x:2,S",
-        &pgp_mime(&gpg, "mime", "sam@example.com", "sam@example.com", &entity("")),
+        &pgp_mime(
+            &gpg,
+            "mime",
+            "sam@example.com",
+            "sam@example.com",
+            &entity(""),
+        ),
     );
     let inline = format!(
         "From: alice@example.org\nTo: sam@example.com\nSubject: inline\nDate: Mon, 01 Jan 2024 11:00:00 +0000\nMessage-ID: <inline@example.org>\n\nSee below.\n\n{}",
@@ -110,7 +116,13 @@ fn mail_gpg_signed_and_encrypted_to_our_key_decrypts_and_mail_to_another_key_is_
     gpg.run(&["--import"], Some(&dave));
     home.write(
         "Mail/cur/3.M3.x:2,S",
-        &pgp_mime(&gpg, "other", "dave@example.org", "dave@example.org", &entity("")),
+        &pgp_mime(
+            &gpg,
+            "other",
+            "dave@example.org",
+            "dave@example.org",
+            &entity(""),
+        ),
     );
 
     let (code, scored, stderr) = run(home
@@ -122,7 +134,10 @@ fn mail_gpg_signed_and_encrypted_to_our_key_decrypts_and_mail_to_another_key_is_
 
     let mime = by_id(&scored, "<mime@example.org>");
     assert_eq!(mime["security"]["decrypted"], true);
-    assert_eq!(mime["security"]["encryption"], "pgp-mime", "it was encrypted on its way");
+    assert_eq!(
+        mime["security"]["encryption"], "pgp-mime",
+        "it was encrypted on its way"
+    );
     assert_eq!(mime["security"]["signed"], "pgp-mime");
     assert_eq!(mime["security"]["signature"], "valid");
     let inline = by_id(&scored, "<inline@example.org>");
@@ -131,7 +146,10 @@ fn mail_gpg_signed_and_encrypted_to_our_key_decrypts_and_mail_to_another_key_is_
     assert_eq!(inline["security"]["signature"], "valid");
     for record in [mime, inline] {
         assert!(
-            !record["text"].as_str().unwrap_or_default().contains(SECRET_WORD)
+            !record["text"]
+                .as_str()
+                .unwrap_or_default()
+                .contains(SECRET_WORD)
                 && !record.to_string().contains("noon"),
             "no decrypted text without [index] decrypted: {record}"
         );
@@ -152,7 +170,13 @@ fn a_wrong_passphrase_is_reported_for_each_message_and_never_shown() {
     let (home, gpg) = with_own_key("[keys]\npassphrase_command = \"echo battery-staple\"\n");
     home.write(
         "Mail/cur/1.M1.x:2,S",
-        &pgp_mime(&gpg, "mime", "sam@example.com", "sam@example.com", &entity("")),
+        &pgp_mime(
+            &gpg,
+            "mime",
+            "sam@example.com",
+            "sam@example.com",
+            &entity(""),
+        ),
     );
     let (code, scored, stderr) = run(home
         .missive()
@@ -221,7 +245,13 @@ fn decrypted_text_reaches_the_index_only_when_the_config_allows_it() {
     let (closed, gpg) = with_own_key(&passphrase);
     closed.write(
         "Mail/cur/1.M1.x:2,S",
-        &pgp_mime(&gpg, "mime", "sam@example.com", "sam@example.com", &entity("")),
+        &pgp_mime(
+            &gpg,
+            "mime",
+            "sam@example.com",
+            "sam@example.com",
+            &entity(""),
+        ),
     );
     let records = score_and_index(&closed);
     assert_eq!(records[0]["security"]["decrypted"], true);
@@ -232,7 +262,13 @@ fn decrypted_text_reaches_the_index_only_when_the_config_allows_it() {
     let (open, gpg) = with_own_key(&format!("{passphrase}[index]\ndecrypted = true\n"));
     open.write(
         "Mail/cur/1.M1.x:2,S",
-        &pgp_mime(&gpg, "mime", "sam@example.com", "sam@example.com", &entity("")),
+        &pgp_mime(
+            &gpg,
+            "mime",
+            "sam@example.com",
+            "sam@example.com",
+            &entity(""),
+        ),
     );
     let records = score_and_index(&open);
     assert!(records[0]["text"].as_str().unwrap().contains(SECRET_WORD));
@@ -248,14 +284,23 @@ fn sync_decrypts_when_the_config_asks_and_indexes_the_text_when_allowed() {
     ));
     home.write(
         "Mail/cur/1.M1.x:2,S",
-        &pgp_mime(&gpg, "mime", "sam@example.com", "sam@example.com", &entity("")),
+        &pgp_mime(
+            &gpg,
+            "mime",
+            "sam@example.com",
+            "sam@example.com",
+            &entity(""),
+        ),
     );
     let (code, _, stderr) = run(home.missive().args(["sync", "--quiet"]));
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(search_count(&home, SECRET_WORD), "1");
     let (_, found, _) = run(home.missive().args(["search", "is:encrypted"]));
     assert_eq!(found[0]["security"]["decrypted"], true);
-    assert_eq!(found[0]["security"]["signature"], "unknown-key", "Alice is not known");
+    assert_eq!(
+        found[0]["security"]["signature"], "unknown-key",
+        "Alice is not known"
+    );
 }
 
 /// An `Autocrypt-Gossip` header for `address` with `key` (binary), folded.
@@ -319,12 +364,19 @@ fn gossip_in_encrypted_mail_binds_the_other_recipients_keys_and_never_overrides_
     assert_eq!(shown[0]["bindings"][0]["source"], "gossip");
     assert_eq!(shown[0]["bindings"][0]["state"], "tofu");
     let (_, shown, _) = run(home.missive().args(["keys", "show", "carol@example.net"]));
-    assert_eq!(shown.len(), 1, "the gossiped key is not bound beside Carol's own");
+    assert_eq!(
+        shown.len(),
+        1,
+        "the gossiped key is not bound beside Carol's own"
+    );
     assert_eq!(shown[0]["fingerprint"], carol_direct.as_str());
     assert_eq!(shown[0]["bindings"][0]["source"], "autocrypt");
     assert_ne!(carol_direct, carol_gossiped);
     let (code, _, _) = run(home.missive().args(["keys", "show", "eve@example.net"]));
-    assert_eq!(code, 2, "Eve is no recipient: her gossip ({eve}) is ignored");
+    assert_eq!(
+        code, 2,
+        "Eve is no recipient: her gossip ({eve}) is ignored"
+    );
 
     let (_, recommended, _) = run(home.missive().args([
         "keys",
@@ -333,7 +385,12 @@ fn gossip_in_encrypted_mail_binds_the_other_recipients_keys_and_never_overrides_
         "carol@example.net",
         "eve@example.net",
     ]));
-    let say = |i: usize| recommended[i]["recommendation"].as_str().unwrap().to_string();
+    let say = |i: usize| {
+        recommended[i]["recommendation"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
     assert_eq!(say(0), "discourage", "gossip only");
     assert_eq!(recommended[0]["key"], bob.as_str());
     assert_eq!(say(1), "available", "Carol's own header counts");

@@ -197,6 +197,19 @@ fn first_public_key(data: &[u8]) -> Option<&[u8]> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn gossip_headers_give_each_address_and_key_and_malformed_ones_are_skipped() {
+        let raw = b"Content-Type: text/plain\r\nAutocrypt-Gossip: addr=Bob@Example.NET; keydata=AQID\r\nAutocrypt-Gossip: addr=carol@example.net; keydata=BAUG\r\nAutocrypt-Gossip: addr=eve@example.net; critical=1; keydata=AQID\r\nAutocrypt-Gossip: keydata=AQID\r\n\r\nhi\r\n";
+        let parsed = crate::email::parse(raw).unwrap();
+        assert_eq!(
+            gossip(&parsed),
+            [
+                ("Bob@example.net".to_string(), vec![1, 2, 3]),
+                ("carol@example.net".to_string(), vec![4, 5, 6]),
+            ]
+        );
+    }
+
     /// Alice's public key (primary key and user ID, ed25519), made once with GnuPG 2.2.40:
     ///
     /// ```sh

@@ -154,7 +154,8 @@ pub fn learn(
 }
 
 /// Updates the gossip state of the message's other recipients from the Autocrypt-Gossip
-/// headers of its decrypted payload (§2.3): only addresses in To or Cc count, the sender's
+/// headers of its decrypted payload (§2.3; spam is ignored, as for the sender's header):
+/// only addresses in To or Cc count, the sender's
 /// own is not gossip, and a gossiped key is bound (source `gossip`, by the TOFU rules) only
 /// when the peer announced no other key directly. Returns how many peers were updated.
 pub fn learn_gossip(
@@ -174,6 +175,13 @@ pub fn learn_gossip(
         .filter_map(|a| tofu::canonical(&a.address))
         .filter(|a| Some(a) != sender.as_ref())
         .collect();
+    if message
+        .security
+        .spam_score
+        .is_some_and(|s| s >= crate::email::SPAM_THRESHOLD)
+    {
+        return Ok(0);
+    }
     let effective = effective_date(message, now);
     let mut updated = 0;
     for (address, keydata) in gossip {

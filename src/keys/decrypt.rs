@@ -114,11 +114,13 @@ impl OwnKeys {
         })
     }
 
-    /// Our secret (sub)keys that `recipient` names (every one for a wildcard recipient).
+    /// Our secret (sub)keys of an encryption algorithm that `recipient` names (every one
+    /// for a wildcard recipient). Expired keys count: old mail stays readable.
     fn candidates(&self, recipient: Option<&KeyHandle>) -> Vec<Key<SecretParts, UnspecifiedRole>> {
         self.certs
             .iter()
             .flat_map(|cert| cert.keys().secret())
+            .filter(|ka| ka.key().pk_algo().for_encryption())
             .filter(|ka| recipient.is_none_or(|r| r.aliases(ka.key().key_handle())))
             .map(|ka| ka.key().clone().role_into_unspecified())
             .collect()
@@ -343,11 +345,13 @@ impl DecryptionHelper for &mut Helper<'_> {
                 }
             }
         }
-        self.failure = Some(failure.unwrap_or_else(|| Error::NotForUs {
-            recipients: pkesks
-                .iter()
-                .map(|p| p.recipient().map_or("anyone".into(), |r| r.to_hex()))
-                .collect(),
+        self.failure = Some(failure.unwrap_or_else(|| {
+            Error::NotForUs {
+                recipients: pkesks
+                    .iter()
+                    .map(|p| p.recipient().map_or("anyone".into(), |r| r.to_hex()))
+                    .collect(),
+            }
         }));
         Ok(None)
     }
@@ -356,6 +360,40 @@ impl DecryptionHelper for &mut Helper<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn decrypted() -> Decrypted {
+        Decrypted {
+            text: "the secret".into(),
+            attachments: vec![Attachment {
+                filename: Some("plan.pdf".into()),
+                content_type: "application/pdf".into(),
+                size: 9,
+            }],
+            signed: Some(SignatureFormat::PgpMime),
+            signature: SignatureState::Valid,
+            gossip: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_text_and_attachments_inside_are_filled_in_only_when_revealed() {
+        let mut message = Message {
+            text: "outside".into(),
+            ..Message::default()
+        };
+        message.security.encryption = Encryption::PgpMime;
+        decrypted().fill(&mut message, false);
+        assert!(message.security.decrypted);
+        assert_eq!(message.security.signature, SignatureState::Valid);
+        assert_eq!(message.security.encryption, Encryption::PgpMime);
+        assert_eq!(
+            (message.text.as_str(), message.attachments.len()),
+            ("outside", 0)
+        );
+        decrypted().fill(&mut message, true);
+        assert_eq!(message.text, "the secret");
+        assert_eq!(message.attachments[0].filename.as_deref(), Some("plan.pdf"));
+    }
 
     #[test]
     fn the_armoured_block_spans_begin_to_end_lines() {

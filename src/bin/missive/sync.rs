@@ -34,8 +34,15 @@ pub(crate) fn run(global: &Global, args: SyncArgs) -> Result<u8, Failure> {
     } else {
         None
     };
-    let summary = missive::sync::sync(&mut store, &config, &targets, options, own_keys, &mut errors)
-        .map_err(|error| crate::failed(error.is_transient(), error))?;
+    let summary = missive::sync::sync(
+        &mut store,
+        &config,
+        &targets,
+        options,
+        own_keys,
+        &mut errors,
+    )
+    .map_err(|error| crate::failed(error.is_transient(), error))?;
     if !args.quiet {
         let accounts: Vec<String> = summary
             .per_account
