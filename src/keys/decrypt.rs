@@ -216,7 +216,7 @@ fn inline(
     };
     let (start, end) =
         armoured_block(&text).ok_or_else(|| Error::Malformed("no PGP MESSAGE block".into()))?;
-    let (plaintext, combined) = open(store, keys, text[start..end].as_bytes(), now)?;
+    let (plaintext, combined) = open(store, keys, &text.as_bytes()[start..end], now)?;
     let (signed, signature) = match combined {
         Some(state) => (Some(SignatureFormat::PgpInline), state),
         None => match verify::check(store, &plaintext, now) {
