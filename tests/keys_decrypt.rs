@@ -52,11 +52,22 @@ fn encrypt(gpg: &GnuPg, recipient: &str, sign: bool, data: &[u8]) -> String {
 }
 
 /// A PGP/MIME (RFC 3156) message from Alice to `to`, whose payload is `entity` encrypted
-/// by gpg to `recipient`.
+/// by gpg to `recipient` and signed in the same OpenPGP message (§6.2).
 fn pgp_mime(gpg: &GnuPg, id: &str, to: &str, recipient: &str, entity: &str) -> Vec<u8> {
+    encrypted_mail(gpg, id, to, recipient, true, entity)
+}
+
+fn encrypted_mail(
+    gpg: &GnuPg,
+    id: &str,
+    to: &str,
+    recipient: &str,
+    sign: bool,
+    entity: &str,
+) -> Vec<u8> {
     format!(
         "From: alice@example.org\nTo: {to}\nSubject: ...\nDate: Mon, 01 Jan 2024 10:00:00 +0000\nMessage-ID: <{id}@example.org>\nMIME-Version: 1.0\nContent-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=\"enc\"\n\n--enc\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n\n--enc\nContent-Type: application/octet-stream; name=\"encrypted.asc\"\n\n{}\n--enc--\n",
-        encrypt(gpg, recipient, true, entity.replace('\n', "\r\n").as_bytes())
+        encrypt(gpg, recipient, sign, entity.replace('\n', "\r\n").as_bytes())
     )
     .into_bytes()
 }
@@ -396,4 +407,92 @@ fn gossip_in_encrypted_mail_binds_the_other_recipients_keys_and_never_overrides_
     assert_eq!(say(1), "available", "Carol's own header counts");
     assert_eq!(recommended[1]["key"], carol_direct.as_str());
     assert_eq!(say(2), "disable");
+}
+
+/// A multipart/signed entity (RFC 3156 §5) whose first part Alice signed with gpg; `tamper`
+/// changes the text after signing.
+fn signed_entity(gpg: &GnuPg, tamper: bool) -> String {
+    let part = "Content-Type: text/plain; charset=utf-8\n\nSigned, then encrypted.\n";
+    let signature = gpg.run(
+        &[
+            "--armor",
+            "--detach-sign",
+            "--local-user",
+            "alice@example.org",
+        ],
+        Some(part.replace('\n', "\r\n").as_bytes()),
+    );
+    let part = if tamper {
+        part.replace("Signed", "Changed")
+    } else {
+        part.to_string()
+    };
+    format!(
+        "Content-Type: multipart/signed; micalg=pgp-sha256;\n protocol=\"application/pgp-signature\"; boundary=\"sig\"\n\n--sig\n{part}\n--sig\nContent-Type: application/pgp-signature\n\n{}\n--sig--\n",
+        String::from_utf8(signature).unwrap()
+    )
+}
+
+#[test]
+fn a_multipart_signed_payload_inside_the_encryption_is_verified() {
+    let (home, gpg) = with_own_key(&format!(
+        "[keys]\npassphrase_command = \"echo {PASSPHRASE}\"\n"
+    ));
+    home.missive()
+        .args(["keys", "import"])
+        .write_stdin(gpg.run(&["--armor", "--export", "alice@example.org"], None))
+        .assert()
+        .success();
+    for (file, tamper) in [("1.M1.x:2,S", false), ("2.M2.x:2,S", true)] {
+        home.write(
+            &format!("Mail/cur/{file}"),
+            &encrypted_mail(
+                &gpg,
+                &format!("signed-{tamper}"),
+                "sam@example.com",
+                "sam@example.com",
+                false,
+                &signed_entity(&gpg, tamper),
+            ),
+        );
+    }
+    let (code, scored, stderr) = run(home
+        .missive()
+        .args(["score", "--decrypt"])
+        .write_stdin(fetched(&home)));
+    assert_eq!(code, 0, "{stderr}");
+    let intact = by_id(&scored, "<signed-false@example.org>");
+    assert_eq!(intact["security"]["signed"], "pgp-mime");
+    assert_eq!(intact["security"]["signature"], "valid");
+    let tampered = by_id(&scored, "<signed-true@example.org>");
+    assert_eq!(tampered["security"]["signature"], "invalid");
+}
+
+#[test]
+fn keys_learn_reports_mail_it_cannot_decrypt_and_passes_it_on() {
+    let (home, gpg) = with_own_key(&format!(
+        "[keys]\npassphrase_command = \"echo {PASSPHRASE}\"\n"
+    ));
+    let (_, dave) = sequoia_certificate("Dave <dave@example.org>");
+    gpg.run(&["--import"], Some(&dave));
+    home.write(
+        "Mail/cur/1.M1.x:2,S",
+        &pgp_mime(
+            &gpg,
+            "other",
+            "dave@example.org",
+            "dave@example.org",
+            &entity(""),
+        ),
+    );
+    let (code, passed, stderr) = run(home
+        .missive()
+        .args(["keys", "learn", "--decrypt"])
+        .write_stdin(fetched(&home)));
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(passed.len(), 1, "the record passes through");
+    assert!(
+        stderr.contains("<other@example.org>") && stderr.contains("encrypted to other keys"),
+        "{stderr}"
+    );
 }
