@@ -456,6 +456,11 @@ impl Config {
                         format!("accounts.{name}: tls = \"none\": the password or token and the messages cross the network in clear")
                     }),
             )
+            .chain(
+                (self.keys.decrypt && self.keys.passphrase_command.is_none()).then(|| {
+                    "keys.decrypt: without passphrase_command, sync asks for a protected key's passphrase on the terminal, which a cron job has not".to_string()
+                }),
+            )
             .collect()
     }
 }
@@ -680,5 +685,14 @@ mod tests {
         assert!(config.warnings()[0].contains("accounts.a.password"));
         let json = serde_json::to_string(&config).unwrap();
         assert!(!json.contains("hunter2"), "{json}");
+    }
+
+    #[test]
+    fn decrypting_in_sync_without_a_passphrase_command_is_warned_about() {
+        let config = parse("[keys]\ndecrypt = true\n").unwrap();
+        assert!(config.warnings()[0].contains("passphrase_command"));
+        let config =
+            parse("[keys]\ndecrypt = true\npassphrase_command = \"pass show key\"\n").unwrap();
+        assert!(config.warnings().is_empty());
     }
 }
