@@ -171,8 +171,8 @@ pub struct ScoreArgs {
     pub verify: bool,
     /// Decrypt PGP/MIME and inline PGP messages with your own key (`keys generate`) before
     /// scoring: the signature inside is checked as --verify does and `security.decrypted`
-    /// is set; the text and attachments inside replace the record's only when the config
-    /// says `[index] decrypted = true`. The passphrase comes from `[keys]
+    /// is set; the text, attachments and Subject inside replace the record's only when the
+    /// config says `[index] decrypted = true`. The passphrase comes from `[keys]
     /// passphrase_command`, else a prompt on the terminal. A message that cannot be
     /// decrypted (not to your key, wrong passphrase) is reported and kept as it was.
     #[arg(long, conflicts_with_all = ["factors", "mail", "device", "contacts", "user"])]

@@ -266,11 +266,13 @@ fn decrypted_text_reaches_the_index_only_when_the_config_allows_it() {
     );
     let records = score_and_index(&closed);
     assert_eq!(records[0]["security"]["decrypted"], true);
+    assert_eq!(records[0]["subject"], "...");
     assert_eq!(search_count(&closed, "is:encrypted"), "1");
     assert_eq!(search_count(&closed, SECRET_WORD), "0");
     assert_eq!(search_count(&closed, "attachment:plan"), "0");
 
     let (open, gpg) = with_own_key(&format!("{passphrase}[index]\ndecrypted = true\n"));
+    let protected = entity("Subject: Protected plans\n");
     open.write(
         "Mail/cur/1.M1.x:2,S",
         &pgp_mime(
@@ -278,10 +280,14 @@ fn decrypted_text_reaches_the_index_only_when_the_config_allows_it() {
             "mime",
             "sam@example.com",
             "sam@example.com",
-            &entity(""),
+            &protected,
         ),
     );
     let records = score_and_index(&open);
+    assert_eq!(
+        records[0]["subject"], "Protected plans",
+        "the subject inside wins"
+    );
     assert!(records[0]["text"].as_str().unwrap().contains(SECRET_WORD));
     assert_eq!(records[0]["attachments"][0]["filename"], "plan.pdf");
     assert_eq!(search_count(&open, SECRET_WORD), "1");

@@ -59,6 +59,9 @@ pub struct Decrypted {
     pub text: String,
     /// The attachments inside (PGP/MIME).
     pub attachments: Vec<Attachment>,
+    /// The Subject of the payload's own header (protected headers, as Thunderbird and
+    /// Delta Chat write them, with a placeholder outside).
+    pub subject: Option<String>,
     /// How the plaintext is signed, if it is.
     pub signed: Option<SignatureFormat>,
     pub signature: SignatureState,
@@ -68,9 +71,9 @@ pub struct Decrypted {
 
 impl Decrypted {
     /// Puts what decryption revealed into the record: that it was decrypted and the
-    /// signature always; the text and attachments only when `reveal` (the config's
-    /// `index.decrypted`), as the record goes on to the index. `encryption` stays: the
-    /// message was encrypted on its way.
+    /// signature always; the text, attachments and protected subject only when `reveal`
+    /// (the config's `index.decrypted`), as the record goes on to the index. `encryption`
+    /// stays: the message was encrypted on its way.
     pub fn fill(self, message: &mut Message, reveal: bool) {
         message.security.decrypted = true;
         if self.signed.is_some() {
@@ -80,6 +83,9 @@ impl Decrypted {
         if reveal {
             message.text = self.text;
             message.attachments = self.attachments;
+            if self.subject.is_some() {
+                message.subject = self.subject;
+            }
         }
     }
 }
@@ -195,6 +201,7 @@ fn pgp_mime(
     Ok(Decrypted {
         text: inner.text,
         attachments: inner.attachments,
+        subject: inner.subject,
         signed,
         signature,
         gossip: crate::email::autocrypt_gossip(&entity),
@@ -232,6 +239,7 @@ fn inline(
             &text[end..]
         ),
         attachments: message.attachments.clone(),
+        subject: None,
         signed,
         signature,
         gossip: Vec::new(),
@@ -369,6 +377,7 @@ mod tests {
                 content_type: "application/pdf".into(),
                 size: 9,
             }],
+            subject: None,
             signed: Some(SignatureFormat::PgpMime),
             signature: SignatureState::Valid,
             gossip: Vec::new(),
