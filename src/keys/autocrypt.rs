@@ -154,16 +154,23 @@ pub fn learn(
 }
 
 /// Updates the gossip state of the message's other recipients from the Autocrypt-Gossip
-/// headers of its decrypted payload (§2.3; spam is ignored, as for the sender's header):
-/// only addresses in To or Cc count, the sender's
+/// headers of its decrypted payload (§2.3): only addresses in To or Cc count, the sender's
 /// own is not gossip, and a gossiped key is bound (source `gossip`, by the TOFU rules) only
-/// when the peer announced no other key directly. Returns how many peers were updated.
+/// when the peer announced no other key directly. Spam is ignored, as for the sender's
+/// header, and so is key data that is no certificate. Returns how many peers were updated.
 pub fn learn_gossip(
     store: &mut Store,
     message: &Message,
     gossip: &[(String, Vec<u8>)],
     now: SystemTime,
 ) -> Result<usize, Error> {
+    if message
+        .security
+        .spam_score
+        .is_some_and(|s| s >= crate::email::SPAM_THRESHOLD)
+    {
+        return Ok(0);
+    }
     let sender = message
         .from
         .as_ref()
@@ -175,20 +182,18 @@ pub fn learn_gossip(
         .filter_map(|a| tofu::canonical(&a.address))
         .filter(|a| Some(a) != sender.as_ref())
         .collect();
-    if message
-        .security
-        .spam_score
-        .is_some_and(|s| s >= crate::email::SPAM_THRESHOLD)
-    {
-        return Ok(0);
-    }
     let effective = effective_date(message, now);
     let mut updated = 0;
     for (address, keydata) in gossip {
         let Some(address) = tofu::canonical(address).filter(|a| recipients.contains(a)) else {
             continue;
         };
-        let cert = crypto::parse_certs(keydata)?.remove(0);
+        let Some(cert) = crypto::parse_certs(keydata)
+            .ok()
+            .and_then(|c| c.into_iter().next())
+        else {
+            continue;
+        };
         let fingerprint = cert.fingerprint().to_hex();
         let peer = store.db.peer(&address)?;
         let direct = peer.as_ref().and_then(|p| p.public_key.clone());
