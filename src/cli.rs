@@ -169,10 +169,18 @@ pub struct ScoreArgs {
     /// scoring: `security.signature` becomes valid, invalid or unknown-key.
     #[arg(long, conflicts_with = "factors")]
     pub verify: bool,
+    /// Decrypt PGP/MIME and inline PGP messages with your own key (`keys generate`) before
+    /// scoring: the signature inside is checked as --verify does and `security.decrypted`
+    /// is set; the text, attachments and Subject inside replace the record's only when the
+    /// config says `[index] decrypted = true`. The passphrase comes from `[keys]
+    /// passphrase_command`, else a prompt on the terminal. A message that cannot be
+    /// decrypted (not to your key, wrong passphrase) is reported and kept as it was.
+    #[arg(long, conflicts_with_all = ["factors", "mail", "device", "contacts", "user"])]
+    pub decrypt: bool,
     /// Score each record from its own fields alone: do not ask the store who the people in
     /// it are (known contacts, usable keys, Autocrypt preference, other channels) or whether
     /// the message it answers was encrypted. Then the same record always scores the same.
-    #[arg(long, conflicts_with_all = ["verify", "device", "contacts", "user"])]
+    #[arg(long, conflicts_with_all = ["verify", "decrypt", "device", "contacts", "user"])]
     pub record_only: bool,
 }
 
@@ -398,9 +406,17 @@ pub enum KeysCommand {
     /// each sender's Autocrypt state from the raw message (Autocrypt Level 1).
     #[command(
         after_long_help = "OUTPUT\n  The records read, unchanged. Keys announced by senders are imported and bound \
-(source autocrypt); missive keys recommend shows what they allow."
+(source autocrypt), keys gossiped inside encrypted mail with --decrypt too (source gossip); \
+missive keys recommend shows what they allow."
     )]
-    Learn,
+    Learn {
+        /// Decrypt encrypted mail with your own key and learn the Autocrypt-Gossip headers
+        /// inside: the keys of the other recipients. A gossiped key never replaces one a
+        /// peer announced directly. The passphrase comes from `[keys] passphrase_command`,
+        /// else a prompt on the terminal.
+        #[arg(long)]
+        decrypt: bool,
+    },
     /// What Autocrypt recommends when writing to each address: disable, discourage,
     /// available or encrypt.
     #[command(

@@ -32,6 +32,11 @@
 //! # trust_anchor = "~/dnssec/zone.keys" # DNSKEY lines; else the root's anchors
 //! # ca_file = "~/certs/home-ca.pem"   # WKD servers: trusted besides the platform's roots
 //! # https_port = 443                  # WKD servers' port (private setups and tests)
+//! # passphrase_command = "pass show missive/key" # unlocks your own key to decrypt
+//! # decrypt = true                    # sync decrypts encrypted mail with your key
+//!
+//! [index]
+//! # decrypted = true                  # index the text of decrypted mail (off: a leak)
 //! ```
 //!
 //! An account's `source` is a source as on the command line. An IMAP account names its
@@ -278,6 +283,15 @@ pub struct Keys {
     /// The port WKD servers are reached on, instead of 443.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub https_port: Option<u16>,
+    /// A command whose first line of output is the passphrase of your own key, for
+    /// decrypting (`score --decrypt`, `keys learn --decrypt`, `sync`); else a prompt on
+    /// the terminal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passphrase_command: Option<String>,
+    /// `sync` decrypts encrypted mail with your own key: signatures inside are checked, and
+    /// the text is indexed when `[index] decrypted` allows it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub decrypt: bool,
 }
 
 impl Keys {
@@ -441,6 +455,11 @@ impl Config {
                     .map(|(name, _)| {
                         format!("accounts.{name}: tls = \"none\": the password or token and the messages cross the network in clear")
                     }),
+            )
+            .chain(
+                (self.keys.decrypt && self.keys.passphrase_command.is_none()).then(|| {
+                    "keys.decrypt: without passphrase_command, sync asks for a protected key's passphrase on the terminal, which a cron job has not".to_string()
+                }),
             )
             .collect()
     }
@@ -666,5 +685,14 @@ mod tests {
         assert!(config.warnings()[0].contains("accounts.a.password"));
         let json = serde_json::to_string(&config).unwrap();
         assert!(!json.contains("hunter2"), "{json}");
+    }
+
+    #[test]
+    fn decrypting_in_sync_without_a_passphrase_command_is_warned_about() {
+        let config = parse("[keys]\ndecrypt = true\n").unwrap();
+        assert!(config.warnings()[0].contains("passphrase_command"));
+        let config =
+            parse("[keys]\ndecrypt = true\npassphrase_command = \"pass show key\"\n").unwrap();
+        assert!(config.warnings().is_empty());
     }
 }

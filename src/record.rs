@@ -339,6 +339,10 @@ pub struct Security {
     pub signed: Option<SignatureFormat>,
     #[serde(default)]
     pub signature: SignatureState,
+    /// Whether `score --decrypt` (or `sync`) decrypted it with the user's key; the text and
+    /// attachments inside are in the record only when the config's `index.decrypted` allows.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub decrypted: bool,
     #[serde(default)]
     pub autocrypt: Option<Autocrypt>,
     /// The spam score a filter wrote (X-Spam-Score, or `score=` of X-Spam-Status), topmost.

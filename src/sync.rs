@@ -2,16 +2,18 @@
 //! the cron job. Each command's own module does the work; this one connects them without
 //! JSON in between. Each batch is scored and threaded inside the transaction that records
 //! it, and the index is committed before that transaction, so an interrupted sync leaves no
-//! message fetched but unthreaded or unindexed.
+//! message fetched but unthreaded or unindexed. With `[keys] decrypt`, encrypted mail is
+//! decrypted before it is scored ([`crate::keys::decrypt`]).
 
 use std::io::Write;
 
 use crate::config::Config;
 use crate::fetch::{self, Settle, Target};
 use crate::jsonl::{ErrorSink, Sink};
+use crate::keys::decrypt::{self, OwnKeys};
 use crate::privacy::circle::{self, Circles};
 use crate::privacy::message::score_in;
-use crate::record::{Message, Record};
+use crate::record::{Encryption, ErrorRecord, Message, Record};
 use crate::search;
 use crate::store::db::Batch;
 use crate::store::{self, Store};
@@ -62,11 +64,52 @@ struct Settling<'a> {
     threader: Threader,
     circles: Circles<'a>,
     config: &'a Config,
+    decrypting: Option<Decrypting>,
+}
+
+/// Decrypts encrypted messages with the user's own key before they are scored; what
+/// cannot be decrypted is remembered, to be reported once fetch is done.
+struct Decrypting {
+    store: Store,
+    keys: OwnKeys,
+    failures: Vec<ErrorRecord>,
+}
+
+impl Decrypting {
+    fn decrypt(&mut self, message: &mut Message, reveal: bool) {
+        if !matches!(
+            message.security.encryption,
+            Encryption::PgpMime | Encryption::PgpInline
+        ) {
+            return;
+        }
+        let now = std::time::SystemTime::now();
+        let decrypted = crate::source::raw_bytes(&message.source)
+            .map_err(|e| format!("cannot read the raw message: {e}"))
+            .and_then(|raw| {
+                decrypt::decrypt(&self.store, &mut self.keys, message, &raw, now)
+                    .map_err(|e| e.to_string())
+            });
+        match decrypted {
+            Ok(Some(decrypted)) => decrypted.fill(message, reveal),
+            Ok(None) => {}
+            Err(error) => {
+                let location = message.source.path.clone();
+                let mut report =
+                    ErrorRecord::new(location.unwrap_or_else(|| message.id.clone()), error);
+                report.message_id = Some(message.native_id.clone());
+                self.failures.push(report);
+            }
+        }
+    }
 }
 
 impl Settle for Settling<'_> {
     fn settle(&mut self, batch: &Batch<'_>, messages: &mut [Message]) -> std::io::Result<()> {
         for message in messages.iter_mut() {
+            if let Some(decrypting) = self.decrypting.as_mut() {
+                decrypting.decrypt(message, self.config.index.decrypted);
+            }
             let circle = self.circles.of(message).map_err(std::io::Error::other)?;
             message.privacy = Some(score_in(message, self.config, Some(&circle)));
         }
@@ -96,12 +139,15 @@ impl Sink for Indexing<'_> {
     }
 }
 
-/// Fetches `targets`, scores and indexes what is new; returns what fetch did.
+/// Fetches `targets`, scores and indexes what is new, decrypting encrypted mail first with
+/// `own_keys` when given; returns what fetch did, a message that could not be decrypted
+/// counted as failed (and reported).
 pub fn sync<E: Write + Send>(
     store: &mut Store,
     config: &Config,
     targets: &[Target],
     options: Options,
+    own_keys: Option<OwnKeys>,
     errors: &mut ErrorSink<E>,
 ) -> Result<fetch::Summary, Error> {
     let _lock = store.lock(options.wait)?;
@@ -113,13 +159,22 @@ pub fn sync<E: Write + Send>(
         threader: Threader::new(store, config)?,
         circles: Circles::new(Store::open(store.root())?, Some(&index), config)?,
         config,
+        decrypting: own_keys
+            .map(|keys| {
+                Ok::<_, store::Error>(Decrypting {
+                    store: Store::open(store.root())?,
+                    keys,
+                    failures: Vec::new(),
+                })
+            })
+            .transpose()?,
     };
     let fetch_options = fetch::Options {
         all: false,
         progress: options.progress,
         batch_messages: BATCH_MESSAGES,
     };
-    let summary = fetch::fetch(
+    let mut summary = fetch::fetch(
         store,
         targets,
         fetch_options,
@@ -128,5 +183,9 @@ pub fn sync<E: Write + Send>(
         errors,
     )?;
     sink.flush().map_err(fetch::Error::from)?;
+    for failure in settling.decrypting.iter().flat_map(|d| &d.failures) {
+        errors.report(failure);
+        summary.failed += 1;
+    }
     Ok(summary)
 }

@@ -10,6 +10,7 @@ mod docs;
 mod fetch;
 mod imap;
 mod keys;
+mod keys_decrypt;
 mod keys_discover;
 mod mastodon;
 mod score;

@@ -46,6 +46,17 @@ pub(crate) fn header_and_key(
     Some((header, found.keydata))
 }
 
+/// The well-formed Autocrypt-Gossip headers of a decrypted payload's root part (Level 1
+/// §2.3, §3): each one's address and key data, in header order. Which of them count (only
+/// the message's recipients) is for the keys module to decide.
+pub(crate) fn gossip(message: &mail_parser::Message<'_>) -> Vec<(String, Vec<u8>)> {
+    headers(message, "Autocrypt-Gossip")
+        .filter_map(|(_, text)| parse(&text))
+        .filter(|found| !found.keydata.is_empty())
+        .map(|found| (found.addr, found.keydata))
+        .collect()
+}
+
 /// A well-formed header, before it is matched against From.
 #[derive(Debug, PartialEq)]
 struct Parsed {
@@ -185,6 +196,19 @@ fn first_public_key(data: &[u8]) -> Option<&[u8]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gossip_headers_give_each_address_and_key_and_malformed_ones_are_skipped() {
+        let raw = b"Content-Type: text/plain\r\nAutocrypt-Gossip: addr=Bob@Example.NET; keydata=AQID\r\nAutocrypt-Gossip: addr=carol@example.net; keydata=BAUG\r\nAutocrypt-Gossip: addr=eve@example.net; critical=1; keydata=AQID\r\nAutocrypt-Gossip: keydata=AQID\r\n\r\nhi\r\n";
+        let parsed = crate::email::parse(raw).unwrap();
+        assert_eq!(
+            gossip(&parsed),
+            [
+                ("Bob@example.net".to_string(), vec![1, 2, 3]),
+                ("carol@example.net".to_string(), vec![4, 5, 6]),
+            ]
+        );
+    }
 
     /// Alice's public key (primary key and user ID, ed25519), made once with GnuPG 2.2.40:
     ///

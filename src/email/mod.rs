@@ -171,6 +171,12 @@ pub fn autocrypt_input(raw: &[u8]) -> Option<AutocryptInput> {
     })
 }
 
+/// The Autocrypt-Gossip headers of a decrypted payload (a MIME entity): each one's
+/// address and key data.
+pub fn autocrypt_gossip(entity: &[u8]) -> Vec<(String, Vec<u8>)> {
+    parse(entity).map_or_else(Vec::new, |parsed| autocrypt::gossip(&parsed))
+}
+
 /// The date in UTC, RFC 3339 with a `Z`.
 pub(crate) fn utc(date: &DateTime) -> String {
     DateTime::from_timestamp(date.to_timestamp()).to_rfc3339()

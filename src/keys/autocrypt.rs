@@ -133,12 +133,7 @@ pub fn learn(
     if input.report || spam {
         return Ok(None);
     }
-    let received = super::seconds(now);
-    let effective = message
-        .date
-        .as_deref()
-        .and_then(crate::record::timestamp)
-        .map_or(received, |date| date.min(received));
+    let effective = effective_date(message, now);
     let mut header = None;
     if let Some((autocrypt, keydata)) = &input.header {
         let cert = crypto::parse_certs(keydata)?.remove(0);
@@ -156,6 +151,73 @@ pub fn learn(
     batch.put_peer(&peer)?;
     batch.commit()?;
     Ok(Some(peer))
+}
+
+/// Updates the gossip state of the message's other recipients from the Autocrypt-Gossip
+/// headers of its decrypted payload (§2.3): only addresses in To or Cc count, the sender's
+/// own is not gossip, and a gossiped key is bound (source `gossip`, by the TOFU rules) only
+/// when the peer announced no other key directly. Spam is ignored, as for the sender's
+/// header, and so is key data that is no certificate. Returns how many peers were updated.
+pub fn learn_gossip(
+    store: &mut Store,
+    message: &Message,
+    gossip: &[(String, Vec<u8>)],
+    now: SystemTime,
+) -> Result<usize, Error> {
+    if message
+        .security
+        .spam_score
+        .is_some_and(|s| s >= crate::email::SPAM_THRESHOLD)
+    {
+        return Ok(0);
+    }
+    let sender = message
+        .from
+        .as_ref()
+        .and_then(|a| tofu::canonical(&a.address));
+    let recipients: std::collections::BTreeSet<String> = message
+        .to
+        .iter()
+        .chain(&message.cc)
+        .filter_map(|a| tofu::canonical(&a.address))
+        .filter(|a| Some(a) != sender.as_ref())
+        .collect();
+    let effective = effective_date(message, now);
+    let mut updated = 0;
+    for (address, keydata) in gossip {
+        let Some(address) = tofu::canonical(address).filter(|a| recipients.contains(a)) else {
+            continue;
+        };
+        let Some(cert) = crypto::parse_certs(keydata)
+            .ok()
+            .and_then(|c| c.into_iter().next())
+        else {
+            continue;
+        };
+        let fingerprint = cert.fingerprint().to_hex();
+        let peer = store.db.peer(&address)?;
+        let direct = peer.as_ref().and_then(|p| p.public_key.clone());
+        if direct.is_none_or(|key| key == fingerprint) {
+            super::store_cert(store, cert, "gossip", Some(&address), now)?;
+        }
+        let peer = update_gossip(peer, &address, effective, &fingerprint);
+        let batch = store.db.batch()?;
+        batch.put_peer(&peer)?;
+        batch.commit()?;
+        updated += 1;
+    }
+    Ok(updated)
+}
+
+/// A message's Date capped at the time it was received (now), so that a sender cannot win
+/// by dating mail in the future.
+fn effective_date(message: &Message, now: SystemTime) -> i64 {
+    let received = super::seconds(now);
+    message
+        .date
+        .as_deref()
+        .and_then(crate::record::timestamp)
+        .map_or(received, |date| date.min(received))
 }
 
 #[cfg(test)]

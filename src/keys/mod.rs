@@ -8,6 +8,7 @@
 pub mod autocrypt;
 pub mod crypto;
 pub mod dane;
+pub mod decrypt;
 pub mod discover;
 pub mod tofu;
 pub mod verify;
@@ -26,6 +27,8 @@ pub enum Error {
     Certificate(String),
     #[error("no key for {0:?}")]
     Unknown(String),
+    #[error(transparent)]
+    Decrypt(Box<decrypt::Error>),
     #[error(transparent)]
     Store(#[from] store::Error),
 }
@@ -111,12 +114,15 @@ pub struct Learned {
 }
 
 /// `keys learn`: passes records through and updates each message sender's Autocrypt state
-/// from the raw message (its source file or the archive).
+/// from the raw message (its source file or the archive). With `own_keys`, encrypted
+/// messages are decrypted and the Autocrypt-Gossip headers inside update the other
+/// recipients' state; one that cannot be decrypted is reported.
 pub fn learn_stream<R: std::io::BufRead, S: crate::jsonl::Sink, E: std::io::Write>(
     store: &mut Store,
     reader: &mut crate::jsonl::Reader<R>,
     out: &mut S,
     errors: &mut crate::jsonl::ErrorSink<E>,
+    mut own_keys: Option<&mut decrypt::OwnKeys>,
     now: SystemTime,
 ) -> Result<Learned, LearnError> {
     let mut learned = Learned::default();
@@ -132,15 +138,23 @@ pub fn learn_stream<R: std::io::BufRead, S: crate::jsonl::Sink, E: std::io::Writ
         if let crate::record::Record::Message(message) = &record {
             let failure = match crate::source::raw_bytes(&message.source) {
                 Err(error) => Some(format!("cannot read the raw message: {error}")),
-                Ok(raw) => match autocrypt::learn(store, message, &raw, now) {
-                    Ok(Some(_)) => {
-                        learned.updated += 1;
-                        None
+                Ok(raw) => {
+                    let direct = autocrypt::learn(store, message, &raw, now);
+                    let gossip = match own_keys.as_deref_mut() {
+                        Some(keys) => learn_gossip(store, keys, message, &raw, now),
+                        None => Ok(0),
+                    };
+                    match (direct, gossip) {
+                        (Err(Error::Store(error)), _) | (_, Err(Error::Store(error))) => {
+                            return Err(LearnError::Store(error));
+                        }
+                        (Err(error), _) | (_, Err(error)) => Some(error.to_string()),
+                        (Ok(direct), Ok(gossiped)) => {
+                            learned.updated += u64::from(direct.is_some()) + gossiped as u64;
+                            None
+                        }
                     }
-                    Ok(None) => None,
-                    Err(Error::Store(error)) => return Err(LearnError::Store(error)),
-                    Err(other) => Some(other.to_string()),
-                },
+                }
             };
             if let Some(reason) = failure {
                 let location = message
@@ -158,6 +172,23 @@ pub fn learn_stream<R: std::io::BufRead, S: crate::jsonl::Sink, E: std::io::Writ
     }
     out.flush().map_err(LearnError::Write)?;
     Ok(learned)
+}
+
+/// Decrypts an encrypted message and applies its gossip; how many peers it updated.
+fn learn_gossip(
+    store: &mut Store,
+    keys: &mut decrypt::OwnKeys,
+    message: &crate::record::Message,
+    raw: &[u8],
+    now: SystemTime,
+) -> Result<usize, Error> {
+    let decrypted = match decrypt::decrypt(store, keys, message, raw, now) {
+        Ok(Some(decrypted)) => decrypted,
+        Ok(None) => return Ok(0),
+        Err(decrypt::Error::Keys(error)) => return Err(error),
+        Err(error) => return Err(Error::Decrypt(Box::new(error))),
+    };
+    autocrypt::learn_gossip(store, message, &decrypted.gossip, now)
 }
 
 /// The error that stops `keys learn`.

@@ -57,48 +57,63 @@ struct Helper<'a> {
 
 impl VerificationHelper for &mut Helper<'_> {
     fn get_certs(&mut self, ids: &[openpgp::KeyHandle]) -> openpgp::Result<Vec<Cert>> {
-        let mut certs = Vec::new();
-        for fingerprint in self.store.db.cert_fingerprints().unwrap_or_default() {
-            let Ok(Some(data)) = self.store.db.cert(&fingerprint) else {
-                continue;
-            };
-            let Ok(cert) = crypto::from_stored(&data) else {
-                continue;
-            };
-            if cert
-                .keys()
-                .any(|k| ids.iter().any(|id| id.aliases(k.key().key_handle())))
-            {
-                certs.push(cert);
-            }
-        }
-        Ok(certs)
+        Ok(certs_for(self.store, ids))
     }
 
     fn check(&mut self, structure: MessageStructure) -> openpgp::Result<()> {
-        for layer in structure {
-            if let MessageLayer::SignatureGroup { results } = layer {
-                for result in results {
-                    let state = match result {
-                        Ok(_) => SignatureState::Valid,
-                        Err(VerificationError::MissingKey { .. }) => SignatureState::UnknownKey,
-                        Err(_) => SignatureState::Invalid,
-                    };
-                    // The best outcome of a group counts: one valid signature is enough.
-                    self.outcome = Some(match (self.outcome, state) {
-                        (Some(SignatureState::Valid), _) | (_, SignatureState::Valid) => {
-                            SignatureState::Valid
-                        }
-                        (Some(SignatureState::UnknownKey), _) | (_, SignatureState::UnknownKey) => {
-                            SignatureState::UnknownKey
-                        }
-                        _ => SignatureState::Invalid,
-                    });
-                }
-            }
-        }
+        self.outcome = outcome(self.outcome, structure);
         Ok(())
     }
+}
+
+/// The stored certificates that hold a key `ids` names.
+pub(super) fn certs_for(store: &Store, ids: &[openpgp::KeyHandle]) -> Vec<Cert> {
+    let mut certs = Vec::new();
+    for fingerprint in store.db.cert_fingerprints().unwrap_or_default() {
+        let Ok(Some(data)) = store.db.cert(&fingerprint) else {
+            continue;
+        };
+        let Ok(cert) = crypto::from_stored(&data) else {
+            continue;
+        };
+        if cert
+            .keys()
+            .any(|k| ids.iter().any(|id| id.aliases(k.key().key_handle())))
+        {
+            certs.push(cert);
+        }
+    }
+    certs
+}
+
+/// `previous` with the signature groups of `structure` counted: the best outcome wins, as
+/// one valid signature is enough.
+pub(super) fn outcome(
+    previous: Option<SignatureState>,
+    structure: MessageStructure,
+) -> Option<SignatureState> {
+    let mut best = previous;
+    for layer in structure {
+        if let MessageLayer::SignatureGroup { results } = layer {
+            for result in results {
+                let state = match result {
+                    Ok(_) => SignatureState::Valid,
+                    Err(VerificationError::MissingKey { .. }) => SignatureState::UnknownKey,
+                    Err(_) => SignatureState::Invalid,
+                };
+                best = Some(match (best, state) {
+                    (Some(SignatureState::Valid), _) | (_, SignatureState::Valid) => {
+                        SignatureState::Valid
+                    }
+                    (Some(SignatureState::UnknownKey), _) | (_, SignatureState::UnknownKey) => {
+                        SignatureState::UnknownKey
+                    }
+                    _ => SignatureState::Invalid,
+                });
+            }
+        }
+    }
+    best
 }
 
 /// The signed bytes (CRLF line ends) and the signature of a multipart/signed message.

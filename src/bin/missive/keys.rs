@@ -104,7 +104,13 @@ pub(crate) fn run(global: &Global, command: KeysCommand) -> Result<u8, Failure> 
                 keys::forget(&mut store, &address, fingerprint.as_deref()).map_err(failure)?;
             println!("{removed}");
         }
-        KeysCommand::Learn => {
+        KeysCommand::Learn { decrypt } => {
+            let mut own_keys = if decrypt {
+                let config = crate::load_config(global)?;
+                Some(crate::own_keys(&store, &config)?)
+            } else {
+                None
+            };
             let mut reader = missive::jsonl::Reader::new(std::io::stdin().lock(), "stdin");
             let mut out = Writer::new(
                 std::io::BufWriter::new(std::io::stdout()),
@@ -114,8 +120,15 @@ pub(crate) fn run(global: &Global, command: KeysCommand) -> Result<u8, Failure> 
                 std::io::stderr(),
                 global.errors == missive::cli::ErrorFormat::Jsonl,
             );
-            let learned = keys::learn_stream(&mut store, &mut reader, &mut out, &mut errors, now)
-                .map_err(|error| crate::failed(false, error))?;
+            let learned = keys::learn_stream(
+                &mut store,
+                &mut reader,
+                &mut out,
+                &mut errors,
+                own_keys.as_mut(),
+                now,
+            )
+            .map_err(|error| crate::failed(false, error))?;
             out.finish().map_err(|e| crate::failed(false, e))?;
             if learned.failed > 0 {
                 return Ok(SOME_FAILED);

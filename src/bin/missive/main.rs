@@ -156,6 +156,32 @@ pub(crate) fn open_store(global: &Global) -> Result<Store, Failure> {
     Store::open(&dir).map_err(|error| failed(error.is_transient(), error))
 }
 
+/// The user's own keys for decrypting, unlocked with `[keys] passphrase_command` or, without
+/// one, a prompt on the terminal; asked only when a message needs it.
+pub(crate) fn own_keys(
+    store: &Store,
+    config: &missive::config::Config,
+) -> Result<missive::keys::decrypt::OwnKeys, Failure> {
+    let command = config.keys.passphrase_command.clone();
+    let passphrase: missive::keys::decrypt::Passphrase =
+        Box::new(move |fingerprint: &str| match &command {
+            Some(command) => {
+                missive::config::secret_from_command(command).map_err(|e| e.to_string())
+            }
+            None => rpassword::prompt_password(format!("Passphrase for key {fingerprint}: "))
+                .map_err(|_| {
+                    "no terminal to ask for it: set passphrase_command in [keys] of the config"
+                        .to_string()
+                }),
+        });
+    missive::keys::decrypt::OwnKeys::load(store, passphrase).map_err(|error| match error {
+        missive::keys::decrypt::Error::Keys(missive::keys::Error::Store(e)) => {
+            failed(e.is_transient(), e)
+        }
+        other => usage(other),
+    })
+}
+
 /// Whether the store exists already, for commands that use one only when it does.
 pub(crate) fn store_exists(global: &Global) -> bool {
     store_dir(global).is_some_and(|dir| dir.join("state.sqlite").exists())

@@ -7,6 +7,7 @@ use anyhow::Context;
 use missive::cli::{ErrorFormat, Global, ScoreArgs};
 use missive::jsonl::{ErrorSink, Format, Reader, Writer};
 use missive::privacy;
+use missive::record::Encryption;
 
 use crate::{Failure, OK, SOME_FAILED, TEMPORARY, load_config, output_format};
 
@@ -112,11 +113,17 @@ pub(crate) fn run(global: &Global, args: ScoreArgs) -> Result<u8, Failure> {
         output_format(global),
     );
     let mut errors = ErrorSink::new(std::io::stderr(), global.errors == ErrorFormat::Jsonl);
-    let store = if args.verify {
+    let store = if args.verify || args.decrypt {
         Some(crate::open_store(global)?)
     } else {
         None
     };
+    let mut own_keys = match (&store, args.decrypt) {
+        (Some(store), true) => Some(crate::own_keys(store, &config)?),
+        _ => None,
+    };
+    // Decryption failures are reported beside score's own errors, which score_stream holds.
+    let mut undecrypted = ErrorSink::new(std::io::stderr(), global.errors == ErrorFormat::Jsonl);
     // The store is asked about people when it exists; it is never made for this.
     let asked = (!args.record_only && crate::store_exists(global))
         .then(|| crate::open_store(global))
@@ -132,19 +139,58 @@ pub(crate) fn run(global: &Global, args: ScoreArgs) -> Result<u8, Failure> {
         .transpose()
         .map_err(|e| failed(e.into()))?;
     let now = std::time::SystemTime::now();
+    let reveal = config.index.decrypted;
     let mut prepare = |message: &mut missive::record::Message| {
-        if let Some(store) = &store
-            && message.security.signed.is_some()
-            && let Ok(raw) = missive::source::raw_bytes(&message.source)
-            && let Some(state) = missive::keys::verify::check(store, &raw, now)
-        {
-            message.security.signature = state;
+        let to_verify = args.verify && message.security.signed.is_some();
+        let to_decrypt = own_keys.is_some()
+            && matches!(
+                message.security.encryption,
+                Encryption::PgpMime | Encryption::PgpInline
+            );
+        let raw = match &store {
+            Some(_) if to_verify || to_decrypt => Some(missive::source::raw_bytes(&message.source)),
+            _ => None,
+        };
+        let decrypted = match (&store, own_keys.as_mut(), raw) {
+            (Some(store), keys, Some(Ok(raw))) => {
+                if to_verify && let Some(state) = missive::keys::verify::check(store, &raw, now) {
+                    message.security.signature = state;
+                }
+                keys.filter(|_| to_decrypt)
+                    .map(|keys| missive::keys::decrypt::decrypt(store, keys, message, &raw, now))
+                    .transpose()
+                    .map_err(|e| e.to_string())
+            }
+            (_, _, Some(Err(error))) if to_decrypt => {
+                Err(format!("cannot read the raw message: {error}"))
+            }
+            _ => Ok(None),
+        };
+        match decrypted {
+            Ok(found) => {
+                if let Some(decrypted) = found.flatten() {
+                    decrypted.fill(message, reveal);
+                }
+            }
+            Err(error) => {
+                let location = message.source.path.clone();
+                let mut report = missive::record::ErrorRecord::new(
+                    location.unwrap_or_else(|| message.id.clone()),
+                    error,
+                );
+                report.message_id = Some(message.native_id.clone());
+                undecrypted.report(&report);
+            }
         }
         circles.as_mut().map(|c| c.of(message)).transpose()
     };
     let summary = privacy::score_stream(&mut reader, &mut out, &mut errors, &config, &mut prepare)
         .map_err(|e| failed(e.into()))?;
-    Ok(if summary.failed > 0 { SOME_FAILED } else { OK })
+    Ok(if summary.failed > 0 || undecrypted.count() > 0 {
+        SOME_FAILED
+    } else {
+        OK
+    })
 }
 
 /// `score --user`: the user index from the search index, the key store and the device.

@@ -29,8 +29,20 @@ pub(crate) fn run(global: &Global, args: SyncArgs) -> Result<u8, Failure> {
         wait: args.wait,
         progress: !args.quiet && !global.no_progress && std::io::stderr().is_terminal(),
     };
-    let summary = missive::sync::sync(&mut store, &config, &targets, options, &mut errors)
-        .map_err(|error| crate::failed(error.is_transient(), error))?;
+    let own_keys = if config.keys.decrypt {
+        Some(crate::own_keys(&store, &config)?)
+    } else {
+        None
+    };
+    let summary = missive::sync::sync(
+        &mut store,
+        &config,
+        &targets,
+        options,
+        own_keys,
+        &mut errors,
+    )
+    .map_err(|error| crate::failed(error.is_transient(), error))?;
     if !args.quiet {
         let accounts: Vec<String> = summary
             .per_account

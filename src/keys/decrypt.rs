@@ -1,0 +1,415 @@
+//! Decrypts mail with the user's own key: PGP/MIME (RFC 3156 §4: the second part of
+//! multipart/encrypted) and inline PGP (an armoured `PGP MESSAGE` in a text part). What
+//! decryption reveals is a [`Decrypted`]: the signature inside, checked against the store
+//! (signed and encrypted in one OpenPGP message, RFC 3156 §6.2, or a multipart/signed
+//! entity inside, §6.1, through [`super::verify`]), the text and attachments, and the
+//! Autocrypt-Gossip headers of the payload (Autocrypt Level 1 §3), which
+//! [`super::autocrypt::learn_gossip`] applies.
+//!
+//! The secret keys stay locked until a message is encrypted to one of them: the passphrase
+//! is asked for then, once a run, and never kept anywhere but in memory.
+
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+use openpgp::crypto::{KeyPair, Password, SessionKey};
+use openpgp::packet::key::{SecretParts, UnspecifiedRole};
+use openpgp::packet::{Key, PKESK, SKESK};
+use openpgp::parse::Parse;
+use openpgp::parse::stream::{
+    DecryptionHelper, DecryptorBuilder, MessageStructure, VerificationHelper,
+};
+use openpgp::policy::StandardPolicy;
+use openpgp::types::SymmetricAlgorithm;
+use openpgp::{Cert, KeyHandle};
+use sequoia_openpgp as openpgp;
+
+use crate::record::{Attachment, Encryption, Message, SignatureFormat, SignatureState};
+use crate::store::Store;
+
+use super::{crypto, verify};
+
+/// Where the passphrase of a protected key comes from: called with the key's fingerprint,
+/// it gives the passphrase or says why there is none. The binary runs the config's
+/// `passphrase_command` or prompts on the terminal.
+pub type Passphrase = Box<dyn FnMut(&str) -> Result<String, String> + Send>;
+
+/// The error returned when a message cannot be decrypted; it never holds the passphrase.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("no key of your own to decrypt with (missive keys generate)")]
+    NoOwnKey,
+    #[error("encrypted to other keys ({})", recipients.join(", "))]
+    NotForUs { recipients: Vec<String> },
+    #[error("no passphrase for key {fingerprint}: {reason}")]
+    NoPassphrase { fingerprint: String, reason: String },
+    #[error("the passphrase does not unlock key {fingerprint}")]
+    WrongPassphrase { fingerprint: String },
+    #[error("cannot decrypt: {0}")]
+    Malformed(String),
+    #[error(transparent)]
+    Keys(#[from] super::Error),
+}
+
+/// What decryption revealed of one message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decrypted {
+    /// The text: the decrypted entity's text bodies, or the message's text with the
+    /// armoured block replaced by its plaintext.
+    pub text: String,
+    /// The attachments inside (PGP/MIME).
+    pub attachments: Vec<Attachment>,
+    /// The Subject of the payload's own header (protected headers, as Thunderbird and
+    /// Delta Chat write them, with a placeholder outside).
+    pub subject: Option<String>,
+    /// How the plaintext is signed, if it is.
+    pub signed: Option<SignatureFormat>,
+    pub signature: SignatureState,
+    /// Autocrypt-Gossip headers of the payload: canonical address and key data.
+    pub gossip: Vec<(String, Vec<u8>)>,
+}
+
+impl Decrypted {
+    /// Puts what decryption revealed into the record: that it was decrypted and the
+    /// signature always; the text, attachments and protected subject only when `reveal`
+    /// (the config's `index.decrypted`), as the record goes on to the index. `encryption`
+    /// stays: the message was encrypted on its way.
+    pub fn fill(self, message: &mut Message, reveal: bool) {
+        message.security.decrypted = true;
+        if self.signed.is_some() {
+            message.security.signed = self.signed;
+            message.security.signature = self.signature;
+        }
+        if reveal {
+            message.text = self.text;
+            message.attachments = self.attachments;
+            if self.subject.is_some() {
+                message.subject = self.subject;
+            }
+        }
+    }
+}
+
+/// The user's own secret keys, unlocked on first use.
+pub struct OwnKeys {
+    certs: Vec<Cert>,
+    passphrase: Passphrase,
+    /// The passphrase's answer, asked for once a run.
+    asked: Option<Result<Password, String>>,
+    unlocked: BTreeMap<String, KeyPair>,
+}
+
+impl OwnKeys {
+    /// The own keys in the store; [`Error::NoOwnKey`] when there is none.
+    pub fn load(store: &Store, passphrase: Passphrase) -> Result<OwnKeys, Error> {
+        let certs = store
+            .db
+            .own_keys()
+            .map_err(super::Error::from)?
+            .iter()
+            .map(|(_, tsk, _)| crypto::from_stored(tsk))
+            .collect::<Result<Vec<_>, _>>()?;
+        if certs.is_empty() {
+            return Err(Error::NoOwnKey);
+        }
+        Ok(OwnKeys {
+            certs,
+            passphrase,
+            asked: None,
+            unlocked: BTreeMap::new(),
+        })
+    }
+
+    /// Our secret (sub)keys of an encryption algorithm that `recipient` names (every one
+    /// for a wildcard recipient). Expired keys count: old mail stays readable.
+    fn candidates(&self, recipient: Option<&KeyHandle>) -> Vec<Key<SecretParts, UnspecifiedRole>> {
+        self.certs
+            .iter()
+            .flat_map(|cert| cert.keys().secret())
+            .filter(|ka| ka.key().pk_algo().for_encryption())
+            .filter(|ka| recipient.is_none_or(|r| r.aliases(ka.key().key_handle())))
+            .map(|ka| ka.key().clone().role_into_unspecified())
+            .collect()
+    }
+
+    /// The key pair of `key`, unlocking it with the passphrase when it is protected.
+    fn keypair(&mut self, key: Key<SecretParts, UnspecifiedRole>) -> Result<&mut KeyPair, Error> {
+        let fingerprint = key.fingerprint().to_hex();
+        if !self.unlocked.contains_key(&fingerprint) {
+            let key = if key.has_unencrypted_secret() {
+                key
+            } else {
+                let password = self
+                    .asked
+                    .get_or_insert_with(|| (self.passphrase)(&fingerprint).map(Password::from))
+                    .clone()
+                    .map_err(|reason| Error::NoPassphrase {
+                        fingerprint: fingerprint.clone(),
+                        reason,
+                    })?;
+                key.decrypt_secret(&password)
+                    .map_err(|_| Error::WrongPassphrase {
+                        fingerprint: fingerprint.clone(),
+                    })?
+            };
+            let pair = key
+                .into_keypair()
+                .map_err(|e| Error::Malformed(e.to_string()))?;
+            self.unlocked.insert(fingerprint.clone(), pair);
+        }
+        self.unlocked
+            .get_mut(&fingerprint)
+            .ok_or_else(|| Error::Malformed("key pair lost".into()))
+    }
+}
+
+/// Decrypts `raw` when `message` says it is encrypted (PGP/MIME or inline PGP); None for
+/// other messages.
+pub fn decrypt(
+    store: &Store,
+    keys: &mut OwnKeys,
+    message: &Message,
+    raw: &[u8],
+    now: SystemTime,
+) -> Result<Option<Decrypted>, Error> {
+    match message.security.encryption {
+        Encryption::PgpMime => pgp_mime(store, keys, raw, now).map(Some),
+        Encryption::PgpInline => inline(store, keys, message, raw, now).map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// A multipart/encrypted message: its payload is a MIME entity, read as a message is.
+fn pgp_mime(
+    store: &Store,
+    keys: &mut OwnKeys,
+    raw: &[u8],
+    now: SystemTime,
+) -> Result<Decrypted, Error> {
+    let ciphertext = pgp_mime_payload(raw)
+        .ok_or_else(|| Error::Malformed("no encrypted part in multipart/encrypted".into()))?;
+    let (entity, combined) = open(store, keys, &ciphertext, now)?;
+    let inner = crate::email::read(&entity);
+    let (signed, signature) = match (combined, inner.security.signed) {
+        (Some(state), _) => (Some(SignatureFormat::PgpMime), state),
+        (None, Some(format @ (SignatureFormat::PgpMime | SignatureFormat::PgpInline))) => (
+            Some(format),
+            verify::check(store, &entity, now).unwrap_or(SignatureState::Unverified),
+        ),
+        (None, other) => (other, inner.security.signature),
+    };
+    Ok(Decrypted {
+        text: inner.text,
+        attachments: inner.attachments,
+        subject: inner.subject,
+        signed,
+        signature,
+        gossip: crate::email::autocrypt_gossip(&entity),
+    })
+}
+
+/// An armoured message in a text part: the text with the block replaced by its plaintext.
+fn inline(
+    store: &Store,
+    keys: &mut OwnKeys,
+    message: &Message,
+    raw: &[u8],
+    now: SystemTime,
+) -> Result<Decrypted, Error> {
+    let text = if message.text.contains(BEGIN) {
+        message.text.clone()
+    } else {
+        crate::email::read(raw).text
+    };
+    let (start, end) =
+        armoured_block(&text).ok_or_else(|| Error::Malformed("no PGP MESSAGE block".into()))?;
+    let (plaintext, combined) = open(store, keys, &text.as_bytes()[start..end], now)?;
+    let (signed, signature) = match combined {
+        Some(state) => (Some(SignatureFormat::PgpInline), state),
+        None => match verify::check(store, &plaintext, now) {
+            Some(state) => (Some(SignatureFormat::PgpInline), state),
+            None => (None, SignatureState::None),
+        },
+    };
+    Ok(Decrypted {
+        text: format!(
+            "{}{}{}",
+            &text[..start],
+            String::from_utf8_lossy(&plaintext),
+            &text[end..]
+        ),
+        attachments: message.attachments.clone(),
+        subject: None,
+        signed,
+        signature,
+        gossip: Vec::new(),
+    })
+}
+
+const BEGIN: &str = "-----BEGIN PGP MESSAGE-----";
+const END: &str = "-----END PGP MESSAGE-----";
+
+/// The byte range of the first armoured PGP MESSAGE in `text`.
+fn armoured_block(text: &str) -> Option<(usize, usize)> {
+    let start = text.find(BEGIN)?;
+    let end = text[start..].find(END)? + start + END.len();
+    Some((start, end))
+}
+
+/// The second part of the first multipart/encrypted part: the OpenPGP message.
+fn pgp_mime_payload(raw: &[u8]) -> Option<Vec<u8>> {
+    let parsed = crate::email::parse(raw)?;
+    let encrypted = parsed.parts.iter().find(|part| {
+        mail_parser::MimeHeaders::content_type(*part).is_some_and(|ct| {
+            ct.c_type.eq_ignore_ascii_case("multipart")
+                && ct
+                    .c_subtype
+                    .as_deref()
+                    .is_some_and(|s| s.eq_ignore_ascii_case("encrypted"))
+        })
+    })?;
+    let id = *encrypted.sub_parts()?.get(1)?;
+    Some(parsed.part(id)?.contents().to_vec())
+}
+
+/// Decrypts one OpenPGP message: the plaintext, and the state of a signature inside it.
+fn open(
+    store: &Store,
+    keys: &mut OwnKeys,
+    ciphertext: &[u8],
+    now: SystemTime,
+) -> Result<(Vec<u8>, Option<SignatureState>), Error> {
+    let policy = StandardPolicy::new();
+    let mut helper = Helper {
+        store,
+        keys,
+        failure: None,
+        outcome: None,
+    };
+    let opened = DecryptorBuilder::from_bytes(ciphertext)
+        .and_then(|builder| builder.with_policy(&policy, now, &mut helper))
+        .and_then(|mut decryptor| {
+            let mut plaintext = Vec::new();
+            std::io::copy(&mut decryptor, &mut plaintext)?;
+            Ok(plaintext)
+        });
+    match (opened, helper.failure) {
+        (Ok(plaintext), _) => Ok((plaintext, helper.outcome)),
+        (Err(_), Some(failure)) => Err(failure),
+        (Err(error), None) => Err(Error::Malformed(error.to_string())),
+    }
+}
+
+struct Helper<'a> {
+    store: &'a Store,
+    keys: &'a mut OwnKeys,
+    /// Why no session key could be had, when that is why decryption failed.
+    failure: Option<Error>,
+    outcome: Option<SignatureState>,
+}
+
+impl VerificationHelper for &mut Helper<'_> {
+    fn get_certs(&mut self, ids: &[KeyHandle]) -> openpgp::Result<Vec<Cert>> {
+        Ok(verify::certs_for(self.store, ids))
+    }
+
+    fn check(&mut self, structure: MessageStructure) -> openpgp::Result<()> {
+        self.outcome = verify::outcome(self.outcome, structure);
+        Ok(())
+    }
+}
+
+impl DecryptionHelper for &mut Helper<'_> {
+    fn decrypt(
+        &mut self,
+        pkesks: &[PKESK],
+        _skesks: &[SKESK],
+        sym_algo: Option<SymmetricAlgorithm>,
+        decrypt: &mut dyn FnMut(Option<SymmetricAlgorithm>, &SessionKey) -> bool,
+    ) -> openpgp::Result<Option<Cert>> {
+        let mut failure = None;
+        for pkesk in pkesks {
+            let recipient = pkesk.recipient();
+            for key in self.keys.candidates(recipient.as_ref()) {
+                let fingerprint = key.fingerprint();
+                let pair = match self.keys.keypair(key) {
+                    Ok(pair) => pair,
+                    Err(error) => {
+                        failure.get_or_insert(error);
+                        continue;
+                    }
+                };
+                if pkesk
+                    .decrypt(pair, sym_algo)
+                    .is_some_and(|(algo, session_key)| decrypt(algo, &session_key))
+                {
+                    let cert = self
+                        .keys
+                        .certs
+                        .iter()
+                        .find(|c| c.keys().any(|k| k.key().fingerprint() == fingerprint))
+                        .map(|c| c.clone().strip_secret_key_material());
+                    return Ok(cert);
+                }
+            }
+        }
+        self.failure = Some(failure.unwrap_or_else(|| {
+            Error::NotForUs {
+                recipients: pkesks
+                    .iter()
+                    .map(|p| p.recipient().map_or("anyone".into(), |r| r.to_hex()))
+                    .collect(),
+            }
+        }));
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decrypted() -> Decrypted {
+        Decrypted {
+            text: "the secret".into(),
+            attachments: vec![Attachment {
+                filename: Some("plan.pdf".into()),
+                content_type: "application/pdf".into(),
+                size: 9,
+            }],
+            subject: None,
+            signed: Some(SignatureFormat::PgpMime),
+            signature: SignatureState::Valid,
+            gossip: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_text_and_attachments_inside_are_filled_in_only_when_revealed() {
+        let mut message = Message {
+            text: "outside".into(),
+            ..Message::default()
+        };
+        message.security.encryption = Encryption::PgpMime;
+        decrypted().fill(&mut message, false);
+        assert!(message.security.decrypted);
+        assert_eq!(message.security.signature, SignatureState::Valid);
+        assert_eq!(message.security.encryption, Encryption::PgpMime);
+        assert_eq!(
+            (message.text.as_str(), message.attachments.len()),
+            ("outside", 0)
+        );
+        decrypted().fill(&mut message, true);
+        assert_eq!(message.text, "the secret");
+        assert_eq!(message.attachments[0].filename.as_deref(), Some("plan.pdf"));
+    }
+
+    #[test]
+    fn the_armoured_block_spans_begin_to_end_lines() {
+        let text = "Hi\n-----BEGIN PGP MESSAGE-----\n\nabc\n-----END PGP MESSAGE-----\nBye\n";
+        let (start, end) = armoured_block(text).unwrap();
+        assert_eq!(&text[..start], "Hi\n");
+        assert_eq!(&text[end..], "\nBye\n");
+        assert_eq!(armoured_block("-----BEGIN PGP MESSAGE-----\nno end"), None);
+    }
+}
