@@ -105,6 +105,48 @@ pub struct Forest<'a> {
     /// are never written again.
     known: Vec<bool>,
     subjects: HashMap<String, Subject>,
+    /// Subject groups as earlier batches of the same run left them.
+    memory: Option<&'a SubjectMemory>,
+}
+
+/// What a run that threads batch after batch (`sync`) remembers of subject groups between
+/// batches, so that a common subject is not read back from the store for every batch: the
+/// threads each subject key's messages are in, and the threads merged since.
+#[derive(Debug, Default)]
+pub struct SubjectMemory {
+    subjects: HashMap<String, (Vec<String>, bool)>,
+    renamed: HashMap<String, String>,
+}
+
+impl SubjectMemory {
+    /// The threads of a subject key and whether one of its subjects was a reply.
+    fn threads(&self, key: &str) -> Option<Vec<(String, bool)>> {
+        let (threads, reply) = self.subjects.get(key)?;
+        let mut current: Vec<(String, bool)> = threads
+            .iter()
+            .map(|thread| {
+                let mut thread = thread;
+                while let Some(next) = self.renamed.get(thread) {
+                    thread = next;
+                }
+                (thread.clone(), *reply)
+            })
+            .collect();
+        current.sort();
+        current.dedup();
+        Some(current)
+    }
+
+    /// Takes in what a batch settled.
+    pub fn learn(&mut self, settled: &Settled) {
+        for (old, new) in &settled.merges {
+            self.renamed.insert(old.clone(), new.clone());
+        }
+        for (key, threads, reply) in &settled.subjects {
+            self.subjects
+                .insert(key.clone(), (threads.clone(), *reply));
+        }
+    }
 }
 
 #[derive(Default)]
@@ -117,6 +159,14 @@ impl<'a> Forest<'a> {
     /// A forest that joins the threads the store holds (none to look up in a new store).
     pub fn new(db: &'a dyn ThreadState) -> Result<Forest<'a>, store::Error> {
         Ok(Forest::with_lookup(db, db.has_threads()?))
+    }
+
+    /// The same forest, taking subject groups from `memory` when it has them.
+    pub fn remembering(self, memory: &'a SubjectMemory) -> Forest<'a> {
+        Forest {
+            memory: Some(memory),
+            ..self
+        }
     }
 
     /// A forest that ignores the stored threads: `--rebuild` recomputes them.
@@ -134,6 +184,7 @@ impl<'a> Forest<'a> {
             stored: BTreeMap::new(),
             known: Vec::new(),
             subjects: HashMap::new(),
+            memory: None,
         }
     }
 
@@ -220,9 +271,11 @@ impl<'a> Forest<'a> {
         {
             if !self.subjects.contains_key(key) {
                 let mut subject = Subject::default();
-                let stored = match self.lookup {
-                    true => self.db.subject_threads(key)?,
-                    false => Vec::new(),
+                let remembered = self.memory.and_then(|memory| memory.threads(key));
+                let stored = match (self.lookup, remembered) {
+                    (true, Some(threads)) => threads,
+                    (true, None) => self.db.subject_threads(key)?,
+                    (false, _) => Vec::new(),
                 };
                 // A stored thread joins as one virtual node, however many messages of
                 // the subject it holds.
@@ -280,9 +333,24 @@ impl<'a> Forest<'a> {
             .map(|(node, at)| (node.clone(), by_index[*at].clone()))
             .collect();
         nodes.sort();
+        let subjects = self
+            .subjects
+            .iter()
+            .map(|(key, subject)| {
+                let mut threads: Vec<String> = subject
+                    .members
+                    .iter()
+                    .map(|&at| by_index[at].clone())
+                    .collect();
+                threads.sort();
+                threads.dedup();
+                (key.clone(), threads, subject.reply)
+            })
+            .collect();
         Settled {
             nodes,
             merges,
+            subjects,
             by_index,
         }
     }
@@ -295,6 +363,8 @@ pub struct Settled {
     pub nodes: Vec<(String, String)>,
     /// Stored threads merged into another: (old, new).
     pub merges: Vec<(String, String)>,
+    /// Each subject key met: the threads of its messages, and whether one was a reply.
+    pub subjects: Vec<(String, Vec<String>, bool)>,
     by_index: Vec<String>,
 }
 

@@ -246,6 +246,7 @@ impl Head {
 pub struct Threader {
     user: User,
     directory: Directory,
+    subjects: jwz::SubjectMemory,
 }
 
 impl Threader {
@@ -255,6 +256,7 @@ impl Threader {
         Ok(Threader {
             user: User::from_config(config),
             directory: Directory::load(&store.db)?,
+            subjects: jwz::SubjectMemory::default(),
         })
     }
 
@@ -264,7 +266,7 @@ impl Threader {
         batch: &store::db::Batch<'_>,
         messages: &mut [Message],
     ) -> Result<(), Error> {
-        let mut forest = jwz::Forest::new(batch)?;
+        let mut forest = jwz::Forest::new(batch)?.remembering(&self.subjects);
         let mut rows = Vec::with_capacity(messages.len());
         let mut nodes = Vec::with_capacity(messages.len());
         for message in messages.iter() {
@@ -282,7 +284,9 @@ impl Threader {
             message.thread = Some(settled.thread(at).to_string());
         }
         settled.store(batch)?;
-        save(batch, &rows, &self.directory)
+        save(batch, &rows, &self.directory)?;
+        self.subjects.learn(&settled);
+        Ok(())
     }
 }
 
@@ -761,6 +765,51 @@ mod tests {
 
     const SUBJECTS: &[&str] = &["plans", "Re: plans", "AW: plans", "other", "Re: other"];
 
+    /// Threads `days` as sync does, one batch each with one Threader; returns id →
+    /// (conversation, thread) as the store holds them after the last batch.
+    fn run_batches(
+        root: &std::path::Path,
+        days: &[Vec<String>],
+    ) -> BTreeMap<String, (String, String)> {
+        let mut store = Store::open(root).unwrap();
+        let mut threader = Threader::new(&store, &Config::default()).unwrap();
+        let mut ids = Vec::new();
+        for day in days {
+            let mut messages: Vec<Message> = day
+                .iter()
+                .map(|line| serde_json::from_str(line).unwrap())
+                .collect();
+            ids.extend(messages.iter().map(|m| m.id.clone()));
+            let batch = store.db.batch().unwrap();
+            threader.thread(&batch, &mut messages).unwrap();
+            batch.commit().unwrap();
+        }
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        store
+            .db
+            .current_ids(&ids)
+            .unwrap()
+            .into_iter()
+            .map(|(id, (conversation, thread))| (id, (conversation, thread.unwrap_or_default())))
+            .collect()
+    }
+
+    #[test]
+    fn a_reply_in_a_later_batch_joins_every_earlier_thread_of_its_subject() {
+        let days = vec![
+            vec![record(1, &[], "plans"), record(2, &[], "plans")],
+            vec![record(3, &[], "other")],
+            vec![record(4, &[], "Re: plans")],
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let ids = run_batches(dir.path(), &days);
+        assert_eq!(ids["m_1"].1, ids["m_2"].1);
+        assert_eq!(ids["m_1"].1, ids["m_4"].1);
+        assert_ne!(ids["m_1"].1, ids["m_3"].1);
+        let whole_dir = tempfile::tempdir().unwrap();
+        assert_eq!(ids, run(whole_dir.path(), &days.concat()));
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(48))]
 
@@ -799,6 +848,10 @@ mod tests {
                     prop_assert_eq!(&ids, &whole[&id], "{}", id);
                 }
             }
+
+            // sync's way: one Threader, batch after batch, each in its own transaction.
+            let batches_dir = tempfile::tempdir().unwrap();
+            prop_assert_eq!(run_batches(batches_dir.path(), &by_day), whole);
         }
     }
 }
