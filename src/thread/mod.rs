@@ -252,7 +252,7 @@ pub struct Threader {
 impl Threader {
     pub fn new(store: &Store, config: &Config) -> Result<Threader, Error> {
         // Every batch looks up and writes thread rows all over their B-trees.
-        store.db.set_cache_mib(64)?;
+        store.db.set_cache_mib(16)?;
         Ok(Threader {
             user: User::from_config(config),
             directory: Directory::load(&store.db)?,
