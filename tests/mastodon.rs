@@ -652,3 +652,107 @@ fn json_that_is_no_status_is_kept_reported_and_the_rest_fetched() {
     let (code, again, stderr) = fetch(&home);
     assert_eq!((code, again.len()), (0, 0), "{stderr}");
 }
+
+#[test]
+fn one_person_on_email_mastodon_and_twitter_is_one_conversation_in_date_order() {
+    let instance = Instance::start(true);
+    instance.add(status(
+        101,
+        "bob@other.example",
+        None,
+        &[ME],
+        "<p>@alex lunch?</p>",
+        "direct",
+    ));
+    instance.add(status(
+        102,
+        ME,
+        Some(101),
+        &["bob@other.example"],
+        "<p>yes</p>",
+        "direct",
+    ));
+    let home = Home::new();
+    let token = home.write("token", TOKEN.as_bytes());
+    home.write_config(&format!(
+        "[identity]\naddresses = [\"@{ME}@{host}\", \"alice@example.org\", \"twitter:@AliceExample\"]\n\n\
+         [accounts.social]\nsource = \"mastodon://{ME}@{host}:{port}\"\n\
+         token_command = \"cat {token}\"\nca_file = {ca:?}\n",
+        host = instance.host(),
+        port = instance.port,
+        token = token.display(),
+        ca = instance.ca_file().display().to_string(),
+    ));
+    let mail = home.write(
+        "bob.eml",
+        b"From: Bob <bob@example.org>\nTo: alice@example.org\nSubject: Hi\n\
+          Date: Sun, 01 May 2022 09:00:00 +0000\nMessage-ID: <bob-1@example.org>\n\nhello\n",
+    );
+    let twitter = crate::support::exports::twitter()
+        .with(
+            "data/direct-messages-group.js",
+            "window.YTD.direct_messages_group.part0 = []",
+        )
+        .write_zip(&home.path().join("twitter.zip"));
+    let (code, _, stderr) = run(home.missive().args([
+        "contacts",
+        "link",
+        "bob@example.org",
+        "twitter:2002",
+        "@bob@other.example",
+        "--name",
+        "Bob",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+
+    let fetched = home
+        .missive()
+        .args([
+            "fetch",
+            &format!("eml:{}", mail.display()),
+            &format!("twitter-archive:{}", twitter.display()),
+            "social",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        fetched.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&fetched.stderr)
+    );
+    let threaded = home
+        .missive()
+        .arg("thread")
+        .write_stdin(fetched.stdout)
+        .output()
+        .unwrap();
+    let (code, _, stderr) = run(home.missive().arg("index").write_stdin(threaded.stdout));
+    assert_eq!(code, 0, "{stderr}");
+
+    let (code, found, stderr) = run(home
+        .missive()
+        .args(["search", "--sort", "date", "with:Bob"]));
+    assert_eq!(code, 0, "{stderr}");
+    let protocols: Vec<&str> = found
+        .iter()
+        .map(|r| r["protocol"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        protocols,
+        ["email", "twitter", "twitter", "mastodon", "mastodon"],
+        "one person's exchanges, oldest first"
+    );
+    let conversations: BTreeSet<&str> = found
+        .iter()
+        .map(|r| r["conversation"].as_str().unwrap())
+        .collect();
+    assert_eq!(conversations.len(), 1, "{found:#?}");
+    let conversation = format!("conversation:{}", conversations.first().unwrap());
+    let (_, same, _) = run(home
+        .missive()
+        .args(["search", "--sort", "date", &conversation]));
+    assert_eq!(same.len(), 5);
+    let dates: Vec<&str> = same.iter().map(|r| r["date"].as_str().unwrap()).collect();
+    assert!(dates.windows(2).all(|w| w[0] <= w[1]), "{dates:?}");
+}

@@ -143,8 +143,7 @@ impl SubjectMemory {
             self.renamed.insert(old.clone(), new.clone());
         }
         for (key, threads, reply) in &settled.subjects {
-            self.subjects
-                .insert(key.clone(), (threads.clone(), *reply));
+            self.subjects.insert(key.clone(), (threads.clone(), *reply));
         }
     }
 }
