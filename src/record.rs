@@ -565,6 +565,17 @@ pub struct ErrorRecord {
     pub extra: Extra,
 }
 
+impl Message {
+    /// Everyone the message names: From, then To, Cc and Bcc.
+    pub fn people(&self) -> impl Iterator<Item = &Address> {
+        self.from
+            .iter()
+            .chain(&self.to)
+            .chain(&self.cc)
+            .chain(&self.bcc)
+    }
+}
+
 impl ErrorRecord {
     /// An error at `location`.
     pub fn new(location: impl Into<String>, error: impl Into<String>) -> Self {

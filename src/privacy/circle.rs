@@ -101,13 +101,7 @@ impl<'a> Circles<'a> {
     /// The circle of a message, which is then remembered as a possible parent.
     pub fn of(&mut self, message: &Message) -> Result<Circle, Error> {
         let mut circle = Circle::default();
-        let people = message
-            .from
-            .iter()
-            .chain(&message.to)
-            .chain(&message.cc)
-            .chain(&message.bcc);
-        for (at, address) in people.enumerate() {
+        for (at, address) in message.people().enumerate() {
             let Some(identity) = identity::of_address(&message.protocol, &address.address) else {
                 continue;
             };

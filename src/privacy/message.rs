@@ -434,11 +434,7 @@ fn suggestions(
             .map(|p| identity::handle(&p.identity).to_string())
             .collect(),
         None => message
-            .from
-            .iter()
-            .chain(&message.to)
-            .chain(&message.cc)
-            .chain(&message.bcc)
+            .people()
             .map(|a| a.address.to_lowercase())
             .filter(|a| !a.is_empty() && !own(a))
             .collect(),
