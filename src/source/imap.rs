@@ -12,6 +12,11 @@
 //! [`Item`] whose [`Remote`] carries the cursor to set once the message is in the archive. A
 //! dropped connection or a server error is retried a few times with backoff, resuming after
 //! the last message handed on.
+//!
+//! Mailbox names are Unicode everywhere but on the wire, where they are modified UTF-7
+//! ([`utf7`]): in the config and URIs, in globs, in records and in cursor keys.
+
+mod utf7;
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
@@ -145,8 +150,8 @@ pub struct Settings {
     pub host: String,
     pub port: u16,
     pub user: String,
-    /// Mailbox names, globs (`*` any text, `%` any text without the hierarchy delimiter)
-    /// or special uses (`\Sent`, `\Archive`, `\All`, `\Drafts`, `\Junk`, `\Trash`,
+    /// Mailbox names in Unicode, globs (`*` any text, `%` any text without the hierarchy
+    /// delimiter) or special uses (`\Sent`, `\Archive`, `\All`, `\Drafts`, `\Junk`, `\Trash`,
     /// `\Flagged`); INBOX when empty.
     pub mailboxes: Vec<String>,
     pub tls: Tls,
@@ -402,6 +407,33 @@ pub struct Report {
     pub mailboxes: Vec<String>,
 }
 
+/// A mailbox by the name people read and by the name the server knows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Mailbox {
+    /// Unicode: matched by globs, put in records and keys, shown.
+    name: String,
+    /// Modified UTF-7, or as the server listed it: sent in commands.
+    wire: String,
+}
+
+impl Mailbox {
+    /// A mailbox the user named.
+    fn named(name: &str) -> Mailbox {
+        Mailbox {
+            name: name.to_string(),
+            wire: utf7::encode(name),
+        }
+    }
+
+    /// A mailbox the server listed; a name that is not modified UTF-7 is taken as it is.
+    fn listed(wire: &str) -> Mailbox {
+        Mailbox {
+            name: utf7::decode(wire).unwrap_or_else(|| wire.to_string()),
+            wire: wire.to_string(),
+        }
+    }
+}
+
 /// Reads mailboxes of one IMAP account.
 pub struct Imap {
     settings: Settings,
@@ -441,6 +473,7 @@ impl Imap {
                 .collect();
             capabilities.sort();
             let mailboxes = self.mailboxes(&mut session).await?;
+            let mailboxes = mailboxes.into_iter().map(|mailbox| mailbox.name).collect();
             let _ = session.logout().await;
             Ok(Report {
                 tls,
@@ -681,7 +714,7 @@ impl Imap {
     }
 
     /// The mailboxes the patterns select, in pattern order, each once.
-    async fn mailboxes(&self, session: &mut Session) -> Result<Vec<String>, Error> {
+    async fn mailboxes(&self, session: &mut Session) -> Result<Vec<Mailbox>, Error> {
         let patterns: Vec<String> = if self.settings.mailboxes.is_empty() {
             vec!["INBOX".into()]
         } else {
@@ -691,7 +724,7 @@ impl Imap {
             .iter()
             .any(|p| p.starts_with('\\') || p.contains(['*', '%']));
         if !needs_list {
-            return Ok(patterns);
+            return Ok(patterns.iter().map(|name| Mailbox::named(name)).collect());
         }
         let names: Vec<async_imap::types::Name> = self
             .within("LIST", async {
@@ -703,6 +736,7 @@ impl Imap {
         for pattern in &patterns {
             let mut matched = false;
             for name in &names {
+                let mailbox = Mailbox::listed(name.name());
                 let attributes = name.attributes();
                 if attributes.contains(&NameAttribute::NoSelect) {
                     continue;
@@ -711,12 +745,12 @@ impl Imap {
                     Some(special) => attributes
                         .iter()
                         .any(|a| special_use(a) == Some(special.to_ascii_lowercase())),
-                    None => glob(pattern, name.name(), name.delimiter().unwrap_or("/")),
+                    None => glob(pattern, &mailbox.name, name.delimiter().unwrap_or("/")),
                 };
                 if hit {
                     matched = true;
-                    if seen.insert(name.name().to_string()) {
-                        chosen.push(name.name().to_string());
+                    if seen.insert(mailbox.wire.clone()) {
+                        chosen.push(mailbox);
                     }
                 }
             }
@@ -740,12 +774,12 @@ impl Imap {
     ) -> Result<(), super::Error> {
         let (mut session, _) = self.login(secret).await?;
         for mailbox in self.mailboxes(&mut session).await? {
-            if done.contains(&mailbox) {
+            if done.contains(&mailbox.name) {
                 continue;
             }
             self.sync_mailbox(&mut session, &mailbox, positions, emit)
                 .await?;
-            done.insert(mailbox);
+            done.insert(mailbox.name);
         }
         let _ = session.logout().await;
         Ok(())
@@ -754,19 +788,19 @@ impl Imap {
     async fn sync_mailbox(
         &self,
         session: &mut Session,
-        mailbox: &str,
+        Mailbox { name, wire }: &Mailbox,
         positions: &mut HashMap<String, Position>,
         emit: &mut dyn FnMut(Item) -> Result<(), super::Error>,
     ) -> Result<(), super::Error> {
-        let key = self.settings.mailbox_key(mailbox);
+        let key = self.settings.mailbox_key(name);
         let selected = self
-            .within(&format!("EXAMINE {mailbox}"), session.examine(mailbox))
+            .within(&format!("EXAMINE {name}"), session.examine(wire))
             .await?;
         let uidvalidity = selected.uid_validity.ok_or_else(|| Error::Server {
             server: self.settings.label(),
-            what: format!("{mailbox}: no UIDVALIDITY"),
+            what: format!("{name}: no UIDVALIDITY"),
         })?;
-        let position = positions.entry(mailbox.to_string()).or_default();
+        let position = positions.entry(name.clone()).or_default();
         if position.uidvalidity != Some(uidvalidity) {
             // Renumbered (or never read): read it all again; what was printed before is
             // recognised by content and Message-ID.
@@ -795,7 +829,7 @@ impl Imap {
                 Some(end) => format!("{lo}:{}", end.min(lo.saturating_add(UID_RANGE - 1))),
                 None => format!("{lo}:*"),
             };
-            let what = format!("UID FETCH {range} in {mailbox}");
+            let what = format!("UID FETCH {range} in {name}");
             let mut fetches = self
                 .within(
                     &what,
@@ -824,7 +858,7 @@ impl Imap {
                     raw: Raw::Bytes(body.to_vec()),
                     source: SourceRef {
                         kind: "imap".into(),
-                        mailbox: Some(mailbox.to_string()),
+                        mailbox: Some(name.clone()),
                         uidvalidity: Some(uidvalidity),
                         uid: Some(uid),
                         ..SourceRef::default()
@@ -1066,6 +1100,17 @@ mod tests {
         assert!(glob("inbox", "INBOX", "/"));
         assert!(!glob("Sent", "Sent Items", "/"));
         assert!(glob("Sent*", "Sent Items", "/"));
+    }
+
+    #[test]
+    fn mailbox_names_are_unicode_for_people_and_modified_utf7_for_the_server() {
+        let named = Mailbox::named("Entwürfe/R&D");
+        assert_eq!(named.wire, "Entw&APw-rfe/R&-D");
+        assert_eq!(Mailbox::listed(&named.wire), named);
+        // A server that lists UTF-8 (or anything else) is answered in its own terms.
+        let listed = Mailbox::listed("Brouillons réseau");
+        assert_eq!(listed.name, listed.wire);
+        assert!(glob("Entw*", &Mailbox::listed("Entw&APw-rfe").name, "/"));
     }
 
     #[test]
