@@ -429,9 +429,12 @@ impl<S: Sink, E: Write> BatchRun<'_, '_, S, E> {
         let SourceState { target, key, known } = &self.sources[index];
         let key = key.as_str();
         let archive = self.store.archive();
-        let ephemeral: Vec<&[u8]> = parsed
+        let ephemeral: Vec<(&str, &[u8])> = parsed
             .iter()
-            .filter_map(|(_, result)| result.as_ref().ok()?.1.as_deref())
+            .filter_map(|(_, result)| {
+                let (message, raw) = result.as_ref().ok()?;
+                Some((message.blob.as_str(), raw.as_deref()?))
+            })
             .collect();
         let mut archived = if ephemeral.is_empty() {
             Vec::new()
@@ -441,6 +444,8 @@ impl<S: Sink, E: Write> BatchRun<'_, '_, S, E> {
         .into_iter();
         let batch = self.store.db.batch()?;
         let mut new_messages = Vec::with_capacity(parsed.len());
+        // Each message's cursor supersedes the one before: set once, when the batch is done.
+        let mut cursors: HashMap<(String, &str), String> = HashMap::new();
         for (item, result) in parsed {
             let location = match (&item.source.path, &item.remote, item.source.uid) {
                 (Some(path), _, _) => path.clone(),
@@ -475,7 +480,7 @@ impl<S: Sink, E: Write> BatchRun<'_, '_, S, E> {
                 (None, None) => batch.see(key, &message.blob)?,
                 (None, Some(remote)) => {
                     for (name, value) in &remote.cursor {
-                        batch.set_cursor(&remote.key, name, value)?;
+                        cursors.insert((remote.key.clone(), name), value.clone());
                     }
                     // Remembered for a resync; until then each UID is a message of its own,
                     // as each file of a Maildir is.
@@ -508,6 +513,9 @@ impl<S: Sink, E: Write> BatchRun<'_, '_, S, E> {
                 self.summary.failed += 1;
             }
             new_messages.push(message);
+        }
+        for ((key, name), value) in &cursors {
+            batch.set_cursor(key, name, value)?;
         }
         if let Some(settle) = self.settle.as_deref_mut() {
             settle.settle(&batch, &mut new_messages)?;

@@ -13,8 +13,8 @@
 //! dropped connection or a server error is retried a few times with backoff, resuming after
 //! the last message handed on.
 //!
-//! Mailbox names are Unicode everywhere but on the wire, where they are modified UTF-7
-//! ([`utf7`]): in the config and URIs, in globs, in records and in cursor keys.
+//! Mailbox names are Unicode in the config and URIs, in globs, in records and in cursor
+//! keys; only on the wire are they modified UTF-7 ([`utf7`]).
 
 mod utf7;
 
@@ -35,8 +35,6 @@ use super::{Item, Known, Raw, Remote, Scan, Source};
 use crate::record::SourceRef;
 use crate::secret::Secret;
 
-/// UIDs asked for by one `UID FETCH`.
-const UID_RANGE: u32 = 1000;
 /// Attempts after the first when the connection drops or the server fails.
 const RETRIES: u32 = 3;
 /// The first pause before a retry; each one after doubles it.
@@ -820,71 +818,67 @@ impl Imap {
         }
         // The highest UID now, so that mail arriving during the run waits for the next.
         let end = selected.uid_next.map(|n| n.saturating_sub(1));
-        loop {
-            let lo = position.last_uid.saturating_add(1);
-            if end.is_some_and(|end| lo > end) || lo == u32::MAX {
-                return Ok(());
-            }
-            let range = match end {
-                Some(end) => format!("{lo}:{}", end.min(lo.saturating_add(UID_RANGE - 1))),
-                None => format!("{lo}:*"),
-            };
-            let what = format!("UID FETCH {range} in {name}");
-            let mut fetches = self
-                .within(
-                    &what,
-                    session.uid_fetch(&range, "(UID FLAGS INTERNALDATE BODY.PEEK[])"),
-                )
-                .await?;
-            while let Some(fetch) = self.within(&what, fetches.try_next()).await? {
-                let (Some(uid), Some(body)) = (fetch.uid, fetch.body()) else {
-                    continue;
-                };
-                // `n:*` also names the last message when n is above it.
-                if uid < lo {
-                    continue;
-                }
-                let flags = flags(fetch.flags());
-                let cursor = vec![
-                    ("uidvalidity", uidvalidity.to_string()),
-                    ("last_uid", uid.to_string()),
-                    ("resync_through", position.resync_through.to_string()),
-                ];
-                let resync = uid <= position.resync_through;
-                let received = fetch
-                    .internal_date()
-                    .map(|date| date.to_utc().format("%Y-%m-%dT%H:%M:%SZ").to_string());
-                emit(Item {
-                    raw: Raw::Bytes(body.to_vec()),
-                    source: SourceRef {
-                        kind: "imap".into(),
-                        mailbox: Some(name.clone()),
-                        uidvalidity: Some(uidvalidity),
-                        uid: Some(uid),
-                        ..SourceRef::default()
-                    },
-                    flags,
-                    stamp: None,
-                    ephemeral: true,
-                    remote: Some(Remote {
-                        key: key.clone(),
-                        cursor,
-                        resync,
-                        received,
-                    }),
-                })?;
-                position.last_uid = uid;
-            }
-            drop(fetches);
-            match end {
-                // The range is done, even the UIDs no message has (expunged): go on after it.
-                Some(end) => {
-                    let range_end = end.min(lo.saturating_add(UID_RANGE - 1));
-                    position.last_uid = position.last_uid.max(range_end);
-                }
-                None => return Ok(()),
-            }
+        let lo = position.last_uid.saturating_add(1);
+        if end.is_some_and(|end| lo > end) || lo == u32::MAX {
+            return Ok(());
         }
+        // One command for all that is new: the server streams it without waiting on a round
+        // trip, and [`crate::fetch`] cuts it into batches, each durable before its cursor.
+        let range = match end {
+            Some(end) => format!("{lo}:{end}"),
+            None => format!("{lo}:*"),
+        };
+        let what = format!("UID FETCH {range} in {name}");
+        let mut fetches = self
+            .within(
+                &what,
+                session.uid_fetch(&range, "(UID FLAGS INTERNALDATE BODY.PEEK[])"),
+            )
+            .await?;
+        while let Some(fetch) = self.within(&what, fetches.try_next()).await? {
+            let (Some(uid), Some(body)) = (fetch.uid, fetch.body()) else {
+                continue;
+            };
+            // `n:*` also names the last message when n is above it.
+            if uid < lo {
+                continue;
+            }
+            let flags = flags(fetch.flags());
+            let cursor = vec![
+                ("uidvalidity", uidvalidity.to_string()),
+                ("last_uid", uid.to_string()),
+                ("resync_through", position.resync_through.to_string()),
+            ];
+            let resync = uid <= position.resync_through;
+            let received = fetch
+                .internal_date()
+                .map(|date| date.to_utc().format("%Y-%m-%dT%H:%M:%SZ").to_string());
+            emit(Item {
+                raw: Raw::Bytes(body.to_vec()),
+                source: SourceRef {
+                    kind: "imap".into(),
+                    mailbox: Some(name.clone()),
+                    uidvalidity: Some(uidvalidity),
+                    uid: Some(uid),
+                    ..SourceRef::default()
+                },
+                flags,
+                stamp: None,
+                ephemeral: true,
+                remote: Some(Remote {
+                    key: key.clone(),
+                    cursor,
+                    resync,
+                    received,
+                }),
+            })?;
+            position.last_uid = uid;
+        }
+        // Done, even the UIDs no message has (expunged): a retry goes on after them.
+        if let Some(end) = end {
+            position.last_uid = position.last_uid.max(end);
+        }
+        Ok(())
     }
 }
 
