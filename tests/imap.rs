@@ -97,6 +97,22 @@ fn a_first_sync_prints_and_archives_every_message_and_a_second_prints_nothing() 
 }
 
 #[test]
+fn a_message_the_archive_cannot_take_is_neither_printed_nor_passed_by_the_cursor() {
+    let (_server, home) = server_with(3, "kept");
+    let blocked = home.store().join("archive").join("mail");
+    std::fs::create_dir_all(blocked.parent().unwrap()).unwrap();
+    std::fs::write(&blocked, "a file where the account's Maildir goes").unwrap();
+    let (code, records, stderr) = fetch(&home);
+    assert_ne!(code, 0, "{stderr}");
+    assert!(records.is_empty(), "{records:?}");
+    assert!(stderr.contains("archive"), "{stderr}");
+
+    std::fs::remove_file(&blocked).unwrap();
+    let (code, records, stderr) = fetch(&home);
+    assert_eq!((code, records.len()), (0, 3), "{stderr}");
+}
+
+#[test]
 fn identical_copies_under_two_uids_are_two_records_and_one_archived_file() {
     let same = (message(1, "same"), false);
     let (_server, home) = server_holding(&[same.clone(), same]);
