@@ -348,7 +348,11 @@ fn scan_batches(
 type Parsed = (Item, std::io::Result<(Message, Option<Vec<u8>>)>);
 
 /// A parsed batch and where the archive keeps its messages that exist nowhere else, in order.
-type Archived = (usize, Vec<Parsed>, Result<Vec<std::path::PathBuf>, store::Error>);
+type Archived = (
+    usize,
+    Vec<Parsed>,
+    Result<Vec<std::path::PathBuf>, store::Error>,
+);
 
 /// Puts the messages of a batch that exist nowhere else (from a server, standard input) in
 /// the archive, durable when this returns.

@@ -44,7 +44,11 @@ impl Archive {
     /// caller has already computed). Nothing is returned before all of them are on disk.
     pub fn store(&self, account: &str, messages: &[(&str, &[u8])]) -> Result<Vec<PathBuf>, Error> {
         let maildir = self.maildir(account);
-        let (tmp, new, cur) = (maildir.join("tmp"), maildir.join("new"), maildir.join("cur"));
+        let (tmp, new, cur) = (
+            maildir.join("tmp"),
+            maildir.join("new"),
+            maildir.join("cur"),
+        );
         for dir in [&tmp, &new, &cur] {
             fs::create_dir_all(dir).map_err(|source| archive_error(dir, source))?;
         }
@@ -86,7 +90,6 @@ impl Archive {
         }
         Ok(paths)
     }
-
 }
 
 /// The files a mail reader moved into `cur/` (renamed `NAME:2,FLAGS`), by `NAME`.
@@ -140,9 +143,15 @@ mod tests {
 
     /// Stores `raws`, named as the parser names them.
     fn store(archive: &Archive, account: &str, raws: &[&[u8]]) -> Vec<PathBuf> {
-        let blobs: Vec<String> = raws.iter().map(|raw| crate::record::blob_name(raw)).collect();
-        let messages: Vec<(&str, &[u8])> =
-            blobs.iter().map(String::as_str).zip(raws.iter().copied()).collect();
+        let blobs: Vec<String> = raws
+            .iter()
+            .map(|raw| crate::record::blob_name(raw))
+            .collect();
+        let messages: Vec<(&str, &[u8])> = blobs
+            .iter()
+            .map(String::as_str)
+            .zip(raws.iter().copied())
+            .collect();
         archive.store(account, &messages).unwrap()
     }
 

@@ -135,15 +135,15 @@ mod tests {
     #[test]
     fn what_is_not_modified_utf7_does_not_decode() {
         for wire in [
-            "Entwürfe",      // UTF-8 as it is
-            "R&D",           // an unescaped &
-            "&ZeVnLIqe",     // no closing -
-            "Entw&APx-rfe",  // leftover bits set
-            "&AGEAYgBj-",    // "abc", printable ASCII, encoded
-            "&2D0-",         // a lone high surrogate
-            "&AA-",          // an odd number of bytes
-            "&ZeVnLIqe=-",   // padding
-            "tab\there",     // a control character
+            "Entwürfe",     // UTF-8 as it is
+            "R&D",          // an unescaped &
+            "&ZeVnLIqe",    // no closing -
+            "Entw&APx-rfe", // leftover bits set
+            "&AGEAYgBj-",   // "abc", printable ASCII, encoded
+            "&2D0-",        // a lone high surrogate
+            "&AA-",         // an odd number of bytes
+            "&ZeVnLIqe=-",  // padding
+            "tab\there",    // a control character
         ] {
             assert_eq!(decode(wire), None, "{wire}");
         }
