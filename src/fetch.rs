@@ -185,10 +185,11 @@ fn progress_bar(bars: &indicatif::MultiProgress, account: &str) -> indicatif::Pr
     bar
 }
 
-/// Sources fetched together, as a pipeline of three stages so both cores stay busy: one
+/// Sources fetched together, as a pipeline of four stages so both cores stay busy: one
 /// thread per source scans and batches, a second parses each batch in parallel (rayon), a
-/// third prints and commits in order. Bounded channels keep at most a few batches in
-/// memory. With several sources, their batches interleave; each source's stay in order.
+/// third puts what exists nowhere else in the archive, durably, and a fourth prints and
+/// commits in order. Bounded channels keep at most a few batches in memory. With several
+/// sources, their batches interleave; each source's stay in order.
 #[allow(clippy::too_many_arguments)]
 fn fetch_sources<S: Sink + Send, E: Write + Send>(
     store: &mut Store,
@@ -210,6 +211,8 @@ fn fetch_sources<S: Sink + Send, E: Write + Send>(
         };
         states.push(SourceState { target, key, known });
     }
+    let archive = store.archive();
+    let accounts: Vec<&str> = states.iter().map(|s| s.target.account.as_str()).collect();
     let mut run = BatchRun {
         store,
         sources: &states,
@@ -220,18 +223,27 @@ fn fetch_sources<S: Sink + Send, E: Write + Send>(
         summary: &mut *summary,
     };
     let (items_to_parse, items) = std::sync::mpsc::sync_channel::<(usize, Vec<Item>)>(2);
-    let (parsed_to_write, parsed) = std::sync::mpsc::sync_channel::<(usize, Vec<Parsed>)>(2);
+    let (parsed_to_archive, parsed) = std::sync::mpsc::sync_channel::<(usize, Vec<Parsed>)>(2);
+    let (archived_to_write, archived) = std::sync::mpsc::sync_channel::<Archived>(1);
     let (scans, written) = std::thread::scope(|scope| {
         scope.spawn(move || {
             for (index, batch) in items {
-                if parsed_to_write.send((index, parse(batch))).is_err() {
+                if parsed_to_archive.send((index, parse(batch))).is_err() {
+                    break;
+                }
+            }
+        });
+        scope.spawn(move || {
+            for (index, batch) in parsed {
+                let paths = store_ephemeral(&archive, accounts[index], &batch);
+                if archived_to_write.send((index, batch, paths)).is_err() {
                     break;
                 }
             }
         });
         let writer = scope.spawn(move || {
-            for (index, batch) in parsed {
-                run.write(index, batch)?;
+            for (index, batch, paths) in archived {
+                run.write(index, batch, paths?)?;
             }
             Ok::<_, Error>(())
         });
@@ -335,6 +347,33 @@ fn scan_batches(
 /// messages that exist nowhere else.
 type Parsed = (Item, std::io::Result<(Message, Option<Vec<u8>>)>);
 
+/// A parsed batch and where the archive keeps its messages that exist nowhere else, in order.
+type Archived = (
+    usize,
+    Vec<Parsed>,
+    Result<Vec<std::path::PathBuf>, store::Error>,
+);
+
+/// Puts the messages of a batch that exist nowhere else (from a server, standard input) in
+/// the archive, durable when this returns.
+fn store_ephemeral(
+    archive: &store::archive::Archive,
+    account: &str,
+    parsed: &[Parsed],
+) -> Result<Vec<std::path::PathBuf>, store::Error> {
+    let ephemeral: Vec<(&str, &[u8])> = parsed
+        .iter()
+        .filter_map(|(_, result)| {
+            let (message, raw) = result.as_ref().ok()?;
+            Some((message.blob.as_str(), raw.as_deref()?))
+        })
+        .collect();
+    if ephemeral.is_empty() {
+        return Ok(Vec::new());
+    }
+    archive.store(account, &ephemeral)
+}
+
 /// Reads and parses a batch in parallel, keeping its order.
 fn parse(items: Vec<Item>) -> Vec<Parsed> {
     items
@@ -423,24 +462,21 @@ struct BatchRun<'a, 's, S: Sink, E: Write> {
 }
 
 impl<S: Sink, E: Write> BatchRun<'_, '_, S, E> {
-    /// Archives what exists nowhere else, then prints and records a parsed batch in order,
-    /// then commits it with the cursors it advances.
-    fn write(&mut self, index: usize, parsed: Vec<Parsed>) -> Result<(), Error> {
+    /// Prints and records a parsed batch in order, its messages that exist nowhere else
+    /// already archived at `archived`, then commits it with the cursors it advances.
+    fn write(
+        &mut self,
+        index: usize,
+        parsed: Vec<Parsed>,
+        archived: Vec<std::path::PathBuf>,
+    ) -> Result<(), Error> {
         let SourceState { target, key, known } = &self.sources[index];
         let key = key.as_str();
-        let archive = self.store.archive();
-        let ephemeral: Vec<&[u8]> = parsed
-            .iter()
-            .filter_map(|(_, result)| result.as_ref().ok()?.1.as_deref())
-            .collect();
-        let mut archived = if ephemeral.is_empty() {
-            Vec::new()
-        } else {
-            archive.store(&target.account, &ephemeral)?
-        }
-        .into_iter();
+        let mut archived = archived.into_iter();
         let batch = self.store.db.batch()?;
         let mut new_messages = Vec::with_capacity(parsed.len());
+        // Each message's cursor supersedes the one before: set once, when the batch is done.
+        let mut cursors: HashMap<(String, &str), String> = HashMap::new();
         for (item, result) in parsed {
             let location = match (&item.source.path, &item.remote, item.source.uid) {
                 (Some(path), _, _) => path.clone(),
@@ -475,7 +511,7 @@ impl<S: Sink, E: Write> BatchRun<'_, '_, S, E> {
                 (None, None) => batch.see(key, &message.blob)?,
                 (None, Some(remote)) => {
                     for (name, value) in &remote.cursor {
-                        batch.set_cursor(&remote.key, name, value)?;
+                        cursors.insert((remote.key.clone(), name), value.clone());
                     }
                     // Remembered for a resync; until then each UID is a message of its own,
                     // as each file of a Maildir is.
@@ -508,6 +544,9 @@ impl<S: Sink, E: Write> BatchRun<'_, '_, S, E> {
                 self.summary.failed += 1;
             }
             new_messages.push(message);
+        }
+        for ((key, name), value) in &cursors {
+            batch.set_cursor(key, name, value)?;
         }
         if let Some(settle) = self.settle.as_deref_mut() {
             settle.settle(&batch, &mut new_messages)?;

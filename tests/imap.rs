@@ -97,6 +97,22 @@ fn a_first_sync_prints_and_archives_every_message_and_a_second_prints_nothing() 
 }
 
 #[test]
+fn a_message_the_archive_cannot_take_is_neither_printed_nor_passed_by_the_cursor() {
+    let (_server, home) = server_with(3, "kept");
+    let blocked = home.store().join("archive").join("mail");
+    std::fs::create_dir_all(blocked.parent().unwrap()).unwrap();
+    std::fs::write(&blocked, "a file where the account's Maildir goes").unwrap();
+    let (code, records, stderr) = fetch(&home);
+    assert_ne!(code, 0, "{stderr}");
+    assert!(records.is_empty(), "{records:?}");
+    assert!(stderr.contains("archive"), "{stderr}");
+
+    std::fs::remove_file(&blocked).unwrap();
+    let (code, records, stderr) = fetch(&home);
+    assert_eq!((code, records.len()), (0, 3), "{stderr}");
+}
+
+#[test]
 fn identical_copies_under_two_uids_are_two_records_and_one_archived_file() {
     let same = (message(1, "same"), false);
     let (_server, home) = server_holding(&[same.clone(), same]);
@@ -473,6 +489,75 @@ fn mailboxes_are_chosen_by_name_glob_and_special_use() {
         .map(|r| r["source"]["mailbox"].as_str().unwrap())
         .collect();
     assert_eq!(boxes, BTreeSet::from(["INBOX", "Sent"]));
+}
+
+#[test]
+fn mailboxes_named_in_unicode_are_fetched_by_name_uri_and_glob_and_recorded_in_unicode() {
+    let server = start();
+    for (n, mailbox) in ["Entwürfe", "日本語/台北", "R&D"].into_iter().enumerate() {
+        server.save(USER, mailbox, &message(n + 1, mailbox));
+    }
+    server.deliver(USER, "INBOX", &message(9, "inbox"), false);
+    let home = Home::new();
+    let mailboxes_of = |records: &[Value]| -> BTreeMap<String, String> {
+        records
+            .iter()
+            .map(|r| {
+                (
+                    r["source"]["mailbox"].as_str().unwrap().to_string(),
+                    r["subject"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    configure(
+        &home,
+        &server,
+        server.imaps_port,
+        PASSWORD,
+        "mailboxes = [\"Entwürfe\", \"R&D\", \"日本語/%\"]\n",
+    );
+    let (code, records, stderr) = fetch(&home);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        mailboxes_of(&records),
+        BTreeMap::from([
+            ("Entwürfe".to_string(), "message 1".to_string()),
+            ("日本語/台北".to_string(), "message 2".to_string()),
+            ("R&D".to_string(), "message 3".to_string()),
+        ])
+    );
+    let (code, again, stderr) = fetch(&home);
+    assert_eq!((code, again.len()), (0, 0), "the cursors hold: {stderr}");
+
+    // The same mailbox's cursor is shared with the account: read it from a new store.
+    let fresh = Home::new();
+    configure(&fresh, &server, server.imaps_port, PASSWORD, "");
+    let uri = format!(
+        "imap://{USER}@127.0.0.1:{}/Entw%C3%BCrfe",
+        server.imaps_port
+    );
+    let (code, records, stderr) = run(fresh.missive().args(["fetch", &uri]));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        mailboxes_of(&records),
+        BTreeMap::from([("Entwürfe".to_string(), "message 1".to_string())])
+    );
+
+    configure(
+        &home,
+        &server,
+        server.imaps_port,
+        PASSWORD,
+        "mailboxes = [\"*台*\"]\n",
+    );
+    let output = home
+        .missive()
+        .args(["config", "check", "--connect"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("mailboxes: 日本語/台北"), "{stdout}");
 }
 
 fn many(server: &Dovecot, count: usize) -> BTreeSet<String> {

@@ -12,6 +12,11 @@
 //! [`Item`] whose [`Remote`] carries the cursor to set once the message is in the archive. A
 //! dropped connection or a server error is retried a few times with backoff, resuming after
 //! the last message handed on.
+//!
+//! Mailbox names are Unicode in the config and URIs, in globs, in records and in cursor
+//! keys; only on the wire are they modified UTF-7 ([`utf7`]).
+
+mod utf7;
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
@@ -30,8 +35,6 @@ use super::{Item, Known, Raw, Remote, Scan, Source};
 use crate::record::SourceRef;
 use crate::secret::Secret;
 
-/// UIDs asked for by one `UID FETCH`.
-const UID_RANGE: u32 = 1000;
 /// Attempts after the first when the connection drops or the server fails.
 const RETRIES: u32 = 3;
 /// The first pause before a retry; each one after doubles it.
@@ -145,8 +148,8 @@ pub struct Settings {
     pub host: String,
     pub port: u16,
     pub user: String,
-    /// Mailbox names, globs (`*` any text, `%` any text without the hierarchy delimiter)
-    /// or special uses (`\Sent`, `\Archive`, `\All`, `\Drafts`, `\Junk`, `\Trash`,
+    /// Mailbox names in Unicode, globs (`*` any text, `%` any text without the hierarchy
+    /// delimiter) or special uses (`\Sent`, `\Archive`, `\All`, `\Drafts`, `\Junk`, `\Trash`,
     /// `\Flagged`); INBOX when empty.
     pub mailboxes: Vec<String>,
     pub tls: Tls,
@@ -402,6 +405,33 @@ pub struct Report {
     pub mailboxes: Vec<String>,
 }
 
+/// A mailbox by the name people read and by the name the server knows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Mailbox {
+    /// Unicode: matched by globs, put in records and keys, shown.
+    name: String,
+    /// Modified UTF-7, or as the server listed it: sent in commands.
+    wire: String,
+}
+
+impl Mailbox {
+    /// A mailbox the user named.
+    fn named(name: &str) -> Mailbox {
+        Mailbox {
+            name: name.to_string(),
+            wire: utf7::encode(name),
+        }
+    }
+
+    /// A mailbox the server listed; a name that is not modified UTF-7 is taken as it is.
+    fn listed(wire: &str) -> Mailbox {
+        Mailbox {
+            name: utf7::decode(wire).unwrap_or_else(|| wire.to_string()),
+            wire: wire.to_string(),
+        }
+    }
+}
+
 /// Reads mailboxes of one IMAP account.
 pub struct Imap {
     settings: Settings,
@@ -441,6 +471,7 @@ impl Imap {
                 .collect();
             capabilities.sort();
             let mailboxes = self.mailboxes(&mut session).await?;
+            let mailboxes = mailboxes.into_iter().map(|mailbox| mailbox.name).collect();
             let _ = session.logout().await;
             Ok(Report {
                 tls,
@@ -681,7 +712,7 @@ impl Imap {
     }
 
     /// The mailboxes the patterns select, in pattern order, each once.
-    async fn mailboxes(&self, session: &mut Session) -> Result<Vec<String>, Error> {
+    async fn mailboxes(&self, session: &mut Session) -> Result<Vec<Mailbox>, Error> {
         let patterns: Vec<String> = if self.settings.mailboxes.is_empty() {
             vec!["INBOX".into()]
         } else {
@@ -691,7 +722,7 @@ impl Imap {
             .iter()
             .any(|p| p.starts_with('\\') || p.contains(['*', '%']));
         if !needs_list {
-            return Ok(patterns);
+            return Ok(patterns.iter().map(|name| Mailbox::named(name)).collect());
         }
         let names: Vec<async_imap::types::Name> = self
             .within("LIST", async {
@@ -703,6 +734,7 @@ impl Imap {
         for pattern in &patterns {
             let mut matched = false;
             for name in &names {
+                let mailbox = Mailbox::listed(name.name());
                 let attributes = name.attributes();
                 if attributes.contains(&NameAttribute::NoSelect) {
                     continue;
@@ -711,12 +743,12 @@ impl Imap {
                     Some(special) => attributes
                         .iter()
                         .any(|a| special_use(a) == Some(special.to_ascii_lowercase())),
-                    None => glob(pattern, name.name(), name.delimiter().unwrap_or("/")),
+                    None => glob(pattern, &mailbox.name, name.delimiter().unwrap_or("/")),
                 };
                 if hit {
                     matched = true;
-                    if seen.insert(name.name().to_string()) {
-                        chosen.push(name.name().to_string());
+                    if seen.insert(mailbox.wire.clone()) {
+                        chosen.push(mailbox);
                     }
                 }
             }
@@ -740,12 +772,12 @@ impl Imap {
     ) -> Result<(), super::Error> {
         let (mut session, _) = self.login(secret).await?;
         for mailbox in self.mailboxes(&mut session).await? {
-            if done.contains(&mailbox) {
+            if done.contains(&mailbox.name) {
                 continue;
             }
             self.sync_mailbox(&mut session, &mailbox, positions, emit)
                 .await?;
-            done.insert(mailbox);
+            done.insert(mailbox.name);
         }
         let _ = session.logout().await;
         Ok(())
@@ -754,19 +786,19 @@ impl Imap {
     async fn sync_mailbox(
         &self,
         session: &mut Session,
-        mailbox: &str,
+        Mailbox { name, wire }: &Mailbox,
         positions: &mut HashMap<String, Position>,
         emit: &mut dyn FnMut(Item) -> Result<(), super::Error>,
     ) -> Result<(), super::Error> {
-        let key = self.settings.mailbox_key(mailbox);
+        let key = self.settings.mailbox_key(name);
         let selected = self
-            .within(&format!("EXAMINE {mailbox}"), session.examine(mailbox))
+            .within(&format!("EXAMINE {name}"), session.examine(wire))
             .await?;
         let uidvalidity = selected.uid_validity.ok_or_else(|| Error::Server {
             server: self.settings.label(),
-            what: format!("{mailbox}: no UIDVALIDITY"),
+            what: format!("{name}: no UIDVALIDITY"),
         })?;
-        let position = positions.entry(mailbox.to_string()).or_default();
+        let position = positions.entry(name.clone()).or_default();
         if position.uidvalidity != Some(uidvalidity) {
             // Renumbered (or never read): read it all again; what was printed before is
             // recognised by content and Message-ID.
@@ -786,71 +818,67 @@ impl Imap {
         }
         // The highest UID now, so that mail arriving during the run waits for the next.
         let end = selected.uid_next.map(|n| n.saturating_sub(1));
-        loop {
-            let lo = position.last_uid.saturating_add(1);
-            if end.is_some_and(|end| lo > end) || lo == u32::MAX {
-                return Ok(());
-            }
-            let range = match end {
-                Some(end) => format!("{lo}:{}", end.min(lo.saturating_add(UID_RANGE - 1))),
-                None => format!("{lo}:*"),
-            };
-            let what = format!("UID FETCH {range} in {mailbox}");
-            let mut fetches = self
-                .within(
-                    &what,
-                    session.uid_fetch(&range, "(UID FLAGS INTERNALDATE BODY.PEEK[])"),
-                )
-                .await?;
-            while let Some(fetch) = self.within(&what, fetches.try_next()).await? {
-                let (Some(uid), Some(body)) = (fetch.uid, fetch.body()) else {
-                    continue;
-                };
-                // `n:*` also names the last message when n is above it.
-                if uid < lo {
-                    continue;
-                }
-                let flags = flags(fetch.flags());
-                let cursor = vec![
-                    ("uidvalidity", uidvalidity.to_string()),
-                    ("last_uid", uid.to_string()),
-                    ("resync_through", position.resync_through.to_string()),
-                ];
-                let resync = uid <= position.resync_through;
-                let received = fetch
-                    .internal_date()
-                    .map(|date| date.to_utc().format("%Y-%m-%dT%H:%M:%SZ").to_string());
-                emit(Item {
-                    raw: Raw::Bytes(body.to_vec()),
-                    source: SourceRef {
-                        kind: "imap".into(),
-                        mailbox: Some(mailbox.to_string()),
-                        uidvalidity: Some(uidvalidity),
-                        uid: Some(uid),
-                        ..SourceRef::default()
-                    },
-                    flags,
-                    stamp: None,
-                    ephemeral: true,
-                    remote: Some(Remote {
-                        key: key.clone(),
-                        cursor,
-                        resync,
-                        received,
-                    }),
-                })?;
-                position.last_uid = uid;
-            }
-            drop(fetches);
-            match end {
-                // The range is done, even the UIDs no message has (expunged): go on after it.
-                Some(end) => {
-                    let range_end = end.min(lo.saturating_add(UID_RANGE - 1));
-                    position.last_uid = position.last_uid.max(range_end);
-                }
-                None => return Ok(()),
-            }
+        let lo = position.last_uid.saturating_add(1);
+        if end.is_some_and(|end| lo > end) || lo == u32::MAX {
+            return Ok(());
         }
+        // One command for all that is new: the server streams it without waiting on a round
+        // trip, and [`crate::fetch`] cuts it into batches, each durable before its cursor.
+        let range = match end {
+            Some(end) => format!("{lo}:{end}"),
+            None => format!("{lo}:*"),
+        };
+        let what = format!("UID FETCH {range} in {name}");
+        let mut fetches = self
+            .within(
+                &what,
+                session.uid_fetch(&range, "(UID FLAGS INTERNALDATE BODY.PEEK[])"),
+            )
+            .await?;
+        while let Some(fetch) = self.within(&what, fetches.try_next()).await? {
+            let (Some(uid), Some(body)) = (fetch.uid, fetch.body()) else {
+                continue;
+            };
+            // `n:*` also names the last message when n is above it.
+            if uid < lo {
+                continue;
+            }
+            let flags = flags(fetch.flags());
+            let cursor = vec![
+                ("uidvalidity", uidvalidity.to_string()),
+                ("last_uid", uid.to_string()),
+                ("resync_through", position.resync_through.to_string()),
+            ];
+            let resync = uid <= position.resync_through;
+            let received = fetch
+                .internal_date()
+                .map(|date| date.to_utc().format("%Y-%m-%dT%H:%M:%SZ").to_string());
+            emit(Item {
+                raw: Raw::Bytes(body.to_vec()),
+                source: SourceRef {
+                    kind: "imap".into(),
+                    mailbox: Some(name.clone()),
+                    uidvalidity: Some(uidvalidity),
+                    uid: Some(uid),
+                    ..SourceRef::default()
+                },
+                flags,
+                stamp: None,
+                ephemeral: true,
+                remote: Some(Remote {
+                    key: key.clone(),
+                    cursor,
+                    resync,
+                    received,
+                }),
+            })?;
+            position.last_uid = uid;
+        }
+        // Done, even the UIDs no message has (expunged): a retry goes on after them.
+        if let Some(end) = end {
+            position.last_uid = position.last_uid.max(end);
+        }
+        Ok(())
     }
 }
 
@@ -1066,6 +1094,17 @@ mod tests {
         assert!(glob("inbox", "INBOX", "/"));
         assert!(!glob("Sent", "Sent Items", "/"));
         assert!(glob("Sent*", "Sent Items", "/"));
+    }
+
+    #[test]
+    fn mailbox_names_are_unicode_for_people_and_modified_utf7_for_the_server() {
+        let named = Mailbox::named("Entwürfe/R&D");
+        assert_eq!(named.wire, "Entw&APw-rfe/R&-D");
+        assert_eq!(Mailbox::listed(&named.wire), named);
+        // A server that lists UTF-8 (or anything else) is answered in its own terms.
+        let listed = Mailbox::listed("Brouillons réseau");
+        assert_eq!(listed.name, listed.wire);
+        assert!(glob("Entw*", &Mailbox::listed("Entw&APw-rfe").name, "/"));
     }
 
     #[test]

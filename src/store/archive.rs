@@ -40,25 +40,35 @@ impl Archive {
     }
 
     /// Stores raw messages for `account` and returns where each now lives, in input order.
-    /// Nothing is returned before all of them are on disk.
-    pub fn store(&self, account: &str, messages: &[&[u8]]) -> Result<Vec<PathBuf>, Error> {
+    /// Each comes with its blob name ([`crate::record::blob_name`] of its bytes, which the
+    /// caller has already computed). Nothing is returned before all of them are on disk.
+    pub fn store(&self, account: &str, messages: &[(&str, &[u8])]) -> Result<Vec<PathBuf>, Error> {
         let maildir = self.maildir(account);
-        let (tmp, new) = (maildir.join("tmp"), maildir.join("new"));
-        for dir in [&tmp, &new, &maildir.join("cur")] {
+        let (tmp, new, cur) = (
+            maildir.join("tmp"),
+            maildir.join("new"),
+            maildir.join("cur"),
+        );
+        for dir in [&tmp, &new, &cur] {
             fs::create_dir_all(dir).map_err(|source| archive_error(dir, source))?;
         }
+        let mut in_cur = None;
         let mut pending = Vec::with_capacity(messages.len());
         let mut paths = Vec::with_capacity(messages.len());
         let mut staged = std::collections::HashSet::new();
-        for raw in messages {
-            let name = crate::record::blob_name(raw).replace(':', "-");
+        for &(blob, raw) in messages {
+            debug_assert_eq!(blob, crate::record::blob_name(raw));
+            let name = blob.replace(':', "-");
             let target = new.join(&name);
-            if staged.contains(&name) {
+            if staged.contains(&name) || target.exists() {
                 paths.push(target);
                 continue;
             }
-            if let Some(existing) = self.find_in(&maildir, &name) {
-                paths.push(existing);
+            // Listed once per batch, not once per message: a mail reader may have moved
+            // thousands of messages there.
+            let in_cur = in_cur.get_or_insert_with(|| flagged_names(&cur));
+            if let Some(existing) = in_cur.get(&name) {
+                paths.push(existing.clone());
                 continue;
             }
             staged.insert(name.clone());
@@ -80,20 +90,21 @@ impl Archive {
         }
         Ok(paths)
     }
+}
 
-    /// The file holding `name` in `new/` or, renamed by a mail reader with flags, in `cur/`.
-    fn find_in(&self, maildir: &Path, name: &str) -> Option<PathBuf> {
-        let in_new = maildir.join("new").join(name);
-        if in_new.exists() {
-            return Some(in_new);
-        }
-        let prefix = format!("{name}:");
-        fs::read_dir(maildir.join("cur"))
-            .ok()?
-            .filter_map(Result::ok)
-            .find(|entry| entry.file_name().to_string_lossy().starts_with(&prefix))
-            .map(|entry| entry.path())
-    }
+/// The files a mail reader moved into `cur/` (renamed `NAME:2,FLAGS`), by `NAME`.
+fn flagged_names(cur: &Path) -> std::collections::HashMap<String, PathBuf> {
+    let Ok(entries) = fs::read_dir(cur) else {
+        return std::collections::HashMap::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let file_name = entry.file_name();
+            let (name, _flags) = file_name.to_str()?.split_once(':')?;
+            Some((name.to_string(), entry.path()))
+        })
+        .collect()
 }
 
 /// Makes the data of freshly written files durable: on Linux with one `syncfs(2)` of the
@@ -130,13 +141,25 @@ fn archive_error(path: &Path, source: std::io::Error) -> Error {
 mod tests {
     use super::*;
 
+    /// Stores `raws`, named as the parser names them.
+    fn store(archive: &Archive, account: &str, raws: &[&[u8]]) -> Vec<PathBuf> {
+        let blobs: Vec<String> = raws
+            .iter()
+            .map(|raw| crate::record::blob_name(raw))
+            .collect();
+        let messages: Vec<(&str, &[u8])> = blobs
+            .iter()
+            .map(String::as_str)
+            .zip(raws.iter().copied())
+            .collect();
+        archive.store(account, &messages).unwrap()
+    }
+
     #[test]
     fn stored_messages_land_in_new_named_by_content_and_tmp_is_left_empty() {
         let dir = tempfile::tempdir().unwrap();
         let archive = Archive::new(dir.path().to_path_buf());
-        let paths = archive
-            .store("me@example.org", &[b"A: 1\n\na", b"B: 2\n\nb"])
-            .unwrap();
+        let paths = store(&archive, "me@example.org", &[b"A: 1\n\na", b"B: 2\n\nb"]);
         assert_eq!(fs::read(&paths[0]).unwrap(), b"A: 1\n\na");
         assert!(paths[1].starts_with(dir.path().join("me@example.org/new")));
         assert_eq!(
@@ -151,8 +174,8 @@ mod tests {
     fn the_same_message_stored_twice_is_one_file() {
         let dir = tempfile::tempdir().unwrap();
         let archive = Archive::new(dir.path().to_path_buf());
-        let first = archive.store("a", &[b"X: 1\n\nx"]).unwrap();
-        let second = archive.store("a", &[b"X: 1\n\nx", b"X: 1\n\nx"]).unwrap();
+        let first = store(&archive, "a", &[b"X: 1\n\nx"]);
+        let second = store(&archive, "a", &[b"X: 1\n\nx", b"X: 1\n\nx"]);
         assert_eq!(first[0], second[0]);
         assert_eq!(fs::read_dir(dir.path().join("a/new")).unwrap().count(), 1);
     }
@@ -161,10 +184,23 @@ mod tests {
     fn the_same_new_message_twice_in_one_batch_is_one_file() {
         let dir = tempfile::tempdir().unwrap();
         let archive = Archive::new(dir.path().to_path_buf());
-        let paths = archive.store("a", &[b"Y: 1\n\ny", b"Y: 1\n\ny"]).unwrap();
+        let paths = store(&archive, "a", &[b"Y: 1\n\ny", b"Y: 1\n\ny"]);
         assert_eq!(paths[0], paths[1]);
         assert_eq!(fs::read(&paths[1]).unwrap(), b"Y: 1\n\ny");
         assert_eq!(fs::read_dir(dir.path().join("a/tmp")).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_message_a_mail_reader_moved_to_cur_is_found_there_and_not_stored_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let archive = Archive::new(dir.path().to_path_buf());
+        let first = store(&archive, "a", &[b"Z: 1\n\nz"]);
+        let name = first[0].file_name().unwrap().to_str().unwrap();
+        let read = dir.path().join("a/cur").join(format!("{name}:2,S"));
+        fs::rename(&first[0], &read).unwrap();
+        let again = store(&archive, "a", &[b"W: 1\n\nw", b"Z: 1\n\nz"]);
+        assert_eq!(again[1], read);
+        assert_eq!(fs::read_dir(dir.path().join("a/new")).unwrap().count(), 1);
     }
 
     #[test]

@@ -176,6 +176,36 @@ impl Dovecot {
         String::from_utf8_lossy(&output.stdout).into_owned()
     }
 
+    /// Saves a message into a mailbox named in Unicode (`doveadm save`), creating it first:
+    /// Dovecot's own naming, where [`Dovecot::deliver`] writes a Maildir folder by hand.
+    pub fn save(&self, user: &str, mailbox: &str, raw: &[u8]) {
+        let listed = self.doveadm(&["mailbox", "list", "-u", user]);
+        if !listed.lines().any(|line| line.trim() == mailbox) {
+            self.doveadm(&["mailbox", "create", "-u", user, mailbox]);
+        }
+        let mut child = Command::new(tool("doveadm", INSTALL_HINT))
+            .arg("-c")
+            .arg(self.dir.path().join("dovecot.conf"))
+            .args(["save", "-u", user, "-m", mailbox])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("doveadm runs");
+        child
+            .stdin
+            .take()
+            .expect("doveadm's stdin")
+            .write_all(raw)
+            .expect("the message written to doveadm");
+        let output = child.wait_with_output().expect("doveadm ends");
+        assert!(
+            output.status.success(),
+            "doveadm save to {mailbox} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
     /// The flags of every message of a mailbox, by UID.
     pub fn flags(&self, user: &str, mailbox: &str) -> Vec<(u32, String)> {
         let text = self.doveadm(&["fetch", "-u", user, "uid flags", "mailbox", mailbox]);
