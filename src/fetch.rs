@@ -223,7 +223,7 @@ fn fetch_sources<S: Sink + Send, E: Write + Send>(
         summary: &mut *summary,
     };
     let (items_to_parse, items) = std::sync::mpsc::sync_channel::<(usize, Vec<Item>)>(2);
-    let (parsed_to_archive, parsed) = std::sync::mpsc::sync_channel::<(usize, Vec<Parsed>)>(2);
+    let (parsed_to_archive, parsed) = std::sync::mpsc::sync_channel::<(usize, Vec<Parsed>)>(1);
     let (archived_to_write, archived) = std::sync::mpsc::sync_channel::<Archived>(1);
     let (scans, written) = std::thread::scope(|scope| {
         scope.spawn(move || {
