@@ -577,14 +577,16 @@ mod tests {
         assert!(String::from_utf8(text).unwrap().ends_with("Hi\n"));
     }
 
+    /// A record of another kind as `--format text` prints it.
+    fn line(json: &str) -> String {
+        let mut out = Vec::new();
+        let mut writer = Writer::new(&mut out, Format::Text);
+        writer.write(&Record::Other(json.into())).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
     #[test]
     fn contacts_conversations_and_suggestions_have_readable_lines() {
-        let line = |json: &str| {
-            let mut out = Vec::new();
-            let mut writer = Writer::new(&mut out, Format::Text);
-            writer.write(&Record::Other(json.into())).unwrap();
-            String::from_utf8(out).unwrap()
-        };
         assert_eq!(
             line(
                 r#"{"kind":"contact","id":"p_1","name":"Ann","identities":["email:a@x","twitter:@a"]}"#
@@ -604,12 +606,6 @@ mod tests {
 
     #[test]
     fn discovered_keys_and_failed_lookups_have_readable_lines() {
-        let line = |json: &str| {
-            let mut out = Vec::new();
-            let mut writer = Writer::new(&mut out, Format::Text);
-            writer.write(&Record::Other(json.into())).unwrap();
-            String::from_utf8(out).unwrap()
-        };
         assert_eq!(
             line(
                 r#"{"kind":"key","fingerprint":"AB12","found":{"address":"a@x.org","method":"wkd","from":"https://x","outcome":"conflict"}}"#
