@@ -88,8 +88,12 @@ pub struct Options {
     pub all: bool,
     /// Show a progress bar on stderr.
     pub progress: bool,
-    /// Messages per batch: the sink is flushed and the state committed once per batch.
+    /// Messages per batch.
     pub batch_messages: usize,
+    /// Batches per transaction: the sink is flushed, then the state committed, once per
+    /// this many batches (1 when records are printed, so that a run cut short prints again
+    /// at most one batch).
+    pub batches_per_commit: usize,
 }
 
 impl Default for Options {
@@ -98,6 +102,7 @@ impl Default for Options {
             all: false,
             progress: false,
             batch_messages: BATCH_MESSAGES,
+            batches_per_commit: 1,
         }
     }
 }
@@ -214,7 +219,6 @@ fn fetch_sources<S: Sink + Send, E: Write + Send>(
     let archive = store.archive();
     let accounts: Vec<&str> = states.iter().map(|s| s.target.account.as_str()).collect();
     let mut run = BatchRun {
-        store,
         sources: &states,
         options,
         out,
@@ -223,8 +227,8 @@ fn fetch_sources<S: Sink + Send, E: Write + Send>(
         summary: &mut *summary,
     };
     let (items_to_parse, items) = std::sync::mpsc::sync_channel::<(usize, Vec<Item>)>(2);
-    let (parsed_to_archive, parsed) = std::sync::mpsc::sync_channel::<(usize, Vec<Parsed>)>(1);
-    let (archived_to_write, archived) = std::sync::mpsc::sync_channel::<Archived>(1);
+    let (parsed_to_archive, parsed) = std::sync::mpsc::sync_channel::<(usize, Vec<Parsed>)>(0);
+    let (archived_to_write, archived) = std::sync::mpsc::sync_channel::<Archived>(0);
     let (scans, written) = std::thread::scope(|scope| {
         scope.spawn(move || {
             for (index, batch) in items {
@@ -241,9 +245,25 @@ fn fetch_sources<S: Sink + Send, E: Write + Send>(
                 }
             }
         });
+        let db = &mut store.db;
         let writer = scope.spawn(move || {
+            // Several batches may share a transaction (sync's): the sink is flushed before
+            // each commit, so what it keeps is never behind what the store records.
+            let mut transaction = db.batch()?;
+            let mut uncommitted = 0;
             for (index, batch, paths) in archived {
-                run.write(index, batch, paths?)?;
+                run.write(&transaction, index, batch, paths?)?;
+                uncommitted += 1;
+                if uncommitted >= options.batches_per_commit.max(1) {
+                    run.out.flush()?;
+                    transaction.commit()?;
+                    transaction = db.batch()?;
+                    uncommitted = 0;
+                }
+            }
+            if uncommitted > 0 {
+                run.out.flush()?;
+                transaction.commit()?;
             }
             Ok::<_, Error>(())
         });
@@ -452,7 +472,6 @@ struct SourceState<'a> {
 
 /// The state the writer keeps across batches.
 struct BatchRun<'a, 's, S: Sink, E: Write> {
-    store: &'a mut Store,
     sources: &'a [SourceState<'a>],
     options: Options,
     out: &'a mut S,
@@ -462,10 +481,11 @@ struct BatchRun<'a, 's, S: Sink, E: Write> {
 }
 
 impl<S: Sink, E: Write> BatchRun<'_, '_, S, E> {
-    /// Prints and records a parsed batch in order, its messages that exist nowhere else
-    /// already archived at `archived`, then commits it with the cursors it advances.
+    /// Prints and records a parsed batch in order, with the cursors it advances, in
+    /// `batch`; its messages that exist nowhere else are already archived at `archived`.
     fn write(
         &mut self,
+        batch: &Batch<'_>,
         index: usize,
         parsed: Vec<Parsed>,
         archived: Vec<std::path::PathBuf>,
@@ -473,7 +493,6 @@ impl<S: Sink, E: Write> BatchRun<'_, '_, S, E> {
         let SourceState { target, key, known } = &self.sources[index];
         let key = key.as_str();
         let mut archived = archived.into_iter();
-        let batch = self.store.db.batch()?;
         let mut new_messages = Vec::with_capacity(parsed.len());
         // Each message's cursor supersedes the one before: set once, when the batch is done.
         let mut cursors: HashMap<(String, &str), String> = HashMap::new();
@@ -549,7 +568,7 @@ impl<S: Sink, E: Write> BatchRun<'_, '_, S, E> {
             batch.set_cursor(key, name, value)?;
         }
         if let Some(settle) = self.settle.as_deref_mut() {
-            settle.settle(&batch, &mut new_messages)?;
+            settle.settle(batch, &mut new_messages)?;
         }
         for message in new_messages {
             self.out.put(Record::Message(Box::new(message)))?;
@@ -560,8 +579,6 @@ impl<S: Sink, E: Write> BatchRun<'_, '_, S, E> {
                 .entry(target.account.clone())
                 .or_default() += 1;
         }
-        self.out.flush()?;
-        batch.commit()?;
         Ok(())
     }
 }

@@ -23,6 +23,12 @@ use crate::thread::{self, Threader};
 /// printing fetch makes, as each one writes an index segment.
 const BATCH_MESSAGES: usize = 1024;
 
+/// Batches per transaction and index commit. Threading writes all over its B-trees, so a
+/// commit rewrites most of their pages whatever the number of messages in it: fewer, larger
+/// commits write far less. A run cut short fetches the uncommitted batches again, and the
+/// index, keyed by record id, takes them again unchanged.
+const BATCHES_PER_COMMIT: usize = 4;
+
 /// The error returned when a sync cannot go on.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -173,6 +179,7 @@ pub fn sync<E: Write + Send>(
         all: false,
         progress: options.progress,
         batch_messages: BATCH_MESSAGES,
+        batches_per_commit: BATCHES_PER_COMMIT,
     };
     let mut summary = fetch::fetch(
         store,
