@@ -61,25 +61,33 @@ fn transport(external_hops: u32, tls_hops: u32, weakest: Option<&str>) -> Transp
     }
 }
 
-/// Asserts that `factor` applies to the changed message with its table points, on the
-/// axis the table names, and not to the plain one.
-fn pins(factor: &Factor, change: impl FnOnce(&mut Message)) {
-    let mut message = plain();
-    change(&mut message);
-    let privacy = score(&message, &config());
-    let applied: Vec<_> = privacy
+/// Asserts that `factor` applies to `with` once, with its table points, on the axis the
+/// table names and with evidence, and not to `without`.
+fn assert_pins(factor: &Factor, with: &Privacy, without: &Privacy) {
+    let applied: Vec<_> = with
         .factors
         .iter()
         .filter(|f| f.name == factor.name)
         .collect();
-    assert_eq!(applied.len(), 1, "{}: {:?}", factor.name, privacy.factors);
+    assert_eq!(applied.len(), 1, "{}: {:?}", factor.name, with.factors);
     assert_eq!(applied[0].points, factor.points, "{}", factor.name);
     assert_eq!(applied[0].axis, factor.axis, "{}", factor.name);
     assert!(!applied[0].evidence.is_empty(), "{}", factor.name);
     assert!(
-        !names(&plain()).iter().any(|n| n == factor.name),
+        !without.factors.iter().any(|f| f.name == factor.name),
         "{} applies without its evidence",
         factor.name
+    );
+}
+
+/// Pins `factor` to the changed message, against the plain one.
+fn pins(factor: &Factor, change: impl FnOnce(&mut Message)) {
+    let mut message = plain();
+    change(&mut message);
+    assert_pins(
+        factor,
+        &score(&message, &config()),
+        &score(&plain(), &config()),
     );
 }
 
@@ -182,25 +190,13 @@ fn names_in(message: &Message, circle: &Circle) -> Vec<String> {
         .collect()
 }
 
-/// Asserts that `factor` applies, with its table points and axis, to the message and circle
-/// `with`, and not to `without`, which differs by the evidence alone.
+/// Pins `factor` to the message and circle `with`, against `without`, which differs by the
+/// evidence alone.
 fn pins_in(factor: &Factor, without: (Message, Circle), with: (Message, Circle)) {
-    let privacy = score_in(&with.0, &config(), Some(&with.1));
-    let applied: Vec<_> = privacy
-        .factors
-        .iter()
-        .filter(|f| f.name == factor.name)
-        .collect();
-    assert_eq!(applied.len(), 1, "{}: {:?}", factor.name, privacy.factors);
-    assert_eq!(applied[0].points, factor.points, "{}", factor.name);
-    assert_eq!(applied[0].axis, factor.axis, "{}", factor.name);
-    assert!(!applied[0].evidence.is_empty(), "{}", factor.name);
-    assert!(
-        !names_in(&without.0, &without.1)
-            .iter()
-            .any(|n| n == factor.name),
-        "{} applies without its evidence",
-        factor.name
+    assert_pins(
+        factor,
+        &score_in(&with.0, &config(), Some(&with.1)),
+        &score_in(&without.0, &config(), Some(&without.1)),
     );
 }
 
