@@ -14,6 +14,11 @@ use crate::support::{Home, run};
 /// Writes a config with one Mastodon account `social` on `instance`; the token is read
 /// from a file, so it is in no command line either. `extra` adds lines to the account.
 fn configure(home: &Home, instance: &Instance, token: &str, extra: &str) {
+    configure_as(home, instance, token, &[], extra);
+}
+
+/// [`configure`], the user also being `addresses` on other protocols.
+fn configure_as(home: &Home, instance: &Instance, token: &str, addresses: &[&str], extra: &str) {
     let token_file = home.write("token", token.as_bytes());
     let ca = if instance.ca_file().exists() {
         format!("ca_file = {:?}\n", instance.ca_file().display().to_string())
@@ -21,7 +26,11 @@ fn configure(home: &Home, instance: &Instance, token: &str, extra: &str) {
         String::new()
     };
     home.write_config(&format!(
-        "[identity]\naddresses = [\"@{ME}@{host}\"]\n\n[accounts.social]\nsource = \"mastodon://{ME}@{host}:{port}\"\ntoken_command = \"cat {token}\"\n{ca}{extra}",
+        "[identity]\naddresses = [\"@{ME}@{host}\"{others}]\n\n[accounts.social]\nsource = \"mastodon://{ME}@{host}:{port}\"\ntoken_command = \"cat {token}\"\n{ca}{extra}",
+        others = addresses
+            .iter()
+            .map(|a| format!(", {a:?}"))
+            .collect::<String>(),
         host = instance.host(),
         port = instance.port,
         token = token_file.display(),
@@ -673,16 +682,13 @@ fn one_person_on_email_mastodon_and_twitter_is_one_conversation_in_date_order() 
         "direct",
     ));
     let home = Home::new();
-    let token = home.write("token", TOKEN.as_bytes());
-    home.write_config(&format!(
-        "[identity]\naddresses = [\"@{ME}@{host}\", \"alice@example.org\", \"twitter:@AliceExample\"]\n\n\
-         [accounts.social]\nsource = \"mastodon://{ME}@{host}:{port}\"\n\
-         token_command = \"cat {token}\"\nca_file = {ca:?}\n",
-        host = instance.host(),
-        port = instance.port,
-        token = token.display(),
-        ca = instance.ca_file().display().to_string(),
-    ));
+    configure_as(
+        &home,
+        &instance,
+        TOKEN,
+        &["alice@example.org", "twitter:@AliceExample"],
+        "",
+    );
     let mail = home.write(
         "bob.eml",
         b"From: Bob <bob@example.org>\nTo: alice@example.org\nSubject: Hi\n\
