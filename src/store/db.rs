@@ -74,6 +74,9 @@ const MIGRATIONS: &[&str] = &[
      CREATE TABLE conversation_merge (old TEXT PRIMARY KEY, new TEXT NOT NULL) WITHOUT ROWID;",
     // 8: a thread's messages found from its nodes, for `thread:` queries.
     "CREATE INDEX thread_message_by_node ON thread_message (node);",
+    // 9: a merge no longer rewrites the merged thread's nodes (see src/store/threads.rs);
+    // merges into a thread are found by their successor, to follow a later merge.
+    "CREATE INDEX thread_merge_by_new ON thread_merge (new);",
 ];
 
 /// The Autocrypt state of a peer (Level 1 §2.3), keys named by fingerprint.

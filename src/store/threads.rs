@@ -1,6 +1,14 @@
 //! The thread tables of `state.sqlite`: which thread each message-id is in, which thread ids
 //! were merged into which, and what threading needs to know of every message it has seen.
 //! How threads are computed is [`crate::thread`]'s job; this file only reads and writes rows.
+//!
+//! A merge does not move the merged thread's nodes: with a common subject one thread can
+//! hold thousands of them, and rewriting their rows (and their index) at every merge made a
+//! sync quadratic. A node's row keeps the thread it was written in; `thread_merge` maps every
+//! retired id straight to the live one (each merge re-points the ids merged earlier), so a
+//! node's thread is one look-up away: [`CURRENT_THREAD`]. No live id is ever a retired one:
+//! an id is the least of its thread's candidates and threads only grow, and `--rebuild`,
+//! which may split them, revives its live ids ([`Batch::revive_threads`]).
 
 use rusqlite::{OptionalExtension, params};
 
@@ -36,6 +44,10 @@ pub struct MessageRow {
     pub score: Option<u8>,
     pub grade: Option<String>,
 }
+
+/// The thread a `thread_node` row named `n` is in now.
+const CURRENT_THREAD: &str =
+    "coalesce((SELECT new FROM thread_merge WHERE old = n.thread), n.thread)";
 
 const COLUMNS: &str = "id, node, refs, subject, subject_key, reply, protocol, date, list_id, \
                        participants, conversation, score, grade";
@@ -87,7 +99,9 @@ fn has_threads(connection: &rusqlite::Connection) -> rusqlite::Result<bool> {
 
 fn thread_of(connection: &rusqlite::Connection, node: &str) -> rusqlite::Result<Option<String>> {
     connection
-        .prepare_cached("SELECT thread FROM thread_node WHERE node = ?1")?
+        .prepare_cached(&format!(
+            "SELECT {CURRENT_THREAD} FROM thread_node n WHERE n.node = ?1"
+        ))?
         .query_row([node], |row| row.get(0))
         .optional()
 }
@@ -97,11 +111,11 @@ fn subject_threads(
     key: &str,
 ) -> rusqlite::Result<Vec<(String, bool)>> {
     connection
-        .prepare_cached(
-            "SELECT n.thread, max(m.reply) FROM thread_message m
+        .prepare_cached(&format!(
+            "SELECT {CURRENT_THREAD} AS thread, max(m.reply) FROM thread_message m
              JOIN thread_node n ON n.node = m.node
-             WHERE m.subject_key = ?1 GROUP BY n.thread",
-        )?
+             WHERE m.subject_key = ?1 GROUP BY thread"
+        ))?
         .query_map([key], |row| Ok((row.get(0)?, row.get(1)?)))?
         .collect()
 }
@@ -149,7 +163,7 @@ impl Db {
         conversation: &str,
     ) -> Result<Vec<(MessageRow, Option<String>)>, Error> {
         let sql = format!(
-            "SELECT {COLUMNS}, (SELECT thread FROM thread_node WHERE thread_node.node = m.node)
+            "SELECT {COLUMNS}, (SELECT {CURRENT_THREAD} FROM thread_node n WHERE n.node = m.node)
              FROM thread_message m WHERE conversation = ?1 ORDER BY date, id"
         );
         let mut statement = self
@@ -176,14 +190,19 @@ impl Db {
 
     /// Every node and its thread.
     pub fn thread_nodes(&self) -> Result<Vec<(String, String)>, Error> {
-        self.pairs("SELECT node, thread FROM thread_node")
+        self.pairs(&format!(
+            "SELECT n.node, {CURRENT_THREAD} FROM thread_node n"
+        ))
     }
 
     /// The ids of the messages in a thread as it is now (merged threads included).
     pub fn thread_members(&self, thread: &str) -> Result<Vec<String>, Error> {
+        // The nodes written in the thread itself, unless it was retired, and those written
+        // in the threads merged into it.
         self.ids(
             "SELECT m.id FROM thread_node n JOIN thread_message m ON m.node = n.node
-             WHERE n.thread = ?1",
+             WHERE (n.thread = ?1 AND NOT EXISTS (SELECT 1 FROM thread_merge WHERE old = ?1))
+                OR n.thread IN (SELECT old FROM thread_merge WHERE new = ?1)",
             thread,
         )
     }
@@ -215,10 +234,10 @@ impl Db {
     ) -> Result<std::collections::HashMap<String, (String, Option<String>)>, Error> {
         let mut statement = self
             .connection
-            .prepare_cached(
-                "SELECT m.conversation, n.thread FROM thread_message m
-                 LEFT JOIN thread_node n ON n.node = m.node WHERE m.id = ?1",
-            )
+            .prepare_cached(&format!(
+                "SELECT m.conversation, {CURRENT_THREAD} FROM thread_message m
+                 LEFT JOIN thread_node n ON n.node = m.node WHERE m.id = ?1"
+            ))
             .map_err(|e| self.error(e))?;
         let mut found = std::collections::HashMap::new();
         for id in ids {
@@ -247,11 +266,10 @@ impl Batch<'_> {
         Ok(())
     }
 
-    /// Merges thread `old` into `new`: its nodes move, and the merge is recorded (earlier
-    /// merges into `old` now point at `new`).
+    /// Merges thread `old` into `new`: the merge is recorded, and earlier merges into `old`
+    /// now point at `new` (its nodes' rows stay as they are).
     pub fn merge_thread(&self, old: &str, new: &str) -> Result<(), Error> {
         for sql in [
-            "UPDATE thread_node SET thread = ?2 WHERE thread = ?1",
             "UPDATE thread_merge SET new = ?2 WHERE new = ?1",
             "INSERT OR REPLACE INTO thread_merge (old, new) VALUES (?1, ?2)",
         ] {
@@ -268,6 +286,19 @@ impl Batch<'_> {
         self.tx
             .execute("DELETE FROM thread_node", [])
             .map_err(|e| self.error(e))?;
+        Ok(())
+    }
+
+    /// Makes thread ids live again that an earlier merge had retired: a rebuild can split
+    /// a thread and give a part an id it once lost.
+    pub fn revive_threads<'t>(&self, live: impl IntoIterator<Item = &'t str>) -> Result<(), Error> {
+        let mut statement = self
+            .tx
+            .prepare_cached("DELETE FROM thread_merge WHERE old = ?1")
+            .map_err(|e| self.error(e))?;
+        for thread in live {
+            statement.execute([thread]).map_err(|e| self.error(e))?;
+        }
         Ok(())
     }
 
@@ -341,5 +372,68 @@ impl Batch<'_> {
             )
             .map_err(|e| self.error(e))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(id: &str, node: &str) -> MessageRow {
+        MessageRow {
+            id: id.into(),
+            node: node.into(),
+            protocol: "email".into(),
+            conversation: "c_1".into(),
+            ..MessageRow::default()
+        }
+    }
+
+    /// Nodes `a` in thread `t_3`, `b` in `t_2`, `c` in `t_1`, one message each.
+    fn three_threads() -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut db = Db::open(&dir.path().join("s.sqlite")).unwrap();
+        let batch = db.batch().unwrap();
+        for (node, thread) in [("a", "t_3"), ("b", "t_2"), ("c", "t_1")] {
+            batch.put_thread_node(node, thread).unwrap();
+            batch
+                .put_thread_message(&message(&format!("m_{node}"), node))
+                .unwrap();
+        }
+        batch.commit().unwrap();
+        (dir, db)
+    }
+
+    #[test]
+    fn a_node_follows_every_merge_of_the_thread_it_was_written_in() {
+        let (_dir, mut db) = three_threads();
+        let batch = db.batch().unwrap();
+        batch.merge_thread("t_3", "t_2").unwrap();
+        batch.merge_thread("t_2", "t_1").unwrap();
+        assert_eq!(batch.thread_of("a").unwrap().as_deref(), Some("t_1"));
+        batch.commit().unwrap();
+        assert_eq!(db.thread_of("a").unwrap().as_deref(), Some("t_1"));
+        let mut members = db.thread_members("t_1").unwrap();
+        members.sort();
+        assert_eq!(members, ["m_a", "m_b", "m_c"]);
+        assert!(db.thread_members("t_3").unwrap().is_empty(), "retired");
+        assert!(db.thread_members("t_2").unwrap().is_empty(), "retired");
+        let current = db.current_ids(&["m_a"]).unwrap();
+        assert_eq!(current["m_a"].1.as_deref(), Some("t_1"));
+        let nodes: std::collections::HashMap<_, _> =
+            db.thread_nodes().unwrap().into_iter().collect();
+        assert_eq!(nodes["a"], "t_1");
+    }
+
+    #[test]
+    fn a_revived_thread_id_is_live_again() {
+        let (_dir, mut db) = three_threads();
+        let batch = db.batch().unwrap();
+        batch.merge_thread("t_3", "t_1").unwrap();
+        batch.revive_threads(["t_3"]).unwrap();
+        batch.commit().unwrap();
+        assert_eq!(db.thread_of("a").unwrap().as_deref(), Some("t_3"));
+        assert_eq!(db.thread_members("t_3").unwrap(), ["m_a"]);
+        assert_eq!(db.thread_members("t_1").unwrap(), ["m_c"]);
     }
 }

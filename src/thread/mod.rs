@@ -702,6 +702,7 @@ pub fn rebuild(store: &mut Store) -> Result<Rebuilt, Error> {
     }
     let batch = store.db.batch()?;
     batch.clear_thread_nodes()?;
+    batch.revive_threads(live.iter().copied())?;
     settled.store(&batch)?;
     for (before, after) in merges {
         batch.merge_thread(&before, &after)?;
