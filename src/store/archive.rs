@@ -4,9 +4,12 @@
 //! A file's unique name is its content hash, so the archive is content-addressed and a
 //! message stored twice is one file. Writing follows the Maildir protocol (write in `tmp/`,
 //! rename into `new/`): a crash never leaves half a message where a reader looks. A batch is
-//! durable when [`Archive::store`] returns: its files are synced together, with one
-//! `syncfs(2)` on Linux (one fsync each elsewhere), then renamed, and `new/` is fsynced once
-//! per batch, not once per message, which is where the speed comes from.
+//! durable when [`Archive::store`] returns: its files are written and renamed, then synced
+//! together with one `syncfs(2)` on Linux, which takes the renames with the data (elsewhere,
+//! one fsync per file and one of `new/`). One sync per batch, not two per message as a
+//! Maildir writer usually does, is where the speed comes from. A crash before that sync may
+//! leave a file in `new/` shorter than its message: a later run finds its length wrong and
+//! writes it again.
 
 use std::fs::{self, File};
 use std::io::Write;
@@ -60,7 +63,7 @@ impl Archive {
             debug_assert_eq!(blob, crate::record::blob_name(raw));
             let name = blob.replace(':', "-");
             let target = new.join(&name);
-            if staged.contains(&name) || target.exists() {
+            if staged.contains(&name) || holds_all_of(&target, raw) {
                 paths.push(target);
                 continue;
             }
@@ -79,15 +82,10 @@ impl Archive {
             pending.push((file, staging, target.clone()));
             paths.push(target);
         }
-        sync_files(&tmp, &pending)?;
         for (_, staging, target) in &pending {
             fs::rename(staging, target).map_err(|e| archive_error(target, e))?;
         }
-        if !pending.is_empty() {
-            File::open(&new)
-                .and_then(|dir| dir.sync_all())
-                .map_err(|e| archive_error(&new, e))?;
-        }
+        sync_batch(&new, &pending)?;
         Ok(paths)
     }
 }
@@ -110,24 +108,33 @@ fn flagged_names(cur: &Path) -> std::collections::HashMap<String, PathBuf> {
 /// Makes the data of freshly written files durable: on Linux with one `syncfs(2)` of the
 /// filesystem holding `dir`, which costs one journal commit for the whole batch where an
 /// fsync per file costs one each; elsewhere with an fsync per file.
-fn sync_files(dir: &Path, files: &[(File, PathBuf, PathBuf)]) -> Result<(), Error> {
+/// Whether `path` already holds a message of `raw`'s length: its name is the hash of its
+/// content, so only a write cut short by a crash can make it differ.
+fn holds_all_of(path: &Path, raw: &[u8]) -> bool {
+    fs::metadata(path).is_ok_and(|meta| meta.len() == raw.len() as u64)
+}
+
+/// Makes the batch's files and their renames into `new/` durable.
+fn sync_batch(new: &Path, files: &[(File, PathBuf, PathBuf)]) -> Result<(), Error> {
     if files.is_empty() {
         return Ok(());
     }
     #[cfg(target_os = "linux")]
     {
         use std::os::fd::AsRawFd;
-        let handle = File::open(dir).map_err(|e| archive_error(dir, e))?;
+        let handle = File::open(new).map_err(|e| archive_error(new, e))?;
         // SAFETY: syncfs only reads the descriptor, which `handle` keeps open for the call.
         if unsafe { libc::syncfs(handle.as_raw_fd()) } == 0 {
             return Ok(());
         }
         // Not supported here (or it failed): fall back to syncing each file.
     }
-    for (file, staging, _) in files {
-        file.sync_data().map_err(|e| archive_error(staging, e))?;
+    for (file, _, target) in files {
+        file.sync_data().map_err(|e| archive_error(target, e))?;
     }
-    Ok(())
+    File::open(new)
+        .and_then(|dir| dir.sync_all())
+        .map_err(|e| archive_error(new, e))
 }
 
 fn archive_error(path: &Path, source: std::io::Error) -> Error {
@@ -178,6 +185,17 @@ mod tests {
         let second = store(&archive, "a", &[b"X: 1\n\nx", b"X: 1\n\nx"]);
         assert_eq!(first[0], second[0]);
         assert_eq!(fs::read_dir(dir.path().join("a/new")).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_file_a_crash_left_short_is_written_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let archive = Archive::new(dir.path().to_path_buf());
+        let first = store(&archive, "a", &[b"Z: 1\n\nwhole"]);
+        fs::write(&first[0], b"").unwrap();
+        let second = store(&archive, "a", &[b"Z: 1\n\nwhole"]);
+        assert_eq!(first, second);
+        assert_eq!(fs::read(&second[0]).unwrap(), b"Z: 1\n\nwhole");
     }
 
     #[test]
