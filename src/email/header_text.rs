@@ -36,19 +36,16 @@ fn is_named(header: &HeaderName<'_>, name: &str) -> bool {
 /// Joins folded lines: each line break and the white space after it become one space, so
 /// the evidence reads as one line.
 pub(crate) fn unfold(raw: &str) -> String {
+    let raw = raw.trim();
     let mut out = String::with_capacity(raw.len());
-    let mut chars = raw.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\r' || c == '\n' {
-            while chars.next_if(|c| c.is_ascii_whitespace()).is_some() {}
-            let kept = out.trim_end_matches([' ', '\t']).len();
-            out.truncate(kept);
-            out.push(' ');
-        } else {
-            out.push(c);
-        }
+    let mut rest = raw;
+    while let Some(at) = rest.find(['\r', '\n']) {
+        out.push_str(rest[..at].trim_end_matches([' ', '\t']));
+        out.push(' ');
+        rest = rest[at..].trim_start_matches(|c: char| c.is_ascii_whitespace());
     }
-    out.trim().to_string()
+    out.push_str(rest);
+    out
 }
 
 /// The offset just past the comment opening at `start`, honouring nesting and `\` escapes.

@@ -14,7 +14,7 @@ use crate::record::{Hop, Transport};
 /// Every hop, newest first, with the counts over the external ones.
 pub(crate) fn transport(message: &mail_parser::Message<'_>) -> Transport {
     let hops: Vec<Hop> = headers(message, "Received")
-        .map(|(_, text)| hop(&text))
+        .map(|(_, text)| hop(text))
         .collect();
     let external = || hops.iter().filter(|hop| hop.external);
     Transport {
@@ -34,8 +34,8 @@ fn count<'a>(hops: impl Iterator<Item = &'a Hop>) -> u32 {
 }
 
 /// One Received header, already unfolded.
-fn hop(text: &str) -> Hop {
-    let tokens = tokens(text);
+fn hop(text: String) -> Hop {
+    let tokens = tokens(&text);
     let last_semicolon = tokens
         .iter()
         .rposition(|token| matches!(token, Token::Semicolon(_)));
@@ -56,7 +56,7 @@ fn hop(text: &str) -> Hop {
             .iter()
             .any(|tls| with.eq_ignore_ascii_case(tls))
     });
-    let tls_version = tls_version(text);
+    let tls_version = tls_version(&text);
     let lower = text.to_ascii_lowercase();
     // Older Exchange writes only `(TLS)`; MessageLabs writes `with <cipher> encrypted SMTP`.
     let tls_comment = stamp
@@ -82,7 +82,7 @@ fn hop(text: &str) -> Hop {
         tls,
         tls_version,
         date,
-        evidence: text.to_string(),
+        evidence: text,
     }
 }
 
@@ -206,13 +206,17 @@ impl<'a> Clauses<'a> {
                     expect = Expect::Keyword;
                 }
                 (Token::Word(word), Expect::Keyword | Expect::FromInfo) => {
-                    let word = word.to_ascii_lowercase();
-                    expect = match word.as_str() {
-                        "from" if clauses.from.is_none() => Expect::From,
-                        "by" if clauses.by.is_none() => Expect::By,
-                        "with" if clauses.with.is_none() => Expect::With,
-                        "from" | "by" | "with" | "via" | "id" | "for" => Expect::Skip,
-                        _ => Expect::Keyword,
+                    let is = |keyword: &str| word.eq_ignore_ascii_case(keyword);
+                    expect = if is("from") && clauses.from.is_none() {
+                        Expect::From
+                    } else if is("by") && clauses.by.is_none() {
+                        Expect::By
+                    } else if is("with") && clauses.with.is_none() {
+                        Expect::With
+                    } else if ["from", "by", "with", "via", "id", "for"].into_iter().any(is) {
+                        Expect::Skip
+                    } else {
+                        Expect::Keyword
                     };
                 }
                 _ => {}
@@ -276,15 +280,19 @@ fn seen_loopback(info: &str) -> Option<bool> {
 
 /// The first protocol version the header names, normalised to `TLSv1.2` or `SSLv3`.
 fn tls_version(text: &str) -> Option<String> {
-    let lower = text.to_ascii_lowercase();
-    let bytes = lower.as_bytes();
-    let at = |i: usize| bytes.get(i).copied().unwrap_or(0);
+    let bytes = text.as_bytes();
+    let at = |i: usize| bytes.get(i).map_or(0, u8::to_ascii_lowercase);
+    let names = |start: usize, name: &[u8]| {
+        bytes
+            .get(start..start + name.len())
+            .is_some_and(|s| s.eq_ignore_ascii_case(name))
+    };
     for start in 0..bytes.len() {
         if start > 0 && at(start - 1).is_ascii_alphanumeric() {
             continue;
         }
-        let tls = lower.get(start..).is_some_and(|s| s.starts_with("tls"));
-        let ssl = lower.get(start..).is_some_and(|s| s.starts_with("ssl"));
+        let tls = names(start, b"tls");
+        let ssl = names(start, b"ssl");
         if !tls && !ssl {
             continue;
         }
@@ -641,7 +649,7 @@ mod tests {
         fn any_header_text_gives_a_hop_without_panicking(
             text in "[a-zA-Z0-9 .:\\[\\]()<>;\"\\\\=_/\t\u{e9}-]{0,120}"
         ) {
-            let hop = hop(&text);
+            let hop = hop(text.clone());
             proptest::prop_assert_eq!(hop.evidence, text);
         }
     }
