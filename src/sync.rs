@@ -19,15 +19,16 @@ use crate::store::db::Batch;
 use crate::store::{self, Store};
 use crate::thread::{self, Threader};
 
-/// Messages per fetch batch, each ending in an index commit: fewer, larger commits than a
-/// printing fetch makes, as each one writes an index segment.
-const BATCH_MESSAGES: usize = 1024;
+/// Messages per fetch batch. A few batches are in the pipeline at once, parsed records and
+/// all, so their size bounds the memory of a sync more than anything else does.
+const BATCH_MESSAGES: usize = 256;
 
-/// Batches per transaction and index commit. Threading writes all over its B-trees, so a
-/// commit rewrites most of their pages whatever the number of messages in it: fewer, larger
-/// commits write far less. A run cut short fetches the uncommitted batches again, and the
-/// index, keyed by record id, takes them again unchanged.
-const BATCHES_PER_COMMIT: usize = 4;
+/// Batches per transaction and index commit (4,096 messages). Threading writes all over its
+/// B-trees, so a commit rewrites most of their pages whatever the number of messages in it,
+/// and each index commit writes a segment: fewer, larger commits write far less. A run cut
+/// short fetches the uncommitted batches again, and the index, keyed by record id, takes
+/// them again unchanged.
+const BATCHES_PER_COMMIT: usize = 16;
 
 /// The error returned when a sync cannot go on.
 #[derive(Debug, thiserror::Error)]
