@@ -213,7 +213,10 @@ impl<'a> Clauses<'a> {
                         Expect::By
                     } else if is("with") && clauses.with.is_none() {
                         Expect::With
-                    } else if ["from", "by", "with", "via", "id", "for"].into_iter().any(is) {
+                    } else if ["from", "by", "with", "via", "id", "for"]
+                        .into_iter()
+                        .any(is)
+                    {
                         Expect::Skip
                     } else {
                         Expect::Keyword

@@ -2,14 +2,14 @@
 //! or mu can read it too.
 //!
 //! A file's unique name is its content hash, so the archive is content-addressed and a
-//! message stored twice is one file. Writing follows the Maildir protocol (write in `tmp/`,
-//! rename into `new/`): a crash never leaves half a message where a reader looks. A batch is
-//! durable when [`Archive::store`] returns: its files are written and renamed, then synced
-//! together with one `syncfs(2)` on Linux, which takes the renames with the data (elsewhere,
-//! one fsync per file and one of `new/`). One sync per batch, not two per message as a
-//! Maildir writer usually does, is where the speed comes from. A crash before that sync may
-//! leave a file in `new/` shorter than its message: a later run finds its length wrong and
-//! writes it again.
+//! message stored twice is one file. A reader never sees half a message in `new/`: a file
+//! is written without a name and linked there when whole (Linux's `O_TMPFILE`), or written
+//! in `tmp/` and renamed, as the Maildir protocol has it. A batch is durable when
+//! [`Archive::store`] returns: its files and their names are synced together with one
+//! `syncfs(2)` on Linux (elsewhere, one fsync per file and one of `new/`). One sync per
+//! batch, not two per message as a Maildir writer usually does, is where the speed comes
+//! from. A crash before that sync may leave a file in `new/` shorter than its message: a
+//! later run finds its length wrong and writes it again.
 
 use std::fs::{self, File};
 use std::io::Write;
@@ -56,14 +56,15 @@ impl Archive {
             fs::create_dir_all(dir).map_err(|source| archive_error(dir, source))?;
         }
         let mut in_cur = None;
-        let mut pending = Vec::with_capacity(messages.len());
+        let mut written = Vec::with_capacity(messages.len());
         let mut paths = Vec::with_capacity(messages.len());
         let mut staged = std::collections::HashSet::new();
+        let mut unnamed_files = cfg!(target_os = "linux");
         for &(blob, raw) in messages {
             debug_assert_eq!(blob, crate::record::blob_name(raw));
             let name = blob.replace(':', "-");
             let target = new.join(&name);
-            if staged.contains(&name) || holds_all_of(&target, raw) {
+            if !staged.insert(name.clone()) {
                 paths.push(target);
                 continue;
             }
@@ -74,19 +75,79 @@ impl Archive {
                 paths.push(existing.clone());
                 continue;
             }
-            staged.insert(name.clone());
-            let staging = tmp.join(format!("{name}.{}", std::process::id()));
-            let mut file = File::create(&staging).map_err(|e| archive_error(&staging, e))?;
-            file.write_all(raw)
-                .map_err(|e| archive_error(&staging, e))?;
-            pending.push((file, staging, target.clone()));
+            if let Some(file) = put(&tmp, &target, raw, &mut unnamed_files)? {
+                written.push(file);
+            }
             paths.push(target);
         }
-        for (_, staging, target) in &pending {
-            fs::rename(staging, target).map_err(|e| archive_error(target, e))?;
-        }
-        sync_batch(&new, &pending)?;
+        sync_batch(&new, &written)?;
         Ok(paths)
+    }
+}
+
+/// Puts `raw` in `new/` as `target` unless a whole copy is there already, and returns the
+/// file written, still to be synced. On Linux the file is made without a name in `new/`
+/// (`O_TMPFILE`) and linked there when written, which makes it appear whole as a rename
+/// from `tmp/` would, for less work, and fails rather than replace a file already there;
+/// `unnamed_files` turns false where that is not supported, for the rest of the batch.
+fn put(
+    tmp: &Path,
+    target: &Path,
+    raw: &[u8],
+    unnamed_files: &mut bool,
+) -> Result<Option<File>, Error> {
+    #[cfg(target_os = "linux")]
+    if *unnamed_files {
+        match put_unnamed(target, raw) {
+            Ok(file) => return Ok(Some(file)),
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(_) => *unnamed_files = false,
+        }
+    }
+    if holds_all_of(target, raw) {
+        return Ok(None);
+    }
+    let staging = tmp.join(format!(
+        "{}.{}",
+        target.file_name().unwrap_or_default().to_string_lossy(),
+        std::process::id()
+    ));
+    let mut file = File::create(&staging).map_err(|e| archive_error(&staging, e))?;
+    file.write_all(raw)
+        .map_err(|e| archive_error(&staging, e))?;
+    fs::rename(&staging, target).map_err(|e| archive_error(target, e))?;
+    Ok(Some(file))
+}
+
+#[cfg(target_os = "linux")]
+fn put_unnamed(target: &Path, raw: &[u8]) -> std::io::Result<File> {
+    use std::ffi::CString;
+    use std::os::fd::AsRawFd;
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = target.parent().unwrap_or(Path::new("."));
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_TMPFILE)
+        .open(dir)?;
+    file.write_all(raw)?;
+    // linkat(2) with AT_EMPTY_PATH needs a capability; the /proc path does not.
+    let from = CString::new(format!("/proc/self/fd/{}", file.as_raw_fd()))?;
+    let to = CString::new(target.as_os_str().as_bytes())?;
+    // SAFETY: both are NUL-terminated paths that outlive the call.
+    let linked = unsafe {
+        libc::linkat(
+            libc::AT_FDCWD,
+            from.as_ptr(),
+            libc::AT_FDCWD,
+            to.as_ptr(),
+            libc::AT_SYMLINK_FOLLOW,
+        )
+    };
+    if linked == 0 {
+        Ok(file)
+    } else {
+        Err(std::io::Error::last_os_error())
     }
 }
 
@@ -114,8 +175,8 @@ fn holds_all_of(path: &Path, raw: &[u8]) -> bool {
     fs::metadata(path).is_ok_and(|meta| meta.len() == raw.len() as u64)
 }
 
-/// Makes the batch's files and their renames into `new/` durable.
-fn sync_batch(new: &Path, files: &[(File, PathBuf, PathBuf)]) -> Result<(), Error> {
+/// Makes the batch's files and their names in `new/` durable.
+fn sync_batch(new: &Path, files: &[File]) -> Result<(), Error> {
     if files.is_empty() {
         return Ok(());
     }
@@ -129,8 +190,8 @@ fn sync_batch(new: &Path, files: &[(File, PathBuf, PathBuf)]) -> Result<(), Erro
         }
         // Not supported here (or it failed): fall back to syncing each file.
     }
-    for (file, _, target) in files {
-        file.sync_data().map_err(|e| archive_error(target, e))?;
+    for file in files {
+        file.sync_data().map_err(|e| archive_error(new, e))?;
     }
     File::open(new)
         .and_then(|dir| dir.sync_all())
@@ -185,6 +246,28 @@ mod tests {
         let second = store(&archive, "a", &[b"X: 1\n\nx", b"X: 1\n\nx"]);
         assert_eq!(first[0], second[0]);
         assert_eq!(fs::read_dir(dir.path().join("a/new")).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn without_unnamed_files_a_message_is_written_in_tmp_and_renamed() {
+        let dir = tempfile::tempdir().unwrap();
+        let (tmp, new) = (dir.path().join("tmp"), dir.path().join("new"));
+        fs::create_dir_all(&tmp).unwrap();
+        fs::create_dir_all(&new).unwrap();
+        let target = new.join("m");
+        let mut unnamed_files = false;
+        assert!(
+            put(&tmp, &target, b"W: 1\n\nw", &mut unnamed_files)
+                .unwrap()
+                .is_some()
+        );
+        assert_eq!(fs::read(&target).unwrap(), b"W: 1\n\nw");
+        assert_eq!(fs::read_dir(&tmp).unwrap().count(), 0);
+        assert!(
+            put(&tmp, &target, b"W: 1\n\nw", &mut unnamed_files)
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[test]
