@@ -30,9 +30,12 @@ use crate::source::{self, Item, Raw, Source, Spec};
 use crate::store::db::{Batch, KnownFile};
 use crate::store::{self, Store};
 
-/// Messages per batch by default: large enough to keep both cores busy, small enough that
-/// a batch of big messages stays well inside the memory budget.
-const BATCH_MESSAGES: usize = 256;
+/// Messages per batch by default: large enough that the archive's one sync per batch costs
+/// little, small enough that a batch of big messages stays well inside the memory budget.
+const BATCH_MESSAGES: usize = 1024;
+/// The first batch of a run: small, so the first records come out at once; each batch
+/// after it is twice as large, up to the run's size.
+const FIRST_BATCH_MESSAGES: usize = 64;
 const BATCH_BYTES: u64 = 64 << 20;
 
 /// The error returned when fetching cannot go on.
@@ -344,7 +347,8 @@ fn scan_batches(
     send: &dyn Fn(Vec<Item>) -> Result<(), source::Error>,
 ) -> Result<source::Scan, source::Error> {
     let batch_messages = options.batch_messages.max(1);
-    let mut pending: Vec<Item> = Vec::with_capacity(batch_messages);
+    let mut limit = batch_messages.min(FIRST_BATCH_MESSAGES);
+    let mut pending: Vec<Item> = Vec::with_capacity(limit);
     let mut pending_bytes = 0;
     let scanned = source.scan(&known.state, &mut |item| {
         pending_bytes += match &item.raw {
@@ -352,9 +356,10 @@ fn scan_batches(
             Raw::Bytes(b) | Raw::Read(_, b) => b.len() as u64,
         };
         pending.push(item);
-        if pending.len() >= batch_messages || pending_bytes >= BATCH_BYTES {
+        if pending.len() >= limit || pending_bytes >= BATCH_BYTES {
             pending_bytes = 0;
-            send(std::mem::take(&mut pending))?;
+            limit = (limit * 2).min(batch_messages);
+            send(std::mem::replace(&mut pending, Vec::with_capacity(limit)))?;
         }
         Ok(())
     });
