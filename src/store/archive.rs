@@ -88,14 +88,18 @@ impl Archive {
 /// Puts `raw` in `new/` as `target` unless a whole copy is there already, and returns the
 /// file written, still to be synced. On Linux the file is made without a name in `new/`
 /// (`O_TMPFILE`) and linked there when written, which makes it appear whole as a rename
-/// from `tmp/` would, for less work, and fails rather than replace a file already there;
-/// `unnamed_files` turns false where that is not supported, for the rest of the batch.
+/// from `tmp/` would, with no name in `tmp/` to create and remove; `unnamed_files` turns
+/// false where that is not supported, for the rest of the batch. A copy a crash left short
+/// is replaced by a rename, which a link cannot do.
 fn put(
     tmp: &Path,
     target: &Path,
     raw: &[u8],
     unnamed_files: &mut bool,
 ) -> Result<Option<File>, Error> {
+    if holds_all_of(target, raw) {
+        return Ok(None);
+    }
     #[cfg(target_os = "linux")]
     if *unnamed_files {
         match put_unnamed(target, raw) {
@@ -103,9 +107,6 @@ fn put(
             Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {}
             Err(_) => *unnamed_files = false,
         }
-    }
-    if holds_all_of(target, raw) {
-        return Ok(None);
     }
     let staging = tmp.join(format!(
         "{}.{}",
@@ -166,16 +167,15 @@ fn flagged_names(cur: &Path) -> std::collections::HashMap<String, PathBuf> {
         .collect()
 }
 
-/// Makes the data of freshly written files durable: on Linux with one `syncfs(2)` of the
-/// filesystem holding `dir`, which costs one journal commit for the whole batch where an
-/// fsync per file costs one each; elsewhere with an fsync per file.
 /// Whether `path` already holds a message of `raw`'s length: its name is the hash of its
 /// content, so only a write cut short by a crash can make it differ.
 fn holds_all_of(path: &Path, raw: &[u8]) -> bool {
     fs::metadata(path).is_ok_and(|meta| meta.len() == raw.len() as u64)
 }
 
-/// Makes the batch's files and their names in `new/` durable.
+/// Makes the batch's files and their names in `new/` durable: on Linux with one `syncfs(2)`
+/// of the filesystem holding `new`, which costs one journal commit for the whole batch where
+/// an fsync per file costs one each; elsewhere with an fsync per file and one of `new/`.
 fn sync_batch(new: &Path, files: &[File]) -> Result<(), Error> {
     if files.is_empty() {
         return Ok(());
