@@ -64,7 +64,7 @@ impl Archive {
             debug_assert_eq!(blob, crate::record::blob_name(raw));
             let name = blob.replace(':', "-");
             let target = new.join(&name);
-            if !staged.insert(name.clone()) {
+            if !staged.insert(name.clone()) || holds_all_of(&target, raw) {
                 paths.push(target);
                 continue;
             }
@@ -75,9 +75,7 @@ impl Archive {
                 paths.push(existing.clone());
                 continue;
             }
-            if let Some(file) = put(&tmp, &target, raw, &mut unnamed_files)? {
-                written.push(file);
-            }
+            written.push(put(&tmp, &target, raw, &mut unnamed_files)?);
             paths.push(target);
         }
         sync_batch(&new, &written)?;
@@ -85,25 +83,17 @@ impl Archive {
     }
 }
 
-/// Puts `raw` in `new/` as `target` unless a whole copy is there already, and returns the
-/// file written, still to be synced. On Linux the file is made without a name in `new/`
+/// Puts `raw` in `new/` as `target`, which holds no whole copy, and returns the file
+/// written, still to be synced. On Linux the file is made without a name in `new/`
 /// (`O_TMPFILE`) and linked there when written, which makes it appear whole as a rename
 /// from `tmp/` would, with no name in `tmp/` to create and remove; `unnamed_files` turns
 /// false where that is not supported, for the rest of the batch. A copy a crash left short
 /// is replaced by a rename, which a link cannot do.
-fn put(
-    tmp: &Path,
-    target: &Path,
-    raw: &[u8],
-    unnamed_files: &mut bool,
-) -> Result<Option<File>, Error> {
-    if holds_all_of(target, raw) {
-        return Ok(None);
-    }
+fn put(tmp: &Path, target: &Path, raw: &[u8], unnamed_files: &mut bool) -> Result<File, Error> {
     #[cfg(target_os = "linux")]
     if *unnamed_files {
         match put_unnamed(target, raw) {
-            Ok(file) => return Ok(Some(file)),
+            Ok(file) => return Ok(file),
             Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {}
             Err(_) => *unnamed_files = false,
         }
@@ -117,7 +107,7 @@ fn put(
     file.write_all(raw)
         .map_err(|e| archive_error(&staging, e))?;
     fs::rename(&staging, target).map_err(|e| archive_error(target, e))?;
-    Ok(Some(file))
+    Ok(file)
 }
 
 #[cfg(target_os = "linux")]
@@ -249,25 +239,17 @@ mod tests {
     }
 
     #[test]
-    fn without_unnamed_files_a_message_is_written_in_tmp_and_renamed() {
+    fn without_unnamed_files_a_message_is_written_in_tmp_and_renamed_over_a_short_copy() {
         let dir = tempfile::tempdir().unwrap();
         let (tmp, new) = (dir.path().join("tmp"), dir.path().join("new"));
         fs::create_dir_all(&tmp).unwrap();
         fs::create_dir_all(&new).unwrap();
         let target = new.join("m");
+        fs::write(&target, b"W: 1").unwrap();
         let mut unnamed_files = false;
-        assert!(
-            put(&tmp, &target, b"W: 1\n\nw", &mut unnamed_files)
-                .unwrap()
-                .is_some()
-        );
+        put(&tmp, &target, b"W: 1\n\nw", &mut unnamed_files).unwrap();
         assert_eq!(fs::read(&target).unwrap(), b"W: 1\n\nw");
         assert_eq!(fs::read_dir(&tmp).unwrap().count(), 0);
-        assert!(
-            put(&tmp, &target, b"W: 1\n\nw", &mut unnamed_files)
-                .unwrap()
-                .is_none()
-        );
     }
 
     #[test]
