@@ -11,8 +11,7 @@ use std::time::SystemTime;
 use crate::config::Config;
 use crate::contacts::{self, Directory, User, identity};
 use crate::record::{Encryption, Message, message_id};
-use crate::search::query::{KeywordField, Query};
-use crate::store::index::{MessageIndex, Reader, Unaided};
+use crate::store::index::{MessageIndex, Reader};
 use crate::store::{self, Store};
 
 /// Protocols whose messages are end-to-end encrypted: knowing someone there is a channel
@@ -181,16 +180,6 @@ impl<'a> Circles<'a> {
         let Some(reader) = &self.index else {
             return Ok(None);
         };
-        let query = Query::And(vec![
-            Query::Keyword {
-                field: KeywordField::Id,
-                value: id,
-            },
-            Query::Keyword {
-                field: KeywordField::State,
-                value: "encrypted".into(),
-            },
-        ]);
-        Ok((reader.count(&query, &Unaided)? > 0).then_some(true))
+        Ok(reader.indexed_as_encrypted(&id)?.then_some(true))
     }
 }

@@ -496,6 +496,22 @@ impl Reader<'_> {
             .map_err(|e| self.index.error(e))
     }
 
+    /// Whether the index holds message `id` as end-to-end encrypted (`is:encrypted`): what
+    /// a reply's score learns of the message it answers. `false` when it is not indexed.
+    pub fn indexed_as_encrypted(&self, id: &str) -> Result<bool, Error> {
+        let query = Query::And(vec![
+            Query::Keyword {
+                field: KeywordField::Id,
+                value: id.to_string(),
+            },
+            Query::Keyword {
+                field: KeywordField::State,
+                value: "encrypted".into(),
+            },
+        ]);
+        Ok(self.count(&query, &Unaided)? > 0)
+    }
+
     /// The documents that match, in order.
     fn addresses(
         &self,
