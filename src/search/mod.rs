@@ -13,11 +13,9 @@ use crate::contacts::{Directory, identity};
 use crate::jsonl::{ErrorSink, Reader, Writer};
 use crate::record::{ErrorRecord, Message, Record};
 use crate::store::index::{Lookup, MessageIndex, Sort};
+use crate::store::query::{KeywordField, Query};
 use crate::store::threads::ThreadState;
 use crate::store::{self, Store};
-use query::KeywordField;
-
-pub use query::Query;
 
 /// Records upserted per commit: a crash loses at most the records since the last commit,
 /// and running `index` again on the same input repairs them.

@@ -1,6 +1,7 @@
 //! The query language of `missive search` and `missive tag`: parses a query into a
-//! [`Query`] tree, with errors that point at the column of the mistake. Running a query
-//! against the index is [`super::run`]'s job.
+//! [`Query`] tree (which lives beside the index that runs it, in [`crate::store::query`]),
+//! with errors that point at the column of the mistake. Running a query against the index is
+//! [`super::search`]'s job.
 //!
 //! It follows notmuch and mu: words and "phrases", `field:value` terms, AND (also implied
 //! between terms), OR, NOT (or a leading `-`) and parentheses. NOT binds tightest, then AND,
@@ -30,65 +31,7 @@
 //! is the absence of the `seen` flag. A date range includes both ends: `date:2024-01..2024-06`
 //! runs from the first second of January to the last of June.
 
-use std::fmt;
-
-/// A parsed query.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Query {
-    /// Every message (an empty query).
-    All,
-    And(Vec<Query>),
-    Or(Vec<Query>),
-    Not(Box<Query>),
-    /// Words in a text field, in order when `phrase` (field `None`: subject, body, names,
-    /// addresses and attachment names).
-    Text {
-        field: Option<TextField>,
-        words: String,
-        phrase: bool,
-    },
-    /// An exact value of a keyword field.
-    Keyword {
-        field: KeywordField,
-        value: String,
-    },
-    /// Messages in a time range, in Unix seconds, ends included.
-    Date {
-        from: Option<i64>,
-        to: Option<i64>,
-    },
-    /// Messages whose privacy score is in a range, ends included.
-    Privacy {
-        from: u8,
-        to: u8,
-    },
-}
-
-/// Fields matched by words.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TextField {
-    From,
-    To,
-    With,
-    Subject,
-    Body,
-    Attachment,
-    List,
-}
-
-/// Fields matched by exact values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeywordField {
-    Protocol,
-    Account,
-    Tag,
-    Conversation,
-    Thread,
-    Id,
-    Grade,
-    /// `is:` and `has:` states.
-    State,
-}
+use crate::store::query::{KeywordField, Query, TextField};
 
 /// The error returned for a query that cannot be parsed: what is wrong, and where.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -505,45 +448,6 @@ fn privacy(value: &str, column: usize) -> Result<Query, Error> {
         (n, n)
     };
     Ok(Query::Privacy { from, to })
-}
-
-impl fmt::Display for Query {
-    /// The query as understood, fully parenthesised: what `--analyze` prints.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let list = |f: &mut fmt::Formatter<'_>, op: &str, parts: &[Query]| {
-            write!(f, "({op}")?;
-            for part in parts {
-                write!(f, " {part}")?;
-            }
-            write!(f, ")")
-        };
-        match self {
-            Query::All => write!(f, "(all)"),
-            Query::And(parts) => list(f, "and", parts),
-            Query::Or(parts) => list(f, "or", parts),
-            Query::Not(inner) => write!(f, "(not {inner})"),
-            Query::Text {
-                field,
-                words,
-                phrase,
-            } => {
-                let field = field.map_or("text".to_string(), |f| format!("{f:?}").to_lowercase());
-                if *phrase {
-                    write!(f, "{field}:phrase({words:?})")
-                } else {
-                    write!(f, "{field}:words({words:?})")
-                }
-            }
-            Query::Keyword { field, value } => {
-                write!(f, "{}={value:?}", format!("{field:?}").to_lowercase())
-            }
-            Query::Date { from, to } => {
-                let show = |t: &Option<i64>| t.map_or("*".to_string(), crate::record::rfc3339);
-                write!(f, "date[{}..{}]", show(from), show(to))
-            }
-            Query::Privacy { from, to } => write!(f, "privacy[{from}..{to}]"),
-        }
-    }
 }
 
 #[cfg(test)]

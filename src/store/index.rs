@@ -26,8 +26,8 @@ use tantivy::tokenizer::{
 };
 use tantivy::{DocAddress, Index, IndexReader, IndexWriter, Order, TantivyDocument, Term};
 
+use super::query::{KeywordField, Query, TextField};
 use crate::record::{Encryption, Message, SignatureState};
-use crate::search::query::{KeywordField, Query, TextField};
 
 /// The name the text analyzer is registered under.
 const TOKENIZER: &str = "missive";

@@ -9,6 +9,7 @@ pub mod archive;
 pub mod contacts;
 pub mod db;
 pub mod index;
+pub mod query;
 pub mod threads;
 
 use std::path::{Path, PathBuf};

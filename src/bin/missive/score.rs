@@ -202,7 +202,7 @@ fn user(global: &Global, config: &missive::config::Config) -> anyhow::Result<u8>
         .map_or(0, |d| d.as_secs() as i64);
     let index = missive::search::open_index(&store)?;
     let reader = index.reader()?;
-    let window = missive::search::Query::Date {
+    let window = missive::store::query::Query::Date {
         from: Some(now - user::WINDOW_DAYS * 86_400),
         to: None,
     };
@@ -296,7 +296,7 @@ fn user(global: &Global, config: &missive::config::Config) -> anyhow::Result<u8>
 fn contacts(global: &Global, config: &missive::config::Config) -> anyhow::Result<u8> {
     use missive::contacts::{Directory, identity};
     use missive::privacy::contact::{self, KeyFacts};
-    use missive::search::query::{KeywordField, Query, TextField};
+    use missive::store::query::{KeywordField, Query, TextField};
     let store = crate::open_store(global).map_err(|f| f.error)?;
     let now = std::time::SystemTime::now();
     let directory = Directory::load(&store.db)?;

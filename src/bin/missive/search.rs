@@ -7,6 +7,7 @@ use anyhow::anyhow;
 use missive::cli::{ErrorFormat, Global, IndexArgs, SearchArgs, TagArgs};
 use missive::jsonl::{ErrorSink, Reader, Writer};
 use missive::search::{self, query};
+use missive::store::query::Query;
 
 use crate::{Failure, OK, SOME_FAILED, failed, open_store, output_format, usage};
 
@@ -15,7 +16,7 @@ fn failure(error: search::Error) -> Failure {
 }
 
 /// Parses a query, or a usage error that shows the query with a caret under the mistake.
-fn parse(words: &[String]) -> Result<search::Query, Failure> {
+fn parse(words: &[String]) -> Result<Query, Failure> {
     let text = words.join(" ");
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
