@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::jsonl::Format;
+use crate::store::index::Sort;
 
 /// The records section shared by the pages of commands that print messages.
 const MESSAGE_RECORDS: &str = "\
@@ -246,8 +247,8 @@ pub struct SearchArgs {
     #[arg(long, short, value_enum, default_value_t = crate::search::Output::Messages)]
     pub output: crate::search::Output,
     /// Order of the messages.
-    #[arg(long, value_enum, default_value_t = crate::store::index::Sort::NewestFirst)]
-    pub sort: crate::store::index::Sort,
+    #[arg(long, value_enum, default_value_t = Sort::NewestFirst)]
+    pub sort: Sort,
     /// Print at most this many.
     #[arg(long, short)]
     pub limit: Option<usize>,
@@ -257,6 +258,23 @@ pub struct SearchArgs {
     /// Print how the query was understood instead of running it.
     #[arg(long)]
     pub analyze: bool,
+}
+
+/// The words of `--sort`: the store names the orders, the command line spells them, so that
+/// the store does not depend on clap.
+impl clap::ValueEnum for Sort {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[Sort::Date, Sort::NewestFirst, Sort::Relevance]
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        let (name, help) = match self {
+            Sort::Date => ("date", "Oldest first"),
+            Sort::NewestFirst => ("-date", "Newest first"),
+            Sort::Relevance => ("relevance", "Best match first"),
+        };
+        Some(clap::builder::PossibleValue::new(name).help(help))
+    }
 }
 
 /// Add or remove tags on the messages a query finds.

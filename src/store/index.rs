@@ -445,13 +445,13 @@ fn states(message: &Message) -> Vec<&'static str> {
     states
 }
 
-/// How hits are ordered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+/// How hits are ordered (spelt `date`, `-date` and `relevance` on the command line,
+/// [`crate::cli::SearchArgs`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sort {
     /// Oldest first.
     Date,
     /// Newest first.
-    #[value(name = "-date")]
     NewestFirst,
     /// Best match first.
     Relevance,
