@@ -91,7 +91,7 @@ impl Decrypting {
             return;
         }
         let now = std::time::SystemTime::now();
-        let decrypted = crate::source::raw_bytes(&message.source)
+        let decrypted = crate::store::raw_bytes(&message.source)
             .map_err(|e| format!("cannot read the raw message: {e}"))
             .and_then(|raw| {
                 decrypt::decrypt(&self.store, &mut self.keys, message, &raw, now)

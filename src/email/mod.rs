@@ -9,11 +9,15 @@
 //!
 //! Reading never fails: a message mail-parser cannot read still becomes a record, with its
 //! blob name and a `problems` entry, so nothing is dropped.
+//!
+//! The `mbox` submodule splits an mbox file (RFC 4155) into its messages, for the mbox
+//! source and for the store reading one message back.
 
 mod auth_results;
 mod autocrypt;
 mod date;
 mod header_text;
+pub(crate) mod mbox;
 mod pgp_mime;
 mod received;
 mod spam;

@@ -136,7 +136,7 @@ pub fn learn_stream<R: std::io::BufRead, S: crate::jsonl::Sink, E: std::io::Writ
             }
         };
         if let crate::record::Record::Message(message) = &record {
-            let failure = match crate::source::raw_bytes(&message.source) {
+            let failure = match crate::store::raw_bytes(&message.source) {
                 Err(error) => Some(format!("cannot read the raw message: {error}")),
                 Ok(raw) => {
                     let direct = autocrypt::learn(store, message, &raw, now);

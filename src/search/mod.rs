@@ -124,7 +124,7 @@ pub fn rebuild<E: Write>(store: &mut Store, errors: &mut ErrorSink<E>) -> Result
     writer.clear()?;
     let mut summary = Indexed::default();
     for stored in records {
-        let mut message = match crate::source::raw_bytes(&stored.source) {
+        let mut message = match crate::store::raw_bytes(&stored.source) {
             Ok(raw) => crate::source::read_again(&stored, &raw).unwrap_or(stored),
             Err(error) => {
                 let location = stored

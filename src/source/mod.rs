@@ -274,18 +274,6 @@ pub fn read(kind: &str, raw: &[u8]) -> crate::record::Message {
     }
 }
 
-/// The raw bytes of a message again, from where its record says it was read: its own file
-/// (Maildir, eml, the archive) or its offset in an mbox.
-pub fn raw_bytes(source: &SourceRef) -> std::io::Result<Vec<u8>> {
-    let path = source.path.as_deref().ok_or_else(|| {
-        std::io::Error::new(std::io::ErrorKind::NotFound, "the record names no file")
-    })?;
-    match (source.kind.as_str(), source.offset) {
-        ("mbox", Some(offset)) => mbox::message_at(Path::new(path), offset),
-        _ => std::fs::read(path),
-    }
-}
-
 /// A stored message read again from its raw bytes, for the protocols and exports whose
 /// reading can change (`index --rebuild`); `None` for the others, whose stored record stands. What the
 /// raw bytes cannot say (id, account, source, flags, privacy, unknown fields, and a Mastodon

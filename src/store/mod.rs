@@ -3,7 +3,7 @@
 //!
 //! Local sources (Maildir, mbox, eml files) are not copied: their records point at the file
 //! and name its content by hash. Only bytes that would otherwise be gone (a remote server,
-//! standard input) go to the archive.
+//! standard input) go to the archive. [`raw_bytes`] reads a message back from either.
 
 pub mod archive;
 pub mod contacts;
@@ -13,6 +13,8 @@ pub mod query;
 pub mod threads;
 
 use std::path::{Path, PathBuf};
+
+use crate::record::SourceRef;
 
 pub use db::Db;
 
@@ -109,6 +111,18 @@ impl Store {
     /// The archive of raw messages.
     pub fn archive(&self) -> archive::Archive {
         archive::Archive::new(self.root.join("archive"))
+    }
+}
+
+/// The raw bytes of a message again, from where its record says it was read: its own file
+/// (Maildir, eml, the archive) or its offset in an mbox.
+pub fn raw_bytes(source: &SourceRef) -> std::io::Result<Vec<u8>> {
+    let path = source.path.as_deref().ok_or_else(|| {
+        std::io::Error::new(std::io::ErrorKind::NotFound, "the record names no file")
+    })?;
+    match (source.kind.as_str(), source.offset) {
+        ("mbox", Some(offset)) => crate::email::mbox::message_at(Path::new(path), offset),
+        _ => std::fs::read(path),
     }
 }
 

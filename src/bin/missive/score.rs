@@ -148,7 +148,7 @@ pub(crate) fn run(global: &Global, args: ScoreArgs) -> Result<u8, Failure> {
                 Encryption::PgpMime | Encryption::PgpInline
             );
         let raw = match &store {
-            Some(_) if to_verify || to_decrypt => Some(missive::source::raw_bytes(&message.source)),
+            Some(_) if to_verify || to_decrypt => Some(missive::store::raw_bytes(&message.source)),
             _ => None,
         };
         let decrypted = match (&store, own_keys.as_mut(), raw) {
