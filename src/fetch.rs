@@ -562,7 +562,7 @@ impl<S: Sink, E: Write> BatchRun<'_, '_, S, E> {
                 self.errors.warn(&location, &message.native_id, problem);
             }
             if email::is_unreadable(&message)
-                || source::archive::is_unreadable(&message)
+                || source::export::is_unreadable(&message)
                 || source::mastodon::is_unreadable(&message)
             {
                 self.summary.failed += 1;

@@ -4,25 +4,22 @@
 //! `facebook-export:ZIP|DIR`, `signal:PATH|-`, `matrix-export:FILE|DIR|ZIP`) into one.
 //!
 //! A source only finds raw messages and says where each came from; parsing mail is
-//! [`crate::email`]'s job ([`archive`]'s for the messages of a platform's export; a source
+//! [`crate::email`]'s job ([`export`]'s for the messages of a platform's export; a source
 //! of another protocol reads its own, [`Raw::Read`]), and
 //! deciding what is new is [`crate::fetch`]'s.
 
-pub mod archive;
-mod facebook;
+pub mod export;
 pub mod imap;
 mod maildir;
 pub mod mastodon;
-mod matrix;
 mod mbox;
-mod signal;
-mod twitter;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::record::{Message, SourceRef};
 use crate::store::db::FileStamp;
+use export::{facebook, matrix, signal, twitter};
 
 pub use maildir::Maildir;
 pub use mbox::Mbox;
@@ -142,15 +139,13 @@ impl Spec {
             Spec::Jsonl(_) => None,
             Spec::Imap(settings) => Some(Box::new(imap::Imap::new((**settings).clone()))),
             Spec::TwitterArchive(path) => {
-                Some(Box::new(archive::Export::<twitter::Twitter>::new(path)))
+                Some(Box::new(export::Export::<twitter::Twitter>::new(path)))
             }
             Spec::FacebookExport(path) => {
-                Some(Box::new(archive::Export::<facebook::Facebook>::new(path)))
+                Some(Box::new(export::Export::<facebook::Facebook>::new(path)))
             }
             Spec::Signal(path) => Some(Box::new(signal::Signal(path.clone()))),
-            Spec::MatrixExport(path) => {
-                Some(Box::new(archive::Export::<matrix::Matrix>::new(path)))
-            }
+            Spec::MatrixExport(path) => Some(Box::new(export::Export::<matrix::Matrix>::new(path))),
             Spec::Mastodon(settings) => {
                 Some(Box::new(mastodon::Mastodon::new((**settings).clone())))
             }
@@ -265,10 +260,10 @@ pub trait Source: Send {
 }
 
 /// Reads raw bytes into a record, by the kind of source they came from: a message of a
-/// platform's export ([`archive::read`]) or an email ([`crate::email::read`]).
+/// platform's export ([`export::read`]) or an email ([`crate::email::read`]).
 pub fn read(kind: &str, raw: &[u8]) -> crate::record::Message {
-    if archive::is_export(kind) {
-        archive::read(raw)
+    if export::is_export(kind) {
+        export::read(raw)
     } else {
         crate::email::read(raw)
     }
@@ -288,7 +283,7 @@ pub fn read_again(stored: &Message, raw: &[u8]) -> Option<Message> {
             fresh.references = stored.references.clone();
             fresh
         }
-        _ if archive::is_export(&stored.source.kind) => archive::read(raw),
+        _ if export::is_export(&stored.source.kind) => export::read(raw),
         _ => return None,
     };
     fresh.id = stored.id.clone();

@@ -1,6 +1,6 @@
 //! `facebook-export:ZIP|DIR`: the Messenger conversations of a Facebook export ("Download
 //! your information", JSON format), as records of protocol `facebook`. Reading the export's
-//! files is [`super::archive`]'s job.
+//! files is [`crate::source::export`]'s job.
 //!
 //! Each conversation is a folder `messages/inbox/NAME_ID/` (under
 //! `your_activity_across_facebook/` or `your_facebook_activity/` in newer exports; also
@@ -20,7 +20,7 @@ use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
-use super::archive::{self, Files, Platform, Unit, text};
+use super::{Files, Platform, Unit, attachment, date_ms, json, text};
 use crate::record::{Address, Message};
 
 /// The source kind.
@@ -54,7 +54,7 @@ impl Platform for Facebook {
         _shared: &Value,
         files: &mut Files,
     ) -> Result<Vec<Unit>, String> {
-        let file = archive::json(bytes, "a Facebook Messenger message file (JSON)")?;
+        let file = json(bytes, "a Facebook Messenger message file (JSON)")?;
         let (Some(participants), Some(messages)) = (
             file.get("participants").and_then(Value::as_array),
             file.get("messages").and_then(Value::as_array),
@@ -166,14 +166,14 @@ pub(crate) fn map(context: &Value, message: &Value) -> Result<Message, String> {
         .collect();
     let sizes = &context["media_sizes"];
     let attachments = uris(&message)
-        .map(|uri| archive::attachment(uri, None, sizes.get(uri).and_then(Value::as_u64)))
+        .map(|uri| attachment(uri, None, sizes.get(uri).and_then(Value::as_u64)))
         .collect();
     let mut record = Message {
         protocol: "facebook".into(),
         native_id: text(&context, "native_id")
             .ok_or("no native id in the context")?
             .to_string(),
-        date: Some(archive::date_ms(time)),
+        date: Some(date_ms(time)),
         from: Some(person(sender)),
         to,
         text: text(&message, "content").unwrap_or_default().to_string(),

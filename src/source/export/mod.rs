@@ -1,12 +1,20 @@
 //! Platform exports (Twitter/X, Facebook, Matrix; Signal's JSON lines too): the files of an
-//! export, zipped or not ([`Files`]), split into messages by each platform's module, and the
-//! blob every such message is archived as, which [`read`] turns into a record again.
+//! export, zipped or not ([`Files`]), the blob every message of one is archived as, and
+//! [`read`], which turns a blob into a record again by handing it to its platform's mapping.
+//! Each platform is a file of its own here (`twitter.rs`, `facebook.rs`, `signal.rs`,
+//! `matrix.rs`): it splits its export into messages and maps one to a record, with the
+//! helpers of this module; this module dispatches to them and none of them imports another.
 //!
 //! A blob is one JSON object, `{"format", "entry", "context", "message"}`: `message` is the
 //! message's own object as the export holds it, `context` what the platform's mapping needs
 //! beside it (the conversation's participants, the owner's screen name, whether the room is
 //! encrypted). A blob alone is enough to make the record again, so `missive index --rebuild`
 //! re-reads these messages as it re-reads mail.
+
+pub(super) mod facebook;
+pub(super) mod matrix;
+pub(super) mod signal;
+pub(super) mod twitter;
 
 use std::fs::File;
 use std::io::Read;
@@ -20,12 +28,7 @@ use super::{Error, Item, Known, Raw, Scan, Source, stamp};
 use crate::record::{Attachment, ErrorRecord, Message, SourceRef, blob_name};
 
 /// The source kinds whose messages are blobs of this module.
-const KINDS: &[&str] = &[
-    super::twitter::KIND,
-    super::facebook::KIND,
-    super::signal::KIND,
-    super::matrix::KIND,
-];
+const KINDS: &[&str] = &[twitter::KIND, facebook::KIND, signal::KIND, matrix::KIND];
 
 /// Whether records of source `kind` are read by [`read`].
 pub fn is_export(kind: &str) -> bool {
@@ -52,10 +55,10 @@ pub fn read(raw: &[u8]) -> Message {
     let mapped = serde_json::from_slice::<Blob>(raw)
         .map_err(|e| format!("not an export blob: {e}"))
         .and_then(|b| match b.format.as_str() {
-            super::twitter::KIND => super::twitter::map(&b.context, &b.message),
-            super::facebook::KIND => super::facebook::map(&b.context, &b.message),
-            super::signal::KIND => super::signal::map(&b.context, &b.message),
-            super::matrix::KIND => super::matrix::map(&b.context, &b.message),
+            twitter::KIND => twitter::map(&b.context, &b.message),
+            facebook::KIND => facebook::map(&b.context, &b.message),
+            signal::KIND => signal::map(&b.context, &b.message),
+            matrix::KIND => matrix::map(&b.context, &b.message),
             other => Err(format!("unknown export format {other:?}")),
         });
     let mut message = match mapped {

@@ -1,6 +1,6 @@
 //! `twitter-archive:ZIP|DIR`: the direct messages of a Twitter/X archive ("Download an
 //! archive of your data"), as records of protocol `twitter`. Reading the export's files is
-//! [`super::archive`]'s job.
+//! [`crate::source::export`]'s job.
 //!
 //! Messages are in `data/direct-messages.js` and `data/direct-messages-group.js` (and their
 //! `-partN` continuations), each `window.YTD.direct_messages.part0 = [...]`: JSON behind a
@@ -23,7 +23,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 
-use super::archive::{self, Files, Platform, Unit, text};
+use super::{Files, Platform, Unit, attachment, json, text};
 use crate::record::{Address, Message, rfc3339, timestamp};
 
 /// The source kind.
@@ -164,7 +164,7 @@ fn assignment(bytes: &[u8]) -> Result<Value, String> {
         .strip_prefix("window.YTD.")
         .and_then(|rest| rest.split_once('=').map(|(_, value)| value))
         .ok_or("not a Twitter archive data file: no `window.YTD.… =` assignment")?;
-    archive::json(
+    json(
         body.trim().trim_end_matches(';').as_bytes(),
         "JSON after the assignment",
     )
@@ -256,7 +256,7 @@ pub(crate) fn map(context: &Value, message: &Value) -> Result<Message, String> {
     }
     let sizes = &context["media_sizes"];
     let attachments = urls(create, "mediaUrls")
-        .map(|url| archive::attachment(url, None, sizes.get(url).and_then(Value::as_u64)))
+        .map(|url| attachment(url, None, sizes.get(url).and_then(Value::as_u64)))
         .collect();
     let mut record = Message {
         protocol: "twitter".into(),

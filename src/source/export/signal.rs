@@ -1,7 +1,7 @@
 //! `signal:PATH|-`: Signal messages as `signal-cli -o json receive` prints them, one JSON
 //! object a line (`{"envelope": {…}, "account": "+…"}`; the JSON-RPC `receive` notification,
 //! whose `params` hold the same, is read too), as records of protocol `signal`. Each message
-//! is archived as a blob of [`super::archive`].
+//! is archived as a blob of [`crate::source::export`].
 //!
 //! An envelope names its sender (`sourceNumber`, `sourceUuid`, `sourceName`) and carries a
 //! `dataMessage` (`timestamp`, `message`, `groupInfo`, `attachments`, `quote`) or, for what
@@ -21,9 +21,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use super::archive::{self, Unit, text};
-use super::{Error, Item, Known, Scan, Source, stamp};
+use super::{Unit, attachment, date_ms, item, json, text};
 use crate::record::{Address, Encryption, ErrorRecord, Message};
+use crate::source::{Error, Item, Known, Scan, Source, stamp};
 
 /// The source kind.
 pub(crate) const KIND: &str = "signal";
@@ -62,7 +62,7 @@ impl Source for Signal {
                 continue;
             }
             match envelope_of(&line) {
-                Ok(Some(unit)) => emit(archive::item(KIND, origin, "", unit))?,
+                Ok(Some(unit)) => emit(item(KIND, origin, "", unit))?,
                 Ok(None) => {}
                 Err(reason) => scan
                     .failed
@@ -79,7 +79,7 @@ impl Source for Signal {
 
 /// The message of one line, `None` when the envelope carries none (a receipt).
 fn envelope_of(line: &str) -> Result<Option<Unit>, String> {
-    let value = archive::json(line.as_bytes(), "a JSON object")?;
+    let value = json(line.as_bytes(), "a JSON object")?;
     let value = match value.get("params") {
         Some(params) if value.get("envelope").is_none() => params.clone(),
         _ => value,
@@ -175,7 +175,7 @@ pub(crate) fn map(context: &Value, line: &Value) -> Result<Message, String> {
             let name = text(a, "filename")
                 .or_else(|| text(a, "id"))
                 .unwrap_or_default();
-            archive::attachment(
+            attachment(
                 name,
                 text(a, "contentType"),
                 a.get("size").and_then(Value::as_u64),
@@ -186,7 +186,7 @@ pub(crate) fn map(context: &Value, line: &Value) -> Result<Message, String> {
         protocol: "signal".into(),
         native_id: format!("{author}/{timestamp}"),
         in_reply_to,
-        date: Some(archive::date_ms(timestamp)),
+        date: Some(date_ms(timestamp)),
         from: person(text(envelope, "sourceName"), number, uuid),
         to,
         text: text(data, "message").unwrap_or_default().to_string(),

@@ -1,6 +1,6 @@
 //! `matrix-export:FILE|DIR|ZIP`: Matrix rooms as Element exports them ("Export chat", JSON
 //! format), as records of protocol `matrix`. Reading the export's files is
-//! [`super::archive`]'s job.
+//! [`crate::source::export`]'s job.
 //!
 //! Element's export is the most widely used: every Element user has it, it keeps the events
 //! as the client-server API gives them, and other clients have no export of their own. One
@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
-use super::archive::{self, Files, Platform, Unit, text};
+use super::{Files, Platform, Unit, attachment, date_ms, json, text};
 use crate::record::{Address, Encryption, Message};
 
 /// The source kind.
@@ -49,7 +49,7 @@ impl Platform for Matrix {
         _shared: &Value,
         _files: &mut Files,
     ) -> Result<Vec<Unit>, String> {
-        let export = archive::json(bytes, "an Element export of a Matrix room (JSON)")?;
+        let export = json(bytes, "an Element export of a Matrix room (JSON)")?;
         let events = export
             .get("messages")
             .and_then(Value::as_array)
@@ -180,7 +180,7 @@ pub(crate) fn map(context: &Value, event: &Value) -> Result<Message, String> {
     {
         let name = text(content, "filename").unwrap_or(body);
         let info = &content["info"];
-        attachments.push(archive::attachment(
+        attachments.push(attachment(
             name,
             text(info, "mimetype"),
             info.get("size").and_then(Value::as_u64),
@@ -194,7 +194,7 @@ pub(crate) fn map(context: &Value, event: &Value) -> Result<Message, String> {
         date: event
             .get("origin_server_ts")
             .and_then(Value::as_i64)
-            .map(archive::date_ms),
+            .map(date_ms),
         from: Some(member(sender, names)),
         to: context["members"]
             .as_array()
