@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-use crate::support::openpgp::{GnuPg, autocrypt_mail, sq_certificate};
+use crate::support::openpgp::{GnuPg, autocrypt_mail, sq_certificate, write_autocrypt_mail};
 use crate::support::{Home, run};
 
 #[test]
@@ -191,15 +191,7 @@ fn keys_learn_takes_autocrypt_keys_from_fetched_mail_and_recommends_encryption()
     let gpg = GnuPg::new();
     let fingerprint = gpg.generate("Alice <alice@example.org>");
     let key = gpg.run(&["--export", "alice@example.org"], None);
-    home.write(
-        "Mail/cur/1.M1.x:2,S",
-        &autocrypt_mail(
-            "alice@example.org",
-            "Mon, 01 Jan 2024 10:00:00 +0000",
-            "mutual",
-            &key,
-        ),
-    );
+    write_autocrypt_mail(&home, "alice@example.org", &key);
     // A header whose addr is not the sender's is ignored.
     let forged = String::from_utf8(autocrypt_mail(
         "mallory@example.net",
@@ -211,15 +203,7 @@ fn keys_learn_takes_autocrypt_keys_from_fetched_mail_and_recommends_encryption()
     .replacen("From: mallory@example.net", "From: bob@example.net", 1);
     home.write("Mail/cur/2.M2.x:2,S", forged.as_bytes());
 
-    let fetched = home
-        .missive()
-        .args(["fetch", "maildir:Mail"])
-        .output()
-        .unwrap();
-    let (code, passed, stderr) = run(home
-        .missive()
-        .args(["keys", "learn"])
-        .write_stdin(fetched.stdout));
+    let (code, passed, stderr) = home.fetch_and_learn_keys();
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(passed.len(), 2, "records pass through");
 

@@ -4,7 +4,7 @@
 //! the decrypted text reaches the index only when the config allows; Autocrypt-Gossip
 //! inside binds the other recipients' keys as `gossip`.
 
-use crate::support::openpgp::{GnuPg, autocrypt_mail, sequoia_certificate};
+use crate::support::openpgp::{GnuPg, autocrypt_mail, keydata, sequoia_certificate};
 use crate::support::{Home, run};
 
 const PASSPHRASE: &str = "correct-horse";
@@ -322,16 +322,9 @@ fn sync_decrypts_when_the_config_asks_and_indexes_the_text_when_allowed() {
 
 /// An `Autocrypt-Gossip` header for `address` with `key` (binary), folded.
 fn gossip_header(address: &str, key: &[u8]) -> String {
-    use base64::Engine as _;
-    let keydata = base64::engine::general_purpose::STANDARD.encode(key);
-    let folded: Vec<&str> = keydata
-        .as_bytes()
-        .chunks(72)
-        .map(|c| std::str::from_utf8(c).unwrap())
-        .collect();
     format!(
         "Autocrypt-Gossip: addr={address}; keydata=\n {}\n",
-        folded.join("\n ")
+        keydata(key)
     )
 }
 

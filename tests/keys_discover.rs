@@ -9,7 +9,7 @@ use base64::Engine;
 use serde_json::Value;
 
 use crate::support::knot::{BOGUS, Knot, SIGNED, UNSIGNED};
-use crate::support::openpgp::{autocrypt_mail, sequoia_certificate};
+use crate::support::openpgp::{sequoia_certificate, write_autocrypt_mail};
 use crate::support::wkd::WkdServer;
 use crate::support::{Home, run};
 
@@ -323,26 +323,8 @@ fn a_wkd_answer_over_the_size_limit_is_refused() {
 fn the_key_an_address_announced_by_autocrypt_is_reported_beside_the_network_methods() {
     let (fingerprint, cert) = sequoia_certificate("Alice <alice@example.test>");
     let net = Net::start(&[], BTreeMap::new());
-    net.home.write(
-        "Mail/cur/1.M1.x:2,S",
-        &autocrypt_mail(
-            "alice@example.test",
-            "Mon, 01 Jan 2024 10:00:00 +0000",
-            "mutual",
-            &cert,
-        ),
-    );
-    let fetched = net
-        .home
-        .missive()
-        .args(["fetch", "maildir:Mail"])
-        .output()
-        .unwrap();
-    let (code, _, stderr) = run(net
-        .home
-        .missive()
-        .args(["keys", "learn"])
-        .write_stdin(fetched.stdout));
+    write_autocrypt_mail(&net.home, "alice@example.test", &cert);
+    let (code, _, stderr) = net.home.fetch_and_learn_keys();
     assert_eq!(code, 0, "{stderr}");
     let (code, records, stderr) = net.discover("alice@example.test");
     assert_eq!(code, 0, "{stderr}{records:?}");

@@ -683,7 +683,7 @@ fn factor_names(record: &Value) -> Vec<String> {
 
 #[test]
 fn with_a_store_the_score_knows_the_people_their_keys_and_what_a_message_answers() {
-    use crate::support::openpgp::{GnuPg, autocrypt_mail};
+    use crate::support::openpgp::{GnuPg, write_autocrypt_mail};
     let home = Home::new();
     home.write_config(
         "[identity]\naddresses = [\"sam@example.com\"]\nprefer_encrypt = \"mutual\"\n",
@@ -692,24 +692,8 @@ fn with_a_store_the_score_knows_the_people_their_keys_and_what_a_message_answers
     let gpg = GnuPg::new();
     gpg.generate("Alice <alice@example.org>");
     let key = gpg.run(&["--export", "alice@example.org"], None);
-    home.write(
-        "Mail/cur/1.M1.x:2,S",
-        &autocrypt_mail(
-            "alice@example.org",
-            "Mon, 01 Jan 2024 10:00:00 +0000",
-            "mutual",
-            &key,
-        ),
-    );
-    let fetched = home
-        .missive()
-        .args(["fetch", "maildir:Mail"])
-        .output()
-        .unwrap();
-    let (code, _, stderr) = run(home
-        .missive()
-        .args(["keys", "learn"])
-        .write_stdin(fetched.stdout));
+    write_autocrypt_mail(&home, "alice@example.org", &key);
+    let (code, _, stderr) = home.fetch_and_learn_keys();
     assert_eq!(code, 0, "{stderr}");
     let (code, _, stderr) =
         run(home

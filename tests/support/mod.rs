@@ -58,6 +58,21 @@ impl Home {
         path
     }
 
+    /// Fetches the maildir `Mail` of this home and runs `keys learn` over its records, as
+    /// a user teaches missive the keys their mail carries; returns what [`run`] returns for
+    /// `keys learn`.
+    pub fn fetch_and_learn_keys(&self) -> (i32, Vec<Value>, String) {
+        let fetched = self
+            .missive()
+            .args(["fetch", "maildir:Mail"])
+            .output()
+            .expect("missive runs");
+        run(self
+            .missive()
+            .args(["keys", "learn"])
+            .write_stdin(fetched.stdout))
+    }
+
     /// Writes a file under this home, creating its directories.
     pub fn write(&self, relative: &str, bytes: &[u8]) -> PathBuf {
         let path = self.path().join(relative);

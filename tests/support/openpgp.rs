@@ -4,6 +4,8 @@
 use std::path::Path;
 use std::process::Command;
 
+use super::Home;
+
 /// A GnuPG home of one test.
 pub struct GnuPg {
     pub home: tempfile::TempDir,
@@ -123,6 +125,27 @@ pub fn sq_certificate(dir: &Path, user_id: &str) -> std::path::PathBuf {
 
 /// A message from `from` dated `date` with an Autocrypt header carrying `key` (binary).
 pub fn autocrypt_mail(from: &str, date: &str, prefer: &str, key: &[u8]) -> Vec<u8> {
+    format!(
+        "From: {from}\nTo: sam@example.com\nSubject: hi\nDate: {date}\nMessage-ID: <{}@example.org>\nAutocrypt: addr={from}; prefer-encrypt={prefer}; keydata=\n {}\n\nhello\n",
+        date.len() + key.len(),
+        keydata(key)
+    )
+    .into_bytes()
+}
+
+/// Writes the first mail of `home`'s maildir `Mail`: from `from` on 1 January 2024, its
+/// Autocrypt header carrying `key` (binary) with `prefer-encrypt=mutual`, for `keys learn`
+/// to learn.
+pub fn write_autocrypt_mail(home: &Home, from: &str, key: &[u8]) {
+    home.write(
+        "Mail/cur/1.M1.x:2,S",
+        &autocrypt_mail(from, "Mon, 01 Jan 2024 10:00:00 +0000", "mutual", key),
+    );
+}
+
+/// `key` (binary) as the `keydata` of an Autocrypt header: base64, folded onto continuation
+/// lines.
+pub fn keydata(key: &[u8]) -> String {
     use base64::Engine as _;
     let keydata = base64::engine::general_purpose::STANDARD.encode(key);
     let folded: Vec<&str> = keydata
@@ -130,12 +153,7 @@ pub fn autocrypt_mail(from: &str, date: &str, prefer: &str, key: &[u8]) -> Vec<u
         .chunks(72)
         .map(|c| std::str::from_utf8(c).unwrap())
         .collect();
-    format!(
-        "From: {from}\nTo: sam@example.com\nSubject: hi\nDate: {date}\nMessage-ID: <{}@example.org>\nAutocrypt: addr={from}; prefer-encrypt={prefer}; keydata=\n {}\n\nhello\n",
-        date.len() + key.len(),
-        folded.join("\n ")
-    )
-    .into_bytes()
+    folded.join("\n ")
 }
 
 /// Makes a certificate with Sequoia for `user_id`; returns its fingerprint and its binary
