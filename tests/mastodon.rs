@@ -41,22 +41,14 @@ fn configure_as(home: &Home, instance: &Instance, token: &str, addresses: &[&str
 /// group DM (three participants) with an image, and a one-status DM from a remote account;
 /// then two more one-status DMs, so the listing takes three pages of two.
 fn populate(instance: &Instance) {
-    instance.add(status(
-        101,
-        "bob@other.example",
-        None,
-        &[ME],
-        "<p>@alex lunch?</p>",
-        "direct",
-    ));
-    instance.add(status(
+    instance.add_direct(101, "bob@other.example", None, &[ME], "<p>@alex lunch?</p>");
+    instance.add_direct(
         102,
         ME,
         Some(101),
         &["bob@other.example"],
         "<p>Yes, <b>noon</b></p><p>at the usual place</p>",
-        "direct",
-    ));
+    );
     instance.add(status(
         103,
         "bob@other.example",
@@ -65,14 +57,7 @@ fn populate(instance: &Instance) {
         "<p>a public aside</p>",
         "public",
     ));
-    instance.add(status(
-        104,
-        "bob@other.example",
-        Some(102),
-        &[ME],
-        "<p>see you</p>",
-        "direct",
-    ));
+    instance.add_direct(104, "bob@other.example", Some(102), &[ME], "<p>see you</p>");
     let mut group = status(
         110,
         "carol",
@@ -87,38 +72,31 @@ fn populate(instance: &Instance) {
         "meta": {}, "description": "the map", "blurhash": null
     }]);
     instance.add(group);
-    instance.add(status(
+    instance.add_direct(
         111,
         "dan@third.example",
         Some(110),
         &["carol", ME],
         "<p>I am in</p>",
-        "direct",
-    ));
-    instance.add(status(
+    );
+    instance.add_direct(
         120,
         "erin@other.example",
         None,
         &[ME],
         "<p>hello from erin</p>",
-        "direct",
-    ));
-    instance.add(status(
-        130,
-        "fay",
-        None,
-        &[ME],
-        "<p>hi from fay</p>",
-        "direct",
-    ));
-    instance.add(status(
-        140,
-        "gus@fourth.example",
-        None,
-        &[ME],
-        "<p>hi from gus</p>",
-        "direct",
-    ));
+    );
+    instance.add_direct(130, "fay", None, &[ME], "<p>hi from fay</p>");
+    instance.add_direct(140, "gus@fourth.example", None, &[ME], "<p>hi from gus</p>");
+}
+
+/// An instance holding [`populate`]'s statuses, and a home configured to read it.
+fn populated() -> (Instance, Home) {
+    let instance = Instance::start(true);
+    populate(&instance);
+    let home = Home::new();
+    configure(&home, &instance, TOKEN, "");
+    (instance, home)
 }
 
 fn fetch(home: &Home) -> (i32, Vec<Value>, String) {
@@ -152,10 +130,7 @@ fn assert_no_token(outputs: &[&str]) {
 
 #[test]
 fn direct_messages_are_fetched_over_https_across_pages_and_a_rerun_adds_nothing() {
-    let instance = Instance::start(true);
-    populate(&instance);
-    let home = Home::new();
-    configure(&home, &instance, TOKEN, "");
+    let (instance, home) = populated();
 
     let (code, records, stderr) = fetch(&home);
     assert_eq!(code, 0, "{stderr}");
@@ -278,21 +253,17 @@ fn direct_messages_are_fetched_over_https_across_pages_and_a_rerun_adds_nothing(
 
 #[test]
 fn a_new_status_is_the_only_one_fetched_on_the_next_run() {
-    let instance = Instance::start(true);
-    populate(&instance);
-    let home = Home::new();
-    configure(&home, &instance, TOKEN, "");
+    let (instance, home) = populated();
     let (code, first, stderr) = fetch(&home);
     assert_eq!((code, first.len()), (0, 8), "{stderr}");
 
-    instance.add(status(
+    instance.add_direct(
         150,
         "carol",
         Some(111),
         &[ME, "dan@third.example"],
         "<p>see you all</p>",
-        "direct",
-    ));
+    );
     let before = instance.requests().len();
     let (code, records, stderr) = fetch(&home);
     assert_eq!(code, 0, "{stderr}");
@@ -313,11 +284,8 @@ fn a_new_status_is_the_only_one_fetched_on_the_next_run() {
 
 #[test]
 fn a_429_is_waited_out_and_the_request_retried() {
-    let instance = Instance::start(true);
-    populate(&instance);
+    let (instance, home) = populated();
     instance.state.lock().unwrap().rate_limited = 1;
-    let home = Home::new();
-    configure(&home, &instance, TOKEN, "");
     let (code, records, stderr) = fetch(&home);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(records.len(), 8);
@@ -330,10 +298,7 @@ fn a_429_is_waited_out_and_the_request_retried() {
 
 #[test]
 fn a_deleted_status_is_reported_and_nothing_fetched_is_lost() {
-    let instance = Instance::start(true);
-    populate(&instance);
-    let home = Home::new();
-    configure(&home, &instance, TOKEN, "");
+    let (instance, home) = populated();
     let (code, first, stderr) = fetch(&home);
     assert_eq!(code, 0, "{stderr}");
     let archived: Vec<String> = first
@@ -342,23 +307,9 @@ fn a_deleted_status_is_reported_and_nothing_fetched_is_lost() {
         .collect();
 
     // Erin writes again and deletes it before we read the thread; Hal's DM is new.
-    instance.add(status(
-        160,
-        "erin@other.example",
-        Some(120),
-        &[ME],
-        "<p>oops</p>",
-        "direct",
-    ));
+    instance.add_direct(160, "erin@other.example", Some(120), &[ME], "<p>oops</p>");
     instance.state.lock().unwrap().deleted.push("160".into());
-    instance.add(status(
-        170,
-        "hal@other.example",
-        None,
-        &[ME],
-        "<p>hi from hal</p>",
-        "direct",
-    ));
+    instance.add_direct(170, "hal@other.example", None, &[ME], "<p>hi from hal</p>");
     let (code, records, stderr) = fetch(&home);
     assert_eq!(code, 0, "a deleted status is no failure: {stderr}");
     assert_eq!(native_ids(&records), [uri("hal@other.example", 170)]);
@@ -381,14 +332,13 @@ fn a_deleted_status_is_reported_and_nothing_fetched_is_lost() {
         .unwrap()
         .statuses
         .retain(|s| s["id"] != "102");
-    instance.add(status(
+    instance.add_direct(
         180,
         "bob@other.example",
         Some(104),
         &[ME],
         "<p>still on?</p>",
-        "direct",
-    ));
+    );
     let (code, records, stderr) = fetch(&home);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(native_ids(&records), [uri("bob@other.example", 180)]);
@@ -407,10 +357,7 @@ fn a_deleted_status_is_reported_and_nothing_fetched_is_lost() {
 
 #[test]
 fn a_failure_mid_walk_resumes_without_gap_or_duplicate() {
-    let instance = Instance::start(true);
-    populate(&instance);
-    let home = Home::new();
-    configure(&home, &instance, TOKEN, "");
+    let (instance, home) = populated();
     // The third thread (Erin's, on the second page) cannot be read: the walk stops there.
     instance.state.lock().unwrap().failing.push("120".into());
     let (code, partial, stderr) = fetch(&home);
@@ -506,10 +453,7 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 
 #[test]
 fn a_command_line_uri_borrows_the_configured_token_and_rebuild_reads_the_archive() {
-    let instance = Instance::start(true);
-    populate(&instance);
-    let home = Home::new();
-    configure(&home, &instance, TOKEN, "");
+    let (instance, home) = populated();
     let uri_arg = format!("mastodon://{}:{}", instance.host(), instance.port);
     let (code, records, stderr) = run(home.missive().args(["fetch", &uri_arg]));
     assert_eq!((code, records.len()), (0, 8), "{stderr}");
@@ -530,10 +474,7 @@ fn a_command_line_uri_borrows_the_configured_token_and_rebuild_reads_the_archive
 
 #[test]
 fn a_direct_message_is_scored_as_readable_by_the_instances() {
-    let instance = Instance::start(true);
-    populate(&instance);
-    let home = Home::new();
-    configure(&home, &instance, TOKEN, "");
+    let (_instance, home) = populated();
     let (code, records, stderr) = fetch(&home);
     assert_eq!(code, 0, "{stderr}");
     let input: String = records.iter().map(|r| format!("{r}\n")).collect();
@@ -585,10 +526,7 @@ fn config_check_connect_logs_in_and_names_the_account() {
 
 #[test]
 fn sync_fetches_scores_threads_and_indexes_direct_messages() {
-    let instance = Instance::start(true);
-    populate(&instance);
-    let home = Home::new();
-    configure(&home, &instance, TOKEN, "");
+    let (_instance, home) = populated();
     let output = home.missive().arg("sync").output().expect("missive runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(0), "{stdout}");
@@ -630,14 +568,7 @@ fn json_that_is_no_status_is_kept_reported_and_the_rest_fetched() {
     );
     broken.as_object_mut().expect("an object").remove("account");
     instance.add(broken);
-    instance.add(status(
-        106,
-        ME,
-        Some(105),
-        &["bob@other.example"],
-        "<p>pardon?</p>",
-        "direct",
-    ));
+    instance.add_direct(106, ME, Some(105), &["bob@other.example"], "<p>pardon?</p>");
     let home = Home::new();
     configure(&home, &instance, TOKEN, "");
     let (code, records, stderr) = fetch(&home);
@@ -665,22 +596,8 @@ fn json_that_is_no_status_is_kept_reported_and_the_rest_fetched() {
 #[test]
 fn one_person_on_email_mastodon_and_twitter_is_one_conversation_in_date_order() {
     let instance = Instance::start(true);
-    instance.add(status(
-        101,
-        "bob@other.example",
-        None,
-        &[ME],
-        "<p>@alex lunch?</p>",
-        "direct",
-    ));
-    instance.add(status(
-        102,
-        ME,
-        Some(101),
-        &["bob@other.example"],
-        "<p>yes</p>",
-        "direct",
-    ));
+    instance.add_direct(101, "bob@other.example", None, &[ME], "<p>@alex lunch?</p>");
+    instance.add_direct(102, ME, Some(101), &["bob@other.example"], "<p>yes</p>");
     let home = Home::new();
     configure_as(
         &home,

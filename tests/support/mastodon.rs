@@ -107,6 +107,19 @@ impl Instance {
         self.state.lock().expect("state").statuses.push(status);
     }
 
+    /// Serves a direct message: a [`status`] of `direct` visibility from `acct`, mentioning
+    /// its recipients.
+    pub fn add_direct(
+        &self,
+        id: u64,
+        acct: &str,
+        in_reply_to: Option<u64>,
+        mentions: &[&str],
+        html: &str,
+    ) {
+        self.add(status(id, acct, in_reply_to, mentions, html, "direct"));
+    }
+
     pub fn requests(&self) -> Vec<String> {
         self.state.lock().expect("state").requests.clone()
     }
