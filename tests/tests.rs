@@ -12,6 +12,7 @@ mod imap;
 mod keys;
 mod keys_decrypt;
 mod keys_discover;
+mod layering;
 mod mastodon;
 mod score;
 mod search;
