@@ -20,9 +20,11 @@
 
 use std::collections::HashMap;
 use std::io::Write;
+use std::path::Path;
 
 use rayon::prelude::*;
 
+use crate::config::Config;
 use crate::email;
 use crate::jsonl::{ErrorSink, Reader, Sink};
 use crate::record::{ErrorRecord, Message, Record, message_id};
@@ -76,8 +78,33 @@ pub struct Target {
 }
 
 impl Target {
-    /// A source given on the command line: its account is its key.
-    pub fn from_spec(spec: Spec) -> Target {
+    /// The sources of the named accounts of the config, or of all its accounts when `names`
+    /// is empty; `home` expands `~/`. An error names the account, or the setting.
+    pub fn for_accounts(
+        config: &Config,
+        names: &[String],
+        home: Option<&Path>,
+    ) -> Result<Vec<Target>, String> {
+        let chosen: Vec<&String> = if names.is_empty() {
+            config.accounts.keys().collect()
+        } else {
+            names.iter().collect()
+        };
+        chosen
+            .into_iter()
+            .map(|name| {
+                Ok(Target {
+                    spec: source::account::spec(config, name, home)?,
+                    account: name.clone(),
+                })
+            })
+            .collect()
+    }
+
+    /// A source given on the command line, with the login of the configured account on
+    /// the same server ([`source::account::with_login`]); its account is its key.
+    pub fn for_source(config: &Config, spec: Spec, home: Option<&Path>) -> Target {
+        let spec = source::account::with_login(config, spec, home);
         Target {
             account: spec.key(),
             spec,
@@ -615,4 +642,127 @@ fn pass_through<S: Sink, E: Write>(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::Auth;
+    use crate::tls::Tls;
+
+    fn parse(text: &str) -> Result<Config, crate::config::Error> {
+        source::account::parse_config(
+            text,
+            Path::new("/etc/m/config.toml"),
+            Some(Path::new("/home/u")),
+        )
+    }
+
+    #[test]
+    fn a_source_under_home_is_expanded() {
+        let config = parse("[accounts.a]\nsource = \"maildir:~/Mail\"\n").unwrap();
+        let targets = Target::for_accounts(&config, &[], Some(Path::new("/home/u"))).unwrap();
+        assert_eq!(targets[0].spec, Spec::Maildir("/home/u/Mail".into()));
+        assert_eq!(targets[0].account, "a");
+        assert!(Target::for_accounts(&config, &["b".into()], None).is_err());
+        let relative = parse("[accounts.a]\nsource = \"maildir:Mail\"\n").unwrap();
+        let targets = Target::for_accounts(&relative, &[], None).unwrap();
+        assert_eq!(
+            targets[0].spec,
+            Spec::Maildir("/etc/m/Mail".into()),
+            "beside the config"
+        );
+    }
+
+    #[test]
+    fn an_imap_account_takes_its_login_settings() {
+        let config = parse(
+            "[accounts.work]\nsource = \"imap://me@mail.example.org:143\"\nmailboxes = [\"INBOX\", '\\Sent']\npassword_command = \"pass mail\"\nca_file = \"~/ca.pem\"\n",
+        )
+        .unwrap();
+        let targets = Target::for_accounts(&config, &[], Some(Path::new("/home/u"))).unwrap();
+        let Spec::Imap(settings) = &targets[0].spec else {
+            panic!("not imap: {:?}", targets[0].spec)
+        };
+        assert_eq!(settings.access.tls, Tls::Starttls);
+        assert_eq!(settings.mailboxes, ["INBOX", "\\Sent"]);
+        assert_eq!(
+            settings.access.ca_file.as_deref(),
+            Some(Path::new("/home/u/ca.pem"))
+        );
+        assert_eq!(
+            settings.access.auth,
+            Some(Auth::PasswordCommand("pass mail".into()))
+        );
+        assert_eq!(targets[0].account, "work");
+    }
+
+    #[test]
+    fn an_imap_uri_borrows_the_login_of_the_account_on_the_same_server() {
+        let config = parse(
+            "[accounts.w]\nsource = \"imap://me@h:1143\"\ntls = \"starttls\"\npassword_command = \"pw\"\n",
+        )
+        .unwrap();
+        let spec = Spec::parse("imap://me@h:1143/Archive", Path::new("/")).unwrap();
+        let target = Target::for_source(&config, spec, None);
+        assert_eq!(target.account, "imap://me@h:1143/Archive");
+        let Spec::Imap(settings) = target.spec else {
+            panic!("not imap")
+        };
+        assert_eq!(
+            settings.access.auth,
+            Some(Auth::PasswordCommand("pw".into()))
+        );
+        assert_eq!(settings.access.tls, Tls::Starttls);
+        assert_eq!(settings.mailboxes, ["Archive"]);
+    }
+
+    #[test]
+    fn a_mastodon_account_takes_its_token_command_and_tls_settings() {
+        let config = parse(
+            "[accounts.s]\nsource = \"mastodon://alex@Social.Example:8443\"\ntoken_command = \"pass tok\"\nca_file = \"ca.pem\"\n",
+        )
+        .unwrap();
+        let targets = Target::for_accounts(&config, &[], None).unwrap();
+        let Spec::Mastodon(settings) = &targets[0].spec else {
+            panic!("not mastodon: {:?}", targets[0].spec)
+        };
+        assert_eq!(
+            settings.access.auth,
+            Some(Auth::TokenCommand("pass tok".into()))
+        );
+        assert_eq!(
+            settings.access.ca_file.as_deref(),
+            Some(Path::new("/etc/m/ca.pem"))
+        );
+        assert_eq!(settings.origin(), "https://social.example:8443");
+        let spec = Spec::parse("mastodon://social.example:8443", Path::new("/")).unwrap();
+        let Spec::Mastodon(borrowed) = Target::for_source(&config, spec, None).spec else {
+            panic!("not mastodon")
+        };
+        assert_eq!(
+            borrowed.access.auth,
+            Some(Auth::TokenCommand("pass tok".into()))
+        );
+        for (extra, expected) in [
+            ("", "token_command"),
+            ("token_command = \"t\"\ntls = \"none\"\n", "insecure = true"),
+            ("token_command = \"t\"\ntls = \"starttls\"\n", "for IMAP"),
+            ("password_command = \"p\"\n", "not password_command"),
+            (
+                "token_command = \"t\"\nmailboxes = [\"INBOX\"]\n",
+                "mailboxes",
+            ),
+        ] {
+            let error = parse(&format!(
+                "[accounts.s]\nsource = \"mastodon://social.example\"\n{extra}"
+            ))
+            .unwrap_err()
+            .to_string();
+            assert!(
+                error.contains(expected) && error.contains("s"),
+                "{extra}: {error}"
+            );
+        }
+    }
 }

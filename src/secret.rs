@@ -21,6 +21,29 @@ pub enum SecretError {
     Empty { command: String },
 }
 
+/// Where an account's secret comes from: the output of a command run with `sh -c`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Auth {
+    /// A password (IMAP: AUTHENTICATE PLAIN or LOGIN).
+    PasswordCommand(String),
+    /// An OAuth 2.0 access token (IMAP: OAUTHBEARER or XOAUTH2; Mastodon's API).
+    TokenCommand(String),
+}
+
+impl Auth {
+    /// The secret the command prints; an error names the config field and the command,
+    /// never the output.
+    pub(crate) fn secret(&self) -> Result<Secret, String> {
+        let (field, command) = match self {
+            Auth::PasswordCommand(command) => ("password_command", command),
+            Auth::TokenCommand(command) => ("token_command", command),
+        };
+        secret_from_command(command)
+            .map(Secret)
+            .map_err(|error| format!("{field} {error}"))
+    }
+}
+
 /// A secret read from a command's output, kept out of `Debug` so that no log or error
 /// shows it.
 pub(crate) struct Secret(pub(crate) String);

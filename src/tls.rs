@@ -1,13 +1,28 @@
-//! The one TLS client setup: the platform's root certificates plus an optional PEM file of
-//! certificates trusted besides them (`ca_file`, for self-hosted servers and the tests), over
-//! rustls with the ring provider. IMAP ([`crate::source::imap`]) and WKD
-//! ([`crate::keys::wkd`]) both use it.
+//! TLS for every client missive is: how an account's connection is protected ([`Tls`], the
+//! `tls` setting of the config), and the one client setup — the platform's root certificates
+//! plus an optional PEM file of certificates trusted besides them (`ca_file`, for self-hosted
+//! servers and the tests), over rustls with the ring provider. IMAP
+//! ([`crate::source::imap`]), Mastodon ([`crate::source::mastodon`]) and WKD
+//! ([`crate::keys::wkd`]) all use it.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
+use serde::{Deserialize, Serialize};
+
+/// How the connection is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tls {
+    /// TLS from the first byte (IMAP on port 993, HTTPS).
+    Implicit,
+    /// Plain text, then STARTTLS before anything else (IMAP on port 143).
+    Starttls,
+    /// No TLS at all: only with `insecure = true`.
+    None,
+}
 
 /// The error returned when the client setup cannot be made.
 #[derive(Debug, thiserror::Error)]

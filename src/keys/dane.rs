@@ -11,7 +11,7 @@ use hickory_resolver::proto::rr::{RData, RecordType};
 use sha2::{Digest, Sha256};
 
 use super::crypto;
-use super::discover::{Address, Lookup, Outcome};
+use super::lookup::{Address, Lookup, Outcome};
 
 const METHOD: &str = "dane";
 

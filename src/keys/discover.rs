@@ -5,143 +5,20 @@
 //! too. A method that finds nothing, or whose answer is not trusted, or that fails, says so
 //! and why: nothing is used silently.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use hickory_resolver::config::{NameServerConfig, ResolverConfig};
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::proto::dnssec::TrustAnchors;
 use hickory_resolver::{Resolver, TokioResolver};
-use sequoia_openpgp::Cert;
 
 use crate::record::{KeyFound, KeyRecord, LookupRecord};
 use crate::store::Store;
 
-use super::{Error, crypto, dane, tofu, wkd};
-
-/// Where and how discovery looks (`[keys]` in the config).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Settings {
-    /// The DNS server to ask instead of the system's.
-    pub nameserver: Option<SocketAddr>,
-    /// DNSKEY records trusted instead of the root's anchors.
-    pub trust_anchor: Option<PathBuf>,
-    /// Certificates trusted besides the platform's roots for WKD servers.
-    pub ca_file: Option<PathBuf>,
-    /// The port of WKD servers: 443 but for private setups and tests.
-    pub https_port: u16,
-    /// The longest one query (DNS or HTTPS) may take.
-    pub timeout: Duration,
-    /// The largest WKD answer read, in bytes.
-    pub max_size: usize,
-}
-
-impl Default for Settings {
-    fn default() -> Settings {
-        Settings {
-            nameserver: None,
-            trust_anchor: None,
-            ca_file: None,
-            https_port: 443,
-            timeout: Duration::from_secs(10),
-            max_size: 1 << 20,
-        }
-    }
-}
-
-/// An address as queried — the local part as written (RFC 7929 hashes it so; WKD lowercases
-/// it for the hash and keeps it for `l=`), the domain lowercase in IDNA ASCII — and as bound.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Address {
-    pub(crate) queried: String,
-    pub(crate) canonical: String,
-}
-
-impl Address {
-    fn new(text: &str) -> Option<Address> {
-        let canonical = tofu::canonical(text)?;
-        let written = text.trim().trim_start_matches('<').trim_end_matches('>');
-        let (local, _) = written.rsplit_once('@')?;
-        let (_, domain) = canonical.rsplit_once('@')?;
-        Some(Address {
-            queried: format!("{local}@{domain}"),
-            canonical,
-        })
-    }
-}
-
-/// Why a method gave no usable key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Outcome {
-    /// Nothing is published for the address.
-    NotFound,
-    /// An answer came but is not trusted (DNSSEC insecure or bogus, another address's
-    /// certificate): it is not used.
-    Refused,
-    /// The query did not complete; `transient` when trying later may work.
-    Failed { transient: bool },
-}
-
-impl Outcome {
-    fn text(self) -> &'static str {
-        match self {
-            Outcome::NotFound => "not_found",
-            Outcome::Refused => "refused",
-            Outcome::Failed { .. } => "failed",
-        }
-    }
-}
-
-/// What one method gave for one address: certificates carrying it, and what went wrong
-/// (both when an answer held good and refused certificates).
-#[derive(Debug, Clone)]
-pub(crate) struct Lookup {
-    /// `wkd` or `dane`, also the binding's source.
-    pub(crate) method: &'static str,
-    /// The URL fetched or the DNS name queried.
-    pub(crate) from: String,
-    pub(crate) certs: Vec<Cert>,
-    pub(crate) problems: Vec<(Outcome, String)>,
-}
-
-impl Lookup {
-    pub(crate) fn new(method: &'static str, from: impl Into<String>) -> Lookup {
-        Lookup {
-            method,
-            from: from.into(),
-            certs: Vec::new(),
-            problems: Vec::new(),
-        }
-    }
-
-    pub(crate) fn with(mut self, outcome: Outcome, reason: impl Into<String>) -> Lookup {
-        self.problems.push((outcome, reason.into()));
-        self
-    }
-
-    /// Keeps the certificates that carry `address` (canonical) in a user id, and refuses
-    /// the others, naming them.
-    pub(crate) fn keep_certs_for(mut self, certs: Vec<Cert>, address: &str) -> Lookup {
-        for cert in certs {
-            let carries = crypto::summary(&cert, SystemTime::now())
-                .addresses
-                .iter()
-                .any(|a| tofu::canonical(a).as_deref() == Some(address));
-            if carries {
-                self.certs.push(cert);
-            } else {
-                let reason = format!(
-                    "certificate {} has no user id with {address}",
-                    cert.fingerprint().to_hex()
-                );
-                self = self.with(Outcome::Refused, reason);
-            }
-        }
-        self
-    }
-}
+use super::lookup::{Address, Lookup, Outcome, Settings};
+use super::{Error, dane, wkd};
 
 /// What `keys discover` prints for one address: a `key` record per certificate found, a
 /// `lookup` record per method that found nothing, was refused or failed.
@@ -353,17 +230,4 @@ pub enum DiscoverError {
     Runtime(#[source] std::io::Error),
     #[error(transparent)]
     Keys(Error),
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_address_is_queried_with_its_local_part_as_written_and_bound_canonical() {
-        let address = Address::new(" <Hugh@Bücher.Example>").unwrap();
-        assert_eq!(address.queried, "Hugh@xn--bcher-kva.example");
-        assert_eq!(address.canonical, "hugh@xn--bcher-kva.example");
-        assert_eq!(Address::new("nobody"), None);
-    }
 }

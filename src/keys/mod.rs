@@ -1,6 +1,7 @@
 //! Keys: the certificates missive knows, the addresses bound to them by trust on first use
-//! ([`tofu`]), and how to find more ([`discover`] over [`wkd`] and [`dane`]). The OpenPGP work itself is
-//! [`crypto`] (sequoia-openpgp with the Nettle backend, which Sequoia recommends).
+//! ([`tofu`]), and how to find more ([`discover`] over [`wkd`] and [`dane`], which share
+//! [`lookup`]). The OpenPGP work itself is [`crypto`] (sequoia-openpgp with the Nettle
+//! backend, which Sequoia recommends).
 //!
 //! `keys import` and `keys export` speak what `sq` and `gpg` speak: armoured or binary
 //! certificates, several at once.
@@ -10,6 +11,7 @@ pub mod crypto;
 pub mod dane;
 pub mod decrypt;
 pub mod discover;
+pub mod lookup;
 pub mod tofu;
 pub mod verify;
 pub mod wkd;

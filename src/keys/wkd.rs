@@ -13,7 +13,7 @@ use hickory_resolver::net::NetError;
 use sha1::{Digest, Sha1};
 
 use super::crypto;
-use super::discover::{Address, Lookup, Outcome, Settings};
+use super::lookup::{Address, Lookup, Outcome, Settings};
 
 const METHOD: &str = "wkd";
 

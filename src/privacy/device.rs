@@ -60,7 +60,7 @@ pub fn facts(
         plain_text_accounts: config
             .accounts
             .iter()
-            .filter(|(_, a)| a.insecure && a.tls == Some(crate::source::imap::Tls::None))
+            .filter(|(_, a)| a.in_clear())
             .map(|(name, _)| name.clone())
             .collect(),
         own_key,

@@ -4,9 +4,10 @@
 //!
 //! The connection is TLS, implicit (RFC 8314) or by STARTTLS (RFC 2595), with certificates
 //! checked against the platform's roots and an optional `ca_file`; plain text only when the
-//! account says `insecure = true`. Login is AUTHENTICATE PLAIN (RFC 4616, LOGIN when the
-//! server lacks it) with the output of `password_command`, or OAUTHBEARER (RFC 7628) or
-//! XOAUTH2 with the output of `token_command`. A secret is never put in an error.
+//! account says `insecure = true` (settings shared with Mastodon: [`super::access`]). Login
+//! is AUTHENTICATE PLAIN (RFC 4616, LOGIN when the server lacks it) with the output of
+//! `password_command`, or OAUTHBEARER (RFC 7628) or XOAUTH2 with the output of
+//! `token_command`. A secret is never put in an error.
 //!
 //! Deciding what is new and making it durable is [`crate::fetch`]'s job: each message is an
 //! [`Item`] whose [`Remote`] carries the cursor to set once the message is in the archive. A
@@ -19,7 +20,6 @@
 mod utf7;
 
 use std::collections::{BTreeSet, HashMap};
-use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -27,13 +27,14 @@ use std::time::Duration;
 
 use async_imap::types::NameAttribute;
 use futures_util::TryStreamExt;
-use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
+use super::access::{self, Access, Protocol};
 use super::{Item, Known, Raw, Remote, Scan, Source};
 use crate::record::SourceRef;
-use crate::secret::Secret;
+use crate::secret::{Auth, Secret};
+use crate::tls::Tls;
 
 /// Attempts after the first when the connection drops or the server fails.
 const RETRIES: u32 = 3;
@@ -43,6 +44,12 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 /// How long a server may stay silent while we wait for it, before the connection counts as
 /// dropped (and is made again).
 const SILENCE: Duration = Duration::from_secs(60);
+/// What this source's refusals of an account's settings name.
+const PROTOCOL: Protocol = Protocol {
+    name: "IMAP",
+    exposes: "the password and mail",
+    no_secret: "no password_command or token_command",
+};
 
 /// The error returned when an IMAP server cannot be read. Every message names the account
 /// or server, never a secret.
@@ -60,18 +67,12 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    #[error(
-        "{server}: refusing plain-text IMAP, which shows the password and mail to the network; set insecure = true in the account to allow it"
-    )]
-    PlainText { server: String },
-    #[error("{server}: cannot read ca_file {path}: {reason}")]
-    CaFile {
+    /// Plain text, a certificate file or a secret command ([`access`]).
+    #[error("{server}: {problem}")]
+    Access {
         server: String,
-        path: PathBuf,
-        reason: String,
+        problem: access::Error,
     },
-    #[error("{server}: {reason}")]
-    Secret { server: String, reason: String },
     #[error("{server}: login as {user} failed: {reason}")]
     Login {
         server: String,
@@ -96,11 +97,7 @@ impl Error {
     /// certificate, plain text, secret command, or a mailbox pattern nothing matches.
     pub fn is_setting(&self) -> bool {
         match self {
-            Error::PlainText { .. }
-            | Error::CaFile { .. }
-            | Error::Secret { .. }
-            | Error::Login { .. }
-            | Error::NoMailbox { .. } => true,
+            Error::Access { .. } | Error::Login { .. } | Error::NoMailbox { .. } => true,
             Error::Tls { .. } => !self.is_transient(),
             _ => false,
         }
@@ -121,27 +118,6 @@ impl Error {
     }
 }
 
-/// How the connection is protected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Tls {
-    /// TLS from the first byte (port 993).
-    Implicit,
-    /// Plain text, then STARTTLS before anything else (port 143).
-    Starttls,
-    /// No TLS at all: only with `insecure = true`.
-    None,
-}
-
-/// Where a secret comes from: the output of a command run with `sh -c`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Auth {
-    /// A password for AUTHENTICATE PLAIN or LOGIN.
-    PasswordCommand(String),
-    /// An OAuth 2.0 access token for OAUTHBEARER or XOAUTH2.
-    TokenCommand(String),
-}
-
 /// An IMAP account: the server, the login and the mailboxes to read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
@@ -152,13 +128,8 @@ pub struct Settings {
     /// delimiter) or special uses (`\Sent`, `\Archive`, `\All`, `\Drafts`, `\Junk`, `\Trash`,
     /// `\Flagged`); INBOX when empty.
     pub mailboxes: Vec<String>,
-    pub tls: Tls,
-    pub insecure: bool,
-    /// PEM certificates trusted besides the platform's roots.
-    pub ca_file: Option<PathBuf>,
-    pub auth: Option<Auth>,
-    /// The configured account's name, to name it in errors.
-    pub account: Option<String>,
+    /// TLS (by default implicit, STARTTLS on port 143), certificates, the secret's command.
+    pub access: Access,
     /// True when the URI named one mailbox: it is part of the key.
     pub mailbox_in_key: bool,
 }
@@ -208,15 +179,11 @@ impl Settings {
             } else {
                 vec![mailbox]
             },
-            tls: if port == 143 {
+            access: Access::new(if port == 143 {
                 Tls::Starttls
             } else {
                 Tls::Implicit
-            },
-            insecure: false,
-            ca_file: None,
-            auth: None,
-            account: None,
+            }),
         })
     }
 
@@ -245,10 +212,7 @@ impl Settings {
 
     /// The account and server, as errors name them.
     pub fn label(&self) -> String {
-        match &self.account {
-            Some(name) => format!("account {name} ({})", self.server()),
-            None => self.server(),
-        }
+        self.access.label(self.server())
     }
 
     /// Whether `other` names the same login on the same server.
@@ -260,18 +224,14 @@ impl Settings {
 
     /// Checks what can be checked without the network: TLS or `insecure`, and a secret.
     pub fn check(&self) -> Result<(), Error> {
-        if self.tls == Tls::None && !self.insecure {
-            return Err(Error::PlainText {
-                server: self.label(),
-            });
+        self.access.check(PROTOCOL).map_err(|p| self.refused(p))
+    }
+
+    fn refused(&self, problem: access::Error) -> Error {
+        Error::Access {
+            server: self.label(),
+            problem,
         }
-        if self.auth.is_none() {
-            return Err(Error::Secret {
-                server: self.label(),
-                reason: "no password_command or token_command".into(),
-            });
-        }
-        Ok(())
     }
 }
 
@@ -292,17 +252,6 @@ fn percent_decode(text: &str) -> Result<String, String> {
         }
     }
     String::from_utf8(bytes).map_err(|_| format!("{text:?} is not UTF-8 once decoded"))
-}
-
-/// The secret `command` prints ([`crate::secret`]); an error names the account and the
-/// field, never the output.
-fn run_secret_command(settings: &Settings, field: &str, command: &str) -> Result<Secret, Error> {
-    crate::secret::secret_from_command(command)
-        .map(Secret)
-        .map_err(|error| Error::Secret {
-            server: settings.label(),
-            reason: format!("{field} {error}"),
-        })
 }
 
 /// The connection, in clear or under TLS, as one stream type for the IMAP client.
@@ -482,16 +431,11 @@ impl Imap {
     }
 
     fn secret(&self) -> Result<Secret, Error> {
-        match &self.settings.auth {
-            Some(Auth::PasswordCommand(c)) => {
-                run_secret_command(&self.settings, "password_command", c)
-            }
-            Some(Auth::TokenCommand(c)) => run_secret_command(&self.settings, "token_command", c),
-            None => Err(Error::Secret {
-                server: self.settings.label(),
-                reason: "no password_command or token_command".into(),
-            }),
-        }
+        let settings = &self.settings;
+        settings
+            .access
+            .secret(PROTOCOL)
+            .map_err(|p| settings.refused(p))
     }
 
     fn protocol(&self, what: &str, source: async_imap::error::Error) -> Error {
@@ -510,22 +454,6 @@ impl Imap {
         }
     }
 
-    fn tls_config(&self) -> Result<Arc<rustls::ClientConfig>, Error> {
-        let server = self.settings.label();
-        match crate::tls::client_config(self.settings.ca_file.as_deref()) {
-            Ok(config) => Ok(Arc::new(config)),
-            Err(crate::tls::Error::CaFile { path, reason }) => Err(Error::CaFile {
-                server,
-                path,
-                reason,
-            }),
-            Err(crate::tls::Error::Versions(e)) => Err(Error::Tls {
-                server,
-                source: std::io::Error::other(e),
-            }),
-        }
-    }
-
     async fn start_tls(&self, tcp: TcpStream) -> Result<Stream, Error> {
         let tls_error = |source| Error::Tls {
             server: self.settings.label(),
@@ -533,7 +461,12 @@ impl Imap {
         };
         let name = rustls::pki_types::ServerName::try_from(self.settings.host.clone())
             .map_err(|e| tls_error(std::io::Error::new(std::io::ErrorKind::InvalidInput, e)))?;
-        let connector = tokio_rustls::TlsConnector::from(self.tls_config()?);
+        let settings = &self.settings;
+        let config = settings
+            .access
+            .tls_config()
+            .map_err(|p| settings.refused(p))?;
+        let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
         let stream = connector.connect(name, tcp).await.map_err(tls_error)?;
         Ok(Stream::Tls(Box::new(stream)))
     }
@@ -568,11 +501,7 @@ impl Imap {
     /// Connects, secures the connection and logs in; returns the session and TLS version.
     async fn connect(&self, secret: &Secret) -> Result<(Session, String), Error> {
         let settings = &self.settings;
-        if settings.tls == Tls::None && !settings.insecure {
-            return Err(Error::PlainText {
-                server: settings.label(),
-            });
-        }
+        settings.check()?;
         let connect = TcpStream::connect((settings.host.as_str(), settings.port));
         let tcp = tokio::time::timeout(CONNECT_TIMEOUT, connect)
             .await
@@ -583,7 +512,7 @@ impl Imap {
                 source,
             })?;
         let _ = tcp.set_nodelay(true);
-        let mut client = match settings.tls {
+        let mut client = match settings.access.tls {
             Tls::Implicit => async_imap::Client::new(self.start_tls(tcp).await?),
             Tls::None => async_imap::Client::new(Stream::Plain(tcp)),
             Tls::Starttls => {
@@ -599,7 +528,7 @@ impl Imap {
                 async_imap::Client::new(self.start_tls(tcp).await?)
             }
         };
-        let capabilities = if settings.tls == Tls::Starttls {
+        let capabilities = if settings.access.tls == Tls::Starttls {
             // What the server said before TLS is not to be trusted; PLAIN and LOGIN are
             // what every server offers under TLS.
             Vec::new()
@@ -631,7 +560,7 @@ impl Imap {
             },
             other => self.protocol("login", other),
         };
-        let session = match &settings.auth {
+        let session = match &settings.access.auth {
             Some(Auth::TokenCommand(_)) => {
                 let oauthbearer = capabilities.iter().any(|c| c == "AUTH=OAUTHBEARER");
                 let bearer = Bearer {
@@ -1034,7 +963,7 @@ mod tests {
         let s =
             Settings::parse_uri("imap://alex%40example.org@mail.example.org/Lists%2Fdev").unwrap();
         assert_eq!(
-            (s.user.as_str(), s.host.as_str(), s.port, s.tls),
+            (s.user.as_str(), s.host.as_str(), s.port, s.access.tls),
             ("alex@example.org", "mail.example.org", 993, Tls::Implicit)
         );
         assert_eq!(s.mailboxes, ["Lists/dev"]);
@@ -1044,7 +973,7 @@ mod tests {
         );
         let s = Settings::parse_uri("imap://u@[::1]:143").unwrap();
         assert_eq!(
-            (s.host.as_str(), s.port, s.tls),
+            (s.host.as_str(), s.port, s.access.tls),
             ("::1", 143, Tls::Starttls)
         );
         assert!(s.mailboxes.is_empty());
@@ -1073,15 +1002,15 @@ mod tests {
     #[test]
     fn plain_text_is_refused_unless_insecure_and_names_the_account() {
         let mut s = Settings::parse_uri("imap://u@h:143/INBOX").unwrap();
-        s.tls = Tls::None;
-        s.account = Some("work".into());
-        s.auth = Some(Auth::PasswordCommand("echo x".into()));
+        s.access.tls = Tls::None;
+        s.access.account = Some("work".into());
+        s.access.auth = Some(Auth::PasswordCommand("echo x".into()));
         let error = s.check().unwrap_err().to_string();
         assert!(
             error.contains("account work") && error.contains("insecure = true"),
             "{error}"
         );
-        s.insecure = true;
+        s.access.insecure = true;
         assert!(s.check().is_ok());
     }
 
@@ -1153,13 +1082,13 @@ mod tests {
     #[test]
     fn a_secret_command_output_is_trimmed_and_never_in_errors() {
         let mut s = Settings::parse_uri("imap://u@h/INBOX").unwrap();
-        s.account = Some("a".into());
-        let secret = run_secret_command(&s, "password_command", "printf 'pw-123\\n'").unwrap();
+        s.access.account = Some("a".into());
+        s.access.auth = Some(Auth::PasswordCommand("printf 'pw-123\\n'".into()));
+        let secret = Imap::new(s.clone()).secret().unwrap();
         assert_eq!(secret.0, "pw-123");
         assert_eq!(format!("{secret:?}"), "Secret(********)");
-        let error = run_secret_command(&s, "password_command", "x=leaked; echo $x-pw; exit 3")
-            .unwrap_err()
-            .to_string();
+        s.access.auth = Some(Auth::PasswordCommand("x=leaked; echo $x-pw; exit 3".into()));
+        let error = Imap::new(s).secret().unwrap_err().to_string();
         assert!(
             !error.contains("leaked-pw") && error.contains("account a"),
             "{error}"

@@ -12,27 +12,27 @@
 //! status printed before is recognised by its URI and not printed again.
 //!
 //! The connection is HTTPS (rustls; the platform's roots and an optional `ca_file`); plain
-//! HTTP only when the account says `tls = "none"` and `insecure = true`. The token comes
-//! from `token_command` and goes only in the `Authorization` header of requests to the
-//! instance: redirects are not followed and a Link to another origin is refused; a token
-//! never appears in an error. A 429 waits as `Retry-After` (or `X-RateLimit-Reset`) says,
-//! then retries; when `X-RateLimit-Remaining` runs low, requests are spaced out so that
-//! the rest lasts until the reset. A status that is gone (404) is reported, and nothing
-//! fetched before is touched.
+//! HTTP only when the account says `tls = "none"` and `insecure = true` (settings shared
+//! with IMAP: [`super::access`]). The token comes from `token_command` and goes only in the
+//! `Authorization` header of requests to the instance: redirects are not followed and a
+//! Link to another origin is refused; a token never appears in an error. A 429 waits as
+//! `Retry-After` (or `X-RateLimit-Reset`) says, then retries; when `X-RateLimit-Remaining`
+//! runs low, requests are spaced out so that the rest lasts until the reset. A status that
+//! is gone (404) is reported, and nothing fetched before is touched.
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::imap::Tls;
+use super::access::{self, Access, Protocol};
 use super::{Item, Known, Raw, Remote, Scan, Source};
 use crate::record::{Address, Attachment, Message, SourceRef, VERSION, blob_name, rfc3339};
 use crate::secret::Secret;
+use crate::tls::Tls;
 
 /// Conversations asked for by one page (the API's maximum).
 const PAGE: u32 = 40;
@@ -52,25 +52,25 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 /// The cursor's name in the store: the highest `last_status` id handed on.
 const CURSOR: &str = "last_status_id";
+/// What this source's refusals of an account's settings name.
+const PROTOCOL: Protocol = Protocol {
+    name: "HTTP",
+    exposes: "the token and messages",
+    no_secret: "no token_command: configure the account with one",
+};
 
 /// The error returned when a Mastodon instance cannot be read. Every message names the
 /// account or instance, never the token.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error(
-        "{server}: refusing plain-text HTTP, which shows the token and messages to the network; set insecure = true in the account to allow it"
-    )]
-    PlainText { server: String },
-    #[error("{server}: {reason}")]
-    Setting { server: String, reason: String },
-    #[error("{server}: cannot read ca_file {path}: {reason}")]
-    CaFile {
+    /// Plain text, a certificate file or the token command ([`access`]).
+    #[error("{server}: {problem}")]
+    Access {
         server: String,
-        path: PathBuf,
-        reason: String,
+        problem: access::Error,
     },
     #[error("{server}: {reason}")]
-    Secret { server: String, reason: String },
+    Setting { server: String, reason: String },
     #[error(
         "{server}: the token was refused (HTTP {status}): check token_command and that the token has the read:statuses scope"
     )]
@@ -101,11 +101,7 @@ impl Error {
     pub fn is_setting(&self) -> bool {
         matches!(
             self,
-            Error::PlainText { .. }
-                | Error::Setting { .. }
-                | Error::CaFile { .. }
-                | Error::Secret { .. }
-                | Error::Refused { .. }
+            Error::Access { .. } | Error::Setting { .. } | Error::Refused { .. }
         )
     }
 
@@ -124,15 +120,9 @@ pub struct Settings {
     pub port: Option<u16>,
     /// The account's user name, to tell two accounts on one instance apart.
     pub user: Option<String>,
-    /// `Implicit` is HTTPS; `None` plain HTTP, only with `insecure`.
-    pub tls: Tls,
-    pub insecure: bool,
-    /// PEM certificates trusted besides the platform's roots.
-    pub ca_file: Option<PathBuf>,
-    /// The command whose output is the access token.
-    pub token_command: Option<String>,
-    /// The configured account's name, to name it in errors.
-    pub account: Option<String>,
+    /// TLS `Implicit` is HTTPS, `None` plain HTTP (only with `insecure`); the certificates
+    /// trusted; the token's command (`Auth::TokenCommand`).
+    pub access: Access,
 }
 
 impl Settings {
@@ -174,11 +164,7 @@ impl Settings {
             host: host.to_ascii_lowercase(),
             port,
             user,
-            tls: Tls::Implicit,
-            insecure: false,
-            ca_file: None,
-            token_command: None,
-            account: None,
+            access: Access::new(Tls::Implicit),
         })
     }
 
@@ -195,7 +181,7 @@ impl Settings {
 
     /// The API's origin: `https://INSTANCE[:PORT]`.
     pub fn origin(&self) -> String {
-        let scheme = if self.tls == Tls::None {
+        let scheme = if self.access.tls == Tls::None {
             "http"
         } else {
             "https"
@@ -206,10 +192,7 @@ impl Settings {
 
     /// The account and instance, as errors name them.
     pub fn label(&self) -> String {
-        match &self.account {
-            Some(name) => format!("account {name} ({})", self.key()),
-            None => self.key(),
-        }
+        self.access.label(self.key())
     }
 
     /// Whether a configured account (`self`) can log in for `other`, named on the command
@@ -222,24 +205,20 @@ impl Settings {
 
     /// Checks what can be checked without the network: HTTPS or `insecure`, and a token.
     pub fn check(&self) -> Result<(), Error> {
-        if self.tls == Tls::Starttls {
+        if self.access.tls == Tls::Starttls {
             return Err(Error::Setting {
                 server: self.label(),
                 reason: "tls = \"starttls\" is for IMAP; a Mastodon account takes implicit (HTTPS) or none".into(),
             });
         }
-        if self.tls == Tls::None && !self.insecure {
-            return Err(Error::PlainText {
-                server: self.label(),
-            });
+        self.access.check(PROTOCOL).map_err(|p| self.refused(p))
+    }
+
+    fn refused(&self, problem: access::Error) -> Error {
+        Error::Access {
+            server: self.label(),
+            problem,
         }
-        if self.token_command.is_none() {
-            return Err(Error::Secret {
-                server: self.label(),
-                reason: "no token_command: configure the account with one".into(),
-            });
-        }
-        Ok(())
     }
 }
 
@@ -723,30 +702,12 @@ impl Mastodon {
     fn api(&self) -> Result<Api<'_>, Error> {
         let settings = &self.settings;
         settings.check()?;
-        let command = settings.token_command.as_deref().unwrap_or_default();
-        let token = crate::secret::secret_from_command(command)
-            .map(Secret)
-            .map_err(|error| Error::Secret {
-                server: settings.label(),
-                reason: format!("token_command {error}"),
-            })?;
-        let tls =
-            crate::tls::client_config(settings.ca_file.as_deref()).map_err(
-                |error| match error {
-                    crate::tls::Error::CaFile { path, reason } => Error::CaFile {
-                        server: settings.label(),
-                        path,
-                        reason,
-                    },
-                    crate::tls::Error::Versions(e) => Error::Setting {
-                        server: settings.label(),
-                        reason: format!("TLS: {e}"),
-                    },
-                },
-            )?;
+        let access = &settings.access;
+        let token = access.secret(PROTOCOL).map_err(|p| settings.refused(p))?;
+        let tls = access.tls_config().map_err(|p| settings.refused(p))?;
         let client = reqwest::Client::builder()
             .use_preconfigured_tls(tls)
-            .https_only(settings.tls != Tls::None)
+            .https_only(access.tls != Tls::None)
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(REQUEST_TIMEOUT)
@@ -1022,15 +983,15 @@ mod tests {
     #[test]
     fn plain_http_is_refused_unless_insecure() {
         let mut s = Settings::parse_uri("mastodon://h").unwrap();
-        s.token_command = Some("echo t".into());
-        s.tls = Tls::None;
+        s.access.auth = Some(crate::secret::Auth::TokenCommand("echo t".into()));
+        s.access.tls = Tls::None;
         assert!(
             s.check()
                 .unwrap_err()
                 .to_string()
                 .contains("insecure = true")
         );
-        s.insecure = true;
+        s.access.insecure = true;
         assert!(s.check().is_ok());
         assert_eq!(s.origin(), "http://h");
     }

@@ -8,6 +8,8 @@
 //! of another protocol reads its own, [`Raw::Read`]), and
 //! deciding what is new is [`crate::fetch`]'s.
 
+pub mod access;
+pub mod account;
 pub mod export;
 pub mod imap;
 mod maildir;

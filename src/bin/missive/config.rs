@@ -3,10 +3,11 @@
 use std::io::Write;
 
 use missive::cli::{CheckArgs, Global};
+use missive::fetch::Target;
 use missive::jsonl::Format;
-use missive::source::Spec;
 use missive::source::imap::Imap;
 use missive::source::mastodon::Mastodon;
+use missive::source::{Spec, account};
 
 use crate::{
     Failure, OK, SOME_FAILED, TEMPORARY, USAGE, config_path, home, load_config, output_format,
@@ -15,7 +16,7 @@ use crate::{
 
 pub(crate) fn check(global: &Global, args: CheckArgs) -> Result<u8, Failure> {
     let path = config_path(global)?;
-    let config = missive::config::Config::load(&path, home().as_deref()).map_err(usage)?;
+    let config = account::load_config(&path, home().as_deref()).map_err(usage)?;
     let mut stderr = std::io::stderr().lock();
     for warning in config.warnings() {
         let _ = writeln!(stderr, "missive: {}: warning: {warning}", path.display());
@@ -29,8 +30,7 @@ pub(crate) fn check(global: &Global, args: CheckArgs) -> Result<u8, Failure> {
     if !args.connect {
         return Ok(OK);
     }
-    let targets = config
-        .targets(&[], home().as_deref())
+    let targets = Target::for_accounts(&config, &[], home().as_deref())
         .map_err(|e| usage(anyhow::anyhow!(e)))?;
     let mut status = OK;
     for target in targets {

@@ -65,21 +65,19 @@ fn resolve_targets(
                 "nothing to fetch: name a source (maildir:PATH, mbox:PATH, eml:PATH, jsonl:PATH, imap://USER@HOST/MAILBOX, mastodon://INSTANCE) or configure an account"
             )));
         }
-        return config
-            .targets(&[], home().as_deref())
-            .map_err(|e| usage(anyhow!(e)));
+        return Target::for_accounts(config, &[], home().as_deref()).map_err(|e| usage(anyhow!(e)));
     }
     sources
         .iter()
         .map(|source| {
             if config.accounts.contains_key(source) {
-                let mut targets = config
-                    .targets(std::slice::from_ref(source), home().as_deref())
-                    .map_err(|e| usage(anyhow!(e)))?;
+                let mut targets =
+                    Target::for_accounts(config, std::slice::from_ref(source), home().as_deref())
+                        .map_err(|e| usage(anyhow!(e)))?;
                 Ok(targets.remove(0))
             } else {
                 Spec::parse(source, cwd)
-                    .map(|spec| config.target_for(spec, home().as_deref()))
+                    .map(|spec| Target::for_source(config, spec, home().as_deref()))
                     .map_err(usage)
             }
         })

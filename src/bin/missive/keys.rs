@@ -237,7 +237,7 @@ fn discover(
             .map_err(|e| crate::failed(false, e))
             .map(|_| OK);
     };
-    let settings = config.keys.settings(&config.dir, crate::home().as_deref());
+    let settings = keys::lookup::Settings::from_config(&config, crate::home().as_deref());
     let bar = progress_bar(global, addresses.len());
     let found = keys::discover::discover(store, &settings, &addresses, now, |_| bar.inc(1))
         .map_err(|error| match error {

@@ -144,7 +144,7 @@ pub(crate) fn load_config(global: &Global) -> Result<missive::config::Config, Fa
     if global.config.is_none() && !path.exists() {
         return Ok(missive::config::Config::default());
     }
-    missive::config::Config::load(&path, home().as_deref()).map_err(usage)
+    missive::source::account::load_config(&path, home().as_deref()).map_err(usage)
 }
 
 pub(crate) fn open_store(global: &Global) -> Result<Store, Failure> {

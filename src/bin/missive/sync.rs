@@ -17,8 +17,7 @@ pub(crate) fn run(global: &Global, args: SyncArgs) -> Result<u8, Failure> {
             "no accounts to sync: add [accounts.NAME] with a source to the config (missive config show)"
         )));
     }
-    let targets = config
-        .targets(&args.accounts, home().as_deref())
+    let targets = missive::fetch::Target::for_accounts(&config, &args.accounts, home().as_deref())
         .map_err(|e| usage(anyhow!(e)))?;
     let mut store = open_store(global)?;
     let mut errors = ErrorSink::new(std::io::stderr(), global.errors == ErrorFormat::Jsonl);

@@ -1,0 +1,216 @@
+//! The config's accounts as sources: an `[accounts.NAME]` table ([`crate::config::Account`])
+//! becomes a [`Spec`] with its login settings ([`Access`]), checked as the source will use
+//! them; a source named on the command line takes the login of the account on the same
+//! server. Reading the config ([`load_config`]) checks every account here, so that a mistake
+//! is named with its file, line and key before anything runs. Turning accounts into what
+//! `fetch` reads is [`crate::fetch::Target`]'s job.
+
+use std::path::Path;
+
+use super::Spec;
+use super::access::Access;
+use crate::config::{self, Account, Config};
+use crate::secret::Auth;
+
+/// Reads the config at `path` and checks every account as a source; `home` expands `~/`.
+pub fn load_config(path: &Path, home: Option<&Path>) -> Result<Config, config::Error> {
+    parse_config(&config::read(path)?, path, home)
+}
+
+/// Parses config text ([`Config::parse`]) and checks every account as a source; an error
+/// names the line of the account's `source`.
+pub fn parse_config(text: &str, path: &Path, home: Option<&Path>) -> Result<Config, config::Error> {
+    let config = Config::parse(text, path)?;
+    for (name, account) in &config.accounts {
+        account_spec(&config, name, account, home).map_err(|error| {
+            config::Error::invalid(text, path, Some(account.source.span()), error)
+        })?;
+    }
+    Ok(config)
+}
+
+/// The source the account `name` reads, with its login settings; an error names the
+/// account, or the setting.
+pub fn spec(config: &Config, name: &str, home: Option<&Path>) -> Result<Spec, String> {
+    let account = config
+        .accounts
+        .get(name)
+        .ok_or_else(|| format!("no account {name:?} in the config"))?;
+    account_spec(config, name, account, home)
+}
+
+/// A source given on the command line: an `imap://` or `mastodon://` URI logs in as the
+/// configured account of the same user, host and port says (without one, fetching it fails,
+/// naming what is missing).
+pub fn with_login(config: &Config, spec: Spec, home: Option<&Path>) -> Spec {
+    if !matches!(spec, Spec::Imap(_) | Spec::Mastodon(_)) {
+        return spec;
+    }
+    let login = config.accounts.iter().find_map(|(name, account)| {
+        let configured = account_spec(config, name, account, home).ok()?;
+        match (&configured, &spec) {
+            (Spec::Imap(login), Spec::Imap(uri)) if login.same_login(uri) => Some(configured),
+            (Spec::Mastodon(login), Spec::Mastodon(uri)) if login.same_login(uri) => {
+                Some(configured)
+            }
+            _ => None,
+        }
+    });
+    // The URI keeps its own name: it is not the account.
+    match (spec, login) {
+        (Spec::Imap(mut settings), Some(Spec::Imap(login))) => {
+            if settings.mailboxes.is_empty() {
+                settings.mailboxes = login.mailboxes;
+            }
+            settings.access = Access {
+                account: settings.access.account.take(),
+                ..login.access
+            };
+            Spec::Imap(settings)
+        }
+        (Spec::Mastodon(mut settings), Some(Spec::Mastodon(login))) => {
+            settings.access = Access {
+                account: settings.access.account.take(),
+                ..login.access
+            };
+            Spec::Mastodon(settings)
+        }
+        (spec, _) => spec,
+    }
+}
+
+fn account_spec(
+    config: &Config,
+    name: &str,
+    account: &Account,
+    home: Option<&Path>,
+) -> Result<Spec, String> {
+    let spec = Spec::parse(&account.source_with_home(home), &config.dir)
+        .map_err(|error| format!("accounts.{name}.source: {error}"))?;
+    match spec {
+        Spec::Imap(mut settings) => {
+            if !account.mailboxes.is_empty() {
+                if settings.mailbox_in_key {
+                    return Err(format!(
+                        "accounts.{name}: a mailbox in source and mailboxes: keep one"
+                    ));
+                }
+                settings.mailboxes = account.mailboxes.clone();
+            }
+            settings.access = access(config, name, account, &settings.access, home)?;
+            if settings.access.auth.is_none() {
+                return Err(format!(
+                    "accounts.{name}: an IMAP account needs password_command or token_command"
+                ));
+            }
+            settings.check().map_err(|error| error.to_string())?;
+            Ok(Spec::Imap(settings))
+        }
+        Spec::Mastodon(mut settings) => {
+            if !account.mailboxes.is_empty() {
+                return Err(format!(
+                    "accounts.{name}: mailboxes are for imap:// accounts"
+                ));
+            }
+            if account.password_command.is_some() {
+                return Err(format!(
+                    "accounts.{name}: a Mastodon account takes token_command, not password_command"
+                ));
+            }
+            settings.access = access(config, name, account, &settings.access, home)?;
+            settings.check().map_err(|error| error.to_string())?;
+            Ok(Spec::Mastodon(settings))
+        }
+        spec => {
+            if !account.mailboxes.is_empty()
+                || account.tls.is_some()
+                || account.insecure
+                || account.ca_file.is_some()
+            {
+                return Err(format!(
+                    "accounts.{name}: mailboxes, tls, insecure and ca_file are for imap:// and mastodon:// accounts"
+                ));
+            }
+            Ok(spec)
+        }
+    }
+}
+
+/// The account's login settings over those its URI gives (the TLS of its port).
+fn access(
+    config: &Config,
+    name: &str,
+    account: &Account,
+    uri: &Access,
+    home: Option<&Path>,
+) -> Result<Access, String> {
+    let auth = match (&account.password_command, &account.token_command) {
+        (Some(command), None) => Some(Auth::PasswordCommand(command.clone())),
+        (None, Some(command)) => Some(Auth::TokenCommand(command.clone())),
+        (Some(_), Some(_)) => {
+            return Err(format!(
+                "accounts.{name}: password_command and token_command: keep one"
+            ));
+        }
+        (None, None) => None,
+    };
+    Ok(Access {
+        tls: account.tls.unwrap_or(uri.tls),
+        insecure: account.insecure,
+        ca_file: account
+            .ca_file
+            .as_ref()
+            .map(|path| config.resolve_path(path, home)),
+        auth,
+        account: Some(name.to_string()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, config::Error> {
+        parse_config(
+            text,
+            Path::new("/etc/m/config.toml"),
+            Some(Path::new("/home/u")),
+        )
+    }
+
+    #[test]
+    fn a_bad_source_is_named_with_its_account_and_line() {
+        let error = parse("[accounts.work]\nsource = \"pop3:x\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(error.starts_with("/etc/m/config.toml:2:"), "{error}");
+        assert!(error.contains("accounts.work.source"), "{error}");
+    }
+
+    #[test]
+    fn an_imap_account_without_a_secret_command_or_in_clear_is_refused() {
+        let error = parse("[accounts.w]\nsource = \"imap://me@h\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("accounts.w") && error.contains("password_command"),
+            "{error}"
+        );
+        let error = parse(
+            "[accounts.w]\nsource = \"imap://me@h\"\ntoken_command = \"t\"\ntls = \"none\"\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.contains("account w") && error.contains("insecure = true"),
+            "{error}"
+        );
+        let error = parse("[accounts.m]\nsource = \"maildir:/m\"\ninsecure = true\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("for imap:// and mastodon:// accounts"),
+            "{error}"
+        );
+    }
+}
