@@ -398,6 +398,14 @@ fn other_text_line(line: &str) -> String {
     }
 }
 
+/// `record` as one JSON line (without its end), keys sorted at every depth: how the records
+/// made of the privacy indexes and `keys recommend` are written, unlike the stream records'
+/// field order ([`crate::record`]).
+pub fn sorted_line<T: serde::Serialize>(record: &T) -> serde_json::Result<String> {
+    // A `Value`'s objects are sorted maps, so going through one sorts every level.
+    serde_json::to_value(record).map(|value| value.to_string())
+}
+
 /// Where error records go: stderr as readable lines, or as JSON Lines with `--errors jsonl`.
 pub struct ErrorSink<W: Write> {
     output: W,

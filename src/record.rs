@@ -34,6 +34,17 @@
 //!   `keys discover`, with how it was found ([`KeyFound`]).
 //! - `lookup`: one `keys discover` query: with `--dry-run` what it would ask, else a method
 //!   that found no key, or whose answer was refused or failed, and why ([`LookupRecord`]).
+//! - `recommendation`: what Autocrypt recommends when writing to an address
+//!   ([`RecommendationRecord`]), printed by `missive keys recommend`.
+//! - `factor`: one row of the privacy index's factor table ([`FactorRecord`]), printed by
+//!   `missive score --factors`.
+//! - `device`, `user`, `contact_privacy`: the privacy index of this device
+//!   ([`DeviceRecord`]), of the user ([`UserRecord`]) and of each contact
+//!   ([`ContactPrivacyRecord`]), printed by `missive score --device`, `--user` and
+//!   `--contacts`.
+//!
+//! `recommendation`, `device`, `user` and `contact_privacy` are written with their keys
+//! sorted, nested objects included ([`crate::jsonl::sorted_line`]), as they always were.
 //!
 //! # Identities
 //!
@@ -103,6 +114,11 @@ kind_tag!(LookupKind, "lookup");
 kind_tag!(ConversationKind, "conversation");
 kind_tag!(ContactKind, "contact");
 kind_tag!(SuggestionKind, "suggestion");
+kind_tag!(FactorKind, "factor");
+kind_tag!(DeviceKind, "device");
+kind_tag!(UserKind, "user");
+kind_tag!(ContactPrivacyKind, "contact_privacy");
+kind_tag!(RecommendationKind, "recommendation");
 
 fn version() -> u32 {
     VERSION
@@ -684,6 +700,155 @@ pub struct KeyBinding {
     pub last_seen: String,
 }
 
+/// One row of the privacy index's factor table, as `missive score --factors` prints it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct FactorRecord {
+    pub kind: FactorKind,
+    #[serde(default = "version")]
+    pub v: u32,
+    pub axis: Axis,
+    /// The name a message's [`AppliedFactor`] carries (`e2e_pgp_mime`, …).
+    pub name: String,
+    /// Points added to the axis (negative: taken away).
+    pub points: i32,
+    /// Why the factor counts, in one line.
+    pub rationale: String,
+}
+
+/// The privacy index of this device (`missive score --device`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct DeviceRecord {
+    pub kind: DeviceKind,
+    #[serde(default = "version")]
+    pub v: u32,
+    /// The store directory.
+    pub store: String,
+    /// The config file, when there is one.
+    pub config: Option<String>,
+    pub privacy: Privacy,
+}
+
+/// The user's own privacy index (`missive score --user`), with its trend and history.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct UserRecord {
+    pub kind: UserKind,
+    #[serde(default = "version")]
+    pub v: u32,
+    pub index: UserIndex,
+    /// The change since an earlier point of the history; none on its first day.
+    pub trend: Option<Trend>,
+    /// One point a day, oldest first, today's included.
+    pub history: Vec<HistoryPoint>,
+}
+
+/// The user index: a weighted mean of its parts, each shown with what it counts.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct UserIndex {
+    pub score: u8,
+    pub grade: Grade,
+    pub label: Label,
+    /// The mean score of the recent scored messages.
+    pub messages: IndexPart,
+    /// The share of correspondents with a usable, trusted key.
+    pub key_coverage: IndexPart,
+    /// This device's index.
+    pub device: IndexPart,
+    /// Changes that would raise the index, each computed by applying the change.
+    pub suggestions: Vec<Suggestion>,
+}
+
+/// One part of the user index, with what it counts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct IndexPart {
+    pub score: u8,
+    /// Its weight in the index, as a fraction (`1/2`).
+    pub weight: String,
+    pub evidence: String,
+}
+
+/// How the user index moved: `change` points since the point of day `since`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Trend {
+    pub change: i32,
+    /// `YYYY-MM-DD`.
+    pub since: String,
+}
+
+/// The user index on one day.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct HistoryPoint {
+    /// `YYYY-MM-DD`.
+    pub day: String,
+    pub score: u8,
+}
+
+/// The privacy index of a contact (`missive score --contacts`), with what it is computed
+/// from.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ContactPrivacyRecord {
+    pub kind: ContactPrivacyKind,
+    #[serde(default = "version")]
+    pub v: u32,
+    /// The contact's id ([`Contact`]).
+    pub contact: String,
+    pub name: Option<String>,
+    /// `KIND:HANDLE` identities, sorted.
+    pub identities: Vec<String>,
+    /// Protocols the contact is known on (`email`, `mastodon`, …).
+    pub channels: Vec<String>,
+    /// The best key binding of their addresses.
+    pub key: Option<ContactKey>,
+    /// Indexed messages with them, and how many were end-to-end encrypted.
+    pub exchanges: u64,
+    pub encrypted: u64,
+    pub privacy: Privacy,
+}
+
+/// The best key binding of a contact's addresses.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ContactKey {
+    pub address: String,
+    /// Uppercase hex.
+    pub fingerprint: String,
+    /// `tofu`, `verified`, `conflict`, `revoked` or `expired`.
+    pub state: String,
+    /// The primary key's algorithm (`EdDSA`, `RSA`, …).
+    pub algorithm: String,
+    pub bits: Option<u32>,
+    pub expires: Option<String>,
+    /// Valid now under the standard policy.
+    pub usable: bool,
+}
+
+/// What Autocrypt recommends when writing to an address (`missive keys recommend`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RecommendationRecord {
+    pub kind: RecommendationKind,
+    #[serde(default = "version")]
+    pub v: u32,
+    /// The address, canonical.
+    pub address: String,
+    pub recommendation: Recommendation,
+    /// The key to encrypt to: the one the peer sent, else one gossiped about them.
+    pub key: Option<String>,
+    /// The peer's Autocrypt preference: `mutual` or `nopreference`.
+    pub prefer_encrypt: Option<String>,
+}
+
+/// What Autocrypt recommends when writing to a peer (Autocrypt Level 1 §2.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Recommendation {
+    /// No key: encryption is impossible.
+    Disable,
+    /// A key, but stale or only gossiped: encrypt only if the user asks.
+    Discourage,
+    /// A key that works: offer encryption.
+    Available,
+    /// Both sides prefer encryption, or this replies to encrypted mail: encrypt by default.
+    Encrypt,
+}
+
 /// Any record read from a stream. Kinds this version does not know pass through as they are.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Record {
@@ -705,6 +870,17 @@ pub fn schemas() -> Vec<(&'static str, schemars::Schema)> {
         (
             SuggestionKind::TEXT,
             schemars::schema_for!(ContactSuggestion),
+        ),
+        (
+            RecommendationKind::TEXT,
+            schemars::schema_for!(RecommendationRecord),
+        ),
+        (FactorKind::TEXT, schemars::schema_for!(FactorRecord)),
+        (DeviceKind::TEXT, schemars::schema_for!(DeviceRecord)),
+        (UserKind::TEXT, schemars::schema_for!(UserRecord)),
+        (
+            ContactPrivacyKind::TEXT,
+            schemars::schema_for!(ContactPrivacyRecord),
         ),
     ]
 }

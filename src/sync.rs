@@ -3,7 +3,7 @@
 //! JSON in between. Each batch is scored and threaded inside the transaction that records
 //! it, and the index is committed before that transaction, so an interrupted sync leaves no
 //! message fetched but unthreaded or unindexed. With `[keys] decrypt`, encrypted mail is
-//! decrypted before it is scored ([`crate::keys::decrypt`]).
+//! decrypted before it is scored ([`crate::keys::decrypt::decrypt_in_place`]).
 
 use std::io::Write;
 
@@ -13,7 +13,7 @@ use crate::jsonl::{ErrorSink, Sink};
 use crate::keys::decrypt::{self, OwnKeys};
 use crate::privacy::circle::{self, Circles};
 use crate::privacy::message::score_in;
-use crate::record::{Encryption, ErrorRecord, Message, Record};
+use crate::record::{ErrorRecord, Message, Record};
 use crate::search;
 use crate::store::db::Batch;
 use crate::store::{self, Store};
@@ -84,29 +84,20 @@ struct Decrypting {
 
 impl Decrypting {
     fn decrypt(&mut self, message: &mut Message, reveal: bool) {
-        if !matches!(
-            message.security.encryption,
-            Encryption::PgpMime | Encryption::PgpInline
-        ) {
+        if !decrypt::is_encrypted(message) {
             return;
         }
+        let raw = crate::store::raw_bytes(&message.source);
         let now = std::time::SystemTime::now();
-        let decrypted = crate::store::raw_bytes(&message.source)
-            .map_err(|e| format!("cannot read the raw message: {e}"))
-            .and_then(|raw| {
-                decrypt::decrypt(&self.store, &mut self.keys, message, &raw, now)
-                    .map_err(|e| e.to_string())
-            });
-        match decrypted {
-            Ok(Some(decrypted)) => decrypted.fill(message, reveal),
-            Ok(None) => {}
-            Err(error) => {
-                let location = message.source.path.clone();
-                let mut report =
-                    ErrorRecord::new(location.unwrap_or_else(|| message.id.clone()), error);
-                report.message_id = Some(message.native_id.clone());
-                self.failures.push(report);
-            }
+        if let Some(report) = decrypt::decrypt_in_place(
+            &self.store,
+            &mut self.keys,
+            message,
+            raw.as_deref(),
+            reveal,
+            now,
+        ) {
+            self.failures.push(report);
         }
     }
 }

@@ -13,24 +13,13 @@ use crate::record::Message;
 use crate::store::Store;
 use crate::store::db::Peer;
 
+/// What [`recommend`] returns; a record type, since `keys recommend` prints it.
+pub use crate::record::Recommendation;
+
 use super::{Error, crypto, tofu};
 
 /// Days after which a header not seen again makes encryption discouraged (§2.4).
 const STALE_DAYS: i64 = 35;
-
-/// What Autocrypt recommends when writing to a peer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Recommendation {
-    /// No key: encryption is impossible.
-    Disable,
-    /// A key, but stale or only gossiped: encrypt only if the user asks.
-    Discourage,
-    /// A key that works: offer encryption.
-    Available,
-    /// Both sides prefer encryption, or this replies to encrypted mail: encrypt by default.
-    Encrypt,
-}
 
 /// The state after a message from `address` dated `effective`, carrying `header`
 /// (prefer-encrypt and key fingerprint) or none (§2.3).

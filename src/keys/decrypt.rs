@@ -4,7 +4,8 @@
 //! (signed and encrypted in one OpenPGP message, RFC 3156 §6.2, or a multipart/signed
 //! entity inside, §6.1, through [`super::verify`]), the text and attachments, and the
 //! Autocrypt-Gossip headers of the payload (Autocrypt Level 1 §3), which
-//! [`super::autocrypt::learn_gossip`] applies.
+//! [`super::autocrypt::learn_gossip`] applies. [`decrypt_in_place`] is the step
+//! `score --decrypt` and `sync` take before scoring a message.
 //!
 //! The secret keys stay locked until a message is encrypted to one of them: the passphrase
 //! is asked for then, once a run, and never kept anywhere but in memory.
@@ -24,7 +25,9 @@ use openpgp::types::SymmetricAlgorithm;
 use openpgp::{Cert, KeyHandle};
 use sequoia_openpgp as openpgp;
 
-use crate::record::{Attachment, Encryption, Message, SignatureFormat, SignatureState};
+use crate::record::{
+    Attachment, Encryption, ErrorRecord, Message, SignatureFormat, SignatureState,
+};
 use crate::store::Store;
 
 use super::{crypto, verify};
@@ -176,6 +179,51 @@ pub fn decrypt(
         Encryption::PgpMime => pgp_mime(store, keys, raw, now).map(Some),
         Encryption::PgpInline => inline(store, keys, message, raw, now).map(Some),
         _ => Ok(None),
+    }
+}
+
+/// Whether `message` is encrypted the way [`decrypt`] opens: PGP/MIME or inline PGP.
+pub fn is_encrypted(message: &Message) -> bool {
+    matches!(
+        message.security.encryption,
+        Encryption::PgpMime | Encryption::PgpInline
+    )
+}
+
+/// Decrypts an encrypted `message` in place before it is scored, as `score --decrypt` and
+/// `sync` do: `raw` is its raw bytes read back from where it came, and what decryption
+/// reveals goes into the record by [`Decrypted::fill`] (`reveal`: the config's
+/// `index.decrypted`). A message that is not encrypted is left alone. One whose bytes could
+/// not be read, or that cannot be decrypted, is left as it was, and the error record to
+/// report comes back: scoring goes on without its plaintext.
+pub fn decrypt_in_place(
+    store: &Store,
+    keys: &mut OwnKeys,
+    message: &mut Message,
+    raw: Result<&[u8], &std::io::Error>,
+    reveal: bool,
+    now: SystemTime,
+) -> Option<ErrorRecord> {
+    if !is_encrypted(message) {
+        return None;
+    }
+    let decrypted = raw
+        .map_err(|e| format!("cannot read the raw message: {e}"))
+        .and_then(|raw| decrypt(store, keys, message, raw, now).map_err(|e| e.to_string()));
+    match decrypted {
+        Ok(found) => {
+            if let Some(decrypted) = found {
+                decrypted.fill(message, reveal);
+            }
+            None
+        }
+        Err(error) => {
+            let location = message.source.path.clone();
+            let mut report =
+                ErrorRecord::new(location.unwrap_or_else(|| message.id.clone()), error);
+            report.message_id = Some(message.native_id.clone());
+            Some(report)
+        }
     }
 }
 

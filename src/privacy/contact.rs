@@ -2,28 +2,35 @@
 //! key and how far it is trusted, its strength, the channels you know them on, and how
 //! many past exchanges with them were end-to-end encrypted. Factors come from
 //! [`super::factors`]; suggestions are the contact scored again with the change applied.
+//! [`Facts::gather`] reads a contact's facts out of the key store (TOFU bindings, through
+//! [`crate::keys`]) and the search index.
 
-use serde::Serialize;
+use std::time::SystemTime;
 
-use crate::record::Privacy;
+use crate::config::Config;
+use crate::contacts::{self, Directory, User, identity};
+use crate::record::{
+    Contact, ContactKey, ContactPrivacyKind, ContactPrivacyRecord, Privacy, VERSION,
+};
+use crate::store::Store;
+use crate::store::index::{self, Reader, Unaided};
+use crate::store::query::{KeywordField, Query, TextField};
 
 use super::factors::{self, Factor};
 
-/// The best key binding of a contact's addresses.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct KeyFacts {
-    pub address: String,
-    pub fingerprint: String,
-    /// `tofu`, `verified`, `conflict`, `revoked` or `expired`.
-    pub state: String,
-    pub algorithm: String,
-    pub bits: Option<u32>,
-    pub expires: Option<String>,
-    pub usable: bool,
+/// The error returned when the store or its index cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Contacts(#[from] contacts::Error),
+    #[error(transparent)]
+    Keys(#[from] crate::keys::Error),
+    #[error(transparent)]
+    Index(#[from] index::Error),
 }
 
 /// What a contact's index is computed from.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Facts {
     pub id: String,
     pub name: Option<String>,
@@ -31,10 +38,125 @@ pub struct Facts {
     pub channels: Vec<String>,
     /// An email address to discover a key for, when they have one.
     pub address: Option<String>,
-    pub key: Option<KeyFacts>,
+    pub key: Option<ContactKey>,
     /// Indexed messages with them, and how many were end-to-end encrypted.
     pub exchanges: u64,
     pub encrypted: u64,
+}
+
+impl Facts {
+    /// The facts of `person` as the store knows them `now`: the best key bound to their
+    /// email addresses, and their exchanges in the index `reader` reads.
+    pub fn gather(
+        store: &Store,
+        reader: &Reader<'_>,
+        person: &Contact,
+        now: SystemTime,
+    ) -> Result<Facts, Error> {
+        let mut channels: Vec<String> = person
+            .identities
+            .iter()
+            .map(|i| identity::kind(i).to_string())
+            .collect();
+        channels.dedup();
+        let emails: Vec<String> = person
+            .identities
+            .iter()
+            .filter(|i| identity::kind(i) == "email")
+            .map(|i| identity::handle(i).to_string())
+            .collect();
+        let mut key: Option<ContactKey> = None;
+        for address in emails
+            .iter()
+            .filter_map(|a| crate::keys::tofu::canonical(a))
+        {
+            let Some((binding, record)) = crate::keys::best_binding(store, &address, now)? else {
+                continue;
+            };
+            let rank = crate::keys::trust_rank;
+            if key
+                .as_ref()
+                .is_some_and(|k| rank(&binding.state) <= rank(&k.state))
+            {
+                continue;
+            }
+            key = Some(ContactKey {
+                address: address.clone(),
+                fingerprint: binding.fingerprint,
+                state: binding.state,
+                algorithm: record.algorithm,
+                bits: record.bits,
+                expires: record.expires,
+                usable: record.usable,
+            });
+        }
+        let with = Query::Or(
+            person
+                .identities
+                .iter()
+                .map(|i| Query::Text {
+                    field: Some(TextField::With),
+                    words: identity::handle(i).to_string(),
+                    phrase: true,
+                })
+                .collect(),
+        );
+        let exchanges = reader.count(&with, &Unaided)? as u64;
+        let encrypted = reader.count(
+            &Query::And(vec![
+                with,
+                Query::Keyword {
+                    field: KeywordField::State,
+                    value: "encrypted".into(),
+                },
+            ]),
+            &Unaided,
+        )? as u64;
+        Ok(Facts {
+            id: person.id.clone(),
+            name: person.name.clone(),
+            channels,
+            address: emails.first().cloned(),
+            key,
+            exchanges,
+            encrypted,
+        })
+    }
+}
+
+/// The contacts `missive score --contacts` scores: every contact the store knows, or
+/// implies by an address, but the user.
+pub fn others(store: &Store, config: &Config) -> Result<Vec<Contact>, Error> {
+    let directory = Directory::load(&store.db)?;
+    let user = User::from_config(config);
+    Ok(directory
+        .list(true)
+        .into_iter()
+        .filter(|person| !person.identities.iter().any(|i| user.is_user(i)))
+        .collect())
+}
+
+/// The record `missive score --contacts` prints for `person`: their index from
+/// [`Facts::gather`], with the facts it was computed from.
+pub fn report(
+    store: &Store,
+    reader: &Reader<'_>,
+    person: &Contact,
+    now: SystemTime,
+) -> Result<ContactPrivacyRecord, Error> {
+    let facts = Facts::gather(store, reader, person, now)?;
+    Ok(ContactPrivacyRecord {
+        kind: ContactPrivacyKind,
+        v: VERSION,
+        privacy: score(&facts),
+        contact: facts.id,
+        name: facts.name,
+        identities: person.identities.clone(),
+        channels: facts.channels,
+        key: facts.key,
+        exchanges: facts.exchanges,
+        encrypted: facts.encrypted,
+    })
 }
 
 const PLATFORMS: &[&str] = &["mastodon", "twitter", "facebook"];
@@ -110,7 +232,7 @@ pub fn score(facts: &Facts) -> Privacy {
     let mut suggest =
         |changed: Facts, action: String, why: &'static str| changes.push((changed, action, why));
     let with_state = |state: &str, address: &str| Facts {
-        key: Some(KeyFacts {
+        key: Some(ContactKey {
             address: address.to_string(),
             fingerprint: String::new(),
             state: state.into(),
@@ -142,8 +264,8 @@ pub fn score(facts: &Facts) -> Privacy {
 mod tests {
     use super::*;
 
-    fn key(state: &str) -> KeyFacts {
-        KeyFacts {
+    fn key(state: &str) -> ContactKey {
+        ContactKey {
             address: "bob@example.net".into(),
             fingerprint: "ABCD".into(),
             state: state.into(),
@@ -193,7 +315,7 @@ mod tests {
                 ..facts()
             },
             Facts {
-                key: Some(KeyFacts {
+                key: Some(ContactKey {
                     algorithm: "RSA".into(),
                     bits: Some(1024),
                     ..key("tofu")
@@ -217,7 +339,7 @@ mod tests {
 
     #[test]
     fn trust_orders_the_index_verified_then_tofu_then_conflict_then_none() {
-        let scored = |key: Option<KeyFacts>| score(&Facts { key, ..facts() }).score;
+        let scored = |key: Option<ContactKey>| score(&Facts { key, ..facts() }).score;
         let (verified, tofu, conflict, none) = (
             scored(Some(key("verified"))),
             scored(Some(key("tofu"))),

@@ -7,7 +7,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use crate::config::Config;
-use crate::record::Privacy;
+use crate::record::{DeviceKind, DeviceRecord, Privacy, VERSION};
+use crate::store::{self, Store};
 
 use super::factors::{self, Factor};
 
@@ -65,6 +66,37 @@ pub fn facts(
             .collect(),
         own_key,
     }
+}
+
+/// Reads the facts of this device, whose store is `store`: [`facts`] with the user's own
+/// key as the store knows it.
+pub fn gather(
+    config: &Config,
+    config_path: Option<&Path>,
+    store: &Store,
+) -> Result<Facts, store::Error> {
+    let own_key = store
+        .db
+        .own_keys()?
+        .first()
+        .map(|(_, _, protected)| *protected);
+    Ok(facts(config, config_path, store.root(), own_key))
+}
+
+/// The record `missive score --device` prints: this device's index and the paths it looked at.
+pub fn report(
+    config: &Config,
+    config_path: Option<&Path>,
+    store: &Store,
+) -> Result<DeviceRecord, store::Error> {
+    let facts = gather(config, config_path, store)?;
+    Ok(DeviceRecord {
+        kind: DeviceKind,
+        v: VERSION,
+        privacy: score(&facts),
+        store: facts.store,
+        config: facts.config.map(|(path, _)| path),
+    })
 }
 
 /// The device's index, with suggestions ranked by gain.

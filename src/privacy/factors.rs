@@ -4,9 +4,7 @@
 
 use std::fmt::Write as _;
 
-use serde::Serialize;
-
-use crate::record::{AppliedFactor, Axis, VERSION};
+use crate::record::{AppliedFactor, Axis, FactorKind, FactorRecord, VERSION};
 
 /// One row of the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -218,26 +216,15 @@ pub fn find(name: &str) -> Option<&'static Factor> {
     FACTORS.iter().find(|f| f.name == name)
 }
 
-/// One factor as `score --factors` prints it in JSON Lines.
-#[derive(Debug, Serialize)]
-pub struct FactorRecord {
-    kind: &'static str,
-    v: u32,
-    axis: Axis,
-    name: &'static str,
-    points: i32,
-    rationale: &'static str,
-}
-
 /// The table as records, one per factor, in table order.
 pub fn records() -> impl Iterator<Item = FactorRecord> {
     FACTORS.iter().map(|f| FactorRecord {
-        kind: "factor",
+        kind: FactorKind,
         v: VERSION,
         axis: f.axis,
-        name: f.name,
+        name: f.name.to_string(),
         points: f.points,
-        rationale: f.rationale,
+        rationale: f.rationale.to_string(),
     })
 }
 

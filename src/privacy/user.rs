@@ -10,12 +10,30 @@
 //! - key coverage: the share of correspondents (everyone but the user) with a usable,
 //!   trusted key binding (`tofu` or `verified`);
 //! - device: [`super::device`].
+//!
+//! [`Facts::gather`] reads what the index is computed from out of the search index and the
+//! key store; [`report`] adds the day's point to the history kept in the store.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 
-use serde::Serialize;
+use crate::config::Config;
+use crate::record::{
+    Encryption, HistoryPoint, IndexPart, Message, Suggestion, Trend, UserIndex, UserKind,
+    UserRecord, VERSION,
+};
+use crate::store::index::{MessageIndex, Sort, Unaided};
+use crate::store::query::Query;
+use crate::store::{self, Store};
 
-use crate::record::{Encryption, Grade, Label, Message, Suggestion};
+/// The error returned when the store or its index cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Store(#[from] store::Error),
+    #[error(transparent)]
+    Index(#[from] store::index::Error),
+}
 
 /// Days of correspondence the index looks at.
 pub const WINDOW_DAYS: i64 = 90;
@@ -34,13 +52,50 @@ pub struct Facts {
 }
 
 impl Facts {
+    /// The facts as the store knows them `now` (seconds since the epoch): the scored
+    /// messages `index` holds of the last [`WINDOW_DAYS`], the addresses bound to a trusted
+    /// key, and this device's index ([`super::device`], its config at `config_path`).
+    pub fn gather(
+        store: &Store,
+        index: &MessageIndex,
+        config: &Config,
+        config_path: Option<&Path>,
+        now: i64,
+    ) -> Result<Facts, Error> {
+        let reader = index.reader()?;
+        let window = Query::Date {
+            from: Some(now - WINDOW_DAYS * 86_400),
+            to: None,
+        };
+        let count = reader.count(&window, &Unaided)?;
+        let messages = reader.search(&window, &Unaided, Sort::Date, count, 0)?;
+        let own: BTreeSet<String> = config
+            .identity
+            .addresses
+            .iter()
+            .map(|a| a.to_lowercase())
+            .collect();
+        let device = super::device::score(&super::device::gather(config, config_path, store)?);
+        let mut facts = Facts {
+            with_key: store
+                .db
+                .bindings(None, None)?
+                .into_iter()
+                .filter(|b| b.state == "tofu" || b.state == "verified")
+                .map(|b| b.address)
+                .collect(),
+            device: device.score,
+            device_suggestions: device.suggestions,
+            ..Facts::default()
+        };
+        for message in &messages {
+            facts.add(message, &own, config);
+        }
+        Ok(facts)
+    }
+
     /// Adds a scored message; `own` are the user's addresses, never counted.
-    pub fn add(
-        &mut self,
-        message: &Message,
-        own: &BTreeSet<String>,
-        config: &crate::config::Config,
-    ) {
+    pub fn add(&mut self, message: &Message, own: &BTreeSet<String>, config: &Config) {
         let Some(privacy) = &message.privacy else {
             return;
         };
@@ -61,26 +116,6 @@ impl Facts {
             sealed.max(privacy.score),
         ));
     }
-}
-
-/// One part of the user index, with what it counts.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Part {
-    pub score: u8,
-    pub weight: &'static str,
-    pub evidence: String,
-}
-
-/// The user index.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct UserIndex {
-    pub score: u8,
-    pub grade: Grade,
-    pub label: Label,
-    pub messages: Part,
-    pub key_coverage: Part,
-    pub device: Part,
-    pub suggestions: Vec<Suggestion>,
 }
 
 fn compute(facts: &Facts) -> (u8, u8, u8, usize, usize) {
@@ -164,22 +199,22 @@ pub fn score(facts: &Facts) -> UserIndex {
         score,
         grade: super::message::grade(score),
         label: super::message::label(super::message::grade(score)),
-        messages: Part {
+        messages: IndexPart {
             score: messages,
-            weight: "1/2",
+            weight: "1/2".into(),
             evidence: format!(
                 "mean of {} scored message(s) of the last {WINDOW_DAYS} days",
                 facts.messages.len()
             ),
         },
-        key_coverage: Part {
+        key_coverage: IndexPart {
             score: coverage,
-            weight: "1/4",
+            weight: "1/4".into(),
             evidence: format!("{covered} of {correspondents} correspondent(s) with a trusted key"),
         },
-        device: Part {
+        device: IndexPart {
             score: facts.device,
-            weight: "1/4",
+            weight: "1/4".into(),
             evidence: "missive score --device".into(),
         },
         suggestions,
@@ -197,6 +232,34 @@ pub fn trend(history: &[(String, u8)], today: &str, score: u8) -> Option<(i32, S
         })
         .or_else(|| history.iter().find(|(day, _)| day != today))
         .map(|(day, old)| (i32::from(score) - i32::from(*old), day.clone()))
+}
+
+/// The record `missive score --user` prints, `now` in seconds since the epoch: the index
+/// from [`Facts::gather`], kept in the store as today's point of the history, with the trend
+/// since an earlier point and the whole history.
+pub fn report(
+    store: &mut Store,
+    index: &MessageIndex,
+    config: &Config,
+    config_path: Option<&Path>,
+    now: i64,
+) -> Result<UserRecord, Error> {
+    let index = score(&Facts::gather(store, index, config, config_path, now)?);
+    let today = crate::record::rfc3339(now)[..10].to_string();
+    let batch = store.db.batch()?;
+    batch.put_privacy_point(&today, index.score)?;
+    batch.commit()?;
+    let history = store.db.privacy_history()?;
+    Ok(UserRecord {
+        kind: UserKind,
+        v: VERSION,
+        trend: trend(&history, &today, index.score).map(|(change, since)| Trend { change, since }),
+        history: history
+            .into_iter()
+            .map(|(day, score)| HistoryPoint { day, score })
+            .collect(),
+        index,
+    })
 }
 
 #[cfg(test)]

@@ -147,13 +147,18 @@ pub(crate) fn run(global: &Global, command: KeysCommand) -> Result<u8, Failure> 
                 let peer = store.db.peer(&canonical).map_err(|e| failure(e.into()))?;
                 let recommendation =
                     keys::autocrypt::recommend(peer.as_ref(), own_mutual, reply_to_encrypted);
-                let record = serde_json::json!({
-                    "kind": "recommendation", "v": missive::record::VERSION, "address": canonical,
-                    "recommendation": recommendation,
-                    "key": peer.as_ref().and_then(|p| p.public_key.clone().or(p.gossip_key.clone())),
-                    "prefer_encrypt": peer.as_ref().and_then(|p| p.prefer_encrypt.clone()),
-                });
-                writeln!(out, "{record}").map_err(usage)?;
+                let record = missive::record::RecommendationRecord {
+                    kind: missive::record::RecommendationKind,
+                    v: missive::record::VERSION,
+                    address: canonical,
+                    recommendation,
+                    key: peer
+                        .as_ref()
+                        .and_then(|p| p.public_key.clone().or(p.gossip_key.clone())),
+                    prefer_encrypt: peer.as_ref().and_then(|p| p.prefer_encrypt.clone()),
+                };
+                let line = missive::jsonl::sorted_line(&record).map_err(usage)?;
+                writeln!(out, "{line}").map_err(usage)?;
             }
         }
         KeysCommand::Generate {

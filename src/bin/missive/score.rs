@@ -5,9 +5,9 @@ use std::io::Write;
 use anyhow::Context;
 
 use missive::cli::{ErrorFormat, Global, ScoreArgs};
-use missive::jsonl::{ErrorSink, Format, Reader, Writer};
+use missive::jsonl::{ErrorSink, Format, Reader, Writer, sorted_line};
+use missive::keys::decrypt;
 use missive::privacy;
-use missive::record::Encryption;
 
 use crate::{Failure, OK, SOME_FAILED, TEMPORARY, load_config, output_format};
 
@@ -45,17 +45,12 @@ pub(crate) fn run(global: &Global, args: ScoreArgs) -> Result<u8, Failure> {
     }
     if args.device {
         let store = crate::open_store(global)?;
-        let own_key = store
-            .db
-            .own_keys()
-            .map_err(|e| failed(e.into()))?
-            .first()
-            .map(|(_, _, protected)| *protected);
         let config_path = crate::config_path(global).ok();
-        let facts = privacy::device::facts(&config, config_path.as_deref(), store.root(), own_key);
-        let privacy = privacy::device::score(&facts);
+        let device = privacy::device::report(&config, config_path.as_deref(), &store)
+            .map_err(|e| failed(e.into()))?;
         let text = match output_format(global) {
             Format::Text | Format::Tree => {
+                let privacy = &device.privacy;
                 let mut text = format!(
                     "This device: {:?} {} ({:?}; technic {}, context {}, comportment {})\n",
                     privacy.grade,
@@ -79,14 +74,9 @@ pub(crate) fn run(global: &Global, args: ScoreArgs) -> Result<u8, Failure> {
                 }
                 text
             }
-            Format::Jsonl | Format::Json => format!(
-                "{}\n",
-                serde_json::json!({
-                    "kind": "device", "v": missive::record::VERSION,
-                    "store": facts.store, "config": facts.config.as_ref().map(|(p, _)| p),
-                    "privacy": privacy,
-                })
-            ),
+            Format::Jsonl | Format::Json => {
+                format!("{}\n", sorted_line(&device).map_err(|e| failed(e.into()))?)
+            }
         };
         std::io::stdout()
             .write_all(text.as_bytes())
@@ -142,43 +132,21 @@ pub(crate) fn run(global: &Global, args: ScoreArgs) -> Result<u8, Failure> {
     let reveal = config.index.decrypted;
     let mut prepare = |message: &mut missive::record::Message| {
         let to_verify = args.verify && message.security.signed.is_some();
-        let to_decrypt = own_keys.is_some()
-            && matches!(
-                message.security.encryption,
-                Encryption::PgpMime | Encryption::PgpInline
-            );
-        let raw = match &store {
-            Some(_) if to_verify || to_decrypt => Some(missive::store::raw_bytes(&message.source)),
-            _ => None,
-        };
-        let decrypted = match (&store, own_keys.as_mut(), raw) {
-            (Some(store), keys, Some(Ok(raw))) => {
-                if to_verify && let Some(state) = missive::keys::verify::check(store, &raw, now) {
-                    message.security.signature = state;
-                }
-                keys.filter(|_| to_decrypt)
-                    .map(|keys| missive::keys::decrypt::decrypt(store, keys, message, &raw, now))
-                    .transpose()
-                    .map_err(|e| e.to_string())
+        let to_decrypt = own_keys.is_some() && decrypt::is_encrypted(message);
+        if let Some(store) = &store
+            && (to_verify || to_decrypt)
+        {
+            let raw = missive::store::raw_bytes(&message.source);
+            if to_verify
+                && let Ok(raw) = &raw
+                && let Some(state) = missive::keys::verify::check(store, raw, now)
+            {
+                message.security.signature = state;
             }
-            (_, _, Some(Err(error))) if to_decrypt => {
-                Err(format!("cannot read the raw message: {error}"))
-            }
-            _ => Ok(None),
-        };
-        match decrypted {
-            Ok(found) => {
-                if let Some(decrypted) = found.flatten() {
-                    decrypted.fill(message, reveal);
-                }
-            }
-            Err(error) => {
-                let location = message.source.path.clone();
-                let mut report = missive::record::ErrorRecord::new(
-                    location.unwrap_or_else(|| message.id.clone()),
-                    error,
-                );
-                report.message_id = Some(message.native_id.clone());
+            if let Some(keys) = own_keys.as_mut()
+                && let Some(report) =
+                    decrypt::decrypt_in_place(store, keys, message, raw.as_deref(), reveal, now)
+            {
                 undecrypted.report(&report);
             }
         }
@@ -195,67 +163,24 @@ pub(crate) fn run(global: &Global, args: ScoreArgs) -> Result<u8, Failure> {
 
 /// `score --user`: the user index from the search index, the key store and the device.
 fn user(global: &Global, config: &missive::config::Config) -> anyhow::Result<u8> {
-    use missive::privacy::{device, user};
     let mut store = crate::open_store(global).map_err(|f| f.error)?;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
     let index = missive::search::open_index(&store)?;
-    let reader = index.reader()?;
-    let window = missive::store::query::Query::Date {
-        from: Some(now - user::WINDOW_DAYS * 86_400),
-        to: None,
-    };
-    let none = missive::store::index::Unaided;
-    let count = reader.count(&window, &none)?;
-    let messages = reader.search(&window, &none, missive::store::index::Sort::Date, count, 0)?;
-    let own: std::collections::BTreeSet<String> = config
-        .identity
-        .addresses
-        .iter()
-        .map(|a| a.to_lowercase())
-        .collect();
-    let own_key = store
-        .db
-        .own_keys()?
-        .first()
-        .map(|(_, _, protected)| *protected);
-    let device_privacy = device::score(&device::facts(
-        config,
-        crate::config_path(global).ok().as_deref(),
-        store.root(),
-        own_key,
-    ));
-    let mut facts = user::Facts {
-        with_key: store
-            .db
-            .bindings(None, None)?
-            .into_iter()
-            .filter(|b| b.state == "tofu" || b.state == "verified")
-            .map(|b| b.address)
-            .collect(),
-        device: device_privacy.score,
-        device_suggestions: device_privacy.suggestions.clone(),
-        ..user::Facts::default()
-    };
-    for message in &messages {
-        facts.add(message, &own, config);
-    }
-    let index = user::score(&facts);
-    let today = missive::record::rfc3339(now)[..10].to_string();
-    let batch = store.db.batch()?;
-    batch.put_privacy_point(&today, index.score)?;
-    batch.commit()?;
-    let history = store.db.privacy_history()?;
-    let trend = user::trend(&history, &today, index.score);
+    let config_path = crate::config_path(global).ok();
+    let user = privacy::user::report(&mut store, &index, config, config_path.as_deref(), now)?;
     let text = match output_format(global) {
         Format::Text | Format::Tree => {
+            let index = &user.index;
             let mut text = format!(
                 "Your privacy index: {:?} {} ({:?})",
                 index.grade, index.score, index.label
             );
-            match &trend {
-                Some((change, since)) => text.push_str(&format!(", {change:+} since {since}\n")),
+            match &user.trend {
+                Some(trend) => {
+                    text.push_str(&format!(", {:+} since {}\n", trend.change, trend.since))
+                }
                 None => text.push_str(", the first point of your history\n"),
             }
             for (name, part) in [
@@ -279,14 +204,7 @@ fn user(global: &Global, config: &missive::config::Config) -> anyhow::Result<u8>
             }
             text
         }
-        Format::Jsonl | Format::Json => format!(
-            "{}\n",
-            serde_json::json!({
-                "kind": "user", "v": missive::record::VERSION, "index": index,
-                "trend": trend.map(|(change, since)| serde_json::json!({"change": change, "since": since})),
-                "history": history.iter().map(|(day, score)| serde_json::json!({"day": day, "score": score})).collect::<Vec<_>>(),
-            })
-        ),
+        Format::Jsonl | Format::Json => format!("{}\n", sorted_line(&user)?),
     };
     std::io::stdout().write_all(text.as_bytes())?;
     Ok(OK)
@@ -294,116 +212,31 @@ fn user(global: &Global, config: &missive::config::Config) -> anyhow::Result<u8>
 
 /// `score --contacts`: each contact's index, from the contacts, the key store and the index.
 fn contacts(global: &Global, config: &missive::config::Config) -> anyhow::Result<u8> {
-    use missive::contacts::{Directory, identity};
-    use missive::privacy::contact::{self, KeyFacts};
-    use missive::store::query::{KeywordField, Query, TextField};
     let store = crate::open_store(global).map_err(|f| f.error)?;
     let now = std::time::SystemTime::now();
-    let directory = Directory::load(&store.db)?;
-    let user = missive::contacts::User::from_config(config);
+    let people = privacy::contact::others(&store, config)?;
     let index = missive::search::open_index(&store)?;
     let reader = index.reader()?;
-    let none = missive::store::index::Unaided;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    for person in directory.list(true) {
-        if person.identities.iter().any(|i| user.is_user(i)) {
-            continue;
-        }
-        let mut channels: Vec<String> = person
-            .identities
-            .iter()
-            .map(|i| identity::kind(i).to_string())
-            .collect();
-        channels.dedup();
-        let emails: Vec<String> = person
-            .identities
-            .iter()
-            .filter(|i| identity::kind(i) == "email")
-            .map(|i| identity::handle(i).to_string())
-            .collect();
-        let mut key: Option<KeyFacts> = None;
-        for address in emails
-            .iter()
-            .filter_map(|a| missive::keys::tofu::canonical(a))
-        {
-            let Some((binding, record)) = missive::keys::best_binding(&store, &address, now)?
-            else {
-                continue;
-            };
-            let rank = missive::keys::trust_rank;
-            if key
-                .as_ref()
-                .is_some_and(|k| rank(&binding.state) <= rank(&k.state))
-            {
-                continue;
-            }
-            key = Some(KeyFacts {
-                address: address.clone(),
-                fingerprint: binding.fingerprint,
-                state: binding.state,
-                algorithm: record.algorithm,
-                bits: record.bits,
-                expires: record.expires,
-                usable: record.usable,
-            });
-        }
-        let with = Query::Or(
-            person
-                .identities
-                .iter()
-                .map(|i| Query::Text {
-                    field: Some(TextField::With),
-                    words: identity::handle(i).to_string(),
-                    phrase: true,
-                })
-                .collect(),
-        );
-        let exchanges = reader.count(&with, &none)? as u64;
-        let encrypted = reader.count(
-            &Query::And(vec![
-                with,
-                Query::Keyword {
-                    field: KeywordField::State,
-                    value: "encrypted".into(),
-                },
-            ]),
-            &none,
-        )? as u64;
-        let facts = contact::Facts {
-            id: person.id.clone(),
-            name: person.name.clone(),
-            channels,
-            address: emails.first().cloned(),
-            key,
-            exchanges,
-            encrypted,
-        };
-        let privacy = contact::score(&facts);
+    for person in &people {
+        let record = privacy::contact::report(&store, &reader, person, now)?;
         match output_format(global) {
             Format::Text | Format::Tree => writeln!(
                 out,
                 "{:?} {:>3}  {:<28.28} {}",
-                privacy.grade,
-                privacy.score,
-                facts
+                record.privacy.grade,
+                record.privacy.score,
+                record
                     .name
                     .clone()
-                    .unwrap_or_else(|| person.identities.join(" ")),
-                privacy
+                    .unwrap_or_else(|| record.identities.join(" ")),
+                record
+                    .privacy
                     .suggestions
                     .first()
                     .map_or(String::new(), |s| format!("+{} {}", s.gain, s.action))
             )?,
-            Format::Jsonl | Format::Json => writeln!(
-                out,
-                "{}",
-                serde_json::json!({
-                    "kind": "contact_privacy", "v": missive::record::VERSION, "contact": facts.id,
-                    "name": facts.name, "identities": person.identities, "channels": facts.channels,
-                    "key": facts.key, "exchanges": facts.exchanges, "encrypted": facts.encrypted,
-                    "privacy": privacy,
-                })
-            )?,
+            Format::Jsonl | Format::Json => writeln!(out, "{}", sorted_line(&record)?)?,
         }
     }
     out.flush()?;
