@@ -14,6 +14,7 @@ mod keys_decrypt;
 mod keys_discover;
 mod layering;
 mod mastodon;
+mod schema;
 mod score;
 mod search;
 mod sync;
