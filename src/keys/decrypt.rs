@@ -2,8 +2,8 @@
 //! multipart/encrypted) and inline PGP (an armoured `PGP MESSAGE` in a text part). What
 //! decryption reveals is a [`Decrypted`]: the signature inside, checked against the store
 //! (signed and encrypted in one OpenPGP message, RFC 3156 §6.2, or a multipart/signed
-//! entity inside, §6.1, through [`super::verify`]), the text and attachments, and the
-//! Autocrypt-Gossip headers of the payload (Autocrypt Level 1 §3), which
+//! entity inside, §6.1, through [`super::verify`](mod@super::verify)), the text and
+//! attachments, and the Autocrypt-Gossip headers of the payload (Autocrypt Level 1 §3), which
 //! [`super::autocrypt::learn_gossip`] applies. [`decrypt_in_place`] is the step
 //! `score --decrypt` and `sync` take before scoring a message.
 //!
