@@ -13,8 +13,7 @@ use crate::record::{
     Contact, ContactKey, ContactPrivacyKind, ContactPrivacyRecord, Privacy, VERSION,
 };
 use crate::store::Store;
-use crate::store::index::{self, Reader, Unaided};
-use crate::store::query::{KeywordField, Query, TextField};
+use crate::store::index::{self, Reader};
 
 use super::factors::{self, Factor};
 
@@ -90,28 +89,12 @@ impl Facts {
                 usable: record.usable,
             });
         }
-        let with = Query::Or(
-            person
-                .identities
-                .iter()
-                .map(|i| Query::Text {
-                    field: Some(TextField::With),
-                    words: identity::handle(i).to_string(),
-                    phrase: true,
-                })
-                .collect(),
-        );
-        let exchanges = reader.count(&with, &Unaided)? as u64;
-        let encrypted = reader.count(
-            &Query::And(vec![
-                with,
-                Query::Keyword {
-                    field: KeywordField::State,
-                    value: "encrypted".into(),
-                },
-            ]),
-            &Unaided,
-        )? as u64;
+        let handles: Vec<&str> = person
+            .identities
+            .iter()
+            .map(|i| identity::handle(i))
+            .collect();
+        let (exchanges, encrypted) = reader.exchanges_with(&handles)?;
         Ok(Facts {
             id: person.id.clone(),
             name: person.name.clone(),

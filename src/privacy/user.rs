@@ -22,8 +22,7 @@ use crate::record::{
     Encryption, HistoryPoint, IndexPart, Message, Suggestion, Trend, UserIndex, UserKind,
     UserRecord, VERSION,
 };
-use crate::store::index::{MessageIndex, Sort, Unaided};
-use crate::store::query::Query;
+use crate::store::index::MessageIndex;
 use crate::store::{self, Store};
 
 /// The error returned when the store or its index cannot be read.
@@ -63,12 +62,7 @@ impl Facts {
         now: i64,
     ) -> Result<Facts, Error> {
         let reader = index.reader()?;
-        let window = Query::Date {
-            from: Some(now - WINDOW_DAYS * 86_400),
-            to: None,
-        };
-        let count = reader.count(&window, &Unaided)?;
-        let messages = reader.search(&window, &Unaided, Sort::Date, count, 0)?;
+        let messages = reader.messages_since(now - WINDOW_DAYS * 86_400)?;
         let own: BTreeSet<String> = config
             .identity
             .addresses

@@ -512,6 +512,44 @@ impl Reader<'_> {
         Ok(self.count(&query, &Unaided)? > 0)
     }
 
+    /// The messages dated since `since` (seconds since the epoch), oldest first: the mail a
+    /// user's recent index is the mean of.
+    pub fn messages_since(&self, since: i64) -> Result<Vec<Message>, Error> {
+        let window = Query::Date {
+            from: Some(since),
+            to: None,
+        };
+        let count = self.count(&window, &Unaided)?;
+        self.search(&window, &Unaided, Sort::Date, count, 0)
+    }
+
+    /// How many messages were exchanged with any of `handles` (as `with:` matches them), and
+    /// how many of those were end-to-end encrypted: what a contact's index counts.
+    pub fn exchanges_with(&self, handles: &[&str]) -> Result<(u64, u64), Error> {
+        let with = Query::Or(
+            handles
+                .iter()
+                .map(|handle| Query::Text {
+                    field: Some(TextField::With),
+                    words: handle.to_string(),
+                    phrase: true,
+                })
+                .collect(),
+        );
+        let exchanges = self.count(&with, &Unaided)? as u64;
+        let encrypted = self.count(
+            &Query::And(vec![
+                with,
+                Query::Keyword {
+                    field: KeywordField::State,
+                    value: "encrypted".into(),
+                },
+            ]),
+            &Unaided,
+        )? as u64;
+        Ok((exchanges, encrypted))
+    }
+
     /// The documents that match, in order.
     fn addresses(
         &self,
