@@ -9,7 +9,7 @@ use assert_cmd::Command;
 
 use serde_json::Value;
 
-use crate::support::openpgp::{GnuPg, autocrypt_mail};
+use crate::support::openpgp::home_with_alices_autocrypt_mail;
 use crate::support::{Home, sample_maildir};
 
 /// Validates printed lines against `missive schema KIND`, asked once a kind.
@@ -87,22 +87,7 @@ impl Checker<'_> {
 
 #[test]
 fn every_printed_record_matches_its_schema() {
-    let home = Home::new();
-    home.write_config(
-        "[identity]\naddresses = [\"sam@example.com\"]\nprefer_encrypt = \"mutual\"\n",
-    );
-    let gpg = GnuPg::new();
-    gpg.generate("Alice <alice@example.org>");
-    let key = gpg.run(&["--export", "alice@example.org"], None);
-    home.write(
-        "Mail/cur/1.M1.x:2,S",
-        &autocrypt_mail(
-            "alice@example.org",
-            "Mon, 01 Jan 2024 10:00:00 +0000",
-            "mutual",
-            &key,
-        ),
-    );
+    let home = home_with_alices_autocrypt_mail();
     let mut checker = Checker {
         home: &home,
         validators: BTreeMap::new(),

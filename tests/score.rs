@@ -683,16 +683,8 @@ fn factor_names(record: &Value) -> Vec<String> {
 
 #[test]
 fn with_a_store_the_score_knows_the_people_their_keys_and_what_a_message_answers() {
-    use crate::support::openpgp::{GnuPg, write_autocrypt_mail};
-    let home = Home::new();
-    home.write_config(
-        "[identity]\naddresses = [\"sam@example.com\"]\nprefer_encrypt = \"mutual\"\n",
-    );
     // Alice's key and her wish for encryption, learnt from her mail; a name makes her known.
-    let gpg = GnuPg::new();
-    gpg.generate("Alice <alice@example.org>");
-    let key = gpg.run(&["--export", "alice@example.org"], None);
-    write_autocrypt_mail(&home, "alice@example.org", &key);
+    let home = crate::support::openpgp::home_with_alices_autocrypt_mail();
     let (code, _, stderr) = home.fetch_and_learn_keys();
     assert_eq!(code, 0, "{stderr}");
     let (code, _, stderr) =

@@ -143,6 +143,20 @@ pub fn write_autocrypt_mail(home: &Home, from: &str, key: &[u8]) {
     );
 }
 
+/// A home whose user (sam, who prefers encryption) has in `Mail/` one message from Alice
+/// carrying her Autocrypt header and a key `gpg` made for her.
+pub fn home_with_alices_autocrypt_mail() -> Home {
+    let home = Home::new();
+    home.write_config(
+        "[identity]\naddresses = [\"sam@example.com\"]\nprefer_encrypt = \"mutual\"\n",
+    );
+    let gpg = GnuPg::new();
+    gpg.generate("Alice <alice@example.org>");
+    let key = gpg.run(&["--export", "alice@example.org"], None);
+    write_autocrypt_mail(&home, "alice@example.org", &key);
+    home
+}
+
 /// `key` (binary) as the `keydata` of an Autocrypt header: base64, folded onto continuation
 /// lines.
 pub fn keydata(key: &[u8]) -> String {
