@@ -6,6 +6,7 @@
 //! maildrop, Sieve). [`score_stream`] is `missive score`: records in, records with `privacy`
 //! out. Parsing mail lives in [`crate::email`]; streaming records in [`crate::jsonl`].
 
+pub mod boundary;
 pub mod circle;
 pub mod contact;
 pub mod device;
