@@ -757,6 +757,189 @@ mod tests {
         assert!(hop.external);
     }
 
+    /// One known answer: a Received line as the server writes it, and what must be read.
+    struct Known {
+        server: &'static str,
+        line: &'static str,
+        tls: bool,
+        version: Option<&'static str>,
+        peer: Option<&'static str>,
+        external: bool,
+    }
+
+    fn check(known: &Known) {
+        let hop = only_hop(format!("Received: {}\n\n", known.line).as_bytes());
+        let what = format!("{}: {}", known.server, known.line);
+        assert_eq!(hop.tls, known.tls, "tls, {what}");
+        assert_eq!(hop.tls_version.as_deref(), known.version, "version, {what}");
+        assert_eq!(hop.peer.as_deref(), known.peer, "peer, {what}");
+        assert_eq!(hop.external, known.external, "external, {what}");
+    }
+
+    /// Each server's real shape, then the same server's line for a sender who put TLS words
+    /// (or the server's own name) where the sender writes: HELO, reverse DNS, envelope,
+    /// login. None of those may read as TLS or as a checked name.
+    #[test]
+    fn known_answers_of_real_servers_with_their_hostile_twins() {
+        let known = [
+            Known {
+                server: "Postfix",
+                line: "from mail.example.org (mail.example.org [192.0.2.10]) (using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange X25519 server-signature RSA-PSS (2048 bits)) (No client certificate requested) by mx.example.net (Postfix) with ESMTPS id 4AbCdE123 for <bob@example.net>; Tue, 5 Mar 2024 10:00:00 +0100 (CET)",
+                tls: true,
+                version: Some("TLSv1.3"),
+                peer: Some("mail.example.org"),
+                external: true,
+            },
+            Known {
+                server: "Postfix, hostile",
+                line: "from TLSv1.3 (unknown [203.0.113.5]) (Authenticated sender: using-TLSv1.3) by mx.example.net (Postfix) with ESMTP id 4AbCdE124 for <\"(using TLSv1.3 with cipher X)\"@example.net>; Tue, 5 Mar 2024 10:00:00 +0100 (CET) (envelope-from version=TLS1_3)",
+                tls: false,
+                version: None,
+                peer: None,
+                external: true,
+            },
+            Known {
+                server: "Exim",
+                line: "from relay.example.org ([203.0.113.5] helo=out.example.org) by mx.example.net with esmtps (TLS1.3) tls TLS_AES_256_GCM_SHA384 (Exim 4.96) (envelope-from <alice@example.org>) id 1rAbCd-000123-Ef for bob@example.net; Thu, 07 Mar 2024 12:00:00 +0000",
+                tls: true,
+                version: Some("TLSv1.3"),
+                peer: Some("relay.example.org"),
+                external: true,
+            },
+            Known {
+                server: "Exim, hostile",
+                line: "from [203.0.113.5] (helo=TLS1.3) by mx.example.net with esmtp (Exim 4.96) (envelope-from <TLS1.3@evil.example>) id 1rAbCd-000124-Ef for bob@example.net; Thu, 07 Mar 2024 12:00:00 +0000",
+                tls: false,
+                version: None,
+                peer: None,
+                external: true,
+            },
+            Known {
+                server: "sendmail",
+                line: "from relay.example.org (relay.example.org [198.51.100.7]) by mail.example.net (8.17.1/8.17.1) with ESMTPS id 41K3xQ7a012345 (version=TLSv1.2 cipher=ECDHE-RSA-AES256-GCM-SHA384 bits=256 verify=NOT) for <bob@example.net>; Wed, 6 Mar 2024 08:15:30 -0500",
+                tls: true,
+                version: Some("TLSv1.2"),
+                peer: Some("relay.example.org"),
+                external: true,
+            },
+            Known {
+                server: "sendmail, hostile",
+                line: "from mail.example.net (mail.example.net [203.0.113.5] (may be forged)) by mail.example.net (8.17.1/8.17.1) with ESMTP id 41K3xQ7a012346 for <bob@example.net>; Wed, 6 Mar 2024 08:15:30 -0500",
+                tls: false,
+                version: None,
+                peer: None,
+                external: true,
+            },
+            Known {
+                server: "OpenSMTPD",
+                line: "from mail.example.org (mail.example.org [192.0.2.10]) by mx.example.net (OpenSMTPD) with ESMTPS id 1a2b3c4d (TLSv1.3:TLS_AES_256_GCM_SHA384:256:NO) for <bob@example.net>; Tue, 5 Mar 2024 10:00:00 +0100 (CET)",
+                tls: true,
+                version: Some("TLSv1.3"),
+                peer: Some("mail.example.org"),
+                external: true,
+            },
+            Known {
+                server: "OpenSMTPD, hostile",
+                line: "from TLSv1.3:TLS_AES_256_GCM_SHA384:256:NO (<unknown> [203.0.113.5]) by mx.example.net (OpenSMTPD) with ESMTP id 1a2b3c4e for <bob@example.net>; Tue, 5 Mar 2024 10:00:00 +0100 (CET)",
+                tls: false,
+                version: None,
+                peer: None,
+                external: true,
+            },
+            Known {
+                server: "qmail with the TLS patch",
+                line: "from unknown (HELO mail.example.org) (192.0.2.10) by mx.example.net with (DHE-RSA-AES256-GCM-SHA384 encrypted) SMTP; 5 Mar 2024 09:00:00 -0000",
+                tls: true,
+                version: None,
+                peer: None,
+                external: true,
+            },
+            Known {
+                server: "qmail, hostile",
+                line: "from unknown (HELO TLSv1.3) (203.0.113.5) by mx.example.net with SMTP; 5 Mar 2024 09:00:00 -0000",
+                tls: false,
+                version: None,
+                peer: None,
+                external: true,
+            },
+            Known {
+                server: "Microsoft 365",
+                line: "from AB1PR01MB0001.eurprd01.prod.example.net (2603:10a6:20b::10) by AB1PR01MB0002.eurprd01.prod.example.net with Microsoft SMTP Server (version=TLS1_2, cipher=TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384) id 15.20.7362.21; Sat, 9 Mar 2024 10:11:12 +0000",
+                tls: true,
+                version: Some("TLSv1.2"),
+                peer: None,
+                external: true,
+            },
+            Known {
+                server: "Microsoft 365, hostile",
+                line: "from AB1PR01MB0002.eurprd01.prod.example.net (203.0.113.5) by AB1PR01MB0002.eurprd01.prod.example.net with Microsoft SMTP Server id 15.20.7362.21; Sat, 9 Mar 2024 10:11:12 +0000",
+                tls: false,
+                version: None,
+                peer: None,
+                external: true,
+            },
+            Known {
+                server: "Exchange 2010",
+                line: "from hub1.example.org (192.0.2.1) by hub2.example.net (192.0.2.2) with Microsoft SMTP Server (TLS) id 8.2.254.0; Mon, 15 Nov 2010 08:24:25 -0800",
+                tls: true,
+                version: None,
+                peer: None,
+                external: true,
+            },
+            Known {
+                server: "Gmail",
+                line: "from mail-out.example.org (mail-out.example.org. [198.51.100.20]) by mx.google.com with ESMTPS id a1b2c3d4e5f6.12.2024.03.10.06.00.00 for <bob@example.net> (version=TLS1_3 cipher=TLS_AES_256_GCM_SHA384 bits=256/256); Sun, 10 Mar 2024 06:00:00 -0800 (PST)",
+                tls: true,
+                version: Some("TLSv1.3"),
+                peer: Some("mail-out.example.org"),
+                external: true,
+            },
+            Known {
+                server: "Gmail, hostile",
+                line: "from version=TLS1_3 (dsl-5.example.org. [203.0.113.5]) by mx.google.com with SMTP id a1b2c3d4e5f7 for <version=TLS1_3@example.net>; Sun, 10 Mar 2024 06:00:00 -0800 (PST)",
+                tls: false,
+                version: None,
+                peer: Some("dsl-5.example.org"),
+                external: true,
+            },
+            Known {
+                server: "Stalwart",
+                line: "from mail.example.org (mail.example.org [192.0.2.10] (AS64500 Example, NL)) (using TLSv1.3 with cipher TLS13_AES_256_GCM_SHA384) by mx.example.net (Stalwart SMTP) with ESMTPS id 49A5F2B839DB1C2; Sat, 26 Sep 2026 15:59:40 +0000",
+                tls: true,
+                version: Some("TLSv1.3"),
+                peer: Some("mail.example.org"),
+                external: true,
+            },
+            Known {
+                server: "Fastmail (Postfix at the border)",
+                line: "from mail.example.org (mail.example.org [192.0.2.10]) (using TLSv1.2 with cipher ECDHE-RSA-AES256-GCM-SHA384 (256/256 bits)) (No client certificate requested) by mx6.messagingengine.com (Postfix) with ESMTPS for <bob@fastmail.example>; Mon, 11 Mar 2024 05:47:52 -0400 (EDT)",
+                tls: true,
+                version: Some("TLSv1.2"),
+                peer: Some("mail.example.org"),
+                external: true,
+            },
+            Known {
+                server: "Fastmail, inside",
+                line: "from mx6.messagingengine.com (localhost [127.0.0.1]) by mailstore.messagingengine.com (Cyrus 3.11) with LMTPA; Mon, 11 Mar 2024 05:47:53 -0400",
+                tls: false,
+                version: None,
+                peer: Some("localhost"),
+                external: false,
+            },
+            Known {
+                server: "Stalwart, hostile",
+                line: "from mx.example.net (TLSv1.3.evil.example [203.0.113.5] (AS64500 Evil, NL)) by mx.example.net (Stalwart SMTP) with ESMTP id 49A5F2B839DB1C3; Sat, 26 Sep 2026 15:59:40 +0000",
+                tls: false,
+                version: None,
+                peer: Some("TLSv1.3.evil.example"),
+                external: true,
+            },
+        ];
+        for known in &known {
+            check(known);
+        }
+    }
+
     proptest::proptest! {
         #[test]
         fn any_header_text_gives_a_hop_without_panicking(
