@@ -263,10 +263,10 @@ impl<'a> Clauses<'a> {
                     clauses.with = Some(word);
                     expect = Expect::AfterWith;
                 }
-                (Token::Comment(comment), Expect::With) => {
-                    if comment.trim().to_ascii_lowercase().ends_with(" encrypted") {
-                        clauses.with_encrypted = true;
-                    }
+                (Token::Comment(comment), Expect::With)
+                    if comment.trim().to_ascii_lowercase().ends_with(" encrypted") =>
+                {
+                    clauses.with_encrypted = true;
                 }
                 (Token::Word(word), Expect::AfterWith)
                     if word.eq_ignore_ascii_case("encrypted") =>
