@@ -596,12 +596,43 @@ EXIT STATUS
   0 success, 1 failure, 2 usage error (not an identity, an unknown contact, your own \
   address), 75 the store is locked: try again later.";
 
+/// The `[trust]` section, for the config pages: which headers are believed and why.
+const TRUST_HELP: &str = "\
+TRUST
+  A message's headers are believed only where the user's own servers wrote them. Going \
+  down from the top, the Received lines whose `by` is one of your servers are theirs, down \
+  to the first that received from a host outside them: the trust boundary. Everything \
+  below it was in the message when it arrived, so the sender wrote it.
+
+  [trust] servers = [\"mx.example.org\", …] names your servers, as they name themselves in \
+  `by`. Without it, your servers are each message's topmost Received `by` host (the server \
+  that delivered into your mailbox, which no sender can write), the hosts of its \
+  registrable domain (by the Public Suffix List: *.example.co.uk, never *.co.uk), and the \
+  hosts of authserv_ids with theirs. Whether the sending host was outside is read from \
+  what your server saw (a loopback address, LMTP, the name it checked for the address), \
+  never from the HELO name the sender chose.
+
+  TLS counts only on hops at or above the boundary, read from the `with` protocol \
+  (ESMTPS, ESMTPSA, UTF8SMTPS, LMTPS…) and the server's TLS comment (Postfix `(using \
+  TLSv1.3 …)`, sendmail `(version=TLSv1.3 …)`, Exim `(TLS1.3)`), never from the HELO \
+  name, the reverse DNS or the envelope. A hop below may admit clear text and lower the \
+  score; one below that claims TLS counts for nothing (tls_claim_unproven).
+
+  [trust] authserv_ids = [\"mx.example.org\"] names the Authentication-Results headers \
+  to believe: one counts only when its authserv-id is listed and it stands above the \
+  boundary's Received line, as RFC 8601 §5 has the border server add it; one below was \
+  written by the sender (authentication_untrusted). `config check` prints the servers \
+  taken as yours; each scored message names them in its trust_boundary factor.";
+
 /// Check or show the configuration.
 #[derive(Debug, Subcommand)]
+#[command(after_long_help = TRUST_HELP)]
 pub enum ConfigCommand {
     /// Check the config file; errors name the file, line and key.
     #[command(
-        after_long_help = "OUTPUT\n  One line for the file; with --connect, one line per IMAP account: its TLS version, \
+        after_long_help = "OUTPUT\n  One line for the file, then one `trust:` line: the servers taken as yours \
+        (trust.servers, or the rule that finds them in each message, with the authserv_ids hosts); \
+        with --connect, one line per IMAP account: its TLS version, \
         the capabilities the server announces after login, and the mailboxes it would fetch.\n\n\
         EXIT STATUS\n  0 the config is valid (and every account logged in), 2 it is not (or is missing, \
         or a login, certificate or setting was refused), 75 a server could not be reached: try again later."

@@ -23,6 +23,7 @@
 //!
 //! [trust]
 //! authserv_ids = ["mx.example.org"]   # Authentication-Results we believe
+//! # servers = ["mx.example.org"]      # your mail servers; else found in each message
 //!
 //! [policy]
 //! min_privacy = 40                    # send refuses to go below this
@@ -185,13 +186,19 @@ impl Account {
     }
 }
 
-/// Whose word is taken on authentication results.
+/// Whose word is taken on how mail travelled and who sent it: the user's own servers.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Trust {
     /// Authserv-ids of Authentication-Results headers added by the user's own servers.
     #[serde(default)]
     pub authserv_ids: Vec<String>,
+    /// Host names of the user's own mail servers, as they write themselves in the `by` of
+    /// their Received lines. Empty: each message's topmost Received `by` host, the hosts of
+    /// its registrable domain, and the hosts of `authserv_ids` and theirs
+    /// ([`crate::privacy::boundary`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub servers: Vec<String>,
 }
 
 /// Rules for sending.

@@ -345,7 +345,8 @@ pub struct Security {
     #[serde(default)]
     pub transport: Transport,
     /// One entry per Authentication-Results header, in header order (the topmost, added
-    /// last, first). Whether an authserv-id is trusted is the privacy index's decision.
+    /// last, first). Whether one is believed (a trusted authserv-id, above the trust
+    /// boundary) is the privacy index's decision.
     #[serde(default)]
     pub authentication: Vec<Authentication>,
     #[serde(default)]
@@ -368,13 +369,16 @@ pub struct Security {
     pub extra: Extra,
 }
 
-/// The path through mail servers, from the Received headers.
+/// The path through mail servers, from the Received headers, as the headers claim it. Only
+/// the lines the user's own servers wrote are their word; the privacy index finds that trust
+/// boundary with the config and believes TLS only at or above it
+/// ([`crate::privacy::boundary`]).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Transport {
     /// Hops between two different hosts (a hop inside one host, `from localhost`, is not
     /// external).
     pub external_hops: u32,
-    /// External hops that used TLS.
+    /// External hops whose receiving server wrote that it used TLS.
     pub tls_hops: u32,
     /// The lowest TLS version named on an external TLS hop, as `TLSv1.2`.
     #[serde(default)]
@@ -395,10 +399,20 @@ pub struct Hop {
     #[serde(default)]
     pub with: Option<String>,
     pub external: bool,
+    /// Whether the receiving server wrote that it used TLS: its `with` protocol (`ESMTPS`…)
+    /// or its TLS comment (`(using TLSv1.3 …)`, `(version=TLS1_3 …)`, `(TLS1.3)`), never
+    /// words of the HELO name, the reverse DNS or the envelope, which the sender chooses.
     pub tls: bool,
-    /// `TLSv1.3` and so on, when the header names it.
+    /// `TLSv1.3` and so on, when the TLS comment names it.
     #[serde(default)]
     pub tls_version: Option<String>,
+    /// The name the receiving server found for the sending address (its checked reverse
+    /// DNS, `name` in Postfix's `(name [address])`), never the HELO name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer: Option<String>,
+    /// The header's place in the header block, 0 for the topmost field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<u32>,
     #[serde(default)]
     pub date: Option<String>,
     /// The header as received, unfolded, for the user to check.
@@ -415,6 +429,10 @@ pub struct Authentication {
     pub spf: Option<String>,
     #[serde(default)]
     pub dmarc: Option<String>,
+    /// The header's place in the header block, 0 for the topmost field: it counts only
+    /// above the Received line where mail entered the user's servers (RFC 8601 §5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<u32>,
     /// The header as received, unfolded.
     pub evidence: String,
 }

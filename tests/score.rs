@@ -152,15 +152,17 @@ fn a_bad_line_is_reported_with_its_number_and_the_others_are_scored() {
 fn a_forged_authentication_results_header_counts_for_nothing() {
     let home = Home::new();
     home.write_config("[trust]\nauthserv_ids = [\"mx.example.net\"]\n");
+    // The user's server's Received line: a verdict counts only above it (RFC 8601 §5).
+    let received = "Received: from mail.example.org (mail.example.org [192.0.2.10]) by mx.example.net with ESMTP id 1; Mon, 01 Jan 2024 10:00:05 +0000\n";
     let results = |id: &str| {
         mail(
             &format!(
-                "Authentication-Results: {id}; dkim=pass header.d=example.org; spf=pass smtp.mailfrom=example.org; dmarc=pass header.from=example.org\n"
+                "Authentication-Results: {id}; dkim=pass header.d=example.org; spf=pass smtp.mailfrom=example.org; dmarc=pass header.from=example.org\n{received}"
             ),
             "hello\n",
         )
     };
-    let (_, plain) = score_mail(&home, &mail("", "hello\n"), &[]);
+    let (_, plain) = score_mail(&home, &mail(received, "hello\n"), &[]);
     let (_, forged) = score_mail(&home, &results("mx.evil.example"), &[]);
     let (_, trusted) = score_mail(&home, &results("mx.example.net"), &[]);
     let plain = technic(&split_header(&plain).0);

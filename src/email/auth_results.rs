@@ -1,5 +1,6 @@
 //! Parses Authentication-Results headers (RFC 8601) into the dkim, spf and dmarc results of
-//! each; which authserv-id to believe is the privacy index's decision, not this module's.
+//! each, with where each stands; which to believe (a trusted authserv-id, above the trust
+//! boundary) is the privacy index's decision, not this module's.
 //!
 //! ARC-Authentication-Results (RFC 8617) is a different header and is not read here: it
 //! reports what an earlier hop claims to have seen.
@@ -7,10 +8,16 @@
 use super::header_text::{comment_end, headers, quote_end};
 use crate::record::Authentication;
 
-/// Every Authentication-Results header that says anything, in header order.
+/// Every Authentication-Results header that says anything, in header order, each with its
+/// place in the header block.
 pub(crate) fn all(message: &mail_parser::Message<'_>) -> Vec<Authentication> {
     headers(message, "Authentication-Results")
-        .filter_map(|(_, text)| parse(&text))
+        .filter_map(|(position, text)| {
+            parse(&text).map(|auth| Authentication {
+                position: Some(position),
+                ..auth
+            })
+        })
         .collect()
 }
 

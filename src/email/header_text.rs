@@ -5,14 +5,16 @@
 
 use mail_parser::HeaderName;
 
-/// The top-level header fields called `name`, each with its value unfolded.
+/// The top-level header fields called `name`, each with its place in the header block (0
+/// for the topmost field, of any name) and its value unfolded. The place tells which of two
+/// fields a server added after the other (RFC 5321 §4.4: trace fields go on top).
 ///
 /// Bytes that are not UTF-8 become U+FFFD rather than losing the header, which
 /// `headers_raw` would.
 pub(crate) fn headers<'m>(
     message: &'m mail_parser::Message<'_>,
     name: &'m str,
-) -> impl Iterator<Item = (&'m mail_parser::Header<'m>, String)> + 'm {
+) -> impl Iterator<Item = (u32, String)> + 'm {
     let raw: &[u8] = &message.raw_message;
     message
         .parts
@@ -20,12 +22,16 @@ pub(crate) fn headers<'m>(
         .map(|part| part.headers.as_slice())
         .unwrap_or_default()
         .iter()
-        .filter(move |header| is_named(&header.name, name))
-        .map(move |header| {
+        .enumerate()
+        .filter(move |(_, header)| is_named(&header.name, name))
+        .map(move |(position, header)| {
             let bytes = raw
                 .get(header.offset_start as usize..header.offset_end as usize)
                 .unwrap_or_default();
-            (header, unfold(&String::from_utf8_lossy(bytes)))
+            (
+                u32::try_from(position).unwrap_or(u32::MAX),
+                unfold(&String::from_utf8_lossy(bytes)),
+            )
         })
 }
 

@@ -20,6 +20,8 @@ mod header_text;
 pub(crate) mod mbox;
 mod pgp_mime;
 mod received;
+
+pub(crate) use received::rank as tls_rank;
 mod spam;
 
 use mail_parser::{Address as ParsedAddress, DateTime, HeaderValue, MessageParser, MimeHeaders};

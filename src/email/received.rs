@@ -1,9 +1,15 @@
 //! Parses Received headers (RFC 5321 §4.4, RFC 5322 §3.6.7) into hops and whether each used
-//! TLS; deciding what a hop is worth is the privacy index's job, not this module's.
+//! TLS; deciding which hops to believe and what they are worth is the privacy index's job
+//! ([`crate::privacy::boundary`]), not this module's.
 //!
 //! The raw header text is read here rather than mail-parser's structured `Received`, because
 //! the structured form drops the comments where most servers name their TLS version
 //! (Postfix `(using TLSv1.3 …)`, sendmail `(version=TLSv1.3 …)`, Exim `(TLS1.3)`).
+//!
+//! TLS is read only from what the receiving server writes of its own connection: the `with`
+//! protocol and a TLS comment in one of the servers' known shapes. The `from` clause (the
+//! HELO name and the reverse DNS), the envelope (`for`, `envelope-from`) and the
+//! authenticated sender are the sender's words, so a version written there says nothing.
 
 use mail_parser::DateTime;
 
@@ -14,7 +20,10 @@ use crate::record::{Hop, Transport};
 /// Every hop, newest first, with the counts over the external ones.
 pub(crate) fn transport(message: &mail_parser::Message<'_>) -> Transport {
     let hops: Vec<Hop> = headers(message, "Received")
-        .map(|(_, text)| hop(text))
+        .map(|(position, text)| Hop {
+            position: Some(position),
+            ..hop(text)
+        })
         .collect();
     let external = || hops.iter().filter(|hop| hop.external);
     Transport {
@@ -50,24 +59,18 @@ fn hop(text: String) -> Hop {
         None => (tokens.as_slice(), None),
     };
     let clauses = Clauses::read(stamp);
-
     let with_tls = clauses.with.is_some_and(|with| {
         TLS_PROTOCOLS
             .iter()
             .any(|tls| with.eq_ignore_ascii_case(tls))
     });
-    let tls_version = tls_version(&text);
-    let lower = text.to_ascii_lowercase();
-    // Older Exchange writes only `(TLS)`; MessageLabs writes `with <cipher> encrypted SMTP`.
-    let tls_comment = stamp
+    let comments: Vec<Tls> = clauses
+        .tls_comments
         .iter()
-        .any(|token| matches!(token, Token::Comment(c) if c.trim().eq_ignore_ascii_case("tls")));
-    let tls = with_tls
-        || tls_version.is_some()
-        || tls_comment
-        || lower.contains("cipher=")
-        || lower.contains(" with cipher ")
-        || lower.contains(" encrypted smtp");
+        .filter_map(|c| tls_comment(c))
+        .collect();
+    let tls_version = comments.iter().find_map(|tls| tls.version.clone());
+    let tls = with_tls || clauses.with_encrypted || !comments.is_empty();
     // A comment left open swallows the top-level `;`; the last `;` anywhere is the next guess.
     let date = date.and_then(rfc822).or_else(|| {
         text.rsplit_once(';')
@@ -81,9 +84,42 @@ fn hop(text: String) -> Hop {
         external: clauses.external(),
         tls,
         tls_version,
+        peer: clauses.peer().map(str::to_string),
+        position: None,
         date,
         evidence: text,
     }
+}
+
+/// What one TLS comment says: that TLS was used, and the version when it names one.
+struct Tls {
+    version: Option<String>,
+}
+
+/// The TLS comment of a receiving server, in the shapes they write it; `None` for any other
+/// comment. Each shape is anchored at the comment's start, so a version somewhere inside a
+/// comment of other words (`(envelope-from <"TLSv1.3"@x>)`) is not one.
+///
+/// - Postfix, Stalwart, Fastmail: `(using TLSv1.3 with cipher … )`
+/// - sendmail, Gmail, Microsoft 365: `(version=TLS1_3 cipher=…)`, `(version=TLS1_2, cipher=…)`
+/// - Exim, OpenSMTPD: `(TLS1.3)`, `(TLSv1:DHE-RSA-AES256-SHA:256)`, `(TLSv1.3:…:256:NO)`
+/// - older Exchange: `(TLS)`
+fn tls_comment(comment: &str) -> Option<Tls> {
+    let comment = comment.trim();
+    let lower = comment.to_ascii_lowercase();
+    if lower == "tls" {
+        return Some(Tls { version: None });
+    }
+    let named = if let Some(rest) = lower.strip_prefix("using ") {
+        rest.split_whitespace().next()
+    } else if let Some(rest) = lower.strip_prefix("version=") {
+        rest.split([' ', ',']).next()
+    } else {
+        lower.split([' ', ':']).next()
+    }?;
+    Some(Tls {
+        version: Some(version_word(named)?),
+    })
 }
 
 /// An RFC 5322 date (obsolete forms included) as RFC 3339 UTC.
@@ -110,7 +146,7 @@ const TLS_PROTOCOLS: &[&str] = &[
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Token<'a> {
-    /// An atom, a domain, an address literal, `<path>` or a quoted string, as written.
+    /// An atom, a domain, an address literal, a `<path>` or a quoted string, as written.
     Word(&'a str),
     /// The text inside a comment, nested comments included.
     Comment(&'a str),
@@ -146,6 +182,12 @@ fn tokens(text: &str) -> Vec<Token<'_>> {
                 tokens.push(Token::Word(text.get(at..end).unwrap_or_default()));
                 at = end;
             }
+            // A path is the sender's text: parentheses in it (`<"(TLS1.3)"@x>`) are no comment.
+            b'<' => {
+                let end = path_end(bytes, at);
+                tokens.push(Token::Word(text.get(at..end).unwrap_or_default()));
+                at = end;
+            }
             _ if byte.is_ascii_whitespace() => at += 1,
             _ => {
                 let start = at;
@@ -162,6 +204,20 @@ fn tokens(text: &str) -> Vec<Token<'_>> {
     tokens
 }
 
+/// The offset just past the `<path>` opening at `start`, quoted strings inside included; a
+/// path left open runs to the end.
+fn path_end(bytes: &[u8], start: usize) -> usize {
+    let mut at = start + 1;
+    while let Some(&byte) = bytes.get(at) {
+        match byte {
+            b'"' => at = quote_end(bytes, at),
+            b'>' => return at + 1,
+            _ => at += 1,
+        }
+    }
+    bytes.len()
+}
+
 /// The clauses of RFC 5321's `Stamp` we use; the first of each wins (Exim writes a second
 /// `from` with the client certificate's subject).
 #[derive(Default)]
@@ -171,6 +227,12 @@ struct Clauses<'a> {
     from_info: Option<&'a str>,
     by: Option<&'a str>,
     with: Option<&'a str>,
+    /// `with <cipher> encrypted SMTP` (MessageLabs) or `with (<cipher> encrypted) SMTP`
+    /// (qmail's TLS patch).
+    with_encrypted: bool,
+    /// Every other top-level comment: where servers write their TLS comment. The `from`
+    /// comment is not among them: it holds the HELO name and the reverse DNS.
+    tls_comments: Vec<&'a str>,
 }
 
 impl<'a> Clauses<'a> {
@@ -182,6 +244,7 @@ impl<'a> Clauses<'a> {
             FromInfo,
             By,
             With,
+            AfterWith,
             Skip,
         }
         let mut clauses = Clauses::default();
@@ -198,6 +261,17 @@ impl<'a> Clauses<'a> {
                 }
                 (Token::Word(word), Expect::With) => {
                     clauses.with = Some(word);
+                    expect = Expect::AfterWith;
+                }
+                (Token::Comment(comment), Expect::With)
+                    if comment.trim().to_ascii_lowercase().ends_with(" encrypted") =>
+                {
+                    clauses.with_encrypted = true;
+                }
+                (Token::Word(word), Expect::AfterWith)
+                    if word.eq_ignore_ascii_case("encrypted") =>
+                {
+                    clauses.with_encrypted = true;
                     expect = Expect::Keyword;
                 }
                 (Token::Word(_), Expect::Skip) => expect = Expect::Keyword,
@@ -205,7 +279,7 @@ impl<'a> Clauses<'a> {
                     clauses.from_info = Some(info);
                     expect = Expect::Keyword;
                 }
-                (Token::Word(word), Expect::Keyword | Expect::FromInfo) => {
+                (Token::Word(word), Expect::Keyword | Expect::FromInfo | Expect::AfterWith) => {
                     let is = |keyword: &str| word.eq_ignore_ascii_case(keyword);
                     expect = if is("from") && clauses.from.is_none() {
                         Expect::From
@@ -222,13 +296,16 @@ impl<'a> Clauses<'a> {
                         Expect::Keyword
                     };
                 }
+                (Token::Comment(comment), _) => clauses.tls_comments.push(comment),
                 _ => {}
             }
         }
         clauses
     }
 
-    /// Whether the hop crossed between two hosts, as far as the header tells.
+    /// Whether the hop crossed between two hosts, as far as the header tells. Only what the
+    /// receiving server saw decides: the address it wrote, the name it checked for that
+    /// address ([`Self::peer`]); the HELO name is the sender's word.
     fn external(&self) -> bool {
         let Some(from) = self.from else {
             return false;
@@ -237,16 +314,41 @@ impl<'a> Clauses<'a> {
         if with.starts_with("lmtp") || with.starts_with("utf8lmtp") || with.starts_with("local") {
             return false;
         }
-        // The address in brackets is what the server saw; the name before it is only what
-        // the client said in HELO, so it decides only when there is no address.
-        let loopback = match self.from_info.and_then(seen_loopback) {
-            Some(loopback) => loopback,
-            None => is_loopback(from),
-        };
-        if loopback {
-            return false;
+        match self.from_info.and_then(seen_loopback) {
+            Some(loopback) => {
+                !loopback
+                    && !self
+                        .peer()
+                        .zip(self.by)
+                        .is_some_and(|(peer, by)| same_host(peer, by))
+            }
+            // No address written: the name is all there is (old formats, `from localhost`).
+            None => !is_loopback(from),
         }
-        !self.by.is_some_and(|by| same_host(from, by))
+    }
+
+    /// The name the receiving server found for the address it saw, which the sender cannot
+    /// choose as it chooses its HELO name: `name` in `(name [address])` (Postfix, sendmail,
+    /// OpenSMTPD, Gmail, Stalwart), or Exim's `from name ([address] helo=…)`, where Exim
+    /// puts the checked name first. `None` when the server found none (`unknown`, sendmail's
+    /// `may be forged`) or the shape does not tell it from the HELO name.
+    fn peer(&self) -> Option<&'a str> {
+        let info = self.from_info?;
+        if info.to_ascii_lowercase().contains("may be forged") {
+            return None;
+        }
+        let (before, after) = info.split_once('[')?;
+        let name = match before.trim() {
+            "" if after.contains("helo=") => self.from.filter(|from| !from.starts_with('['))?,
+            "" => return None,
+            name => name,
+        };
+        let name = name.trim_end_matches('.');
+        let plain = !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'_');
+        (plain && !name.eq_ignore_ascii_case("unknown")).then_some(name)
     }
 }
 
@@ -269,69 +371,42 @@ fn is_loopback(host: &str) -> bool {
         || host == "0:0:0:0:0:0:0:1"
 }
 
-/// Whether the TCP-info comment, `(name [address])` or Exim's `([address] helo=name)`,
-/// shows a loopback address; `None` when it shows no address in brackets.
+/// Whether the TCP-info comment, `(name [address])`, Exim's `([address] helo=name)` or
+/// Microsoft's bare `(address)`, shows a loopback address; `None` when it shows no address.
 fn seen_loopback(info: &str) -> Option<bool> {
     let mut addresses = info
         .split('[')
         .skip(1)
         .filter_map(|rest| rest.split(']').next())
         .peekable();
-    addresses.peek()?;
+    if addresses.peek().is_none() {
+        // Microsoft writes the address bare: `(2603:10a6:20b::10)`.
+        let bare = info.trim().parse::<std::net::IpAddr>().ok()?;
+        return Some(bare.is_loopback());
+    }
     Some(addresses.any(is_loopback))
 }
 
-/// The first protocol version the header names, normalised to `TLSv1.2` or `SSLv3`.
-fn tls_version(text: &str) -> Option<String> {
-    let bytes = text.as_bytes();
-    let at = |i: usize| bytes.get(i).map_or(0, u8::to_ascii_lowercase);
-    let names = |start: usize, name: &[u8]| {
-        bytes
-            .get(start..start + name.len())
-            .is_some_and(|s| s.eq_ignore_ascii_case(name))
-    };
-    for start in 0..bytes.len() {
-        if start > 0 && at(start - 1).is_ascii_alphanumeric() {
-            continue;
-        }
-        let tls = names(start, b"tls");
-        let ssl = names(start, b"ssl");
-        if !tls && !ssl {
-            continue;
-        }
-        let mut i = start + 3;
-        if at(i) == b'v' {
-            i += 1;
-        }
-        if ssl {
-            // Only SSLv2 and SSLv3 exist; "SSL3" without the v is rare but seen.
-            match at(i) {
-                digit @ (b'2' | b'3') if !at(i + 1).is_ascii_alphanumeric() => {
-                    return Some(format!("SSLv{}", char::from(digit)));
-                }
-                _ => continue,
-            }
-        }
-        if at(i) == b' ' {
-            i += 1;
-        }
-        if at(i) != b'1' {
-            continue;
-        }
-        i += 1;
-        let minor = match (at(i), at(i + 1)) {
-            (b'.' | b'_', minor @ b'0'..=b'3') if !at(i + 2).is_ascii_alphanumeric() => minor,
-            // "TLSv1" alone, as old OpenSSL and Exim wrote it, is TLS 1.0.
-            (next, _) if !next.is_ascii_alphanumeric() && next != b'.' && next != b'_' => b'0',
-            _ => continue,
-        };
-        return Some(format!("TLSv1.{}", char::from(minor)));
+/// A word that is wholly a protocol version (`TLSv1.3`, `TLS1_2`, `tlsv1`, `SSLv3`),
+/// normalised to `TLSv1.2` or `SSLv3`; "TLSv1" alone, as old OpenSSL and Exim wrote it, is
+/// TLS 1.0.
+fn version_word(word: &str) -> Option<String> {
+    let lower = word.to_ascii_lowercase();
+    let (family, rest) = lower.split_at_checked(3)?;
+    let rest = rest.strip_prefix('v').unwrap_or(rest);
+    match (family, rest) {
+        ("ssl", "2" | "3") => Some(format!("SSLv{rest}")),
+        ("tls", "1") => Some("TLSv1.0".into()),
+        ("tls", _) => match rest.strip_prefix("1.").or_else(|| rest.strip_prefix("1_")) {
+            Some(minor @ ("0" | "1" | "2" | "3")) => Some(format!("TLSv1.{minor}")),
+            _ => None,
+        },
+        _ => None,
     }
-    None
 }
 
 /// Orders versions from weakest; anything unknown sorts first, as the least trusted.
-fn rank(version: &str) -> u8 {
+pub(crate) fn rank(version: &str) -> u8 {
     match version {
         "SSLv3" => 1,
         "TLSv1.0" => 2,
@@ -606,16 +681,51 @@ mod tests {
     }
 
     #[test]
-    fn version_words_inside_other_words_are_not_versions() {
-        assert_eq!(tls_version("with cipher TLS_AES_128_GCM_SHA256"), None);
-        assert_eq!(tls_version("STARTTLS1.2"), None);
-        assert_eq!(tls_version("TLS1.25"), None);
-        assert_eq!(tls_version("(TLS1.1)"), Some("TLSv1.1".into()));
-        assert_eq!(tls_version("version=TLSv1.0"), Some("TLSv1.0".into()));
-        assert_eq!(tls_version("using SSLv3 with"), Some("SSLv3".into()));
-        assert_eq!(tls_version("TLS 1.2"), Some("TLSv1.2".into()));
-        assert_eq!(tls_version("tls"), None);
-        assert_eq!(tls_version("TLSv"), None);
+    fn only_a_whole_version_word_is_a_version() {
+        assert_eq!(version_word("TLS_AES_128_GCM_SHA256"), None);
+        assert_eq!(version_word("STARTTLS1.2"), None);
+        assert_eq!(version_word("TLS1.25"), None);
+        assert_eq!(version_word("TLSv1.3.example.org"), None);
+        assert_eq!(version_word("TLS1.1"), Some("TLSv1.1".into()));
+        assert_eq!(version_word("TLSv1.0"), Some("TLSv1.0".into()));
+        assert_eq!(version_word("tls1_3"), Some("TLSv1.3".into()));
+        assert_eq!(version_word("SSLv3"), Some("SSLv3".into()));
+        assert_eq!(version_word("TLSv1"), Some("TLSv1.0".into()));
+        assert_eq!(version_word("tls"), None);
+        assert_eq!(version_word("TLSv"), None);
+    }
+
+    #[test]
+    fn only_a_servers_tls_comment_is_one() {
+        let version = |comment: &str| tls_comment(comment).map(|tls| tls.version);
+        assert_eq!(
+            version("using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)"),
+            Some(Some("TLSv1.3".into()))
+        );
+        assert_eq!(
+            version("version=TLS1_2, cipher=TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"),
+            Some(Some("TLSv1.2".into()))
+        );
+        assert_eq!(
+            version("TLSv1.3:TLS_AES_256_GCM_SHA384:256:NO"),
+            Some(Some("TLSv1.3".into()))
+        );
+        assert_eq!(
+            version("TLSv1.3 TLS13_AES_256_GCM_SHA384"),
+            Some(Some("TLSv1.3".into()))
+        );
+        assert_eq!(version(" TLS "), Some(None));
+        for other in [
+            "envelope-from <\"TLSv1.3\"@evil.example>",
+            "Authenticated sender: TLSv1.3",
+            "Exim 4.96",
+            "No client certificate requested",
+            "helo=TLSv1.3",
+            "using nothing",
+            "TLSv1.3.evil.example [203.0.113.5]",
+        ] {
+            assert_eq!(version(other), None, "{other}");
+        }
     }
 
     #[test]
@@ -645,6 +755,189 @@ mod tests {
         let hop = only_hop(b"Received: from a by b; not a date at all\n\n");
         assert_eq!(hop.date, None);
         assert!(hop.external);
+    }
+
+    /// One known answer: a Received line as the server writes it, and what must be read.
+    struct Known {
+        server: &'static str,
+        line: &'static str,
+        tls: bool,
+        version: Option<&'static str>,
+        peer: Option<&'static str>,
+        external: bool,
+    }
+
+    fn check(known: &Known) {
+        let hop = only_hop(format!("Received: {}\n\n", known.line).as_bytes());
+        let what = format!("{}: {}", known.server, known.line);
+        assert_eq!(hop.tls, known.tls, "tls, {what}");
+        assert_eq!(hop.tls_version.as_deref(), known.version, "version, {what}");
+        assert_eq!(hop.peer.as_deref(), known.peer, "peer, {what}");
+        assert_eq!(hop.external, known.external, "external, {what}");
+    }
+
+    /// Each server's real shape, then the same server's line for a sender who put TLS words
+    /// (or the server's own name) where the sender writes: HELO, reverse DNS, envelope,
+    /// login. None of those may read as TLS or as a checked name.
+    #[test]
+    fn known_answers_of_real_servers_with_their_hostile_twins() {
+        let known = [
+            Known {
+                server: "Postfix",
+                line: "from mail.example.org (mail.example.org [192.0.2.10]) (using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange X25519 server-signature RSA-PSS (2048 bits)) (No client certificate requested) by mx.example.net (Postfix) with ESMTPS id 4AbCdE123 for <bob@example.net>; Tue, 5 Mar 2024 10:00:00 +0100 (CET)",
+                tls: true,
+                version: Some("TLSv1.3"),
+                peer: Some("mail.example.org"),
+                external: true,
+            },
+            Known {
+                server: "Postfix, hostile",
+                line: "from TLSv1.3 (unknown [203.0.113.5]) (Authenticated sender: using-TLSv1.3) by mx.example.net (Postfix) with ESMTP id 4AbCdE124 for <\"(using TLSv1.3 with cipher X)\"@example.net>; Tue, 5 Mar 2024 10:00:00 +0100 (CET) (envelope-from version=TLS1_3)",
+                tls: false,
+                version: None,
+                peer: None,
+                external: true,
+            },
+            Known {
+                server: "Exim",
+                line: "from relay.example.org ([203.0.113.5] helo=out.example.org) by mx.example.net with esmtps (TLS1.3) tls TLS_AES_256_GCM_SHA384 (Exim 4.96) (envelope-from <alice@example.org>) id 1rAbCd-000123-Ef for bob@example.net; Thu, 07 Mar 2024 12:00:00 +0000",
+                tls: true,
+                version: Some("TLSv1.3"),
+                peer: Some("relay.example.org"),
+                external: true,
+            },
+            Known {
+                server: "Exim, hostile",
+                line: "from [203.0.113.5] (helo=TLS1.3) by mx.example.net with esmtp (Exim 4.96) (envelope-from <TLS1.3@evil.example>) id 1rAbCd-000124-Ef for bob@example.net; Thu, 07 Mar 2024 12:00:00 +0000",
+                tls: false,
+                version: None,
+                peer: None,
+                external: true,
+            },
+            Known {
+                server: "sendmail",
+                line: "from relay.example.org (relay.example.org [198.51.100.7]) by mail.example.net (8.17.1/8.17.1) with ESMTPS id 41K3xQ7a012345 (version=TLSv1.2 cipher=ECDHE-RSA-AES256-GCM-SHA384 bits=256 verify=NOT) for <bob@example.net>; Wed, 6 Mar 2024 08:15:30 -0500",
+                tls: true,
+                version: Some("TLSv1.2"),
+                peer: Some("relay.example.org"),
+                external: true,
+            },
+            Known {
+                server: "sendmail, hostile",
+                line: "from mail.example.net (mail.example.net [203.0.113.5] (may be forged)) by mail.example.net (8.17.1/8.17.1) with ESMTP id 41K3xQ7a012346 for <bob@example.net>; Wed, 6 Mar 2024 08:15:30 -0500",
+                tls: false,
+                version: None,
+                peer: None,
+                external: true,
+            },
+            Known {
+                server: "OpenSMTPD",
+                line: "from mail.example.org (mail.example.org [192.0.2.10]) by mx.example.net (OpenSMTPD) with ESMTPS id 1a2b3c4d (TLSv1.3:TLS_AES_256_GCM_SHA384:256:NO) for <bob@example.net>; Tue, 5 Mar 2024 10:00:00 +0100 (CET)",
+                tls: true,
+                version: Some("TLSv1.3"),
+                peer: Some("mail.example.org"),
+                external: true,
+            },
+            Known {
+                server: "OpenSMTPD, hostile",
+                line: "from TLSv1.3:TLS_AES_256_GCM_SHA384:256:NO (<unknown> [203.0.113.5]) by mx.example.net (OpenSMTPD) with ESMTP id 1a2b3c4e for <bob@example.net>; Tue, 5 Mar 2024 10:00:00 +0100 (CET)",
+                tls: false,
+                version: None,
+                peer: None,
+                external: true,
+            },
+            Known {
+                server: "qmail with the TLS patch",
+                line: "from unknown (HELO mail.example.org) (192.0.2.10) by mx.example.net with (DHE-RSA-AES256-GCM-SHA384 encrypted) SMTP; 5 Mar 2024 09:00:00 -0000",
+                tls: true,
+                version: None,
+                peer: None,
+                external: true,
+            },
+            Known {
+                server: "qmail, hostile",
+                line: "from unknown (HELO TLSv1.3) (203.0.113.5) by mx.example.net with SMTP; 5 Mar 2024 09:00:00 -0000",
+                tls: false,
+                version: None,
+                peer: None,
+                external: true,
+            },
+            Known {
+                server: "Microsoft 365",
+                line: "from AB1PR01MB0001.eurprd01.prod.example.net (2603:10a6:20b::10) by AB1PR01MB0002.eurprd01.prod.example.net with Microsoft SMTP Server (version=TLS1_2, cipher=TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384) id 15.20.7362.21; Sat, 9 Mar 2024 10:11:12 +0000",
+                tls: true,
+                version: Some("TLSv1.2"),
+                peer: None,
+                external: true,
+            },
+            Known {
+                server: "Microsoft 365, hostile",
+                line: "from AB1PR01MB0002.eurprd01.prod.example.net (203.0.113.5) by AB1PR01MB0002.eurprd01.prod.example.net with Microsoft SMTP Server id 15.20.7362.21; Sat, 9 Mar 2024 10:11:12 +0000",
+                tls: false,
+                version: None,
+                peer: None,
+                external: true,
+            },
+            Known {
+                server: "Exchange 2010",
+                line: "from hub1.example.org (192.0.2.1) by hub2.example.net (192.0.2.2) with Microsoft SMTP Server (TLS) id 8.2.254.0; Mon, 15 Nov 2010 08:24:25 -0800",
+                tls: true,
+                version: None,
+                peer: None,
+                external: true,
+            },
+            Known {
+                server: "Gmail",
+                line: "from mail-out.example.org (mail-out.example.org. [198.51.100.20]) by mx.google.com with ESMTPS id a1b2c3d4e5f6.12.2024.03.10.06.00.00 for <bob@example.net> (version=TLS1_3 cipher=TLS_AES_256_GCM_SHA384 bits=256/256); Sun, 10 Mar 2024 06:00:00 -0800 (PST)",
+                tls: true,
+                version: Some("TLSv1.3"),
+                peer: Some("mail-out.example.org"),
+                external: true,
+            },
+            Known {
+                server: "Gmail, hostile",
+                line: "from version=TLS1_3 (dsl-5.example.org. [203.0.113.5]) by mx.google.com with SMTP id a1b2c3d4e5f7 for <version=TLS1_3@example.net>; Sun, 10 Mar 2024 06:00:00 -0800 (PST)",
+                tls: false,
+                version: None,
+                peer: Some("dsl-5.example.org"),
+                external: true,
+            },
+            Known {
+                server: "Stalwart",
+                line: "from mail.example.org (mail.example.org [192.0.2.10] (AS64500 Example, NL)) (using TLSv1.3 with cipher TLS13_AES_256_GCM_SHA384) by mx.example.net (Stalwart SMTP) with ESMTPS id 49A5F2B839DB1C2; Sat, 26 Sep 2026 15:59:40 +0000",
+                tls: true,
+                version: Some("TLSv1.3"),
+                peer: Some("mail.example.org"),
+                external: true,
+            },
+            Known {
+                server: "Fastmail (Postfix at the border)",
+                line: "from mail.example.org (mail.example.org [192.0.2.10]) (using TLSv1.2 with cipher ECDHE-RSA-AES256-GCM-SHA384 (256/256 bits)) (No client certificate requested) by mx6.messagingengine.com (Postfix) with ESMTPS for <bob@fastmail.example>; Mon, 11 Mar 2024 05:47:52 -0400 (EDT)",
+                tls: true,
+                version: Some("TLSv1.2"),
+                peer: Some("mail.example.org"),
+                external: true,
+            },
+            Known {
+                server: "Fastmail, inside",
+                line: "from mx6.messagingengine.com (localhost [127.0.0.1]) by mailstore.messagingengine.com (Cyrus 3.11) with LMTPA; Mon, 11 Mar 2024 05:47:53 -0400",
+                tls: false,
+                version: None,
+                peer: Some("localhost"),
+                external: false,
+            },
+            Known {
+                server: "Stalwart, hostile",
+                line: "from mx.example.net (TLSv1.3.evil.example [203.0.113.5] (AS64500 Evil, NL)) by mx.example.net (Stalwart SMTP) with ESMTP id 49A5F2B839DB1C3; Sat, 26 Sep 2026 15:59:40 +0000",
+                tls: false,
+                version: None,
+                peer: Some("TLSv1.3.evil.example"),
+                external: true,
+            },
+        ];
+        for known in &known {
+            check(known);
+        }
     }
 
     proptest::proptest! {

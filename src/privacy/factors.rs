@@ -72,6 +72,8 @@ factors! {
         "signed, not yet checked: only the structure of a signature is known";
     SIGNATURE_INVALID: Technic, "signature_invalid", -20,
         "the signature does not verify: changed on the way or forged";
+    TRUST_BOUNDARY: Technic, "trust_boundary", 0,
+        "where mail entered your servers (trust.servers, else the topmost Received by host, its registrable domain and the trust.authserv_ids hosts): Received and Authentication-Results above it are your servers' words, those below the sender's";
     TLS_ALL_HOPS: Technic, "tls_all_hops", 20,
         "every external hop used TLS: nobody on the wire could read it";
     TLS_SOME_HOPS: Technic, "tls_some_hops", 5,
@@ -84,6 +86,8 @@ factors! {
         "TLS on every hop, the weakest 1.2: sound when well configured";
     TLS_OLD: Technic, "tls_old", -10,
         "TLS on every hop, but one older than 1.2 (or SSL): broken";
+    TLS_CLAIM_UNPROVEN: Technic, "tls_claim_unproven", 0,
+        "a Received line below the trust boundary claims TLS: the sender wrote it, so it counts for nothing";
     DKIM_PASS: Technic, "dkim_pass", 5,
         "a trusted server checked DKIM: the sending domain signed it";
     SPF_PASS: Technic, "spf_pass", 3,
@@ -93,7 +97,7 @@ factors! {
     AUTHENTICATION_FAILED: Technic, "authentication_failed", -10,
         "a trusted server saw DKIM, SPF or DMARC fail: the sender may be forged";
     AUTHENTICATION_UNTRUSTED: Technic, "authentication_untrusted", 0,
-        "Authentication-Results from a server not in trust.authserv_ids: anyone can write one";
+        "Authentication-Results not believed: from a server not in trust.authserv_ids, or below the trust boundary, where the sender wrote it (RFC 8601 §5)";
     PLATFORM_READABLE: Technic, "platform_readable", -15,
         "a platform message (Mastodon, Twitter, Facebook, Matrix unencrypted): its servers' operators can read it";
     KEYS_FOR_EVERYONE: Technic, "keys_for_everyone", 10,
@@ -260,7 +264,15 @@ pub fn help_text() -> String {
         "FACTORS\n  Each axis is the sum of the points of the factors that apply, clamped to 0–100; \
          the score is the rounded mean of the three axes. Grades: A 81–100, B 61–80, C 41–60, \
          D 21–40, E 0–20; A–B a sealed letter, C an envelope, D–E a postcard. \
-         Authentication-Results count only from servers listed in trust.authserv_ids. The \
+         Transport facts are believed only from your own servers: going down from the top, \
+         the Received lines whose `by` is one of your servers (trust.servers, else the \
+         topmost Received `by` host, the hosts of its registrable domain and the hosts of \
+         trust.authserv_ids), down to the first that received from a host outside them, the \
+         trust boundary. Only hops at or above it are evidence of TLS, read from the `with` \
+         protocol (ESMTPS…) and the server's TLS comment, never from the HELO name, the \
+         reverse DNS or the envelope; a hop below may admit clear text and lower the score, \
+         never raise it. Authentication-Results count only from servers listed in \
+         trust.authserv_ids and only above the boundary's Received line (RFC 8601 §5). The \
          spam score is the record's security.spam_score, from the X-Spam-Score or \
          X-Spam-Status header.\n\n",
     );

@@ -3,17 +3,20 @@
 //! by scoring the message again with a change applied.
 //!
 //! The facts come from the record: `security` (spam score included), recipients and
-//! `list_id`. Whether an Authentication-Results header is believed is decided
-//! here, from the config's `trust.authserv_ids`.
+//! `list_id`. Which transport facts and Authentication-Results headers are believed is
+//! decided here, from the config's `[trust]` and the message's trust boundary
+//! ([`super::boundary`]): TLS only at or above it, Authentication-Results only from a
+//! trusted authserv-id above it.
 
 use std::collections::BTreeSet;
 
 use crate::config::Config;
 use crate::record::{
-    AppliedFactor, Axis, Encryption, Grade, Label, Message, Privacy, SignatureFormat,
-    SignatureState, Suggestion,
+    AppliedFactor, Authentication, Axis, Encryption, Grade, Label, Message, Privacy,
+    SignatureFormat, SignatureState, Suggestion,
 };
 
+use super::boundary::{Boundary, Placement};
 use super::circle::{Circle, Person};
 use super::factors::{self, Factor, RECIPIENTS_LIMIT, SPAM_THRESHOLD};
 use crate::contacts::identity;
@@ -268,7 +271,11 @@ fn applied_factors(
         SignatureState::None => {}
     }
 
-    let transport = &security.transport;
+    let boundary = Boundary::find(&security.transport, config);
+    if !security.transport.hops.is_empty() {
+        add(&factors::TRUST_BOUNDARY, boundary.describe());
+    }
+    let transport = boundary.believed(&security.transport);
     if transport.external_hops > 0 {
         let hops = format!(
             "{} of {} external hops used TLS",
@@ -296,6 +303,21 @@ fn applied_factors(
             _ => add(&factors::TLS_OLD, evidence),
         }
     }
+    if !transport.unproven_tls.is_empty() {
+        let claims: Vec<&str> = transport
+            .unproven_tls
+            .iter()
+            .filter_map(|&index| security.transport.hops.get(index))
+            .map(|hop| hop.evidence.as_str())
+            .collect();
+        add(
+            &factors::TLS_CLAIM_UNPROVEN,
+            format!(
+                "below the boundary, not believed: Received {}",
+                claims.join(" | Received ")
+            ),
+        );
+    }
 
     let trusted = |id: &str| {
         config
@@ -304,12 +326,11 @@ fn applied_factors(
             .iter()
             .any(|t| t.eq_ignore_ascii_case(id))
     };
-    // The topmost trusted header is the one the user's own server added last.
-    if let Some(results) = security
-        .authentication
-        .iter()
-        .find(|a| trusted(&a.authserv_id))
-    {
+    let believed = |results: &Authentication| {
+        trusted(&results.authserv_id) && boundary.placement(results) != Placement::Below
+    };
+    // The topmost believed header is the one the user's own server added last.
+    if let Some(results) = security.authentication.iter().find(|a| believed(a)) {
         let is = |value: &Option<String>, wanted: &str| {
             value
                 .as_deref()
@@ -342,16 +363,33 @@ fn applied_factors(
         }
     }
     let mut untrusted: Vec<&str> = Vec::new();
+    let mut below: Vec<&str> = Vec::new();
     for results in &security.authentication {
-        if !trusted(&results.authserv_id) && !untrusted.contains(&results.authserv_id.as_str()) {
-            untrusted.push(&results.authserv_id);
+        let id = results.authserv_id.as_str();
+        let list = if !trusted(id) {
+            &mut untrusted
+        } else if !believed(results) {
+            &mut below
+        } else {
+            continue;
+        };
+        if !list.contains(&id) {
+            list.push(id);
         }
     }
-    if !untrusted.is_empty() {
-        add(
-            &factors::AUTHENTICATION_UNTRUSTED,
-            format!("ignored, not trusted: {}", untrusted.join(", ")),
-        );
+    let ignored: Vec<String> = [
+        (untrusted, "ignored, not trusted"),
+        (
+            below,
+            "ignored, below the trust boundary (written by the sender)",
+        ),
+    ]
+    .into_iter()
+    .filter(|(ids, _)| !ids.is_empty())
+    .map(|(ids, why)| format!("{why}: {}", ids.join(", ")))
+    .collect();
+    if !ignored.is_empty() {
+        add(&factors::AUTHENTICATION_UNTRUSTED, ignored.join("; "));
     }
 
     if let Some((protocol, readers)) = PLATFORMS.iter().find(|(p, _)| *p == message.protocol)

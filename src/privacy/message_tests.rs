@@ -48,6 +48,7 @@ fn authentication(id: &str, result: &str) -> Authentication {
         dkim: Some(result.into()),
         spf: Some(result.into()),
         dmarc: Some(result.into()),
+        position: None,
         evidence: format!("{id}; dkim={result}; spf={result}; dmarc={result}"),
     }
 }
@@ -59,6 +60,22 @@ fn transport(external_hops: u32, tls_hops: u32, weakest: Option<&str>) -> Transp
         weakest_tls: weakest.map(str::to_string),
         hops: Vec::new(),
     }
+}
+
+/// The user's border server receiving from outside over TLS 1.3, as Postfix writes it.
+const BORDER: &str = "Received: from mail.sender.example (mail.sender.example [192.0.2.10])\n\
+    \t(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits))\n\
+    \tby mx.example.net (Postfix) with ESMTPS id 1; Mon, 11 Mar 2024 05:00:02 +0000\n";
+
+/// A Received line the sender wrote below the border, claiming TLS.
+const FORGED_TLS: &str = "Received: from laptop.sender.example ([198.51.100.3])\n\
+    \tby mail.sender.example with ESMTPSA (TLS1.3); Mon, 11 Mar 2024 05:00:00 +0000\n";
+
+/// The transport of a message whose header block starts with `received`, as `fetch` reads it.
+fn delivered(received: &str) -> Transport {
+    crate::email::read(format!("{received}From: alice@example.org\n\nhi\n").as_bytes())
+        .security
+        .transport
 }
 
 /// Asserts that `factor` applies to `with` once, with its table points, on the axis the
@@ -126,6 +143,9 @@ factor_tests! {
         |m| m.security.transport = transport(1, 1, Some("TLSv1.2"));
     tls_older_than_1_2_costs_points: TLS_OLD,
         |m| m.security.transport = transport(1, 1, Some("TLSv1.0"));
+    the_trust_boundary_is_named: TRUST_BOUNDARY, |m| m.security.transport = delivered(BORDER);
+    a_tls_claim_below_the_boundary_is_named: TLS_CLAIM_UNPROVEN,
+        |m| m.security.transport = delivered(&format!("{BORDER}{FORGED_TLS}"));
     a_trusted_dkim_pass_counts: DKIM_PASS,
         |m| m.security.authentication = vec![authentication(TRUSTED, "pass")];
     a_trusted_spf_pass_counts: SPF_PASS,

@@ -2,10 +2,11 @@
 //! explained by a named factor.
 //!
 //! [`factors`] is the one table of factors and points; [`message`] scores a message record
-//! against it; [`mail`] writes the score into a raw message for mail filters (procmail,
+//! against it, believing transport facts only above its [`boundary`]; [`mail`] writes the score into a raw message for mail filters (procmail,
 //! maildrop, Sieve). [`score_stream`] is `missive score`: records in, records with `privacy`
 //! out. Parsing mail lives in [`crate::email`]; streaming records in [`crate::jsonl`].
 
+pub mod boundary;
 pub mod circle;
 pub mod contact;
 pub mod device;

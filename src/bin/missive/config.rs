@@ -27,6 +27,7 @@ pub(crate) fn check(global: &Global, args: CheckArgs) -> Result<u8, Failure> {
         config.accounts.len(),
         if config.accounts.len() == 1 { "" } else { "s" }
     );
+    println!("trust: {}", trusted_servers(&config));
     if !args.connect {
         return Ok(OK);
     }
@@ -73,6 +74,20 @@ pub(crate) fn check(global: &Global, args: CheckArgs) -> Result<u8, Failure> {
         }
     }
     Ok(status)
+}
+
+/// The servers taken as the user's, as `config check` says it.
+fn trusted_servers(config: &missive::config::Config) -> String {
+    if config.trust.servers.is_empty() {
+        let servers = missive::privacy::boundary::Servers::from_authserv_ids(config);
+        format!(
+            "your servers are each message's topmost Received `by` host and its registrable domain, and from trust.authserv_ids: {}",
+            servers.describe()
+        )
+    } else {
+        let servers = missive::privacy::boundary::Servers::of(config, &Default::default());
+        format!("your servers (trust.servers): {}", servers.describe())
+    }
 }
 
 pub(crate) fn show(global: &Global) -> Result<u8, Failure> {
