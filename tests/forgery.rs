@@ -187,7 +187,7 @@ proptest! {
         headers in prop::collection::vec(sender_header(), 1..4),
         at in 0usize..5,
     ) {
-        let config = missive::config::Config::parse(CONFIG, std::path::Path::new("config.toml"), None)
+        let config = missive::config::Config::parse(CONFIG, std::path::Path::new("config.toml"))
             .expect("the config parses");
         let score = |raw: &[u8]| missive::privacy::score(&missive::email::read(raw), &config).score;
         let honest = message(HONEST_TOP);
