@@ -4,8 +4,10 @@
 //! The security facts come from the submodules: [`received`] (the path and its TLS),
 //! [`auth_results`] (RFC 8601), [`pgp_mime`] (encryption and signature structure, RFC 3156
 //! and RFC 8551), [`autocrypt`] (the sender's Autocrypt header) and [`spam`] (a filter's
-//! spam score). Whether any of them can
-//! be trusted is decided by the privacy index, not here.
+//! spam score). Whether transport facts can be trusted is decided by the privacy index, not
+//! here; encryption and the Autocrypt key are recorded only when their bytes prove them
+//! (an OpenPGP message, CMS EnvelopedData, a certificate for the address), as anyone can
+//! declare them.
 //!
 //! Reading never fails: a message mail-parser cannot read still becomes a record, with its
 //! blob name and a `problems` entry, so nothing is dropped.
@@ -18,7 +20,7 @@ mod autocrypt;
 mod date;
 mod header_text;
 pub(crate) mod mbox;
-mod pgp_mime;
+pub(crate) mod pgp_mime;
 mod received;
 mod spam;
 
@@ -131,18 +133,22 @@ pub fn read(raw: &[u8]) -> Message {
         .collect();
     record.problems.extend(mime_problems(&parsed));
 
-    let (encryption, signed) = pgp_mime::structure(&parsed);
+    let structure = pgp_mime::structure(&parsed);
+    let (autocrypt, autocrypt_problem) = autocrypt::header(&parsed, record.from.as_ref());
     record.security = Security {
         transport,
         authentication: auth_results::all(&parsed),
-        encryption,
-        signed,
-        signature: match signed {
+        encryption: structure.encryption,
+        partially_encrypted: structure.partially_encrypted,
+        signed: structure.signed,
+        partially_signed: structure.partially_signed,
+        signature: match structure.signed {
             Some(_) => crate::record::SignatureState::Unverified,
             None => crate::record::SignatureState::None,
         },
-        autocrypt: autocrypt::header(&parsed, record.from.as_ref()),
+        autocrypt,
         spam_score: spam::score(&parsed),
+        problems: structure.problems.into_iter().chain(autocrypt_problem).collect(),
         ..Security::default()
     };
     record
@@ -153,8 +159,9 @@ pub fn read(raw: &[u8]) -> Message {
 pub struct AutocryptInput {
     /// A multipart/report (a bounce, a read receipt): Autocrypt ignores those.
     pub report: bool,
-    /// The sender's valid Autocrypt header, with its key data (OpenPGP binary); the record
-    /// keeps only the key's fingerprint.
+    /// The sender's valid Autocrypt header, with its key data (OpenPGP binary) when that is
+    /// a certificate that can encrypt to the header's address; the record keeps only the
+    /// key's fingerprint.
     pub header: Option<(crate::record::Autocrypt, Vec<u8>)>,
 }
 
@@ -171,7 +178,8 @@ pub fn autocrypt_input(raw: &[u8]) -> Option<AutocryptInput> {
     let from = parsed.from().and_then(|a| addresses(a).into_iter().next());
     Some(AutocryptInput {
         report,
-        header: autocrypt::header_and_key(&parsed, from.as_ref()),
+        header: autocrypt::header_and_key(&parsed, from.as_ref())
+            .filter(|(header, keydata)| autocrypt::is_usable_key(keydata, &header.addr)),
     })
 }
 

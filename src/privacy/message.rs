@@ -4,7 +4,9 @@
 //!
 //! The facts come from the record: `security` (spam score included), recipients and
 //! `list_id`. Whether an Authentication-Results header is believed is decided
-//! here, from the config's `trust.authserv_ids`.
+//! here, from the config's `trust.authserv_ids`. Encryption, signature coverage and the
+//! Autocrypt key were proven when the record was read ([`crate::email`]), and a signature's
+//! key matched to the From address when it was verified ([`crate::keys::verify`]).
 
 use std::collections::BTreeSet;
 
@@ -226,29 +228,56 @@ fn applied_factors(
         Encryption::None => {}
         Encryption::PgpMime => add(
             &factors::E2E_PGP_MIME,
-            "multipart/encrypted (RFC 3156)".into(),
+            "multipart/encrypted (RFC 3156) holding an encrypted OpenPGP message".into(),
         ),
         Encryption::PgpInline => add(
             &factors::E2E_PGP_INLINE,
-            "BEGIN PGP MESSAGE block in a text part".into(),
+            "every text part is an armoured encrypted OpenPGP message".into(),
         ),
         Encryption::Smime => add(
             &factors::E2E_SMIME,
-            "application/pkcs7-mime enveloped-data".into(),
+            "application/pkcs7-mime holding CMS EnvelopedData".into(),
         ),
         Encryption::ProtocolE2e => add(
             &factors::E2E_PROTOCOL,
             format!("{}: end-to-end encrypted", message.protocol),
         ),
     }
-    let format = match security.signed {
+    if encryption == Encryption::None
+        && let Some(part) = security.partially_encrypted
+    {
+        let what = match part {
+            Encryption::PgpMime => "a multipart/encrypted part",
+            Encryption::PgpInline => "an armoured encrypted text part",
+            Encryption::Smime => "an S/MIME enveloped part",
+            Encryption::None | Encryption::ProtocolE2e => "an encrypted part",
+        };
+        add(
+            &factors::PARTIALLY_ENCRYPTED,
+            format!("{what} beside parts in clear"),
+        );
+    }
+    let format = match security.signed.or(security.partially_signed) {
         Some(SignatureFormat::PgpMime) => "PGP/MIME signature",
         Some(SignatureFormat::PgpInline) => "inline PGP signature",
         Some(SignatureFormat::Smime) => "S/MIME signature",
         None => "signature",
     };
+    if security.signed.is_none() && security.partially_signed.is_some() {
+        add(
+            &factors::PARTIALLY_SIGNED,
+            format!("{format} over one part beside unsigned ones"),
+        );
+    }
     match security.signature {
-        SignatureState::Valid => add(&factors::SIGNATURE_VALID, format!("{format}: valid")),
+        SignatureState::Valid => add(
+            &factors::SIGNATURE_VALID,
+            format!("{format}: valid, by the key bound to the From address"),
+        ),
+        SignatureState::ByOther => add(
+            &factors::SIGNED_BY_OTHER,
+            format!("{format}: valid, but by a key not bound to the From address"),
+        ),
         SignatureState::UnknownKey => add(
             &factors::SIGNATURE_UNKNOWN_KEY,
             format!("{format}: key not known"),
