@@ -153,7 +153,11 @@ pub(crate) fn run(global: &Global, args: ScoreArgs) -> Result<u8, Failure> {
         };
         let decrypted = match (&store, own_keys.as_mut(), raw) {
             (Some(store), keys, Some(Ok(raw))) => {
-                if to_verify && let Some(state) = missive::keys::verify::check(store, &raw, now) {
+                let from = message.from.as_ref().map(|a| a.address.clone());
+                if to_verify
+                    && let Some(state) =
+                        missive::keys::verify::check(store, &raw, from.as_deref(), now)
+                {
                     message.security.signature = state;
                 }
                 keys.filter(|_| to_decrypt)
