@@ -45,7 +45,7 @@ pub(crate) fn header(
 /// with a live encryption-capable key and a user id whose address is `addr`: what an
 /// Autocrypt header must carry to be worth anything (Level 1 §2.1), as anyone can write the
 /// header.
-pub(crate) fn is_usable_key(keydata: &[u8], addr: &str) -> bool {
+fn is_usable_key(keydata: &[u8], addr: &str) -> bool {
     let policy = StandardPolicy::new();
     let Ok(cert) = Cert::from_bytes(keydata) else {
         return false;
@@ -452,7 +452,10 @@ mod tests {
         assert!(is_usable_key(&key, "alice@example.org"));
         assert!(is_usable_key(&key, "ALICE@example.org"));
         assert!(!is_usable_key(&key, "bob@example.net"));
-        assert!(!is_usable_key(&decode(ALICE_SIGN_ONLY_KEYDATA), "alice@example.org"));
+        assert!(!is_usable_key(
+            &decode(ALICE_SIGN_ONLY_KEYDATA),
+            "alice@example.org"
+        ));
     }
 
     fn decode(base64: &str) -> Vec<u8> {

@@ -148,7 +148,11 @@ pub fn read(raw: &[u8]) -> Message {
         },
         autocrypt,
         spam_score: spam::score(&parsed),
-        problems: structure.problems.into_iter().chain(autocrypt_problem).collect(),
+        problems: structure
+            .problems
+            .into_iter()
+            .chain(autocrypt_problem)
+            .collect(),
         ..Security::default()
     };
     record
@@ -159,9 +163,8 @@ pub fn read(raw: &[u8]) -> Message {
 pub struct AutocryptInput {
     /// A multipart/report (a bounce, a read receipt): Autocrypt ignores those.
     pub report: bool,
-    /// The sender's valid Autocrypt header, with its key data (OpenPGP binary) when that is
-    /// a certificate that can encrypt to the header's address; the record keeps only the
-    /// key's fingerprint.
+    /// The sender's valid Autocrypt header, with its key data (OpenPGP binary); the record
+    /// keeps only the key's fingerprint.
     pub header: Option<(crate::record::Autocrypt, Vec<u8>)>,
 }
 
@@ -178,8 +181,7 @@ pub fn autocrypt_input(raw: &[u8]) -> Option<AutocryptInput> {
     let from = parsed.from().and_then(|a| addresses(a).into_iter().next());
     Some(AutocryptInput {
         report,
-        header: autocrypt::header_and_key(&parsed, from.as_ref())
-            .filter(|(header, keydata)| autocrypt::is_usable_key(keydata, &header.addr)),
+        header: autocrypt::header_and_key(&parsed, from.as_ref()),
     })
 }
 

@@ -253,12 +253,12 @@ impl Found {
         self.in_clear += 1;
         for line in text.lines() {
             match line.trim_end() {
-                BEGIN_MESSAGE => self.problems.push(
-                    "a PGP MESSAGE block inside clear text: not counted as encrypted".into(),
-                ),
-                BEGIN_SIGNED => self.problems.push(
-                    "a clearsigned block inside unsigned text: not counted as signed".into(),
-                ),
+                BEGIN_MESSAGE => self
+                    .problems
+                    .push("a PGP MESSAGE block inside clear text: not counted as encrypted".into()),
+                BEGIN_SIGNED => self
+                    .problems
+                    .push("a clearsigned block inside unsigned text: not counted as signed".into()),
                 _ => {}
             }
         }
@@ -365,7 +365,9 @@ fn is_enveloped_data(der: &[u8]) -> bool {
         }
         reader.enter(0xa0)?;
         reader.enter(0x30)?;
-        reader.primitive(0x02).filter(|version| version.len() == 1)?;
+        reader
+            .primitive(0x02)
+            .filter(|version| version.len() == 1)?;
         Some(())
     };
     enveloped().is_some()
@@ -549,7 +551,12 @@ jA0ECQMC2jHluyFqy1H/0kMB/e6m7Veft9eto08MXF//i+22Baigi560BNCgH5xe\n\
         let found = structure_of(raw);
         assert_eq!((found.encryption, found.signed), (Encryption::None, None));
         assert_eq!(found.partially_signed, Some(SignatureFormat::PgpMime));
-        assert!(found.problems.iter().any(|p| p.contains("signed part beside")));
+        assert!(
+            found
+                .problems
+                .iter()
+                .any(|p| p.contains("signed part beside"))
+        );
     }
 
     #[test]
@@ -570,7 +577,10 @@ jA0ECQMC2jHluyFqy1H/0kMB/e6m7Veft9eto08MXF//i+22Baigi560BNCgH5xe\n\
             sig\n\
             --s--\n\
             --m--\n";
-        assert_eq!(read(raw), (Encryption::None, Some(SignatureFormat::PgpMime)));
+        assert_eq!(
+            read(raw),
+            (Encryption::None, Some(SignatureFormat::PgpMime))
+        );
     }
 
     #[test]
@@ -819,9 +829,13 @@ jA0ECQMC2jHluyFqy1H/0kMB/e6m7Veft9eto08MXF//i+22Baigi560BNCgH5xe\n\
 
     #[test]
     fn an_armoured_block_inside_clear_text_is_not_encrypted() {
-        let found = structure_of(text_message(&format!("Hello,\n\n{ENCRYPTED}\nBye.\n")).as_bytes());
+        let found =
+            structure_of(text_message(&format!("Hello,\n\n{ENCRYPTED}\nBye.\n")).as_bytes());
         assert_eq!(found.encryption, Encryption::None);
-        assert_eq!(found.problems, ["a PGP MESSAGE block inside clear text: not counted as encrypted"]);
+        assert_eq!(
+            found.problems,
+            ["a PGP MESSAGE block inside clear text: not counted as encrypted"]
+        );
     }
 
     #[test]
@@ -843,7 +857,10 @@ jA0ECQMC2jHluyFqy1H/0kMB/e6m7Veft9eto08MXF//i+22Baigi560BNCgH5xe\n\
             "-----END PGP MESSAGE-----\n",
             "-----END PGP MESSAGE-----\nSaid in clear.\n-----END PGP MESSAGE-----\n",
         );
-        assert_eq!(read(text_message(&smuggled).as_bytes()), (Encryption::None, None));
+        assert_eq!(
+            read(text_message(&smuggled).as_bytes()),
+            (Encryption::None, None)
+        );
     }
 
     #[test]
@@ -869,7 +886,10 @@ jA0ECQMC2jHluyFqy1H/0kMB/e6m7Veft9eto08MXF//i+22Baigi560BNCgH5xe\n\
         );
         assert_eq!(found.signed, None);
         assert_eq!(found.partially_signed, None);
-        assert_eq!(found.problems, ["a clearsigned block inside unsigned text: not counted as signed"]);
+        assert_eq!(
+            found.problems,
+            ["a clearsigned block inside unsigned text: not counted as signed"]
+        );
     }
 
     #[test]

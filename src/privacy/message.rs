@@ -228,15 +228,15 @@ fn applied_factors(
         Encryption::None => {}
         Encryption::PgpMime => add(
             &factors::E2E_PGP_MIME,
-            "multipart/encrypted (RFC 3156) holding an encrypted OpenPGP message".into(),
+            "multipart/encrypted (RFC 3156)".into(),
         ),
         Encryption::PgpInline => add(
             &factors::E2E_PGP_INLINE,
-            "every text part is an armoured encrypted OpenPGP message".into(),
+            "BEGIN PGP MESSAGE block in a text part".into(),
         ),
         Encryption::Smime => add(
             &factors::E2E_SMIME,
-            "application/pkcs7-mime holding CMS EnvelopedData".into(),
+            "application/pkcs7-mime enveloped-data".into(),
         ),
         Encryption::ProtocolE2e => add(
             &factors::E2E_PROTOCOL,
@@ -270,10 +270,7 @@ fn applied_factors(
         );
     }
     match security.signature {
-        SignatureState::Valid => add(
-            &factors::SIGNATURE_VALID,
-            format!("{format}: valid, by the key bound to the From address"),
-        ),
+        SignatureState::Valid => add(&factors::SIGNATURE_VALID, format!("{format}: valid")),
         SignatureState::ByOther => add(
             &factors::SIGNED_BY_OTHER,
             format!("{format}: valid, but by a key not bound to the From address"),
