@@ -8,6 +8,7 @@ mod contacts;
 mod corpus;
 mod docs;
 mod fetch;
+mod forgery_content;
 mod imap;
 mod keys;
 mod keys_decrypt;
