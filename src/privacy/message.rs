@@ -6,7 +6,7 @@
 //! `list_id`. Whether an Authentication-Results header is believed is decided
 //! here, from the config's `trust.authserv_ids`. Encryption, signature coverage and the
 //! Autocrypt key were proven when the record was read ([`crate::email`]), and a signature's
-//! key matched to the From address when it was verified ([`crate::keys::verify`]).
+//! key matched to the From address when it was verified ([`mod@crate::keys::verify`]).
 
 use std::collections::BTreeSet;
 
