@@ -349,13 +349,30 @@ pub struct Security {
     /// boundary) is the privacy index's decision.
     #[serde(default)]
     pub authentication: Vec<Authentication>,
+    /// End-to-end encryption of the whole message, proven by its structure: the encrypted
+    /// part is the message (or its only content) and its payload parses as an OpenPGP
+    /// message or CMS EnvelopedData. A declaration alone is not enough.
     #[serde(default)]
     pub encryption: Encryption,
-    /// How the message is signed, as structure; verification comes with the keys.
+    /// An encrypted part (proven as `encryption` is) beside parts in clear: the encryption of
+    /// that part only, which the privacy index counts for far less.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partially_encrypted: Option<Encryption>,
+    /// How the message is signed, as structure, when the signature covers all it shows (the
+    /// root multipart/signed, or the whole text part clearsigned); verification comes with
+    /// the keys.
     #[serde(default)]
     pub signed: Option<SignatureFormat>,
+    /// A signed part beside unsigned ones: the signature does not vouch for the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partially_signed: Option<SignatureFormat>,
     #[serde(default)]
     pub signature: SignatureState,
+    /// Security claims the message makes that did not hold up (an armour block inside clear
+    /// text, a multipart/encrypted without OpenPGP inside, Autocrypt keydata that is no
+    /// usable key…), in words, for the user to see.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<String>,
     /// Whether `score --decrypt` (or `sync`) decrypted it with the user's key; the text and
     /// attachments inside are in the record only when the config's `index.decrypted` allows.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -474,9 +491,13 @@ pub enum SignatureState {
     None,
     /// Signed, not yet checked (`fetch` only reads structure).
     Unverified,
+    /// Valid, and by the key bound (tofu or verified) to the From address.
     Valid,
     Invalid,
     UnknownKey,
+    /// Valid, but by a key that is not bound to the From address (someone else's, or one in
+    /// conflict): it proves who signed, not who sent.
+    ByOther,
 }
 
 /// The Autocrypt header (Level 1), as the sender announced it.

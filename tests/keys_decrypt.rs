@@ -119,7 +119,7 @@ fn mail_gpg_signed_and_encrypted_to_our_key_decrypts_and_mail_to_another_key_is_
         ),
     );
     let inline = format!(
-        "From: alice@example.org\nTo: sam@example.com\nSubject: inline\nDate: Mon, 01 Jan 2024 11:00:00 +0000\nMessage-ID: <inline@example.org>\n\nSee below.\n\n{}",
+        "From: alice@example.org\nTo: sam@example.com\nSubject: inline\nDate: Mon, 01 Jan 2024 11:00:00 +0000\nMessage-ID: <inline@example.org>\n\n{}",
         encrypt(&gpg, "sam@example.com", true, b"Meet at noon.\n")
     );
     home.write("Mail/cur/2.M2.x:2,S", inline.as_bytes());

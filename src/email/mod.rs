@@ -4,8 +4,10 @@
 //! The security facts come from the submodules: [`received`] (the path and its TLS),
 //! [`auth_results`] (RFC 8601), [`pgp_mime`] (encryption and signature structure, RFC 3156
 //! and RFC 8551), [`autocrypt`] (the sender's Autocrypt header) and [`spam`] (a filter's
-//! spam score). Whether any of them can
-//! be trusted is decided by the privacy index, not here.
+//! spam score). Whether transport facts can be trusted is decided by the privacy index, not
+//! here; encryption and the Autocrypt key are recorded only when their bytes prove them
+//! (an OpenPGP message, CMS EnvelopedData, a certificate for the address), as anyone can
+//! declare them.
 //!
 //! Reading never fails: a message mail-parser cannot read still becomes a record, with its
 //! blob name and a `problems` entry, so nothing is dropped.
@@ -18,7 +20,7 @@ mod autocrypt;
 mod date;
 mod header_text;
 pub(crate) mod mbox;
-mod pgp_mime;
+pub(crate) mod pgp_mime;
 mod received;
 
 pub(crate) use received::rank as tls_rank;
@@ -133,18 +135,26 @@ pub fn read(raw: &[u8]) -> Message {
         .collect();
     record.problems.extend(mime_problems(&parsed));
 
-    let (encryption, signed) = pgp_mime::structure(&parsed);
+    let structure = pgp_mime::structure(&parsed);
+    let (autocrypt, autocrypt_problem) = autocrypt::header(&parsed, record.from.as_ref());
     record.security = Security {
         transport,
         authentication: auth_results::all(&parsed),
-        encryption,
-        signed,
-        signature: match signed {
+        encryption: structure.encryption,
+        partially_encrypted: structure.partially_encrypted,
+        signed: structure.signed,
+        partially_signed: structure.partially_signed,
+        signature: match structure.signed {
             Some(_) => crate::record::SignatureState::Unverified,
             None => crate::record::SignatureState::None,
         },
-        autocrypt: autocrypt::header(&parsed, record.from.as_ref()),
+        autocrypt,
         spam_score: spam::score(&parsed),
+        problems: structure
+            .problems
+            .into_iter()
+            .chain(autocrypt_problem)
+            .collect(),
         ..Security::default()
     };
     record

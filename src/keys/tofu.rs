@@ -6,6 +6,9 @@
 //! No crate keeps this state (sequoia-autocrypt parses headers only); it lives in
 //! `state.sqlite` through [`crate::store::db`].
 
+use std::collections::BTreeSet;
+
+use crate::store::Db;
 use crate::store::db::{Batch, Binding};
 
 use super::Error;
@@ -31,6 +34,21 @@ pub fn canonical(address: &str) -> Option<String> {
         local.to_lowercase(),
         domain.to_lowercase()
     ))
+}
+
+/// The fingerprints bound to `address` as `tofu` or `verified`: the keys whose signature
+/// shows the mail came from that address. A key in `conflict`, or revoked or expired, is
+/// not one of them; nor is any key when the address cannot be read.
+pub fn trusted_fingerprints(db: &Db, address: &str) -> Result<BTreeSet<String>, Error> {
+    let Some(address) = canonical(address) else {
+        return Ok(BTreeSet::new());
+    };
+    Ok(db
+        .bindings(Some(&address), None)?
+        .into_iter()
+        .filter(|b| b.state == TOFU || b.state == VERIFIED)
+        .map(|b| b.fingerprint)
+        .collect())
 }
 
 /// What the certificate itself says of its validity, for the binding's state.
@@ -80,7 +98,6 @@ pub fn bind(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Db;
 
     fn bound(
         db: &mut Db,

@@ -137,9 +137,10 @@ pub(crate) fn run(global: &Global, args: ScoreArgs) -> Result<u8, Failure> {
             && (to_verify || to_decrypt)
         {
             let raw = missive::store::raw_bytes(&message.source);
+            let from = message.from.as_ref().map(|a| a.address.clone());
             if to_verify
                 && let Ok(raw) = &raw
-                && let Some(state) = missive::keys::verify::check(store, raw, now)
+                && let Some(state) = missive::keys::verify::check(store, raw, from.as_deref(), now)
             {
                 message.security.signature = state;
             }
