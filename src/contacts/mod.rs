@@ -21,6 +21,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 
 use crate::config::Config;
+use crate::fault::Fault;
 use crate::record::{Contact, VERSION};
 use crate::store::{self, Db};
 
@@ -47,10 +48,12 @@ pub enum Error {
     OwnIdentity(String),
 }
 
-impl Error {
-    /// Whether trying again later may succeed (a locked store).
-    pub fn is_transient(&self) -> bool {
-        matches!(self, Error::Store(e) if e.is_transient())
+impl Fault for Error {
+    fn inner(&self) -> Option<&dyn Fault> {
+        match self {
+            Error::Store(e) => Some(e),
+            _ => None,
+        }
     }
 }
 

@@ -6,6 +6,7 @@ use std::time::SystemTime;
 use anyhow::{Context, anyhow};
 
 use missive::cli::{Global, KeysCommand};
+use missive::fault::Fault;
 use missive::jsonl::Writer;
 use missive::keys;
 use missive::record::{KeyRecord, Record};
