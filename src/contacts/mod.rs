@@ -126,7 +126,7 @@ impl Directory {
         }
         if !self.certified.is_empty()
             && identity::kind(identity) == "email"
-            && let Some(key) = crate::keys::tofu::canonical(identity::handle(identity))
+            && let Some(key) = crate::keys::tofu::binding_address(identity::handle(identity))
             && let Some(contact) = self.certified.get(&key)
         {
             return contact.clone();
@@ -166,10 +166,10 @@ impl Directory {
                     self.certified
                         .iter()
                         .filter(|(_, contact)| **contact == id)
-                        .map(|(address, _)| identity::canonical("email", address))
+                        .map(|(address, _)| identity::kind_handle("email", address))
                         .filter(|other| {
-                            crate::keys::tofu::canonical(identity::handle(other))
-                                != crate::keys::tofu::canonical(identity::handle(identity))
+                            crate::keys::tofu::binding_address(identity::handle(other))
+                                != crate::keys::tofu::binding_address(identity::handle(identity))
                         }),
                 );
                 contact_record(
@@ -250,7 +250,7 @@ fn certified(db: &Db, links: &HashMap<String, String>) -> Result<HashMap<String,
         .iter()
         .filter(|(identity, _)| identity::kind(identity) == "email")
         .filter_map(|(identity, contact)| {
-            tofu::canonical(identity::handle(identity)).map(|key| (key, contact))
+            tofu::binding_address(identity::handle(identity)).map(|key| (key, contact))
         })
         .collect();
     let mut out = HashMap::new();
@@ -262,7 +262,7 @@ fn certified(db: &Db, links: &HashMap<String, String>) -> Result<HashMap<String,
             .or_else(|| {
                 addresses
                     .first()
-                    .map(|least| identity::implicit_contact(&identity::canonical("email", least)))
+                    .map(|least| identity::implicit_contact(&identity::kind_handle("email", least)))
             });
         if let Some(contact) = contact {
             for address in addresses {

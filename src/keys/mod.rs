@@ -82,7 +82,7 @@ pub(crate) fn store_cert(
         None => summary
             .addresses
             .iter()
-            .filter_map(|a| tofu::canonical(a))
+            .filter_map(|a| tofu::binding_address(a))
             .collect(),
     };
     let existing: Vec<_> = addresses
@@ -249,7 +249,7 @@ pub fn resolve(store: &Store, selector: &str) -> Result<Vec<String>, Error> {
             Ok(found)
         };
     }
-    let address = tofu::canonical(selector).ok_or_else(|| Error::Unknown(selector.into()))?;
+    let address = tofu::binding_address(selector).ok_or_else(|| Error::Unknown(selector.into()))?;
     let found: Vec<String> = store
         .db
         .bindings(Some(&address), None)?
@@ -303,7 +303,7 @@ pub fn verify(
     fingerprint: &str,
     now: SystemTime,
 ) -> Result<KeyRecord, Error> {
-    let address = tofu::canonical(address).ok_or_else(|| Error::Unknown(address.into()))?;
+    let address = tofu::binding_address(address).ok_or_else(|| Error::Unknown(address.into()))?;
     let fingerprint = resolve(store, fingerprint)?
         .into_iter()
         .next()
@@ -327,7 +327,7 @@ pub fn verify(
 
 /// Drops the bindings of `address` (to one certificate, or all); returns how many.
 pub fn forget(store: &mut Store, address: &str, fingerprint: Option<&str>) -> Result<usize, Error> {
-    let address = tofu::canonical(address).ok_or_else(|| Error::Unknown(address.into()))?;
+    let address = tofu::binding_address(address).ok_or_else(|| Error::Unknown(address.into()))?;
     let batch = store.db.batch()?;
     let removed = batch.delete_bindings(&address, fingerprint)?;
     batch.commit()?;

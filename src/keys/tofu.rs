@@ -18,8 +18,11 @@ pub const REVOKED: &str = "revoked";
 pub const EXPIRED: &str = "expired";
 
 /// An address as bindings key it (Autocrypt Level 1 §2.3): the whole address lowercased,
-/// the domain in its IDNA ASCII form.
-pub fn canonical(address: &str) -> Option<String> {
+/// the domain in its IDNA ASCII form, `None` without a local part and a domain. Unlike a
+/// record's address ([`crate::email`] keeps the local part as written, the domain in
+/// Unicode), Autocrypt folds the local part too, so that `Alice@` and `alice@` share one key,
+/// and spells the domain as DNS does, as WKD and DANE look it up.
+pub fn binding_address(address: &str) -> Option<String> {
     let address = address.trim().trim_start_matches('<').trim_end_matches('>');
     let (local, domain) = address.rsplit_once('@')?;
     if local.is_empty() || domain.is_empty() {
@@ -108,14 +111,14 @@ mod tests {
     #[test]
     fn addresses_are_canonicalised_for_binding() {
         assert_eq!(
-            canonical("Alice.Smith@Example.ORG").as_deref(),
+            binding_address("Alice.Smith@Example.ORG").as_deref(),
             Some("alice.smith@example.org")
         );
         assert_eq!(
-            canonical("<bob@bücher.example>").as_deref(),
+            binding_address("<bob@bücher.example>").as_deref(),
             Some("bob@xn--bcher-kva.example")
         );
-        assert_eq!(canonical("no-at-sign"), None);
+        assert_eq!(binding_address("no-at-sign"), None);
     }
 
     #[test]

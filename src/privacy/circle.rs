@@ -142,7 +142,7 @@ impl<'a> Circles<'a> {
             if kind != "email" {
                 continue;
             }
-            let Some(address) = crate::keys::tofu::canonical(identity::handle(other)) else {
+            let Some(address) = crate::keys::tofu::binding_address(identity::handle(other)) else {
                 continue;
             };
             let usable = crate::keys::best_binding(&self.store, &address, self.now)?.filter(

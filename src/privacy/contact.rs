@@ -67,7 +67,7 @@ impl Facts {
         let mut key: Option<ContactKey> = None;
         for address in emails
             .iter()
-            .filter_map(|a| crate::keys::tofu::canonical(a))
+            .filter_map(|a| crate::keys::tofu::binding_address(a))
         {
             let Some((binding, record)) = crate::keys::best_binding(store, &address, now)? else {
                 continue;
