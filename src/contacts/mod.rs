@@ -239,7 +239,7 @@ fn certified(db: &Db, links: &HashMap<String, String>) -> Result<HashMap<String,
     use crate::keys::tofu;
     let mut by_cert: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for binding in db.bindings(None, None)? {
-        if binding.state == tofu::TOFU || binding.state == tofu::VERIFIED {
+        if binding.state.is_trusted() {
             by_cert
                 .entry(binding.fingerprint)
                 .or_default()
@@ -499,6 +499,7 @@ pub fn import(db: &mut Db, user: &User, text: &str) -> Result<Change, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record::BindingState;
 
     fn db() -> (tempfile::TempDir, Db) {
         let dir = tempfile::tempdir().unwrap();
@@ -596,17 +597,17 @@ mod tests {
         let (_dir, mut db) = db();
         let batch = db.batch().unwrap();
         for (address, fingerprint, state) in [
-            ("ann@example.org", "AAAA", "tofu"),
-            ("ann@work.example.net", "AAAA", "verified"),
-            ("ann@old.example.com", "AAAA", "conflict"),
-            ("solo@example.org", "BBBB", "tofu"),
+            ("ann@example.org", "AAAA", BindingState::Tofu),
+            ("ann@work.example.net", "AAAA", BindingState::Verified),
+            ("ann@old.example.com", "AAAA", BindingState::Conflict),
+            ("solo@example.org", "BBBB", BindingState::Tofu),
         ] {
             batch
                 .put_binding(&crate::store::db::Binding {
                     address: address.into(),
                     fingerprint: fingerprint.into(),
                     source: "autocrypt".into(),
-                    state: state.into(),
+                    state,
                     first_seen: 1,
                     last_seen: 1,
                 })
