@@ -26,6 +26,7 @@ use rayon::prelude::*;
 
 use crate::config::Config;
 use crate::email;
+use crate::fault::Fault;
 use crate::jsonl::{ErrorSink, Reader, Sink};
 use crate::record::{ErrorRecord, Message, Record, message_id};
 use crate::source::{self, Item, Raw, Source, Spec};
@@ -51,21 +52,13 @@ pub enum Error {
     Output(#[from] std::io::Error),
 }
 
-impl Error {
-    /// Whether a later run may succeed (a locked store, a server that cannot be reached),
-    /// so cron should retry.
-    pub fn is_transient(&self) -> bool {
+impl Fault for Error {
+    fn inner(&self) -> Option<&dyn Fault> {
         match self {
-            Error::Store(e) | Error::Source(source::Error::Store(e)) => e.is_transient(),
-            Error::Source(source::Error::Imap(e)) => e.is_transient(),
-            Error::Source(source::Error::Mastodon(e)) => e.is_transient(),
-            _ => false,
+            Error::Source(e) => Some(e),
+            Error::Store(e) => Some(e),
+            Error::Output(_) => None,
         }
-    }
-
-    /// Whether the output was closed by its reader (`missive fetch | head`).
-    pub fn is_broken_pipe(&self) -> bool {
-        matches!(self, Error::Output(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
     }
 }
 

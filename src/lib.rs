@@ -19,6 +19,7 @@ pub mod cli;
 pub mod config;
 pub mod contacts;
 pub mod email;
+pub mod fault;
 pub mod fetch;
 pub mod jsonl;
 pub mod keys;

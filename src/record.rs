@@ -727,16 +727,71 @@ pub struct LookupRecord {
 }
 
 /// An address bound to a key, and how far it is trusted.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct KeyBinding {
     /// Lowercased, the domain in IDNA ASCII form.
     pub address: String,
     /// `autocrypt`, `gossip`, `wkd`, `dane`, `import` or `manual`.
     pub source: String,
     /// `tofu`, `verified`, `conflict`, `revoked` or `expired`.
-    pub state: String,
+    #[schemars(with = "String")]
+    pub state: BindingState,
     pub first_seen: String,
     pub last_seen: String,
+}
+
+/// How far an address's binding to a certificate is trusted: set by the TOFU rules of
+/// [`crate::keys::tofu`], kept in `state.sqlite` and printed in key records as its
+/// lowercase name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BindingState {
+    /// The first certificate seen for the address.
+    Tofu,
+    /// Confirmed by the user (`keys verify`), or the user's own key.
+    Verified,
+    /// A second certificate for an address already bound: never used until the user decides.
+    Conflict,
+    Revoked,
+    Expired,
+}
+
+impl BindingState {
+    pub const ALL: [BindingState; 5] = [
+        BindingState::Tofu,
+        BindingState::Verified,
+        BindingState::Conflict,
+        BindingState::Revoked,
+        BindingState::Expired,
+    ];
+
+    /// The name stored and printed, the same as serde's.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BindingState::Tofu => "tofu",
+            BindingState::Verified => "verified",
+            BindingState::Conflict => "conflict",
+            BindingState::Revoked => "revoked",
+            BindingState::Expired => "expired",
+        }
+    }
+
+    /// The state named `name` (as [`BindingState::as_str`] spells it), if there is one.
+    pub fn parse(name: &str) -> Option<BindingState> {
+        BindingState::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
+    /// Whether the binding may be used to encrypt and to merge identities: trusted on first
+    /// use or verified; a conflict waits for the user, a revoked or expired key is done.
+    pub fn is_trusted(self) -> bool {
+        matches!(self, BindingState::Tofu | BindingState::Verified)
+    }
+}
+
+impl std::fmt::Display for BindingState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// One row of the privacy index's factor table, as `missive score --factors` prints it.
@@ -844,13 +899,14 @@ pub struct ContactPrivacyRecord {
 }
 
 /// The best key binding of a contact's addresses.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ContactKey {
     pub address: String,
     /// Uppercase hex.
     pub fingerprint: String,
     /// `tofu`, `verified`, `conflict`, `revoked` or `expired`.
-    pub state: String,
+    #[schemars(with = "String")]
+    pub state: BindingState,
     /// The primary key's algorithm (`EdDSA`, `RSA`, …).
     pub algorithm: String,
     pub bits: Option<u32>,
@@ -976,6 +1032,16 @@ mod tests {
         assert_eq!(value["source"]["mine"], serde_json::json!([1, 2]));
         assert_eq!(value["security"]["theirs"], true);
         assert_eq!(value["security"]["encryption"], "pgp-mime");
+    }
+
+    #[test]
+    fn a_binding_state_is_stored_and_printed_under_one_name() {
+        for state in BindingState::ALL {
+            let printed = serde_json::to_string(&state).unwrap();
+            assert_eq!(printed, format!("\"{}\"", state.as_str()));
+            assert_eq!(BindingState::parse(state.as_str()), Some(state));
+        }
+        assert_eq!(BindingState::parse("gossip"), None);
     }
 
     #[test]

@@ -151,7 +151,7 @@ fn parse(text: &str) -> Option<Parsed> {
         return None;
     }
     Some(Parsed {
-        addr: super::canonical_address(addr),
+        addr: super::address_with_unicode_domain(addr),
         prefer_encrypt: match prefer_encrypt {
             Some("mutual") => "mutual",
             _ => "nopreference",

@@ -229,7 +229,10 @@ fn addresses(parsed: &ParsedAddress<'_>) -> Vec<Address> {
             .map(str::trim)
             .filter(|n| !n.is_empty())
             .map(str::to_string),
-        address: addr.address().map(canonical_address).unwrap_or_default(),
+        address: addr
+            .address()
+            .map(address_with_unicode_domain)
+            .unwrap_or_default(),
         group: group.map(str::to_string),
     };
     match parsed {
@@ -241,8 +244,13 @@ fn addresses(parsed: &ParsedAddress<'_>) -> Vec<Address> {
     }
 }
 
-/// The local part as written, the domain lowercased in its Unicode form.
-pub(crate) fn canonical_address(address: &str) -> String {
+/// The address as records carry it: the local part as written, the domain lowercased in its
+/// Unicode form. The local part keeps its case because only the receiving server may fold it
+/// (RFC 5321 §2.4) and a record shows what was sent; the domain is caseless and shown the way
+/// people read it. Autocrypt bindings key an address otherwise
+/// ([`crate::keys::tofu::binding_address`]), identities prefix a kind
+/// ([`crate::contacts::identity::kind_handle`]).
+pub(crate) fn address_with_unicode_domain(address: &str) -> String {
     let address = address.trim();
     match address.rsplit_once('@') {
         Some((local, domain)) => {

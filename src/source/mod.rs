@@ -19,6 +19,7 @@ mod mbox;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use crate::fault::Fault;
 use crate::record::{Message, SourceRef};
 use crate::store::db::FileStamp;
 use export::{facebook, matrix, signal, twitter};
@@ -57,6 +58,17 @@ impl Error {
         Error::Io {
             path: path.to_path_buf(),
             source,
+        }
+    }
+}
+
+impl Fault for Error {
+    fn inner(&self) -> Option<&dyn Fault> {
+        match self {
+            Error::Store(e) => Some(e),
+            Error::Imap(e) => Some(e),
+            Error::Mastodon(e) => Some(e),
+            _ => None,
         }
     }
 }

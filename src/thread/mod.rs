@@ -21,6 +21,7 @@ use std::io::{BufRead, BufReader, Seek, Write};
 
 use crate::config::Config;
 use crate::contacts::{self, Directory, User, identity};
+use crate::fault::Fault;
 use rayon::prelude::*;
 
 use crate::jsonl::{self, ErrorSink, Format, LineError, Partial, Reader, Writer};
@@ -49,18 +50,12 @@ pub enum Error {
     },
 }
 
-impl Error {
-    /// Whether the reader of the output went away (`missive thread | head`).
-    pub fn is_broken_pipe(&self) -> bool {
-        matches!(self, Error::Write(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
-    }
-
-    /// Whether trying again later may succeed (a locked store).
-    pub fn is_transient(&self) -> bool {
+impl Fault for Error {
+    fn inner(&self) -> Option<&dyn Fault> {
         match self {
-            Error::Store(e) => e.is_transient(),
-            Error::Contacts(e) => e.is_transient(),
-            _ => false,
+            Error::Store(e) => Some(e),
+            Error::Contacts(e) => Some(e),
+            _ => None,
         }
     }
 }

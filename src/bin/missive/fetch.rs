@@ -7,6 +7,7 @@ use anyhow::anyhow;
 
 use missive::cli::{ErrorFormat, FetchArgs, Global};
 use missive::config::Config;
+use missive::fault::Fault;
 use missive::fetch::{self, Target};
 use missive::jsonl::{ErrorSink, Writer};
 use missive::source::Spec;

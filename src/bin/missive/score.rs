@@ -5,6 +5,7 @@ use std::io::Write;
 use anyhow::Context;
 
 use missive::cli::{ErrorFormat, Global, ScoreArgs};
+use missive::fault::Fault;
 use missive::jsonl::{ErrorSink, Format, Reader, Writer, sorted_line};
 use missive::keys::decrypt;
 use missive::privacy;
