@@ -9,7 +9,6 @@ mod corpus;
 mod docs;
 mod fetch;
 mod forgery;
-mod forgery_content;
 mod imap;
 mod keys;
 mod keys_decrypt;

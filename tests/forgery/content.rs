@@ -1,4 +1,4 @@
-//! Issue 15, items 3 and 4: encryption and signatures a sender can only declare earn
+//! Encryption and signatures a sender can only declare earn
 //! nothing. Each test builds a trick as an attacker would, with `gpg` where a real packet is
 //! needed, beside the honest message, scores both through the real binary and checks that
 //! the trick scores no higher and that `security.problems` or the factors name what was
