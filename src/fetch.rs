@@ -102,11 +102,12 @@ impl Target {
     }
 
     /// A source given on the command line, with the login of the configured account on
-    /// the same server ([`source::account::with_login`]); its account is its key.
+    /// the same server ([`source::account::with_login`]); its account is the configured
+    /// account that holds its path ([`source::account::owner`]), else its key.
     pub fn for_source(config: &Config, spec: Spec, home: Option<&Path>) -> Target {
         let spec = source::account::with_login(config, spec, home);
         Target {
-            account: spec.key(),
+            account: source::account::owner(config, &spec, home).unwrap_or_else(|| spec.key()),
             spec,
         }
     }
