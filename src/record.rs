@@ -131,12 +131,17 @@ pub struct Message {
     /// Schema version, always 1.
     #[serde(default = "version")]
     pub v: u32,
-    /// Stable id: `m_` and 32 hex digits of SHA-256 over protocol, account and native id.
-    /// The same message fetched again gets the same id.
+    /// Stable id: `m_` and 32 hex digits of SHA-256 over protocol, account and native id
+    /// ([`message_id`]), or over protocol, account and `blob` for an email whose Message-ID
+    /// another message of the account already holds (both then carry
+    /// [`DUPLICATE_MESSAGE_ID`] in `problems`). The same message fetched again, under any
+    /// spelling of its source, gets the same id.
     pub id: String,
     /// `email`, `mastodon`, `twitter`, `facebook`, `signal`, `matrix`, `xmpp`, …
     pub protocol: String,
-    /// The configured account name, or the source as given on the command line.
+    /// The configured account the source belongs to (a path given on the command line that
+    /// is, or lies inside, an account's source belongs to that account), else the source's
+    /// key: its kind and canonical path (`maildir:/home/u/Mail`), or its URI.
     pub account: String,
     /// Where the message was read from.
     pub source: SourceRef,
@@ -1006,7 +1011,15 @@ pub fn blob_name(bytes: &[u8]) -> String {
     format!("sha256:{}", hex::encode(sha2::Sha256::digest(bytes)))
 }
 
-/// The stable message id for a native id within an account of a protocol.
+/// The problem both records carry when two different emails of one account say they have
+/// the same Message-ID (a broken mailer, or a sender hoping to replace a message): neither
+/// erases the other.
+pub const DUPLICATE_MESSAGE_ID: &str =
+    "duplicate_message_id: another message of this account has the same Message-ID";
+
+/// The stable record id of a native id within an account of a protocol: the one id rule of
+/// DESIGN.md §2, where what `account` and `native_id` are is said. An email whose Message-ID
+/// another message holds is given this id of its blob instead.
 pub fn message_id(protocol: &str, account: &str, native_id: &str) -> String {
     use sha2::Digest;
     let mut hash = sha2::Sha256::new();

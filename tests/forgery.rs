@@ -4,4 +4,5 @@
 //! erases another message, and the record or the factors name what was seen.
 
 mod content;
+mod duplicates;
 mod transport;

@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::contacts::{Directory, identity};
 use crate::fault::Fault;
 use crate::jsonl::{ErrorSink, Reader, Writer};
-use crate::record::{ErrorRecord, Message, Record};
+use crate::record::{DUPLICATE_MESSAGE_ID, ErrorRecord, Message, Record};
 use crate::store::index::{Lookup, MessageIndex, Sort};
 use crate::store::query::{KeywordField, Query};
 use crate::store::threads::ThreadState;
@@ -295,8 +295,15 @@ pub fn search<W: Write>(
     lookup.finish()?;
     let ids: Vec<&str> = messages.iter().map(|m| m.id.as_str()).collect();
     let mut tags = store.db.tags_of(&ids)?;
+    // A message indexed before another took its Message-ID learns it from the store.
+    let duplicates = store.db.duplicate_ids(&ids)?;
     for message in &mut messages {
         message.tags = tags.remove(&message.id).unwrap_or_default();
+        if duplicates.contains(&message.id)
+            && !message.problems.iter().any(|p| p == DUPLICATE_MESSAGE_ID)
+        {
+            message.problems.push(DUPLICATE_MESSAGE_ID.into());
+        }
     }
     match options.output {
         Output::Messages => {

@@ -172,7 +172,23 @@ impl Spec {
         matches!(self, Spec::Imap(_) | Spec::Mastodon(_))
     }
 
-    /// The key under which the store keeps this source's state, and the default account.
+    /// What a source of local files reads: the protocol they hold (`email` for Maildir,
+    /// mbox and eml, else the export's kind) and its path; `None` for standard input,
+    /// JSON Lines and servers.
+    pub fn local(&self) -> Option<(&'static str, &Path)> {
+        match self {
+            Spec::Maildir(p) | Spec::Mbox(p) | Spec::Eml(Some(p)) => Some(("email", p)),
+            Spec::TwitterArchive(p) => Some((twitter::KIND, p)),
+            Spec::FacebookExport(p) => Some((facebook::KIND, p)),
+            Spec::Signal(Some(p)) => Some((signal::KIND, p)),
+            Spec::MatrixExport(p) => Some((matrix::KIND, p)),
+            Spec::Eml(None) | Spec::Signal(None) | Spec::Jsonl(_) => None,
+            Spec::Imap(_) | Spec::Mastodon(_) => None,
+        }
+    }
+
+    /// The key under which the store keeps this source's state, and its account when no
+    /// configured account holds it ([`account::owner`]).
     pub fn key(&self) -> String {
         let path = |p: &Option<PathBuf>| {
             p.as_ref()

@@ -79,6 +79,11 @@ const MIGRATIONS: &[&str] = &[
     // 9: a merge no longer rewrites the merged thread's nodes (see src/store/threads.rs);
     // merges into a thread are found by their successor, to follow a later merge.
     "CREATE INDEX thread_merge_by_new ON thread_merge (new);",
+    // 10: which message holds each record id, and which share their Message-ID with another
+    // message (src/store/record_ids.rs).
+    "CREATE TABLE record_id (
+         id TEXT PRIMARY KEY, blob TEXT NOT NULL, duplicate INTEGER NOT NULL DEFAULT 0)
+         WITHOUT ROWID;",
 ];
 
 /// The Autocrypt state of a peer (Level 1 §2.3), keys named by fingerprint.

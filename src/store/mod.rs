@@ -10,6 +10,7 @@ pub mod contacts;
 pub mod db;
 pub mod index;
 pub mod query;
+pub mod record_ids;
 pub mod threads;
 
 use std::path::{Path, PathBuf};
