@@ -4,6 +4,7 @@
 
 use serde_json::Value;
 
+use super::transport::home;
 use crate::support::{Home, mail, run};
 
 /// The problem both messages sharing a Message-ID carry.

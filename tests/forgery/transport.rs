@@ -61,7 +61,8 @@ fn evidence<'r>(record: &'r Value, name: &str) -> Option<&'r str> {
         .and_then(|f| f["evidence"].as_str())
 }
 
-fn home() -> Home {
+/// A home whose config trusts the user's server (the other forgery tests start from it too).
+pub(super) fn home() -> Home {
     let home = Home::new();
     home.write_config(CONFIG);
     home
