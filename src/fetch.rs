@@ -118,6 +118,8 @@ pub struct Options {
     /// this many batches (1 when records are printed, so that a run cut short prints again
     /// at most one batch).
     pub batches_per_commit: usize,
+    /// What one input may cost ([`Config::limits`]).
+    pub limits: crate::config::Limits,
 }
 
 impl Default for Options {
@@ -127,6 +129,7 @@ impl Default for Options {
             progress: false,
             batch_messages: BATCH_MESSAGES,
             batches_per_commit: 1,
+            limits: crate::config::Limits::default(),
         }
     }
 }
@@ -168,7 +171,7 @@ pub fn fetch<S: Sink + Send, E: Write + Send>(
     let mut at = 0;
     while at < targets.len() {
         let target = &targets[at];
-        let Some(source) = target.spec.open() else {
+        let Some(source) = target.spec.open(&options.limits) else {
             if let Spec::Jsonl(path) = &target.spec {
                 pass_through(path.as_deref(), out, errors, &mut summary)?;
             }
@@ -179,7 +182,7 @@ pub fn fetch<S: Sink + Send, E: Write + Send>(
         at += 1;
         if target.spec.is_remote() {
             while let Some(next) = targets.get(at).filter(|t| t.spec.is_remote()) {
-                if let Some(source) = next.spec.open() {
+                if let Some(source) = next.spec.open(&options.limits) {
                     jobs.push((next, source));
                 }
                 at += 1;

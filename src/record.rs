@@ -152,6 +152,8 @@ pub struct Message {
     pub native_id: String,
     #[serde(default)]
     pub in_reply_to: Vec<String>,
+    /// The References, at most [`MAX_REFERENCES`] of them as mail is read: the first (the
+    /// thread's root) and the nearest ancestors, which are all threading needs.
     #[serde(default)]
     pub references: Vec<String>,
     /// The List-Id, without angle brackets.
@@ -1000,9 +1002,30 @@ pub fn timestamp(date: &str) -> Option<i64> {
     parsed.is_valid().then(|| parsed.to_timestamp())
 }
 
-/// A record date (RFC 3339, UTC, seconds) for seconds since the epoch.
+/// The seconds since the epoch that RFC 3339 can write: 0000-01-01T00:00:00Z to
+/// 9999-12-31T23:59:59Z. A reader that can note a problem drops a date outside them.
+pub const DATES: std::ops::RangeInclusive<i64> = -62_167_219_200..=253_402_300_799;
+
+/// A record date (RFC 3339, UTC, seconds) for seconds since the epoch; outside [`DATES`],
+/// the nearer end of them, as RFC 3339 has no year before 0000 or after 9999.
 pub fn rfc3339(timestamp: i64) -> String {
+    let timestamp = timestamp.clamp(*DATES.start(), *DATES.end());
     mail_parser::DateTime::from_timestamp(timestamp).to_rfc3339()
+}
+
+/// The most message-ids of one reference header (References, In-Reply-To) a message
+/// contributes to threading. JWZ needs the root and the nearest ancestors, not the 400,000
+/// ids a crafted message can hold, which would make threading cost without bound.
+pub const MAX_REFERENCES: usize = 500;
+
+/// The message-ids of a reference header that are kept: all of them up to
+/// [`MAX_REFERENCES`]; beyond, the first (the thread's root) and the last
+/// `MAX_REFERENCES - 1` (the nearest ancestors).
+pub fn kept_references(ids: &[String]) -> impl Iterator<Item = &String> {
+    let tail = ids.len().saturating_sub(MAX_REFERENCES - 1).max(1);
+    ids.first()
+        .into_iter()
+        .chain(ids.get(tail..).unwrap_or_default())
 }
 
 /// `sha256:` and the hex digest of `bytes`: the name of a raw blob.
@@ -1033,6 +1056,29 @@ pub fn message_id(protocol: &str, account: &str, native_id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_out_of_range_clamp_to_the_years_rfc_3339_can_write() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(*DATES.start()), "0000-01-01T00:00:00Z");
+        assert_eq!(rfc3339(*DATES.end()), "9999-12-31T23:59:59Z");
+        assert_eq!(rfc3339(i64::MAX), "9999-12-31T23:59:59Z");
+        assert_eq!(rfc3339(i64::MIN), "0000-01-01T00:00:00Z");
+        assert_eq!(rfc3339(-1_000_000_000_000_000), "0000-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn a_reference_header_keeps_its_root_and_nearest_ancestors() {
+        let ids: Vec<String> = (0..400_000).map(|i| format!("<{i}@x>")).collect();
+        let kept: Vec<&String> = kept_references(&ids).collect();
+        assert_eq!(kept.len(), MAX_REFERENCES);
+        assert_eq!(kept[0], "<0@x>");
+        assert_eq!(kept[1], "<399501@x>");
+        assert_eq!(kept[MAX_REFERENCES - 1], "<399999@x>");
+        let few = &ids[..MAX_REFERENCES];
+        assert!(kept_references(few).eq(few.iter()), "up to the limit, all");
+        assert_eq!(kept_references(&[]).count(), 0);
+    }
 
     #[test]
     fn unknown_fields_survive_a_round_trip() {

@@ -172,6 +172,7 @@ pub fn sync<E: Write + Send>(
         progress: options.progress,
         batch_messages: BATCH_MESSAGES,
         batches_per_commit: BATCHES_PER_COMMIT,
+        limits: config.limits,
     };
     let mut summary = fetch::fetch(
         store,

@@ -28,7 +28,9 @@ mod spam;
 
 use mail_parser::{Address as ParsedAddress, DateTime, HeaderValue, MessageParser, MimeHeaders};
 
-use crate::record::{Address, Attachment, Message, Security, blob_name};
+use crate::record::{
+    Address, Attachment, MAX_REFERENCES, Message, Security, blob_name, kept_references,
+};
 
 /// Parses only the headers the record uses; Received is kept raw, as [`received`] reads the
 /// TLS comments that mail-parser's structured form drops, and parsing it twice cost a tenth
@@ -93,8 +95,27 @@ pub fn read(raw: &[u8]) -> Message {
             blob
         }
     };
-    record.in_reply_to = id_list(parsed.in_reply_to());
-    record.references = id_list(parsed.references());
+    for (name, ids, field) in [
+        (
+            "In-Reply-To",
+            id_list(parsed.in_reply_to()),
+            &mut record.in_reply_to,
+        ),
+        (
+            "References",
+            id_list(parsed.references()),
+            &mut record.references,
+        ),
+    ] {
+        if ids.len() > MAX_REFERENCES {
+            record.problems.push(format!(
+                "{name} names {} message-ids: the first and the last {} kept",
+                ids.len(),
+                MAX_REFERENCES - 1
+            ));
+        }
+        *field = kept_references(&ids).cloned().collect();
+    }
     record.list_id = parsed
         .header_raw("List-Id")
         .map(list_id)

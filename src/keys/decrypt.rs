@@ -50,6 +50,11 @@ pub enum Error {
     WrongPassphrase { fingerprint: String },
     #[error("cannot decrypt: {0}")]
     Malformed(String),
+    #[error(
+        "the plaintext is larger than {} MiB, the limit ([limits] unpacked_mib in the config): not decrypted",
+        limit >> 20
+    )]
+    TooLarge { limit: u64 },
     #[error(transparent)]
     Keys(#[from] super::Error),
 }
@@ -100,11 +105,15 @@ pub struct OwnKeys {
     /// The passphrase's answer, asked for once a run.
     asked: Option<Result<Password, String>>,
     unlocked: BTreeMap<String, KeyPair>,
+    /// The most bytes one message may decrypt to ([`crate::config::Limits`]).
+    limit: u64,
 }
 
 impl OwnKeys {
-    /// The own keys in the store; [`Error::NoOwnKey`] when there is none.
-    pub fn load(store: &Store, passphrase: Passphrase) -> Result<OwnKeys, Error> {
+    /// The own keys in the store; [`Error::NoOwnKey`] when there is none. A message whose
+    /// plaintext is larger than `limit` bytes is refused ([`Error::TooLarge`]), counted as
+    /// it is decrypted (and decompressed), so a small message cannot take all memory.
+    pub fn load(store: &Store, passphrase: Passphrase, limit: u64) -> Result<OwnKeys, Error> {
         let certs = store
             .db
             .own_keys()
@@ -120,6 +129,7 @@ impl OwnKeys {
             passphrase,
             asked: None,
             unlocked: BTreeMap::new(),
+            limit,
         })
     }
 
@@ -333,6 +343,7 @@ fn open(
     now: SystemTime,
 ) -> Result<(Vec<u8>, Option<SignatureState>), Error> {
     let policy = StandardPolicy::new();
+    let limit = keys.limit;
     let mut helper = Helper {
         store,
         keys,
@@ -344,10 +355,14 @@ fn open(
         .and_then(|builder| builder.with_policy(&policy, now, &mut helper))
         .and_then(|mut decryptor| {
             let mut plaintext = Vec::new();
-            std::io::copy(&mut decryptor, &mut plaintext)?;
+            std::io::copy(
+                &mut std::io::Read::take(&mut decryptor, limit.saturating_add(1)),
+                &mut plaintext,
+            )?;
             Ok(plaintext)
         });
     match (opened, helper.failure) {
+        (Ok(plaintext), _) if plaintext.len() as u64 > limit => Err(Error::TooLarge { limit }),
         (Ok(plaintext), _) => Ok((plaintext, helper.outcome)),
         (Err(_), Some(failure)) => Err(failure),
         (Err(error), None) => Err(Error::Malformed(error.to_string())),

@@ -144,22 +144,25 @@ impl Spec {
     }
 
     /// The source that reads raw messages of this kind; `None` for JSON Lines, which holds
-    /// records, not messages.
-    pub fn open(&self) -> Option<Box<dyn Source>> {
+    /// records, not messages. `limits` bound what one input may cost (a zip entry's size).
+    pub fn open(&self, limits: &crate::config::Limits) -> Option<Box<dyn Source>> {
+        let unpacked = limits.unpacked_bytes();
         match self {
             Spec::Maildir(path) => Some(Box::new(Maildir(path.clone()))),
             Spec::Mbox(path) => Some(Box::new(Mbox(path.clone()))),
             Spec::Eml(path) => Some(Box::new(Eml(path.clone()))),
             Spec::Jsonl(_) => None,
             Spec::Imap(settings) => Some(Box::new(imap::Imap::new((**settings).clone()))),
-            Spec::TwitterArchive(path) => {
-                Some(Box::new(export::Export::<twitter::Twitter>::new(path)))
-            }
-            Spec::FacebookExport(path) => {
-                Some(Box::new(export::Export::<facebook::Facebook>::new(path)))
-            }
+            Spec::TwitterArchive(path) => Some(Box::new(export::Export::<twitter::Twitter>::new(
+                path, unpacked,
+            ))),
+            Spec::FacebookExport(path) => Some(Box::new(
+                export::Export::<facebook::Facebook>::new(path, unpacked),
+            )),
             Spec::Signal(path) => Some(Box::new(signal::Signal(path.clone()))),
-            Spec::MatrixExport(path) => Some(Box::new(export::Export::<matrix::Matrix>::new(path))),
+            Spec::MatrixExport(path) => Some(Box::new(export::Export::<matrix::Matrix>::new(
+                path, unpacked,
+            ))),
             Spec::Mastodon(settings) => {
                 Some(Box::new(mastodon::Mastodon::new((**settings).clone())))
             }

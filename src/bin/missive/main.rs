@@ -165,12 +165,13 @@ pub(crate) fn own_keys(
                         .to_string()
                 }),
         });
-    missive::keys::decrypt::OwnKeys::load(store, passphrase).map_err(|error| match error {
-        missive::keys::decrypt::Error::Keys(missive::keys::Error::Store(e)) => {
-            failed(e.is_transient(), e)
-        }
-        other => usage(other),
-    })
+    missive::keys::decrypt::OwnKeys::load(store, passphrase, config.limits.unpacked_bytes())
+        .map_err(|error| match error {
+            missive::keys::decrypt::Error::Keys(missive::keys::Error::Store(e)) => {
+                failed(e.is_transient(), e)
+            }
+            other => usage(other),
+        })
 }
 
 /// Whether the store exists already, for commands that use one only when it does.
