@@ -1870,7 +1870,7 @@ _missive() {
             return 0
             ;;
         missive__subcmd__score)
-            opts="-h -V --factors --mail --strip --device --contacts --user --verify --decrypt --record-only --store --config --format --errors --no-progress --help --version"
+            opts="-h -V --factors --mail --keep-foreign --strip --device --contacts --user --verify --decrypt --record-only --store --config --format --errors --no-progress --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

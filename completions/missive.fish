@@ -69,7 +69,8 @@ complete -c missive -n "__fish_missive_using_subcommand score" -l errors -d 'How
 jsonl\t'`error` records, one JSON object per line'"
 complete -c missive -n "__fish_missive_using_subcommand score" -l factors -d 'Print the table of factors instead: one `factor` record per line, or aligned columns with --format text'
 complete -c missive -n "__fish_missive_using_subcommand score" -l mail -d 'Read one raw mail and write it back with an X-Missive-Privacy header in front'
-complete -c missive -n "__fish_missive_using_subcommand score" -l strip -d 'With --mail, first remove every X-Missive-Privacy header the mail already has (a sender can forge one)'
+complete -c missive -n "__fish_missive_using_subcommand score" -l keep-foreign -d 'With --mail, keep the X-Missive-Privacy headers the mail already has; by default they are removed, since only the sender can have written them'
+complete -c missive -n "__fish_missive_using_subcommand score" -l strip -d 'With --mail, remove the X-Missive-Privacy headers the mail already has: what it does by default now, accepted so that filters written for it keep working'
 complete -c missive -n "__fish_missive_using_subcommand score" -l device -d 'Score this device instead of messages: store and config permissions, where account secrets come from, your own key and its passphrase; with suggestions ranked by gain'
 complete -c missive -n "__fish_missive_using_subcommand score" -l contacts -d 'Score each contact instead: their key and its trust state (none, tofu, verified, conflict), its strength, the channels you know them on, and the share of your indexed exchanges with them that were encrypted; with suggestions'
 complete -c missive -n "__fish_missive_using_subcommand score" -l user -d 'Your own index: the last 90 days of indexed messages, how many correspondents have a key, and this device; one point of history a day, the trend, and what to do next'

@@ -138,20 +138,30 @@ pub struct FetchArgs {
 /// With --mail, reads one raw RFC 5322 message instead and writes it back byte for byte
 /// with `X-Missive-Privacy: score=63; grade=B; technic=80; context=55; comportment=55` in
 /// front (after an mbox From_ line), as a filter for procmail (`:0 fw`), maildrop
-/// (`xfilter`) or Sieve (`filter`); a message that cannot be read gets `grade=unknown`.
+/// (`xfilter`) or Sieve (`filter`): the same score as `missive fetch eml:- | missive score`
+/// with the same store and flags, the store read only and never waited for. The mail always
+/// comes back: one that cannot be read gets `grade=unknown`; a config that cannot be used
+/// (the error on stderr) scores from the message alone and adds `config=unusable`; a store
+/// that is busy or cannot be read is skipped and adds `store=locked` or `store=unusable`
+/// (`store=none` when --verify finds no store). X-Missive-Privacy fields the mail came with
+/// are the sender's word and are removed, unless --keep-foreign.
 #[derive(Debug, Args)]
 #[command(after_long_help = score_help())]
 pub struct ScoreArgs {
     /// Print the table of factors instead: one `factor` record per line, or aligned columns
     /// with --format text.
-    #[arg(long, conflicts_with_all = ["mail", "strip"])]
+    #[arg(long, conflicts_with_all = ["mail", "strip", "keep_foreign"])]
     pub factors: bool,
     /// Read one raw mail and write it back with an X-Missive-Privacy header in front.
     #[arg(long)]
     pub mail: bool,
-    /// With --mail, first remove every X-Missive-Privacy header the mail already has (a
-    /// sender can forge one).
+    /// With --mail, keep the X-Missive-Privacy headers the mail already has; by default they
+    /// are removed, since only the sender can have written them.
     #[arg(long, requires = "mail")]
+    pub keep_foreign: bool,
+    /// With --mail, remove the X-Missive-Privacy headers the mail already has: what it does
+    /// by default now, accepted so that filters written for it keep working.
+    #[arg(long, requires = "mail", conflicts_with = "keep_foreign", hide = true)]
     pub strip: bool,
     /// Score this device instead of messages: store and config permissions, where account
     /// secrets come from, your own key and its passphrase; with suggestions ranked by gain.
@@ -198,12 +208,17 @@ OUTPUT
 EXAMPLES
   missive fetch maildir:~/Mail | missive score | jq -c '{{subject, grade: .privacy.grade}}'
   procmailrc:   :0 fw
-                | missive score --mail --strip
+                | missive score --mail
+  maildroprc:   xfilter \"missive score --mail\"
+  sieve:        require \"vnd.dovecot.filter\"; filter \"missive-score\";  (a script \
+  in sieve_filter_bin_dir running `missive score --mail`)
 
 EXIT STATUS
   0 success, 1 some lines were not records (each reported, the others still scored), \
   2 usage or configuration error. With --mail, 0 whenever the mail was written back, even \
-  one that could not be read; 75 when stdin could not be read, so the mail server retries.",
+  one that could not be read or scored with a config that could not be used; 75 when it \
+  was not: no mail on stdin (empty or closed), stdin unreadable, or stdout not writable \
+  (a broken pipe, a full disk), so the mail server keeps the mail and retries.",
         crate::privacy::factors::help_text()
     )
 }

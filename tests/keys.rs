@@ -234,7 +234,7 @@ fn keys_learn_takes_autocrypt_keys_from_fetched_mail_and_recommends_encryption()
 
 /// A PGP/MIME (RFC 3156) message whose first part `gpg` signed; `tamper` changes the text
 /// after signing.
-fn pgp_mime_signed(gpg: &GnuPg, tamper: bool) -> Vec<u8> {
+pub(crate) fn pgp_mime_signed(gpg: &GnuPg, tamper: bool) -> Vec<u8> {
     let entity = "Content-Type: text/plain; charset=utf-8\n\nHello Sam, this is signed.\n";
     let signed = entity.replace('\n', "\r\n");
     let signature = gpg.run(

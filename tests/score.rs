@@ -1,5 +1,5 @@
 //! `missive score`: the privacy index added to records, the factor table, and `--mail` as a
-//! real mail filter (issue 4). One test per factor lives beside the scoring code, in
+//! real mail filter (issue 4; under mail delivery agents in `mail_hook.rs`). One test per factor lives beside the scoring code, in
 //! `src/privacy/message_tests.rs`.
 
 use serde_json::Value;
@@ -257,12 +257,8 @@ fn an_encrypted_mail_scores_higher_than_one_in_clear() {
 #[test]
 fn mail_that_cannot_be_read_is_kept_whole_with_grade_unknown() {
     let home = Home::new();
-    for raw in [
-        &b""[..],
-        b"\xff\xfe binary junk",
-        b"no header here\n\nbody\n",
-    ] {
-        let (code, out) = score_mail(&home, raw, &["--strip"]);
+    for raw in [&b"\xff\xfe binary junk"[..], b"no header here\n\nbody\n"] {
+        let (code, out) = score_mail(&home, raw, &[]);
         assert_eq!(code, 0, "a filter never loses mail");
         let (header, _, rest) = split_header(&out);
         assert_eq!(header, "X-Missive-Privacy: grade=unknown");
@@ -271,107 +267,40 @@ fn mail_that_cannot_be_read_is_kept_whole_with_grade_unknown() {
 }
 
 #[test]
-fn strip_removes_a_forged_header_and_only_from_the_header_section() {
+fn a_forged_header_is_removed_from_the_header_section_unless_kept() {
     let home = Home::new();
     let forged = mail(
         "X-Missive-Privacy: score=100; grade=A;\n\ttechnic=100\nx-missive-privacy:grade=A\n",
         "X-Missive-Privacy: quoted in the body stays\n",
     );
-    let (code, out) = score_mail(&home, &forged, &["--strip"]);
-    assert_eq!(code, 0);
-    let (header, _, rest) = split_header(&out);
-    assert!(!header.contains("score=100"), "{header}");
     let expected = mail("", "X-Missive-Privacy: quoted in the body stays\n");
-    assert_eq!(rest, &expected[..]);
+    // --strip, what removed them before it was the default, still does.
+    for flags in [&[][..], &["--strip"]] {
+        let (code, out) = score_mail(&home, &forged, flags);
+        assert_eq!(code, 0);
+        let (header, _, rest) = split_header(&out);
+        assert!(!header.contains("score=100"), "{header}");
+        assert_eq!(rest, &expected[..]);
+    }
 
-    let (_, kept) = score_mail(&home, &forged, &[]);
+    let (_, kept) = score_mail(&home, &forged, &["--keep-foreign"]);
     assert_eq!(
         split_header(&kept).2,
         &forged[..],
-        "without --strip nothing is removed"
+        "with --keep-foreign nothing is removed"
     );
 }
 
 #[test]
-fn strip_and_factors_are_refused_where_they_make_no_sense() {
+fn mail_flags_and_factors_are_refused_where_they_make_no_sense() {
     let home = Home::new();
-    let (code, _, stderr) = run(home.missive().args(["score", "--strip"]));
-    assert_eq!(code, 2, "{stderr}");
-    let (code, _, _) = run(home.missive().args(["score", "--factors", "--mail"]));
-    assert_eq!(code, 2);
-}
-
-/// procmail as the Debian package installs it, or a loud failure saying so.
-fn procmail() -> std::path::PathBuf {
-    let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join("procmail"))
-            .find(|path| path.is_file())
-    });
-    found.expect("procmail is not installed: apt-get install procmail (scripts/test does it)")
-}
-
-/// Delivers `message` with procmail to a Maildir in `home`, through `filter` (a `:0 fw`
-/// recipe), and returns the delivered file.
-fn deliver_with_procmail(home: &Home, filter: &str, message: &[u8]) -> Vec<u8> {
-    let dir = home.path();
-    let binary = assert_cmd::cargo::cargo_bin("missive");
-    let bin_dir = binary.parent().expect("the binary's directory");
-    let path = format!("{}:/usr/local/bin:/usr/bin:/bin", bin_dir.display());
-    // procmail sets its own PATH at start, so the rc file names it again.
-    let rc = format!(
-        "SHELL=/bin/sh\nPATH={path}\nMAILDIR={dir}\nDEFAULT={dir}/Maildir/\nLOGFILE={dir}/procmail.log\n\n:0 fw\n| {filter}\n\n:0\nMaildir/\n",
-        dir = dir.display()
-    );
-    home.write("procmailrc", rc.as_bytes());
-    let _ = std::fs::remove_dir_all(dir.join("Maildir"));
-    let status = std::process::Command::new(procmail())
-        .args(["-m", "./procmailrc"])
-        .env_clear()
-        .env("HOME", dir)
-        .env("PATH", &path)
-        .current_dir(dir)
-        .stdin(std::fs::File::open(home.write("message", message)).unwrap())
-        .status()
-        .expect("procmail runs");
-    let log = std::fs::read_to_string(dir.join("procmail.log")).unwrap_or_default();
-    assert!(status.success(), "procmail failed: {log}");
-    assert!(!log.contains("failure"), "{log}");
-    let delivered: Vec<_> = std::fs::read_dir(dir.join("Maildir/new"))
-        .unwrap_or_else(|e| panic!("nothing delivered ({e}): {log}"))
-        .map(|entry| entry.unwrap().path())
-        .collect();
-    assert_eq!(delivered.len(), 1, "{log}");
-    std::fs::read(&delivered[0]).unwrap()
-}
-
-#[test]
-fn mail_works_as_a_procmail_filter_before_maildir_delivery() {
-    let home = Home::new();
-    let body = "Bonjour,\n\nune lettre \u{e9}crite \u{e0} la main.\n";
-    let original = mail("Message-ID: <procmail@example.org>\n", body);
-    let forged = mail(
-        "Message-ID: <forged@example.org>\nX-Missive-Privacy: score=100; grade=A\n",
-        body,
-    );
-    let forged_stripped = mail("Message-ID: <forged@example.org>\n", body);
-    for (input, expected) in [(&original, &original), (&forged, &forged_stripped)] {
-        // procmail ends what it hands a filter with a blank line, whatever the filter: `cat`
-        // shows what an identity filter delivers.
-        let reference = deliver_with_procmail(&home, "cat", expected);
-        assert!(reference.starts_with(expected));
-        let bytes = deliver_with_procmail(&home, "missive score --mail --strip", input);
-        let (header, ending, rest) = split_header(&bytes);
-        assert!(
-            header.contains("; grade=") && !header.contains("score=100"),
-            "{header}"
-        );
-        assert_eq!(ending, b"\n");
-        assert_eq!(
-            rest,
-            &reference[..],
-            "delivered as it came, but for the header"
-        );
+    for flags in [
+        &["--strip"][..],
+        &["--keep-foreign"],
+        &["--factors", "--mail"],
+    ] {
+        let (code, _, stderr) = run(home.missive().arg("score").args(flags));
+        assert_eq!(code, 2, "{flags:?}: {stderr}");
     }
 }
 

@@ -15,6 +15,7 @@ mod keys;
 mod keys_decrypt;
 mod keys_discover;
 mod layering;
+mod mail_hook;
 mod mastodon;
 mod schema;
 mod score;

@@ -59,6 +59,17 @@ pub enum Error {
     Index(#[from] store::index::Error),
 }
 
+impl crate::fault::Fault for Error {
+    fn inner(&self) -> Option<&dyn crate::fault::Fault> {
+        match self {
+            Error::Store(e) | Error::Keys(crate::keys::Error::Store(e)) => Some(e),
+            Error::Contacts(e) => Some(e),
+            Error::Index(e) => Some(e),
+            Error::Keys(_) => None,
+        }
+    }
+}
+
 /// Builds circles from one store, remembering each person and each message's encryption
 /// as it goes (a reply scored in the same run as what it answers finds it).
 pub struct Circles<'a> {

@@ -189,6 +189,35 @@ impl Db {
         })
     }
 
+    /// Opens the database at `path` to read only, for a reader that must not wait for a
+    /// writer (a mail filter while `sync` runs): no migration, no busy timeout, so a store
+    /// it cannot read at once is [`Error::Locked`] instead of a wait. WAL readers never wait
+    /// for the writer's transaction.
+    pub fn open_read_only(path: &Path) -> Result<Db, Error> {
+        let connection = Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| locked_or(path, e))?;
+        // rusqlite waits 5 s by default.
+        connection
+            .busy_timeout(Duration::ZERO)
+            .map_err(|e| locked_or(path, e))?;
+        let db = Db {
+            connection,
+            path: path.to_path_buf(),
+        };
+        let (found, known) = (db.schema_version()?, MIGRATIONS.len() as i64);
+        if found > known {
+            return Err(Error::TooNew {
+                path: path.to_path_buf(),
+                found,
+                known,
+            });
+        }
+        Ok(db)
+    }
+
     pub(super) fn error(&self, source: rusqlite::Error) -> Error {
         locked_or(&self.path, source)
     }

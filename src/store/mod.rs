@@ -77,6 +77,16 @@ impl Store {
         })
     }
 
+    /// Opens the existing store at `root` to read only, never waiting for a writer
+    /// ([`Db::open_read_only`]).
+    pub fn open_read_only(root: &Path) -> Result<Store, Error> {
+        let db = Db::open_read_only(&root.join("state.sqlite"))?;
+        Ok(Store {
+            root: root.to_path_buf(),
+            db,
+        })
+    }
+
     pub fn root(&self) -> &Path {
         &self.root
     }

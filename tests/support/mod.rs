@@ -6,6 +6,7 @@ pub mod dovecot;
 pub mod exports;
 pub mod knot;
 pub mod mastodon;
+pub mod mda;
 pub mod openpgp;
 pub mod proxy;
 pub mod wkd;

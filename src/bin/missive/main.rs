@@ -179,7 +179,7 @@ pub(crate) fn store_exists(global: &Global) -> bool {
     store_dir(global).is_some_and(|dir| dir.join("state.sqlite").exists())
 }
 
-fn store_dir(global: &Global) -> Option<PathBuf> {
+pub(crate) fn store_dir(global: &Global) -> Option<PathBuf> {
     global.store.clone().or_else(|| {
         store::default_dir(std::env::var_os("XDG_DATA_HOME").map(PathBuf::from), home())
     })

@@ -9,6 +9,7 @@ use missive::fault::Fault;
 use missive::jsonl::{ErrorSink, Format, Reader, Writer, sorted_line};
 use missive::keys::decrypt;
 use missive::privacy;
+use missive::record::ErrorRecord;
 
 use crate::{Failure, OK, SOME_FAILED, TEMPORARY, load_config, output_format};
 
@@ -36,6 +37,9 @@ pub(crate) fn run(global: &Global, args: ScoreArgs) -> Result<u8, Failure> {
             .and_then(|()| stdout.flush().map_err(anyhow::Error::from))
             .map_err(failed)?;
         return Ok(OK);
+    }
+    if args.mail {
+        return mail(global, &args);
     }
     let config = load_config(global)?;
     if args.user {
@@ -82,20 +86,6 @@ pub(crate) fn run(global: &Global, args: ScoreArgs) -> Result<u8, Failure> {
         std::io::stdout()
             .write_all(text.as_bytes())
             .map_err(|e| failed(e.into()))?;
-        return Ok(OK);
-    }
-    if args.mail {
-        let mut raw = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut raw)
-            .context("cannot read the mail on stdin")
-            .map_err(|error| Failure {
-                status: TEMPORARY,
-                error,
-            })?;
-        let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
-        privacy::mail::annotate(&raw, args.strip, &config, &mut stdout)
-            .context("cannot write the mail")
-            .map_err(failed)?;
         return Ok(OK);
     }
     let mut reader = Reader::new(std::io::stdin().lock(), "stdin");
@@ -161,6 +151,69 @@ pub(crate) fn run(global: &Global, args: ScoreArgs) -> Result<u8, Failure> {
     } else {
         OK
     })
+}
+
+/// `score --mail`: the mail back with its header whatever the config and the store say; 75
+/// whenever it was not handed back, so the mail server keeps it and retries.
+fn mail(global: &Global, args: &ScoreArgs) -> Result<u8, Failure> {
+    // The error is flattened to its text: the binary's main reads a broken pipe in the chain
+    // as a reader gone away (exit 0), but here it means the mail was lost.
+    let not_handed_back = |error: anyhow::Error| Failure {
+        status: TEMPORARY,
+        error: anyhow::anyhow!("the mail was not handed back: {error:#}"),
+    };
+    let mut raw = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut raw)
+        .context("cannot read it on stdin")
+        .map_err(not_handed_back)?;
+    if raw.is_empty() {
+        return Err(not_handed_back(anyhow::anyhow!(
+            "no mail on stdin (empty or closed)"
+        )));
+    }
+    let mut errors = ErrorSink::new(std::io::stderr(), global.errors == ErrorFormat::Jsonl);
+    let config = load_config(global)
+        .map_err(|failure| {
+            errors.report(&ErrorRecord::new(
+                "config",
+                format!(
+                    "{:#}; scoring the mail from the message alone",
+                    failure.error
+                ),
+            ))
+        })
+        .ok();
+    let store_dir =
+        crate::store_dir(global).filter(|_| !args.record_only && crate::store_exists(global));
+    let with = privacy::mail::Filter {
+        config: config.as_ref(),
+        store: store_dir.as_deref(),
+        verify: args.verify,
+        keep_foreign: args.keep_foreign,
+    };
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    let filtered = privacy::mail::filter(&raw, &with, &mut stdout)
+        .and_then(|filtered| synced_stdout().map(|()| filtered))
+        .context("cannot write it to stdout")
+        .map_err(not_handed_back)?;
+    if let Some(error) = filtered.store_error {
+        errors.report(&ErrorRecord::new(
+            "store",
+            format!("{:#}; scored without it", anyhow::Error::from(error)),
+        ));
+    }
+    Ok(OK)
+}
+
+/// Makes what was written to stdout durable when it is a file, so that a full disk or
+/// quota found only when the file system writes the data back is still an error.
+fn synced_stdout() -> std::io::Result<()> {
+    use std::os::fd::AsFd;
+    let file = std::fs::File::from(std::io::stdout().as_fd().try_clone_to_owned()?);
+    if file.metadata()?.is_file() {
+        file.sync_data()?;
+    }
+    Ok(())
 }
 
 /// `score --user`: the user index from the search index, the key store and the device.
