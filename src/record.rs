@@ -356,6 +356,11 @@ pub struct Security {
     pub signed: Option<SignatureFormat>,
     #[serde(default)]
     pub signature: SignatureState,
+    /// What the message claims that did not hold up, in words, for the user to see: headers
+    /// the parsers read differently (`From :`, a second From, a form feed…), each starting
+    /// with `ambiguous header: `, whose reading Python's `email` package and the MTAs take.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<String>,
     /// Whether `score --decrypt` (or `sync`) decrypted it with the user's key; the text and
     /// attachments inside are in the record only when the config's `index.decrypted` allows.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
