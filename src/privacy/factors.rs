@@ -98,6 +98,8 @@ factors! {
         "a trusted server saw DKIM, SPF or DMARC fail: the sender may be forged";
     AUTHENTICATION_UNTRUSTED: Technic, "authentication_untrusted", 0,
         "Authentication-Results not believed: from a server not in trust.authserv_ids, or below the trust boundary, where the sender wrote it (RFC 8601 §5)";
+    AMBIGUOUS_HEADERS: Technic, "ambiguous_headers", -15,
+        "headers the parsers read differently (white space before a colon, a form feed, a second From…): the record takes what Python's email package and the MTAs take, but a mail program may show you the other";
     PLATFORM_READABLE: Technic, "platform_readable", -15,
         "a platform message (Mastodon, Twitter, Facebook, Matrix unencrypted): its servers' operators can read it";
     KEYS_FOR_EVERYONE: Technic, "keys_for_everyone", 10,
@@ -207,6 +209,9 @@ const _: () = {
     assert!(TLS_OLD.points < TLS_V1_2.points && TLS_V1_2.points < TLS_V1_3.points);
     assert!(E2E_PGP_INLINE.points > 0 && E2E_SMIME.points > 0 && E2E_PROTOCOL.points > 0);
     assert!(E2E_PGP_MIME.points > 0 && SECURE_CHANNEL_USED.points >= 0);
+    // The record already takes the honest reading of a smuggled header; the smuggling
+    // itself must cost, never pay.
+    assert!(AMBIGUOUS_HEADERS.points < 0);
     // Protocol encryption removes the platform's penalty; it must not turn into a loss.
     assert!(PLATFORM_READABLE.points <= 0);
     // Encrypting a message swaps each of these for its better twin, or drops a penalty.
@@ -272,7 +277,10 @@ pub fn help_text() -> String {
          protocol (ESMTPS…) and the server's TLS comment, never from the HELO name, the \
          reverse DNS or the envelope; a hop below may admit clear text and lower the score, \
          never raise it. Authentication-Results count only from servers listed in \
-         trust.authserv_ids and only above the boundary's Received line (RFC 8601 §5). The \
+         trust.authserv_ids and only above the boundary's Received line (RFC 8601 §5). Where \
+         parsers disagree on a header (`From :`, a form feed, a second From), the record \
+         takes the reading of Python's email package and the MTAs, and security.problems \
+         names it. The \
          spam score is the record's security.spam_score, from the X-Spam-Score or \
          X-Spam-Status header.\n\n",
     );

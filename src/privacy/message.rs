@@ -6,7 +6,8 @@
 //! `list_id`. Which transport facts and Authentication-Results headers are believed is
 //! decided here, from the config's `[trust]` and the message's trust boundary
 //! ([`super::boundary`]): TLS only at or above it, Authentication-Results only from a
-//! trusted authserv-id above it.
+//! trusted authserv-id above it. Headers the parsers read differently were named when
+//! the record was read ([`crate::email`]); here they cost points.
 
 use std::collections::BTreeSet;
 
@@ -390,6 +391,15 @@ fn applied_factors(
     .collect();
     if !ignored.is_empty() {
         add(&factors::AUTHENTICATION_UNTRUSTED, ignored.join("; "));
+    }
+
+    let ambiguous: Vec<&str> = security
+        .problems
+        .iter()
+        .filter_map(|p| p.strip_prefix(crate::email::AMBIGUOUS_HEADER))
+        .collect();
+    if !ambiguous.is_empty() {
+        add(&factors::AMBIGUOUS_HEADERS, ambiguous.join("; "));
     }
 
     if let Some((protocol, readers)) = PLATFORMS.iter().find(|(p, _)| *p == message.protocol)
