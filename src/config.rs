@@ -38,6 +38,9 @@
 //!
 //! [index]
 //! # decrypted = true                  # index the text of decrypted mail (off: a leak)
+//!
+//! [limits]
+//! # unpacked_mib = 256                # largest zip entry or decrypted message read, MiB
 //! ```
 //!
 //! An account's `source` is a source as on the command line. An IMAP account names its
@@ -119,6 +122,8 @@ pub struct Config {
     pub index: Index,
     #[serde(default)]
     pub keys: Keys,
+    #[serde(default)]
+    pub limits: Limits,
     /// The directory of the config file: relative sources are relative to it.
     #[serde(skip)]
     pub dir: PathBuf,
@@ -250,6 +255,36 @@ pub struct Keys {
     pub decrypt: bool,
 }
 
+/// How much one input may cost: what a reader refuses, naming the input, rather than
+/// letting a crafted file (a zip bomb) take all memory.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// The most bytes one zip entry of an export, or one decrypted message, unpacks to, in
+    /// MiB; a larger one is reported and skipped.
+    #[serde(default = "default_unpacked_mib")]
+    pub unpacked_mib: u64,
+}
+
+fn default_unpacked_mib() -> u64 {
+    256
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            unpacked_mib: default_unpacked_mib(),
+        }
+    }
+}
+
+impl Limits {
+    /// [`Limits::unpacked_mib`] in bytes.
+    pub fn unpacked_bytes(&self) -> u64 {
+        self.unpacked_mib.saturating_mul(1 << 20)
+    }
+}
+
 fn redact<S: serde::Serializer>(value: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
     match value {
         Some(_) => s.serialize_str("********"),
@@ -377,5 +412,13 @@ mod tests {
         let config =
             parse("[keys]\ndecrypt = true\npassphrase_command = \"pass show key\"\n").unwrap();
         assert!(config.warnings().is_empty());
+    }
+
+    #[test]
+    fn the_unpacked_limit_defaults_to_256_mib_and_can_be_set() {
+        assert_eq!(parse("").unwrap().limits.unpacked_bytes(), 256 << 20);
+        let config = parse("[limits]\nunpacked_mib = 1\n").unwrap();
+        assert_eq!(config.limits.unpacked_bytes(), 1 << 20);
+        assert!(parse("[limits]\nunpacked = 1\n").is_err());
     }
 }

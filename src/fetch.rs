@@ -26,8 +26,9 @@ use rayon::prelude::*;
 
 use crate::config::Config;
 use crate::email;
+use crate::fault::Fault;
 use crate::jsonl::{ErrorSink, Reader, Sink};
-use crate::record::{ErrorRecord, Message, Record, message_id};
+use crate::record::{DUPLICATE_MESSAGE_ID, ErrorRecord, Message, Record, message_id};
 use crate::source::{self, Item, Raw, Source, Spec};
 use crate::store::db::{Batch, KnownFile};
 use crate::store::{self, Store};
@@ -51,21 +52,13 @@ pub enum Error {
     Output(#[from] std::io::Error),
 }
 
-impl Error {
-    /// Whether a later run may succeed (a locked store, a server that cannot be reached),
-    /// so cron should retry.
-    pub fn is_transient(&self) -> bool {
+impl Fault for Error {
+    fn inner(&self) -> Option<&dyn Fault> {
         match self {
-            Error::Store(e) | Error::Source(source::Error::Store(e)) => e.is_transient(),
-            Error::Source(source::Error::Imap(e)) => e.is_transient(),
-            Error::Source(source::Error::Mastodon(e)) => e.is_transient(),
-            _ => false,
+            Error::Source(e) => Some(e),
+            Error::Store(e) => Some(e),
+            Error::Output(_) => None,
         }
-    }
-
-    /// Whether the output was closed by its reader (`missive fetch | head`).
-    pub fn is_broken_pipe(&self) -> bool {
-        matches!(self, Error::Output(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
     }
 }
 
@@ -102,11 +95,12 @@ impl Target {
     }
 
     /// A source given on the command line, with the login of the configured account on
-    /// the same server ([`source::account::with_login`]); its account is its key.
+    /// the same server ([`source::account::with_login`]); its account is the configured
+    /// account that holds its path ([`source::account::owner`]), else its key.
     pub fn for_source(config: &Config, spec: Spec, home: Option<&Path>) -> Target {
         let spec = source::account::with_login(config, spec, home);
         Target {
-            account: spec.key(),
+            account: source::account::owner(config, &spec, home).unwrap_or_else(|| spec.key()),
             spec,
         }
     }
@@ -124,6 +118,8 @@ pub struct Options {
     /// this many batches (1 when records are printed, so that a run cut short prints again
     /// at most one batch).
     pub batches_per_commit: usize,
+    /// What one input may cost ([`Config::limits`]).
+    pub limits: crate::config::Limits,
 }
 
 impl Default for Options {
@@ -133,6 +129,7 @@ impl Default for Options {
             progress: false,
             batch_messages: BATCH_MESSAGES,
             batches_per_commit: 1,
+            limits: crate::config::Limits::default(),
         }
     }
 }
@@ -174,7 +171,7 @@ pub fn fetch<S: Sink + Send, E: Write + Send>(
     let mut at = 0;
     while at < targets.len() {
         let target = &targets[at];
-        let Some(source) = target.spec.open() else {
+        let Some(source) = target.spec.open(&options.limits) else {
             if let Spec::Jsonl(path) = &target.spec {
                 pass_through(path.as_deref(), out, errors, &mut summary)?;
             }
@@ -185,7 +182,7 @@ pub fn fetch<S: Sink + Send, E: Write + Send>(
         at += 1;
         if target.spec.is_remote() {
             while let Some(next) = targets.get(at).filter(|t| t.spec.is_remote()) {
-                if let Some(source) = next.spec.open() {
+                if let Some(source) = next.spec.open(&options.limits) {
                     jobs.push((next, source));
                 }
                 at += 1;
@@ -526,6 +523,8 @@ impl<S: Sink, E: Write> BatchRun<'_, '_, S, E> {
         let key = key.as_str();
         let mut archived = archived.into_iter();
         let mut new_messages = Vec::with_capacity(parsed.len());
+        // Where each email of the batch is in `new_messages`, by record id.
+        let mut email_at: HashMap<String, usize> = HashMap::new();
         // Each message's cursor supersedes the one before: set once, when the batch is done.
         let mut cursors: HashMap<(String, &str), String> = HashMap::new();
         for (item, result) in parsed {
@@ -582,7 +581,18 @@ impl<S: Sink, E: Write> BatchRun<'_, '_, S, E> {
                 message.date = item.remote.as_ref().and_then(|r| r.received.clone());
             }
             message.account = target.account.clone();
-            message.id = message_id(&message.protocol, &message.account, &message.native_id);
+            if let Some(first) = claim_id(batch, &mut message)?
+                && let Some(&at) = email_at.get(&first)
+            {
+                // Its twin is in this batch, not printed yet: it is told too.
+                let twin: &mut Message = &mut new_messages[at];
+                if !twin.problems.iter().any(|p| p == DUPLICATE_MESSAGE_ID) {
+                    twin.problems.push(DUPLICATE_MESSAGE_ID.into());
+                }
+            }
+            if message.protocol == "email" {
+                email_at.insert(message.id.clone(), new_messages.len());
+            }
             message.source = source_ref;
             message.flags = item.flags;
             for problem in &message.problems {
@@ -613,6 +623,33 @@ impl<S: Sink, E: Write> BatchRun<'_, '_, S, E> {
         }
         Ok(())
     }
+}
+
+/// Gives `message` its record id (DESIGN.md §2): its native id's, unless it is an email
+/// whose Message-ID another message of the account holds; then its blob's, both are marked
+/// as duplicates, and the id of the other is returned.
+fn claim_id(batch: &Batch<'_>, message: &mut Message) -> Result<Option<String>, store::Error> {
+    message.id = message_id(&message.protocol, &message.account, &message.native_id);
+    // Only a Message-ID is the sender's to choose: other protocols' native ids are given by
+    // the platform, and an email without one is already named by its blob.
+    if message.protocol != "email" || message.native_id == message.blob {
+        return Ok(None);
+    }
+    if let Some(duplicate) = batch.claim_record_id(&message.id, &message.blob)? {
+        if duplicate {
+            message.problems.push(DUPLICATE_MESSAGE_ID.into());
+        }
+        return Ok(None);
+    }
+    let first = std::mem::replace(
+        &mut message.id,
+        message_id(&message.protocol, &message.account, &message.blob),
+    );
+    batch.claim_record_id(&message.id, &message.blob)?;
+    batch.mark_duplicate_id(&message.id)?;
+    batch.mark_duplicate_id(&first)?;
+    message.problems.push(DUPLICATE_MESSAGE_ID.into());
+    Ok(Some(first))
 }
 
 /// `jsonl:` sources: records are passed through, bad lines reported.

@@ -13,12 +13,14 @@
 //! - floor 3: [`source`] (where messages come from) and [`keys`] (certificates, TOFU, discovery)
 //! - floor 2: [`store`]: the archive, `state.sqlite`, the tantivy index and the query tree it runs
 //! - floor 1: [`jsonl`] (record streams), [`email`] (RFC 5322 → record), [`config`] (the file, as data)
-//! - floor 0: [`record`] (every record kind), [`secret`] and [`tls`]
+//! - floor 0: [`record`] (every record kind), [`secret`], [`tls`] and [`fault`] (what an error
+//!   means for the exit status)
 
 pub mod cli;
 pub mod config;
 pub mod contacts;
 pub mod email;
+pub mod fault;
 pub mod fetch;
 pub mod jsonl;
 pub mod keys;

@@ -131,12 +131,17 @@ pub struct Message {
     /// Schema version, always 1.
     #[serde(default = "version")]
     pub v: u32,
-    /// Stable id: `m_` and 32 hex digits of SHA-256 over protocol, account and native id.
-    /// The same message fetched again gets the same id.
+    /// Stable id: `m_` and 32 hex digits of SHA-256 over protocol, account and native id
+    /// ([`message_id`]), or over protocol, account and `blob` for an email whose Message-ID
+    /// another message of the account already holds (both then carry
+    /// [`DUPLICATE_MESSAGE_ID`] in `problems`). The same message fetched again, under any
+    /// spelling of its source, gets the same id.
     pub id: String,
     /// `email`, `mastodon`, `twitter`, `facebook`, `signal`, `matrix`, `xmpp`, …
     pub protocol: String,
-    /// The configured account name, or the source as given on the command line.
+    /// The configured account the source belongs to (a path given on the command line that
+    /// is, or lies inside, an account's source belongs to that account), else the source's
+    /// key: its kind and canonical path (`maildir:/home/u/Mail`), or its URI.
     pub account: String,
     /// Where the message was read from.
     pub source: SourceRef,
@@ -147,6 +152,8 @@ pub struct Message {
     pub native_id: String,
     #[serde(default)]
     pub in_reply_to: Vec<String>,
+    /// The References, at most [`MAX_REFERENCES`] of them as mail is read: the first (the
+    /// thread's root) and the nearest ancestors, which are all threading needs.
     #[serde(default)]
     pub references: Vec<String>,
     /// The List-Id, without angle brackets.
@@ -349,16 +356,30 @@ pub struct Security {
     /// boundary) is the privacy index's decision.
     #[serde(default)]
     pub authentication: Vec<Authentication>,
+    /// End-to-end encryption of the whole message, proven by its structure: the encrypted
+    /// part is the message (or its only content) and its payload parses as an OpenPGP
+    /// message or CMS EnvelopedData. A declaration alone is not enough.
     #[serde(default)]
     pub encryption: Encryption,
-    /// How the message is signed, as structure; verification comes with the keys.
+    /// An encrypted part (proven as `encryption` is) beside parts in clear: the encryption of
+    /// that part only, which the privacy index counts for far less.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partially_encrypted: Option<Encryption>,
+    /// How the message is signed, as structure, when the signature covers all it shows (the
+    /// root multipart/signed, or the whole text part clearsigned); verification comes with
+    /// the keys.
     #[serde(default)]
     pub signed: Option<SignatureFormat>,
+    /// A signed part beside unsigned ones: the signature does not vouch for the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partially_signed: Option<SignatureFormat>,
     #[serde(default)]
     pub signature: SignatureState,
-    /// What the message claims that did not hold up, in words, for the user to see: headers
-    /// the parsers read differently (`From :`, a second From, a form feed…), each starting
-    /// with `ambiguous header: `, whose reading Python's `email` package and the MTAs take.
+    /// Security claims the message makes that did not hold up (an armour block inside clear
+    /// text, a multipart/encrypted without OpenPGP inside, Autocrypt keydata that is no
+    /// usable key…), and headers the parsers read differently (`From :`, a second From, a
+    /// form feed…: each starting with `ambiguous header: `, read as Python's `email` package
+    /// and the MTAs read them), in words, for the user to see.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<String>,
     /// Whether `score --decrypt` (or `sync`) decrypted it with the user's key; the text and
@@ -479,9 +500,13 @@ pub enum SignatureState {
     None,
     /// Signed, not yet checked (`fetch` only reads structure).
     Unverified,
+    /// Valid, and by the key bound (tofu or verified) to the From address.
     Valid,
     Invalid,
     UnknownKey,
+    /// Valid, but by a key that is not bound to the From address (someone else's, or one in
+    /// conflict): it proves who signed, not who sent.
+    ByOther,
 }
 
 /// The Autocrypt header (Level 1), as the sender announced it.
@@ -711,16 +736,71 @@ pub struct LookupRecord {
 }
 
 /// An address bound to a key, and how far it is trusted.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct KeyBinding {
     /// Lowercased, the domain in IDNA ASCII form.
     pub address: String,
     /// `autocrypt`, `gossip`, `wkd`, `dane`, `import` or `manual`.
     pub source: String,
     /// `tofu`, `verified`, `conflict`, `revoked` or `expired`.
-    pub state: String,
+    #[schemars(with = "String")]
+    pub state: BindingState,
     pub first_seen: String,
     pub last_seen: String,
+}
+
+/// How far an address's binding to a certificate is trusted: set by the TOFU rules of
+/// [`crate::keys::tofu`], kept in `state.sqlite` and printed in key records as its
+/// lowercase name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BindingState {
+    /// The first certificate seen for the address.
+    Tofu,
+    /// Confirmed by the user (`keys verify`), or the user's own key.
+    Verified,
+    /// A second certificate for an address already bound: never used until the user decides.
+    Conflict,
+    Revoked,
+    Expired,
+}
+
+impl BindingState {
+    pub const ALL: [BindingState; 5] = [
+        BindingState::Tofu,
+        BindingState::Verified,
+        BindingState::Conflict,
+        BindingState::Revoked,
+        BindingState::Expired,
+    ];
+
+    /// The name stored and printed, the same as serde's.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BindingState::Tofu => "tofu",
+            BindingState::Verified => "verified",
+            BindingState::Conflict => "conflict",
+            BindingState::Revoked => "revoked",
+            BindingState::Expired => "expired",
+        }
+    }
+
+    /// The state named `name` (as [`BindingState::as_str`] spells it), if there is one.
+    pub fn parse(name: &str) -> Option<BindingState> {
+        BindingState::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
+    /// Whether the binding may be used to encrypt and to merge identities: trusted on first
+    /// use or verified; a conflict waits for the user, a revoked or expired key is done.
+    pub fn is_trusted(self) -> bool {
+        matches!(self, BindingState::Tofu | BindingState::Verified)
+    }
+}
+
+impl std::fmt::Display for BindingState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// One row of the privacy index's factor table, as `missive score --factors` prints it.
@@ -828,13 +908,14 @@ pub struct ContactPrivacyRecord {
 }
 
 /// The best key binding of a contact's addresses.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ContactKey {
     pub address: String,
     /// Uppercase hex.
     pub fingerprint: String,
     /// `tofu`, `verified`, `conflict`, `revoked` or `expired`.
-    pub state: String,
+    #[schemars(with = "String")]
+    pub state: BindingState,
     /// The primary key's algorithm (`EdDSA`, `RSA`, …).
     pub algorithm: String,
     pub bits: Option<u32>,
@@ -923,9 +1004,30 @@ pub fn timestamp(date: &str) -> Option<i64> {
     parsed.is_valid().then(|| parsed.to_timestamp())
 }
 
-/// A record date (RFC 3339, UTC, seconds) for seconds since the epoch.
+/// The seconds since the epoch that RFC 3339 can write: 0000-01-01T00:00:00Z to
+/// 9999-12-31T23:59:59Z. A reader that can note a problem drops a date outside them.
+pub const DATES: std::ops::RangeInclusive<i64> = -62_167_219_200..=253_402_300_799;
+
+/// A record date (RFC 3339, UTC, seconds) for seconds since the epoch; outside [`DATES`],
+/// the nearer end of them, as RFC 3339 has no year before 0000 or after 9999.
 pub fn rfc3339(timestamp: i64) -> String {
+    let timestamp = timestamp.clamp(*DATES.start(), *DATES.end());
     mail_parser::DateTime::from_timestamp(timestamp).to_rfc3339()
+}
+
+/// The most message-ids of one reference header (References, In-Reply-To) a message
+/// contributes to threading. JWZ needs the root and the nearest ancestors, not the 400,000
+/// ids a crafted message can hold, which would make threading cost without bound.
+pub const MAX_REFERENCES: usize = 500;
+
+/// The message-ids of a reference header that are kept: all of them up to
+/// [`MAX_REFERENCES`]; beyond, the first (the thread's root) and the last
+/// `MAX_REFERENCES - 1` (the nearest ancestors).
+pub fn kept_references(ids: &[String]) -> impl Iterator<Item = &String> {
+    let tail = ids.len().saturating_sub(MAX_REFERENCES - 1).max(1);
+    ids.first()
+        .into_iter()
+        .chain(ids.get(tail..).unwrap_or_default())
 }
 
 /// `sha256:` and the hex digest of `bytes`: the name of a raw blob.
@@ -934,7 +1036,15 @@ pub fn blob_name(bytes: &[u8]) -> String {
     format!("sha256:{}", hex::encode(sha2::Sha256::digest(bytes)))
 }
 
-/// The stable message id for a native id within an account of a protocol.
+/// The problem both records carry when two different emails of one account say they have
+/// the same Message-ID (a broken mailer, or a sender hoping to replace a message): neither
+/// erases the other.
+pub const DUPLICATE_MESSAGE_ID: &str =
+    "duplicate_message_id: another message of this account has the same Message-ID";
+
+/// The stable record id of a native id within an account of a protocol: the one id rule of
+/// DESIGN.md §2, where what `account` and `native_id` are is said. An email whose Message-ID
+/// another message holds is given this id of its blob instead.
 pub fn message_id(protocol: &str, account: &str, native_id: &str) -> String {
     use sha2::Digest;
     let mut hash = sha2::Sha256::new();
@@ -950,6 +1060,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn dates_out_of_range_clamp_to_the_years_rfc_3339_can_write() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(*DATES.start()), "0000-01-01T00:00:00Z");
+        assert_eq!(rfc3339(*DATES.end()), "9999-12-31T23:59:59Z");
+        assert_eq!(rfc3339(i64::MAX), "9999-12-31T23:59:59Z");
+        assert_eq!(rfc3339(i64::MIN), "0000-01-01T00:00:00Z");
+        assert_eq!(rfc3339(-1_000_000_000_000_000), "0000-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn a_reference_header_keeps_its_root_and_nearest_ancestors() {
+        let ids: Vec<String> = (0..400_000).map(|i| format!("<{i}@x>")).collect();
+        let kept: Vec<&String> = kept_references(&ids).collect();
+        assert_eq!(kept.len(), MAX_REFERENCES);
+        assert_eq!(kept[0], "<0@x>");
+        assert_eq!(kept[1], "<399501@x>");
+        assert_eq!(kept[MAX_REFERENCES - 1], "<399999@x>");
+        let few = &ids[..MAX_REFERENCES];
+        assert!(kept_references(few).eq(few.iter()), "up to the limit, all");
+        assert_eq!(kept_references(&[]).count(), 0);
+    }
+
+    #[test]
     fn unknown_fields_survive_a_round_trip() {
         let line = r#"{"kind":"message","v":1,"id":"m_1","protocol":"email","account":"a","source":{"kind":"eml","mine":[1,2]},"blob":"sha256:00","native_id":"<x@y>","security":{"encryption":"pgp-mime","theirs":true},"zzz":{"deep":"yes"}}"#;
         let message: Message = serde_json::from_str(line).unwrap();
@@ -960,6 +1093,16 @@ mod tests {
         assert_eq!(value["source"]["mine"], serde_json::json!([1, 2]));
         assert_eq!(value["security"]["theirs"], true);
         assert_eq!(value["security"]["encryption"], "pgp-mime");
+    }
+
+    #[test]
+    fn a_binding_state_is_stored_and_printed_under_one_name() {
+        for state in BindingState::ALL {
+            let printed = serde_json::to_string(&state).unwrap();
+            assert_eq!(printed, format!("\"{}\"", state.as_str()));
+            assert_eq!(BindingState::parse(state.as_str()), Some(state));
+        }
+        assert_eq!(BindingState::parse("gossip"), None);
     }
 
     #[test]

@@ -8,6 +8,7 @@
 use std::io::Write;
 
 use crate::config::Config;
+use crate::fault::Fault;
 use crate::fetch::{self, Settle, Target};
 use crate::jsonl::{ErrorSink, Sink};
 use crate::keys::decrypt::{self, OwnKeys};
@@ -45,15 +46,14 @@ pub enum Error {
     Circle(#[from] circle::Error),
 }
 
-impl Error {
-    /// Whether a later run may succeed (the store is locked, a server unreachable).
-    pub fn is_transient(&self) -> bool {
+impl Fault for Error {
+    fn inner(&self) -> Option<&dyn Fault> {
         match self {
-            Error::Fetch(e) => e.is_transient(),
-            Error::Search(e) => e.is_transient(),
-            Error::Store(e) => e.is_transient(),
-            Error::Thread(e) => e.is_transient(),
-            Error::Circle(_) => false,
+            Error::Fetch(e) => Some(e),
+            Error::Search(e) => Some(e),
+            Error::Store(e) => Some(e),
+            Error::Thread(e) => Some(e),
+            Error::Circle(_) => None,
         }
     }
 }
@@ -172,6 +172,7 @@ pub fn sync<E: Write + Send>(
         progress: options.progress,
         batch_messages: BATCH_MESSAGES,
         batches_per_commit: BATCHES_PER_COMMIT,
+        limits: config.limits,
     };
     let mut summary = fetch::fetch(
         store,

@@ -29,11 +29,17 @@ fn every_corpus_message_becomes_a_record() {
         eprintln!("MISSIVE_CORPUS is not set: the corpus test has nothing to read");
         assert!(
             std::env::var_os("CI").is_none(),
-            "CI must set MISSIVE_CORPUS"
+            "CI must set MISSIVE_CORPUS (scripts/test sets it when ../shared/corpus exists)"
         );
         return;
     };
-    let files = files(Path::new(&corpus));
+    let corpus = Path::new(&corpus);
+    assert!(
+        corpus.is_dir(),
+        "MISSIVE_CORPUS={} is not a directory",
+        corpus.display()
+    );
+    let files = files(corpus);
     assert!(
         files.len() > 100,
         "expected a corpus, found {} files",

@@ -7,12 +7,12 @@
 use crate::support::openpgp::{GnuPg, autocrypt_mail, keydata, sequoia_certificate};
 use crate::support::{Home, run};
 
-const PASSPHRASE: &str = "correct-horse";
+pub(crate) const PASSPHRASE: &str = "correct-horse";
 const SECRET_WORD: &str = "xylophone";
 
 /// A home with the user's own key (protected by [`PASSPHRASE`]), `config` after the
 /// identity, and a GnuPG home that holds Alice's signing key and the user's public key.
-fn with_own_key(config: &str) -> (Home, GnuPg) {
+pub(crate) fn with_own_key(config: &str) -> (Home, GnuPg) {
     let home = Home::new();
     home.write_config(&format!(
         "[identity]\nname = \"Sam\"\naddresses = [\"sam@example.com\"]\n{config}"
@@ -36,7 +36,7 @@ fn with_own_key(config: &str) -> (Home, GnuPg) {
 }
 
 /// `data` encrypted by gpg to `recipient`, signed by Alice when `sign`, armoured.
-fn encrypt(gpg: &GnuPg, recipient: &str, sign: bool, data: &[u8]) -> String {
+pub(crate) fn encrypt(gpg: &GnuPg, recipient: &str, sign: bool, data: &[u8]) -> String {
     let mut args = vec![
         "--trust-model",
         "always",
@@ -119,7 +119,7 @@ fn mail_gpg_signed_and_encrypted_to_our_key_decrypts_and_mail_to_another_key_is_
         ),
     );
     let inline = format!(
-        "From: alice@example.org\nTo: sam@example.com\nSubject: inline\nDate: Mon, 01 Jan 2024 11:00:00 +0000\nMessage-ID: <inline@example.org>\n\nSee below.\n\n{}",
+        "From: alice@example.org\nTo: sam@example.com\nSubject: inline\nDate: Mon, 01 Jan 2024 11:00:00 +0000\nMessage-ID: <inline@example.org>\n\n{}",
         encrypt(&gpg, "sam@example.com", true, b"Meet at noon.\n")
     );
     home.write("Mail/cur/2.M2.x:2,S", inline.as_bytes());

@@ -246,7 +246,7 @@ fn an_encrypted_mail_scores_higher_than_one_in_clear() {
     let home = Home::new();
     let encrypted = mail(
         "Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=\"b\"\nMIME-Version: 1.0\n",
-        "--b\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n--b\nContent-Type: application/octet-stream\n\n-----BEGIN PGP MESSAGE-----\nx\n-----END PGP MESSAGE-----\n--b--\n",
+        "--b\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n--b\nContent-Type: application/octet-stream\n\n-----BEGIN PGP MESSAGE-----\n\njA0ECQMC2jHluyFqy1H/0kMB/e6m7Veft9eto08MXF//i+22Baigi560BNCgH5xe\njWj2ZJRpAaN5AadbuIAY1vdr8cv7IgsgAIzygij1BK+UpVSF\n=VNLS\n-----END PGP MESSAGE-----\n--b--\n",
     );
     let (_, sealed) = score_mail(&home, &encrypted, &[]);
     let (_, clear) = score_mail(&home, &mail("", "hi\n"), &[]);

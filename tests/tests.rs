@@ -3,6 +3,7 @@
 mod support;
 
 mod archives;
+mod bounds;
 mod config;
 mod contacts;
 mod corpus;

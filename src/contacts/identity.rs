@@ -16,13 +16,17 @@ pub fn of_address(protocol: &str, address: &str) -> Option<String> {
     }
     // A Signal account is a phone number: the same person as that number anywhere else.
     if protocol == "signal" && address.starts_with('+') {
-        return Some(canonical("tel", address));
+        return Some(kind_handle("tel", address));
     }
-    Some(canonical(protocol, address))
+    Some(kind_handle(protocol, address))
 }
 
-/// `KIND:HANDLE` with the handle canonical for its kind.
-pub fn canonical(kind: &str, handle: &str) -> String {
+/// `KIND:HANDLE` with the handle spelt the one way of its kind: an email address as records
+/// carry it (its local part as written, its domain in Unicode), Mastodon, Twitter, XMPP and
+/// Matrix handles lowercased, a phone number in its digits (E.164 when it names its country).
+/// The kind is part of the identity because one handle means different people on different
+/// protocols; [`handle`] and [`kind`] take it apart again.
+pub fn kind_handle(kind: &str, handle: &str) -> String {
     let kind = kind.trim().to_ascii_lowercase();
     let handle = handle.trim();
     let handle = match kind.as_str() {
@@ -33,7 +37,7 @@ pub fn canonical(kind: &str, handle: &str) -> String {
                 Some((local, domain)) if domain.is_ascii() && !domain.contains("xn--") => {
                     format!("{local}@{}", domain.to_ascii_lowercase())
                 }
-                _ => crate::email::canonical_address(address),
+                _ => crate::email::address_with_unicode_domain(address),
             }
         }
         "mastodon" => mastodon_handle(handle),
@@ -80,7 +84,7 @@ pub fn parse(text: &str) -> Option<String> {
             "phone" => "tel".to_string(),
             _ => kind,
         };
-        return Some(canonical(&kind, handle));
+        return Some(kind_handle(&kind, handle));
     }
     let at = text.matches('@').count();
     let kind = if text.starts_with('@') && text.contains(':') {
@@ -94,7 +98,7 @@ pub fn parse(text: &str) -> Option<String> {
     } else {
         return None;
     };
-    Some(canonical(kind, text))
+    Some(kind_handle(kind, text))
 }
 
 /// The kind part of an identity.
@@ -179,28 +183,28 @@ mod tests {
     #[test]
     fn each_kind_has_one_spelling() {
         assert_eq!(
-            canonical("email", "Alice@EXAMPLE.org"),
+            kind_handle("email", "Alice@EXAMPLE.org"),
             "email:Alice@example.org"
         );
         assert_eq!(
-            canonical("mastodon", "@Alice@Social.Example"),
+            kind_handle("mastodon", "@Alice@Social.Example"),
             "mastodon:@alice@social.example"
         );
         assert_eq!(
-            canonical("mastodon", "https://social.example/@Alice"),
+            kind_handle("mastodon", "https://social.example/@Alice"),
             "mastodon:@alice@social.example"
         );
-        assert_eq!(canonical("twitter", "Alice_W"), "twitter:@alice_w");
-        assert_eq!(canonical("twitter", "12345"), "twitter:12345");
-        assert_eq!(canonical("tel", "+33 6 12-34-56-78"), "tel:+33612345678");
-        assert_eq!(canonical("tel", "0033 612345678"), "tel:+33612345678");
-        assert_eq!(canonical("tel", "(555) 0100"), "tel:5550100");
+        assert_eq!(kind_handle("twitter", "Alice_W"), "twitter:@alice_w");
+        assert_eq!(kind_handle("twitter", "12345"), "twitter:12345");
+        assert_eq!(kind_handle("tel", "+33 6 12-34-56-78"), "tel:+33612345678");
+        assert_eq!(kind_handle("tel", "0033 612345678"), "tel:+33612345678");
+        assert_eq!(kind_handle("tel", "(555) 0100"), "tel:5550100");
         assert_eq!(
-            canonical("xmpp", "xmpp:Alice@Jabber.example?message"),
+            kind_handle("xmpp", "xmpp:Alice@Jabber.example?message"),
             "xmpp:alice@jabber.example"
         );
         assert_eq!(
-            canonical("matrix", "matrix:u/alice:matrix.example"),
+            kind_handle("matrix", "matrix:u/alice:matrix.example"),
             "matrix:@alice:matrix.example"
         );
     }

@@ -21,6 +21,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 
 use crate::config::Config;
+use crate::fault::Fault;
 use crate::record::{Contact, VERSION};
 use crate::store::{self, Db};
 
@@ -47,10 +48,12 @@ pub enum Error {
     OwnIdentity(String),
 }
 
-impl Error {
-    /// Whether trying again later may succeed (a locked store).
-    pub fn is_transient(&self) -> bool {
-        matches!(self, Error::Store(e) if e.is_transient())
+impl Fault for Error {
+    fn inner(&self) -> Option<&dyn Fault> {
+        match self {
+            Error::Store(e) => Some(e),
+            _ => None,
+        }
     }
 }
 
@@ -123,7 +126,7 @@ impl Directory {
         }
         if !self.certified.is_empty()
             && identity::kind(identity) == "email"
-            && let Some(key) = crate::keys::tofu::canonical(identity::handle(identity))
+            && let Some(key) = crate::keys::tofu::binding_address(identity::handle(identity))
             && let Some(contact) = self.certified.get(&key)
         {
             return contact.clone();
@@ -163,10 +166,10 @@ impl Directory {
                     self.certified
                         .iter()
                         .filter(|(_, contact)| **contact == id)
-                        .map(|(address, _)| identity::canonical("email", address))
+                        .map(|(address, _)| identity::kind_handle("email", address))
                         .filter(|other| {
-                            crate::keys::tofu::canonical(identity::handle(other))
-                                != crate::keys::tofu::canonical(identity::handle(identity))
+                            crate::keys::tofu::binding_address(identity::handle(other))
+                                != crate::keys::tofu::binding_address(identity::handle(identity))
                         }),
                 );
                 contact_record(
@@ -236,7 +239,7 @@ fn certified(db: &Db, links: &HashMap<String, String>) -> Result<HashMap<String,
     use crate::keys::tofu;
     let mut by_cert: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for binding in db.bindings(None, None)? {
-        if binding.state == tofu::TOFU || binding.state == tofu::VERIFIED {
+        if binding.state.is_trusted() {
             by_cert
                 .entry(binding.fingerprint)
                 .or_default()
@@ -247,7 +250,7 @@ fn certified(db: &Db, links: &HashMap<String, String>) -> Result<HashMap<String,
         .iter()
         .filter(|(identity, _)| identity::kind(identity) == "email")
         .filter_map(|(identity, contact)| {
-            tofu::canonical(identity::handle(identity)).map(|key| (key, contact))
+            tofu::binding_address(identity::handle(identity)).map(|key| (key, contact))
         })
         .collect();
     let mut out = HashMap::new();
@@ -259,7 +262,7 @@ fn certified(db: &Db, links: &HashMap<String, String>) -> Result<HashMap<String,
             .or_else(|| {
                 addresses
                     .first()
-                    .map(|least| identity::implicit_contact(&identity::canonical("email", least)))
+                    .map(|least| identity::implicit_contact(&identity::kind_handle("email", least)))
             });
         if let Some(contact) = contact {
             for address in addresses {
@@ -496,6 +499,7 @@ pub fn import(db: &mut Db, user: &User, text: &str) -> Result<Change, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record::BindingState;
 
     fn db() -> (tempfile::TempDir, Db) {
         let dir = tempfile::tempdir().unwrap();
@@ -593,17 +597,17 @@ mod tests {
         let (_dir, mut db) = db();
         let batch = db.batch().unwrap();
         for (address, fingerprint, state) in [
-            ("ann@example.org", "AAAA", "tofu"),
-            ("ann@work.example.net", "AAAA", "verified"),
-            ("ann@old.example.com", "AAAA", "conflict"),
-            ("solo@example.org", "BBBB", "tofu"),
+            ("ann@example.org", "AAAA", BindingState::Tofu),
+            ("ann@work.example.net", "AAAA", BindingState::Verified),
+            ("ann@old.example.com", "AAAA", BindingState::Conflict),
+            ("solo@example.org", "BBBB", BindingState::Tofu),
         ] {
             batch
                 .put_binding(&crate::store::db::Binding {
                     address: address.into(),
                     fingerprint: fingerprint.into(),
                     source: "autocrypt".into(),
-                    state: state.into(),
+                    state,
                     first_seen: 1,
                     last_seen: 1,
                 })

@@ -73,15 +73,15 @@ fn read_property(line: &Line, card: &mut Card, structured: &mut Option<String>) 
                 *structured = Some(name);
             }
         }
-        "EMAIL" => add(Some(identity::canonical("email", &unescape(&value)))),
+        "EMAIL" => add(Some(identity::kind_handle("email", &unescape(&value)))),
         "TEL" => {
             let number = unescape(&value);
             if !number.trim().is_empty() {
-                add(Some(identity::canonical("tel", &number)));
+                add(Some(identity::kind_handle("tel", &number)));
             }
         }
         "IMPP" => add(impp(&unescape(&value))),
-        "X-JABBER" => add(Some(identity::canonical("xmpp", &unescape(&value)))),
+        "X-JABBER" => add(Some(identity::kind_handle("xmpp", &unescape(&value)))),
         "X-SOCIALPROFILE" => {
             let kind = param(line, "TYPE").map(str::to_ascii_lowercase);
             let user = param(line, "X-USER").map(str::to_string);
@@ -100,10 +100,10 @@ fn impp(value: &str) -> Option<String> {
         return None;
     }
     Some(match scheme.as_str() {
-        "xmpp" | "jabber" => identity::canonical("xmpp", rest),
-        "matrix" => identity::canonical("matrix", rest),
+        "xmpp" | "jabber" => identity::kind_handle("xmpp", rest),
+        "matrix" => identity::kind_handle("matrix", rest),
         "https" | "http" => return profile_url(value),
-        _ => identity::canonical(&scheme, rest.trim_start_matches("//")),
+        _ => identity::kind_handle(&scheme, rest.trim_start_matches("//")),
     })
 }
 
@@ -114,10 +114,10 @@ fn social_profile(kind: Option<&str>, user: Option<String>, value: &str) -> Opti
     }
     let handle = user.unwrap_or_else(|| value.trim().to_string());
     match kind? {
-        "twitter" | "x" => Some(identity::canonical("twitter", &handle)),
-        "facebook" => Some(identity::canonical("facebook", &handle)),
+        "twitter" | "x" => Some(identity::kind_handle("twitter", &handle)),
+        "facebook" => Some(identity::kind_handle("facebook", &handle)),
         "mastodon" if handle.matches('@').count() >= 1 => {
-            Some(identity::canonical("mastodon", &handle))
+            Some(identity::kind_handle("mastodon", &handle))
         }
         _ => None,
     }
@@ -135,16 +135,16 @@ fn profile_url(url: &str) -> Option<String> {
     let first = path.split(['/', '?', '#']).next().unwrap_or_default();
     match host {
         "twitter.com" | "x.com" | "mobile.twitter.com" if !first.is_empty() => {
-            Some(identity::canonical("twitter", first))
+            Some(identity::kind_handle("twitter", first))
         }
         "facebook.com" | "m.facebook.com" if !first.is_empty() => {
-            Some(identity::canonical("facebook", first))
+            Some(identity::kind_handle("facebook", first))
         }
         "matrix.to" => path
             .strip_prefix("#/")
             .filter(|id| id.starts_with('@'))
-            .map(|id| identity::canonical("matrix", id)),
-        _ => identity::mastodon_from_url(url).map(|h| identity::canonical("mastodon", &h)),
+            .map(|id| identity::kind_handle("matrix", id)),
+        _ => identity::mastodon_from_url(url).map(|h| identity::kind_handle("mastodon", &h)),
     }
 }
 

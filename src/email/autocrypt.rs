@@ -1,9 +1,15 @@
 //! Reads the sender's Autocrypt header (Autocrypt Level 1 §2.1) and the fingerprint of the
-//! key it carries (the first OpenPGP packet, RFC 9580 §5.5.4). Storing and trusting keys is
-//! the keys module's job, not this one's.
+//! key it carries (the first OpenPGP packet, RFC 9580 §5.5.4). The header counts only when
+//! its key data is a certificate that can encrypt to its address; storing and trusting keys
+//! is the keys module's job, not this one's.
 
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use openpgp::Cert;
+use openpgp::parse::Parse as _;
+use openpgp::policy::StandardPolicy;
+use openpgp::types::RevocationStatus;
+use sequoia_openpgp as openpgp;
 use sha1::Digest as _;
 
 use super::header_text::headers;
@@ -13,13 +19,58 @@ use crate::record::{Address, Autocrypt};
 /// key, and parsing it costs more than it can be worth.
 const MAX_HEADER: usize = 10 * 1024;
 
-/// The one valid Autocrypt header whose `addr` is the From address. None when there is no
-/// From, no such header, or more than one (Level 1 §2.3 treats that as an error).
+/// The one valid Autocrypt header whose `addr` is the From address, when its key data is a
+/// certificate that can encrypt to that address ([`is_usable_key`]); otherwise None, and in
+/// words why such a header was refused. None without a problem when there is no From, no
+/// such header, or more than one (Level 1 §2.3 treats that as an error).
 pub(crate) fn header(
     message: &mail_parser::Message<'_>,
     from: Option<&Address>,
-) -> Option<Autocrypt> {
-    header_and_key(message, from).map(|(header, _)| header)
+) -> (Option<Autocrypt>, Option<String>) {
+    match header_and_key(message, from) {
+        Some((header, keydata)) if is_usable_key(&keydata, &header.addr) => (Some(header), None),
+        Some((header, _)) => (
+            None,
+            Some(format!(
+                "Autocrypt header for {} whose keydata is not a certificate with an encryption \
+                 key for that address: ignored",
+                header.addr
+            )),
+        ),
+        None => (None, None),
+    }
+}
+
+/// Whether `keydata` is a certificate valid under the standard policy now, not revoked,
+/// with a live encryption-capable key and a user id whose address is `addr`: what an
+/// Autocrypt header must carry to be worth anything (Level 1 §2.1), as anyone can write the
+/// header.
+fn is_usable_key(keydata: &[u8], addr: &str) -> bool {
+    let policy = StandardPolicy::new();
+    let Ok(cert) = Cert::from_bytes(keydata) else {
+        return false;
+    };
+    let Ok(valid) = cert.with_policy(&policy, None) else {
+        return false;
+    };
+    let addr = addr.to_lowercase();
+    let not_revoked = !matches!(valid.revocation_status(), RevocationStatus::Revoked(_));
+    let names_addr = valid.userids().any(|userid| {
+        userid
+            .userid()
+            .email()
+            .ok()
+            .flatten()
+            .is_some_and(|email| email.to_lowercase() == addr)
+    });
+    let encrypts = valid
+        .keys()
+        .alive()
+        .revoked(false)
+        .for_transport_encryption()
+        .next()
+        .is_some();
+    valid.alive().is_ok() && not_revoked && names_addr && encrypts
 }
 
 /// The header as [`header`] finds it, with its decoded key data.
@@ -100,7 +151,7 @@ fn parse(text: &str) -> Option<Parsed> {
         return None;
     }
     Some(Parsed {
-        addr: super::canonical_address(addr),
+        addr: super::address_with_unicode_domain(addr),
         prefer_encrypt: match prefer_encrypt {
             Some("mutual") => "mutual",
             _ => "nopreference",
@@ -210,17 +261,23 @@ mod tests {
         );
     }
 
-    /// Alice's public key (primary key and user ID, ed25519), made once with GnuPG 2.2.40:
+    /// Alice's public key (ed25519 primary key, user ID, cv25519 encryption subkey), made
+    /// once with GnuPG 2.2.40:
     ///
     /// ```sh
     /// export GNUPGHOME=$(mktemp -d)
     /// gpg --batch --passphrase '' --quick-gen-key 'Alice <alice@example.org>' ed25519 sign never
+    /// gpg --batch --passphrase '' --quick-add-key FINGERPRINT cv25519 encr never
     /// gpg --export alice@example.org | base64 -w0
     /// gpg --list-keys --with-colons | grep fpr
     /// ```
-    const ALICE_KEYDATA: &str = "mDMEawbi1xYJKwYBBAHaRw8BAQdAzGmA1j8eGyUl5cTu1+X3mDTjMbYnCNufDznxTHR7na+0GUFsaWNlIDxhbGljZUBleGFtcGxlLm9yZz6IkAQTFggAOBYhBCUnOUuxhBsK9yG/CAkTBE+aez/EBQJrBuLXAhsDBQsJCAcCBhUKCQgLAgQWAgMBAh4BAheAAAoJEAkTBE+aez/Erb0A+QEzV3H4ocN8XfwS+IV/Weg6LUWysx47EMuC2LCbvBvmAQCsYQidZ3xYpmb1k5VvKMSo3Ds0PAZEy5eox+F9iL30Dw==";
+    const ALICE_KEYDATA: &str = "mDMEaxPFZhYJKwYBBAHaRw8BAQdAHXdkfY2dkYVV02vBE2SgHaJteRRbGRjovQJMJVV9J+a0GUFsaWNlIDxhbGljZUBleGFtcGxlLm9yZz6IkAQTFggAOBYhBDPA1Oc2Wg+3iDprFNY+qOuC7oyaBQJrE8VmAhsDBQsJCAcCBhUKCQgLAgQWAgMBAh4BAheAAAoJENY+qOuC7oyahrIBAOFiSOA1zTqUplyWiVUX+7t4UcxE7nkFT1ZR8tYFLrATAQDMDRfXYCRKRMwDOo2ILeFI4N97xwDGJiABc/zRH82ECbg4BGsTxWYSCisGAQQBl1UBBQEBB0AAd/TRXV7atMXHIaMABazz2jj9Tl51pPzMydzaMnuxZgMBCAeIeAQYFggAIBYhBDPA1Oc2Wg+3iDprFNY+qOuC7oyaBQJrE8VmAhsMAAoJENY+qOuC7oyaPaQBAO2t9E+1KZY5t/k+nFoSCNC3QnmBlTS+wOa4lnLZvc0dAQDTmffpsD5Q8FJhT+17IFO23YTUCWaVLMatcFEwwdHgCA==";
     /// As `gpg --list-keys` printed it for [`ALICE_KEYDATA`].
-    const ALICE_FINGERPRINT: &str = "2527394BB1841B0AF721BF080913044F9A7B3FC4";
+    const ALICE_FINGERPRINT: &str = "33C0D4E7365A0FB7883A6B14D63EA8EB82EE8C9A";
+    /// An older key of Alice's that can only sign (the first command above alone).
+    const ALICE_SIGN_ONLY_KEYDATA: &str = "mDMEawbi1xYJKwYBBAHaRw8BAQdAzGmA1j8eGyUl5cTu1+X3mDTjMbYnCNufDznxTHR7na+0GUFsaWNlIDxhbGljZUBleGFtcGxlLm9yZz6IkAQTFggAOBYhBCUnOUuxhBsK9yG/CAkTBE+aez/EBQJrBuLXAhsDBQsJCAcCBhUKCQgLAgQWAgMBAh4BAheAAAoJEAkTBE+aez/Erb0A+QEzV3H4ocN8XfwS+IV/Weg6LUWysx47EMuC2LCbvBvmAQCsYQidZ3xYpmb1k5VvKMSo3Ds0PAZEy5eox+F9iL30Dw==";
+    /// Mallory's key (made as Alice's, for `Mallory <mallory@example.net>`).
+    const MALLORY_KEYDATA: &str = "mDMEaxPFZhYJKwYBBAHaRw8BAQdAKeUhGyBqluRY0RQ+KT/eSWGIDXD87Jj1GRoj5uAuo6i0HU1hbGxvcnkgPG1hbGxvcnlAZXhhbXBsZS5uZXQ+iJAEExYIADgWIQThKnGXssVx2jbHz0RLs21NPGYHGAUCaxPFZgIbAwULCQgHAgYVCgkICwIEFgIDAQIeAQIXgAAKCRBLs21NPGYHGLJdAQDzQFNIK48zUsC9IbN0XPm8v5GSnstES0eVr4NfYi56EAD6A4f12Xw8NSIFFCoG7Vqh0yHRaNWj7L/tYctNVoiqzwO4OARrE8VmEgorBgEEAZdVAQUBAQdA9fTkUv8yaJ9k7gdab9qZtX8rZggR04Hzlo/23DwExTEDAQgHiHgEGBYIACAWIQThKnGXssVx2jbHz0RLs21NPGYHGAUCaxPFZgIbDAAKCRBLs21NPGYHGBdrAP9UFDZhsqvl435wugx58E9SW/zdixDfbuk1nz74Pp0HJQEA19ne51lfc9mny/jkcqae9qoKBErejeUoVUY6wzeYTQg=";
 
     /// The Public-Key packet of the sample v6 certificate in RFC 9580 Appendix A.3, with the
     /// fingerprint the RFC gives for it.
@@ -262,7 +319,7 @@ mod tests {
         let message = mail_parser::MessageParser::default()
             .parse(&raw)
             .expect("test message parses");
-        header(&message, from)
+        header(&message, from).0
     }
 
     fn valid() -> String {
@@ -369,12 +426,36 @@ mod tests {
     }
 
     #[test]
-    fn unreadable_keydata_leaves_the_header_without_a_fingerprint() {
-        for keydata in ["!!!not base64!!!", "AAAA", "mQ==", "mDMEawbi1xYJ"] {
-            let header = format!("addr=alice@example.org; keydata={keydata}");
-            let found = read(&[header], Some(&alice())).expect("valid header");
-            assert_eq!(found.fingerprint, None, "{keydata}");
+    fn keydata_that_is_no_usable_key_for_the_address_makes_the_header_not_count() {
+        for keydata in [
+            "!!!not base64!!!",
+            "AAAA",
+            "mQ==",
+            "mDMEawbi1xYJ",
+            ALICE_SIGN_ONLY_KEYDATA,
+            MALLORY_KEYDATA,
+        ] {
+            let raw = message_with(&[format!("addr=alice@example.org; keydata={keydata}")]);
+            let message = crate::email::parse(&raw).expect("test message parses");
+            let (found, problem) = header(&message, Some(&alice()));
+            assert_eq!(found, None, "{keydata}");
+            assert!(
+                problem.is_some_and(|p| p.contains("not a certificate with an encryption key")),
+                "{keydata}"
+            );
         }
+    }
+
+    #[test]
+    fn a_key_is_usable_only_for_an_address_its_user_ids_name() {
+        let key = decode(ALICE_KEYDATA);
+        assert!(is_usable_key(&key, "alice@example.org"));
+        assert!(is_usable_key(&key, "ALICE@example.org"));
+        assert!(!is_usable_key(&key, "bob@example.net"));
+        assert!(!is_usable_key(
+            &decode(ALICE_SIGN_ONLY_KEYDATA),
+            "alice@example.org"
+        ));
     }
 
     fn decode(base64: &str) -> Vec<u8> {

@@ -8,9 +8,26 @@
 //! in a body does not split a message. One `>` is removed from `>From `, `>>From `, …
 //! (mboxrd); a writer of mboxo loses the difference between `From ` and `>From ` and no
 //! reader can get it back.
+//!
+//! Nothing before the first separator is dropped: text there (a file whose first `From `
+//! line is malformed, or that has none) is a message of its own at offset 0, without that
+//! `From ` line. A line longer than [`MAX_LINE`] bytes stops the split with [`LineTooLong`]:
+//! no mail has one, and `/dev/zero` must not take all memory.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
+
+/// The longest line an mbox may have, newline included: 16 MiB. RFC 5322 allows 998
+/// characters; the longest lines real mail has (HTML or base64 never wrapped) are a few MB.
+pub(crate) const MAX_LINE: u64 = 16 << 20;
+
+/// The error (inside an [`std::io::Error`] of kind `InvalidData`) when a line is longer
+/// than [`MAX_LINE`].
+#[derive(Debug, thiserror::Error)]
+#[error("the line at byte {offset} is longer than {} MiB: not an mbox", MAX_LINE >> 20)]
+pub(crate) struct LineTooLong {
+    pub offset: u64,
+}
 
 /// The message whose `From ` line is at `offset` in an mbox file.
 pub(crate) fn message_at(path: &std::path::Path, offset: u64) -> std::io::Result<Vec<u8>> {
@@ -54,14 +71,21 @@ impl<R: BufRead> Splitter<R> {
         let mut message = Vec::new();
         loop {
             self.line.clear();
-            let read = self.input.read_until(b'\n', &mut self.line)?;
+            let read = (&mut self.input)
+                .take(MAX_LINE + 1)
+                .read_until(b'\n', &mut self.line)?;
+            if read as u64 > MAX_LINE {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    LineTooLong {
+                        offset: self.offset,
+                    },
+                ));
+            }
             if read == 0 {
-                // Text before the first separator is not a message of an mbox; keep it all the
-                // same when it is the whole file, so nothing given to us is dropped.
                 return Ok(match start {
                     Some(offset) => Some((offset, trim_separator_blank(message))),
-                    None if !message.iter().all(u8::is_ascii_whitespace) => Some((0, message)),
-                    None => None,
+                    None => preamble(message).map(|text| (0, text)),
                 });
             }
             let line_offset = self.offset;
@@ -77,8 +101,13 @@ impl<R: BufRead> Splitter<R> {
                         return Ok(Some((offset, trim_separator_blank(message))));
                     }
                     None => {
+                        // Text before the first separator is not a message of an mbox; it is
+                        // kept as one all the same, so nothing given to us is dropped.
+                        if let Some(text) = preamble(std::mem::take(&mut message)) {
+                            self.next_start = Some(line_offset);
+                            return Ok(Some((0, trim_separator_blank(text))));
+                        }
                         start = Some(line_offset);
-                        message.clear();
                         continue;
                     }
                 }
@@ -90,6 +119,16 @@ impl<R: BufRead> Splitter<R> {
             }
         }
     }
+}
+
+/// The text before the first separator as a message, without its first line when that is
+/// a `From ` line too malformed to be taken for a separator; `None` when it is blank.
+fn preamble(mut text: Vec<u8>) -> Option<Vec<u8>> {
+    if text.starts_with(b"From ") {
+        let end = memchr::memchr(b'\n', &text).map_or(text.len(), |at| at + 1);
+        text.drain(..end);
+    }
+    (!text.iter().all(u8::is_ascii_whitespace)).then_some(text)
 }
 
 /// Removes the blank line that precedes the next separator: it belongs to the mbox format,
@@ -179,5 +218,44 @@ mod tests {
         );
         assert!(split(b"").is_empty());
         assert!(split(b"\n\n").is_empty());
+    }
+
+    #[test]
+    fn a_malformed_first_from_line_does_not_lose_the_first_message() {
+        let mbox = b"From MAILER-DAEMON\nSubject: first\n\none\n\nFrom b@x Mon Jan  1 00:00:01 2024\nSubject: second\n\ntwo\n";
+        let messages = split(mbox);
+        assert_eq!(messages.len(), 2, "{messages:?}");
+        assert_eq!(messages[0], (0, "Subject: first\n\none\n".to_string()));
+        assert_eq!(messages[1].1, "Subject: second\n\ntwo\n");
+        let mut again = Splitter::new(&mbox[..]);
+        assert_eq!(again.next_message().unwrap().unwrap().0, 0);
+    }
+
+    #[test]
+    fn text_before_the_first_separator_is_a_message_of_its_own() {
+        let messages = split(b"stray words\n\nFrom a@x Mon Jan  1 00:00:00 2024\nS: 1\n\nx\n");
+        assert_eq!(messages.len(), 2);
+        assert_eq!(messages[0], (0, "stray words\n".to_string()));
+        assert_eq!(messages[1], (13, "S: 1\n\nx\n".to_string()));
+        assert_eq!(
+            split(b"\n\nFrom a@x Mon Jan  1 00:00:00 2024\nS: 1\n").len(),
+            1
+        );
+    }
+
+    #[test]
+    fn a_line_longer_than_the_limit_is_an_error_not_an_allocation_without_end() {
+        let mut input = b"From a@x Mon Jan  1 00:00:00 2024\nS: 1\n\n".to_vec();
+        input.resize(input.len() + MAX_LINE as usize + 10, b'a');
+        let error = Splitter::new(&input[..]).next_message().unwrap_err();
+        let inner = error
+            .get_ref()
+            .and_then(|e| e.downcast_ref::<LineTooLong>());
+        assert_eq!(inner.map(|e| e.offset), Some(40), "{error}");
+        // A line of exactly the limit is still read.
+        let mut input = b"From a@x Mon Jan  1 00:00:00 2024\n".to_vec();
+        input.resize(input.len() + MAX_LINE as usize - 1, b'a');
+        input.push(b'\n');
+        assert_eq!(split(&input).len(), 1);
     }
 }

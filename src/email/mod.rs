@@ -4,8 +4,10 @@
 //! The security facts come from the submodules: [`received`] (the path and its TLS),
 //! [`auth_results`] (RFC 8601), [`pgp_mime`] (encryption and signature structure, RFC 3156
 //! and RFC 8551), [`autocrypt`] (the sender's Autocrypt header) and [`spam`] (a filter's
-//! spam score). Whether any of them can
-//! be trusted is decided by the privacy index, not here.
+//! spam score). Whether transport facts can be trusted is decided by the privacy index, not
+//! here; encryption and the Autocrypt key are recorded only when their bytes prove them
+//! (an OpenPGP message, CMS EnvelopedData, a certificate for the address), as anyone can
+//! declare them.
 //!
 //! Reading never fails: a message mail-parser cannot read still becomes a record, with its
 //! blob name and a `problems` entry, so nothing is dropped.
@@ -23,7 +25,7 @@ mod date;
 mod header_block;
 mod header_text;
 pub(crate) mod mbox;
-mod pgp_mime;
+pub(crate) mod pgp_mime;
 mod received;
 
 pub use header_block::AMBIGUOUS_HEADER;
@@ -32,7 +34,9 @@ mod spam;
 
 use mail_parser::{Address as ParsedAddress, DateTime, HeaderValue, MessageParser, MimeHeaders};
 
-use crate::record::{Address, Attachment, Message, Security, blob_name};
+use crate::record::{
+    Address, Attachment, MAX_REFERENCES, Message, Security, blob_name, kept_references,
+};
 
 /// Parses only the headers the record uses; Received is kept raw, as [`received`] reads the
 /// TLS comments that mail-parser's structured form drops, and parsing it twice cost a tenth
@@ -104,8 +108,27 @@ pub fn read(raw: &[u8]) -> Message {
             blob
         }
     };
-    record.in_reply_to = id_list(fields.in_reply_to());
-    record.references = id_list(fields.references());
+    for (name, ids, field) in [
+        (
+            "In-Reply-To",
+            id_list(fields.in_reply_to()),
+            &mut record.in_reply_to,
+        ),
+        (
+            "References",
+            id_list(fields.references()),
+            &mut record.references,
+        ),
+    ] {
+        if ids.len() > MAX_REFERENCES {
+            record.problems.push(format!(
+                "{name} names {} message-ids: the first and the last {} kept",
+                ids.len(),
+                MAX_REFERENCES - 1
+            ));
+        }
+        *field = kept_references(&ids).cloned().collect();
+    }
     record.list_id = parsed
         .header_raw("List-Id")
         .map(list_id)
@@ -146,19 +169,27 @@ pub fn read(raw: &[u8]) -> Message {
         .collect();
     record.problems.extend(mime_problems(&parsed));
 
-    let (encryption, signed) = pgp_mime::structure(&parsed);
+    let structure = pgp_mime::structure(&parsed);
+    let (autocrypt, autocrypt_problem) = autocrypt::header(&parsed, record.from.as_ref());
     record.security = Security {
         transport,
         authentication: auth_results::all(&parsed),
-        encryption,
-        signed,
-        signature: match signed {
+        encryption: structure.encryption,
+        partially_encrypted: structure.partially_encrypted,
+        signed: structure.signed,
+        partially_signed: structure.partially_signed,
+        signature: match structure.signed {
             Some(_) => crate::record::SignatureState::Unverified,
             None => crate::record::SignatureState::None,
         },
-        autocrypt: autocrypt::header(&parsed, record.from.as_ref()),
+        autocrypt,
         spam_score: spam::score(&parsed),
-        problems: block.problems,
+        problems: structure
+            .problems
+            .into_iter()
+            .chain(autocrypt_problem)
+            .chain(block.problems)
+            .collect(),
         ..Security::default()
     };
     record
@@ -239,7 +270,10 @@ fn addresses(parsed: &ParsedAddress<'_>) -> Vec<Address> {
             .map(str::trim)
             .filter(|n| !n.is_empty())
             .map(str::to_string),
-        address: addr.address().map(canonical_address).unwrap_or_default(),
+        address: addr
+            .address()
+            .map(address_with_unicode_domain)
+            .unwrap_or_default(),
         group: group.map(str::to_string),
     };
     match parsed {
@@ -251,8 +285,13 @@ fn addresses(parsed: &ParsedAddress<'_>) -> Vec<Address> {
     }
 }
 
-/// The local part as written, the domain lowercased in its Unicode form.
-pub(crate) fn canonical_address(address: &str) -> String {
+/// The address as records carry it: the local part as written, the domain lowercased in its
+/// Unicode form. The local part keeps its case because only the receiving server may fold it
+/// (RFC 5321 §2.4) and a record shows what was sent; the domain is caseless and shown the way
+/// people read it. Autocrypt bindings key an address otherwise
+/// ([`crate::keys::tofu::binding_address`]), identities prefix a kind
+/// ([`crate::contacts::identity::kind_handle`]).
+pub(crate) fn address_with_unicode_domain(address: &str) -> String {
     let address = address.trim();
     match address.rsplit_once('@') {
         Some((local, domain)) => {

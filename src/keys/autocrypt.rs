@@ -108,7 +108,7 @@ pub fn learn(
     let Some(address) = message
         .from
         .as_ref()
-        .and_then(|a| tofu::canonical(&a.address))
+        .and_then(|a| tofu::binding_address(&a.address))
     else {
         return Ok(None);
     };
@@ -163,18 +163,19 @@ pub fn learn_gossip(
     let sender = message
         .from
         .as_ref()
-        .and_then(|a| tofu::canonical(&a.address));
+        .and_then(|a| tofu::binding_address(&a.address));
     let recipients: std::collections::BTreeSet<String> = message
         .to
         .iter()
         .chain(&message.cc)
-        .filter_map(|a| tofu::canonical(&a.address))
+        .filter_map(|a| tofu::binding_address(&a.address))
         .filter(|a| Some(a) != sender.as_ref())
         .collect();
     let effective = effective_date(message, now);
     let mut updated = 0;
     for (address, keydata) in gossip {
-        let Some(address) = tofu::canonical(address).filter(|a| recipients.contains(a)) else {
+        let Some(address) = tofu::binding_address(address).filter(|a| recipients.contains(a))
+        else {
             continue;
         };
         let Some(cert) = crypto::parse_certs(keydata)

@@ -50,6 +50,11 @@ pub enum Error {
     WrongPassphrase { fingerprint: String },
     #[error("cannot decrypt: {0}")]
     Malformed(String),
+    #[error(
+        "the plaintext is larger than {} MiB, the limit ([limits] unpacked_mib in the config): not decrypted",
+        limit >> 20
+    )]
+    TooLarge { limit: u64 },
     #[error(transparent)]
     Keys(#[from] super::Error),
 }
@@ -100,11 +105,15 @@ pub struct OwnKeys {
     /// The passphrase's answer, asked for once a run.
     asked: Option<Result<Password, String>>,
     unlocked: BTreeMap<String, KeyPair>,
+    /// The most bytes one message may decrypt to ([`crate::config::Limits`]).
+    limit: u64,
 }
 
 impl OwnKeys {
-    /// The own keys in the store; [`Error::NoOwnKey`] when there is none.
-    pub fn load(store: &Store, passphrase: Passphrase) -> Result<OwnKeys, Error> {
+    /// The own keys in the store; [`Error::NoOwnKey`] when there is none. A message whose
+    /// plaintext is larger than `limit` bytes is refused ([`Error::TooLarge`]), counted as
+    /// it is decrypted (and decompressed), so a small message cannot take all memory.
+    pub fn load(store: &Store, passphrase: Passphrase, limit: u64) -> Result<OwnKeys, Error> {
         let certs = store
             .db
             .own_keys()
@@ -120,6 +129,7 @@ impl OwnKeys {
             passphrase,
             asked: None,
             unlocked: BTreeMap::new(),
+            limit,
         })
     }
 
@@ -175,8 +185,9 @@ pub fn decrypt(
     raw: &[u8],
     now: SystemTime,
 ) -> Result<Option<Decrypted>, Error> {
+    let from = message.from.as_ref().map(|a| a.address.as_str());
     match message.security.encryption {
-        Encryption::PgpMime => pgp_mime(store, keys, raw, now).map(Some),
+        Encryption::PgpMime => pgp_mime(store, keys, raw, from, now).map(Some),
         Encryption::PgpInline => inline(store, keys, message, raw, now).map(Some),
         _ => Ok(None),
     }
@@ -232,17 +243,18 @@ fn pgp_mime(
     store: &Store,
     keys: &mut OwnKeys,
     raw: &[u8],
+    from: Option<&str>,
     now: SystemTime,
 ) -> Result<Decrypted, Error> {
     let ciphertext = pgp_mime_payload(raw)
         .ok_or_else(|| Error::Malformed("no encrypted part in multipart/encrypted".into()))?;
-    let (entity, combined) = open(store, keys, &ciphertext, now)?;
+    let (entity, combined) = open(store, keys, &ciphertext, from, now)?;
     let inner = crate::email::read(&entity);
     let (signed, signature) = match (combined, inner.security.signed) {
         (Some(state), _) => (Some(SignatureFormat::PgpMime), state),
         (None, Some(format @ (SignatureFormat::PgpMime | SignatureFormat::PgpInline))) => (
             Some(format),
-            verify::check(store, &entity, now).unwrap_or(SignatureState::Unverified),
+            verify::check(store, &entity, from, now).unwrap_or(SignatureState::Unverified),
         ),
         (None, other) => (other, inner.security.signature),
     };
@@ -271,10 +283,11 @@ fn inline(
     };
     let (start, end) =
         armoured_block(&text).ok_or_else(|| Error::Malformed("no PGP MESSAGE block".into()))?;
-    let (plaintext, combined) = open(store, keys, &text.as_bytes()[start..end], now)?;
+    let from = message.from.as_ref().map(|a| a.address.as_str());
+    let (plaintext, combined) = open(store, keys, &text.as_bytes()[start..end], from, now)?;
     let (signed, signature) = match combined {
         Some(state) => (Some(SignatureFormat::PgpInline), state),
-        None => match verify::check(store, &plaintext, now) {
+        None => match verify::check(store, &plaintext, from, now) {
             Some(state) => (Some(SignatureFormat::PgpInline), state),
             None => (None, SignatureState::None),
         },
@@ -320,17 +333,21 @@ fn pgp_mime_payload(raw: &[u8]) -> Option<Vec<u8>> {
     Some(parsed.part(id)?.contents().to_vec())
 }
 
-/// Decrypts one OpenPGP message: the plaintext, and the state of a signature inside it.
+/// Decrypts one OpenPGP message: the plaintext, and the state of a signature inside it
+/// (valid only by a key bound to `from`).
 fn open(
     store: &Store,
     keys: &mut OwnKeys,
     ciphertext: &[u8],
+    from: Option<&str>,
     now: SystemTime,
 ) -> Result<(Vec<u8>, Option<SignatureState>), Error> {
     let policy = StandardPolicy::new();
+    let limit = keys.limit;
     let mut helper = Helper {
         store,
         keys,
+        bound: verify::bound_keys(store, from),
         failure: None,
         outcome: None,
     };
@@ -338,10 +355,14 @@ fn open(
         .and_then(|builder| builder.with_policy(&policy, now, &mut helper))
         .and_then(|mut decryptor| {
             let mut plaintext = Vec::new();
-            std::io::copy(&mut decryptor, &mut plaintext)?;
+            std::io::copy(
+                &mut std::io::Read::take(&mut decryptor, limit.saturating_add(1)),
+                &mut plaintext,
+            )?;
             Ok(plaintext)
         });
     match (opened, helper.failure) {
+        (Ok(plaintext), _) if plaintext.len() as u64 > limit => Err(Error::TooLarge { limit }),
         (Ok(plaintext), _) => Ok((plaintext, helper.outcome)),
         (Err(_), Some(failure)) => Err(failure),
         (Err(error), None) => Err(Error::Malformed(error.to_string())),
@@ -351,6 +372,8 @@ fn open(
 struct Helper<'a> {
     store: &'a Store,
     keys: &'a mut OwnKeys,
+    /// The keys bound to the From address, whose signatures alone are `Valid`.
+    bound: std::collections::BTreeSet<String>,
     /// Why no session key could be had, when that is why decryption failed.
     failure: Option<Error>,
     outcome: Option<SignatureState>,
@@ -362,7 +385,7 @@ impl VerificationHelper for &mut Helper<'_> {
     }
 
     fn check(&mut self, structure: MessageStructure) -> openpgp::Result<()> {
-        self.outcome = verify::outcome(self.outcome, structure);
+        self.outcome = verify::outcome(self.outcome, structure, &self.bound);
         Ok(())
     }
 }

@@ -140,7 +140,7 @@ fn found(
         .db
         .bindings(Some(address), Some(fingerprint))?
         .first()
-        .map(|b| b.state.clone())
+        .map(|b| b.state.to_string())
         .unwrap_or_default();
     let mut record = super::record(store, fingerprint, now)?;
     record.found = Some(KeyFound {

@@ -70,7 +70,7 @@ pub(crate) struct Address {
 
 impl Address {
     pub(crate) fn new(text: &str) -> Option<Address> {
-        let canonical = tofu::canonical(text)?;
+        let canonical = tofu::binding_address(text)?;
         let written = text.trim().trim_start_matches('<').trim_end_matches('>');
         let (local, _) = written.rsplit_once('@')?;
         let (_, domain) = canonical.rsplit_once('@')?;
@@ -137,7 +137,7 @@ impl Lookup {
             let carries = crypto::summary(&cert, SystemTime::now())
                 .addresses
                 .iter()
-                .any(|a| tofu::canonical(a).as_deref() == Some(address));
+                .any(|a| tofu::binding_address(a).as_deref() == Some(address));
             if carries {
                 self.certs.push(cert);
             } else {

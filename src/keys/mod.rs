@@ -18,7 +18,7 @@ pub mod wkd;
 
 use std::time::SystemTime;
 
-use crate::record::{KeyBinding, KeyRecord};
+use crate::record::{BindingState, KeyBinding, KeyRecord};
 use crate::store::db::Binding;
 use crate::store::{self, Store};
 
@@ -82,7 +82,7 @@ pub(crate) fn store_cert(
         None => summary
             .addresses
             .iter()
-            .filter_map(|a| tofu::canonical(a))
+            .filter_map(|a| tofu::binding_address(a))
             .collect(),
     };
     let existing: Vec<_> = addresses
@@ -216,7 +216,7 @@ pub fn generate(
     let batch = store.db.batch()?;
     batch.put_own_key(&fingerprint, &tsk, passphrase.is_some())?;
     for mut binding in bound {
-        binding.state = tofu::VERIFIED.into();
+        binding.state = BindingState::Verified;
         batch.put_binding(&binding)?;
     }
     batch.commit()?;
@@ -249,7 +249,7 @@ pub fn resolve(store: &Store, selector: &str) -> Result<Vec<String>, Error> {
             Ok(found)
         };
     }
-    let address = tofu::canonical(selector).ok_or_else(|| Error::Unknown(selector.into()))?;
+    let address = tofu::binding_address(selector).ok_or_else(|| Error::Unknown(selector.into()))?;
     let found: Vec<String> = store
         .db
         .bindings(Some(&address), None)?
@@ -303,7 +303,7 @@ pub fn verify(
     fingerprint: &str,
     now: SystemTime,
 ) -> Result<KeyRecord, Error> {
-    let address = tofu::canonical(address).ok_or_else(|| Error::Unknown(address.into()))?;
+    let address = tofu::binding_address(address).ok_or_else(|| Error::Unknown(address.into()))?;
     let fingerprint = resolve(store, fingerprint)?
         .into_iter()
         .next()
@@ -317,7 +317,7 @@ pub fn verify(
         source: existing
             .first()
             .map_or("manual".into(), |b| b.source.clone()),
-        state: tofu::VERIFIED.into(),
+        state: BindingState::Verified,
         first_seen: existing.first().map_or(seconds(now), |b| b.first_seen),
         last_seen: seconds(now),
     })?;
@@ -327,7 +327,7 @@ pub fn verify(
 
 /// Drops the bindings of `address` (to one certificate, or all); returns how many.
 pub fn forget(store: &mut Store, address: &str, fingerprint: Option<&str>) -> Result<usize, Error> {
-    let address = tofu::canonical(address).ok_or_else(|| Error::Unknown(address.into()))?;
+    let address = tofu::binding_address(address).ok_or_else(|| Error::Unknown(address.into()))?;
     let batch = store.db.batch()?;
     let removed = batch.delete_bindings(&address, fingerprint)?;
     batch.commit()?;
@@ -380,12 +380,12 @@ pub fn record(store: &Store, fingerprint: &str, now: SystemTime) -> Result<KeyRe
 
 /// How far a binding state is trusted, for choosing among bindings: verified, then tofu,
 /// then conflict, then the rest.
-pub fn trust_rank(state: &str) -> u8 {
+pub fn trust_rank(state: BindingState) -> u8 {
     match state {
-        tofu::VERIFIED => 4,
-        tofu::TOFU => 3,
-        tofu::CONFLICT => 2,
-        _ => 1,
+        BindingState::Verified => 4,
+        BindingState::Tofu => 3,
+        BindingState::Conflict => 2,
+        BindingState::Revoked | BindingState::Expired => 1,
     }
 }
 
@@ -400,7 +400,7 @@ pub fn best_binding(
     for binding in store.db.bindings(Some(address), None)? {
         if best
             .as_ref()
-            .is_none_or(|b| trust_rank(&binding.state) > trust_rank(&b.state))
+            .is_none_or(|b| trust_rank(binding.state) > trust_rank(b.state))
         {
             best = Some(binding);
         }

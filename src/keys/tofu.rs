@@ -6,20 +6,20 @@
 //! No crate keeps this state (sequoia-autocrypt parses headers only); it lives in
 //! `state.sqlite` through [`crate::store::db`].
 
+use std::collections::BTreeSet;
+
+use crate::record::BindingState;
+use crate::store::Db;
 use crate::store::db::{Batch, Binding};
 
 use super::Error;
 
-/// Trust states of a binding, as stored and printed.
-pub const TOFU: &str = "tofu";
-pub const VERIFIED: &str = "verified";
-pub const CONFLICT: &str = "conflict";
-pub const REVOKED: &str = "revoked";
-pub const EXPIRED: &str = "expired";
-
 /// An address as bindings key it (Autocrypt Level 1 §2.3): the whole address lowercased,
-/// the domain in its IDNA ASCII form.
-pub fn canonical(address: &str) -> Option<String> {
+/// the domain in its IDNA ASCII form, `None` without a local part and a domain. Unlike a
+/// record's address ([`crate::email`] keeps the local part as written, the domain in
+/// Unicode), Autocrypt folds the local part too, so that `Alice@` and `alice@` share one key,
+/// and spells the domain as DNS does, as WKD and DANE look it up.
+pub fn binding_address(address: &str) -> Option<String> {
     let address = address.trim().trim_start_matches('<').trim_end_matches('>');
     let (local, domain) = address.rsplit_once('@')?;
     if local.is_empty() || domain.is_empty() {
@@ -31,6 +31,21 @@ pub fn canonical(address: &str) -> Option<String> {
         local.to_lowercase(),
         domain.to_lowercase()
     ))
+}
+
+/// The fingerprints bound to `address` as `tofu` or `verified`: the keys whose signature
+/// shows the mail came from that address. A key in `conflict`, or revoked or expired, is
+/// not one of them; nor is any key when the address cannot be read.
+pub fn trusted_fingerprints(db: &Db, address: &str) -> Result<BTreeSet<String>, Error> {
+    let Some(address) = binding_address(address) else {
+        return Ok(BTreeSet::new());
+    };
+    Ok(db
+        .bindings(Some(&address), None)?
+        .into_iter()
+        .filter(|b| b.state.is_trusted())
+        .map(|b| b.fingerprint)
+        .collect())
 }
 
 /// What the certificate itself says of its validity, for the binding's state.
@@ -55,21 +70,23 @@ pub fn bind(
     let same = existing.iter().find(|b| b.fingerprint == fingerprint);
     let others_trusted = existing
         .iter()
-        .any(|b| b.fingerprint != fingerprint && (b.state == TOFU || b.state == VERIFIED));
+        .any(|b| b.fingerprint != fingerprint && b.state.is_trusted());
     let state = match (validity, same) {
-        (Validity::Revoked, _) => REVOKED,
-        (Validity::Expired, _) => EXPIRED,
-        (Validity::Usable, Some(known)) if known.state != REVOKED && known.state != EXPIRED => {
-            known.state.as_str()
+        (Validity::Revoked, _) => BindingState::Revoked,
+        (Validity::Expired, _) => BindingState::Expired,
+        (Validity::Usable, Some(known))
+            if !matches!(known.state, BindingState::Revoked | BindingState::Expired) =>
+        {
+            known.state
         }
-        (Validity::Usable, _) if others_trusted => CONFLICT,
-        (Validity::Usable, _) => TOFU,
+        (Validity::Usable, _) if others_trusted => BindingState::Conflict,
+        (Validity::Usable, _) => BindingState::Tofu,
     };
     let binding = Binding {
         address: address.to_string(),
         fingerprint: fingerprint.to_string(),
         source: same.map_or(source, |b| b.source.as_str()).to_string(),
-        state: state.to_string(),
+        state,
         first_seen: same.map_or(now, |b| b.first_seen),
         last_seen: now,
     };
@@ -80,7 +97,7 @@ pub fn bind(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Db;
+    use BindingState::{Conflict, Expired, Revoked, Tofu};
 
     fn bound(
         db: &mut Db,
@@ -108,14 +125,14 @@ mod tests {
     #[test]
     fn addresses_are_canonicalised_for_binding() {
         assert_eq!(
-            canonical("Alice.Smith@Example.ORG").as_deref(),
+            binding_address("Alice.Smith@Example.ORG").as_deref(),
             Some("alice.smith@example.org")
         );
         assert_eq!(
-            canonical("<bob@bücher.example>").as_deref(),
+            binding_address("<bob@bücher.example>").as_deref(),
             Some("bob@xn--bcher-kva.example")
         );
-        assert_eq!(canonical("no-at-sign"), None);
+        assert_eq!(binding_address("no-at-sign"), None);
     }
 
     #[test]
@@ -123,15 +140,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut db = Db::open(&dir.path().join("s.sqlite")).unwrap();
         let first = bound(&mut db, "a@x.org", "AAAA", Validity::Usable, 10);
-        assert_eq!((first.state.as_str(), first.first_seen), (TOFU, 10));
+        assert_eq!((first.state, first.first_seen), (Tofu, 10));
         let again = bound(&mut db, "a@x.org", "AAAA", Validity::Usable, 20);
         assert_eq!(
-            (again.state.as_str(), again.first_seen, again.last_seen),
-            (TOFU, 10, 20)
+            (again.state, again.first_seen, again.last_seen),
+            (Tofu, 10, 20)
         );
         let second = bound(&mut db, "a@x.org", "BBBB", Validity::Usable, 30);
         assert_eq!(
-            second.state, CONFLICT,
+            second.state, Conflict,
             "a new key for a bound address is never used silently"
         );
         assert_eq!(db.bindings(Some("a@x.org"), None).unwrap().len(), 2);
@@ -143,15 +160,15 @@ mod tests {
         let mut db = Db::open(&dir.path().join("s.sqlite")).unwrap();
         bound(&mut db, "a@x.org", "AAAA", Validity::Usable, 10);
         let revoked = bound(&mut db, "a@x.org", "AAAA", Validity::Revoked, 20);
-        assert_eq!(revoked.state, REVOKED);
+        assert_eq!(revoked.state, Revoked);
         let next = bound(&mut db, "a@x.org", "BBBB", Validity::Usable, 30);
         assert_eq!(
-            next.state, TOFU,
+            next.state, Tofu,
             "the revoked key no longer holds the address"
         );
         assert_eq!(
             bound(&mut db, "b@x.org", "CCCC", Validity::Expired, 40).state,
-            EXPIRED
+            Expired
         );
     }
 }

@@ -1,9 +1,13 @@
 //! Checks the OpenPGP signature of a message against the certificates the store knows:
 //! PGP/MIME (RFC 3156 §5: the first part of multipart/signed, its line ends made CRLF, is
-//! what was signed) and inline cleartext signatures (RFC 9580 §7). The outcome is `valid`,
-//! `invalid` (a key we have says the bytes were changed, or the signature is malformed) or
-//! `unknown-key`. Which parts are signed was read by [`crate::email`].
+//! what was signed) and inline cleartext signatures (RFC 9580 §7). Only a signature over all
+//! the message shows is checked: the root multipart/signed (or the root's only content), or
+//! a text part that is one clearsigned block; [`crate::email`] reads which that is. The
+//! outcome is `valid` (by a key bound, tofu or verified, to the From address), `by-other` (a
+//! good signature by any other key: someone else's, or one in conflict), `invalid` (a key we
+//! have says the bytes were changed, or the signature is malformed) or `unknown-key`.
 
+use std::collections::BTreeSet;
 use std::time::SystemTime;
 
 use openpgp::cert::Cert;
@@ -15,19 +19,25 @@ use openpgp::parse::stream::{
 use openpgp::policy::StandardPolicy;
 use sequoia_openpgp as openpgp;
 
-use crate::record::SignatureState;
+use crate::email::pgp_mime;
+use crate::record::{SignatureFormat, SignatureState};
 use crate::store::Store;
 
-use super::crypto;
+use super::{crypto, tofu};
 
-/// The state of the first OpenPGP signature in `raw`, or None when it carries none we can
-/// check (S/MIME is not checked).
-pub fn check(store: &Store, raw: &[u8], now: SystemTime) -> Option<SignatureState> {
-    let (signed, signature) = pgp_mime_parts(raw)
-        .map(|(data, sig)| (Some(data), sig))
-        .or_else(|| cleartext_block(raw).map(|block| (None, block)))?;
+/// The state of the OpenPGP signature over the whole of `raw` (a message, a decrypted
+/// MIME entity, or decrypted inline text), sent as `from`; None when it carries none we can
+/// check (S/MIME is not checked, nor a signature over one part only).
+pub fn check(
+    store: &Store,
+    raw: &[u8],
+    from: Option<&str>,
+    now: SystemTime,
+) -> Option<SignatureState> {
+    let (signed, signature) = signed_parts(raw)?;
     let mut helper = Helper {
         store,
+        bound: bound_keys(store, from),
         outcome: None,
     };
     let policy = StandardPolicy::new();
@@ -50,8 +60,39 @@ pub fn check(store: &Store, raw: &[u8], now: SystemTime) -> Option<SignatureStat
     }
 }
 
+/// The fingerprints bound (tofu or verified) to `from`; none when the store cannot say, so
+/// that a failure never makes a signature the sender's.
+pub(super) fn bound_keys(store: &Store, from: Option<&str>) -> BTreeSet<String> {
+    from.and_then(|address| tofu::trusted_fingerprints(&store.db, address).ok())
+        .unwrap_or_default()
+}
+
+/// What was signed and the signature: the signed entity (CRLF line ends) and the detached
+/// signature of PGP/MIME, or the whole clearsigned block (with no separate data).
+fn signed_parts(raw: &[u8]) -> Option<(Option<Vec<u8>>, Vec<u8>)> {
+    // Decrypted inline text is the block itself, with no headers around it.
+    if let Some(block) = std::str::from_utf8(raw)
+        .ok()
+        .and_then(pgp_mime::whole_clearsigned)
+    {
+        return Some((None, block.as_bytes().to_vec()));
+    }
+    let parsed = crate::email::parse(raw)?;
+    match pgp_mime::structure(&parsed).signed? {
+        SignatureFormat::PgpMime => {
+            pgp_mime_parts(raw, &parsed).map(|(data, signature)| (Some(data), signature))
+        }
+        SignatureFormat::PgpInline => {
+            pgp_mime::clearsigned_text(&parsed).map(|block| (None, block.as_bytes().to_vec()))
+        }
+        SignatureFormat::Smime => None,
+    }
+}
+
 struct Helper<'a> {
     store: &'a Store,
+    /// The keys bound to the From address ([`bound_keys`]).
+    bound: BTreeSet<String>,
     outcome: Option<SignatureState>,
 }
 
@@ -61,7 +102,7 @@ impl VerificationHelper for &mut Helper<'_> {
     }
 
     fn check(&mut self, structure: MessageStructure) -> openpgp::Result<()> {
-        self.outcome = outcome(self.outcome, structure);
+        self.outcome = outcome(self.outcome, structure, &self.bound);
         Ok(())
     }
 }
@@ -87,64 +128,56 @@ pub(super) fn certs_for(store: &Store, ids: &[openpgp::KeyHandle]) -> Vec<Cert> 
 }
 
 /// `previous` with the signature groups of `structure` counted: the best outcome wins, as
-/// one valid signature is enough.
+/// one valid signature is enough. A good signature is `Valid` only when its certificate is
+/// one of `bound`, the From address's keys.
 pub(super) fn outcome(
     previous: Option<SignatureState>,
     structure: MessageStructure,
+    bound: &BTreeSet<String>,
 ) -> Option<SignatureState> {
+    // Better first.
+    const RANK: [SignatureState; 4] = [
+        SignatureState::Valid,
+        SignatureState::ByOther,
+        SignatureState::UnknownKey,
+        SignatureState::Invalid,
+    ];
+    let rank = |state: &SignatureState| RANK.iter().position(|s| s == state).unwrap_or(RANK.len());
     let mut best = previous;
     for layer in structure {
         if let MessageLayer::SignatureGroup { results } = layer {
             for result in results {
                 let state = match result {
-                    Ok(_) => SignatureState::Valid,
+                    Ok(good) if bound.contains(&good.ka.cert().fingerprint().to_hex()) => {
+                        SignatureState::Valid
+                    }
+                    Ok(_) => SignatureState::ByOther,
                     Err(VerificationError::MissingKey { .. }) => SignatureState::UnknownKey,
                     Err(_) => SignatureState::Invalid,
                 };
-                best = Some(match (best, state) {
-                    (Some(SignatureState::Valid), _) | (_, SignatureState::Valid) => {
-                        SignatureState::Valid
-                    }
-                    (Some(SignatureState::UnknownKey), _) | (_, SignatureState::UnknownKey) => {
-                        SignatureState::UnknownKey
-                    }
-                    _ => SignatureState::Invalid,
-                });
+                if best.is_none_or(|best| rank(&state) < rank(&best)) {
+                    best = Some(state);
+                }
             }
         }
     }
     best
 }
 
-/// The signed bytes (CRLF line ends) and the signature of a multipart/signed message.
-fn pgp_mime_parts(raw: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
-    let parsed = crate::email::parse(raw)?;
-    for part in &parsed.parts {
-        let Some(ct) = mail_parser::MimeHeaders::content_type(part) else {
-            continue;
-        };
-        let signed = ct.c_type.eq_ignore_ascii_case("multipart")
-            && ct
-                .c_subtype
-                .as_deref()
-                .is_some_and(|s| s.eq_ignore_ascii_case("signed"))
-            && ct
-                .attribute("protocol")
-                .is_some_and(|p| p.eq_ignore_ascii_case("application/pgp-signature"));
-        if !signed {
-            continue;
-        }
-        let boundary = ct.attribute("boundary")?;
-        let body = raw.get(part.offset_body as usize..part.offset_end as usize)?;
-        let data = first_entity(body, boundary)?;
-        let signature = part
-            .sub_parts()?
-            .get(1)
-            .and_then(|id| parsed.part(*id))
-            .map(|p| p.contents().to_vec())?;
-        return Some((crlf(data), signature));
-    }
-    None
+/// The signed bytes (CRLF line ends) and the signature of a message whose root (or the
+/// root's only content, [`pgp_mime::top`]) is multipart/signed.
+fn pgp_mime_parts(raw: &[u8], parsed: &mail_parser::Message<'_>) -> Option<(Vec<u8>, Vec<u8>)> {
+    let part = parsed.parts.get(pgp_mime::top(parsed))?;
+    let ct = mail_parser::MimeHeaders::content_type(part)?;
+    let boundary = ct.attribute("boundary")?;
+    let body = raw.get(part.offset_body as usize..part.offset_end as usize)?;
+    let data = first_entity(body, boundary)?;
+    let signature = part
+        .sub_parts()?
+        .get(1)
+        .and_then(|id| parsed.part(*id))
+        .map(|p| p.contents().to_vec())?;
+    Some((crlf(data), signature))
 }
 
 /// The first body part of a multipart body: after the first delimiter line, up to the line
@@ -185,14 +218,6 @@ fn crlf(data: &[u8]) -> Vec<u8> {
         previous = byte;
     }
     out
-}
-
-/// The cleartext-signed block of a message body, from its BEGIN line to its END line.
-fn cleartext_block(raw: &[u8]) -> Option<Vec<u8>> {
-    let begin = memchr::memmem::find(raw, b"-----BEGIN PGP SIGNED MESSAGE-----")?;
-    let end_marker = b"-----END PGP SIGNATURE-----";
-    let end = memchr::memmem::find(&raw[begin..], end_marker)? + begin + end_marker.len();
-    Some(raw[begin..end].to_vec())
 }
 
 #[cfg(test)]

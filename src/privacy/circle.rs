@@ -10,7 +10,7 @@ use std::time::SystemTime;
 
 use crate::config::Config;
 use crate::contacts::{self, Directory, User, identity};
-use crate::record::{Encryption, Message, message_id};
+use crate::record::{BindingState, Encryption, Message, message_id};
 use crate::store::index::{MessageIndex, Reader};
 use crate::store::{self, Store};
 
@@ -142,20 +142,13 @@ impl<'a> Circles<'a> {
             if kind != "email" {
                 continue;
             }
-            let Some(address) = crate::keys::tofu::canonical(identity::handle(other)) else {
+            let Some(address) = crate::keys::tofu::binding_address(identity::handle(other)) else {
                 continue;
             };
-            let usable = crate::keys::best_binding(&self.store, &address, self.now)?.filter(
-                |(binding, record)| {
-                    record.usable
-                        && matches!(
-                            binding.state.as_str(),
-                            crate::keys::tofu::TOFU | crate::keys::tofu::VERIFIED
-                        )
-                },
-            );
+            let usable = crate::keys::best_binding(&self.store, &address, self.now)?
+                .filter(|(binding, record)| record.usable && binding.state.is_trusted());
             if let Some((binding, _)) = usable {
-                person.known |= binding.state == crate::keys::tofu::VERIFIED;
+                person.known |= binding.state == BindingState::Verified;
                 person.key.get_or_insert(binding.fingerprint);
                 person.secure_channel = Some("openpgp".into());
                 if other == identity {

@@ -10,7 +10,7 @@ use std::time::SystemTime;
 use crate::config::Config;
 use crate::contacts::{self, Directory, User, identity};
 use crate::record::{
-    Contact, ContactKey, ContactPrivacyKind, ContactPrivacyRecord, Privacy, VERSION,
+    BindingState, Contact, ContactKey, ContactPrivacyKind, ContactPrivacyRecord, Privacy, VERSION,
 };
 use crate::store::Store;
 use crate::store::index::{self, Reader};
@@ -67,7 +67,7 @@ impl Facts {
         let mut key: Option<ContactKey> = None;
         for address in emails
             .iter()
-            .filter_map(|a| crate::keys::tofu::canonical(a))
+            .filter_map(|a| crate::keys::tofu::binding_address(a))
         {
             let Some((binding, record)) = crate::keys::best_binding(store, &address, now)? else {
                 continue;
@@ -75,7 +75,7 @@ impl Facts {
             let rank = crate::keys::trust_rank;
             if key
                 .as_ref()
-                .is_some_and(|k| rank(&binding.state) <= rank(&k.state))
+                .is_some_and(|k| rank(binding.state) <= rank(k.state))
             {
                 continue;
             }
@@ -149,15 +149,15 @@ fn evaluate(facts: &Facts) -> Privacy {
     let mut add = |factor: &Factor, evidence: String| applied.push(factor.applied(evidence));
     add(&factors::CONTACT_BASE_TECHNIC, "every contact".into());
     match &facts.key {
-        Some(key) if key.usable && key.state == "verified" => add(
+        Some(key) if key.usable && key.state == BindingState::Verified => add(
             &factors::CONTACT_KEY_VERIFIED,
             format!("{} {} (verified)", key.address, key.fingerprint),
         ),
-        Some(key) if key.usable && key.state == "tofu" => add(
+        Some(key) if key.usable && key.state == BindingState::Tofu => add(
             &factors::CONTACT_KEY_TOFU,
             format!("{} {} (trusted on first use)", key.address, key.fingerprint),
         ),
-        Some(key) if key.state == "conflict" => add(
+        Some(key) if key.state == BindingState::Conflict => add(
             &factors::CONTACT_KEY_CONFLICT,
             format!("{}: a second key {}", key.address, key.fingerprint),
         ),
@@ -214,11 +214,11 @@ pub fn score(facts: &Facts) -> Privacy {
     let mut changes = Vec::new();
     let mut suggest =
         |changed: Facts, action: String, why: &'static str| changes.push((changed, action, why));
-    let with_state = |state: &str, address: &str| Facts {
+    let with_state = |state: BindingState, address: &str| Facts {
         key: Some(ContactKey {
             address: address.to_string(),
             fingerprint: String::new(),
-            state: state.into(),
+            state,
             algorithm: "EdDSA".into(),
             bits: Some(256),
             expires: None,
@@ -228,15 +228,17 @@ pub fn score(facts: &Facts) -> Privacy {
     };
     match (&facts.key, &facts.address) {
         (None, Some(address)) => suggest(
-            with_state("tofu", address),
+            with_state(BindingState::Tofu, address),
             format!("missive keys discover {address}"),
             "no key known: mail to them travels readable",
         ),
-        (Some(key), _) if key.state == "tofu" || key.state == "conflict" => suggest(
-            with_state("verified", &key.address),
-            format!("missive keys verify {} {}", key.address, key.fingerprint),
-            "compare the fingerprint with them, in person or by phone",
-        ),
+        (Some(key), _) if matches!(key.state, BindingState::Tofu | BindingState::Conflict) => {
+            suggest(
+                with_state(BindingState::Verified, &key.address),
+                format!("missive keys verify {} {}", key.address, key.fingerprint),
+                "compare the fingerprint with them, in person or by phone",
+            )
+        }
         _ => {}
     }
     privacy.suggestions = super::ranked(privacy.score, changes, evaluate);
@@ -251,7 +253,7 @@ mod tests {
         ContactKey {
             address: "bob@example.net".into(),
             fingerprint: "ABCD".into(),
-            state: state.into(),
+            state: BindingState::parse(state).expect("a binding state"),
             algorithm: "EdDSA".into(),
             bits: Some(256),
             expires: None,

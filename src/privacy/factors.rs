@@ -57,15 +57,21 @@ factors! {
     BASE_TECHNIC: Technic, "base_technic", 20,
         "where every message starts: delivered, but nothing known protects it";
     E2E_PGP_MIME: Technic, "e2e_pgp_mime", 40,
-        "PGP/MIME (RFC 3156): only the recipients' keys open body and attachments";
+        "PGP/MIME (RFC 3156) as the whole message, its payload parsed as an encrypted OpenPGP message: only the recipients' keys open body and attachments";
     E2E_PGP_INLINE: Technic, "e2e_pgp_inline", 30,
-        "inline PGP: the text is sealed, but attachments and MIME structure may not be";
+        "inline PGP, every text part one armoured encrypted OpenPGP message: the text is sealed, but attachments and MIME structure may not be";
     E2E_SMIME: Technic, "e2e_smime", 35,
-        "S/MIME enveloped data (RFC 8551): sealed end to end, keys vouched for by a CA";
+        "S/MIME as the whole message, parsed as CMS EnvelopedData (RFC 8551): sealed end to end, keys vouched for by a CA";
+    PARTIALLY_ENCRYPTED: Technic, "partially_encrypted", 5,
+        "an encrypted part beside parts in clear: only that part is sealed, the rest travelled as a postcard";
     E2E_PROTOCOL: Technic, "e2e_protocol", 40,
         "the protocol encrypts end to end: the servers carry only ciphertext";
     SIGNATURE_VALID: Technic, "signature_valid", 15,
-        "a valid signature: the sender is who they say and nothing was changed";
+        "a valid signature over all the message shows, by the key bound (tofu or verified) to the From address: the sender is who they say and nothing was changed";
+    SIGNED_BY_OTHER: Technic, "signed_by_other", 0,
+        "a valid signature by a key not bound to the From address (someone else's, or one in conflict): it proves who signed, not who sent";
+    PARTIALLY_SIGNED: Technic, "partially_signed", 0,
+        "a signed part beside unsigned ones: the signature vouches for that part, not for the message";
     SIGNATURE_UNKNOWN_KEY: Technic, "signature_unknown_key", 5,
         "signed by a key not known yet: intact if the key is the sender's";
     SIGNATURE_UNVERIFIED: Technic, "signature_unverified", 3,
@@ -127,9 +133,9 @@ factors! {
     SECURE_CHANNEL_USED: Comportment, "secure_channel_used", 20,
         "end-to-end encryption was chosen: the most secure channel available";
     AUTOCRYPT_MUTUAL: Comportment, "autocrypt_mutual", 15,
-        "the sender announces Autocrypt prefer-encrypt=mutual: replies can be encrypted";
+        "the sender announces Autocrypt prefer-encrypt=mutual with a key that can encrypt to their address: replies can be encrypted";
     AUTOCRYPT_NOPREFERENCE: Comportment, "autocrypt_nopreference", 5,
-        "the sender announces an Autocrypt key: replies can be encrypted if asked";
+        "the sender announces an Autocrypt key that can encrypt to their address: replies can be encrypted if asked";
     ENCRYPTION_KEPT: Comportment, "encryption_kept", 10,
         "answers encrypted mail encrypted: what was sealed stays sealed";
     ENCRYPTION_DROPPED: Comportment, "encryption_dropped", -30,
@@ -209,6 +215,11 @@ const _: () = {
     assert!(TLS_OLD.points < TLS_V1_2.points && TLS_V1_2.points < TLS_V1_3.points);
     assert!(E2E_PGP_INLINE.points > 0 && E2E_SMIME.points > 0 && E2E_PROTOCOL.points > 0);
     assert!(E2E_PGP_MIME.points > 0 && SECURE_CHANNEL_USED.points >= 0);
+    // A part sealed beside clear text is worth far less than a sealed message, and what
+    // the sender can paste in (someone else's signature, a signed part) earns nothing.
+    assert!(0 <= PARTIALLY_ENCRYPTED.points);
+    assert!(PARTIALLY_ENCRYPTED.points * 4 <= E2E_PGP_INLINE.points);
+    assert!(SIGNED_BY_OTHER.points == 0 && PARTIALLY_SIGNED.points == 0);
     // The record already takes the honest reading of a smuggled header; the smuggling
     // itself must cost, never pay.
     assert!(AMBIGUOUS_HEADERS.points < 0);
@@ -277,7 +288,13 @@ pub fn help_text() -> String {
          protocol (ESMTPS…) and the server's TLS comment, never from the HELO name, the \
          reverse DNS or the envelope; a hop below may admit clear text and lower the score, \
          never raise it. Authentication-Results count only from servers listed in \
-         trust.authserv_ids and only above the boundary's Received line (RFC 8601 §5). Where \
+         trust.authserv_ids and only above the boundary's Received line (RFC 8601 §5). \
+         Encryption counts only when the bytes prove it: the encrypted part is the whole \
+         message (or its only content) and parses as an encrypted OpenPGP message or CMS \
+         EnvelopedData, or every text part is one armoured encrypted block; anything mixed is \
+         partially_encrypted. A signature counts as valid only when it covers all the message \
+         shows and its key is bound (tofu or verified) to the From address. An Autocrypt \
+         header counts only when its keydata is a certificate that can encrypt to its addr. Where \
          parsers disagree on a header (`From :`, a form feed, a second From), the record \
          takes the reading of Python's email package and the MTAs, and security.problems \
          names it. The \

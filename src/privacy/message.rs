@@ -6,8 +6,10 @@
 //! `list_id`. Which transport facts and Authentication-Results headers are believed is
 //! decided here, from the config's `[trust]` and the message's trust boundary
 //! ([`super::boundary`]): TLS only at or above it, Authentication-Results only from a
-//! trusted authserv-id above it. Headers the parsers read differently were named when
-//! the record was read ([`crate::email`]); here they cost points.
+//! trusted authserv-id above it. Encryption, signature coverage and the Autocrypt key were
+//! proven when the record was read ([`crate::email`]), and a signature's key matched to the
+//! From address when it was verified ([`mod@crate::keys::verify`]). Headers the parsers read
+//! differently were named when the record was read; here they cost points.
 
 use std::collections::BTreeSet;
 
@@ -245,14 +247,38 @@ fn applied_factors(
             format!("{}: end-to-end encrypted", message.protocol),
         ),
     }
-    let format = match security.signed {
+    if encryption == Encryption::None
+        && let Some(part) = security.partially_encrypted
+    {
+        let what = match part {
+            Encryption::PgpMime => "a multipart/encrypted part",
+            Encryption::PgpInline => "an armoured encrypted text part",
+            Encryption::Smime => "an S/MIME enveloped part",
+            Encryption::None | Encryption::ProtocolE2e => "an encrypted part",
+        };
+        add(
+            &factors::PARTIALLY_ENCRYPTED,
+            format!("{what} beside parts in clear"),
+        );
+    }
+    let format = match security.signed.or(security.partially_signed) {
         Some(SignatureFormat::PgpMime) => "PGP/MIME signature",
         Some(SignatureFormat::PgpInline) => "inline PGP signature",
         Some(SignatureFormat::Smime) => "S/MIME signature",
         None => "signature",
     };
+    if security.signed.is_none() && security.partially_signed.is_some() {
+        add(
+            &factors::PARTIALLY_SIGNED,
+            format!("{format} over one part beside unsigned ones"),
+        );
+    }
     match security.signature {
         SignatureState::Valid => add(&factors::SIGNATURE_VALID, format!("{format}: valid")),
+        SignatureState::ByOther => add(
+            &factors::SIGNED_BY_OTHER,
+            format!("{format}: valid, but by a key not bound to the From address"),
+        ),
         SignatureState::UnknownKey => add(
             &factors::SIGNATURE_UNKNOWN_KEY,
             format!("{format}: key not known"),

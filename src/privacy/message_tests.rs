@@ -127,6 +127,12 @@ factor_tests! {
     smime_encryption_counts: E2E_SMIME, |m| m.security.encryption = Encryption::Smime;
     protocol_encryption_counts: E2E_PROTOCOL, |m| m.security.encryption = Encryption::ProtocolE2e;
     a_valid_signature_counts: SIGNATURE_VALID, |m| m.security.signature = SignatureState::Valid;
+    an_encrypted_part_beside_clear_text_counts_a_little: PARTIALLY_ENCRYPTED,
+        |m| m.security.partially_encrypted = Some(Encryption::PgpMime);
+    a_signed_part_beside_unsigned_ones_is_shown: PARTIALLY_SIGNED,
+        |m| m.security.partially_signed = Some(SignatureFormat::PgpMime);
+    someone_elses_signature_is_shown: SIGNED_BY_OTHER,
+        |m| m.security.signature = SignatureState::ByOther;
     a_signature_by_an_unknown_key_counts_a_little: SIGNATURE_UNKNOWN_KEY,
         |m| m.security.signature = SignatureState::UnknownKey;
     an_unverified_signature_counts_as_structure_only: SIGNATURE_UNVERIFIED,
@@ -698,6 +704,7 @@ fn arbitrary_message() -> impl Strategy<Value = Message> {
         Just(SignatureState::Valid),
         Just(SignatureState::Invalid),
         Just(SignatureState::UnknownKey),
+        Just(SignatureState::ByOther),
     ];
     let version = prop::option::of(prop_oneof![
         Just("TLSv1.3"),

@@ -32,13 +32,6 @@ pub enum Error {
     Circle(#[from] circle::Error),
 }
 
-impl Error {
-    /// Whether the reader of the output went away (`missive score | head`).
-    pub fn is_broken_pipe(&self) -> bool {
-        matches!(self, Error::Write(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
-    }
-}
-
 /// Suggestions from changed facts, each scored again: the gain is the new score minus
 /// `base`, only gains are kept, best first (ties by action, for stable output).
 pub(crate) fn ranked<F>(

@@ -75,7 +75,7 @@ impl Facts {
                 .db
                 .bindings(None, None)?
                 .into_iter()
-                .filter(|b| b.state == "tofu" || b.state == "verified")
+                .filter(|b| b.state.is_trusted())
                 .map(|b| b.address)
                 .collect(),
             device: device.score,

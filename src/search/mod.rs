@@ -10,8 +10,9 @@ use std::io::{BufRead, Write};
 use serde_json::json;
 
 use crate::contacts::{Directory, identity};
+use crate::fault::Fault;
 use crate::jsonl::{ErrorSink, Reader, Writer};
-use crate::record::{ErrorRecord, Message, Record};
+use crate::record::{DUPLICATE_MESSAGE_ID, ErrorRecord, Message, Record};
 use crate::store::index::{Lookup, MessageIndex, Sort};
 use crate::store::query::{KeywordField, Query};
 use crate::store::threads::ThreadState;
@@ -34,20 +35,14 @@ pub enum Error {
     Write(#[from] std::io::Error),
 }
 
-impl Error {
-    /// Whether a later run may succeed (the index or store is locked), so cron retries.
-    pub fn is_transient(&self) -> bool {
+impl Fault for Error {
+    fn inner(&self) -> Option<&dyn Fault> {
         match self {
-            Error::Index(e) => e.is_transient(),
-            Error::Store(e) => e.is_transient(),
-            Error::Contacts(e) => e.is_transient(),
-            Error::Write(_) => false,
+            Error::Index(e) => Some(e),
+            Error::Store(e) => Some(e),
+            Error::Contacts(e) => Some(e),
+            Error::Write(_) => None,
         }
-    }
-
-    /// Whether the reader of the output went away (`missive search … | head`).
-    pub fn is_broken_pipe(&self) -> bool {
-        matches!(self, Error::Write(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
     }
 }
 
@@ -300,8 +295,15 @@ pub fn search<W: Write>(
     lookup.finish()?;
     let ids: Vec<&str> = messages.iter().map(|m| m.id.as_str()).collect();
     let mut tags = store.db.tags_of(&ids)?;
+    // A message indexed before another took its Message-ID learns it from the store.
+    let duplicates = store.db.duplicate_ids(&ids)?;
     for message in &mut messages {
         message.tags = tags.remove(&message.id).unwrap_or_default();
+        if duplicates.contains(&message.id)
+            && !message.problems.iter().any(|p| p == DUPLICATE_MESSAGE_ID)
+        {
+            message.problems.push(DUPLICATE_MESSAGE_ID.into());
+        }
     }
     match options.output {
         Output::Messages => {

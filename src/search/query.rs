@@ -23,6 +23,7 @@
 //! date     = day [".." [day]] / ".." day            date:2024-01..2024-06  date:30d..
 //! day      = YYYY / YYYY-MM / YYYY-MM-DD / N ("d" / "w" / "m" / "y")   (N units ago)
 //! privacy  = ("<" / "<=" / ">" / ">=") N / N ".." N / N               privacy:<40
+//! ; "(" and NOT / "-" nest at most 100 deep together: -(-(a)) is 3 deep
 //! ```
 //!
 //! `to:` matches To, Cc and Bcc; `with:` anyone in the message, on any protocol, and every
@@ -30,6 +31,9 @@
 //! addresses and handles once they are linked, `with:"Alice Liddell"` by name); `is:unread`
 //! is the absence of the `seen` flag. A date range includes both ends: `date:2024-01..2024-06`
 //! runs from the first second of January to the last of June.
+//!
+//! Parentheses and NOTs nest at most [`MAX_DEPTH`] deep (the grammar's last line): a deeper
+//! query is an error, not a parser (or a search) that recurses until the stack runs out.
 
 use crate::store::query::{KeywordField, Query, TextField};
 
@@ -41,6 +45,9 @@ pub struct Error {
     pub column: usize,
     pub message: String,
 }
+
+/// How deep parentheses and NOT (or `-`) may nest, together: `-(-(a))` is 3 deep.
+pub const MAX_DEPTH: usize = 100;
 
 /// The words of `is:` and `has:`, as indexed.
 pub const STATES: &[&str] = &[
@@ -79,6 +86,7 @@ pub fn parse(text: &str, now: i64) -> Result<Query, Error> {
     let mut parser = Parser {
         tokens,
         at: 0,
+        depth: 0,
         now,
         end_column: text.chars().count() + 1,
     };
@@ -170,6 +178,8 @@ fn tokenize(text: &str) -> Result<Vec<(usize, Token)>, Error> {
 struct Parser {
     tokens: Vec<(usize, Token)>,
     at: usize,
+    /// Parentheses and NOTs open around the token at `at`.
+    depth: usize,
     now: i64,
     end_column: usize,
 }
@@ -217,10 +227,30 @@ impl Parser {
         })
     }
 
+    /// Parses what `inner` parses one level deeper, or fails at `column` (the `(` or NOT
+    /// that opens the level) when that is too deep.
+    fn nested(
+        &mut self,
+        column: usize,
+        inner: impl FnOnce(&mut Parser) -> Result<Query, Error>,
+    ) -> Result<Query, Error> {
+        if self.depth == MAX_DEPTH {
+            return Err(error(
+                column,
+                format!("parentheses and NOTs nest more than {MAX_DEPTH} deep"),
+            ));
+        }
+        self.depth += 1;
+        let parsed = inner(self);
+        self.depth -= 1;
+        parsed
+    }
+
     fn unary(&mut self) -> Result<Query, Error> {
         if self.peek() == Some(&Token::Not) {
+            let column = self.column();
             self.at += 1;
-            return Ok(Query::Not(Box::new(self.unary()?)));
+            return self.nested(column, |parser| Ok(Query::Not(Box::new(parser.unary()?))));
         }
         self.primary()
     }
@@ -230,7 +260,7 @@ impl Parser {
         match self.tokens.get(self.at).cloned().map(|(_, t)| t) {
             Some(Token::Open) => {
                 self.at += 1;
-                let inner = self.or()?;
+                let inner = self.nested(column, Parser::or)?;
                 if self.peek() != Some(&Token::Close) {
                     return Err(error(
                         self.column(),
@@ -582,6 +612,37 @@ mod tests {
         assert!(
             error.starts_with("column 1: unknown field \"frm\""),
             "{error}"
+        );
+    }
+
+    #[test]
+    fn nesting_deeper_than_the_limit_is_an_error_not_a_stack_overflow() {
+        let documented = format!("nest at most {MAX_DEPTH} deep together");
+        let grammar = include_str!("query.rs").split("```").nth(1).unwrap();
+        assert!(grammar.contains(&documented), "the help shows the grammar");
+        let nots = |n: usize| format!("{}a", "-".repeat(n));
+        let parens = |n: usize| format!("{}a{}", "(".repeat(n), ")".repeat(n));
+        assert!(parse(&nots(MAX_DEPTH), NOW).is_ok());
+        assert!(parse(&parens(MAX_DEPTH), NOW).is_ok());
+        let mixed = format!(
+            "{}a{}",
+            "-(".repeat(MAX_DEPTH / 2),
+            ")".repeat(MAX_DEPTH / 2)
+        );
+        assert!(parse(&mixed, NOW).is_ok());
+        for deep in [
+            nots(MAX_DEPTH + 1),
+            parens(MAX_DEPTH + 1),
+            nots(2_000),
+            parens(10_000),
+        ] {
+            let error = parse(&deep, NOW).unwrap_err();
+            assert!(error.message.contains("nest more than 100 deep"), "{error}");
+        }
+        assert_eq!(parse(&nots(2_000), NOW).unwrap_err().column, MAX_DEPTH + 1);
+        assert_eq!(
+            parse(&parens(MAX_DEPTH + 1), NOW).unwrap_err().column,
+            MAX_DEPTH + 1
         );
     }
 }

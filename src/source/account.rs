@@ -79,6 +79,25 @@ pub fn with_login(config: &Config, spec: Spec, home: Option<&Path>) -> Spec {
     }
 }
 
+/// The configured account a local source belongs to: the one whose source is the same file
+/// or directory, or holds it (a folder of its Maildir, one of its message files), read as
+/// the same protocol; the innermost when accounts nest. Paths compare as [`Spec::parse`]
+/// leaves them, absolute with symlinks resolved, so every spelling of a path finds the same
+/// account, and a message the same record id (DESIGN.md §2).
+pub fn owner(config: &Config, spec: &Spec, home: Option<&Path>) -> Option<String> {
+    let (protocol, path) = spec.local()?;
+    config
+        .accounts
+        .iter()
+        .filter_map(|(name, account)| {
+            let configured = account_spec(config, name, account, home).ok()?;
+            let (kind, root) = configured.local()?;
+            (kind == protocol && path.starts_with(root)).then(|| (root.components().count(), name))
+        })
+        .max_by_key(|(depth, _)| *depth)
+        .map(|(_, name)| name.clone())
+}
+
 fn account_spec(
     config: &Config,
     name: &str,
@@ -176,6 +195,23 @@ mod tests {
             Path::new("/etc/m/config.toml"),
             Some(Path::new("/home/u")),
         )
+    }
+
+    #[test]
+    fn a_local_path_belongs_to_the_innermost_account_that_holds_it() {
+        let config = parse(
+            "[accounts.mail]\nsource = \"maildir:/m\"\n[accounts.work]\nsource = \"maildir:/m/.work\"\n[accounts.tw]\nsource = \"twitter-archive:/t\"\n",
+        )
+        .unwrap();
+        let owner = |text: &str| owner(&config, &Spec::parse(text, Path::new("/")).unwrap(), None);
+        assert_eq!(owner("maildir:/m").as_deref(), Some("mail"));
+        assert_eq!(owner("maildir:/m/.Sent").as_deref(), Some("mail"));
+        assert_eq!(owner("eml:/m/cur/1:2,S").as_deref(), Some("mail"));
+        assert_eq!(owner("maildir:/m/.work/.x").as_deref(), Some("work"));
+        assert_eq!(owner("maildir:/mm"), None, "a name that only starts alike");
+        assert_eq!(owner("mbox:/t"), None, "another protocol");
+        assert_eq!(owner("twitter-archive:/t").as_deref(), Some("tw"));
+        assert_eq!(owner("eml:-"), None);
     }
 
     #[test]

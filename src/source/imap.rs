@@ -36,6 +36,7 @@ use zeroize::Zeroizing;
 
 use super::access::{self, Access, Protocol};
 use super::{Item, Known, Raw, Remote, Scan, Source};
+use crate::fault::Fault;
 use crate::record::SourceRef;
 use crate::secret::{Auth, Secret};
 use crate::tls::Tls;
@@ -106,10 +107,12 @@ impl Error {
             _ => false,
         }
     }
+}
 
-    /// Whether trying again may succeed: the connection dropped or could not be made, or
-    /// the server failed a command. A refused login, certificate or setting is not.
-    pub fn is_transient(&self) -> bool {
+impl Fault for Error {
+    /// The connection dropped or could not be made, or the server failed a command. A
+    /// refused login, certificate or setting is not transient.
+    fn is_transient(&self) -> bool {
         match self {
             Error::Connect { .. } | Error::Server { .. } => true,
             Error::Protocol { source, .. } => !matches!(

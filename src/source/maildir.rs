@@ -1,11 +1,15 @@
 //! Reads a Maildir (cur/ and new/), and every Maildir++ or nested folder below it, with the
 //! flags from each file name's `:2,` info.
+//!
+//! Nothing outside the Maildir is read: folders are found without following symlinks (so
+//! a link to `.` cannot make the walk loop), and a `cur/`, `new/` or message file that is a
+//! symlink out of the Maildir is reported in [`Scan::failed`], not read.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::{Error, Item, Known, Raw, Scan, Source, stamp};
-use crate::record::SourceRef;
+use crate::record::{ErrorRecord, SourceRef};
 
 /// A Maildir tree.
 pub struct Maildir(pub PathBuf);
@@ -23,9 +27,26 @@ impl Source for Maildir {
                 std::io::Error::new(std::io::ErrorKind::NotADirectory, "not a Maildir directory"),
             ));
         }
+        let root = fs::canonicalize(&self.0).map_err(|e| Error::io(&self.0, e))?;
         let mut present = std::collections::HashSet::new();
-        for (folder, dir) in folders(&self.0)? {
+        let mut failed = Vec::new();
+        let mut refuse = |path: &Path, target: &Path| {
+            failed.push(ErrorRecord::new(
+                path.display().to_string(),
+                format!(
+                    "a symlink out of the Maildir, to {}: not read",
+                    target.display()
+                ),
+            ));
+        };
+        for (folder, dir) in folders(&root)? {
             for sub in ["cur", "new"] {
+                if let Ok(real) = fs::canonicalize(dir.join(sub))
+                    && !real.starts_with(&root)
+                {
+                    refuse(&dir.join(sub), &real);
+                    continue;
+                }
                 let mut files = match fs::read_dir(dir.join(sub)) {
                     Ok(entries) => entries
                         .filter_map(Result::ok)
@@ -43,9 +64,22 @@ impl Source for Maildir {
                     {
                         continue;
                     }
-                    let Ok(metadata) = fs::metadata(&path) else {
+                    let Ok(mut metadata) = fs::symlink_metadata(&path) else {
                         continue;
                     };
+                    if metadata.is_symlink() {
+                        let Ok(target) = fs::canonicalize(&path) else {
+                            continue;
+                        };
+                        if !target.starts_with(&root) {
+                            refuse(&path, &target);
+                            continue;
+                        }
+                        let Ok(followed) = fs::metadata(&target) else {
+                            continue;
+                        };
+                        metadata = followed;
+                    }
                     if !metadata.is_file() {
                         continue;
                     }
@@ -88,6 +122,7 @@ impl Source for Maildir {
         gone.sort();
         Ok(Scan {
             gone,
+            failed,
             ..Scan::default()
         })
     }

@@ -30,6 +30,7 @@ use serde_json::value::RawValue;
 
 use super::access::{self, Access, Protocol};
 use super::{Item, Known, Raw, Remote, Scan, Source};
+use crate::fault::Fault;
 use crate::record::{Address, Attachment, Message, SourceRef, VERSION, blob_name, rfc3339};
 use crate::secret::Secret;
 use crate::tls::Tls;
@@ -104,10 +105,12 @@ impl Error {
             Error::Access { .. } | Error::Setting { .. } | Error::Refused { .. }
         )
     }
+}
 
-    /// Whether trying again later may succeed: the instance could not be reached, failed,
-    /// or asked us to slow down for longer than a fetch waits.
-    pub fn is_transient(&self) -> bool {
+impl Fault for Error {
+    /// The instance could not be reached, failed, or asked us to slow down for longer than
+    /// a fetch waits.
+    fn is_transient(&self) -> bool {
         matches!(self, Error::Http { .. } | Error::RateLimited { .. })
     }
 }

@@ -1,13 +1,15 @@
 //! Scans an mbox file one message at a time, in constant memory; the format itself (where a
-//! message starts, `>From ` quoting) is [`crate::email::mbox`].
+//! message starts, `>From ` quoting) is [`crate::email::mbox`]. A line too long for an mbox
+//! (`mbox:/dev/zero`) ends the scan of the file with it reported in [`Scan::failed`]: the
+//! messages before it are handed on, and the file is read again next time.
 
 use std::fs::File;
 use std::io::BufReader;
 use std::path::PathBuf;
 
 use super::{Error, Item, Known, Raw, Scan, Source, stamp};
-use crate::email::mbox::Splitter;
-use crate::record::SourceRef;
+use crate::email::mbox::{LineTooLong, Splitter};
+use crate::record::{ErrorRecord, SourceRef};
 
 /// An mbox file.
 pub struct Mbox(pub PathBuf);
@@ -22,7 +24,7 @@ impl Source for Mbox {
         let metadata = file.metadata().map_err(|e| Error::io(&self.0, e))?;
         let key = self.0.display().to_string();
         let stamp = stamp(&metadata);
-        let scan = Scan {
+        let mut scan = Scan {
             containers: vec![(key.clone(), stamp)],
             ..Scan::default()
         };
@@ -30,7 +32,20 @@ impl Source for Mbox {
             return Ok(scan);
         }
         let mut split = Splitter::new(BufReader::with_capacity(1 << 20, file));
-        while let Some((offset, raw)) = split.next_message().map_err(|e| Error::io(&self.0, e))? {
+        loop {
+            let (offset, raw) = match split.next_message() {
+                Ok(Some(next)) => next,
+                Ok(None) => break,
+                Err(e) => match e.get_ref().and_then(|e| e.downcast_ref::<LineTooLong>()) {
+                    Some(too_long) => {
+                        scan.containers.clear();
+                        scan.failed
+                            .push(ErrorRecord::new(key.clone(), too_long.to_string()));
+                        break;
+                    }
+                    None => return Err(Error::io(&self.0, e)),
+                },
+            };
             emit(Item {
                 raw: Raw::Bytes(raw),
                 source: SourceRef {

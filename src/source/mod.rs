@@ -19,6 +19,7 @@ mod mbox;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use crate::fault::Fault;
 use crate::record::{Message, SourceRef};
 use crate::store::db::FileStamp;
 use export::{facebook, matrix, signal, twitter};
@@ -57,6 +58,17 @@ impl Error {
         Error::Io {
             path: path.to_path_buf(),
             source,
+        }
+    }
+}
+
+impl Fault for Error {
+    fn inner(&self) -> Option<&dyn Fault> {
+        match self {
+            Error::Store(e) => Some(e),
+            Error::Imap(e) => Some(e),
+            Error::Mastodon(e) => Some(e),
+            _ => None,
         }
     }
 }
@@ -132,22 +144,25 @@ impl Spec {
     }
 
     /// The source that reads raw messages of this kind; `None` for JSON Lines, which holds
-    /// records, not messages.
-    pub fn open(&self) -> Option<Box<dyn Source>> {
+    /// records, not messages. `limits` bound what one input may cost (a zip entry's size).
+    pub fn open(&self, limits: &crate::config::Limits) -> Option<Box<dyn Source>> {
+        let unpacked = limits.unpacked_bytes();
         match self {
             Spec::Maildir(path) => Some(Box::new(Maildir(path.clone()))),
             Spec::Mbox(path) => Some(Box::new(Mbox(path.clone()))),
             Spec::Eml(path) => Some(Box::new(Eml(path.clone()))),
             Spec::Jsonl(_) => None,
             Spec::Imap(settings) => Some(Box::new(imap::Imap::new((**settings).clone()))),
-            Spec::TwitterArchive(path) => {
-                Some(Box::new(export::Export::<twitter::Twitter>::new(path)))
-            }
-            Spec::FacebookExport(path) => {
-                Some(Box::new(export::Export::<facebook::Facebook>::new(path)))
-            }
+            Spec::TwitterArchive(path) => Some(Box::new(export::Export::<twitter::Twitter>::new(
+                path, unpacked,
+            ))),
+            Spec::FacebookExport(path) => Some(Box::new(
+                export::Export::<facebook::Facebook>::new(path, unpacked),
+            )),
             Spec::Signal(path) => Some(Box::new(signal::Signal(path.clone()))),
-            Spec::MatrixExport(path) => Some(Box::new(export::Export::<matrix::Matrix>::new(path))),
+            Spec::MatrixExport(path) => Some(Box::new(export::Export::<matrix::Matrix>::new(
+                path, unpacked,
+            ))),
             Spec::Mastodon(settings) => {
                 Some(Box::new(mastodon::Mastodon::new((**settings).clone())))
             }
@@ -160,7 +175,23 @@ impl Spec {
         matches!(self, Spec::Imap(_) | Spec::Mastodon(_))
     }
 
-    /// The key under which the store keeps this source's state, and the default account.
+    /// What a source of local files reads: the protocol they hold (`email` for Maildir,
+    /// mbox and eml, else the export's kind) and its path; `None` for standard input,
+    /// JSON Lines and servers.
+    pub fn local(&self) -> Option<(&'static str, &Path)> {
+        match self {
+            Spec::Maildir(p) | Spec::Mbox(p) | Spec::Eml(Some(p)) => Some(("email", p)),
+            Spec::TwitterArchive(p) => Some((twitter::KIND, p)),
+            Spec::FacebookExport(p) => Some((facebook::KIND, p)),
+            Spec::Signal(Some(p)) => Some((signal::KIND, p)),
+            Spec::MatrixExport(p) => Some((matrix::KIND, p)),
+            Spec::Eml(None) | Spec::Signal(None) | Spec::Jsonl(_) => None,
+            Spec::Imap(_) | Spec::Mastodon(_) => None,
+        }
+    }
+
+    /// The key under which the store keeps this source's state, and its account when no
+    /// configured account holds it ([`account::owner`]).
     pub fn key(&self) -> String {
         let path = |p: &Option<PathBuf>| {
             p.as_ref()

@@ -8,9 +8,11 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRef};
+use rusqlite::{Connection, OptionalExtension, ToSql, params};
 
 use super::Error;
+use crate::record::BindingState;
 
 /// Each entry takes the schema from the previous version to the next; never edit one that
 /// has shipped, add another.
@@ -77,6 +79,11 @@ const MIGRATIONS: &[&str] = &[
     // 9: a merge no longer rewrites the merged thread's nodes (see src/store/threads.rs);
     // merges into a thread are found by their successor, to follow a later merge.
     "CREATE INDEX thread_merge_by_new ON thread_merge (new);",
+    // 10: which message holds each record id, and which share their Message-ID with another
+    // message (src/store/record_ids.rs).
+    "CREATE TABLE record_id (
+         id TEXT PRIMARY KEY, blob TEXT NOT NULL, duplicate INTEGER NOT NULL DEFAULT 0)
+         WITHOUT ROWID;",
 ];
 
 /// The Autocrypt state of a peer (Level 1 §2.3), keys named by fingerprint.
@@ -100,11 +107,27 @@ pub struct Binding {
     pub fingerprint: String,
     /// autocrypt, gossip, wkd, dane, import, manual.
     pub source: String,
-    /// tofu, verified, conflict, revoked, expired.
-    pub state: String,
+    pub state: BindingState,
     /// Seconds since the epoch.
     pub first_seen: i64,
     pub last_seen: i64,
+}
+
+/// Stored by its printed name, so the column reads the same as the key records.
+impl ToSql for BindingState {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(ValueRef::Text(
+            self.as_str().as_bytes(),
+        )))
+    }
+}
+
+impl FromSql for BindingState {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        let name = value.as_str()?;
+        BindingState::parse(name)
+            .ok_or_else(|| FromSqlError::Other(format!("unknown binding state {name:?}").into()))
+    }
 }
 
 fn binding_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Binding> {

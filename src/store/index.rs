@@ -27,6 +27,7 @@ use tantivy::tokenizer::{
 use tantivy::{DocAddress, Index, IndexReader, IndexWriter, Order, TantivyDocument, Term};
 
 use super::query::{KeywordField, Query, TextField};
+use crate::fault::Fault;
 use crate::record::{Encryption, Message, SignatureState};
 
 /// The name the text analyzer is registered under.
@@ -53,9 +54,9 @@ pub enum Error {
     },
 }
 
-impl Error {
-    /// Whether trying again later may succeed (another writer holds the index).
-    pub fn is_transient(&self) -> bool {
+impl Fault for Error {
+    /// Another writer holds the index.
+    fn is_transient(&self) -> bool {
         matches!(self, Error::Locked { .. })
     }
 }

@@ -10,10 +10,12 @@ pub mod contacts;
 pub mod db;
 pub mod index;
 pub mod query;
+pub mod record_ids;
 pub mod threads;
 
 use std::path::{Path, PathBuf};
 
+use crate::fault::Fault;
 use crate::record::SourceRef;
 
 pub use db::Db;
@@ -51,9 +53,9 @@ pub enum Error {
     },
 }
 
-impl Error {
-    /// Whether trying again later may succeed (a locked store), so cron should retry.
-    pub fn is_transient(&self) -> bool {
+impl Fault for Error {
+    /// A locked store: the other missive will be done by the next run.
+    fn is_transient(&self) -> bool {
         matches!(self, Error::Locked { .. })
     }
 }

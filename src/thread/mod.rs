@@ -21,10 +21,11 @@ use std::io::{BufRead, BufReader, Seek, Write};
 
 use crate::config::Config;
 use crate::contacts::{self, Directory, User, identity};
+use crate::fault::Fault;
 use rayon::prelude::*;
 
 use crate::jsonl::{self, ErrorSink, Format, LineError, Partial, Reader, Writer};
-use crate::record::{Address, Grade, Message, Record};
+use crate::record::{Address, Grade, Message, Record, kept_references};
 use crate::store::threads::MessageRow;
 use crate::store::{self, Store};
 
@@ -49,18 +50,12 @@ pub enum Error {
     },
 }
 
-impl Error {
-    /// Whether the reader of the output went away (`missive thread | head`).
-    pub fn is_broken_pipe(&self) -> bool {
-        matches!(self, Error::Write(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
-    }
-
-    /// Whether trying again later may succeed (a locked store).
-    pub fn is_transient(&self) -> bool {
+impl Fault for Error {
+    fn inner(&self) -> Option<&dyn Fault> {
         match self {
-            Error::Store(e) => e.is_transient(),
-            Error::Contacts(e) => e.is_transient(),
-            _ => false,
+            Error::Store(e) => Some(e),
+            Error::Contacts(e) => Some(e),
+            _ => None,
         }
     }
 }
@@ -141,9 +136,12 @@ struct Fact {
 fn facts(message: Head, user: &User, directory: &Directory, tree: bool) -> Fact {
     let node = jwz::node_key(&message.protocol, &message.native_id);
     let mut refs: Vec<String> = Vec::new();
-    for reference in message.references.iter().chain(&message.in_reply_to) {
+    let mut seen = std::collections::HashSet::new();
+    // However many ids a record names, threading takes a bounded number of them.
+    let named = kept_references(&message.references).chain(kept_references(&message.in_reply_to));
+    for reference in named {
         let key = jwz::node_key(&message.protocol, reference);
-        if !reference.trim().is_empty() && key != node && !refs.contains(&key) {
+        if !reference.trim().is_empty() && key != node && seen.insert(key.clone()) {
             refs.push(key);
         }
     }
@@ -855,5 +853,43 @@ mod tests {
             let batches_dir = tempfile::tempdir().unwrap();
             prop_assert_eq!(run_batches(batches_dir.path(), &by_day), whole);
         }
+    }
+
+    #[test]
+    fn a_message_naming_400_000_references_contributes_its_root_and_nearest_ancestors() {
+        use crate::record::MAX_REFERENCES;
+        use crate::store::threads::ThreadState;
+        let ancestors: Vec<usize> = (0..400_000).collect();
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let directory = Directory::load(&store.db).unwrap();
+        let head: Head = serde_json::from_str(&record(400_000, &ancestors, "big")).unwrap();
+        let fact = facts(
+            head,
+            &User::from_config(&Config::default()),
+            &directory,
+            true,
+        );
+        // The work threading does for a message is a node and a union per reference kept.
+        assert_eq!(fact.row.refs.len(), MAX_REFERENCES);
+        assert_eq!(fact.row.refs[0], "<0@x>");
+        assert_eq!(fact.row.refs[MAX_REFERENCES - 1], "<399999@x>");
+        assert_eq!(fact.tree.unwrap().item.refs.len(), MAX_REFERENCES);
+        drop(store);
+
+        let lines = [
+            record(400_000, &ancestors, "big"),
+            record(400_001, &[0], "Re: big"),
+            record(400_002, &[399_999], "Re: big"),
+        ];
+        let ids = run(dir.path(), &lines);
+        assert_eq!(ids["m_400000"].1, ids["m_400001"].1, "a reply to the root");
+        assert_eq!(ids["m_400000"].1, ids["m_400002"].1, "a reply to the last");
+        let store = Store::open(dir.path()).unwrap();
+        assert!(store.db.thread_of("<399999@x>").unwrap().is_some());
+        assert!(
+            store.db.thread_of("<1000@x>").unwrap().is_none(),
+            "a reference between root and nearest ancestors makes no node"
+        );
     }
 }

@@ -3,6 +3,7 @@
 use std::io::Write;
 
 use missive::cli::{CheckArgs, Global};
+use missive::fault::Fault;
 use missive::fetch::Target;
 use missive::jsonl::Format;
 use missive::source::imap::Imap;

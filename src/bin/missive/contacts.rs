@@ -7,6 +7,7 @@ use anyhow::Context;
 
 use missive::cli::{ContactsCommand, Global};
 use missive::contacts::{self, Change, Directory, User};
+use missive::fault::Fault;
 use missive::jsonl::Writer;
 use missive::record::Record;
 use missive::store::Store;

@@ -7,6 +7,7 @@ use anyhow::anyhow;
 
 use missive::cli::{ErrorFormat, FetchArgs, Global};
 use missive::config::Config;
+use missive::fault::Fault;
 use missive::fetch::{self, Target};
 use missive::jsonl::{ErrorSink, Writer};
 use missive::source::Spec;
@@ -29,6 +30,7 @@ pub(crate) fn run(global: &Global, args: FetchArgs) -> Result<u8, Failure> {
     let options = fetch::Options {
         all: args.all,
         progress: !global.no_progress && std::io::stderr().is_terminal(),
+        limits: config.limits,
         ..fetch::Options::default()
     };
     let summary = fetch::fetch(&mut store, &targets, options, &mut out, None, &mut errors)

@@ -6,6 +6,7 @@ use std::time::SystemTime;
 use anyhow::{Context, anyhow};
 
 use missive::cli::{Global, KeysCommand};
+use missive::fault::Fault;
 use missive::jsonl::Writer;
 use missive::keys;
 use missive::record::{KeyRecord, Record};
@@ -142,7 +143,7 @@ pub(crate) fn run(global: &Global, command: KeysCommand) -> Result<u8, Failure> 
             let own_mutual = config.identity.prefer_encrypt.as_deref() == Some("mutual");
             let mut out = std::io::stdout().lock();
             for address in addresses {
-                let canonical = keys::tofu::canonical(&address)
+                let canonical = keys::tofu::binding_address(&address)
                     .ok_or_else(|| usage(anyhow!("not an address: {address:?}")))?;
                 let peer = store.db.peer(&canonical).map_err(|e| failure(e.into()))?;
                 let recommendation =

@@ -20,6 +20,7 @@ use anyhow::{Context, anyhow};
 use clap::Parser;
 
 use missive::cli::{Cli, Command, ConfigCommand, ErrorFormat, Global};
+use missive::fault::Fault;
 use missive::jsonl::Format;
 use missive::store::{self, Store};
 
@@ -74,23 +75,13 @@ fn main() -> ExitCode {
     }
 }
 
+/// Whether the reader of the output went away (`missive search … | head`): every write error
+/// of the library keeps its `std::io::Error` as a source, so the chain holds it.
 fn is_broken_pipe(error: &anyhow::Error) -> bool {
     error.chain().any(|cause| {
         cause
             .downcast_ref::<std::io::Error>()
             .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
-            || cause
-                .downcast_ref::<missive::fetch::Error>()
-                .is_some_and(missive::fetch::Error::is_broken_pipe)
-            || cause
-                .downcast_ref::<missive::privacy::Error>()
-                .is_some_and(missive::privacy::Error::is_broken_pipe)
-            || cause
-                .downcast_ref::<missive::search::Error>()
-                .is_some_and(missive::search::Error::is_broken_pipe)
-            || cause
-                .downcast_ref::<missive::thread::Error>()
-                .is_some_and(missive::thread::Error::is_broken_pipe)
     })
 }
 
@@ -174,12 +165,13 @@ pub(crate) fn own_keys(
                         .to_string()
                 }),
         });
-    missive::keys::decrypt::OwnKeys::load(store, passphrase).map_err(|error| match error {
-        missive::keys::decrypt::Error::Keys(missive::keys::Error::Store(e)) => {
-            failed(e.is_transient(), e)
-        }
-        other => usage(other),
-    })
+    missive::keys::decrypt::OwnKeys::load(store, passphrase, config.limits.unpacked_bytes())
+        .map_err(|error| match error {
+            missive::keys::decrypt::Error::Keys(missive::keys::Error::Store(e)) => {
+                failed(e.is_transient(), e)
+            }
+            other => usage(other),
+        })
 }
 
 /// Whether the store exists already, for commands that use one only when it does.

@@ -5,6 +5,7 @@ use std::io::Write;
 use anyhow::Context;
 
 use missive::cli::{ErrorFormat, Global, ScoreArgs};
+use missive::fault::Fault;
 use missive::jsonl::{ErrorSink, Format, Reader, Writer, sorted_line};
 use missive::keys::decrypt;
 use missive::privacy;
@@ -137,9 +138,10 @@ pub(crate) fn run(global: &Global, args: ScoreArgs) -> Result<u8, Failure> {
             && (to_verify || to_decrypt)
         {
             let raw = missive::store::raw_bytes(&message.source);
+            let from = message.from.as_ref().map(|a| a.address.clone());
             if to_verify
                 && let Ok(raw) = &raw
-                && let Some(state) = missive::keys::verify::check(store, raw, now)
+                && let Some(state) = missive::keys::verify::check(store, raw, from.as_deref(), now)
             {
                 message.security.signature = state;
             }

@@ -5,6 +5,7 @@ use std::io::Write;
 use anyhow::anyhow;
 
 use missive::cli::{ErrorFormat, Global, IndexArgs, SearchArgs, TagArgs};
+use missive::fault::Fault;
 use missive::jsonl::{ErrorSink, Reader, Writer};
 use missive::search::{self, query};
 use missive::store::query::Query;

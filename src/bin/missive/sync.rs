@@ -5,6 +5,7 @@ use std::io::IsTerminal;
 use anyhow::anyhow;
 
 use missive::cli::{ErrorFormat, Global, SyncArgs};
+use missive::fault::Fault;
 use missive::jsonl::ErrorSink;
 
 use crate::{Failure, OK, SOME_FAILED, home, load_config, open_store, usage};

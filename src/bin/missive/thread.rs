@@ -2,6 +2,7 @@
 //! or a tree; `--rebuild` first recomputes them all from the store.
 
 use missive::cli::{ErrorFormat, Global, ThreadArgs};
+use missive::fault::Fault;
 use missive::jsonl::{ErrorSink, Reader};
 use missive::thread;
 

@@ -20,7 +20,7 @@ use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
-use super::{Files, Platform, Unit, attachment, date_ms, json, text};
+use super::{Files, Platform, Unit, attachment, json, set_date_ms, text};
 use crate::record::{Address, Message};
 
 /// The source kind.
@@ -173,13 +173,13 @@ pub(crate) fn map(context: &Value, message: &Value) -> Result<Message, String> {
         native_id: text(&context, "native_id")
             .ok_or("no native id in the context")?
             .to_string(),
-        date: Some(date_ms(time)),
         from: Some(person(sender)),
         to,
         text: text(&message, "content").unwrap_or_default().to_string(),
         attachments,
         ..Message::default()
     };
+    set_date_ms(&mut record, time);
     let reactions: Vec<Value> = message
         .get("reactions")
         .and_then(Value::as_array)

@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
-use super::{Files, Platform, Unit, attachment, date_ms, json, text};
+use super::{Files, Platform, Unit, attachment, json, set_date_ms, text};
 use crate::record::{Address, Encryption, Message};
 
 /// The source kind.
@@ -191,10 +191,6 @@ pub(crate) fn map(context: &Value, event: &Value) -> Result<Message, String> {
         native_id: id.to_string(),
         in_reply_to,
         references,
-        date: event
-            .get("origin_server_ts")
-            .and_then(Value::as_i64)
-            .map(date_ms),
         from: Some(member(sender, names)),
         to: context["members"]
             .as_array()
@@ -212,6 +208,9 @@ pub(crate) fn map(context: &Value, event: &Value) -> Result<Message, String> {
         attachments,
         ..Message::default()
     };
+    if let Some(ms) = event.get("origin_server_ts").and_then(Value::as_i64) {
+        set_date_ms(&mut record, ms);
+    }
     if let Some(evidence) = text(context, "encrypted") {
         record.security.encryption = Encryption::ProtocolE2e;
         record

@@ -85,20 +85,41 @@ const UNREADABLE: &str = "unknown";
 
 /// The files of an export: a directory, a zip, or one plain file.
 pub(crate) enum Files {
-    Dir(PathBuf),
+    /// A directory, walked once when opened: the files found, by name, and what was refused
+    /// (symlinks out of it), to report.
+    Dir {
+        root: PathBuf,
+        found: Vec<String>,
+        refused: Vec<ErrorRecord>,
+    },
+    /// A zip; no entry unpacks to more than `limit` bytes.
     Zip {
         path: PathBuf,
         archive: zip::ZipArchive<File>,
+        limit: u64,
     },
     Single(PathBuf),
 }
 
 impl Files {
     /// Opens `path`: a directory, a zip (by its signature), or any other file as itself.
-    pub fn open(path: &Path) -> Result<Files, Error> {
+    /// A zip entry that unpacks to more than `limit` bytes is refused when read.
+    pub fn open(path: &Path, limit: u64) -> Result<Files, Error> {
         let metadata = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
         if metadata.is_dir() {
-            return Ok(Files::Dir(path.to_path_buf()));
+            let root = std::fs::canonicalize(path).map_err(|e| Error::io(path, e))?;
+            let mut walk = Walk {
+                root: root.clone(),
+                visited: std::collections::HashSet::new(),
+                found: Vec::new(),
+                refused: Vec::new(),
+            };
+            walk.dir(&root);
+            return Ok(Files::Dir {
+                root,
+                found: walk.found,
+                refused: walk.refused,
+            });
         }
         let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
         let mut signature = [0u8; 2];
@@ -114,6 +135,7 @@ impl Files {
         Ok(Files::Zip {
             path: path.to_path_buf(),
             archive,
+            limit,
         })
     }
 
@@ -121,11 +143,7 @@ impl Files {
     /// sorted.
     pub fn names(&self) -> Vec<String> {
         let mut names = match self {
-            Files::Dir(root) => {
-                let mut found = Vec::new();
-                walk(root, root, &mut found);
-                found
-            }
+            Files::Dir { found, .. } => found.clone(),
             Files::Zip { archive, .. } => archive
                 .file_names()
                 .filter_map(Result::ok)
@@ -142,17 +160,41 @@ impl Files {
         names
     }
 
+    /// What was found in a directory and not read: symlinks out of it.
+    pub fn refused(&self) -> &[ErrorRecord] {
+        match self {
+            Files::Dir { refused, .. } => refused,
+            _ => &[],
+        }
+    }
+
     /// The bytes of the file `name`, or why they cannot be read.
     pub fn read(&mut self, name: &str) -> Result<Vec<u8>, String> {
         match self {
-            Files::Dir(root) => std::fs::read(root.join(name)).map_err(|e| e.to_string()),
+            Files::Dir { root, .. } => {
+                std::fs::read(inside(root, name)?).map_err(|e| e.to_string())
+            }
             Files::Single(path) => std::fs::read(path).map_err(|e| e.to_string()),
-            Files::Zip { archive, .. } => {
-                let mut entry = archive.by_name(name).map_err(|e| e.to_string())?;
+            Files::Zip { archive, limit, .. } => {
+                let entry = archive.by_name(name).map_err(|e| e.to_string())?;
+                let too_large = || {
+                    format!(
+                        "unpacks to more than {} MiB, the limit ([limits] unpacked_mib in the config)",
+                        *limit >> 20
+                    )
+                };
+                // The size the zip declares can lie: the bytes are counted as they unpack.
+                if entry.size() > *limit {
+                    return Err(too_large());
+                }
                 let mut bytes = Vec::new();
                 entry
+                    .take(*limit + 1)
                     .read_to_end(&mut bytes)
                     .map_err(|e| format!("corrupt entry: {e}"))?;
+                if bytes.len() as u64 > *limit {
+                    return Err(too_large());
+                }
                 Ok(bytes)
             }
         }
@@ -161,7 +203,9 @@ impl Files {
     /// The size of the file `name`, if there is one.
     pub fn size(&mut self, name: &str) -> Option<u64> {
         match self {
-            Files::Dir(root) => std::fs::metadata(root.join(name)).ok().map(|m| m.len()),
+            Files::Dir { root, .. } => std::fs::metadata(inside(root, name).ok()?)
+                .ok()
+                .map(|m| m.len()),
             Files::Single(_) => None,
             Files::Zip { archive, .. } => archive.by_name(name).ok().map(|e| e.size()),
         }
@@ -170,7 +214,7 @@ impl Files {
     /// Where `name` is, for an error: its path, or the zip and the entry in it.
     pub fn location(&self, name: &str) -> String {
         match self {
-            Files::Dir(root) => root.join(name).display().to_string(),
+            Files::Dir { root, .. } => root.join(name).display().to_string(),
             Files::Single(path) => path.display().to_string(),
             Files::Zip { path, .. } => format!("{} (entry {name})", path.display()),
         }
@@ -180,27 +224,85 @@ impl Files {
     /// skip it next time it is unchanged.
     fn own_file(&self, name: &str) -> Option<PathBuf> {
         match self {
-            Files::Dir(root) => Some(root.join(name)),
+            Files::Dir { root, .. } => Some(root.join(name)),
             _ => None,
         }
     }
 }
 
-/// Every file under `dir`, relative to `root`.
-fn walk(root: &Path, dir: &Path, found: &mut Vec<String>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.filter_map(Result::ok) {
-        let path = entry.path();
-        if path.is_dir() {
-            walk(root, &path, found);
-        } else if let Ok(relative) = path.strip_prefix(root) {
-            let parts: Vec<String> = relative
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                .collect();
-            found.push(parts.join("/"));
+/// The path of `name` in the directory `root` once symlinks are resolved, when it is inside
+/// `root`: a name from an export's own data (a media URI) must not read beside it.
+fn inside(root: &Path, name: &str) -> Result<PathBuf, String> {
+    let path = std::fs::canonicalize(root.join(name)).map_err(|e| e.to_string())?;
+    if path.starts_with(root) {
+        Ok(path)
+    } else {
+        Err(format!("leads out of the export, to {}", path.display()))
+    }
+}
+
+/// A walk of an export's directory: symlinks are followed only while they stay inside
+/// `root`, and each directory is entered once, so two links to `.` cannot make it loop.
+struct Walk {
+    /// The root, canonical.
+    root: PathBuf,
+    /// Directories entered, by device and inode.
+    visited: std::collections::HashSet<(u64, u64)>,
+    /// Files found, relative to the root.
+    found: Vec<String>,
+    refused: Vec<ErrorRecord>,
+}
+
+impl Walk {
+    fn dir(&mut self, dir: &Path) {
+        use std::os::unix::fs::MetadataExt;
+        let Ok(metadata) = std::fs::metadata(dir) else {
+            return;
+        };
+        if !self.visited.insert((metadata.dev(), metadata.ino())) {
+            return;
+        }
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.filter_map(Result::ok) {
+            let path = entry.path();
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            let is_dir = if kind.is_symlink() {
+                match std::fs::canonicalize(&path) {
+                    Ok(target) if target.starts_with(&self.root) => target.is_dir(),
+                    Ok(target) => {
+                        self.refused.push(ErrorRecord::new(
+                            path.display().to_string(),
+                            format!(
+                                "a symlink out of the export, to {}: not read",
+                                target.display()
+                            ),
+                        ));
+                        continue;
+                    }
+                    Err(e) => {
+                        self.refused.push(ErrorRecord::new(
+                            path.display().to_string(),
+                            format!("a symlink that cannot be followed: {e}"),
+                        ));
+                        continue;
+                    }
+                }
+            } else {
+                kind.is_dir()
+            };
+            if is_dir {
+                self.dir(&path);
+            } else if let Ok(relative) = path.strip_prefix(&self.root) {
+                let parts: Vec<String> = relative
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect();
+                self.found.push(parts.join("/"));
+            }
         }
     }
 }
@@ -235,13 +337,16 @@ pub(crate) trait Platform: Send {
 /// The export of a [`Platform`] at a path, as a source.
 pub(crate) struct Export<P> {
     path: PathBuf,
+    /// The most bytes one zip entry may unpack to.
+    limit: u64,
     platform: PhantomData<fn() -> P>,
 }
 
 impl<P: Platform> Export<P> {
-    pub fn new(path: &Path) -> Export<P> {
+    pub fn new(path: &Path, limit: u64) -> Export<P> {
         Export {
             path: path.to_path_buf(),
+            limit,
             platform: PhantomData,
         }
     }
@@ -266,7 +371,8 @@ impl<P: Platform> Source for Export<P> {
         {
             return Ok(scan);
         }
-        let mut files = Files::open(&self.path)?;
+        let mut files = Files::open(&self.path, self.limit)?;
+        scan.failed.extend_from_slice(files.refused());
         let shared = P::shared(&mut files);
         let single = matches!(files, Files::Single(_));
         let mut found = false;
@@ -352,9 +458,17 @@ pub(crate) fn text<'a>(value: &'a Value, field: &str) -> Option<&'a str> {
     value.get(field)?.as_str()
 }
 
-/// An RFC 3339 record date from milliseconds since the epoch.
-pub(crate) fn date_ms(ms: i64) -> String {
-    crate::record::rfc3339(ms.div_euclid(1000))
+/// Sets the record's date from milliseconds since the epoch; a date RFC 3339 cannot write
+/// (before year 0000 or after 9999) is dropped with a problem noted.
+pub(crate) fn set_date_ms(record: &mut Message, ms: i64) {
+    let seconds = ms.div_euclid(1000);
+    if crate::record::DATES.contains(&seconds) {
+        record.date = Some(crate::record::rfc3339(seconds));
+    } else {
+        record.problems.push(format!(
+            "date {ms} ms since 1970 is outside the years 0000 to 9999: dropped"
+        ));
+    }
 }
 
 /// An attachment named by a path or URL, its type guessed from the extension.
@@ -419,6 +533,27 @@ mod tests {
             attachment("photos/x", None, None).content_type,
             "application/octet-stream"
         );
+    }
+
+    #[test]
+    fn a_date_out_of_range_is_dropped_with_a_problem() {
+        let mut record = Message::default();
+        set_date_ms(&mut record, 1_709_287_200_000);
+        assert_eq!(record.date.as_deref(), Some("2024-03-01T10:00:00Z"));
+        assert!(record.problems.is_empty());
+        for ms in [
+            i64::MAX,
+            i64::MIN,
+            -1_000_000_000_000_000_000,
+            253_402_300_800_000,
+        ] {
+            let mut record = Message::default();
+            set_date_ms(&mut record, ms);
+            assert_eq!(record.date, None, "{ms}");
+            assert!(record.problems[0].contains(&ms.to_string()), "{ms}");
+        }
+        set_date_ms(&mut record, 253_402_300_799_999);
+        assert_eq!(record.date.as_deref(), Some("9999-12-31T23:59:59Z"));
     }
 
     #[test]

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use super::{Unit, attachment, date_ms, item, json, text};
+use super::{Unit, attachment, item, json, set_date_ms, text};
 use crate::record::{Address, Encryption, ErrorRecord, Message};
 use crate::source::{Error, Item, Known, Scan, Source, stamp};
 
@@ -186,7 +186,6 @@ pub(crate) fn map(context: &Value, line: &Value) -> Result<Message, String> {
         protocol: "signal".into(),
         native_id: format!("{author}/{timestamp}"),
         in_reply_to,
-        date: Some(date_ms(timestamp)),
         from: person(text(envelope, "sourceName"), number, uuid),
         to,
         text: text(data, "message").unwrap_or_default().to_string(),
@@ -194,5 +193,6 @@ pub(crate) fn map(context: &Value, line: &Value) -> Result<Message, String> {
         ..Message::default()
     };
     record.security.encryption = Encryption::ProtocolE2e;
+    set_date_ms(&mut record, timestamp);
     Ok(record)
 }
