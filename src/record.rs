@@ -377,7 +377,9 @@ pub struct Security {
     pub signature: SignatureState,
     /// Security claims the message makes that did not hold up (an armour block inside clear
     /// text, a multipart/encrypted without OpenPGP inside, Autocrypt keydata that is no
-    /// usable key…), in words, for the user to see.
+    /// usable key…), and headers the parsers read differently (`From :`, a second From, a
+    /// form feed…: each starting with `ambiguous header: `, read as Python's `email` package
+    /// and the MTAs read them), in words, for the user to see.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<String>,
     /// Whether `score --decrypt` (or `sync`) decrypted it with the user's key; the text and

@@ -1,6 +1,10 @@
 //! Secrets from commands: an account's `password_command` or `token_command` is run with
 //! `sh -c` and the first line it prints is the secret (`pass show mail`). Neither the config
 //! ([`crate::config`]) nor an error ever holds the secret itself; errors name the command.
+//! A [`Secret`] and the command's output are overwritten with zeros once dropped, so no
+//! copy outlives its use in the process's memory (a core dump, swap).
+
+use zeroize::{Zeroize, Zeroizing};
 
 /// The error returned when a `password_command` or `token_command` gives no secret. It
 /// names the command, never its output.
@@ -45,8 +49,20 @@ impl Auth {
 }
 
 /// A secret read from a command's output, kept out of `Debug` so that no log or error
-/// shows it.
+/// shows it, and zeroed when dropped.
 pub(crate) struct Secret(pub(crate) String);
+
+impl Zeroize for Secret {
+    fn zeroize(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        self.zeroize();
+    }
+}
 
 impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -72,14 +88,11 @@ pub fn secret_from_command(command: &str) -> Result<String, SecretError> {
             status: output.status,
         });
     }
-    let first = output
-        .stdout
-        .split(|&b| b == b'\n')
-        .next()
-        .unwrap_or_default();
-    let secret = String::from_utf8_lossy(first)
-        .trim_end_matches('\r')
-        .to_string();
+    // The output and the lossy copy of its first line hold the secret too.
+    let stdout = Zeroizing::new(output.stdout);
+    let first = stdout.split(|&b| b == b'\n').next().unwrap_or_default();
+    let first = Zeroizing::new(String::from_utf8_lossy(first).into_owned());
+    let secret = first.trim_end_matches('\r').to_string();
     if secret.is_empty() {
         return Err(SecretError::Empty {
             command: command.into(),
@@ -91,6 +104,18 @@ pub fn secret_from_command(command: &str) -> Result<String, SecretError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_secret_is_zeroed_in_place_not_just_forgotten() {
+        let mut secret = Secret("hunter2".into());
+        let length = secret.0.len();
+        secret.zeroize();
+        assert!(secret.0.is_empty());
+        // SAFETY: zeroize keeps the allocation (the String still owns it, at least
+        // `length` bytes, all written); only its bytes are read.
+        let bytes = unsafe { std::slice::from_raw_parts(secret.0.as_ptr(), length) };
+        assert_eq!(bytes, [0; 7]);
+    }
 
     #[test]
     fn a_secret_command_gives_its_first_line_and_its_errors_never_show_the_output() {

@@ -355,6 +355,42 @@ fn starttls_and_implicit_tls_both_fetch_with_the_test_ca() {
 }
 
 #[test]
+fn after_starttls_the_login_follows_the_capabilities_named_under_tls() {
+    // Under TLS, Dovecot offers OAUTHBEARER (it checks the token as the password); in clear,
+    // a man in the middle hides it. A client that chose from the list sent in clear, or
+    // that chose without a list, would use XOAUTH2.
+    let server = Dovecot::offering(&[(USER, PASSWORD)], "plain login oauthbearer xoauth2");
+    server.deliver(USER, "INBOX", &message(1, "x"), false);
+    let proxy = CutProxy::rewriting(server.imap_port, "AUTH=OAUTHBEARER", "AUTH=X-HIDDEN");
+    let home = Home::new();
+    let secret = home.write("token", PASSWORD.as_bytes());
+    home.write_config(&format!(
+        "[accounts.mail]\nsource = \"imap://{USER}@127.0.0.1:{}\"\ntoken_command = \"cat '{}'\"\nca_file = \"{}\"\ntls = \"starttls\"\n",
+        proxy.port,
+        secret.display(),
+        server.ca_file().display()
+    ));
+    let (code, records, stderr) = fetch(&home);
+    assert_eq!((code, records.len()), (0, 1), "{stderr}\n{}", server.log());
+    let log = server.log();
+    assert!(
+        log.contains("Login: user=<alice>, method=OAUTHBEARER"),
+        "{log}"
+    );
+
+    // The rewrite did happen: what the proxy passes in clear hides OAUTHBEARER.
+    let mut clear = std::net::TcpStream::connect(("127.0.0.1", proxy.port)).unwrap();
+    let mut greeting = String::new();
+    std::io::BufReader::new(&mut clear)
+        .read_line(&mut greeting)
+        .unwrap();
+    assert!(
+        greeting.contains("AUTH=X-HIDDEN") && !greeting.contains("OAUTHBEARER"),
+        "{greeting}"
+    );
+}
+
+#[test]
 fn a_certificate_from_an_unknown_ca_is_refused_with_exit_2() {
     let server = start();
     let home = Home::new();

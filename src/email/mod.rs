@@ -12,17 +12,23 @@
 //! Reading never fails: a message mail-parser cannot read still becomes a record, with its
 //! blob name and a `problems` entry, so nothing is dropped.
 //!
+//! Where mail-parser reads a header otherwise than Python's `email` package and the MTAs
+//! (`From :`, a second From, a form feed…), the record takes their reading and
+//! `security.problems` names the anomaly ([`header_block`]).
+//!
 //! The `mbox` submodule splits an mbox file (RFC 4155) into its messages, for the mbox
 //! source and for the store reading one message back.
 
 mod auth_results;
 mod autocrypt;
 mod date;
+mod header_block;
 mod header_text;
 pub(crate) mod mbox;
 pub(crate) mod pgp_mime;
 mod received;
 
+pub use header_block::AMBIGUOUS_HEADER;
 pub(crate) use received::rank as tls_rank;
 mod spam;
 
@@ -88,7 +94,14 @@ pub fn read(raw: &[u8]) -> Message {
         record.problems.push("no header fields".into());
     }
 
-    record.native_id = match parsed.message_id() {
+    // The fields RFC 5322 allows once, read as Python and the MTAs read them when
+    // mail-parser would read them otherwise. Should mail-parser fail on that short block,
+    // its own reading stands, and the anomaly is still named.
+    let block = header_block::read(raw);
+    let agreed = block.disputed_fields().and_then(parse);
+    let fields = agreed.as_ref().unwrap_or(&parsed);
+
+    record.native_id = match fields.message_id() {
         Some(id) if !id.trim().is_empty() => bracketed(id),
         _ => {
             record.problems.push("no Message-ID".into());
@@ -98,12 +111,12 @@ pub fn read(raw: &[u8]) -> Message {
     for (name, ids, field) in [
         (
             "In-Reply-To",
-            id_list(parsed.in_reply_to()),
+            id_list(fields.in_reply_to()),
             &mut record.in_reply_to,
         ),
         (
             "References",
-            id_list(parsed.references()),
+            id_list(fields.references()),
             &mut record.references,
         ),
     ] {
@@ -123,9 +136,9 @@ pub fn read(raw: &[u8]) -> Message {
     let transport = received::transport(&parsed);
     // The newest hop that names a date stands in for a missing or unreadable Date.
     let received_date = transport.hops.iter().find_map(|hop| hop.date.clone());
-    record.date = match parsed.date() {
+    record.date = match fields.date() {
         Some(date) if date.is_valid() => Some(utc(date)),
-        _ if let Some(date) = parsed.header_raw("Date").and_then(date::parse_lenient) => {
+        _ if let Some(date) = fields.header_raw("Date").and_then(date::parse_lenient) => {
             Some(utc(&date))
         }
         found => {
@@ -136,15 +149,15 @@ pub fn read(raw: &[u8]) -> Message {
             received_date.clone()
         }
     };
-    record.from = parsed.from().and_then(|a| addresses(a).into_iter().next());
-    record.sender = parsed
+    record.from = fields.from().and_then(|a| addresses(a).into_iter().next());
+    record.sender = fields
         .sender()
         .and_then(|a| addresses(a).into_iter().next());
-    record.to = parsed.all_to().flat_map(addresses).collect();
-    record.cc = parsed.all_cc().flat_map(addresses).collect();
-    record.bcc = parsed.all_bcc().flat_map(addresses).collect();
-    record.reply_to = parsed.reply_to().map(addresses).unwrap_or_default();
-    record.subject = parsed.subject().map(|s| s.trim().to_string());
+    record.to = fields.to().map(addresses).unwrap_or_default();
+    record.cc = fields.cc().map(addresses).unwrap_or_default();
+    record.bcc = fields.bcc().map(addresses).unwrap_or_default();
+    record.reply_to = fields.reply_to().map(addresses).unwrap_or_default();
+    record.subject = fields.subject().map(|s| s.trim().to_string());
     record.text = body_text(&parsed);
     record.attachments = parsed
         .attachments()
@@ -175,6 +188,7 @@ pub fn read(raw: &[u8]) -> Message {
             .problems
             .into_iter()
             .chain(autocrypt_problem)
+            .chain(block.problems)
             .collect(),
         ..Security::default()
     };
@@ -201,7 +215,13 @@ pub fn autocrypt_input(raw: &[u8]) -> Option<AutocryptInput> {
                 .as_deref()
                 .is_some_and(|s| s.eq_ignore_ascii_case("report"))
     });
-    let from = parsed.from().and_then(|a| addresses(a).into_iter().next());
+    let block = header_block::read(raw);
+    let agreed = block.disputed_fields().and_then(parse);
+    let from = agreed
+        .as_ref()
+        .unwrap_or(&parsed)
+        .from()
+        .and_then(|a| addresses(a).into_iter().next());
     Some(AutocryptInput {
         report,
         header: autocrypt::header_and_key(&parsed, from.as_ref()),

@@ -104,6 +104,8 @@ factors! {
         "a trusted server saw DKIM, SPF or DMARC fail: the sender may be forged";
     AUTHENTICATION_UNTRUSTED: Technic, "authentication_untrusted", 0,
         "Authentication-Results not believed: from a server not in trust.authserv_ids, or below the trust boundary, where the sender wrote it (RFC 8601 §5)";
+    AMBIGUOUS_HEADERS: Technic, "ambiguous_headers", -15,
+        "headers the parsers read differently (white space before a colon, a form feed, a second From…): the record takes what Python's email package and the MTAs take, but a mail program may show you the other";
     PLATFORM_READABLE: Technic, "platform_readable", -15,
         "a platform message (Mastodon, Twitter, Facebook, Matrix unencrypted): its servers' operators can read it";
     KEYS_FOR_EVERYONE: Technic, "keys_for_everyone", 10,
@@ -218,6 +220,9 @@ const _: () = {
     assert!(0 <= PARTIALLY_ENCRYPTED.points);
     assert!(PARTIALLY_ENCRYPTED.points * 4 <= E2E_PGP_INLINE.points);
     assert!(SIGNED_BY_OTHER.points == 0 && PARTIALLY_SIGNED.points == 0);
+    // The record already takes the honest reading of a smuggled header; the smuggling
+    // itself must cost, never pay.
+    assert!(AMBIGUOUS_HEADERS.points < 0);
     // Protocol encryption removes the platform's penalty; it must not turn into a loss.
     assert!(PLATFORM_READABLE.points <= 0);
     // Encrypting a message swaps each of these for its better twin, or drops a penalty.
@@ -289,7 +294,10 @@ pub fn help_text() -> String {
          EnvelopedData, or every text part is one armoured encrypted block; anything mixed is \
          partially_encrypted. A signature counts as valid only when it covers all the message \
          shows and its key is bound (tofu or verified) to the From address. An Autocrypt \
-         header counts only when its keydata is a certificate that can encrypt to its addr. The \
+         header counts only when its keydata is a certificate that can encrypt to its addr. Where \
+         parsers disagree on a header (`From :`, a form feed, a second From), the record \
+         takes the reading of Python's email package and the MTAs, and security.problems \
+         names it. The \
          spam score is the record's security.spam_score, from the X-Spam-Score or \
          X-Spam-Status header.\n\n",
     );

@@ -8,7 +8,8 @@
 //! ([`super::boundary`]): TLS only at or above it, Authentication-Results only from a
 //! trusted authserv-id above it. Encryption, signature coverage and the Autocrypt key were
 //! proven when the record was read ([`crate::email`]), and a signature's key matched to the
-//! From address when it was verified ([`mod@crate::keys::verify`]).
+//! From address when it was verified ([`mod@crate::keys::verify`]). Headers the parsers read
+//! differently were named when the record was read; here they cost points.
 
 use std::collections::BTreeSet;
 
@@ -416,6 +417,15 @@ fn applied_factors(
     .collect();
     if !ignored.is_empty() {
         add(&factors::AUTHENTICATION_UNTRUSTED, ignored.join("; "));
+    }
+
+    let ambiguous: Vec<&str> = security
+        .problems
+        .iter()
+        .filter_map(|p| p.strip_prefix(crate::email::AMBIGUOUS_HEADER))
+        .collect();
+    if !ambiguous.is_empty() {
+        add(&factors::AMBIGUOUS_HEADERS, ambiguous.join("; "));
     }
 
     if let Some((protocol, readers)) = PLATFORMS.iter().find(|(p, _)| *p == message.protocol)

@@ -162,6 +162,10 @@ factor_tests! {
         |m| m.security.authentication = vec![authentication(TRUSTED, "fail")];
     an_untrusted_header_is_named_and_counts_nothing: AUTHENTICATION_UNTRUSTED,
         |m| m.security.authentication = vec![authentication("mx.evil.example", "pass")];
+    an_ambiguous_header_costs_points: AMBIGUOUS_HEADERS, |m| m.security.problems = vec![
+        format!("{}2 From fields, where RFC 5322 allows one: the first is kept",
+            crate::email::AMBIGUOUS_HEADER),
+    ];
     a_platform_message_is_readable_by_the_platform: PLATFORM_READABLE,
         |m| m.protocol = "mastodon".into();
     a_single_recipient_counts: SINGLE_RECIPIENT, |m| m.to.truncate(1);

@@ -7,7 +7,10 @@
 //! account says `insecure = true` (settings shared with Mastodon: [`super::access`]). Login
 //! is AUTHENTICATE PLAIN (RFC 4616, LOGIN when the server lacks it) with the output of
 //! `password_command`, or OAUTHBEARER (RFC 7628) or XOAUTH2 with the output of
-//! `token_command`. A secret is never put in an error.
+//! `token_command`, chosen from the capabilities the server names under TLS: after STARTTLS
+//! they are asked again (RFC 3501 §6.2.1), as a man in the middle may have rewritten the
+//! list sent in clear. A secret is never put in an error, and the responses that carry it
+//! are zeroed once sent ([`crate::secret`]).
 //!
 //! Deciding what is new and making it durable is [`crate::fetch`]'s job: each message is an
 //! [`Item`] whose [`Remote`] carries the cursor to set once the message is in the archive. A
@@ -29,6 +32,7 @@ use async_imap::types::NameAttribute;
 use futures_util::TryStreamExt;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
+use zeroize::Zeroizing;
 
 use super::access::{self, Access, Protocol};
 use super::{Item, Known, Raw, Remote, Scan, Source};
@@ -310,10 +314,20 @@ type Session = async_imap::Session<Stream>;
 struct Plain<'a>(&'a str, &'a Secret);
 
 impl async_imap::Authenticator for Plain<'_> {
-    type Response = Vec<u8>;
-    fn process(&mut self, _challenge: &[u8]) -> Vec<u8> {
-        format!("\0{}\0{}", self.0, self.1.0).into_bytes()
+    type Response = Zeroizing<Vec<u8>>;
+    fn process(&mut self, _challenge: &[u8]) -> Self::Response {
+        response(&[b"\0", self.0.as_bytes(), b"\0", self.1.0.as_bytes()])
     }
+}
+
+/// The pieces of a SASL response joined in one buffer allocated once (growing would leave
+/// copies of the secret behind), zeroed when dropped.
+fn response(pieces: &[&[u8]]) -> Zeroizing<Vec<u8>> {
+    let mut response = Zeroizing::new(Vec::with_capacity(pieces.iter().map(|p| p.len()).sum()));
+    for piece in pieces {
+        response.extend_from_slice(piece);
+    }
+    response
 }
 
 /// OAUTHBEARER or XOAUTH2: the token on the first challenge; after a failure the server
@@ -326,22 +340,41 @@ struct Bearer<'a> {
 }
 
 impl async_imap::Authenticator for Bearer<'_> {
-    type Response = Vec<u8>;
-    fn process(&mut self, _challenge: &[u8]) -> Vec<u8> {
+    type Response = Zeroizing<Vec<u8>>;
+    fn process(&mut self, _challenge: &[u8]) -> Self::Response {
         if self.sent {
-            return if self.oauthbearer {
-                b"\x01".to_vec()
-            } else {
-                Vec::new()
-            };
+            return response(if self.oauthbearer { &[b"\x01"] } else { &[] });
         }
         self.sent = true;
-        let token = &self.token.0;
-        let user = self.user;
+        let (token, user) = (self.token.0.as_bytes(), self.user.as_bytes());
         if self.oauthbearer {
-            format!("n,a={user},\x01auth=Bearer {token}\x01\x01").into_bytes()
+            response(&[b"n,a=", user, b",\x01auth=Bearer ", token, b"\x01\x01"])
         } else {
-            format!("user={user}\x01auth=Bearer {token}\x01\x01").into_bytes()
+            response(&[b"user=", user, b"\x01auth=Bearer ", token, b"\x01\x01"])
+        }
+    }
+}
+
+/// How to log in, chosen from the capabilities the server names under TLS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mechanism {
+    Plain,
+    Login,
+    OAuthBearer,
+    XOAuth2,
+}
+
+impl Mechanism {
+    /// OAUTHBEARER when offered for a token, else XOAUTH2 (which Gmail and Outlook speak
+    /// without naming it to everyone); AUTHENTICATE PLAIN for a password when offered or
+    /// when the server names nothing, else the LOGIN command.
+    fn choose(token: bool, capabilities: &[String]) -> Mechanism {
+        let offers = |wanted: &str| capabilities.iter().any(|c| c == wanted);
+        match token {
+            true if offers("AUTH=OAUTHBEARER") => Mechanism::OAuthBearer,
+            true => Mechanism::XOAuth2,
+            false if capabilities.is_empty() || offers("AUTH=PLAIN") => Mechanism::Plain,
+            false => Mechanism::Login,
         }
     }
 }
@@ -531,12 +564,14 @@ impl Imap {
                 async_imap::Client::new(self.start_tls(tcp).await?)
             }
         };
-        let capabilities = if settings.access.tls == Tls::Starttls {
-            // What the server said before TLS is not to be trusted; PLAIN and LOGIN are
-            // what every server offers under TLS.
-            Vec::new()
-        } else {
-            self.greeting(&mut client).await?
+        let capabilities = match settings.access.tls {
+            // What the server said in clear, a man in the middle may have rewritten: the
+            // list is asked again under TLS (RFC 3501 §6.2.1).
+            Tls::Starttls => self.capabilities(&mut client).await?,
+            Tls::Implicit | Tls::None => match self.greeting(&mut client).await? {
+                greeted if greeted.is_empty() => self.capabilities(&mut client).await?,
+                greeted => greeted,
+            },
         };
         let tls = match client.get_ref() {
             Stream::Tls(s) => s
@@ -563,41 +598,24 @@ impl Imap {
             },
             other => self.protocol("login", other),
         };
-        let session = match &settings.access.auth {
-            Some(Auth::TokenCommand(_)) => {
-                let oauthbearer = capabilities.iter().any(|c| c == "AUTH=OAUTHBEARER");
-                let bearer = Bearer {
-                    user: &settings.user,
-                    token: secret,
-                    oauthbearer,
-                    sent: false,
-                };
-                let mechanism = if oauthbearer {
-                    "OAUTHBEARER"
-                } else {
-                    "XOAUTH2"
-                };
-                client
-                    .authenticate(mechanism, bearer)
-                    .await
-                    .map_err(|(e, _)| failed(e))?
-            }
-            _ => {
-                let plain_offered =
-                    capabilities.is_empty() || capabilities.iter().any(|c| c == "AUTH=PLAIN");
-                if plain_offered {
-                    client
-                        .authenticate("PLAIN", Plain(&settings.user, secret))
-                        .await
-                        .map_err(|(e, _)| failed(e))?
-                } else {
-                    client
-                        .login(&settings.user, &secret.0)
-                        .await
-                        .map_err(|(e, _)| failed(e))?
-                }
-            }
+        let token = matches!(settings.access.auth, Some(Auth::TokenCommand(_)));
+        let bearer = |oauthbearer| Bearer {
+            user: &settings.user,
+            token: secret,
+            oauthbearer,
+            sent: false,
         };
+        let session = match Mechanism::choose(token, &capabilities) {
+            Mechanism::OAuthBearer => client.authenticate("OAUTHBEARER", bearer(true)).await,
+            Mechanism::XOAuth2 => client.authenticate("XOAUTH2", bearer(false)).await,
+            Mechanism::Plain => {
+                client
+                    .authenticate("PLAIN", Plain(&settings.user, secret))
+                    .await
+            }
+            Mechanism::Login => client.login(&settings.user, &secret.0).await,
+        }
+        .map_err(|(e, _)| failed(e))?;
         Ok((session, tls))
     }
 
@@ -606,7 +624,7 @@ impl Imap {
         &self,
         client: &mut async_imap::Client<Stream>,
     ) -> Result<Vec<String>, Error> {
-        use async_imap::imap_proto::{Capability, Response, ResponseCode, Status};
+        use async_imap::imap_proto::{Response, ResponseCode, Status};
         let response = client
             .read_response()
             .await
@@ -625,14 +643,9 @@ impl Imap {
                     });
                 }
                 Ok(match code {
-                    Some(ResponseCode::Capabilities(list)) => list
-                        .iter()
-                        .map(|c| match c {
-                            Capability::Imap4rev1 => "IMAP4rev1".to_string(),
-                            Capability::Auth(m) => format!("AUTH={}", m.to_ascii_uppercase()),
-                            Capability::Atom(a) => a.to_ascii_uppercase(),
-                        })
-                        .collect(),
+                    Some(ResponseCode::Capabilities(list)) => {
+                        list.iter().map(capability_name).collect()
+                    }
                     _ => Vec::new(),
                 })
             }
@@ -640,6 +653,57 @@ impl Imap {
                 server: self.settings.label(),
                 what: "no IMAP greeting".into(),
             }),
+        }
+    }
+
+    /// Asks the server for its capabilities (RFC 3501 §6.1.1), as a list in the form
+    /// [`capability_name`] gives.
+    async fn capabilities(
+        &self,
+        client: &mut async_imap::Client<Stream>,
+    ) -> Result<Vec<String>, Error> {
+        use async_imap::imap_proto::{RequestId, Response, Status};
+        use tokio::io::AsyncWriteExt;
+        let lost = || self.protocol("CAPABILITY", async_imap::error::Error::ConnectionLost);
+        // async-imap asks capabilities only of a logged-in session and keeps its tagged
+        // commands to itself before login: the command is written here, under a tag of ours
+        // that its own (`A0001`…) never take.
+        let tag = RequestId("m0".into());
+        let stream = client.get_mut();
+        stream
+            .write_all(format!("{} CAPABILITY\r\n", tag.0).as_bytes())
+            .await
+            .and(stream.flush().await)
+            .map_err(|e| self.protocol("CAPABILITY", e.into()))?;
+        let mut capabilities = Vec::new();
+        loop {
+            let response = client
+                .read_response()
+                .await
+                .map_err(|e| self.protocol("CAPABILITY", e.into()))?
+                .ok_or_else(lost)?;
+            match response.parsed() {
+                Response::Capabilities(list) => {
+                    capabilities.extend(list.iter().map(capability_name));
+                }
+                Response::Done {
+                    tag: done,
+                    status,
+                    outcome,
+                } if *done == tag => {
+                    return match status {
+                        Status::Ok => Ok(capabilities),
+                        _ => Err(Error::Server {
+                            server: self.settings.label(),
+                            what: format!(
+                                "CAPABILITY refused: {}",
+                                server_text(outcome.information.as_deref().unwrap_or(""))
+                            ),
+                        }),
+                    };
+                }
+                _ => {}
+            }
         }
     }
 
@@ -876,6 +940,17 @@ fn runtime(settings: &Settings) -> Result<tokio::runtime::Runtime, Error> {
 }
 
 /// A server's response text, on one line and not too long.
+/// A capability as the login's choice compares it: `IMAP4rev1`, `AUTH=PLAIN`, `IDLE`
+/// (upper case, as servers differ).
+fn capability_name(capability: &async_imap::imap_proto::Capability<'_>) -> String {
+    use async_imap::imap_proto::Capability;
+    match capability {
+        Capability::Imap4rev1 => "IMAP4rev1".to_string(),
+        Capability::Auth(m) => format!("AUTH={}", m.to_ascii_uppercase()),
+        Capability::Atom(a) => a.to_ascii_uppercase(),
+    }
+}
+
 fn server_text(text: &str) -> String {
     let line: String = text.chars().filter(|c| !c.is_control()).take(200).collect();
     line.trim().to_string()
@@ -1059,16 +1134,16 @@ mod tests {
     fn sasl_responses_carry_user_and_secret_as_each_mechanism_wants() {
         use async_imap::Authenticator;
         let secret = Secret("s3".into());
-        assert_eq!(Plain("me", &secret).process(b""), b"\0me\0s3");
+        assert_eq!(*Plain("me", &secret).process(b""), b"\0me\0s3");
         let mut bearer = Bearer {
             user: "me",
             token: &secret,
             oauthbearer: true,
             sent: false,
         };
-        assert_eq!(bearer.process(b""), b"n,a=me,\x01auth=Bearer s3\x01\x01");
+        assert_eq!(*bearer.process(b""), b"n,a=me,\x01auth=Bearer s3\x01\x01");
         assert_eq!(
-            bearer.process(b"{\"status\":\"401\"}"),
+            *bearer.process(b"{\"status\":\"401\"}"),
             b"\x01",
             "a failure is acknowledged"
         );
@@ -1078,8 +1153,28 @@ mod tests {
             oauthbearer: false,
             sent: false,
         };
-        assert_eq!(xoauth2.process(b""), b"user=me\x01auth=Bearer s3\x01\x01");
-        assert_eq!(xoauth2.process(b"{}"), b"");
+        assert_eq!(*xoauth2.process(b""), b"user=me\x01auth=Bearer s3\x01\x01");
+        assert_eq!(*xoauth2.process(b"{}"), b"");
+    }
+
+    #[test]
+    fn the_mechanism_is_what_the_server_offers() {
+        let offered = |list: &[&str]| list.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+        let both = offered(&[
+            "IMAP4rev1",
+            "AUTH=PLAIN",
+            "AUTH=OAUTHBEARER",
+            "AUTH=XOAUTH2",
+        ]);
+        assert_eq!(Mechanism::choose(false, &both), Mechanism::Plain);
+        assert_eq!(Mechanism::choose(true, &both), Mechanism::OAuthBearer);
+        let login_only = offered(&["IMAP4rev1", "AUTH=LOGIN"]);
+        assert_eq!(Mechanism::choose(false, &login_only), Mechanism::Login);
+        let xoauth2_only = offered(&["IMAP4rev1", "AUTH=XOAUTH2"]);
+        assert_eq!(Mechanism::choose(true, &xoauth2_only), Mechanism::XOAuth2);
+        // A server that names nothing gets what every server offers under TLS.
+        assert_eq!(Mechanism::choose(false, &[]), Mechanism::Plain);
+        assert_eq!(Mechanism::choose(true, &[]), Mechanism::XOAuth2);
     }
 
     #[test]

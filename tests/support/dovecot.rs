@@ -40,6 +40,12 @@ fn id(args: &[&str]) -> String {
 impl Dovecot {
     /// Starts Dovecot with these users and passwords.
     pub fn start(users: &[(&str, &str)]) -> Dovecot {
+        Dovecot::offering(users, "plain login")
+    }
+
+    /// Starts Dovecot with these users and passwords, offering these SASL mechanisms
+    /// (`auth_mechanisms`: `plain login`, or `login` alone).
+    pub fn offering(users: &[(&str, &str)], mechanisms: &str) -> Dovecot {
         let dovecot = tool("dovecot", INSTALL_HINT);
         let openssl = tool("openssl", INSTALL_HINT);
         let dir = tempfile::tempdir().expect("a temporary directory");
@@ -81,7 +87,8 @@ impl Dovecot {
         for _ in 0..5 {
             let (imap_port, imaps_port) = (free_port(), free_port());
             let internal = if as_root { "root" } else { login_user.as_str() };
-            let config = config(&root, internal, &login_user, owner, imap_port, imaps_port);
+            let ports = (imap_port, imaps_port);
+            let config = config(&root, internal, &login_user, owner, ports, mechanisms);
             std::fs::write(root.join("dovecot.conf"), config).expect("config written");
             let _ = std::fs::write(root.join("dovecot.log"), "");
             let child = Command::new(&dovecot)
@@ -274,8 +281,8 @@ fn config(
     internal_user: &str,
     login_user: &str,
     owner: (u32, u32),
-    imap_port: u16,
-    imaps_port: u16,
+    (imap_port, imaps_port): (u16, u16),
+    mechanisms: &str,
 ) -> String {
     let r = root.display();
     let (uid, gid) = owner;
@@ -294,7 +301,7 @@ ssl_cert = <{r}/cert.pem
 ssl_key = <{r}/key.pem
 ssl_min_protocol = TLSv1.2
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = {mechanisms}
 auth_failure_delay = 0
 passdb {{
   driver = passwd-file
