@@ -5,4 +5,5 @@
 
 mod content;
 mod duplicates;
+mod headers;
 mod transport;

@@ -10,7 +10,6 @@ mod corpus;
 mod docs;
 mod fetch;
 mod forgery;
-mod forgery_headers;
 mod imap;
 mod keys;
 mod keys_decrypt;

@@ -1,4 +1,4 @@
-//! Issue 15, item 8: headers the parsers read differently, each smuggled in as an attacker
+//! Headers the parsers read differently, each smuggled in as an attacker
 //! would, beside the honest message, through the real binary (`fetch eml:-` then `score`).
 //! The record must take what Python's `email` package takes (checked against
 //! `/usr/bin/python3` when there is one), `security.problems` must name the anomaly, and the
