@@ -1,6 +1,9 @@
 //! The command line: every subcommand and flag, defined once. `--help`, the man pages in
 //! `man/` and the shell completions in `completions/` are all generated from these types
 //! (a test fails when the checked-in copies are stale).
+// The doc comments here are the help users read, written for a terminal: `[:PORT]` and a
+// bare URL are what a user types, not rustdoc links.
+#![allow(rustdoc::broken_intra_doc_links, rustdoc::bare_urls)]
 
 use std::path::PathBuf;
 

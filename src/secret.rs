@@ -1,7 +1,7 @@
 //! Secrets from commands: an account's `password_command` or `token_command` is run with
 //! `sh -c` and the first line it prints is the secret (`pass show mail`). Neither the config
 //! ([`crate::config`]) nor an error ever holds the secret itself; errors name the command.
-//! A [`Secret`] and the command's output are overwritten with zeros once dropped, so no
+//! A `Secret` and the command's output are overwritten with zeros once dropped, so no
 //! copy outlives its use in the process's memory (a core dump, swap).
 
 use zeroize::{Zeroize, Zeroizing};

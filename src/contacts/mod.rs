@@ -3,7 +3,7 @@
 //! it; linking identities (by hand or by vCard import) makes them one contact, so that the
 //! conversations they spanned become one.
 //!
-//! [`identity`] spells identities one way; [`vcard`] reads vCard 3.0 and 4.0; [`suggest`]
+//! [`mod@identity`] spells identities one way; [`vcard`] reads vCard 3.0 and 4.0; [`mod@suggest`]
 //! proposes merges it is not sure of. The rows live in [`crate::store`]; re-deriving the
 //! conversation ids a change affects is [`crate::thread::conversation::rederive`].
 //!

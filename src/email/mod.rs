@@ -1,9 +1,9 @@
 //! Turns one RFC 5322 message (with MIME, RFC 2045–2049, and UTF-8 headers, RFC 6532) into a
 //! [`Message`] record, with mail-parser doing the parsing.
 //!
-//! The security facts come from the submodules: [`received`] (the path and its TLS),
-//! [`auth_results`] (RFC 8601), [`pgp_mime`] (encryption and signature structure, RFC 3156
-//! and RFC 8551), [`autocrypt`] (the sender's Autocrypt header) and [`spam`] (a filter's
+//! The security facts come from the submodules: `received` (the path and its TLS),
+//! `auth_results` (RFC 8601), `pgp_mime` (encryption and signature structure, RFC 3156
+//! and RFC 8551), `autocrypt` (the sender's Autocrypt header) and `spam` (a filter's
 //! spam score). Whether transport facts can be trusted is decided by the privacy index, not
 //! here; encryption and the Autocrypt key are recorded only when their bytes prove them
 //! (an OpenPGP message, CMS EnvelopedData, a certificate for the address), as anyone can
@@ -14,7 +14,7 @@
 //!
 //! Where mail-parser reads a header otherwise than Python's `email` package and the MTAs
 //! (`From :`, a second From, a form feed…), the record takes their reading and
-//! `security.problems` names the anomaly ([`header_block`]).
+//! `security.problems` names the anomaly (`header_block`).
 //!
 //! The `mbox` submodule splits an mbox file (RFC 4155) into its messages, for the mbox
 //! source and for the store reading one message back.

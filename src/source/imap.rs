@@ -18,7 +18,7 @@
 //! the last message handed on.
 //!
 //! Mailbox names are Unicode in the config and URIs, in globs, in records and in cursor
-//! keys; only on the wire are they modified UTF-7 ([`utf7`]).
+//! keys; only on the wire are they modified UTF-7 (`utf7`).
 
 mod utf7;
 

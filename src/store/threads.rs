@@ -6,7 +6,7 @@
 //! hold thousands of them, and rewriting their rows (and their index) at every merge made a
 //! sync quadratic. A node's row keeps the thread it was written in; `thread_merge` maps every
 //! retired id straight to the live one (each merge re-points the ids merged earlier), so a
-//! node's thread is one look-up away: [`CURRENT_THREAD`]. No live id is ever a retired one:
+//! node's thread is one look-up away: `CURRENT_THREAD`. No live id is ever a retired one:
 //! an id is the least of its thread's candidates and threads only grow, and `--rebuild`,
 //! which may split them, revives its live ids ([`Batch::revive_threads`]).
 

@@ -1,5 +1,5 @@
 //! Platform exports (Twitter/X, Facebook, Matrix; Signal's JSON lines too): the files of an
-//! export, zipped or not ([`Files`]), the blob every message of one is archived as, and
+//! export, zipped or not (`Files`), the blob every message of one is archived as, and
 //! [`read`], which turns a blob into a record again by handing it to its platform's mapping.
 //! Each platform is a file of its own here (`twitter.rs`, `facebook.rs`, `signal.rs`,
 //! `matrix.rs`): it splits its export into messages and maps one to a record, with the
