@@ -130,15 +130,11 @@ impl Lookup {
         self
     }
 
-    /// Keeps the certificates that carry `address` (canonical) in a user id, and refuses
-    /// the others, naming them.
+    /// Keeps the certificates that carry `address` (canonical) in a self-signed user id
+    /// ([`crypto::carries`]), and refuses the others, naming them.
     pub(crate) fn keep_certs_for(mut self, certs: Vec<Cert>, address: &str) -> Lookup {
         for cert in certs {
-            let carries = crypto::summary(&cert, SystemTime::now())
-                .addresses
-                .iter()
-                .any(|a| tofu::binding_address(a).as_deref() == Some(address));
-            if carries {
+            if crypto::carries(&cert, address, SystemTime::now()) {
                 self.certs.push(cert);
             } else {
                 let reason = format!(
