@@ -92,14 +92,7 @@ pub(crate) fn store_cert(
     }
     batch.put_cert(&fingerprint, &crypto::to_stored(&cert)?, seconds(now))?;
     for address in &addresses {
-        tofu::bind(
-            &batch,
-            address,
-            &fingerprint,
-            source,
-            summary.validity,
-            now,
-        )?;
+        tofu::bind(&batch, address, &fingerprint, source, summary.validity, now)?;
     }
     batch.commit()?;
     Ok(fingerprint)

@@ -233,7 +233,10 @@ mod tests {
             "the revoked key no longer holds the address, and its successor says whom it replaced"
         );
         let again = bound(&mut db, "a@x.org", "BBBB", Validity::Usable, 40);
-        assert_eq!((again.state, again.replaces.as_deref()), (Replaced, Some("AAAA")));
+        assert_eq!(
+            (again.state, again.replaces.as_deref()),
+            (Replaced, Some("AAAA"))
+        );
         assert!(Replaced.is_trusted());
         assert_eq!(
             bound(&mut db, "b@x.org", "CCCC", Validity::Expired, 40).state,
@@ -252,14 +255,31 @@ mod tests {
         let gossiped = bound_by(&mut db, GOSSIP, "a@x.org", "GGGG", Validity::Usable, 10);
         assert_eq!((gossiped.state, gossiped.source.as_str()), (Gossip, GOSSIP));
         assert!(!Gossip.is_trusted());
-        let own = bound_by(&mut db, "autocrypt", "a@x.org", "AAAA", Validity::Usable, 20);
-        assert_eq!(own.state, Tofu, "gossip is never in the way of the owner's key");
+        let own = bound_by(
+            &mut db,
+            "autocrypt",
+            "a@x.org",
+            "AAAA",
+            Validity::Usable,
+            20,
+        );
+        assert_eq!(
+            own.state, Tofu,
+            "gossip is never in the way of the owner's key"
+        );
         let later = bound_by(&mut db, GOSSIP, "a@x.org", "HHHH", Validity::Usable, 30);
         assert_eq!(later.state, Gossip, "gossip is no conflict either");
         let same = bound_by(&mut db, GOSSIP, "a@x.org", "AAAA", Validity::Usable, 40);
         assert_eq!((same.state, same.source.as_str()), (Tofu, "autocrypt"));
         bound_by(&mut db, GOSSIP, "c@x.org", "KKKK", Validity::Usable, 50);
-        let direct = bound_by(&mut db, "autocrypt", "c@x.org", "KKKK", Validity::Usable, 60);
+        let direct = bound_by(
+            &mut db,
+            "autocrypt",
+            "c@x.org",
+            "KKKK",
+            Validity::Usable,
+            60,
+        );
         assert_eq!(
             (direct.state, direct.source.as_str()),
             (Tofu, "autocrypt"),
