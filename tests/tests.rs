@@ -10,6 +10,7 @@ mod docs;
 mod fetch;
 mod forgery;
 mod forgery_content;
+mod forgery_keys;
 mod imap;
 mod keys;
 mod keys_decrypt;
