@@ -129,7 +129,7 @@ pub fn learn(
         let cert = crypto::parse_certs(keydata)?.remove(0);
         // A key that does not carry the address in a self-signed user id is no
         // announcement of it: the header counts as absent.
-        if crypto::carries(&cert, &address, now) {
+        if tofu::carries(&cert, &address, now) {
             let fingerprint = cert.fingerprint().to_hex();
             super::store_cert(store, cert, "autocrypt", Some(&address), now)?;
             header = Some((autocrypt.prefer_encrypt.clone(), fingerprint));
@@ -189,7 +189,7 @@ pub fn learn_gossip(
         let Some(cert) = crypto::parse_certs(keydata)
             .ok()
             .and_then(|c| c.into_iter().next())
-            .filter(|cert| crypto::carries(cert, &address, now))
+            .filter(|cert| tofu::carries(cert, &address, now))
         else {
             continue;
         };

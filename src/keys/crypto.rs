@@ -158,12 +158,3 @@ pub fn summary(cert: &Cert, now: SystemTime) -> Summary {
         validity,
     }
 }
-
-/// Whether `cert` binds `address` (canonical, [`super::tofu::binding_address`]) at `now`:
-/// one of its self-signed user ids ([`Summary::addresses`]) carries it.
-pub fn carries(cert: &Cert, address: &str, now: SystemTime) -> bool {
-    summary(cert, now)
-        .addresses
-        .iter()
-        .any(|a| super::tofu::binding_address(a).as_deref() == Some(address))
-}

@@ -12,7 +12,7 @@ use sequoia_openpgp::Cert;
 
 use crate::config::Config;
 
-use super::{crypto, tofu};
+use super::tofu;
 
 /// Where and how discovery looks (`[keys]` in the config).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,10 +131,10 @@ impl Lookup {
     }
 
     /// Keeps the certificates that carry `address` (canonical) in a self-signed user id
-    /// ([`crypto::carries`]), and refuses the others, naming them.
+    /// ([`tofu::carries`]), and refuses the others, naming them.
     pub(crate) fn keep_certs_for(mut self, certs: Vec<Cert>, address: &str) -> Lookup {
         for cert in certs {
-            if crypto::carries(&cert, address, SystemTime::now()) {
+            if tofu::carries(&cert, address, SystemTime::now()) {
                 self.certs.push(cert);
             } else {
                 let reason = format!(

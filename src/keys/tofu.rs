@@ -38,6 +38,15 @@ pub fn binding_address(address: &str) -> Option<String> {
     ))
 }
 
+/// Whether `cert` binds `address` (canonical, [`binding_address`]) at `now`: one of its
+/// self-signed user ids ([`crypto::Summary::addresses`]) carries it.
+pub fn carries(cert: &sequoia_openpgp::Cert, address: &str, now: SystemTime) -> bool {
+    crypto::summary(cert, now)
+        .addresses
+        .iter()
+        .any(|a| binding_address(a).as_deref() == Some(address))
+}
+
 /// The fingerprints bound to `address` as `tofu` or `verified`: the keys whose signature
 /// shows the mail came from that address. A key in `conflict`, or revoked or expired, is
 /// not one of them; nor is any key when the address cannot be read.
