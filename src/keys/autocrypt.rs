@@ -150,12 +150,12 @@ pub fn learn(
 /// Updates the gossip state of the message's other recipients from the Autocrypt-Gossip
 /// headers of its decrypted payload (§2.3). Anyone can encrypt to the user, so gossip is
 /// read only when the payload carries a valid signature of the sender's bound key (the
-/// `valid` of [`super::verify`]); only addresses the signed payload names in its own To or
-/// Cc count, the sender's own is not gossip, and a key counts only when one of its
-/// self-signed user ids carries the address. A gossiped key is bound as `gossip`
-/// ([`tofu::GOSSIP`]): Autocrypt's `discourage`, never an address's first-use key, and not
-/// at all when the peer announced another key directly. Spam is ignored, as for the
-/// sender's header. Returns how many peers were updated.
+/// `valid` of [`super::verify`](mod@super::verify)); only addresses the signed payload
+/// names in its own To or Cc count, the sender's own is not gossip, and a key counts only
+/// when one of its self-signed user ids carries the address. A gossiped key is bound as
+/// `gossip` ([`tofu::GOSSIP`]): Autocrypt's `discourage`, never an address's first-use key,
+/// and not at all when the peer announced another key directly. Spam is ignored, as for
+/// the sender's header. Returns how many peers were updated.
 pub fn learn_gossip(
     store: &mut Store,
     message: &Message,
