@@ -99,7 +99,8 @@ pub fn recommend(
 
 /// Updates the sender's peer state from a message and its raw bytes (the key data is not in
 /// the record), importing and binding the announced key when one of its self-signed user
-/// ids carries the From address. Spam and multipart/report are ignored, as §2.3 says. Returns the new state, or None when the message was ignored.
+/// ids carries the From address. Spam and multipart/report are ignored, as §2.3 says.
+/// Returns the new state, or None when the message was ignored.
 pub fn learn(
     store: &mut Store,
     message: &Message,
