@@ -378,9 +378,11 @@ pub struct SyncArgs {
 
 /// Manage OpenPGP keys: import, export, list, show, verify, forget, discover.
 ///
-/// Every address in a certificate's user ids is bound to it by trust on first use: the
-/// first certificate seen for an address is `tofu`; a different one later is a `conflict`,
-/// shown and never used until you decide with `keys verify` or `keys forget`.
+/// Every address in a certificate's self-signed user ids is bound to it by trust on first
+/// use: the first certificate seen for an address is `tofu`; a different one later is a
+/// `conflict`, shown and never used until you decide with `keys verify` or `keys forget`.
+/// A key that comes after a revoked, expired or invalid one is `replaced`, naming the key
+/// it replaced; a key only gossiped by another sender is `gossip`, never a first use.
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
     /// Import certificates (armoured or binary, several per file, as sq and gpg export them).
@@ -447,8 +449,9 @@ missive keys recommend shows what they allow."
     )]
     Learn {
         /// Decrypt encrypted mail with your own key and learn the Autocrypt-Gossip headers
-        /// inside: the keys of the other recipients. A gossiped key never replaces one a
-        /// peer announced directly. The passphrase comes from `[keys] passphrase_command`,
+        /// inside: the keys of the other recipients, only from mail signed by the sender's
+        /// bound key and only for recipients its protected headers name. A gossiped key is
+        /// bound as `gossip`, never replaces a key and never takes the first use. The passphrase comes from `[keys] passphrase_command`,
         /// else a prompt on the terminal.
         #[arg(long)]
         decrypt: bool,
@@ -457,7 +460,7 @@ missive keys recommend shows what they allow."
     /// available or encrypt.
     #[command(
         after_long_help = "OUTPUT\n  One `recommendation` record per address: {\"address\", \"recommendation\", \
-\"key\", \"prefer_encrypt\"}."
+\"key\", \"prefer_encrypt\", \"warning\"}, the warning set when the key was only gossiped."
     )]
     Recommend {
         addresses: Vec<String>,

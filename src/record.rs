@@ -742,9 +742,16 @@ pub struct KeyBinding {
     pub address: String,
     /// `autocrypt`, `gossip`, `wkd`, `dane`, `import` or `manual`.
     pub source: String,
-    /// `tofu`, `verified`, `conflict`, `revoked` or `expired`.
+    /// `tofu`, `verified`, `conflict`, `replaced`, `gossip`, `revoked`, `expired` or
+    /// `invalid`.
     #[schemars(with = "String")]
     pub state: BindingState,
+    /// For a `replaced` binding: the fingerprint of the key it replaced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<String>,
+    /// What the user should know before relying on it ([`BindingState::warning`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
     pub first_seen: String,
     pub last_seen: String,
 }
@@ -761,17 +768,31 @@ pub enum BindingState {
     Verified,
     /// A second certificate for an address already bound: never used until the user decides.
     Conflict,
+    /// A new certificate for an address whose bound one was revoked, expired or became
+    /// invalid: used as a first key is, but shown, with the key it replaced, until the
+    /// user verifies it, since that is the moment an impostor would choose.
+    Replaced,
+    /// A certificate only a third party named (Autocrypt-Gossip in signed, encrypted
+    /// mail): Autocrypt's `discourage`, never the address's first-use key, never proof of
+    /// who signed, and never in the way of the key its owner announces.
+    Gossip,
     Revoked,
     Expired,
+    /// The certificate fails the standard policy (a weak algorithm, no valid
+    /// self-signature): not usable, and not the same as expired.
+    Invalid,
 }
 
 impl BindingState {
-    pub const ALL: [BindingState; 5] = [
+    pub const ALL: [BindingState; 8] = [
         BindingState::Tofu,
         BindingState::Verified,
         BindingState::Conflict,
+        BindingState::Replaced,
+        BindingState::Gossip,
         BindingState::Revoked,
         BindingState::Expired,
+        BindingState::Invalid,
     ];
 
     /// The name stored and printed, the same as serde's.
@@ -780,8 +801,11 @@ impl BindingState {
             BindingState::Tofu => "tofu",
             BindingState::Verified => "verified",
             BindingState::Conflict => "conflict",
+            BindingState::Replaced => "replaced",
+            BindingState::Gossip => "gossip",
             BindingState::Revoked => "revoked",
             BindingState::Expired => "expired",
+            BindingState::Invalid => "invalid",
         }
     }
 
@@ -790,10 +814,39 @@ impl BindingState {
         BindingState::ALL.into_iter().find(|s| s.as_str() == name)
     }
 
-    /// Whether the binding may be used to encrypt and to merge identities: trusted on first
-    /// use or verified; a conflict waits for the user, a revoked or expired key is done.
+    /// Whether the binding may be used to encrypt and to merge identities, and shows who
+    /// signed: trusted on first use (a replacement included) or verified; a conflict waits
+    /// for the user, gossip is a third party's word, a revoked, expired or invalid key is
+    /// done.
     pub fn is_trusted(self) -> bool {
-        matches!(self, BindingState::Tofu | BindingState::Verified)
+        matches!(
+            self,
+            BindingState::Tofu | BindingState::Verified | BindingState::Replaced
+        )
+    }
+
+    /// Whether the certificate no longer holds the address: revoked, expired or invalid.
+    pub fn has_ended(self) -> bool {
+        matches!(
+            self,
+            BindingState::Revoked | BindingState::Expired | BindingState::Invalid
+        )
+    }
+
+    /// What the user should know before encrypting to a key bound so, where the key is
+    /// usable but the binding weaker than it looks.
+    pub fn warning(self) -> Option<&'static str> {
+        match self {
+            BindingState::Gossip => Some(
+                "only gossiped by another sender, never announced by its owner: \
+                 encrypt to it only if you agree (Autocrypt: discourage)",
+            ),
+            BindingState::Replaced => Some(
+                "a new key after the bound one ended: check it with its owner \
+                 (missive keys verify)",
+            ),
+            _ => None,
+        }
     }
 }
 
@@ -913,9 +966,16 @@ pub struct ContactKey {
     pub address: String,
     /// Uppercase hex.
     pub fingerprint: String,
-    /// `tofu`, `verified`, `conflict`, `revoked` or `expired`.
+    /// `tofu`, `verified`, `conflict`, `replaced`, `gossip`, `revoked`, `expired` or
+    /// `invalid`.
     #[schemars(with = "String")]
     pub state: BindingState,
+    /// For a `replaced` binding: the fingerprint of the key it replaced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<String>,
+    /// What to know before relying on it ([`BindingState::warning`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
     /// The primary key's algorithm (`EdDSA`, `RSA`, …).
     pub algorithm: String,
     pub bits: Option<u32>,
@@ -937,6 +997,9 @@ pub struct RecommendationRecord {
     pub key: Option<String>,
     /// The peer's Autocrypt preference: `mutual` or `nopreference`.
     pub prefer_encrypt: Option<String>,
+    /// Set when the key is only gossiped about the peer ([`BindingState::warning`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
 }
 
 /// What Autocrypt recommends when writing to a peer (Autocrypt Level 1 §2.4).
@@ -1102,7 +1165,7 @@ mod tests {
             assert_eq!(printed, format!("\"{}\"", state.as_str()));
             assert_eq!(BindingState::parse(state.as_str()), Some(state));
         }
-        assert_eq!(BindingState::parse("gossip"), None);
+        assert_eq!(BindingState::parse("trusted"), None);
     }
 
     #[test]

@@ -6,4 +6,5 @@
 mod content;
 mod duplicates;
 mod headers;
+mod keys;
 mod transport;

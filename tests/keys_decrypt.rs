@@ -2,7 +2,7 @@
 //! key `keys generate` made is decrypted by `score --decrypt`, `sync` and `keys learn
 //! --decrypt`; mail to another key or a wrong passphrase is reported and the message kept;
 //! the decrypted text reaches the index only when the config allows; Autocrypt-Gossip
-//! inside binds the other recipients' keys as `gossip`.
+//! inside mail the sender signed binds the other recipients' keys as `gossip`.
 
 use crate::support::openpgp::{GnuPg, autocrypt_mail, keydata, sequoia_certificate};
 use crate::support::{Home, run};
@@ -74,13 +74,13 @@ fn encrypted_mail(
 
 /// The payload of an encrypted message: a text part with the secret word and a PDF,
 /// after `headers` (Autocrypt-Gossip).
-fn entity(headers: &str) -> String {
+pub(crate) fn entity(headers: &str) -> String {
     format!(
         "Content-Type: multipart/mixed; boundary=\"inner\"\n{headers}\n--inner\nContent-Type: text/plain; charset=utf-8\n\nThe secret word is {SECRET_WORD}.\n--inner\nContent-Type: application/pdf\nContent-Disposition: attachment; filename=\"plan.pdf\"\nContent-Transfer-Encoding: base64\n\nJVBERi0xLjQK\n--inner--\n"
     )
 }
 
-fn fetched(home: &Home) -> Vec<u8> {
+pub(crate) fn fetched(home: &Home) -> Vec<u8> {
     let output = home
         .missive()
         .args(["fetch", "--all", "maildir:Mail"])
@@ -321,7 +321,7 @@ fn sync_decrypts_when_the_config_asks_and_indexes_the_text_when_allowed() {
 }
 
 /// An `Autocrypt-Gossip` header for `address` with `key` (binary), folded.
-fn gossip_header(address: &str, key: &[u8]) -> String {
+pub(crate) fn gossip_header(address: &str, key: &[u8]) -> String {
     format!(
         "Autocrypt-Gossip: addr={address}; keydata=\n {}\n",
         keydata(key)
@@ -348,7 +348,15 @@ fn gossip_in_encrypted_mail_binds_the_other_recipients_keys_and_never_overrides_
             &carol.run(&["--export", "carol@example.net"], None),
         ),
     );
-    let headers = gossip_header("bob@example.net", &bob_key)
+    // Gossip is believed only from mail signed by the sender's bound key, about the
+    // recipients its protected headers name.
+    home.missive()
+        .args(["keys", "import"])
+        .write_stdin(gpg.run(&["--armor", "--export", "alice@example.org"], None))
+        .assert()
+        .success();
+    let headers = "To: sam@example.com, bob@example.net, carol@example.net\n".to_string()
+        + &gossip_header("bob@example.net", &bob_key)
         + &gossip_header("carol@example.net", &carol_gossiped_key)
         + &gossip_header("eve@example.net", &eve_key);
     home.write(
@@ -372,7 +380,7 @@ fn gossip_in_encrypted_mail_binds_the_other_recipients_keys_and_never_overrides_
     let (_, shown, _) = run(home.missive().args(["keys", "show", "bob@example.net"]));
     assert_eq!(shown[0]["fingerprint"], bob.as_str());
     assert_eq!(shown[0]["bindings"][0]["source"], "gossip");
-    assert_eq!(shown[0]["bindings"][0]["state"], "tofu");
+    assert_eq!(shown[0]["bindings"][0]["state"], "gossip");
     let (_, shown, _) = run(home.missive().args(["keys", "show", "carol@example.net"]));
     assert_eq!(
         shown.len(),

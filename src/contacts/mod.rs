@@ -608,6 +608,7 @@ mod tests {
                     fingerprint: fingerprint.into(),
                     source: "autocrypt".into(),
                     state,
+                    replaces: None,
                     first_seen: 1,
                     last_seen: 1,
                 })

@@ -9,13 +9,14 @@
 
 use std::time::SystemTime;
 
-use crate::record::Message;
+use crate::record::{Message, SignatureState};
 use crate::store::Store;
 use crate::store::db::Peer;
 
 /// What [`recommend`] returns; a record type, since `keys recommend` prints it.
 pub use crate::record::Recommendation;
 
+use super::decrypt::Decrypted;
 use super::{Error, crypto, tofu};
 
 /// Days after which a header not seen again makes encryption discouraged (§2.4).
@@ -97,8 +98,9 @@ pub fn recommend(
 }
 
 /// Updates the sender's peer state from a message and its raw bytes (the key data is not in
-/// the record), importing and binding the announced key. Spam and multipart/report are
-/// ignored, as §2.3 says. Returns the new state, or None when the message was ignored.
+/// the record), importing and binding the announced key when one of its self-signed user
+/// ids carries the From address. Spam and multipart/report are ignored, as §2.3 says.
+/// Returns the new state, or None when the message was ignored.
 pub fn learn(
     store: &mut Store,
     message: &Message,
@@ -126,9 +128,13 @@ pub fn learn(
     let mut header = None;
     if let Some((autocrypt, keydata)) = &input.header {
         let cert = crypto::parse_certs(keydata)?.remove(0);
-        let fingerprint = cert.fingerprint().to_hex();
-        super::store_cert(store, cert, "autocrypt", Some(&address), now)?;
-        header = Some((autocrypt.prefer_encrypt.clone(), fingerprint));
+        // A key that does not carry the address in a self-signed user id is no
+        // announcement of it: the header counts as absent.
+        if tofu::carries(&cert, &address, now) {
+            let fingerprint = cert.fingerprint().to_hex();
+            super::store_cert(store, cert, "autocrypt", Some(&address), now)?;
+            header = Some((autocrypt.prefer_encrypt.clone(), fingerprint));
+        }
     }
     let peer = update(
         store.db.peer(&address)?,
@@ -143,37 +149,40 @@ pub fn learn(
 }
 
 /// Updates the gossip state of the message's other recipients from the Autocrypt-Gossip
-/// headers of its decrypted payload (§2.3): only addresses in To or Cc count, the sender's
-/// own is not gossip, and a gossiped key is bound (source `gossip`, by the TOFU rules) only
-/// when the peer announced no other key directly. Spam is ignored, as for the sender's
-/// header, and so is key data that is no certificate. Returns how many peers were updated.
+/// headers of its decrypted payload (§2.3). Anyone can encrypt to the user, so gossip is
+/// read only when the payload carries a valid signature of the sender's bound key (the
+/// `valid` of [`super::verify`](mod@super::verify)); only addresses the signed payload
+/// names in its own To or Cc count, the sender's own is not gossip, and a key counts only
+/// when one of its self-signed user ids carries the address. A gossiped key is bound as
+/// `gossip` ([`tofu::GOSSIP`]): Autocrypt's `discourage`, never an address's first-use key,
+/// and not at all when the peer announced another key directly. Spam is ignored, as for
+/// the sender's header. Returns how many peers were updated.
 pub fn learn_gossip(
     store: &mut Store,
     message: &Message,
-    gossip: &[(String, Vec<u8>)],
+    decrypted: &Decrypted,
     now: SystemTime,
 ) -> Result<usize, Error> {
-    if message
+    let spam = message
         .security
         .spam_score
-        .is_some_and(|s| s >= crate::email::SPAM_THRESHOLD)
-    {
+        .is_some_and(|s| s >= crate::email::SPAM_THRESHOLD);
+    if spam || decrypted.signature != SignatureState::Valid {
         return Ok(0);
     }
     let sender = message
         .from
         .as_ref()
         .and_then(|a| tofu::binding_address(&a.address));
-    let recipients: std::collections::BTreeSet<String> = message
-        .to
+    let recipients: std::collections::BTreeSet<String> = decrypted
+        .recipients
         .iter()
-        .chain(&message.cc)
-        .filter_map(|a| tofu::binding_address(&a.address))
+        .filter_map(|a| tofu::binding_address(a))
         .filter(|a| Some(a) != sender.as_ref())
         .collect();
     let effective = effective_date(message, now);
     let mut updated = 0;
-    for (address, keydata) in gossip {
+    for (address, keydata) in &decrypted.gossip {
         let Some(address) = tofu::binding_address(address).filter(|a| recipients.contains(a))
         else {
             continue;
@@ -181,6 +190,7 @@ pub fn learn_gossip(
         let Some(cert) = crypto::parse_certs(keydata)
             .ok()
             .and_then(|c| c.into_iter().next())
+            .filter(|cert| tofu::carries(cert, &address, now))
         else {
             continue;
         };
@@ -188,7 +198,7 @@ pub fn learn_gossip(
         let peer = store.db.peer(&address)?;
         let direct = peer.as_ref().and_then(|p| p.public_key.clone());
         if direct.is_none_or(|key| key == fingerprint) {
-            super::store_cert(store, cert, "gossip", Some(&address), now)?;
+            super::store_cert(store, cert, tofu::GOSSIP, Some(&address), now)?;
         }
         let peer = update_gossip(peer, &address, effective, &fingerprint);
         let batch = store.db.batch()?;

@@ -5,6 +5,7 @@
 
 use std::time::SystemTime;
 
+use openpgp::cert::amalgamation::ValidAmalgamation;
 use openpgp::cert::{Cert, CertParser};
 use openpgp::parse::Parse;
 use openpgp::policy::StandardPolicy;
@@ -78,13 +79,27 @@ pub fn merge(old: Cert, new: Cert) -> Result<Cert, Error> {
         .map_err(|e| Error::Certificate(e.to_string()))
 }
 
+/// What the certificate itself says of its validity at a time, for the binding's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Validity {
+    Usable,
+    Revoked,
+    /// Valid under the standard policy, but past its expiry.
+    Expired,
+    /// Not valid under the standard policy at all: a weak algorithm, no valid binding
+    /// signature.
+    Invalid,
+}
+
 /// What a user needs to know of a certificate.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Summary {
     /// Uppercase hex.
     pub fingerprint: String,
     pub user_ids: Vec<String>,
-    /// The email addresses of the user ids, lowercased.
+    /// The email addresses of the user ids that have a valid self-signature under the
+    /// standard policy and are not revoked, lowercased: the only addresses the
+    /// certificate binds, since anyone can add a user id without one.
     pub addresses: Vec<String>,
     /// `EdDSA`, `RSA`, …, of the primary key.
     pub algorithm: String,
@@ -95,6 +110,7 @@ pub struct Summary {
     /// False when the certificate is revoked, expired, or no longer valid under the
     /// standard policy (weak algorithms) at `now`.
     pub usable: bool,
+    pub validity: Validity,
 }
 
 /// Describes `cert` as of `now`.
@@ -116,13 +132,20 @@ pub fn summary(cert: &Cert, now: SystemTime) -> Summary {
         .userids()
         .map(|u| String::from_utf8_lossy(u.userid().value()).into_owned())
         .collect();
-    let mut addresses: Vec<String> = cert
-        .userids()
+    let mut addresses: Vec<String> = valid
+        .iter()
+        .flat_map(|v| v.userids())
+        .filter(|u| !matches!(u.revocation_status(), RevocationStatus::Revoked(_)))
         .filter_map(|u| u.userid().email_normalized().ok().flatten())
         .collect();
     addresses.sort();
     addresses.dedup();
-    let usable = valid.as_ref().is_some_and(|v| v.alive().is_ok()) && !revoked;
+    let validity = match &valid {
+        _ if revoked => Validity::Revoked,
+        None => Validity::Invalid,
+        Some(v) if v.alive().is_err() => Validity::Expired,
+        Some(_) => Validity::Usable,
+    };
     Summary {
         fingerprint: cert.fingerprint().to_hex(),
         user_ids,
@@ -131,6 +154,7 @@ pub fn summary(cert: &Cert, now: SystemTime) -> Summary {
         bits: key.mpis().bits(),
         expires,
         revoked,
-        usable,
+        usable: validity == Validity::Usable,
+        validity,
     }
 }

@@ -3,8 +3,9 @@
 //! decryption reveals is a [`Decrypted`]: the signature inside, checked against the store
 //! (signed and encrypted in one OpenPGP message, RFC 3156 §6.2, or a multipart/signed
 //! entity inside, §6.1, through [`super::verify`](mod@super::verify)), the text and
-//! attachments, and the Autocrypt-Gossip headers of the payload (Autocrypt Level 1 §3), which
-//! [`super::autocrypt::learn_gossip`] applies. [`decrypt_in_place`] is the step
+//! attachments, and the Autocrypt-Gossip headers and protected recipients of the payload
+//! (Autocrypt Level 1 §3), which [`super::autocrypt::learn_gossip`] applies when the
+//! signature is the sender's. [`decrypt_in_place`] is the step
 //! `score --decrypt` and `sync` take before scoring a message.
 //!
 //! The secret keys stay locked until a message is encrypted to one of them: the passphrase
@@ -75,6 +76,9 @@ pub struct Decrypted {
     pub signature: SignatureState,
     /// Autocrypt-Gossip headers of the payload: canonical address and key data.
     pub gossip: Vec<(String, Vec<u8>)>,
+    /// The To and Cc of the payload's own header (protected headers): the recipients the
+    /// signed payload names, the only ones gossip may be about.
+    pub recipients: Vec<String>,
 }
 
 impl Decrypted {
@@ -265,6 +269,12 @@ fn pgp_mime(
         signed,
         signature,
         gossip: crate::email::autocrypt_gossip(&entity),
+        recipients: inner
+            .to
+            .iter()
+            .chain(&inner.cc)
+            .map(|a| a.address.clone())
+            .collect(),
     })
 }
 
@@ -304,6 +314,7 @@ fn inline(
         signed,
         signature,
         gossip: Vec::new(),
+        recipients: Vec::new(),
     })
 }
 
@@ -452,6 +463,7 @@ mod tests {
             signed: Some(SignatureFormat::PgpMime),
             signature: SignatureState::Valid,
             gossip: Vec::new(),
+            recipients: Vec::new(),
         }
     }
 

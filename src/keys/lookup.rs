@@ -12,7 +12,7 @@ use sequoia_openpgp::Cert;
 
 use crate::config::Config;
 
-use super::{crypto, tofu};
+use super::tofu;
 
 /// Where and how discovery looks (`[keys]` in the config).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,15 +130,11 @@ impl Lookup {
         self
     }
 
-    /// Keeps the certificates that carry `address` (canonical) in a user id, and refuses
-    /// the others, naming them.
+    /// Keeps the certificates that carry `address` (canonical) in a self-signed user id
+    /// ([`tofu::carries`]), and refuses the others, naming them.
     pub(crate) fn keep_certs_for(mut self, certs: Vec<Cert>, address: &str) -> Lookup {
         for cert in certs {
-            let carries = crypto::summary(&cert, SystemTime::now())
-                .addresses
-                .iter()
-                .any(|a| tofu::binding_address(a).as_deref() == Some(address));
-            if carries {
+            if tofu::carries(&cert, address, SystemTime::now()) {
                 self.certs.push(cert);
             } else {
                 let reason = format!(

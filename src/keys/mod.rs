@@ -56,7 +56,10 @@ pub fn import(
 }
 
 /// Stores a certificate (merged with the stored one) and binds by the TOFU rules `only` that
-/// address, or every address of its user ids; returns its fingerprint.
+/// address, or every address of its user ids; returns its fingerprint. Only a user id with
+/// a valid self-signature binds an address ([`crypto::Summary::addresses`]): anyone can
+/// append one without. A certificate no longer usable also marks the bindings it has.
+/// Read and written in one immediate batch ([`tofu::bind`]).
 pub(crate) fn store_cert(
     store: &mut Store,
     cert: sequoia_openpgp::Cert,
@@ -65,42 +68,31 @@ pub(crate) fn store_cert(
     now: SystemTime,
 ) -> Result<String, Error> {
     let fingerprint = cert.fingerprint().to_hex();
-    let cert = match store.db.cert(&fingerprint)? {
+    let batch = store.db.immediate_batch()?;
+    let cert = match batch.cert(&fingerprint)? {
         Some(old) => crypto::merge(crypto::from_stored(&old)?, cert)?,
         None => cert,
     };
     let summary = crypto::summary(&cert, now);
-    let validity = if summary.revoked {
-        tofu::Validity::Revoked
-    } else if summary.usable {
-        tofu::Validity::Usable
-    } else {
-        tofu::Validity::Expired
-    };
-    let addresses: Vec<String> = match only {
-        Some(address) => vec![address.to_string()],
-        None => summary
-            .addresses
-            .iter()
-            .filter_map(|a| tofu::binding_address(a))
-            .collect(),
-    };
-    let existing: Vec<_> = addresses
-        .into_iter()
-        .map(|a| store.db.bindings(Some(&a), None).map(|b| (a, b)))
-        .collect::<Result<_, _>>()?;
-    let batch = store.db.batch()?;
+    let mut addresses: std::collections::BTreeSet<String> = summary
+        .addresses
+        .iter()
+        .filter_map(|a| tofu::binding_address(a))
+        .collect();
+    if summary.validity != crypto::Validity::Usable {
+        addresses.extend(
+            batch
+                .bindings(None, Some(&fingerprint))?
+                .into_iter()
+                .map(|b| b.address),
+        );
+    }
+    if let Some(only) = only {
+        addresses.retain(|a| a == only);
+    }
     batch.put_cert(&fingerprint, &crypto::to_stored(&cert)?, seconds(now))?;
-    for (address, bindings) in &existing {
-        tofu::bind(
-            &batch,
-            bindings,
-            address,
-            &fingerprint,
-            source,
-            validity,
-            seconds(now),
-        )?;
+    for address in &addresses {
+        tofu::bind(&batch, address, &fingerprint, source, summary.validity, now)?;
     }
     batch.commit()?;
     Ok(fingerprint)
@@ -190,7 +182,7 @@ fn learn_gossip(
         Err(decrypt::Error::Keys(error)) => return Err(error),
         Err(error) => return Err(Error::Decrypt(Box::new(error))),
     };
-    autocrypt::learn_gossip(store, message, &decrypted.gossip, now)
+    autocrypt::learn_gossip(store, message, &decrypted, now)
 }
 
 /// The error that stops `keys learn`.
@@ -308,8 +300,8 @@ pub fn verify(
         .into_iter()
         .next()
         .ok_or_else(|| Error::Unknown(fingerprint.into()))?;
-    let existing = store.db.bindings(Some(&address), Some(&fingerprint))?;
-    let batch = store.db.batch()?;
+    let batch = store.db.immediate_batch()?;
+    let existing = batch.bindings(Some(&address), Some(&fingerprint))?;
     batch.delete_bindings(&address, None)?;
     batch.put_binding(&store::db::Binding {
         address: address.clone(),
@@ -318,6 +310,7 @@ pub fn verify(
             .first()
             .map_or("manual".into(), |b| b.source.clone()),
         state: BindingState::Verified,
+        replaces: None,
         first_seen: existing.first().map_or(seconds(now), |b| b.first_seen),
         last_seen: seconds(now),
     })?;
@@ -353,6 +346,8 @@ pub fn record(store: &Store, fingerprint: &str, now: SystemTime) -> Result<KeyRe
             address: b.address,
             source: b.source,
             state: b.state,
+            replaces: b.replaces,
+            warning: b.state.warning().map(String::from),
             first_seen: time(b.first_seen),
             last_seen: time(b.last_seen),
         })
@@ -378,14 +373,15 @@ pub fn record(store: &Store, fingerprint: &str, now: SystemTime) -> Result<KeyRe
     })
 }
 
-/// How far a binding state is trusted, for choosing among bindings: verified, then tofu,
-/// then conflict, then the rest.
+/// How far a binding state is trusted, for choosing among bindings: verified, then tofu
+/// (a replacement too), then conflict, then gossip, then the rest.
 pub fn trust_rank(state: BindingState) -> u8 {
     match state {
-        BindingState::Verified => 4,
-        BindingState::Tofu => 3,
-        BindingState::Conflict => 2,
-        BindingState::Revoked | BindingState::Expired => 1,
+        BindingState::Verified => 5,
+        BindingState::Tofu | BindingState::Replaced => 4,
+        BindingState::Conflict => 3,
+        BindingState::Gossip => 2,
+        BindingState::Revoked | BindingState::Expired | BindingState::Invalid => 1,
     }
 }
 

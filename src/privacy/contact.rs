@@ -83,6 +83,8 @@ impl Facts {
                 address: address.clone(),
                 fingerprint: binding.fingerprint,
                 state: binding.state,
+                warning: binding.state.warning().map(String::from),
+                replaces: binding.replaces,
                 algorithm: record.algorithm,
                 bits: record.bits,
                 expires: record.expires,
@@ -157,6 +159,15 @@ fn evaluate(facts: &Facts) -> Privacy {
             &factors::CONTACT_KEY_TOFU,
             format!("{} {} (trusted on first use)", key.address, key.fingerprint),
         ),
+        Some(key) if key.usable && key.state == BindingState::Replaced => add(
+            &factors::CONTACT_KEY_TOFU,
+            format!(
+                "{} {} (trusted on first use, replacing the ended key {})",
+                key.address,
+                key.fingerprint,
+                key.replaces.as_deref().unwrap_or("?")
+            ),
+        ),
         Some(key) if key.state == BindingState::Conflict => add(
             &factors::CONTACT_KEY_CONFLICT,
             format!("{}: a second key {}", key.address, key.fingerprint),
@@ -219,6 +230,8 @@ pub fn score(facts: &Facts) -> Privacy {
             address: address.to_string(),
             fingerprint: String::new(),
             state,
+            replaces: None,
+            warning: None,
             algorithm: "EdDSA".into(),
             bits: Some(256),
             expires: None,
@@ -254,6 +267,8 @@ mod tests {
             address: "bob@example.net".into(),
             fingerprint: "ABCD".into(),
             state: BindingState::parse(state).expect("a binding state"),
+            replaces: None,
+            warning: None,
             algorithm: "EdDSA".into(),
             bits: Some(256),
             expires: None,

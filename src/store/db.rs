@@ -84,6 +84,8 @@ const MIGRATIONS: &[&str] = &[
     "CREATE TABLE record_id (
          id TEXT PRIMARY KEY, blob TEXT NOT NULL, duplicate INTEGER NOT NULL DEFAULT 0)
          WITHOUT ROWID;",
+    // 11: a binding that replaced an ended one names it (src/keys/tofu.rs).
+    "ALTER TABLE binding ADD COLUMN replaces TEXT;",
 ];
 
 /// The Autocrypt state of a peer (Level 1 §2.3), keys named by fingerprint.
@@ -108,6 +110,8 @@ pub struct Binding {
     /// autocrypt, gossip, wkd, dane, import, manual.
     pub source: String,
     pub state: BindingState,
+    /// For a `replaced` binding: the fingerprint of the ended key it replaced.
+    pub replaces: Option<String>,
     /// Seconds since the epoch.
     pub first_seen: i64,
     pub last_seen: i64,
@@ -138,10 +142,39 @@ fn binding_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Binding> {
         state: row.get(3)?,
         first_seen: row.get(4)?,
         last_seen: row.get(5)?,
+        replaces: row.get(6)?,
     })
 }
 
-const BINDING_COLUMNS: &str = "address, fingerprint, source, state, first_seen, last_seen";
+const BINDING_COLUMNS: &str =
+    "address, fingerprint, source, state, first_seen, last_seen, replaces";
+
+/// The bindings of an address, or of a certificate, or all, sorted: read on the connection
+/// or inside a transaction ([`Batch::bindings`]).
+fn select_bindings(
+    connection: &Connection,
+    address: Option<&str>,
+    fingerprint: Option<&str>,
+) -> rusqlite::Result<Vec<Binding>> {
+    let mut statement = connection.prepare_cached(&format!(
+        "SELECT {BINDING_COLUMNS} FROM binding
+         WHERE (?1 IS NULL OR address = ?1) AND (?2 IS NULL OR fingerprint = ?2)
+         ORDER BY address, first_seen, fingerprint"
+    ))?;
+    let rows = statement.query_map(params![address, fingerprint], binding_row)?;
+    rows.collect()
+}
+
+/// A stored certificate, binary, read on the connection or inside a transaction.
+fn select_cert(connection: &Connection, fingerprint: &str) -> rusqlite::Result<Option<Vec<u8>>> {
+    connection
+        .query_row(
+            "SELECT data FROM cert WHERE fingerprint = ?1",
+            [fingerprint],
+            |row| row.get(0),
+        )
+        .optional()
+}
 
 /// A file as last seen: enough to know it is unchanged without reading it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -295,14 +328,7 @@ impl Db {
 
     /// A stored certificate, binary.
     pub fn cert(&self, fingerprint: &str) -> Result<Option<Vec<u8>>, Error> {
-        self.connection
-            .query_row(
-                "SELECT data FROM cert WHERE fingerprint = ?1",
-                [fingerprint],
-                |row| row.get(0),
-            )
-            .optional()
-            .map_err(|e| self.error(e))
+        select_cert(&self.connection, fingerprint).map_err(|e| self.error(e))
     }
 
     /// Every stored certificate's fingerprint, sorted.
@@ -339,18 +365,7 @@ impl Db {
         address: Option<&str>,
         fingerprint: Option<&str>,
     ) -> Result<Vec<Binding>, Error> {
-        let mut statement = self
-            .connection
-            .prepare_cached(&format!(
-                "SELECT {BINDING_COLUMNS} FROM binding
-                 WHERE (?1 IS NULL OR address = ?1) AND (?2 IS NULL OR fingerprint = ?2)
-                 ORDER BY address, first_seen, fingerprint"
-            ))
-            .map_err(|e| self.error(e))?;
-        let rows = statement
-            .query_map(params![address, fingerprint], binding_row)
-            .map_err(|e| self.error(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
+        select_bindings(&self.connection, address, fingerprint).map_err(|e| self.error(e))
     }
 
     /// The user's own keys: (fingerprint, secret key material, protected by a passphrase).
@@ -406,6 +421,18 @@ impl Db {
         let tx = self
             .connection
             .transaction()
+            .map_err(|e| locked_or(&path, e))?;
+        Ok(Batch { tx, path })
+    }
+
+    /// A batch that takes the write lock at once (`BEGIN IMMEDIATE`), for rules that read
+    /// and then write, as trust on first use does: no other process can bind the address
+    /// between what the batch read and what it commits.
+    pub fn immediate_batch(&mut self) -> Result<Batch<'_>, Error> {
+        let path = self.path.clone();
+        let tx = self
+            .connection
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(|e| locked_or(&path, e))?;
         Ok(Batch { tx, path })
     }
@@ -512,18 +539,34 @@ impl Batch<'_> {
         Ok(())
     }
 
+    /// The bindings of an address, or of a certificate, or all, as this transaction sees
+    /// them.
+    pub fn bindings(
+        &self,
+        address: Option<&str>,
+        fingerprint: Option<&str>,
+    ) -> Result<Vec<Binding>, Error> {
+        select_bindings(&self.tx, address, fingerprint).map_err(|e| self.error(e))
+    }
+
+    /// A stored certificate (binary), as this transaction sees it.
+    pub fn cert(&self, fingerprint: &str) -> Result<Option<Vec<u8>>, Error> {
+        select_cert(&self.tx, fingerprint).map_err(|e| self.error(e))
+    }
+
     /// Stores a binding, replacing the one of its address and certificate.
     pub fn put_binding(&self, binding: &Binding) -> Result<(), Error> {
         self.tx
             .execute(
-                &format!("INSERT OR REPLACE INTO binding ({BINDING_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+                &format!("INSERT OR REPLACE INTO binding ({BINDING_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
                 params![
                     binding.address,
                     binding.fingerprint,
                     binding.source,
                     binding.state,
                     binding.first_seen,
-                    binding.last_seen
+                    binding.last_seen,
+                    binding.replaces
                 ],
             )
             .map_err(|e| self.error(e))?;

@@ -183,3 +183,49 @@ pub fn sequoia_certificate(user_id: &str) -> (String, Vec<u8>) {
         cert.to_vec().expect("the certificate serialises"),
     )
 }
+
+/// Makes a certificate with Sequoia for `user_id`, created a day ago and expiring `left`
+/// from now; returns its fingerprint and binary form.
+pub fn sequoia_certificate_expiring(user_id: &str, left: std::time::Duration) -> (String, Vec<u8>) {
+    use sequoia_openpgp::cert::CertBuilder;
+    use sequoia_openpgp::serialize::MarshalInto;
+    let day = std::time::Duration::from_secs(86_400);
+    let (cert, _revocation) = CertBuilder::general_purpose(Some(user_id))
+        .set_creation_time(std::time::SystemTime::now() - day)
+        .set_validity_period(day + left)
+        .generate()
+        .expect("a new certificate");
+    (
+        cert.fingerprint().to_hex(),
+        cert.to_vec().expect("the certificate serialises"),
+    )
+}
+
+/// Makes a certificate with Sequoia for `user_id` and appends the user id `unsigned`
+/// without any self-signature, as anyone holding the certificate can; returns its
+/// fingerprint and binary form.
+pub fn sequoia_certificate_with_unsigned_user_id(
+    user_id: &str,
+    unsigned: &str,
+) -> (String, Vec<u8>) {
+    use sequoia_openpgp::cert::CertBuilder;
+    use sequoia_openpgp::packet::UserID;
+    use sequoia_openpgp::parse::Parse;
+    use sequoia_openpgp::serialize::MarshalInto;
+    let (cert, _revocation) = CertBuilder::general_purpose(Some(user_id))
+        .generate()
+        .expect("a new certificate");
+    let (cert, _) = cert
+        .insert_packets(UserID::from(unsigned))
+        .expect("the user id is appended");
+    let data = cert.to_vec().expect("the certificate serialises");
+    assert_eq!(
+        sequoia_openpgp::Cert::from_bytes(&data)
+            .unwrap()
+            .userids()
+            .count(),
+        2,
+        "the unsigned user id travels with the certificate"
+    );
+    (cert.fingerprint().to_hex(), data)
+}

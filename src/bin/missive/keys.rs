@@ -157,6 +157,11 @@ pub(crate) fn run(global: &Global, command: KeysCommand) -> Result<u8, Failure> 
                         .as_ref()
                         .and_then(|p| p.public_key.clone().or(p.gossip_key.clone())),
                     prefer_encrypt: peer.as_ref().and_then(|p| p.prefer_encrypt.clone()),
+                    warning: peer
+                        .as_ref()
+                        .filter(|p| p.public_key.is_none() && p.gossip_key.is_some())
+                        .and_then(|_| missive::record::BindingState::Gossip.warning())
+                        .map(String::from),
                 };
                 let line = missive::jsonl::sorted_line(&record).map_err(usage)?;
                 writeln!(out, "{line}").map_err(usage)?;
