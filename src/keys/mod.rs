@@ -18,6 +18,7 @@ pub mod wkd;
 
 use std::time::SystemTime;
 
+use crate::fault::Fault;
 use crate::record::{BindingState, KeyBinding, KeyRecord};
 use crate::store::db::Binding;
 use crate::store::{self, Store};
@@ -200,6 +201,15 @@ pub enum LearnError {
     Store(#[from] store::Error),
     #[error("cannot write records")]
     Write(#[source] std::io::Error),
+}
+
+impl Fault for LearnError {
+    fn inner(&self) -> Option<&dyn Fault> {
+        match self {
+            LearnError::Store(e) => Some(e),
+            LearnError::Write(e) => Some(e),
+        }
+    }
 }
 
 /// Makes the user's own key for `user_id`, keeps its secret parts (protected by

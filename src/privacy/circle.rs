@@ -10,6 +10,7 @@ use std::time::SystemTime;
 
 use crate::config::Config;
 use crate::contacts::{self, Directory, User, identity};
+use crate::fault::Fault;
 use crate::record::{BindingState, Encryption, Message, message_id};
 use crate::store::index::{MessageIndex, Reader};
 use crate::store::{self, Store};
@@ -57,6 +58,18 @@ pub enum Error {
     Keys(#[from] crate::keys::Error),
     #[error(transparent)]
     Index(#[from] store::index::Error),
+}
+
+impl Fault for Error {
+    fn inner(&self) -> Option<&dyn Fault> {
+        match self {
+            Error::Store(e) => Some(e),
+            Error::Contacts(e) => Some(e),
+            Error::Keys(crate::keys::Error::Store(e)) => Some(e),
+            Error::Keys(_) => None,
+            Error::Index(e) => Some(e),
+        }
+    }
 }
 
 /// Builds circles from one store, remembering each person and each message's encryption
