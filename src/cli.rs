@@ -45,7 +45,25 @@ PIPELINES
 
 FILES
   $XDG_CONFIG_HOME/missive/config.toml   the configuration (missive config show)
-  $XDG_DATA_HOME/missive/                the store: state.sqlite and archive/")]
+  $XDG_DATA_HOME/missive/                the store: state.sqlite and archive/
+
+EXIT STATUS
+  The same situation gives the same status from every command:
+    0   done, an empty result too; also when the reader of the output went away (| head)
+    1   some messages, lines or records failed, each reported, the rest went through;
+        or a failure that running again would meet again
+    2   usage or configuration: a bad flag, query or source, a file that does not exist,
+        a config that cannot be used, a refused login or TLS certificate (fetch and sync
+        alike)
+    75  the store is locked by another missive past the wait (5 s), or another sync
+        runs (sync without --wait)
+    75  the search index is being written by another missive
+    75  a server could not be reached or failed
+    75  no space left on device (ENOSPC) or quota (EDQUOT): named as such, nothing is
+        lost, the next run goes on where this one stopped
+    75  missive thread printed every record with its ids, but the store could not keep
+        them (locked, full): thread the same input again
+  75 is EX_TEMPFAIL: cron jobs and mail servers (fetch eml:-) try again later.")]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,

@@ -6,6 +6,11 @@
 //! an error that wraps others only names the wrapped error that decides, so the question is
 //! answered once, at the bottom. A broken pipe needs no such help: every write error keeps its
 //! `std::io::Error` in the [`std::error::Error::source`] chain, which the binary walks.
+//!
+//! A full disk (or an exhausted quota) is transient wherever it surfaces, and says so plainly:
+//! space freed, the next run succeeds, so a mail server retries a delivery rather than
+//! bouncing it. [`into_io`] carries an error through an `std::io::Error` (a sink's, a hook's)
+//! with its answer kept in the error's kind.
 
 /// An error that knows whether it is transient, or which wrapped error knows.
 pub trait Fault {
@@ -18,4 +23,34 @@ pub trait Fault {
     fn is_transient(&self) -> bool {
         self.inner().is_some_and(Fault::is_transient)
     }
+}
+
+/// Whether an I/O error is a full disk (ENOSPC) or an exhausted quota (EDQUOT).
+pub fn is_disk_full(error: &std::io::Error) -> bool {
+    matches!(
+        error.kind(),
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+    )
+}
+
+/// An I/O error: transient when the disk is full, or when it carries a transient error
+/// ([`into_io`]).
+impl Fault for std::io::Error {
+    fn is_transient(&self) -> bool {
+        is_disk_full(self) || self.kind() == std::io::ErrorKind::ResourceBusy
+    }
+}
+
+/// `error` as an `std::io::Error`, for a trait that returns one (a sink's, a hook's), its
+/// answer kept in the kind: ResourceBusy when it is transient, Other when not.
+pub fn into_io<E>(error: E) -> std::io::Error
+where
+    E: Fault + std::error::Error + Send + Sync + 'static,
+{
+    let kind = if error.is_transient() {
+        std::io::ErrorKind::ResourceBusy
+    } else {
+        std::io::ErrorKind::Other
+    };
+    std::io::Error::new(kind, error)
 }

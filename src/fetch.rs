@@ -21,6 +21,7 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
+use std::sync::mpsc::Receiver;
 
 use rayon::prelude::*;
 
@@ -30,7 +31,7 @@ use crate::fault::Fault;
 use crate::jsonl::{ErrorSink, Reader, Sink};
 use crate::record::{DUPLICATE_MESSAGE_ID, ErrorRecord, Message, Record, message_id};
 use crate::source::{self, Item, Raw, Source, Spec};
-use crate::store::db::{Batch, KnownFile};
+use crate::store::db::{Batch, Db, FileStamp, KnownFile};
 use crate::store::{self, Store};
 
 /// Messages per batch by default: large enough that the archive's one sync per batch costs
@@ -57,7 +58,7 @@ impl Fault for Error {
         match self {
             Error::Source(e) => Some(e),
             Error::Store(e) => Some(e),
-            Error::Output(_) => None,
+            Error::Output(e) => Some(e),
         }
     }
 }
@@ -274,25 +275,11 @@ fn fetch_sources<S: Sink + Send, E: Write + Send>(
         });
         let db = &mut store.db;
         let writer = scope.spawn(move || {
-            // Several batches may share a transaction (sync's): the sink is flushed before
-            // each commit, so what it keeps is never behind what the store records.
-            let mut transaction = db.batch()?;
-            let mut uncommitted = 0;
-            for (index, batch, paths) in archived {
-                run.write(&transaction, index, batch, paths?)?;
-                uncommitted += 1;
-                if uncommitted >= options.batches_per_commit.max(1) {
-                    run.out.flush()?;
-                    transaction.commit()?;
-                    transaction = db.batch()?;
-                    uncommitted = 0;
-                }
+            if run.settle.is_some() {
+                run.write_settled(db, archived)
+            } else {
+                run.write_printed(db, archived)
             }
-            if uncommitted > 0 {
-                run.out.flush()?;
-                transaction.commit()?;
-            }
-            Ok::<_, Error>(())
         });
         let scanners: Vec<_> = jobs
             .into_iter()
@@ -499,6 +486,98 @@ struct SourceState<'a> {
     known: Known,
 }
 
+/// What recording batches in the store takes, noted while they are sorted so that the
+/// write transaction holds nothing but the writes.
+#[derive(Default)]
+struct Ledger {
+    /// (source, blob) pairs seen for the first time, in order, and as a set.
+    seen: Vec<(String, String)>,
+    seen_set: std::collections::HashSet<(String, String)>,
+    /// (blob, account, path) of messages put in the archive.
+    archived: Vec<(String, String, String)>,
+    /// (source, path, stamp, blob) of files that are one message each.
+    stamps: Vec<(String, String, FileStamp, String)>,
+    /// (source, name, value) of cursors advanced.
+    cursors: Vec<(String, String, String)>,
+    /// Record ids claimed, by id: the blob holding each, and whether it is a duplicate.
+    claims: HashMap<String, (String, bool)>,
+}
+
+/// What sorting a batch asks the store. It only reads, so that a batch is printed before
+/// anything of it is written (a write lock is never held while the output waits on a pipe).
+trait Recorded {
+    fn has_seen(&self, source: &str, blob: &str) -> Result<bool, store::Error>;
+    fn record_id_holder(&self, id: &str) -> Result<Option<(String, bool)>, store::Error>;
+}
+
+impl Recorded for Db {
+    fn has_seen(&self, source: &str, blob: &str) -> Result<bool, store::Error> {
+        Db::has_seen(self, source, blob)
+    }
+    fn record_id_holder(&self, id: &str) -> Result<Option<(String, bool)>, store::Error> {
+        Db::record_id_holder(self, id)
+    }
+}
+
+impl Recorded for Batch<'_> {
+    fn has_seen(&self, source: &str, blob: &str) -> Result<bool, store::Error> {
+        Batch::has_seen(self, source, blob)
+    }
+    fn record_id_holder(&self, id: &str) -> Result<Option<(String, bool)>, store::Error> {
+        Batch::record_id_holder(self, id)
+    }
+}
+
+impl Ledger {
+    /// Whether `source` holds `blob` for the first time, neither in the store nor
+    /// earlier in this ledger; noted to be recorded when it is.
+    fn see(
+        &mut self,
+        store: &dyn Recorded,
+        source: &str,
+        blob: &str,
+    ) -> Result<bool, store::Error> {
+        let pair = (source.to_string(), blob.to_string());
+        if self.seen_set.contains(&pair) || store.has_seen(source, blob)? {
+            return Ok(false);
+        }
+        self.seen_set.insert(pair.clone());
+        self.seen.push(pair);
+        Ok(true)
+    }
+
+    /// Writes what was noted in `batch`, and forgets it.
+    fn apply(&mut self, batch: &Batch<'_>) -> Result<(), store::Error> {
+        for (source, blob) in self.seen.drain(..) {
+            batch.see(&source, &blob)?;
+        }
+        self.seen_set.clear();
+        for (blob, account, path) in self.archived.drain(..) {
+            batch.archived(&blob, &account, &path)?;
+        }
+        for (source, path, stamp, blob) in self.stamps.drain(..) {
+            batch.stamp_file(&source, &path, stamp, Some(&blob))?;
+        }
+        for (source, name, value) in self.cursors.drain(..) {
+            batch.set_cursor(&source, &name, &value)?;
+        }
+        for (id, (blob, duplicate)) in self.claims.drain() {
+            batch.claim_record_id(&id, &blob)?;
+            if duplicate {
+                batch.mark_duplicate_id(&id)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes what was noted in a transaction of its own.
+    fn commit(&mut self, db: &mut Db) -> Result<(), store::Error> {
+        let batch = db.batch()?;
+        self.apply(&batch)?;
+        batch.commit()
+    }
+}
+
 /// The state the writer keeps across batches.
 struct BatchRun<'a, 's, S: Sink, E: Write> {
     sources: &'a [SourceState<'a>],
@@ -510,15 +589,71 @@ struct BatchRun<'a, 's, S: Sink, E: Write> {
 }
 
 impl<S: Sink, E: Write> BatchRun<'_, '_, S, E> {
-    /// Prints and records a parsed batch in order, with the cursors it advances, in
-    /// `batch`; its messages that exist nowhere else are already archived at `archived`.
-    fn write(
+    /// `fetch`'s writer: each batch is printed and flushed before the short transaction
+    /// that records it begins, so the store's write lock is never held while the output
+    /// waits on the next command of a pipeline, which may be waiting for that lock.
+    fn write_printed(&mut self, db: &mut Db, archived: Receiver<Archived>) -> Result<(), Error> {
+        let mut ledger = Ledger::default();
+        let mut uncommitted = 0;
+        for (index, parsed, paths) in archived {
+            let messages = self.sort(&*db, &mut ledger, index, parsed, paths?)?;
+            self.print(index, messages)?;
+            uncommitted += 1;
+            if uncommitted >= self.options.batches_per_commit.max(1) {
+                self.out.flush()?;
+                ledger.commit(db)?;
+                uncommitted = 0;
+            }
+        }
+        if uncommitted > 0 {
+            self.out.flush()?;
+            ledger.commit(db)?;
+        }
+        Ok(())
+    }
+
+    /// `sync`'s writer: each batch is recorded and settled (threaded) in the transaction
+    /// before it reaches the sink, several batches a transaction; the sink (the index, not
+    /// a pipe) is flushed before each commit, so what it keeps is never behind what the
+    /// store records.
+    fn write_settled(&mut self, db: &mut Db, archived: Receiver<Archived>) -> Result<(), Error> {
+        let mut batches = archived.into_iter();
+        // Begun when a batch is there, not while the sources are read.
+        while let Some(first) = batches.next() {
+            let transaction = db.batch()?;
+            let mut next = Some(first);
+            let mut uncommitted = 0;
+            while let Some((index, parsed, paths)) = next.take() {
+                let mut ledger = Ledger::default();
+                let mut messages = self.sort(&transaction, &mut ledger, index, parsed, paths?)?;
+                ledger.apply(&transaction)?;
+                if let Some(settle) = self.settle.as_deref_mut() {
+                    settle.settle(&transaction, &mut messages)?;
+                }
+                self.print(index, messages)?;
+                uncommitted += 1;
+                if uncommitted < self.options.batches_per_commit.max(1) {
+                    next = batches.next();
+                }
+            }
+            self.out.flush()?;
+            transaction.commit()?;
+        }
+        Ok(())
+    }
+
+    /// The new messages of a parsed batch, in order, with what recording the batch takes
+    /// (the cursors it advances among them) noted in `ledger`; `store` answers what was
+    /// recorded before. Its messages that exist nowhere else are already archived at
+    /// `archived`.
+    fn sort(
         &mut self,
-        batch: &Batch<'_>,
+        store: &dyn Recorded,
+        ledger: &mut Ledger,
         index: usize,
         parsed: Vec<Parsed>,
         archived: Vec<std::path::PathBuf>,
-    ) -> Result<(), Error> {
+    ) -> Result<Vec<Message>, Error> {
         let SourceState { target, key, known } = &self.sources[index];
         let key = key.as_str();
         let mut archived = archived.into_iter();
@@ -553,26 +688,34 @@ impl<S: Sink, E: Write> BatchRun<'_, '_, S, E> {
                 && let Some(path) = archived.next()
             {
                 let path = path.display().to_string();
-                batch.archived(&message.blob, &target.account, &path)?;
+                ledger
+                    .archived
+                    .push((message.blob.clone(), target.account.clone(), path.clone()));
                 source_ref.path = Some(path);
             }
             let new = match (&item.stamp, &item.remote) {
                 (Some((path, _)), _) => known.is_new_file(path, &message.blob),
-                (None, None) => batch.see(key, &message.blob)?,
+                (None, None) => ledger.see(store, key, &message.blob)?,
                 (None, Some(remote)) => {
                     for (name, value) in &remote.cursor {
                         cursors.insert((remote.key.clone(), name), value.clone());
                     }
                     // Remembered for a resync; until then each UID is a message of its own,
                     // as each file of a Maildir is.
-                    let new_content = batch.see(&remote.key, &message.blob)?;
+                    let new_content = ledger.see(store, &remote.key, &message.blob)?;
                     let new_id = message.native_id == message.blob
-                        || batch.see(&remote.key, &format!("message-id:{}", message.native_id))?;
+                        || ledger.see(
+                            store,
+                            &remote.key,
+                            &format!("message-id:{}", message.native_id),
+                        )?;
                     !remote.resync || (new_content && new_id)
                 }
             };
             if let Some((path, stamp)) = &item.stamp {
-                batch.stamp_file(key, path, *stamp, Some(&message.blob))?;
+                ledger
+                    .stamps
+                    .push((key.to_string(), path.clone(), *stamp, message.blob.clone()));
             }
             if !new && !self.options.all {
                 continue;
@@ -581,7 +724,7 @@ impl<S: Sink, E: Write> BatchRun<'_, '_, S, E> {
                 message.date = item.remote.as_ref().and_then(|r| r.received.clone());
             }
             message.account = target.account.clone();
-            if let Some(first) = claim_id(batch, &mut message)?
+            if let Some(first) = claim_id(store, ledger, &mut message)?
                 && let Some(&at) = email_at.get(&first)
             {
                 // Its twin is in this batch, not printed yet: it is told too.
@@ -606,13 +749,16 @@ impl<S: Sink, E: Write> BatchRun<'_, '_, S, E> {
             }
             new_messages.push(message);
         }
-        for ((key, name), value) in &cursors {
-            batch.set_cursor(key, name, value)?;
+        for ((key, name), value) in cursors {
+            ledger.cursors.push((key, name.to_string(), value));
         }
-        if let Some(settle) = self.settle.as_deref_mut() {
-            settle.settle(batch, &mut new_messages)?;
-        }
-        for message in new_messages {
+        Ok(new_messages)
+    }
+
+    /// Puts a batch's new messages in the sink and counts them.
+    fn print(&mut self, index: usize, messages: Vec<Message>) -> Result<(), Error> {
+        let target = self.sources[index].target;
+        for message in messages {
             self.out.put(Record::Message(Box::new(message)))?;
             self.summary.printed += 1;
             *self
@@ -627,27 +773,50 @@ impl<S: Sink, E: Write> BatchRun<'_, '_, S, E> {
 
 /// Gives `message` its record id (DESIGN.md §2): its native id's, unless it is an email
 /// whose Message-ID another message of the account holds; then its blob's, both are marked
-/// as duplicates, and the id of the other is returned.
-fn claim_id(batch: &Batch<'_>, message: &mut Message) -> Result<Option<String>, store::Error> {
+/// as duplicates (in `ledger`, written once the batch is printed), and the id of the other
+/// is returned.
+fn claim_id(
+    store: &dyn Recorded,
+    ledger: &mut Ledger,
+    message: &mut Message,
+) -> Result<Option<String>, store::Error> {
     message.id = message_id(&message.protocol, &message.account, &message.native_id);
     // Only a Message-ID is the sender's to choose: other protocols' native ids are given by
     // the platform, and an email without one is already named by its blob.
     if message.protocol != "email" || message.native_id == message.blob {
         return Ok(None);
     }
-    if let Some(duplicate) = batch.claim_record_id(&message.id, &message.blob)? {
-        if duplicate {
-            message.problems.push(DUPLICATE_MESSAGE_ID.into());
+    let holder = match ledger.claims.get(&message.id) {
+        Some(claim) => Some(claim.clone()),
+        None => store.record_id_holder(&message.id)?,
+    };
+    match holder {
+        None => {
+            ledger
+                .claims
+                .insert(message.id.clone(), (message.blob.clone(), false));
+            return Ok(None);
         }
-        return Ok(None);
+        Some((blob, duplicate)) if blob == message.blob => {
+            if duplicate {
+                message.problems.push(DUPLICATE_MESSAGE_ID.into());
+            }
+            return Ok(None);
+        }
+        Some(_) => {}
     }
     let first = std::mem::replace(
         &mut message.id,
         message_id(&message.protocol, &message.account, &message.blob),
     );
-    batch.claim_record_id(&message.id, &message.blob)?;
-    batch.mark_duplicate_id(&message.id)?;
-    batch.mark_duplicate_id(&first)?;
+    ledger
+        .claims
+        .insert(message.id.clone(), (message.blob.clone(), true));
+    if let Some((blob, _)) = ledger.claims.get(&first).cloned() {
+        ledger.claims.insert(first.clone(), (blob, true));
+    } else if let Some((blob, _)) = store.record_id_holder(&first)? {
+        ledger.claims.insert(first.clone(), (blob, true));
+    }
     message.problems.push(DUPLICATE_MESSAGE_ID.into());
     Ok(Some(first))
 }

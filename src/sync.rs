@@ -8,7 +8,7 @@
 use std::io::Write;
 
 use crate::config::Config;
-use crate::fault::Fault;
+use crate::fault::{Fault, into_io};
 use crate::fetch::{self, Settle, Target};
 use crate::jsonl::{ErrorSink, Sink};
 use crate::keys::decrypt::{self, OwnKeys};
@@ -53,7 +53,7 @@ impl Fault for Error {
             Error::Search(e) => Some(e),
             Error::Store(e) => Some(e),
             Error::Thread(e) => Some(e),
-            Error::Circle(_) => None,
+            Error::Circle(e) => Some(e),
         }
     }
 }
@@ -108,12 +108,10 @@ impl Settle for Settling<'_> {
             if let Some(decrypting) = self.decrypting.as_mut() {
                 decrypting.decrypt(message, self.config.index.decrypted);
             }
-            let circle = self.circles.of(message).map_err(std::io::Error::other)?;
+            let circle = self.circles.of(message).map_err(into_io)?;
             message.privacy = Some(score_in(message, self.config, Some(&circle)));
         }
-        self.threader
-            .thread(batch, messages)
-            .map_err(std::io::Error::other)
+        self.threader.thread(batch, messages).map_err(into_io)
     }
 }
 
@@ -125,15 +123,13 @@ struct Indexing<'a> {
 impl Sink for Indexing<'_> {
     fn put(&mut self, record: Record) -> std::io::Result<()> {
         if let Record::Message(mut message) = record {
-            self.writer
-                .upsert(&mut message)
-                .map_err(std::io::Error::other)?;
+            self.writer.upsert(&mut message).map_err(into_io)?;
         }
         Ok(())
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
-        self.writer.commit().map_err(std::io::Error::other)
+        self.writer.commit().map_err(into_io)
     }
 }
 
@@ -188,4 +184,28 @@ pub fn sync<E: Write + Send>(
         summary.failed += 1;
     }
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_locked_store_met_while_building_circles_is_transient() {
+        let locked = store::Error::Locked {
+            path: "/store".into(),
+        };
+        assert!(Error::Circle(circle::Error::Store(locked)).is_transient());
+    }
+
+    #[test]
+    fn a_full_disk_carried_through_a_sink_is_transient() {
+        let full = store::Error::Full {
+            path: "/store".into(),
+        };
+        let error = Error::Fetch(fetch::Error::Output(into_io(full)));
+        assert!(error.is_transient());
+        let io = std::io::Error::from(std::io::ErrorKind::StorageFull);
+        assert!(Error::Fetch(fetch::Error::Output(io)).is_transient());
+    }
 }

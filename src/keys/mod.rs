@@ -18,6 +18,7 @@ pub mod wkd;
 
 use std::time::SystemTime;
 
+use crate::fault::Fault;
 use crate::record::{BindingState, KeyBinding, KeyRecord};
 use crate::store::db::Binding;
 use crate::store::{self, Store};
@@ -68,7 +69,7 @@ pub(crate) fn store_cert(
     now: SystemTime,
 ) -> Result<String, Error> {
     let fingerprint = cert.fingerprint().to_hex();
-    let batch = store.db.immediate_batch()?;
+    let batch = store.db.batch()?;
     let cert = match batch.cert(&fingerprint)? {
         Some(old) => crypto::merge(crypto::from_stored(&old)?, cert)?,
         None => cert,
@@ -194,6 +195,15 @@ pub enum LearnError {
     Write(#[source] std::io::Error),
 }
 
+impl Fault for LearnError {
+    fn inner(&self) -> Option<&dyn Fault> {
+        match self {
+            LearnError::Store(e) => Some(e),
+            LearnError::Write(e) => Some(e),
+        }
+    }
+}
+
 /// Makes the user's own key for `user_id`, keeps its secret parts (protected by
 /// `passphrase` when given), and binds its address as `verified`.
 pub fn generate(
@@ -300,7 +310,7 @@ pub fn verify(
         .into_iter()
         .next()
         .ok_or_else(|| Error::Unknown(fingerprint.into()))?;
-    let batch = store.db.immediate_batch()?;
+    let batch = store.db.batch()?;
     let existing = batch.bindings(Some(&address), Some(&fingerprint))?;
     batch.delete_bindings(&address, None)?;
     batch.put_binding(&store::db::Binding {

@@ -67,9 +67,9 @@ pub fn trusted_fingerprints(db: &Db, address: &str) -> Result<BTreeSet<String>, 
 pub const GOSSIP: &str = "gossip";
 
 /// Binds `address` to `fingerprint`, seen at `now` by `source`, and returns the binding as
-/// stored. The address's bindings are read inside `batch`, which must be an
-/// [`immediate`](crate::store::Db::immediate_batch) one, so that two processes binding the
-/// same address take turns and the second sees the first's key.
+/// stored. The address's bindings are read inside `batch`, which holds the write lock from
+/// its start ([`crate::store::Db::batch`] begins IMMEDIATE), so that two processes binding
+/// the same address take turns and the second sees the first's key.
 ///
 /// A key bound to the address before counts only while its certificate is still valid:
 /// one revoked, expired or invalid since is marked so first, and a new key then is
@@ -175,7 +175,7 @@ mod tests {
         validity: Validity,
         now: u64,
     ) -> Binding {
-        let batch = db.immediate_batch().unwrap();
+        let batch = db.batch().unwrap();
         let now = UNIX_EPOCH + Duration::from_secs(now);
         let binding = bind(&batch, address, fingerprint, source, validity, now).unwrap();
         batch.commit().unwrap();

@@ -10,6 +10,7 @@ use std::time::SystemTime;
 
 use crate::config::Config;
 use crate::contacts::{self, Directory, User, identity};
+use crate::fault::Fault;
 use crate::record::{BindingState, Encryption, Message, message_id};
 use crate::store::index::{MessageIndex, Reader};
 use crate::store::{self, Store};
@@ -59,13 +60,14 @@ pub enum Error {
     Index(#[from] store::index::Error),
 }
 
-impl crate::fault::Fault for Error {
-    fn inner(&self) -> Option<&dyn crate::fault::Fault> {
+impl Fault for Error {
+    fn inner(&self) -> Option<&dyn Fault> {
         match self {
-            Error::Store(e) | Error::Keys(crate::keys::Error::Store(e)) => Some(e),
+            Error::Store(e) => Some(e),
             Error::Contacts(e) => Some(e),
-            Error::Index(e) => Some(e),
+            Error::Keys(crate::keys::Error::Store(e)) => Some(e),
             Error::Keys(_) => None,
+            Error::Index(e) => Some(e),
         }
     }
 }

@@ -41,7 +41,7 @@ impl Fault for Error {
             Error::Index(e) => Some(e),
             Error::Store(e) => Some(e),
             Error::Contacts(e) => Some(e),
-            Error::Write(_) => None,
+            Error::Write(e) => Some(e),
         }
     }
 }

@@ -14,6 +14,10 @@ use rusqlite::{Connection, OptionalExtension, ToSql, params};
 use super::Error;
 use crate::record::BindingState;
 
+/// How long a write waits for another missive's write transaction to end before the store
+/// counts as locked (exit 75): the stages of a pipeline on one store take turns.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Each entry takes the schema from the previous version to the next; never edit one that
 /// has shipped, add another.
 const MIGRATIONS: &[&str] = &[
@@ -206,12 +210,8 @@ impl Db {
             source,
         };
         let mut connection = Connection::open(path).map_err(err)?;
-        connection
-            .busy_timeout(Duration::from_secs(5))
-            .map_err(err)?;
-        connection
-            .pragma_update(None, "journal_mode", "WAL")
-            .map_err(|e| locked_or(path, e))?;
+        connection.busy_timeout(BUSY_TIMEOUT).map_err(err)?;
+        use_wal(&connection, path)?;
         connection
             .pragma_update(None, "synchronous", "NORMAL")
             .map_err(err)?;
@@ -231,11 +231,14 @@ impl Db {
             path,
             rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
-        .map_err(|e| locked_or(path, e))?;
+        .map_err(|source| Error::Database {
+            path: path.to_path_buf(),
+            source,
+        })?;
         // rusqlite waits 5 s by default.
         connection
             .busy_timeout(Duration::ZERO)
-            .map_err(|e| locked_or(path, e))?;
+            .map_err(|e| locked_or(Handle::of(&connection), path, e))?;
         let db = Db {
             connection,
             path: path.to_path_buf(),
@@ -252,7 +255,7 @@ impl Db {
     }
 
     pub(super) fn error(&self, source: rusqlite::Error) -> Error {
-        locked_or(&self.path, source)
+        locked_or(Handle::of(&self.connection), &self.path, source)
     }
 
     /// The schema version in use.
@@ -415,27 +418,32 @@ impl Db {
             .map_err(|e| self.error(e))
     }
 
-    /// Starts a transaction; nothing it records is kept until [`Batch::commit`].
-    pub fn batch(&mut self) -> Result<Batch<'_>, Error> {
-        let path = self.path.clone();
-        let tx = self
-            .connection
-            .transaction()
-            .map_err(|e| locked_or(&path, e))?;
-        Ok(Batch { tx, path })
+    /// Whether `source` was recorded holding `blob` ([`Batch::see`]).
+    pub fn has_seen(&self, source: &str, blob: &str) -> Result<bool, Error> {
+        has_seen(&self.connection, source, blob).map_err(|e| self.error(e))
     }
 
-    /// A batch that takes the write lock at once (`BEGIN IMMEDIATE`), for rules that read
-    /// and then write, as trust on first use does: no other process can bind the address
-    /// between what the batch read and what it commits.
-    pub fn immediate_batch(&mut self) -> Result<Batch<'_>, Error> {
+    /// Starts a write transaction; nothing it records is kept until [`Batch::commit`].
+    ///
+    /// It begins IMMEDIATE, taking the write lock at once (waiting for it under the busy
+    /// timeout): a transaction that read first and wrote later would fail at once, not
+    /// wait, when another missive wrote in between. So a batch is short and never waits
+    /// on a pipe: its reads and its output come before it.
+    pub fn batch(&mut self) -> Result<Batch<'_>, Error> {
         let path = self.path.clone();
+        let handle = Handle::of(&self.connection);
         let tx = self
             .connection
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(|e| locked_or(&path, e))?;
+            .map_err(|e| locked_or(handle, &path, e))?;
         Ok(Batch { tx, path })
     }
+}
+
+fn has_seen(connection: &Connection, source: &str, blob: &str) -> rusqlite::Result<bool> {
+    connection
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM seen WHERE source = ?1 AND blob = ?2)")?
+        .query_row([source, blob], |row| row.get(0))
 }
 
 /// One transaction of state changes.
@@ -446,7 +454,12 @@ pub struct Batch<'a> {
 
 impl Batch<'_> {
     pub(super) fn error(&self, source: rusqlite::Error) -> Error {
-        locked_or(&self.path, source)
+        locked_or(Handle::of(&self.tx), &self.path, source)
+    }
+
+    /// [`Db::has_seen`], counting what this transaction recorded.
+    pub fn has_seen(&self, source: &str, blob: &str) -> Result<bool, Error> {
+        has_seen(&self.tx, source, blob).map_err(|e| self.error(e))
     }
 
     /// Records that `source` holds `blob` (a blob name, qualified by folder where a source
@@ -646,17 +659,63 @@ impl Batch<'_> {
 
     pub fn commit(self) -> Result<(), Error> {
         let path = self.path;
-        self.tx.commit().map_err(|e| locked_or(&path, e))
+        let handle = Handle::of(&self.tx);
+        self.tx.commit().map_err(|e| locked_or(handle, &path, e))
     }
 }
 
-fn locked_or(path: &Path, source: rusqlite::Error) -> Error {
+/// Switches the database to WAL. Missives opening a new store together race to switch it,
+/// and the switch fails at once for the losers, without SQLite's busy handler: they wait and
+/// try again, as long as the busy timeout.
+fn use_wal(connection: &Connection, path: &Path) -> Result<(), Error> {
+    let started = std::time::Instant::now();
+    loop {
+        match connection.pragma_update(None, "journal_mode", "WAL") {
+            Ok(()) => return Ok(()),
+            Err(error)
+                if error.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy)
+                    && started.elapsed() < BUSY_TIMEOUT =>
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(error) => return Err(locked_or(Handle::of(connection), path, error)),
+        }
+    }
+}
+
+/// An open connection's handle, to ask SQLite for the errno behind an I/O error after the
+/// statement or transaction that met it is gone.
+#[derive(Clone, Copy)]
+struct Handle(*mut rusqlite::ffi::sqlite3);
+
+impl Handle {
+    fn of(connection: &Connection) -> Handle {
+        // SAFETY: the pointer is only passed back to SQLite while the connection is open.
+        Handle(unsafe { connection.handle() })
+    }
+
+    /// Whether the last I/O error was a full disk: SQLite says SQLITE_FULL for some writes
+    /// but only "disk I/O error" for others (growing the WAL index, syncing).
+    fn disk_was_full(self) -> bool {
+        // SAFETY: reads the connection's last errno; the connection is open (see `of`).
+        let errno = unsafe { rusqlite::ffi::sqlite3_system_errno(self.0) };
+        errno == libc::ENOSPC || errno == libc::EDQUOT
+    }
+}
+
+fn locked_or(handle: Handle, path: &Path, source: rusqlite::Error) -> Error {
     match source.sqlite_error_code() {
         Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
             Error::Locked {
                 path: path.to_path_buf(),
             }
         }
+        Some(rusqlite::ErrorCode::DiskFull) => Error::Full {
+            path: path.to_path_buf(),
+        },
+        Some(rusqlite::ErrorCode::SystemIoFailure) if handle.disk_was_full() => Error::Full {
+            path: path.to_path_buf(),
+        },
         _ => Error::Database {
             path: path.to_path_buf(),
             source,
@@ -666,10 +725,18 @@ fn locked_or(path: &Path, source: rusqlite::Error) -> Error {
 
 /// Brings the schema up to date. Each step runs in an IMMEDIATE transaction that reads the
 /// version again, so two missives started together (`fetch | index`) take turns instead of
-/// both creating the same tables.
+/// both creating the same tables. A schema already up to date is only read: opening the
+/// store never waits for another missive's write.
 fn migrate(connection: &mut Connection, path: &Path) -> Result<(), Error> {
-    let err = |source| locked_or(path, source);
+    let handle = Handle::of(connection);
+    let err = |source| locked_or(handle, path, source);
     let known = MIGRATIONS.len() as i64;
+    let found: i64 = connection
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .map_err(err)?;
+    if found == known {
+        return Ok(());
+    }
     loop {
         let tx = connection
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)

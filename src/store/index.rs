@@ -46,6 +46,8 @@ pub enum Error {
     },
     #[error("search index {path} is being written by another missive; try again later")]
     Locked { path: PathBuf },
+    #[error("no space left on device: {path}; free some and try again")]
+    Full { path: PathBuf },
     #[error("cannot create the search index at {path}")]
     Create {
         path: PathBuf,
@@ -55,9 +57,25 @@ pub enum Error {
 }
 
 impl Fault for Error {
-    /// Another writer holds the index.
+    /// Another writer holds the index, or the disk is full.
     fn is_transient(&self) -> bool {
-        matches!(self, Error::Locked { .. })
+        match self {
+            Error::Locked { .. } | Error::Full { .. } => true,
+            Error::Create { source, .. } => crate::fault::is_disk_full(source),
+            Error::Index { .. } => false,
+        }
+    }
+}
+
+/// Whether tantivy failed for want of disk space (or quota).
+fn is_disk_full(error: &tantivy::TantivyError) -> bool {
+    use tantivy::directory::error::OpenWriteError;
+    match error {
+        tantivy::TantivyError::IoError(io)
+        | tantivy::TantivyError::OpenWriteError(OpenWriteError::IoError { io_error: io, .. }) => {
+            crate::fault::is_disk_full(io)
+        }
+        _ => false,
     }
 }
 
@@ -155,6 +173,9 @@ impl MessageIndex {
     fn error(&self, source: tantivy::TantivyError) -> Error {
         match source {
             tantivy::TantivyError::LockFailure(..) => Error::Locked {
+                path: self.path.clone(),
+            },
+            source if is_disk_full(&source) => Error::Full {
                 path: self.path.clone(),
             },
             source => Error::Index {
@@ -402,16 +423,30 @@ impl Writer<'_> {
         if let Some(date) = message.date.as_deref().and_then(crate::record::timestamp) {
             doc.add_i64(f.date, date);
         }
-        self.writer
-            .add_document(doc)
-            .map_err(|e| self.index.error(e))?;
-        Ok(())
+        match self.writer.add_document(doc) {
+            Ok(_) => Ok(()),
+            Err(error) => Err(self.index.error(self.cause(error))),
+        }
+    }
+
+    /// What stopped a writer that reports only that its indexing thread died: joining the
+    /// thread, as a commit does, returns the thread's own error (a full disk, say).
+    fn cause(&mut self, error: tantivy::TantivyError) -> tantivy::TantivyError {
+        if !matches!(error, tantivy::TantivyError::ErrorInThread(_)) {
+            return error;
+        }
+        match self.writer.prepare_commit() {
+            Err(cause) => cause,
+            Ok(_) => error,
+        }
     }
 
     /// Makes everything written so far durable and visible, atomically.
     pub fn commit(&mut self) -> Result<(), Error> {
-        self.writer.commit().map_err(|e| self.index.error(e))?;
-        Ok(())
+        match self.writer.commit() {
+            Ok(_) => Ok(()),
+            Err(error) => Err(self.index.error(self.cause(error))),
+        }
     }
 
     /// Removes every document (before a rebuild).

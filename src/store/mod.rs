@@ -37,6 +37,8 @@ pub enum Error {
     },
     #[error("the store at {path} is locked by another missive; try again later")]
     Locked { path: PathBuf },
+    #[error("no space left on device: {path}; free some and try again")]
+    Full { path: PathBuf },
     #[error(
         "store database {path} has schema version {found}, newer than this missive knows ({known}); upgrade missive"
     )]
@@ -54,9 +56,16 @@ pub enum Error {
 }
 
 impl Fault for Error {
-    /// A locked store: the other missive will be done by the next run.
+    /// A locked store: the other missive will be done by the next run; a full disk: space
+    /// may be freed by then.
     fn is_transient(&self) -> bool {
-        matches!(self, Error::Locked { .. })
+        match self {
+            Error::Locked { .. } | Error::Full { .. } => true,
+            Error::Create { source, .. } | Error::Archive { source, .. } => {
+                crate::fault::is_disk_full(source)
+            }
+            Error::Database { .. } | Error::TooNew { .. } => false,
+        }
     }
 }
 

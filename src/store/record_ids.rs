@@ -5,12 +5,26 @@
 
 use std::collections::HashSet;
 
-use rusqlite::OptionalExtension;
+use rusqlite::{Connection, OptionalExtension};
 
 use super::Error;
 use super::db::{Batch, Db};
 
+/// The message holding record `id` (its blob) and whether the record is known to share its
+/// Message-ID with another message; `None` when no message holds it yet.
+fn holder(connection: &Connection, id: &str) -> rusqlite::Result<Option<(String, bool)>> {
+    connection
+        .prepare_cached("SELECT blob, duplicate FROM record_id WHERE id = ?1")?
+        .query_row([id], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()
+}
+
 impl Db {
+    /// [`holder`] of record `id`: read before a batch is printed, written after.
+    pub fn record_id_holder(&self, id: &str) -> Result<Option<(String, bool)>, Error> {
+        holder(&self.connection, id).map_err(|e| self.error(e))
+    }
+
     /// Which of these record ids the store knows to share their Message-ID with another
     /// message: a record indexed before its twin arrived learns it here.
     pub fn duplicate_ids(&self, ids: &[&str]) -> Result<HashSet<String>, Error> {
@@ -29,6 +43,11 @@ impl Db {
 }
 
 impl Batch<'_> {
+    /// [`Db::record_id_holder`], counting what this transaction recorded.
+    pub fn record_id_holder(&self, id: &str) -> Result<Option<(String, bool)>, Error> {
+        holder(&self.tx, id).map_err(|e| self.error(e))
+    }
+
     /// Claims record `id` for the message whose raw bytes are `blob`: `None` when another
     /// message holds it, else whether the record is known to share its Message-ID with
     /// another message (false for an id claimed now).

@@ -42,6 +42,12 @@ pub enum Error {
     Again(String),
     #[error("the thread writing the store stopped before it was done")]
     Keeper,
+    /// Every record went out with its ids; only the store missed what they taught it, so
+    /// threading the same input again completes it.
+    #[error(
+        "every record was printed with its ids, but the store did not keep them; thread the same input again"
+    )]
+    Unkept(#[source] Box<Error>),
     #[error("cannot spool the input in {path}: {source}")]
     Spool {
         path: std::path::PathBuf,
@@ -55,7 +61,9 @@ impl Fault for Error {
         match self {
             Error::Store(e) => Some(e),
             Error::Contacts(e) => Some(e),
-            _ => None,
+            Error::Write(e) | Error::Spool { source: e, .. } => Some(e),
+            Error::Unkept(e) => Some(e.as_ref()),
+            Error::Again(_) | Error::Keeper => None,
         }
     }
 }
@@ -509,7 +517,7 @@ pub fn thread_stream<R: BufRead, W: Write, E: Write>(
         (kept, written)
     });
     written?;
-    kept?;
+    kept.map_err(|e| Error::Unkept(Box::new(e)))?;
     Ok(summary)
 }
 

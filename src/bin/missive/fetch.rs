@@ -34,25 +34,27 @@ pub(crate) fn run(global: &Global, args: FetchArgs) -> Result<u8, Failure> {
         ..fetch::Options::default()
     };
     let summary = fetch::fetch(&mut store, &targets, options, &mut out, None, &mut errors)
-        .map_err(|error| {
-            let status = match &error {
-                e if e.is_transient() => TEMPORARY,
-                fetch::Error::Source(
-                    missive::source::Error::Io { .. } | missive::source::Error::BadSpec { .. },
-                ) => USAGE,
-                fetch::Error::Source(missive::source::Error::Imap(e)) if e.is_setting() => USAGE,
-                fetch::Error::Source(missive::source::Error::Mastodon(e)) if e.is_setting() => {
-                    USAGE
-                }
-                _ => SOME_FAILED,
-            };
-            Failure {
-                status,
-                error: error.into(),
-            }
+        .map_err(|error| Failure {
+            status: status(&error),
+            error: error.into(),
         })?;
     out.finish().map_err(|e| crate::failed(false, e))?;
     Ok(if summary.failed > 0 { SOME_FAILED } else { OK })
+}
+
+/// The exit status of a fetch that could not go on, `sync`'s too: 75 when a later run may
+/// succeed, 2 when a source or setting must be changed first (a missing file, a refused
+/// certificate, a wrong password), 1 otherwise.
+pub(crate) fn status(error: &fetch::Error) -> u8 {
+    match error {
+        e if e.is_transient() => TEMPORARY,
+        fetch::Error::Source(
+            missive::source::Error::Io { .. } | missive::source::Error::BadSpec { .. },
+        ) => USAGE,
+        fetch::Error::Source(missive::source::Error::Imap(e)) if e.is_setting() => USAGE,
+        fetch::Error::Source(missive::source::Error::Mastodon(e)) if e.is_setting() => USAGE,
+        _ => SOME_FAILED,
+    }
 }
 
 /// Each argument is a source (`KIND:PATH`) or an account name; none means every account.

@@ -129,7 +129,7 @@ pub(crate) fn run(global: &Global, command: KeysCommand) -> Result<u8, Failure> 
                 own_keys.as_mut(),
                 now,
             )
-            .map_err(|error| crate::failed(false, error))?;
+            .map_err(|error| crate::failed(error.is_transient(), error))?;
             out.finish().map_err(|e| crate::failed(false, e))?;
             if learned.failed > 0 {
                 return Ok(SOME_FAILED);

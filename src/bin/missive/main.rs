@@ -57,9 +57,12 @@ fn main() -> ExitCode {
     let errors_as_json = cli.global.errors == ErrorFormat::Jsonl;
     match run(cli) {
         Ok(status) => ExitCode::from(status),
-        Err(failure) => {
+        Err(mut failure) => {
             if is_broken_pipe(&failure.error) {
                 return ExitCode::from(OK);
+            }
+            if is_disk_full(&failure.error) {
+                failure.status = TEMPORARY;
             }
             let mut stderr = std::io::stderr().lock();
             if errors_as_json {
@@ -82,6 +85,16 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
         cause
             .downcast_ref::<std::io::Error>()
             .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Whether a write failed for want of space (ENOSPC, EDQUOT), wherever the error came from:
+/// the next run, once space is freed, succeeds, so cron and mail servers retry on 75.
+fn is_disk_full(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(missive::fault::is_disk_full)
     })
 }
 

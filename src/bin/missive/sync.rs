@@ -42,7 +42,13 @@ pub(crate) fn run(global: &Global, args: SyncArgs) -> Result<u8, Failure> {
         own_keys,
         &mut errors,
     )
-    .map_err(|error| crate::failed(error.is_transient(), error))?;
+    .map_err(|error| match error {
+        missive::sync::Error::Fetch(error) => Failure {
+            status: crate::fetch::status(&error),
+            error: error.into(),
+        },
+        error => crate::failed(error.is_transient(), error),
+    })?;
     if !args.quiet {
         let accounts: Vec<String> = summary
             .per_account
