@@ -124,7 +124,10 @@ pub fn draft_id(draft: &Draft) -> String {
     }
     use sha2::Digest;
     let text = serde_json::to_string(draft).unwrap_or_default();
-    format!("d_{}", hex::encode(&sha2::Sha256::digest(text.as_bytes())[..16]))
+    format!(
+        "d_{}",
+        hex::encode(&sha2::Sha256::digest(text.as_bytes())[..16])
+    )
 }
 
 /// The message with record id `id`, from the index.
@@ -153,7 +156,10 @@ pub fn reply_draft(context: &Context, id: &str, text: String) -> Result<Draft, E
         parent.reply_to.iter().map(|a| a.address.clone()).collect()
     };
     let subject = parent.subject.unwrap_or_default();
-    let subject = if subject.get(..3).is_some_and(|s| s.eq_ignore_ascii_case("re:")) {
+    let subject = if subject
+        .get(..3)
+        .is_some_and(|s| s.eq_ignore_ascii_case("re:"))
+    {
         subject
     } else {
         format!("Re: {subject}")
@@ -246,7 +252,11 @@ fn resolve(
 
 /// What the store knows of `address`'s key, by the TOFU rules and Autocrypt's
 /// recommendation.
-fn key_facts(context: &Context, address: &str, reply_to_encrypted: bool) -> Result<KeyFacts, Error> {
+fn key_facts(
+    context: &Context,
+    address: &str,
+    reply_to_encrypted: bool,
+) -> Result<KeyFacts, Error> {
     let Some(canonical) = tofu::binding_address(address) else {
         return Ok(KeyFacts::None);
     };
@@ -275,8 +285,7 @@ fn key_facts(context: &Context, address: &str, reply_to_encrypted: bool) -> Resu
     let peer = context.store.db.peer(&canonical)?;
     // A key found another way than Autocrypt (WKD, DNS, import) is available: the most
     // secure channel is the default, beyond Autocrypt's opt-in.
-    let recommendation = match autocrypt::recommend(peer.as_ref(), own_mutual, reply_to_encrypted)
-    {
+    let recommendation = match autocrypt::recommend(peer.as_ref(), own_mutual, reply_to_encrypted) {
         Recommendation::Disable => Recommendation::Available,
         Recommendation::Discourage
             if !matches!(binding.source.as_str(), "autocrypt" | "gossip") =>
@@ -304,7 +313,9 @@ fn mastodon_account(config: &Config) -> bool {
 /// Resolves a draft's recipients and plans it.
 pub fn plan(context: &Context, draft: &Draft, options: &Options) -> Result<Planned, Error> {
     let via = match &draft.via {
-        Some(name) => Some(Channel::parse(name).ok_or_else(|| Error::UnknownChannel(name.clone()))?),
+        Some(name) => {
+            Some(Channel::parse(name).ok_or_else(|| Error::UnknownChannel(name.clone()))?)
+        }
         None => None,
     };
     let options = Options {
@@ -329,7 +340,10 @@ pub fn plan(context: &Context, draft: &Draft, options: &Options) -> Result<Plann
             (Some(parent), None)
         }
         Some(message_id) => {
-            let bare = message_id.trim().trim_start_matches('<').trim_end_matches('>');
+            let bare = message_id
+                .trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>');
             (None, Some(format!("<{bare}>")))
         }
         None => (None, None),
@@ -359,12 +373,18 @@ pub fn plan(context: &Context, draft: &Draft, options: &Options) -> Result<Plann
         in_reply_to,
         plan: Plan::default(),
     };
-    let mut circles = Circles::new(Store::open(context.store.root())?, context.index, context.config)?;
+    let mut circles = Circles::new(
+        Store::open(context.store.root())?,
+        context.index,
+        context.config,
+    )?;
     let mut failure = None;
     let mut score = |channel: Channel, group: &[usize]| -> Privacy {
         let message = would_be(&planned, channel, group, facts.own_key, context.config);
         match circles.of(&message) {
-            Ok(circle) => crate::privacy::message::score_in(&message, context.config, Some(&circle)),
+            Ok(circle) => {
+                crate::privacy::message::score_in(&message, context.config, Some(&circle))
+            }
             Err(error) => {
                 failure.get_or_insert(error);
                 Privacy::default()
@@ -414,7 +434,11 @@ fn would_be(
             .unwrap_or_else(|| "nopreference".into()),
         fingerprint: None,
     });
-    let protocol = if channel == Channel::MastodonDm { "mastodon" } else { "email" };
+    let protocol = if channel == Channel::MastodonDm {
+        "mastodon"
+    } else {
+        "email"
+    };
     Message {
         v: crate::record::VERSION,
         protocol: protocol.into(),
@@ -441,9 +465,17 @@ fn would_be(
         subject: planned.draft.subject.clone(),
         text: planned.draft.text.clone(),
         security: Security {
-            encryption: if encrypted { Encryption::PgpMime } else { Encryption::None },
+            encryption: if encrypted {
+                Encryption::PgpMime
+            } else {
+                Encryption::None
+            },
             signed: encrypted.then_some(SignatureFormat::PgpMime),
-            signature: if encrypted { SignatureState::Valid } else { SignatureState::None },
+            signature: if encrypted {
+                SignatureState::Valid
+            } else {
+                SignatureState::None
+            },
             autocrypt,
             ..Security::default()
         },
@@ -504,7 +536,12 @@ pub fn deliveries(planned: &Planned, status: &str) -> Vec<Delivery> {
                 name: recipient.name.clone(),
                 field: recipient.field.to_string(),
                 channel: Some(group.channel.name().to_string()),
-                status: if plan.refusal.is_some() { "refused" } else { status }.to_string(),
+                status: if plan.refusal.is_some() {
+                    "refused"
+                } else {
+                    status
+                }
+                .to_string(),
                 score: Some(group.privacy.score),
                 grade: Some(group.privacy.grade),
                 key,
@@ -550,7 +587,8 @@ pub fn own_cert(
         fingerprint: fingerprint.clone(),
         reason,
     };
-    let password = sequoia_openpgp::crypto::Password::from(passphrase(&fingerprint).map_err(unlock)?);
+    let password =
+        sequoia_openpgp::crypto::Password::from(passphrase(&fingerprint).map_err(unlock)?);
     let mut unlocked: Vec<Packet> = Vec::new();
     for key in cert.keys().secret() {
         if key.key().has_unencrypted_secret() {
@@ -656,7 +694,8 @@ pub fn send(
             autocrypt: autocrypt.clone(),
         };
         let bytes = if group.channel == Channel::PgpMime {
-            let sender = sender.ok_or_else(|| Error::Keys(keys::Error::Unknown("own key".into())))?;
+            let sender =
+                sender.ok_or_else(|| Error::Keys(keys::Error::Unknown("own key".into())))?;
             let mut certs = Vec::new();
             for recipient in &group.recipients {
                 if let KeyFacts::Usable { fingerprint, .. } = &planned.recipients[*recipient].key {
@@ -694,7 +733,10 @@ pub fn send(
                         text: error.to_string(),
                     }
                 };
-                addresses.iter().map(|a| (a.clone(), outcome.clone())).collect()
+                addresses
+                    .iter()
+                    .map(|a| (a.clone(), outcome.clone()))
+                    .collect()
             }
         };
         let by_identity: Vec<(String, smtp::Outcome)> = outcomes
@@ -756,7 +798,11 @@ fn keep_copy(
     message.flags = vec!["seen".into()];
     let mut circles = Circles::new(Store::open(store.root())?, Some(index), config)?;
     let circle = circles.of(&message)?;
-    message.privacy = Some(crate::privacy::message::score_in(&message, config, Some(&circle)));
+    message.privacy = Some(crate::privacy::message::score_in(
+        &message,
+        config,
+        Some(&circle),
+    ));
     let mut writer = index.writer()?;
     writer.upsert(&mut message)?;
     writer.commit()?;

@@ -59,7 +59,10 @@ pub enum KeyFacts {
     /// Two keys for the address: none is used until the user decides.
     Conflict { fingerprints: Vec<String> },
     /// The only key is revoked or expired.
-    Unusable { fingerprint: String, state: BindingState },
+    Unusable {
+        fingerprint: String,
+        state: BindingState,
+    },
 }
 
 /// One recipient of a draft, resolved.
@@ -218,7 +221,13 @@ pub fn plan(
         let rejected = Channel::ALL
             .into_iter()
             .filter(|&c| c != via)
-            .map(|c| (c, None, format!("--via {} chose another channel", via.name())))
+            .map(|c| {
+                (
+                    c,
+                    None,
+                    format!("--via {} chose another channel", via.name()),
+                )
+            })
             .collect();
         plan.groups.push(Group {
             channel: via,
@@ -242,8 +251,12 @@ pub fn plan(
                 .copied()
                 .filter(|i| !with_key.contains(i))
                 .collect();
-            plan.groups.push(best(Channel::ALL.to_vec(), &with_key, &why_not, score));
-            let others = Channel::ALL.into_iter().filter(|&c| c != Channel::PgpMime).collect();
+            plan.groups
+                .push(best(Channel::ALL.to_vec(), &with_key, &why_not, score));
+            let others = Channel::ALL
+                .into_iter()
+                .filter(|&c| c != Channel::PgpMime)
+                .collect();
             plan.groups.push(best(others, &without, &why_not, score));
             let names = |group: &[usize]| -> String {
                 group
@@ -389,7 +402,12 @@ fn best(
                 channel.name()
             )
         } else {
-            format!("scores {}, below {} by {}", their.score, privacy.score, channel.name())
+            format!(
+                "scores {}, below {} by {}",
+                their.score,
+                privacy.score,
+                channel.name()
+            )
         };
         rejected.push((other, Some(their.score), why));
     }

@@ -30,12 +30,16 @@ fn failure(error: send::Error) -> Failure {
 
 /// The drafts to send: the outbox's (--flush), one from the flags with stdin as its text,
 /// or the draft records of stdin.
-fn drafts(args: &SendArgs, context: &send::Context, store: &missive::store::Store) -> Result<Vec<Draft>, Failure> {
+fn drafts(
+    args: &SendArgs,
+    context: &send::Context,
+    store: &missive::store::Store,
+) -> Result<Vec<Draft>, Failure> {
     if args.flush {
         return send::outbox::pending(store).map_err(failure);
     }
-    let one_off = !(args.to.is_empty() && args.cc.is_empty() && args.bcc.is_empty())
-        || args.reply.is_some();
+    let one_off =
+        !(args.to.is_empty() && args.cc.is_empty() && args.bcc.is_empty()) || args.reply.is_some();
     if one_off {
         let mut text = String::new();
         std::io::stdin()
@@ -56,7 +60,11 @@ fn drafts(args: &SendArgs, context: &send::Context, store: &missive::store::Stor
         if args.subject.is_some() {
             draft.subject = args.subject.clone();
         }
-        draft.attachments = args.attach.iter().map(|p| p.display().to_string()).collect();
+        draft.attachments = args
+            .attach
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
         return Ok(vec![draft]);
     }
     let mut drafts = Vec::new();
@@ -82,7 +90,8 @@ pub(crate) fn run(global: &Global, args: SendArgs) -> Result<u8, Failure> {
     };
     let via = match &args.via {
         Some(name) => Some(
-            Channel::parse(name).ok_or_else(|| failure(send::Error::UnknownChannel(name.clone())))?,
+            Channel::parse(name)
+                .ok_or_else(|| failure(send::Error::UnknownChannel(name.clone())))?,
         ),
         None => None,
     };
@@ -123,8 +132,16 @@ pub(crate) fn run(global: &Global, args: SendArgs) -> Result<u8, Failure> {
                     transport.insert(send::transport(&config).map_err(failure)?)
                 }
             };
-            send::send(&mut store, index.as_ref(), &config, planned, transport, sender.as_ref(), now)
-                .map_err(failure)?
+            send::send(
+                &mut store,
+                index.as_ref(),
+                &config,
+                planned,
+                transport,
+                sender.as_ref(),
+                now,
+            )
+            .map_err(failure)?
         };
         for delivery in deliveries {
             match delivery.status.as_str() {
@@ -133,7 +150,8 @@ pub(crate) fn run(global: &Global, args: SendArgs) -> Result<u8, Failure> {
                 _ => {}
             }
             let line = serde_json::to_string(&delivery).map_err(usage)?;
-            out.write(&Record::Other(line)).map_err(|e| crate::failed(false, e))?;
+            out.write(&Record::Other(line))
+                .map_err(|e| crate::failed(false, e))?;
         }
     }
     out.finish().map_err(|e| crate::failed(false, e))?;
@@ -145,7 +163,11 @@ fn passphrase(config: &missive::config::Config) -> impl FnMut(&str) -> Result<St
     let command = config.keys.passphrase_command.clone();
     move |fingerprint: &str| match &command {
         Some(command) => missive::config::secret_from_command(command).map_err(|e| e.to_string()),
-        None => rpassword::prompt_password(format!("Passphrase for key {fingerprint}: "))
-            .map_err(|_| "no terminal to ask for it: set passphrase_command in [keys] of the config".to_string()),
+        None => rpassword::prompt_password(format!("Passphrase for key {fingerprint}: ")).map_err(
+            |_| {
+                "no terminal to ask for it: set passphrase_command in [keys] of the config"
+                    .to_string()
+            },
+        ),
     }
 }
