@@ -46,6 +46,7 @@ complete -c missive -n "__fish_missive_needs_command" -f -a "thread" -d 'Add con
 complete -c missive -n "__fish_missive_needs_command" -f -a "contacts" -d 'People and their identities across protocols'
 complete -c missive -n "__fish_missive_needs_command" -f -a "config" -d 'Check or show the configuration'
 complete -c missive -n "__fish_missive_needs_command" -f -a "schema" -d 'Print the JSON Schema of record kinds'
+complete -c missive -n "__fish_missive_needs_command" -f -a "send" -d 'Write to people by the most private channel that reaches them all'
 complete -c missive -n "__fish_missive_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c missive -n "__fish_missive_using_subcommand fetch" -l store -d 'The store directory [default: $XDG_DATA_HOME/missive]' -r -F
 complete -c missive -n "__fish_missive_using_subcommand fetch" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F
@@ -460,18 +461,41 @@ jsonl\t'`error` records, one JSON object per line'"
 complete -c missive -n "__fish_missive_using_subcommand schema" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
 complete -c missive -n "__fish_missive_using_subcommand schema" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c missive -n "__fish_missive_using_subcommand schema" -s V -l version -d 'Print version'
-complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys thread contacts config schema help" -f -a "fetch" -d 'Pull new messages from sources and print a record for each'
-complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys thread contacts config schema help" -f -a "score" -d 'Add the privacy index to message records, or to one raw mail for a mail filter'
-complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys thread contacts config schema help" -f -a "index" -d 'Upsert message records into the search index'
-complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys thread contacts config schema help" -f -a "search" -d 'Search the index'
-complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys thread contacts config schema help" -f -a "tag" -d 'Add or remove tags on the messages a query finds'
-complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys thread contacts config schema help" -f -a "sync" -d 'Fetch, score, thread and index every configured account in one process: the cron job'
-complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys thread contacts config schema help" -f -a "keys" -d 'Manage OpenPGP keys: import, export, list, show, verify, forget, discover'
-complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys thread contacts config schema help" -f -a "thread" -d 'Add conversation and thread ids to message records'
-complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys thread contacts config schema help" -f -a "contacts" -d 'People and their identities across protocols'
-complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys thread contacts config schema help" -f -a "config" -d 'Check or show the configuration'
-complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys thread contacts config schema help" -f -a "schema" -d 'Print the JSON Schema of record kinds'
-complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys thread contacts config schema help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c missive -n "__fish_missive_using_subcommand send" -l to -d 'A recipient: a contact\'s name or id, an address, @user@instance' -r
+complete -c missive -n "__fish_missive_using_subcommand send" -l cc -r
+complete -c missive -n "__fish_missive_using_subcommand send" -l bcc -d 'A recipient named in no header' -r
+complete -c missive -n "__fish_missive_using_subcommand send" -l subject -r
+complete -c missive -n "__fish_missive_using_subcommand send" -l reply -d 'Answer the message with this record id: to its sender, `Re:` its subject, in its thread and conversation' -r
+complete -c missive -n "__fish_missive_using_subcommand send" -l attach -d 'A file to attach' -r -F
+complete -c missive -n "__fish_missive_using_subcommand send" -l via -d 'Use this channel whatever the ranking says: pgp-mime, tls or mastodon-dm' -r
+complete -c missive -n "__fish_missive_using_subcommand send" -l min-privacy -d 'Refuse to send below this privacy score (0–100)' -r
+complete -c missive -n "__fish_missive_using_subcommand send" -l store -d 'The store directory [default: $XDG_DATA_HOME/missive]' -r -F
+complete -c missive -n "__fish_missive_using_subcommand send" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F
+complete -c missive -n "__fish_missive_using_subcommand send" -l format -d 'Output format [default: jsonl, or text when stdout is a terminal]' -r -f -a "jsonl\t'One JSON object per line (the default when stdout is not a terminal)'
+json\t'One JSON array of all records'
+text\t'One readable line per record'
+tree\t'Threads as indented trees (`missive thread`); one readable line per record elsewhere'"
+complete -c missive -n "__fish_missive_using_subcommand send" -l errors -d 'How errors are printed on stderr' -r -f -a "text\t'`missive: WHERE: WHAT`, one line each'
+jsonl\t'`error` records, one JSON object per line'"
+complete -c missive -n "__fish_missive_using_subcommand send" -l split -d 'To recipients of whom some have a key: encrypted to those, TLS to the others'
+complete -c missive -n "__fish_missive_using_subcommand send" -l dry-run -d 'Print the plan as `delivery` records with status planned; send nothing'
+complete -c missive -n "__fish_missive_using_subcommand send" -l flush -d 'Send what the outbox still holds (queued or interrupted), for cron'
+complete -c missive -n "__fish_missive_using_subcommand send" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
+complete -c missive -n "__fish_missive_using_subcommand send" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c missive -n "__fish_missive_using_subcommand send" -s V -l version -d 'Print version'
+complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys thread contacts config schema send help" -f -a "fetch" -d 'Pull new messages from sources and print a record for each'
+complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys thread contacts config schema send help" -f -a "score" -d 'Add the privacy index to message records, or to one raw mail for a mail filter'
+complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys thread contacts config schema send help" -f -a "index" -d 'Upsert message records into the search index'
+complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys thread contacts config schema send help" -f -a "search" -d 'Search the index'
+complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys thread contacts config schema send help" -f -a "tag" -d 'Add or remove tags on the messages a query finds'
+complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys thread contacts config schema send help" -f -a "sync" -d 'Fetch, score, thread and index every configured account in one process: the cron job'
+complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys thread contacts config schema send help" -f -a "keys" -d 'Manage OpenPGP keys: import, export, list, show, verify, forget, discover'
+complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys thread contacts config schema send help" -f -a "thread" -d 'Add conversation and thread ids to message records'
+complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys thread contacts config schema send help" -f -a "contacts" -d 'People and their identities across protocols'
+complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys thread contacts config schema send help" -f -a "config" -d 'Check or show the configuration'
+complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys thread contacts config schema send help" -f -a "schema" -d 'Print the JSON Schema of record kinds'
+complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys thread contacts config schema send help" -f -a "send" -d 'Write to people by the most private channel that reaches them all'
+complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys thread contacts config schema send help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from keys" -f -a "import" -d 'Import certificates (armoured or binary, several per file, as sq and gpg export them)'
 complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from keys" -f -a "export" -d 'Export certificates, armoured, as sq and gpg import them'
 complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from keys" -f -a "generate" -d 'Make your own key: Ed25519 for signing, Cv25519 for encryption'

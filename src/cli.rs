@@ -116,6 +116,7 @@ pub enum Command {
     #[command(subcommand)]
     Config(ConfigCommand),
     Schema(SchemaArgs),
+    Send(SendArgs),
 }
 
 /// Pull new messages from sources and print a record for each.
@@ -691,6 +692,80 @@ pub struct CheckArgs {
     /// fetched.
     #[arg(long)]
     pub connect: bool,
+}
+
+/// Write to people by the most private channel that reaches them all.
+///
+/// Reads `draft` records on stdin (JSON Lines: to, cc and bcc as contact names, addresses or
+/// @user@instance handles; subject; text; attachments as paths; in_reply_to a record id or a
+/// Message-ID; via; an id of your own), or, with --to or --reply, one message whose text is
+/// stdin. Prints one `delivery` record per recipient and channel.
+///
+/// Every channel that reaches all the recipients is ranked by the privacy index the
+/// delivered message would get, with the factor table of `missive score`: PGP/MIME email
+/// (every recipient, Bcc included, has a usable key trusted on first use or verified, and you
+/// have a key of your own), TLS email, a Mastodon direct message (every recipient has a
+/// Mastodon identity and an account has a token). The best wins; a tie goes to end-to-end
+/// encryption. A key Autocrypt discourages (only gossiped, or stale) is used with a warning;
+/// a TOFU conflict blocks PGP to that recipient until `missive keys verify` or `keys
+/// forget`. Some recipients with a key and some without: refused (exit 1) unless --split
+/// (encrypted to those with a key, TLS to the others) or --via. A reply to an encrypted
+/// message is never sent in clear unless --via says so. Nothing goes below --min-privacy
+/// or [policy] min_privacy in the config.
+///
+/// Each draft is journaled in the store before the first byte goes out; a delivery is
+/// `sent` only once the server accepted it, `queued` after a temporary failure (exit 75;
+/// --flush tries again) and `failed` after a refusal, with the server's enhanced status
+/// code. Sending the same draft again never sends twice what was accepted. The copy sent
+/// goes into the archive and the index, in its conversation.
+#[derive(Debug, Args)]
+#[command(after_long_help = "\
+OUTPUT
+  One `delivery` record per recipient and channel: {\"kind\":\"delivery\",\"v\":1,\"draft\",\
+  \"recipient\",\"name\",\"field\",\"channel\",\"status\",\"score\",\"grade\",\"key\",\
+  \"warnings\",\"rejected\",\"reason\",\"message_id\",\"code\"}. `status` is planned \
+  (--dry-run), sent, queued, failed or refused; `key` names the fingerprint, where the key \
+  came from (autocrypt, gossip, wkd, dane, import, manual), its TOFU state and Autocrypt's \
+  recommendation; `rejected` says why each other channel lost. `missive schema draft` and \
+  `missive schema delivery` print the JSON Schemas.
+
+EXIT STATUS
+  0 sent (or planned), 1 refused by the rules (the reason on stderr and in the records) or \
+  refused by the server, 2 usage error (an unknown recipient or channel), 75 temporary \
+  failure: queued, try again later (missive send --flush).")]
+pub struct SendArgs {
+    /// A recipient: a contact's name or id, an address, @user@instance.
+    #[arg(long, value_name = "WHO")]
+    pub to: Vec<String>,
+    #[arg(long, value_name = "WHO")]
+    pub cc: Vec<String>,
+    /// A recipient named in no header.
+    #[arg(long, value_name = "WHO")]
+    pub bcc: Vec<String>,
+    #[arg(long)]
+    pub subject: Option<String>,
+    /// Answer the message with this record id: to its sender, `Re:` its subject, in its
+    /// thread and conversation.
+    #[arg(long, value_name = "ID")]
+    pub reply: Option<String>,
+    /// A file to attach.
+    #[arg(long, value_name = "FILE")]
+    pub attach: Vec<PathBuf>,
+    /// Use this channel whatever the ranking says: pgp-mime, tls or mastodon-dm.
+    #[arg(long, value_name = "CHANNEL")]
+    pub via: Option<String>,
+    /// Refuse to send below this privacy score (0–100).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub min_privacy: Option<u8>,
+    /// To recipients of whom some have a key: encrypted to those, TLS to the others.
+    #[arg(long)]
+    pub split: bool,
+    /// Print the plan as `delivery` records with status planned; send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Send what the outbox still holds (queued or interrupted), for cron.
+    #[arg(long, conflicts_with_all = ["to", "cc", "bcc", "reply", "subject"])]
+    pub flush: bool,
 }
 
 /// Print the JSON Schema of record kinds.

@@ -42,6 +42,9 @@
 //!   ([`DeviceRecord`]), of the user ([`UserRecord`]) and of each contact
 //!   ([`ContactPrivacyRecord`]), printed by `missive score --device`, `--user` and
 //!   `--contacts`.
+//! - `draft`: a message to write, as `missive send` reads it ([`Draft`]).
+//! - `delivery`: one recipient of a draft by one channel, planned or sent, with why that
+//!   channel won ([`Delivery`]), printed by `missive send`.
 //!
 //! `recommendation`, `device`, `user` and `contact_privacy` are written with their keys
 //! sorted, nested objects included ([`crate::jsonl::sorted_line`]), as they always were.
@@ -119,6 +122,8 @@ kind_tag!(DeviceKind, "device");
 kind_tag!(UserKind, "user");
 kind_tag!(ContactPrivacyKind, "contact_privacy");
 kind_tag!(RecommendationKind, "recommendation");
+kind_tag!(DraftKind, "draft");
+kind_tag!(DeliveryKind, "delivery");
 
 fn version() -> u32 {
     VERSION
@@ -1003,10 +1008,11 @@ pub struct RecommendationRecord {
 }
 
 /// What Autocrypt recommends when writing to a peer (Autocrypt Level 1 §2.4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Recommendation {
     /// No key: encryption is impossible.
+    #[default]
     Disable,
     /// A key, but stale or only gossiped: encrypt only if the user asks.
     Discourage,
@@ -1014,6 +1020,112 @@ pub enum Recommendation {
     Available,
     /// Both sides prefer encryption, or this replies to encrypted mail: encrypt by default.
     Encrypt,
+}
+
+/// A message to write, as `missive send` reads it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Draft {
+    pub kind: DraftKind,
+    #[serde(default = "version")]
+    pub v: u32,
+    /// The user's name for it; else `d_` and 32 hex digits of SHA-256 over the draft, so the
+    /// same draft sent again is known as the one already journaled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Contact names or ids, email addresses, `@user@instance` handles.
+    #[serde(default)]
+    pub to: Vec<String>,
+    #[serde(default)]
+    pub cc: Vec<String>,
+    #[serde(default)]
+    pub bcc: Vec<String>,
+    #[serde(default)]
+    pub subject: Option<String>,
+    #[serde(default)]
+    pub text: String,
+    /// Files to attach, by path.
+    #[serde(default)]
+    pub attachments: Vec<String>,
+    /// The message answered: a record id (`m_…`) or a Message-ID (`<…>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_reply_to: Option<String>,
+    /// The channel to use whatever the ranking says: `pgp-mime`, `tls` or `mastodon-dm`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// One recipient of a draft by one channel (`missive send`): planned, queued, sent, failed
+/// or refused, with the predicted privacy and why the other channels lost.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Delivery {
+    pub kind: DeliveryKind,
+    #[serde(default = "version")]
+    pub v: u32,
+    /// The draft's id.
+    pub draft: String,
+    /// `KIND:HANDLE` ([identities](self#identities)), or the text given when it named nobody.
+    pub recipient: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `to`, `cc` or `bcc`.
+    pub field: String,
+    /// `pgp-mime`, `tls` or `mastodon-dm`; none when no channel may carry it.
+    pub channel: Option<String>,
+    /// `planned` (`--dry-run`), `queued` (a temporary failure: `send --flush` tries again),
+    /// `sent` (the server accepted it), `failed` (the server refused it) or `refused` (by
+    /// missive's rules, with the reason).
+    pub status: String,
+    /// The privacy index the delivered message would get.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grade: Option<Grade>,
+    /// The key it is encrypted to (`pgp-mime`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<PlannedKey>,
+    /// What the user should know but did not stop it (a discouraged key, a split).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    /// Every other channel, and why it lost.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rejected: Vec<RejectedChannel>,
+    /// Why it was refused or failed, with the command that would change that.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The Message-ID it goes (or went) under.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    /// The server's enhanced status code (`5.1.1`) of a failure or a temporary one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// The key a delivery is encrypted to, and how far it is trusted.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PlannedKey {
+    /// Uppercase hex.
+    pub fingerprint: String,
+    /// Where the binding came from: `autocrypt`, `gossip`, `wkd`, `dane` (DNS OPENPGPKEY),
+    /// `import` or `manual`.
+    pub source: String,
+    /// `tofu` or `verified`.
+    pub state: String,
+    /// What Autocrypt recommends for the address ([`Recommendation`]).
+    pub recommendation: Recommendation,
+}
+
+/// A channel a delivery did not take.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RejectedChannel {
+    pub channel: String,
+    /// Its predicted privacy index, when it could carry the draft.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<u8>,
+    pub why: String,
 }
 
 /// Any record read from a stream. Kinds this version does not know pass through as they are.
@@ -1049,6 +1161,8 @@ pub fn schemas() -> Vec<(&'static str, schemars::Schema)> {
             ContactPrivacyKind::TEXT,
             schemars::schema_for!(ContactPrivacyRecord),
         ),
+        (DraftKind::TEXT, schemars::schema_for!(Draft)),
+        (DeliveryKind::TEXT, schemars::schema_for!(Delivery)),
     ]
 }
 

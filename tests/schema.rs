@@ -164,6 +164,17 @@ fn every_printed_record_matches_its_schema() {
         checker.run(home.missive().args(["score", flag]), false);
     }
 
+    // draft (as `send` reads it) and delivery
+    let draft =
+        r#"{"kind":"draft","v":1,"to":["alice@example.org"],"subject":"hi","text":"hello"}"#;
+    checker.check(draft, "a draft for send");
+    checker.run(
+        home.missive()
+            .args(["send", "--dry-run"])
+            .write_stdin(draft),
+        false,
+    );
+
     // Not checked, for want of a schema: `search --output conversations|threads` prints
     // summaries whose kind is `conversation` or `thread` but whose fields are not a
     // conversation record's, and `config show` prints a `config` record.

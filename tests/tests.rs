@@ -22,5 +22,6 @@ mod pipelines;
 mod schema;
 mod score;
 mod search;
+mod send_route;
 mod sync;
 mod thread;

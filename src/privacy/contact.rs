@@ -254,6 +254,21 @@ pub fn score(facts: &Facts) -> Privacy {
         }
         _ => {}
     }
+    if let Some(key) = facts
+        .key
+        .as_ref()
+        .filter(|k| k.usable && k.state.is_trusted())
+        && facts.encrypted < facts.exchanges
+    {
+        suggest(
+            Facts {
+                encrypted: facts.exchanges,
+                ..facts.clone()
+            },
+            format!("missive send --to {}", key.address),
+            "messages with them went in clear though they have a key: send encrypts to it by default",
+        );
+    }
     privacy.suggestions = super::ranked(privacy.score, changes, evaluate);
     privacy
 }
@@ -261,6 +276,34 @@ pub fn score(facts: &Facts) -> Privacy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mail_in_clear_to_someone_with_a_key_names_send() {
+        let facts = Facts {
+            address: Some("bob@example.net".into()),
+            key: Some(key("verified")),
+            exchanges: 10,
+            encrypted: 3,
+            ..Facts::default()
+        };
+        let suggestions = score(&facts).suggestions;
+        assert!(
+            suggestions
+                .iter()
+                .any(|s| s.action == "missive send --to bob@example.net" && s.gain > 0),
+            "{suggestions:?}"
+        );
+        let all_encrypted = Facts {
+            encrypted: 10,
+            ..facts
+        };
+        assert!(
+            score(&all_encrypted)
+                .suggestions
+                .iter()
+                .all(|s| !s.action.starts_with("missive send"))
+        );
+    }
 
     fn key(state: &str) -> ContactKey {
         ContactKey {

@@ -90,6 +90,16 @@ const MIGRATIONS: &[&str] = &[
          WITHOUT ROWID;",
     // 11: a binding that replaced an ended one names it (src/keys/tofu.rs).
     "ALTER TABLE binding ADD COLUMN replaces TEXT;",
+    // 12: the outbox of `send`: each draft journaled before the first byte goes out, and
+    // each of its deliveries (src/store/outbox.rs).
+    "CREATE TABLE outbox_draft (
+         id TEXT PRIMARY KEY, draft TEXT NOT NULL, created INTEGER NOT NULL) WITHOUT ROWID;
+     CREATE TABLE outbox_delivery (
+         draft TEXT NOT NULL, recipient TEXT NOT NULL, channel TEXT NOT NULL,
+         status TEXT NOT NULL, message_id TEXT, code TEXT, reason TEXT,
+         updated INTEGER NOT NULL,
+         PRIMARY KEY (draft, recipient)) WITHOUT ROWID;
+     CREATE INDEX outbox_delivery_by_status ON outbox_delivery (status);",
 ];
 
 /// The Autocrypt state of a peer (Level 1 §2.3), keys named by fingerprint.

@@ -9,6 +9,7 @@ pub mod archive;
 pub mod contacts;
 pub mod db;
 pub mod index;
+pub mod outbox;
 pub mod query;
 pub mod record_ids;
 pub mod threads;

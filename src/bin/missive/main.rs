@@ -9,6 +9,7 @@ mod keys;
 mod schema;
 mod score;
 mod search;
+mod send;
 mod sync;
 mod thread;
 
@@ -112,6 +113,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Config(ConfigCommand::Check(args)) => config::check(&cli.global, args),
         Command::Config(ConfigCommand::Show) => config::show(&cli.global),
         Command::Schema(args) => schema::run(args),
+        Command::Send(args) => send::run(&cli.global, args),
     }
 }
 

@@ -1,0 +1,816 @@
+//! `missive send`: drafts in, deliveries out, by the most private channel that reaches every
+//! recipient. A draft's recipients are resolved through the contacts and the keys of the
+//! store, [`route`] picks the channel with the privacy index `score` would give the
+//! delivered message, [`outbox`] journals it before the first byte goes out and records
+//! what each server said, and the message itself is built and delivered by [`mime`],
+//! [`pgp`] and [`smtp`]. The copy sent goes into the archive and the index, as the record of
+//! the conversation it belongs to.
+
+pub mod mime;
+pub mod outbox;
+pub mod pgp;
+pub mod route;
+pub mod smtp;
+
+use std::time::SystemTime;
+
+use crate::config::Config;
+use crate::contacts::{self, Directory, identity};
+use crate::keys::{self, autocrypt, tofu};
+use crate::privacy::circle::Circles;
+use crate::record::{
+    Address, Autocrypt, BindingState, Delivery, DeliveryKind, Draft, Encryption, Message,
+    PlannedKey, Privacy, Recommendation, RejectedChannel, Security, SignatureFormat,
+    SignatureState, SourceRef,
+};
+use crate::store::index::{MessageIndex, Sort, Unaided};
+use crate::store::query::{KeywordField, Query};
+use crate::store::{self, Store};
+
+pub use route::{Channel, Options};
+use route::{Facts, KeyFacts, Plan, Recipient};
+
+/// The error that stops a draft.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0:?} names no contact, address or handle")]
+    UnknownRecipient(String),
+    #[error("{name:?} names several contacts: {}", ids.join(", "))]
+    AmbiguousRecipient { name: String, ids: Vec<String> },
+    #[error("the draft has no recipient")]
+    NoRecipient,
+    #[error("no message {0} in the index (missive index)")]
+    UnknownMessage(String),
+    #[error("no address of your own to send from: set [identity] addresses in the config")]
+    NoSender,
+    #[error("not a draft: {0}")]
+    BadDraft(String),
+    #[error("unknown channel {0:?}: pgp-mime, tls or mastodon-dm")]
+    UnknownChannel(String),
+    #[error("Mastodon direct messages cannot be sent yet: use --via tls or --via pgp-mime")]
+    MastodonNotBuilt,
+    #[error("no account says how to send: set submission or sendmail in an account")]
+    NoTransport,
+    #[error("cannot unlock your key {fingerprint}: {reason}")]
+    Unlock { fingerprint: String, reason: String },
+    #[error(transparent)]
+    Store(#[from] store::Error),
+    #[error(transparent)]
+    Index(#[from] store::index::Error),
+    #[error(transparent)]
+    Contacts(#[from] contacts::Error),
+    #[error(transparent)]
+    Keys(#[from] keys::Error),
+    #[error(transparent)]
+    Circle(#[from] crate::privacy::circle::Error),
+    #[error(transparent)]
+    Mime(#[from] mime::Error),
+    #[error(transparent)]
+    Pgp(#[from] pgp::Error),
+    #[error(transparent)]
+    Smtp(#[from] smtp::Error),
+}
+
+impl crate::fault::Fault for Error {
+    fn inner(&self) -> Option<&dyn crate::fault::Fault> {
+        match self {
+            Error::Store(e) | Error::Keys(keys::Error::Store(e)) => Some(e),
+            Error::Index(e) => Some(e),
+            Error::Contacts(e) => Some(e),
+            Error::Circle(e) => Some(e),
+            Error::Smtp(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// What planning reads: the store, its index when there is one, and the config.
+pub struct Context<'a> {
+    pub store: &'a Store,
+    pub index: Option<&'a MessageIndex>,
+    pub config: &'a Config,
+    pub now: SystemTime,
+}
+
+/// The message a draft answers, as the index holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parent {
+    pub account: String,
+    pub protocol: String,
+    /// Its Message-ID, with angle brackets.
+    pub native_id: String,
+    pub references: Vec<String>,
+    pub encrypted: bool,
+}
+
+/// A draft with its recipients resolved and its plan.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    /// The draft, its `id` set.
+    pub draft: Draft,
+    pub id: String,
+    pub from: Address,
+    pub recipients: Vec<Recipient>,
+    pub parent: Option<Parent>,
+    /// A Message-ID named by the draft, when no record of it is indexed.
+    pub in_reply_to: Option<String>,
+    pub plan: Plan,
+}
+
+/// The id of a draft: its own, else `d_` and 32 hex digits of SHA-256 over it.
+pub fn draft_id(draft: &Draft) -> String {
+    if let Some(id) = &draft.id {
+        return id.clone();
+    }
+    use sha2::Digest;
+    let text = serde_json::to_string(draft).unwrap_or_default();
+    format!(
+        "d_{}",
+        hex::encode(&sha2::Sha256::digest(text.as_bytes())[..16])
+    )
+}
+
+/// The message with record id `id`, from the index.
+fn indexed(context: &Context, id: &str) -> Result<Message, Error> {
+    let reader = context
+        .index
+        .ok_or_else(|| Error::UnknownMessage(id.into()))?
+        .reader()?;
+    let query = Query::Keyword {
+        field: KeywordField::Id,
+        value: id.to_string(),
+    };
+    reader
+        .search(&query, &Unaided, Sort::Date, 1, 0)?
+        .pop()
+        .ok_or_else(|| Error::UnknownMessage(id.into()))
+}
+
+/// A draft answering message `id` (`send --reply`): to its sender (its Reply-To when set),
+/// `Re:` its subject, in its conversation.
+pub fn reply_draft(context: &Context, id: &str, text: String) -> Result<Draft, Error> {
+    let parent = indexed(context, id)?;
+    let to: Vec<String> = if parent.reply_to.is_empty() {
+        parent.from.iter().map(|a| a.address.clone()).collect()
+    } else {
+        parent.reply_to.iter().map(|a| a.address.clone()).collect()
+    };
+    let subject = parent.subject.unwrap_or_default();
+    let subject = if subject
+        .get(..3)
+        .is_some_and(|s| s.eq_ignore_ascii_case("re:"))
+    {
+        subject
+    } else {
+        format!("Re: {subject}")
+    };
+    Ok(Draft {
+        v: crate::record::VERSION,
+        to,
+        subject: Some(subject),
+        text,
+        in_reply_to: Some(id.to_string()),
+        ..Draft::default()
+    })
+}
+
+/// The user's address to send from: the first email address of `[identity]`.
+fn sender(config: &Config) -> Result<Address, Error> {
+    config
+        .identity
+        .addresses
+        .iter()
+        .find(|a| !a.starts_with('@') && a.contains('@'))
+        .map(|a| Address {
+            name: config.identity.name.clone(),
+            address: a.clone(),
+            group: None,
+        })
+        .ok_or(Error::NoSender)
+}
+
+/// Resolves one recipient as a draft names them.
+fn resolve(
+    context: &Context,
+    directory: &Directory,
+    given: &str,
+    field: &'static str,
+    reply_to_encrypted: bool,
+) -> Result<Recipient, Error> {
+    let contact = match identity::parse(given) {
+        Some(identity) if given.contains('@') || given.contains(':') => {
+            let mut contact = directory.describe(&identity);
+            // The identity named first, whatever else the contact has.
+            contact.identities.retain(|i| i != &identity);
+            contact.identities.insert(0, identity);
+            contact
+        }
+        _ => {
+            let matches: Vec<_> = directory
+                .list(false)
+                .into_iter()
+                .filter(|c| {
+                    c.id == given
+                        || c.name
+                            .as_deref()
+                            .is_some_and(|n| n.eq_ignore_ascii_case(given))
+                })
+                .collect();
+            match matches.len() {
+                0 => return Err(Error::UnknownRecipient(given.into())),
+                1 => matches.into_iter().next().ok_or(Error::NoRecipient)?,
+                _ => {
+                    return Err(Error::AmbiguousRecipient {
+                        name: given.into(),
+                        ids: matches.into_iter().map(|c| c.id).collect(),
+                    });
+                }
+            }
+        }
+    };
+    let first = |kind: &str| {
+        contact
+            .identities
+            .iter()
+            .find(|i| identity::kind(i) == kind)
+            .map(|i| identity::handle(i).to_string())
+    };
+    let email = first("email");
+    let key = match &email {
+        Some(address) => key_facts(context, address, reply_to_encrypted)?,
+        None => KeyFacts::None,
+    };
+    Ok(Recipient {
+        given: given.to_string(),
+        field,
+        name: contact.name.clone(),
+        email,
+        mastodon: first("mastodon"),
+        key,
+    })
+}
+
+/// What the store knows of `address`'s key, by the TOFU rules and Autocrypt's
+/// recommendation.
+fn key_facts(
+    context: &Context,
+    address: &str,
+    reply_to_encrypted: bool,
+) -> Result<KeyFacts, Error> {
+    let Some(canonical) = tofu::binding_address(address) else {
+        return Ok(KeyFacts::None);
+    };
+    let bindings = context.store.db.bindings(Some(&canonical), None)?;
+    if bindings.iter().any(|b| b.state == BindingState::Conflict) {
+        return Ok(KeyFacts::Conflict {
+            fingerprints: bindings.into_iter().map(|b| b.fingerprint).collect(),
+        });
+    }
+    let Some((binding, record)) = keys::best_binding(context.store, &canonical, context.now)?
+    else {
+        return Ok(KeyFacts::None);
+    };
+    if !(record.usable && binding.state.is_trusted()) {
+        let state = if binding.state.is_trusted() {
+            BindingState::Expired
+        } else {
+            binding.state
+        };
+        return Ok(KeyFacts::Unusable {
+            fingerprint: binding.fingerprint,
+            state,
+        });
+    }
+    let own_mutual = context.config.identity.prefer_encrypt.as_deref() == Some("mutual");
+    let peer = context.store.db.peer(&canonical)?;
+    // A key found another way than Autocrypt (WKD, DNS, import) is available: the most
+    // secure channel is the default, beyond Autocrypt's opt-in.
+    let recommendation = match autocrypt::recommend(peer.as_ref(), own_mutual, reply_to_encrypted) {
+        Recommendation::Disable => Recommendation::Available,
+        Recommendation::Discourage
+            if !matches!(binding.source.as_str(), "autocrypt" | "gossip") =>
+        {
+            Recommendation::Available
+        }
+        other => other,
+    };
+    Ok(KeyFacts::Usable {
+        fingerprint: binding.fingerprint,
+        source: binding.source,
+        state: binding.state,
+        recommendation,
+    })
+}
+
+/// Whether the config has a Mastodon account with a token to post with.
+fn mastodon_account(config: &Config) -> bool {
+    config
+        .accounts
+        .values()
+        .any(|a| a.source.get_ref().starts_with("mastodon://") && a.token_command.is_some())
+}
+
+/// Resolves a draft's recipients and plans it.
+pub fn plan(context: &Context, draft: &Draft, options: &Options) -> Result<Planned, Error> {
+    let via = match &draft.via {
+        Some(name) => {
+            Some(Channel::parse(name).ok_or_else(|| Error::UnknownChannel(name.clone()))?)
+        }
+        None => None,
+    };
+    let options = Options {
+        via: options.via.or(via),
+        min_privacy: options.min_privacy.or(context.config.policy.min_privacy),
+        ..*options
+    };
+    let mut draft = draft.clone();
+    let id = draft_id(&draft);
+    draft.id = Some(id.clone());
+    let from = sender(context.config)?;
+    let (parent, in_reply_to) = match draft.in_reply_to.as_deref() {
+        Some(record) if record.starts_with("m_") => {
+            let message = indexed(context, record)?;
+            let parent = Parent {
+                encrypted: message.security.encryption != Encryption::None,
+                account: message.account,
+                protocol: message.protocol,
+                native_id: message.native_id,
+                references: message.references,
+            };
+            (Some(parent), None)
+        }
+        Some(message_id) => {
+            let bare = message_id
+                .trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>');
+            (None, Some(format!("<{bare}>")))
+        }
+        None => (None, None),
+    };
+    let parent_encrypted = parent.as_ref().is_some_and(|p| p.encrypted);
+    let directory = Directory::load(&context.store.db)?;
+    let mut recipients = Vec::new();
+    for (field, names) in [("to", &draft.to), ("cc", &draft.cc), ("bcc", &draft.bcc)] {
+        for name in names {
+            recipients.push(resolve(context, &directory, name, field, parent_encrypted)?);
+        }
+    }
+    if recipients.is_empty() {
+        return Err(Error::NoRecipient);
+    }
+    let facts = Facts {
+        own_key: !context.store.db.own_keys()?.is_empty(),
+        mastodon_account: mastodon_account(context.config),
+        parent_encrypted,
+    };
+    let mut planned = Planned {
+        draft,
+        id,
+        from,
+        recipients,
+        parent,
+        in_reply_to,
+        plan: Plan::default(),
+    };
+    let mut circles = Circles::new(
+        Store::open(context.store.root())?,
+        context.index,
+        context.config,
+    )?;
+    let mut failure = None;
+    let mut score = |channel: Channel, group: &[usize]| -> Privacy {
+        let message = would_be(&planned, channel, group, facts.own_key, context.config);
+        match circles.of(&message) {
+            Ok(circle) => {
+                crate::privacy::message::score_in(&message, context.config, Some(&circle))
+            }
+            Err(error) => {
+                failure.get_or_insert(error);
+                Privacy::default()
+            }
+        }
+    };
+    let plan = route::plan(&planned.recipients, &facts, &options, &mut score);
+    if let Some(error) = failure {
+        return Err(error.into());
+    }
+    planned.plan = plan;
+    Ok(planned)
+}
+
+/// The `message` record of what `channel` would deliver to `group`: what `score` would see
+/// of the copy sent.
+fn would_be(
+    planned: &Planned,
+    channel: Channel,
+    group: &[usize],
+    own_key: bool,
+    config: &Config,
+) -> Message {
+    let people = |field: &str| -> Vec<Address> {
+        group
+            .iter()
+            .map(|&i| &planned.recipients[i])
+            .filter(|r| r.field == field)
+            .map(|r| Address {
+                name: r.name.clone(),
+                address: match channel {
+                    Channel::MastodonDm => r.mastodon.clone(),
+                    _ => r.email.clone(),
+                }
+                .unwrap_or_else(|| r.given.clone()),
+                group: None,
+            })
+            .collect()
+    };
+    let encrypted = channel == Channel::PgpMime;
+    let autocrypt = (channel.is_email() && own_key).then(|| Autocrypt {
+        addr: planned.from.address.clone(),
+        prefer_encrypt: config
+            .identity
+            .prefer_encrypt
+            .clone()
+            .unwrap_or_else(|| "nopreference".into()),
+        fingerprint: None,
+    });
+    let protocol = if channel == Channel::MastodonDm {
+        "mastodon"
+    } else {
+        "email"
+    };
+    Message {
+        v: crate::record::VERSION,
+        protocol: protocol.into(),
+        account: planned
+            .parent
+            .as_ref()
+            .map_or_else(|| "send".into(), |p| p.account.clone()),
+        source: SourceRef {
+            kind: "send".into(),
+            ..SourceRef::default()
+        },
+        native_id: message_id(planned, channel, group),
+        in_reply_to: planned
+            .parent
+            .as_ref()
+            .map(|p| p.native_id.clone())
+            .or(planned.in_reply_to.clone())
+            .into_iter()
+            .collect(),
+        from: Some(planned.from.clone()),
+        to: people("to"),
+        cc: people("cc"),
+        bcc: people("bcc"),
+        subject: planned.draft.subject.clone(),
+        text: planned.draft.text.clone(),
+        security: Security {
+            encryption: if encrypted {
+                Encryption::PgpMime
+            } else {
+                Encryption::None
+            },
+            signed: encrypted.then_some(SignatureFormat::PgpMime),
+            signature: if encrypted {
+                SignatureState::Valid
+            } else {
+                SignatureState::None
+            },
+            autocrypt,
+            ..Security::default()
+        },
+        ..Message::default()
+    }
+}
+
+/// The Message-ID of the message `channel` carries to `group`: the same for the same draft,
+/// so a retry is the same message.
+pub fn message_id(planned: &Planned, channel: Channel, group: &[usize]) -> String {
+    use sha2::Digest;
+    let mut hash = sha2::Sha256::new();
+    for part in std::iter::once(planned.id.as_str())
+        .chain([channel.name()])
+        .chain(group.iter().map(|&i| planned.recipients[i].given.as_str()))
+    {
+        hash.update(part.as_bytes());
+        hash.update([0]);
+    }
+    let domain = planned
+        .from
+        .address
+        .rsplit_once('@')
+        .map_or("missive.invalid", |(_, d)| d);
+    format!("<{}@{domain}>", hex::encode(&hash.finalize()[..16]))
+}
+
+/// The delivery records of a plan, each with `status`, or `refused` with the reason when
+/// the plan refuses.
+pub fn deliveries(planned: &Planned, status: &str) -> Vec<Delivery> {
+    let plan = &planned.plan;
+    let mut out = Vec::new();
+    for group in &plan.groups {
+        for &i in &group.recipients {
+            let recipient = &planned.recipients[i];
+            let key = match (&recipient.key, group.channel) {
+                (
+                    KeyFacts::Usable {
+                        fingerprint,
+                        source,
+                        state,
+                        recommendation,
+                    },
+                    Channel::PgpMime,
+                ) => Some(PlannedKey {
+                    fingerprint: fingerprint.clone(),
+                    source: source.clone(),
+                    state: state.to_string(),
+                    recommendation: *recommendation,
+                }),
+                _ => None,
+            };
+            out.push(Delivery {
+                kind: DeliveryKind,
+                v: crate::record::VERSION,
+                draft: planned.id.clone(),
+                recipient: recipient.identity(Some(group.channel)),
+                name: recipient.name.clone(),
+                field: recipient.field.to_string(),
+                channel: Some(group.channel.name().to_string()),
+                status: if plan.refusal.is_some() {
+                    "refused"
+                } else {
+                    status
+                }
+                .to_string(),
+                score: Some(group.privacy.score),
+                grade: Some(group.privacy.grade),
+                key,
+                warnings: plan
+                    .warnings
+                    .iter()
+                    .filter(|(at, _)| *at == i)
+                    .map(|(_, w)| w.clone())
+                    .collect(),
+                rejected: group
+                    .rejected
+                    .iter()
+                    .map(|(channel, score, why)| RejectedChannel {
+                        channel: channel.name().to_string(),
+                        score: *score,
+                        why: why.clone(),
+                    })
+                    .collect(),
+                reason: plan.refusal.clone(),
+                message_id: Some(message_id(planned, group.channel, &group.recipients)),
+                ..Delivery::default()
+            });
+        }
+    }
+    out
+}
+
+/// The user's own key, its secret parts unlocked for signing with `passphrase` (asked only
+/// when the key is protected); none when the user has no key.
+pub fn own_cert(
+    store: &Store,
+    passphrase: &mut dyn FnMut(&str) -> Result<String, String>,
+) -> Result<Option<sequoia_openpgp::Cert>, Error> {
+    use sequoia_openpgp::Packet;
+    let Some((fingerprint, tsk, protected)) = store.db.own_keys()?.into_iter().next() else {
+        return Ok(None);
+    };
+    let cert = keys::crypto::from_stored(&tsk)?;
+    if !protected {
+        return Ok(Some(cert));
+    }
+    let unlock = |reason: String| Error::Unlock {
+        fingerprint: fingerprint.clone(),
+        reason,
+    };
+    let password =
+        sequoia_openpgp::crypto::Password::from(passphrase(&fingerprint).map_err(unlock)?);
+    let mut unlocked: Vec<Packet> = Vec::new();
+    for key in cert.keys().secret() {
+        if key.key().has_unencrypted_secret() {
+            continue;
+        }
+        let primary = key.key().fingerprint() == cert.fingerprint();
+        let key = key
+            .key()
+            .clone()
+            .decrypt_secret(&password)
+            .map_err(|_| unlock("the passphrase does not unlock it".into()))?;
+        unlocked.push(if primary {
+            key.role_into_primary().into()
+        } else {
+            key.role_into_subordinate().into()
+        });
+    }
+    let (cert, _) = cert
+        .insert_packets(unlocked)
+        .map_err(|e| unlock(e.to_string()))?;
+    Ok(Some(cert))
+}
+
+/// Sends a planned draft that the plan does not refuse: journals it, then for each group
+/// builds the message, delivers it to the recipients not yet `sent` or `failed`, records
+/// what the server said of each, and keeps the copy sent in the archive and the index.
+/// Returns the deliveries as journaled.
+pub fn send(
+    store: &mut Store,
+    index: Option<&MessageIndex>,
+    config: &Config,
+    planned: &Planned,
+    transport: &smtp::Transport,
+    sender: Option<&sequoia_openpgp::Cert>,
+    now: SystemTime,
+) -> Result<Vec<Delivery>, Error> {
+    use sequoia_openpgp::serialize::MarshalInto;
+    let autocrypt = sender
+        .map(|cert| cert.clone().strip_secret_key_material().to_vec())
+        .transpose()
+        .map_err(|e| Error::Keys(keys::Error::Certificate(e.to_string())))?;
+    let mut journaled = outbox::journal(store, planned, now)?;
+    for group in &planned.plan.groups {
+        let todo: Vec<&Recipient> = group
+            .recipients
+            .iter()
+            .map(|&i| &planned.recipients[i])
+            .filter(|r| {
+                journaled.iter().any(|d| {
+                    d.recipient == r.identity(Some(group.channel))
+                        && !outbox::FINAL.contains(&d.status.as_str())
+                })
+            })
+            .collect();
+        if todo.is_empty() {
+            continue;
+        }
+        if group.channel == Channel::MastodonDm {
+            return Err(Error::MastodonNotBuilt);
+        }
+        let people = |field: &str| -> Vec<Address> {
+            group
+                .recipients
+                .iter()
+                .map(|&i| &planned.recipients[i])
+                .filter(|r| r.field == field)
+                .filter_map(|r| {
+                    r.email.clone().map(|address| Address {
+                        name: r.name.clone(),
+                        address,
+                        group: None,
+                    })
+                })
+                .collect()
+        };
+        let (in_reply_to, references) = match &planned.parent {
+            Some(parent) => (
+                Some(parent.native_id.clone()),
+                parent
+                    .references
+                    .iter()
+                    .cloned()
+                    .chain([parent.native_id.clone()])
+                    .collect(),
+            ),
+            None => (
+                planned.in_reply_to.clone(),
+                planned.in_reply_to.clone().into_iter().collect(),
+            ),
+        };
+        let outgoing = mime::Outgoing {
+            from: planned.from.clone(),
+            to: people("to"),
+            cc: people("cc"),
+            bcc: people("bcc"),
+            subject: planned.draft.subject.clone().unwrap_or_default(),
+            text: planned.draft.text.clone(),
+            attachments: planned.draft.attachments.iter().map(Into::into).collect(),
+            in_reply_to,
+            references,
+            message_id: message_id(planned, group.channel, &group.recipients),
+            date: keys::seconds(now),
+            autocrypt: autocrypt.clone(),
+        };
+        let bytes = if group.channel == Channel::PgpMime {
+            let sender =
+                sender.ok_or_else(|| Error::Keys(keys::Error::Unknown("own key".into())))?;
+            let mut certs = Vec::new();
+            for recipient in &group.recipients {
+                if let KeyFacts::Usable { fingerprint, .. } = &planned.recipients[*recipient].key {
+                    let data = store
+                        .db
+                        .cert(fingerprint)?
+                        .ok_or_else(|| keys::Error::Unknown(fingerprint.clone()))?;
+                    certs.push(keys::crypto::from_stored(&data)?);
+                }
+            }
+            pgp::build_encrypted(
+                &outgoing,
+                &pgp::Seal {
+                    recipients: certs.iter().collect(),
+                    sender,
+                    gossip: certs.len() > 1,
+                },
+            )?
+        } else {
+            mime::build_plain(&outgoing)?
+        };
+        let addresses: Vec<String> = todo.iter().filter_map(|r| r.email.clone()).collect();
+        let outcomes = match smtp::deliver(transport, &planned.from.address, &addresses, &bytes) {
+            Ok(outcomes) => outcomes,
+            Err(error) => {
+                use crate::fault::Fault;
+                let outcome = if error.is_transient() {
+                    smtp::Outcome::Temporary {
+                        code: String::new(),
+                        text: error.to_string(),
+                    }
+                } else {
+                    smtp::Outcome::Refused {
+                        code: String::new(),
+                        text: error.to_string(),
+                    }
+                };
+                addresses
+                    .iter()
+                    .map(|a| (a.clone(), outcome.clone()))
+                    .collect()
+            }
+        };
+        let by_identity: Vec<(String, smtp::Outcome)> = outcomes
+            .into_iter()
+            .map(|(address, outcome)| (format!("email:{address}"), outcome))
+            .collect();
+        outbox::record(store, &journaled, &by_identity, now)?;
+        if by_identity
+            .iter()
+            .any(|(_, o)| *o == smtp::Outcome::Accepted)
+        {
+            keep_copy(store, index, config, &bytes)?;
+        }
+        journaled = store.db.outbox_deliveries(&planned.id)?;
+    }
+    let mut out = deliveries(planned, "planned");
+    for delivery in &mut out {
+        if let Some(row) = journaled.iter().find(|d| d.recipient == delivery.recipient) {
+            delivery.status = row.status.clone();
+            delivery.code = row.code.clone().filter(|c| !c.is_empty());
+            if row.reason.is_some() {
+                delivery.reason = row.reason.clone();
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The account the copies of sent mail are archived under.
+pub const SENT_ACCOUNT: &str = "sent";
+
+/// Keeps the copy sent: its bytes in the archive, its record scored in the index, so that
+/// `thread`, `search` and `score --user` see it.
+fn keep_copy(
+    store: &Store,
+    index: Option<&MessageIndex>,
+    config: &Config,
+    bytes: &[u8],
+) -> Result<(), Error> {
+    let blob = crate::record::blob_name(bytes);
+    let path = store
+        .archive()
+        .store(SENT_ACCOUNT, &[(blob.as_str(), bytes)])?
+        .pop()
+        .unwrap_or_default();
+    let Some(index) = index else {
+        return Ok(());
+    };
+    let mut message = crate::email::read(bytes);
+    message.protocol = "email".into();
+    message.account = SENT_ACCOUNT.into();
+    message.blob = blob;
+    message.id = crate::record::message_id("email", SENT_ACCOUNT, &message.native_id);
+    message.source = SourceRef {
+        kind: "maildir".into(),
+        path: Some(path.display().to_string()),
+        ..SourceRef::default()
+    };
+    message.flags = vec!["seen".into()];
+    let mut circles = Circles::new(Store::open(store.root())?, Some(index), config)?;
+    let circle = circles.of(&message)?;
+    message.privacy = Some(crate::privacy::message::score_in(
+        &message,
+        config,
+        Some(&circle),
+    ));
+    let mut writer = index.writer()?;
+    writer.upsert(&mut message)?;
+    writer.commit()?;
+    Ok(())
+}
+
+/// How the config says mail leaves. The account's `submission`/`sendmail` settings come
+/// with the wire side of `send`; until then no account has one.
+pub fn transport(_config: &Config) -> Result<smtp::Transport, Error> {
+    Err(Error::NoTransport)
+}
