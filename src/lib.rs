@@ -28,6 +28,7 @@ pub mod privacy;
 pub mod record;
 pub mod search;
 pub mod secret;
+pub mod send;
 pub mod source;
 pub mod store;
 pub mod sync;
