@@ -20,5 +20,6 @@ mod mastodon;
 mod schema;
 mod score;
 mod search;
+mod send_wire;
 mod sync;
 mod thread;
