@@ -16,6 +16,10 @@
 //! # tls = "starttls"                         # implicit | starttls | none
 //! # insecure = true                          # needed for tls = "none": plain text
 //! # ca_file = "~/certs/home-ca.pem"          # trusted besides the platform's roots
+//! submission = "smtp://alex@mail.example.org" # send: port 587 STARTTLS; :465 implicit TLS
+//! # submission_tls = "implicit"              # when the port does not say
+//! # sendmail = "/usr/sbin/sendmail"          # instead of submission
+//! # sent_mailbox = '\Sent'                   # send appends its copy there
 //!
 //! [accounts.social]
 //! source = "mastodon://alex@social.example"  # direct messages, over HTTPS
@@ -51,6 +55,10 @@
 //! plain HTTP. `missive fetch mastodon://INSTANCE` uses the token of the account on that
 //! instance. `missive fetch imap://USER@HOST[:PORT]/MAILBOX` on the command line logs in as the
 //! account with the same user, host and port says.
+//!
+//! Beside how it fetches, an account says how it sends: `submission` (an SMTP submission
+//! server, logging in with the account's `password_command`, or `token_command` for
+//! XOAUTH2, trusting its `ca_file`; TLS always) or `sendmail`, a command; not both.
 //!
 //! Secrets are never written in this file: an account names a `password_command` or
 //! `token_command` whose output is the secret (run with `sh -c`; the output is never shown).
@@ -170,9 +178,25 @@ pub struct Account {
     /// IMAP: allow `tls = "none"`, plain text on the network.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub insecure: bool,
-    /// IMAP: a PEM file of certificates trusted besides the platform's roots.
+    /// IMAP, Mastodon and submission: a PEM file of certificates trusted besides the
+    /// platform's roots.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ca_file: Option<PathBuf>,
+    /// Where `send` submits mail: `smtp://USER@HOST[:PORT]`, STARTTLS on 587 (the default
+    /// port), implicit TLS on 465.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submission: Option<toml::Spanned<String>>,
+    /// Submission: `implicit` or `starttls`, when the port does not say; never plain text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submission_tls: Option<Tls>,
+    /// Or a sendmail-compatible command `send` pipes each message to (`-i -f FROM --
+    /// RECIPIENTS` appended), run with `sh -c`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sendmail: Option<String>,
+    /// IMAP: the mailbox `send` appends the sent copy to (`\Sent` finds it by special use);
+    /// none for providers that file submissions themselves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_mailbox: Option<String>,
 }
 
 impl Account {

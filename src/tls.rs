@@ -3,7 +3,8 @@
 //! plus an optional PEM file of certificates trusted besides them (`ca_file`, for self-hosted
 //! servers and the tests), over rustls with the ring provider. IMAP
 //! ([`crate::source::imap`]), Mastodon ([`crate::source::mastodon`]) and WKD
-//! ([`crate::keys::wkd`]) all use it.
+//! ([`crate::keys::wkd`]) all use it; SMTP submission trusts the same roots
+//! ([`trusted_roots`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -36,23 +37,8 @@ pub enum Error {
 /// A client config trusting the platform's roots and every certificate in `ca_file`.
 pub fn client_config(ca_file: Option<&Path>) -> Result<rustls::ClientConfig, Error> {
     let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls_native_certs::load_native_certs().certs {
+    for cert in trusted_roots(ca_file)? {
         let _ = roots.add(cert);
-    }
-    if let Some(path) = ca_file {
-        let ca_error = |reason: String| Error::CaFile {
-            path: path.to_path_buf(),
-            reason,
-        };
-        let mut added = 0;
-        for cert in CertificateDer::pem_file_iter(path).map_err(|e| ca_error(e.to_string()))? {
-            let cert = cert.map_err(|e| ca_error(e.to_string()))?;
-            roots.add(cert).map_err(|e| ca_error(e.to_string()))?;
-            added += 1;
-        }
-        if added == 0 {
-            return Err(ca_error("no PEM certificate in it".into()));
-        }
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     Ok(rustls::ClientConfig::builder_with_provider(provider)
@@ -60,4 +46,30 @@ pub fn client_config(ca_file: Option<&Path>) -> Result<rustls::ClientConfig, Err
         .map_err(Error::Versions)?
         .with_root_certificates(roots)
         .with_no_client_auth())
+}
+
+/// The certificates a client trusts: the platform's roots and every one in `ca_file`, for a
+/// client (SMTP submission) whose library builds its
+/// own TLS setup from them.
+pub fn trusted_roots(ca_file: Option<&Path>) -> Result<Vec<CertificateDer<'static>>, Error> {
+    let mut roots = rustls_native_certs::load_native_certs().certs;
+    if let Some(path) = ca_file {
+        let ca_error = |reason: String| Error::CaFile {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let before = roots.len();
+        for cert in CertificateDer::pem_file_iter(path).map_err(|e| ca_error(e.to_string()))? {
+            let cert = cert.map_err(|e| ca_error(e.to_string()))?;
+            // Checked here, as the root store would, so a bad file is named.
+            rustls::RootCertStore::empty()
+                .add(cert.clone())
+                .map_err(|e| ca_error(e.to_string()))?;
+            roots.push(cert);
+        }
+        if roots.len() == before {
+            return Err(ca_error("no PEM certificate in it".into()));
+        }
+    }
+    Ok(roots)
 }

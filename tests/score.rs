@@ -587,7 +587,10 @@ fn each_contact_is_scored_by_key_trust_channels_and_encrypted_exchanges() {
         .iter()
         .filter_map(|s| s["action"].as_str())
         .collect();
-    assert_eq!(actions[0], "missive send --to alice@example.org", "{actions:?}");
+    assert_eq!(
+        actions[0], "missive send --to alice@example.org",
+        "{actions:?}"
+    );
     assert!(
         actions[1].starts_with("missive keys verify alice@example.org "),
         "{actions:?}"

@@ -23,5 +23,6 @@ mod schema;
 mod score;
 mod search;
 mod send_route;
+mod send_wire;
 mod sync;
 mod thread;

@@ -51,6 +51,8 @@ pub enum Error {
     MastodonNotBuilt,
     #[error("no account says how to send: set submission or sendmail in an account")]
     NoTransport,
+    #[error("{0}")]
+    Transport(String),
     #[error("cannot unlock your key {fingerprint}: {reason}")]
     Unlock { fingerprint: String, reason: String },
     #[error(transparent)]
@@ -809,8 +811,19 @@ fn keep_copy(
     Ok(())
 }
 
-/// How the config says mail leaves. The account's `submission`/`sendmail` settings come
-/// with the wire side of `send`; until then no account has one.
-pub fn transport(_config: &Config) -> Result<smtp::Transport, Error> {
+/// How the config says mail leaves: the first account, by name, with `submission` or
+/// `sendmail` (one sending account is the common case; the config is checked when loaded,
+/// so a broken setting was already reported with its file and line).
+pub fn transport(
+    config: &Config,
+    home: Option<&std::path::Path>,
+) -> Result<smtp::Transport, Error> {
+    for name in config.accounts.keys() {
+        if let Some(transport) =
+            crate::source::account::transport(config, name, home).map_err(Error::Transport)?
+        {
+            return Ok(transport);
+        }
+    }
     Err(Error::NoTransport)
 }

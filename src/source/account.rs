@@ -4,13 +4,39 @@
 //! server. Reading the config ([`load_config`]) checks every account here, so that a mistake
 //! is named with its file, line and key before anything runs. Turning accounts into what
 //! `fetch` reads is [`crate::fetch::Target`]'s job.
+//!
+//! How an account sends ([`transport`]) is read here too, beside how it fetches: its
+//! `submission` server or `sendmail` command, which `send` delivers through.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::Spec;
 use super::access::Access;
 use crate::config::{self, Account, Config};
 use crate::secret::Auth;
+use crate::tls::Tls;
+
+/// How an account sends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transport {
+    /// SMTP submission (RFC 6409), always over TLS.
+    Submission(Submission),
+    /// A sendmail-compatible command, run with `sh -c`.
+    Sendmail(String),
+}
+
+/// An SMTP submission server and the login to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submission {
+    pub host: String,
+    pub port: u16,
+    /// TLS from the first byte (port 465); else STARTTLS before anything else.
+    pub implicit_tls: bool,
+    pub user: String,
+    pub auth: Auth,
+    /// PEM certificates trusted besides the platform's roots.
+    pub ca_file: Option<PathBuf>,
+}
 
 /// Reads the config at `path` and checks every account as a source; `home` expands `~/`.
 pub fn load_config(path: &Path, home: Option<&Path>) -> Result<Config, config::Error> {
@@ -25,8 +51,112 @@ pub fn parse_config(text: &str, path: &Path, home: Option<&Path>) -> Result<Conf
         account_spec(&config, name, account, home).map_err(|error| {
             config::Error::invalid(text, path, Some(account.source.span()), error)
         })?;
+        account_transport(&config, name, account, home).map_err(|error| {
+            let span = account
+                .submission
+                .as_ref()
+                .unwrap_or(&account.source)
+                .span();
+            config::Error::invalid(text, path, Some(span), error)
+        })?;
     }
     Ok(config)
+}
+
+/// How the account `name` sends, if it says; an error names the account and the setting.
+pub fn transport(
+    config: &Config,
+    name: &str,
+    home: Option<&Path>,
+) -> Result<Option<Transport>, String> {
+    let account = config
+        .accounts
+        .get(name)
+        .ok_or_else(|| format!("no account {name:?} in the config"))?;
+    account_transport(config, name, account, home)
+}
+
+fn account_transport(
+    config: &Config,
+    name: &str,
+    account: &Account,
+    home: Option<&Path>,
+) -> Result<Option<Transport>, String> {
+    let submission = match (&account.submission, &account.sendmail) {
+        (Some(_), Some(_)) => {
+            return Err(format!(
+                "accounts.{name}: submission and sendmail: keep one"
+            ));
+        }
+        (None, Some(command)) => {
+            if account.submission_tls.is_some() {
+                return Err(format!(
+                    "accounts.{name}: submission_tls is for a submission server"
+                ));
+            }
+            return Ok(Some(Transport::Sendmail(command.clone())));
+        }
+        (None, None) if account.submission_tls.is_some() => {
+            return Err(format!(
+                "accounts.{name}: submission_tls without submission"
+            ));
+        }
+        (None, None) => return Ok(None),
+        (Some(submission), None) => submission.get_ref(),
+    };
+    let setting = |error: String| format!("accounts.{name}.submission: {error}");
+    let rest = submission
+        .strip_prefix("smtp://")
+        .ok_or_else(|| setting(format!("{submission:?} is not smtp://USER@HOST[:PORT]")))?;
+    let (user, server) = rest
+        .rsplit_once('@')
+        .filter(|(user, server)| !user.is_empty() && !server.is_empty())
+        .ok_or_else(|| setting(format!("{submission:?} names no USER@HOST")))?;
+    let (host, port) = match server.rsplit_once(':') {
+        Some((host, port)) => (
+            host,
+            port.parse::<u16>()
+                .map_err(|_| setting(format!("{port:?} is not a port")))?,
+        ),
+        None => (server, 587),
+    };
+    let implicit_tls = match account.submission_tls {
+        Some(Tls::Implicit) => true,
+        Some(Tls::Starttls) => false,
+        Some(Tls::None) => {
+            return Err(format!(
+                "accounts.{name}.submission_tls: mail is never submitted in plain text"
+            ));
+        }
+        None => port == 465,
+    };
+    let auth = match access(
+        config,
+        name,
+        account,
+        &super::access::Access::new(Tls::Implicit),
+        home,
+    )?
+    .auth
+    {
+        Some(auth) => auth,
+        None => {
+            return Err(format!(
+                "accounts.{name}: submission needs password_command or token_command"
+            ));
+        }
+    };
+    Ok(Some(Transport::Submission(Submission {
+        host: host.to_string(),
+        port,
+        implicit_tls,
+        user: user.replace("%40", "@"),
+        auth,
+        ca_file: account
+            .ca_file
+            .as_ref()
+            .map(|path| config.resolve_path(path, home)),
+    })))
 }
 
 /// The source the account `name` reads, with its login settings; an error names the
@@ -126,6 +256,16 @@ fn account_spec(
             Ok(Spec::Imap(settings))
         }
         Spec::Mastodon(mut settings) => {
+            if account.submission.is_some() || account.sendmail.is_some() {
+                return Err(format!(
+                    "accounts.{name}: a Mastodon account sends by its API, not submission or sendmail"
+                ));
+            }
+            if account.sent_mailbox.is_some() {
+                return Err(format!(
+                    "accounts.{name}: sent_mailbox is for imap:// accounts"
+                ));
+            }
             if !account.mailboxes.is_empty() {
                 return Err(format!(
                     "accounts.{name}: mailboxes are for imap:// accounts"
@@ -144,10 +284,15 @@ fn account_spec(
             if !account.mailboxes.is_empty()
                 || account.tls.is_some()
                 || account.insecure
-                || account.ca_file.is_some()
+                || (account.ca_file.is_some() && account.submission.is_none())
             {
                 return Err(format!(
                     "accounts.{name}: mailboxes, tls, insecure and ca_file are for imap:// and mastodon:// accounts"
+                ));
+            }
+            if account.sent_mailbox.is_some() {
+                return Err(format!(
+                    "accounts.{name}: sent_mailbox is for imap:// accounts"
                 ));
             }
             Ok(spec)
@@ -221,6 +366,52 @@ mod tests {
             .to_string();
         assert!(error.starts_with("/etc/m/config.toml:2:"), "{error}");
         assert!(error.contains("accounts.work.source"), "{error}");
+    }
+
+    #[test]
+    fn an_account_says_how_it_sends_and_never_in_plain_text() {
+        let config = parse(
+            "[accounts.w]\nsource = \"imap://me@h\"\npassword_command = \"p\"\nsubmission = \"smtp://me%40h@smtp.h\"\n[accounts.m]\nsource = \"maildir:/m\"\ntoken_command = \"t\"\nsubmission = \"smtp://me@smtp.h:465\"\nca_file = \"ca.pem\"\n[accounts.s]\nsource = \"maildir:/s\"\nsendmail = \"/usr/sbin/sendmail\"\n",
+        )
+        .unwrap();
+        let Some(Transport::Submission(w)) = transport(&config, "w", None).unwrap() else {
+            panic!("a submission server");
+        };
+        assert_eq!(
+            (w.host.as_str(), w.port, w.implicit_tls, w.user.as_str()),
+            ("smtp.h", 587, false, "me@h")
+        );
+        assert_eq!(w.auth, Auth::PasswordCommand("p".into()));
+        let Some(Transport::Submission(m)) = transport(&config, "m", None).unwrap() else {
+            panic!("a submission server");
+        };
+        assert!(m.implicit_tls, "port 465");
+        assert_eq!(m.ca_file.as_deref(), Some(Path::new("/etc/m/ca.pem")));
+        assert_eq!(
+            transport(&config, "s", None).unwrap(),
+            Some(Transport::Sendmail("/usr/sbin/sendmail".into()))
+        );
+        let refused = |text: &str, expected: &str| {
+            let error = parse(text).unwrap_err().to_string();
+            assert!(error.contains(expected), "{error}");
+            assert!(error.starts_with("/etc/m/config.toml:"), "{error}");
+        };
+        refused(
+            "[accounts.m]\nsource = \"maildir:/m\"\npassword_command = \"p\"\nsubmission = \"smtp://me@h\"\nsubmission_tls = \"none\"\n",
+            "never submitted in plain text",
+        );
+        refused(
+            "[accounts.m]\nsource = \"maildir:/m\"\nsubmission = \"smtp://me@h\"\n",
+            "submission needs password_command",
+        );
+        refused(
+            "[accounts.m]\nsource = \"maildir:/m\"\npassword_command = \"p\"\nsubmission = \"smtps://h\"\n",
+            "smtp://USER@HOST",
+        );
+        refused(
+            "[accounts.m]\nsource = \"maildir:/m\"\nsendmail = \"s\"\npassword_command = \"p\"\nsubmission = \"smtp://me@h\"\n",
+            "keep one",
+        );
     }
 
     #[test]

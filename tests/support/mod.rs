@@ -9,6 +9,7 @@ pub mod mastodon;
 pub mod mda;
 pub mod openpgp;
 pub mod proxy;
+pub mod smtp;
 pub mod wkd;
 
 use std::path::{Path, PathBuf};

@@ -6,6 +6,7 @@ use missive::cli::{CheckArgs, Global};
 use missive::fault::Fault;
 use missive::fetch::Target;
 use missive::jsonl::Format;
+use missive::send::smtp::{self, Transport};
 use missive::source::imap::Imap;
 use missive::source::mastodon::Mastodon;
 use missive::source::{Spec, account};
@@ -34,7 +35,7 @@ pub(crate) fn check(global: &Global, args: CheckArgs) -> Result<u8, Failure> {
     }
     let targets = Target::for_accounts(&config, &[], home().as_deref())
         .map_err(|e| usage(anyhow::anyhow!(e)))?;
-    let mut status = OK;
+    let mut checks = Vec::new();
     for target in targets {
         let outcome = match target.spec {
             Spec::Imap(settings) => {
@@ -60,8 +61,31 @@ pub(crate) fn check(global: &Global, args: CheckArgs) -> Result<u8, Failure> {
             }
             _ => continue,
         };
+        checks.push((target.account, outcome));
+    }
+    for name in config.accounts.keys() {
+        let Ok(Some(Transport::Submission(submission))) =
+            account::transport(&config, name, home().as_deref())
+        else {
+            continue;
+        };
+        let outcome = smtp::check_connection(&submission)
+            .map(|report| {
+                format!(
+                    "submission smtp://{}:{}, {}; extensions: {}",
+                    submission.host,
+                    submission.port,
+                    report.tls,
+                    report.extensions.join(" ")
+                )
+            })
+            .map_err(|e| (e.is_transient(), e.is_setting(), e.to_string()));
+        checks.push((name.clone(), outcome));
+    }
+    let mut status = OK;
+    for (account, outcome) in checks {
         match outcome {
-            Ok(report) => println!("{}: ok, {report}", target.account),
+            Ok(report) => println!("{account}: ok, {report}"),
             Err((transient, setting, error)) => {
                 let _ = writeln!(stderr, "missive: {error}");
                 // A setting to fix outranks a server to wait for.

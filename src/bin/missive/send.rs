@@ -129,7 +129,9 @@ pub(crate) fn run(global: &Global, args: SendArgs) -> Result<u8, Failure> {
                 Some(transport) => transport,
                 None => {
                     sender = send::own_cert(&store, &mut passphrase(&config)).map_err(failure)?;
-                    transport.insert(send::transport(&config).map_err(failure)?)
+                    transport.insert(
+                        send::transport(&config, crate::home().as_deref()).map_err(failure)?,
+                    )
                 }
             };
             send::send(
