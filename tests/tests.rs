@@ -8,6 +8,7 @@ mod config;
 mod contacts;
 mod corpus;
 mod docs;
+mod exports;
 mod fetch;
 mod forgery;
 mod imap;
