@@ -64,7 +64,7 @@ impl Platform for Facebook {
         let parts: Vec<&str> = name.split('/').collect();
         let n = parts.len();
         let under_messages = parts[..n - 1].contains(&"messages");
-        if !under_messages || !name.ends_with(".json") {
+        if !under_messages || !name.ends_with(".json") || Facebook::holds_messages(name) {
             return None;
         }
         Some(if is_message_file(parts[n - 1]) {
