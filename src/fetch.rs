@@ -6,6 +6,11 @@
 //! sources that hold many messages in one file (an mbox) or none (standard input). A file
 //! whose stamp (size, mtime) is unchanged is not even read again.
 //!
+//! An exported message (a platform's export, a signal-cli capture) is new when its record id
+//! was not printed before, wherever its file lies: the same export under another name
+//! prints nothing, a new download prints its new messages; an edit of a message is new
+//! once, as a record of the message it edits.
+//!
 //! Messages from a server (IMAP) are new when the source hands them on (it reads after its
 //! cursor); after the server renumbered a mailbox (a new UIDVALIDITY), when neither their
 //! content nor their Message-ID was printed from that mailbox before. Mastodon statuses are
@@ -67,8 +72,13 @@ impl Fault for Error {
 #[derive(Debug, Clone)]
 pub struct Target {
     pub spec: Spec,
-    /// The configured account name, or the source's key when given on the command line.
+    /// The configured account name, or when given on the command line: the source's key,
+    /// or an export's platform (`twitter`, …).
     pub account: String,
+    /// True for an export no configured account holds: each of its messages belongs to the
+    /// export's owner as its blob names them ([`source::export::read`]), so that its ids
+    /// do not depend on where the export lies (DESIGN.md §2).
+    pub by_owner: bool,
 }
 
 impl Target {
@@ -90,6 +100,7 @@ impl Target {
                 Ok(Target {
                     spec: source::account::spec(config, name, home)?,
                     account: name.clone(),
+                    by_owner: false,
                 })
             })
             .collect()
@@ -97,11 +108,20 @@ impl Target {
 
     /// A source given on the command line, with the login of the configured account on
     /// the same server ([`source::account::with_login`]); its account is the configured
-    /// account that holds its path ([`source::account::owner`]), else its key.
+    /// account that holds its path ([`source::account::owner`]), else an export's owner
+    /// (see [`Target::by_owner`]), else its key.
     pub fn for_source(config: &Config, spec: Spec, home: Option<&Path>) -> Target {
         let spec = source::account::with_login(config, spec, home);
+        let (account, by_owner) = match source::account::owner(config, &spec, home) {
+            Some(account) => (account, false),
+            None => match spec.export_platform() {
+                Some(platform) => (platform.to_string(), true),
+                None => (spec.key(), false),
+            },
+        };
         Target {
-            account: source::account::owner(config, &spec, home).unwrap_or_else(|| spec.key()),
+            account,
+            by_owner,
             spec,
         }
     }
@@ -693,8 +713,19 @@ impl<S: Sink, E: Write> BatchRun<'_, '_, S, E> {
                     .push((message.blob.clone(), target.account.clone(), path.clone()));
                 source_ref.path = Some(path);
             }
+            // An export no account holds is its owner's, as read from the blob (none when
+            // the blob could not be read).
+            if !target.by_owner || message.account.is_empty() {
+                message.account = target.account.clone();
+            }
             let new = match (&item.stamp, &item.remote) {
                 (Some((path, _)), _) => known.is_new_file(path, &message.blob),
+                // What the platform says a message is decides, not the file it came in.
+                (None, None) if source::export::is_export(&source_ref.kind) => ledger.see(
+                    store,
+                    &message_id(&message.protocol, &message.account, &message.native_id),
+                    source::export::revision(&message),
+                )?,
                 (None, None) => ledger.see(store, key, &message.blob)?,
                 (None, Some(remote)) => {
                     for (name, value) in &remote.cursor {
@@ -723,7 +754,6 @@ impl<S: Sink, E: Write> BatchRun<'_, '_, S, E> {
             if message.date.is_none() {
                 message.date = item.remote.as_ref().and_then(|r| r.received.clone());
             }
-            message.account = target.account.clone();
             if let Some(first) = claim_id(store, ledger, &mut message)?
                 && let Some(&at) = email_at.get(&first)
             {

@@ -14,6 +14,12 @@ fn fetch(home: &Home, source: &str) -> (i32, Vec<Value>, String) {
     run(home.missive().args(["fetch", source]))
 }
 
+/// `missive fetch --all SOURCE`: the same export at another path prints nothing new
+/// (DESIGN.md §2), so a second layout of it is compared in full this way.
+fn fetch_all(home: &Home, source: &str) -> (i32, Vec<Value>, String) {
+    run(home.missive().args(["fetch", "--all", source]))
+}
+
 fn by_native_id<'a>(records: &'a [Value], native_id: &str) -> &'a Value {
     records
         .iter()
@@ -96,7 +102,7 @@ fn a_twitter_archive_maps_every_field_zipped_or_not() {
     assert_eq!(group["from"]["name"], "Carol");
     assert_eq!(addresses(&group["to"]), ["2002", "@aliceexample"]);
 
-    let (code, zipped, stderr) = fetch(&home, &zip);
+    let (code, zipped, stderr) = fetch_all(&home, &zip);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(portable(&zipped), portable(&records));
     assert_eq!(
@@ -107,13 +113,14 @@ fn a_twitter_archive_maps_every_field_zipped_or_not() {
 
 #[test]
 fn importing_the_same_archive_twice_adds_nothing() {
-    let home = Home::new();
     for (kind, export) in [
         ("twitter-archive", exports::twitter()),
         ("facebook-export", exports::facebook()),
         ("matrix-export", exports::matrix()),
     ] {
-        for source in both(&home, kind, &export) {
+        for layout in 0..2 {
+            let home = Home::new();
+            let source = both(&home, kind, &export)[layout].clone();
             let (code, first, stderr) = fetch(&home, &source);
             assert_eq!(code, 0, "{source}: {stderr}");
             assert!(!first.is_empty(), "{source}");
@@ -179,7 +186,7 @@ fn a_facebook_export_is_repaired_and_keeps_reactions_and_shares() {
     assert_eq!(group["from"]["name"], "Carol Dürr");
     assert_eq!(addresses(&group["to"]), ["Alice Example", "Bob Martin"]);
 
-    let (code, zipped, stderr) = fetch(&home, &zip);
+    let (code, zipped, stderr) = fetch_all(&home, &zip);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(portable(&zipped), portable(&records));
 }
@@ -213,10 +220,11 @@ fn signal_cli_output_is_end_to_end_encrypted_with_quotes_as_replies() {
     let group = by_native_id(&records, "uuid-carol/1677665000000");
     assert_eq!(addresses(&group["to"]), ["group:R3JvdXBJZA=="]);
 
-    // The same lines on standard input, twice: the second time adds nothing.
+    // The same lines on standard input are the same messages: all of them with --all,
+    // then nothing.
     let (code, piped, stderr) = run(home
         .missive()
-        .args(["fetch", "signal:-"])
+        .args(["fetch", "--all", "signal:-"])
         .write_stdin(exports::signal()));
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(portable(&piped), portable(&records));
@@ -268,7 +276,7 @@ fn a_matrix_room_is_encrypted_only_when_its_export_shows_encryption() {
     let (code, solo, stderr) = fetch(&home, &format!("matrix-export:{}", single.display()));
     assert_eq!((code, solo.len()), (0, 3), "{stderr}");
 
-    let (code, zipped, stderr) = fetch(&home, &zip);
+    let (code, zipped, stderr) = fetch_all(&home, &zip);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(portable(&zipped), portable(&records));
 }
@@ -394,7 +402,9 @@ fn a_file_not_in_the_platform_format_is_named_and_the_others_are_read() {
         "data/direct-messages-group.js",
         r#"{"dmConversation": "not behind window.YTD"}"#,
     );
-    for source in both(&home, "twitter-archive", &broken) {
+    for layout in 0..2 {
+        let home = Home::new();
+        let source = both(&home, "twitter-archive", &broken)[layout].clone();
         let (code, records, stderr) = fetch(&home, &source);
         assert_eq!(code, 1, "{stderr}");
         assert_eq!(records.len(), 2, "the good file is read: {records:#?}");
@@ -556,7 +566,20 @@ fn a_configured_account_keeps_its_ids_wherever_its_archive_lies() {
     };
     let from_dir = ids(&dir);
     assert_eq!(from_dir.len(), 3);
-    assert_eq!(ids(&zip), from_dir);
+    assert_eq!(
+        ids(&zip),
+        Vec::<String>::new(),
+        "the same messages: nothing new"
+    );
+    home.write_config(&format!("[accounts.tw]\nsource = \"{zip}\"\n"));
+    let (code, records, stderr) = run(home.missive().args(["fetch", "--all", "tw"]));
+    assert_eq!(code, 0, "{stderr}");
+    let mut from_zip: Vec<String> = records
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect();
+    from_zip.sort();
+    assert_eq!(from_zip, from_dir);
 }
 
 #[test]

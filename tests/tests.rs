@@ -9,6 +9,7 @@ mod contacts;
 mod corpus;
 mod docs;
 mod exits;
+mod exports;
 mod fetch;
 mod forgery;
 mod imap;

@@ -169,6 +169,18 @@ impl Spec {
         }
     }
 
+    /// The platform of an export (the protocol of its records, `twitter`, …); `None` for
+    /// the other sources.
+    pub fn export_platform(&self) -> Option<&'static str> {
+        match self {
+            Spec::TwitterArchive(_) => Some(twitter::PROTOCOL),
+            Spec::FacebookExport(_) => Some(facebook::PROTOCOL),
+            Spec::Signal(_) => Some(signal::PROTOCOL),
+            Spec::MatrixExport(_) => Some(matrix::PROTOCOL),
+            _ => None,
+        }
+    }
+
     /// Whether the source is a server, whose time goes in waiting on the network: such
     /// sources are fetched together, each from a thread of its own.
     pub fn is_remote(&self) -> bool {

@@ -183,3 +183,150 @@ pub fn matrix() -> Export {
         .with("secret.json", matrix_room("Bob (encrypted)", "enc", true))
         .with("open.json", matrix_room("Open room", "open", false))
 }
+
+/// A Twitter archive of Alice (id 1001) holding `count` direct messages from Bob (id 2002),
+/// ids 9000 on, one a minute: a later download of the same account holds more.
+pub fn twitter_dms(count: usize) -> Export {
+    let messages: Vec<String> = (0..count)
+        .map(|i| {
+            format!(
+                r#"{{ "messageCreate" : {{ "recipientId" : "1001", "reactions" : [ ], "urls" : [ ],
+          "text" : "message {i}", "mediaUrls" : [ ], "senderId" : "2002", "id" : "{}",
+          "createdAt" : "2023-08-01T10:{:02}:00.000Z" }} }}"#,
+                9000 + i,
+                i % 60
+            )
+        })
+        .collect();
+    Export::default()
+        .with(
+            "data/account.js",
+            r#"window.YTD.account.part0 = [
+  { "account" : { "username" : "AliceExample", "accountId" : "1001", "accountDisplayName" : "Alice" } }
+]"#,
+        )
+        .with(
+            "data/direct-messages.js",
+            format!(
+                "window.YTD.direct_messages.part0 = [\n  {{ \"dmConversation\" : {{ \"conversationId\" : \"1001-2002\", \"messages\" : [\n      {}\n  ] }} }}\n]",
+                messages.join(",\n      ")
+            ),
+        )
+}
+
+/// `count` messages from Bob to +33600000000 as signal-cli prints them, one a second.
+pub fn signal_lines(count: usize) -> String {
+    (0..count)
+        .map(|i| {
+            let at = 1_692_000_000_000_i64 + 1000 * i as i64;
+            format!(
+                r#"{{"envelope":{{"source":"+33611111111","sourceNumber":"+33611111111","sourceUuid":"uuid-bob","sourceName":"Bob","sourceDevice":1,"timestamp":{at},"dataMessage":{{"timestamp":{at},"message":"line {i}","expiresInSeconds":0,"viewOnce":false}}}},"account":"+33600000000"}}"#
+            ) + "\n"
+        })
+        .collect()
+}
+
+/// signal-cli as `signal-cli jsonRpc` (or the daemon) runs today: each line a `receive`
+/// notification of subscription 0, its envelope in `params.result`. Bob writes, then edits
+/// his message; the user edits what they sent from another device (a sync transcript).
+pub fn signal_json_rpc() -> String {
+    let line = |result: &str| {
+        format!(
+            r#"{{"jsonrpc":"2.0","method":"receive","params":{{"subscription":0,"result":{result}}}}}"#
+        ) + "\n"
+    };
+    [
+        line(
+            r#"{"envelope":{"source":"+33611111111","sourceNumber":"+33611111111","sourceUuid":"uuid-bob","sourceName":"Bob","sourceDevice":1,"timestamp":1692000000000,"serverReceivedTimestamp":1692000000100,"serverDeliveredTimestamp":1692000000200,"dataMessage":{"timestamp":1692000000000,"message":"see you at 8","expiresInSeconds":0,"viewOnce":false}},"account":"+33600000000"}"#,
+        ),
+        line(
+            r#"{"envelope":{"source":"+33611111111","sourceNumber":"+33611111111","sourceUuid":"uuid-bob","sourceName":"Bob","sourceDevice":1,"timestamp":1692000060000,"typingMessage":{"action":"STARTED","timestamp":1692000060000}},"account":"+33600000000"}"#,
+        ),
+        line(
+            r#"{"envelope":{"source":"+33611111111","sourceNumber":"+33611111111","sourceUuid":"uuid-bob","sourceName":"Bob","sourceDevice":1,"timestamp":1692000120000,"editMessage":{"targetSentTimestamp":1692000000000,"dataMessage":{"timestamp":1692000120000,"message":"see you at 9","expiresInSeconds":0,"viewOnce":false}}},"account":"+33600000000"}"#,
+        ),
+        line(
+            r#"{"envelope":{"source":"+33600000000","sourceNumber":"+33600000000","sourceUuid":"uuid-me","sourceName":"Alice","sourceDevice":2,"timestamp":1692000180000,"syncMessage":{"sentMessage":{"destination":"+33611111111","destinationNumber":"+33611111111","destinationUuid":"uuid-bob","timestamp":1692000180000,"message":"ok","expiresInSeconds":0,"viewOnce":false}}},"account":"+33600000000"}"#,
+        ),
+        line(
+            r#"{"envelope":{"source":"+33600000000","sourceNumber":"+33600000000","sourceUuid":"uuid-me","sourceName":"Alice","sourceDevice":2,"timestamp":1692000240000,"syncMessage":{"sentMessage":{"destination":"+33611111111","destinationNumber":"+33611111111","destinationUuid":"uuid-bob","timestamp":1692000240000,"editMessage":{"targetSentTimestamp":1692000180000,"dataMessage":{"timestamp":1692000240000,"message":"ok, 9 it is","expiresInSeconds":0,"viewOnce":false}}}}},"account":"+33600000000"}"#,
+        ),
+    ]
+    .concat()
+}
+
+/// Lines of an older signal-cli, without `account`: one whose envelope names its
+/// destination, and one that names none.
+pub fn signal_without_account() -> String {
+    [
+        r#"{"envelope":{"source":"+33611111111","sourceNumber":"+33611111111","sourceUuid":"uuid-bob","sourceName":"Bob","sourceDevice":1,"timestamp":1692000300000,"destinationNumber":"+33600000000","dataMessage":{"timestamp":1692000300000,"message":"to me","expiresInSeconds":0,"viewOnce":false}}}"#,
+        r#"{"envelope":{"source":"+33611111111","sourceDevice":1,"timestamp":1692000360000,"dataMessage":{"timestamp":1692000360000,"message":"to whom?","expiresInSeconds":0,"viewOnce":false}}}"#,
+    ]
+    .join("\n")
+        + "\n"
+}
+
+/// A Facebook conversation file of Bob and Alice holding one message of Bob's, `content`,
+/// in the layout of 2019 to today (`participants` as objects, `thread_path`).
+pub fn facebook_thread(thread: &str, content: &str) -> String {
+    format!(
+        r#"{{"participants": [{{"name": "Bob Martin"}}, {{"name": "Alice Example"}}],
+  "messages": [{{"sender_name": "Bob Martin", "timestamp_ms": 1692000000000, "content": "{content}", "type": "Generic"}}],
+  "title": "Bob Martin", "thread_path": "{thread}"}}"#
+    )
+}
+
+/// A Facebook export in every layout the platform used: a message request and a filtered
+/// thread (2022, under `your_activity_across_facebook/`), a conversation in the 2024 layout
+/// (under `your_facebook_activity/`), one of an export before 2019 (`message.json`,
+/// participants as plain names) and files under `messages/` that hold no conversation.
+pub fn facebook_layouts() -> Export {
+    Export::default()
+        .with(
+            "your_activity_across_facebook/messages/message_requests/carol_30/message_1.json",
+            facebook_thread("message_requests/carol_30", "a request"),
+        )
+        .with(
+            "your_activity_across_facebook/messages/filtered_threads/dan_40/message_1.json",
+            facebook_thread("filtered_threads/dan_40", "filtered"),
+        )
+        .with(
+            "your_facebook_activity/messages/inbox/bob_50/message_1.json",
+            facebook_thread("inbox/bob_50", "in 2024"),
+        )
+        .with(
+            "messages/inbox/bob_60/message.json",
+            r#"{"participants": ["Bob Martin", "Alice Example"],
+  "messages": [{"sender_name": "Bob Martin", "timestamp_ms": 1500000000000, "content": "in 2017", "type": "Generic"}],
+  "title": "Bob Martin", "is_still_participant": true, "status": "Active", "thread_type": "Regular",
+  "thread_path": "inbox/bob_60"}"#,
+        )
+        .with(
+            "your_facebook_activity/messages/autofill_information.json",
+            r#"{"autofill_information_v2": {}}"#,
+        )
+        .with(
+            "your_facebook_activity/messages/ai_conversations/meta_70/message_1.json",
+            facebook_thread("ai_conversations/meta_70", "not read"),
+        )
+}
+
+/// An Element export zipped with its media, as Element writes it: `export.json` and the
+/// files of media messages under `files/` and `images/`; the room holds an image with a
+/// caption and a JSON file someone sent.
+pub fn matrix_zip_with_media() -> Export {
+    let room = r#"{
+  "room_name": "Media", "room_creator": "Bob", "topic": "", "export_date": "20/08/2023",
+  "exported_by": "Alice",
+  "messages": [
+    {"type":"m.room.message","sender":"@bob:example.org","content":{"msgtype":"m.image","body":"our cat, asleep","filename":"cat.png","info":{"mimetype":"image/png","size":2048}},"origin_server_ts":1692000000000,"event_id":"$media-1","room_id":"!media:example.org"},
+    {"type":"m.room.message","sender":"@bob:example.org","content":{"msgtype":"m.file","body":"notes.json","filename":"notes.json","info":{"mimetype":"application/json","size":13}},"origin_server_ts":1692000060000,"event_id":"$media-2","room_id":"!media:example.org"},
+    {"type":"m.room.message","sender":"@alice:example.org","content":{"msgtype":"m.image","body":"dog.png","info":{"mimetype":"image/png","size":99}},"origin_server_ts":1692000120000,"event_id":"$media-3","room_id":"!media:example.org"}
+  ]
+}"#;
+    Export::default()
+        .with("export.json", room)
+        .with("images/cat-20-08-2023.png", b"PNG!")
+        .with("images/dog-20-08-2023.png", b"PNG!")
+        .with("files/notes-20-08-2023.json", r#"{"todo": []}"#)
+}

@@ -2,19 +2,23 @@
 //! your information", JSON format), as records of protocol `facebook`. Reading the export's
 //! files is [`crate::source::export`]'s job.
 //!
-//! Each conversation is a folder `messages/inbox/NAME_ID/` (under
-//! `your_activity_across_facebook/` or `your_facebook_activity/` in newer exports; also
-//! `archived_threads/` and `e2ee_cradle/` beside `inbox/`) holding `message_1.json`,
-//! `message_2.json`, …: `participants` (`name`), `title`, `thread_path` and `messages`
-//! (`sender_name`, `timestamp_ms`, `content`, `photos`/`videos`/`audio_files`/`files`/`gifs`
-//! and `sticker` with a `uri`, `share`, `reactions`).
+//! Each conversation is a folder `messages/FOLDER/NAME_ID/` holding `message_1.json`,
+//! `message_2.json`, … (`message.json` in exports before 2019), where FOLDER is `inbox`,
+//! `archived_threads`, `e2ee_cradle`, `message_requests` or `filtered_threads`; `messages/`
+//! is at the root, or under `your_activity_across_facebook/` (2022) or
+//! `your_facebook_activity/` (2024). A file holds `participants` (`{"name"}` objects, or
+//! plain strings before 2019), `title`, `thread_path` and `messages` (`sender_name`,
+//! `timestamp_ms`, `content`, `photos`/`videos`/`audio_files`/`files`/`gifs` and `sticker`
+//! with a `uri`, `share`, `reactions`). Other JSON files under `messages/` (autofill
+//! information, a conversation folder of another name) are named on stderr as skipped.
 //!
 //! Facebook writes every UTF-8 byte of a string as its own `\u00XX` escape, so "café"
 //! arrives as "cafÃ©": [`repair`] turns such strings back. The export has no message ids
 //! and names people only by display name, so a message's native id is its thread, time and
 //! sender (`#N` added for the Nth same one in a file) and a person's handle is their name
-//! (identity `facebook:NAME`). `reactions` (`from`, `reaction`) and `share` (`link`,
-//! `share_text`) are kept as fields of the record.
+//! (identity `facebook:NAME`); nor does it name its owner, so an export no configured
+//! account holds is the account `facebook`. `reactions` (`from`, `reaction`) and `share`
+//! (`link`, `share_text`) are kept as fields of the record.
 
 use std::collections::HashMap;
 
@@ -23,11 +27,20 @@ use serde_json::{Value, json};
 use super::{Files, Platform, Unit, attachment, json, set_date_ms, text};
 use crate::record::{Address, Message};
 
+/// The protocol of its records: the platform.
+pub(crate) const PROTOCOL: &str = "facebook";
+
 /// The source kind.
 pub(crate) const KIND: &str = "facebook-export";
 
 /// The folders under `messages/` that hold conversations.
-const FOLDERS: &[&str] = &["inbox", "archived_threads", "e2ee_cradle"];
+const FOLDERS: &[&str] = &[
+    "inbox",
+    "archived_threads",
+    "e2ee_cradle",
+    "message_requests",
+    "filtered_threads",
+];
 
 /// The fields of a message that list media, each item with a `uri`.
 const MEDIA: &[&str] = &["photos", "videos", "audio_files", "files", "gifs"];
@@ -42,10 +55,24 @@ impl Platform for Facebook {
         let parts: Vec<&str> = name.split('/').collect();
         let n = parts.len();
         n >= 4
-            && parts[n - 1].starts_with("message_")
-            && parts[n - 1].ends_with(".json")
+            && is_message_file(parts[n - 1])
             && FOLDERS.contains(&parts[n - 3])
             && parts[n - 4] == "messages"
+    }
+
+    fn skipped(name: &str) -> Option<&'static str> {
+        let parts: Vec<&str> = name.split('/').collect();
+        let n = parts.len();
+        let under_messages = parts[..n - 1].contains(&"messages");
+        if !under_messages || !name.ends_with(".json") || Facebook::holds_messages(name) {
+            return None;
+        }
+        Some(if is_message_file(parts[n - 1]) {
+            "a conversation in a folder missive does not know (it reads messages/ inbox, \
+             archived_threads, e2ee_cradle, message_requests and filtered_threads)"
+        } else {
+            "not a conversation (messages/FOLDER/THREAD/message_N.json)"
+        })
     }
 
     fn split(
@@ -97,10 +124,21 @@ impl Platform for Facebook {
                     "media_sizes": sizes,
                 }),
                 message: message.clone(),
+                owner: None,
             });
         }
         Ok(units)
     }
+}
+
+/// Whether a file's name is that of a conversation's messages: `message_N.json`, or
+/// `message.json` in exports before 2019.
+fn is_message_file(base: &str) -> bool {
+    base == "message.json"
+        || base
+            .strip_prefix("message_")
+            .and_then(|rest| rest.strip_suffix(".json"))
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// The `uri` of every medium of a message.
@@ -160,7 +198,8 @@ pub(crate) fn map(context: &Value, message: &Value) -> Result<Message, String> {
         .as_array()
         .into_iter()
         .flatten()
-        .filter_map(|p| text(p, "name"))
+        // Exports before 2019 list participants as plain names.
+        .filter_map(|p| p.as_str().or_else(|| text(p, "name")))
         .filter(|name| *name != sender)
         .map(person)
         .collect();
@@ -169,7 +208,7 @@ pub(crate) fn map(context: &Value, message: &Value) -> Result<Message, String> {
         .map(|uri| attachment(uri, None, sizes.get(uri).and_then(Value::as_u64)))
         .collect();
     let mut record = Message {
-        protocol: "facebook".into(),
+        protocol: PROTOCOL.into(),
         native_id: text(&context, "native_id")
             .ok_or("no native id in the context")?
             .to_string(),
@@ -226,5 +265,27 @@ mod tests {
         assert!(!Facebook::holds_messages(
             "messages/autofill_information.json"
         ));
+        for name in [
+            "messages/message_requests/carol_3/message_1.json",
+            "messages/filtered_threads/dan_4/message_1.json",
+            "your_facebook_activity/messages/inbox/bob_1/message_1.json",
+            "messages/inbox/bob_1/message.json",
+        ] {
+            assert!(Facebook::holds_messages(name), "{name}");
+            assert_eq!(Facebook::skipped(name), None, "{name}");
+        }
+        assert!(!Facebook::holds_messages(
+            "messages/inbox/bob_1/message_x.json"
+        ));
+    }
+
+    #[test]
+    fn json_under_messages_that_is_not_read_is_named() {
+        let folder = Facebook::skipped("messages/ai_conversations/meta_1/message_1.json");
+        assert!(folder.is_some_and(|reason| reason.contains("folder")));
+        let other = Facebook::skipped("your_facebook_activity/messages/autofill_information.json");
+        assert!(other.is_some_and(|reason| reason.contains("not a conversation")));
+        assert_eq!(Facebook::skipped("messages/inbox/bob_1/photos/a.jpg"), None);
+        assert_eq!(Facebook::skipped("profile_information/profile.json"), None);
     }
 }

@@ -8,7 +8,12 @@
 //! `exported_by` and `messages`, the room's events (`type`, `event_id`, `sender`,
 //! `origin_server_ts`, `content` with `body`, `msgtype`, `info` for media, and
 //! `m.relates_to`/`m.in_reply_to` for replies). With attachments it is a zip holding
-//! `export.json` beside the media.
+//! `export.json` beside the media, which Element puts in `images/`, `videos/`, `audio/`,
+//! `stickers/` and `files/`: a JSON file there is an attachment, not a room. A media
+//! message whose `body` differs from its `filename` carries a caption (the Matrix spec's
+//! `m.image`, `m.file`, …): the caption is the record's text, the file an attachment.
+//! `exported_by` names the exporter by display name only, so an export no configured
+//! account holds is the account `matrix`; event ids are the same from any account.
 //!
 //! Encryption: Element writes an encrypted event *decrypted*, so an event does not show it.
 //! A room counts as encrypted when its export holds an `m.room.encryption` state event (shown
@@ -24,6 +29,9 @@ use serde_json::{Value, json};
 use super::{Files, Platform, Unit, attachment, json, set_date_ms, text};
 use crate::record::{Address, Encryption, Message};
 
+/// The protocol of its records: the platform.
+pub(crate) const PROTOCOL: &str = "matrix";
+
 /// The source kind.
 pub(crate) const KIND: &str = "matrix-export";
 
@@ -33,6 +41,9 @@ const MESSAGES: &[&str] = &["m.room.message", "m.sticker"];
 /// Message types whose content is a file.
 const MEDIA: &[&str] = &["m.image", "m.file", "m.video", "m.audio"];
 
+/// The folders in which Element's export keeps the files of media messages.
+const MEDIA_FOLDERS: &[&str] = &["images", "videos", "audio", "stickers", "files"];
+
 pub(crate) struct Matrix;
 
 impl Platform for Matrix {
@@ -40,7 +51,8 @@ impl Platform for Matrix {
     const EXPECTED: &'static str = "JSON file";
 
     fn holds_messages(name: &str) -> bool {
-        name.ends_with(".json")
+        let mut folders = name.split('/').rev().skip(1);
+        name.ends_with(".json") && !folders.any(|folder| MEDIA_FOLDERS.contains(&folder))
     }
 
     fn split(
@@ -104,6 +116,7 @@ impl Platform for Matrix {
                     "names": names_for(&names, event, members.len()),
                 }),
                 message: event.clone(),
+                owner: None,
             })
             .collect())
     }
@@ -175,19 +188,21 @@ pub(crate) fn map(context: &Value, event: &Value) -> Result<Message, String> {
         without_reply_fallback(body)
     };
     let mut attachments = Vec::new();
+    let mut caption = None;
     if MEDIA.contains(&text(content, "msgtype").unwrap_or_default())
         || text(event, "type") == Some("m.sticker")
     {
-        let name = text(content, "filename").unwrap_or(body);
+        let filename = text(content, "filename");
+        caption = filename.filter(|f| *f != body).map(|_| body);
         let info = &content["info"];
         attachments.push(attachment(
-            name,
+            filename.unwrap_or(body),
             text(info, "mimetype"),
             info.get("size").and_then(Value::as_u64),
         ));
     }
     let mut record = Message {
-        protocol: "matrix".into(),
+        protocol: PROTOCOL.into(),
         native_id: id.to_string(),
         in_reply_to,
         references,
@@ -203,7 +218,7 @@ pub(crate) fn map(context: &Value, event: &Value) -> Result<Message, String> {
         text: if attachments.is_empty() {
             body.to_string()
         } else {
-            String::new()
+            caption.unwrap_or_default().to_string()
         },
         attachments,
         ..Message::default()
@@ -268,6 +283,17 @@ mod tests {
             "{:?}",
             record.problems
         );
+    }
+
+    #[test]
+    fn json_files_among_the_media_are_attachments_not_rooms() {
+        assert!(Matrix::holds_messages("export.json"));
+        assert!(Matrix::holds_messages(
+            "matrix - Room - Chat Export/export.json"
+        ));
+        assert!(!Matrix::holds_messages("files/notes-2023.json"));
+        assert!(!Matrix::holds_messages("matrix - Room/images/x.json"));
+        assert!(!Matrix::holds_messages("export.txt"));
     }
 
     #[test]

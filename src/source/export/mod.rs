@@ -10,6 +10,11 @@
 //! beside it (the conversation's participants, the owner's screen name, whether the room is
 //! encrypted). A blob alone is enough to make the record again, so `missive index --rebuild`
 //! re-reads these messages as it re-reads mail.
+//!
+//! A blob also names the export's `owner` where the platform does (a Twitter archive's
+//! account id, signal-cli's `account`), and [`read`] makes the record's `account` of it:
+//! `PLATFORM:OWNER`, or the platform alone. That is the account of an export no configured
+//! account holds (DESIGN.md §2), so that its ids do not depend on where its file lies.
 
 pub(super) mod facebook;
 pub(super) mod matrix;
@@ -46,20 +51,32 @@ pub(crate) struct Blob {
     pub context: Value,
     /// The message as the export holds it.
     pub message: Value,
+    /// The export's owner as the platform names them, when it does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
 }
 
-/// A record from an archived blob. Reading never fails: a blob that cannot be mapped still
-/// becomes a record with its blob name as native id and a `problems` entry.
+/// A record from an archived blob; its `account` is the blob's owner's (`PLATFORM:OWNER`,
+/// or the platform alone when the export names no owner). Reading never fails: a blob that
+/// cannot be mapped still becomes a record with its blob name as native id and a
+/// `problems` entry, and no account.
 pub fn read(raw: &[u8]) -> Message {
     let blob = blob_name(raw);
     let mapped = serde_json::from_slice::<Blob>(raw)
         .map_err(|e| format!("not an export blob: {e}"))
-        .and_then(|b| match b.format.as_str() {
-            twitter::KIND => twitter::map(&b.context, &b.message),
-            facebook::KIND => facebook::map(&b.context, &b.message),
-            signal::KIND => signal::map(&b.context, &b.message),
-            matrix::KIND => matrix::map(&b.context, &b.message),
-            other => Err(format!("unknown export format {other:?}")),
+        .and_then(|b| {
+            let mut message = match b.format.as_str() {
+                twitter::KIND => twitter::map(&b.context, &b.message),
+                facebook::KIND => facebook::map(&b.context, &b.message),
+                signal::KIND => signal::map(&b.context, &b.message),
+                matrix::KIND => matrix::map(&b.context, &b.message),
+                other => Err(format!("unknown export format {other:?}")),
+            }?;
+            message.account = match &b.owner {
+                Some(owner) => format!("{}:{owner}", message.protocol),
+                None => message.protocol.clone(),
+            };
+            Ok(message)
         });
     let mut message = match mapped {
         Ok(message) => message,
@@ -74,6 +91,20 @@ pub fn read(raw: &[u8]) -> Message {
     message.blob = blob;
     message
 }
+
+/// What, beside its record id, makes a record of an export one fetch has not printed yet:
+/// nothing for a message, when it was edited for an edit of it (a record of the same id
+/// with the new text and `edited`).
+pub fn revision(message: &Message) -> &str {
+    message
+        .extra
+        .get(EDITED)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+}
+
+/// The field of a record made from an edit of a message: when it was edited (RFC 3339).
+pub(crate) const EDITED: &str = "edited";
 
 /// Whether [`read`] could make nothing of a blob: the record is kept, and counted as failed.
 pub fn is_unreadable(message: &Message) -> bool {
@@ -311,6 +342,8 @@ impl Walk {
 pub(crate) struct Unit {
     pub context: Value,
     pub message: Value,
+    /// The export's owner as the platform names them (its account id), when it does.
+    pub owner: Option<String>,
 }
 
 /// How one platform's export holds its messages.
@@ -321,6 +354,11 @@ pub(crate) trait Platform: Send {
     const EXPECTED: &'static str;
     /// Whether the file `name` (relative to the root) holds messages.
     fn holds_messages(name: &str) -> bool;
+    /// Why a file that does not hold messages but looks like one of the platform's (a
+    /// conversation folder not read) is left out, to name it on stderr.
+    fn skipped(_name: &str) -> Option<&'static str> {
+        None
+    }
     /// What every message shares, read from other files (the owner's account).
     fn shared(_files: &mut Files) -> Value {
         Value::Null
@@ -379,6 +417,13 @@ impl<P: Platform> Source for Export<P> {
         for name in files.names() {
             // One file given by name is read whatever its name.
             if !single && !P::holds_messages(&name) {
+                if let Some(reason) = P::skipped(&name) {
+                    scan.notices.push((
+                        files.location(&name),
+                        "skipped".into(),
+                        reason.to_string(),
+                    ));
+                }
                 continue;
             }
             found = true;
@@ -426,6 +471,7 @@ pub(crate) fn item(kind: &str, export: &Path, entry: &str, unit: Unit) -> Item {
         entry: entry.to_string(),
         context: unit.context,
         message: unit.message,
+        owner: unit.owner,
     };
     let mut source = SourceRef {
         kind: kind.to_string(),

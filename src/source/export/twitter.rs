@@ -9,6 +9,10 @@
 //! conversations, `text`, `createdAt`, `mediaUrls`, `urls`, `reactions`) or a membership
 //! event (`joinConversation`, `participantsJoin`, `participantsLeave`) naming participants.
 //!
+//! A DM's native id is its `id`, Twitter's own. The archive's owner is the `accountId` of
+//! `data/account.js`, so an archive no configured account holds is the account
+//! `twitter:ACCOUNT_ID` whatever its file is called (`twitter` when it has no account.js).
+//!
 //! DMs name people by account id only. Screen names come from elsewhere in the archive: the
 //! owner's from `data/account.js`, others' from the tweets (`data/tweets.js`, or `tweet.js`
 //! in older archives: the `user_mentions` of each tweet and `in_reply_to_screen_name`). A
@@ -26,6 +30,9 @@ use serde_json::{Value, json};
 use super::{Files, Platform, Unit, attachment, json, text};
 use crate::record::{Address, Message, rfc3339, timestamp};
 
+/// The protocol of its records: the platform.
+pub(crate) const PROTOCOL: &str = "twitter";
+
 /// The source kind.
 pub(crate) const KIND: &str = "twitter-archive";
 
@@ -40,8 +47,8 @@ impl Platform for Twitter {
         base.starts_with("direct-message") && base.ends_with(".js") && !base.contains("header")
     }
 
-    /// The screen name of every account the archive names, and the size of every DM media
-    /// file by its name.
+    /// The screen name of every account the archive names, the size of every DM media file
+    /// by its name, and the owner's account id.
     fn shared(files: &mut Files) -> Value {
         let names = files.names();
         let mut people = serde_json::Map::new();
@@ -82,13 +89,13 @@ impl Platform for Twitter {
             .and_then(|name| files.read(name).ok())
             .and_then(|bytes| assignment(&bytes).ok())
             .and_then(|value| value.get(0)?.get("account").cloned());
-        if let Some(owner) = owner
-            && let (Some(id), Some(screen_name)) =
-                (text(&owner, "accountId"), text(&owner, "username"))
+        let owner_id = owner.as_ref().and_then(|o| text(o, "accountId"));
+        if let Some(owner) = &owner
+            && let (Some(id), Some(screen_name)) = (owner_id, text(owner, "username"))
         {
             people.insert(
                 id.to_string(),
-                json!({"screen_name": screen_name, "name": text(&owner, "accountDisplayName")}),
+                json!({"screen_name": screen_name, "name": text(owner, "accountDisplayName")}),
             );
         }
         let mut media = serde_json::Map::new();
@@ -102,7 +109,7 @@ impl Platform for Twitter {
                 }
             }
         }
-        json!({"people": people, "media": media})
+        json!({"people": people, "media": media, "owner": owner_id})
     }
 
     fn split(
@@ -148,6 +155,7 @@ impl Platform for Twitter {
                         "media_sizes": media,
                     }),
                     message: event.clone(),
+                    owner: text(shared, "owner").map(str::to_string),
                 });
             }
         }
@@ -259,7 +267,7 @@ pub(crate) fn map(context: &Value, message: &Value) -> Result<Message, String> {
         .map(|url| attachment(url, None, sizes.get(url).and_then(Value::as_u64)))
         .collect();
     let mut record = Message {
-        protocol: "twitter".into(),
+        protocol: PROTOCOL.into(),
         native_id: id.to_string(),
         date: text(create, "createdAt").and_then(timestamp).map(rfc3339),
         from: Some(participant(sender, people)),
