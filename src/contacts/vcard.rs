@@ -106,13 +106,13 @@ pub fn parse(bytes: &[u8]) -> Cards {
                     problem: "END:VCARD without BEGIN:VCARD: skipped".into(),
                 }),
             }
-        } else if let Some(current) = &mut open {
-            if let Err(problem) = read_property(&line, current) {
-                read.problems.push(Problem {
-                    line: line.number,
-                    problem,
-                });
-            }
+        } else if let Some(current) = &mut open
+            && let Err(problem) = read_property(&line, current)
+        {
+            read.problems.push(Problem {
+                line: line.number,
+                problem,
+            });
         }
     }
     if let Some(unended) = open {
