@@ -1,5 +1,6 @@
-//! `missive contacts` (issue 5): vCard import of 3.0 and 4.0 exports, link, unlink, rename,
-//! show, list and suggest, over the real binary and a fresh store.
+//! `missive contacts` (issue 5): vCard import of 2.1, 3.0 and 4.0 exports as clients write
+//! them (issue 18: line ends, charsets, values that are no handle, name-only cards), link,
+//! unlink, rename, show, list and suggest, over the real binary and a fresh store.
 
 use std::path::{Path, PathBuf};
 
@@ -102,6 +103,195 @@ fn an_android_export_with_quoted_printable_names_is_imported() {
         identities(by_name(&listed, "Erin Example")),
         ["email:erin@example.org", "tel:+15550100199"]
     );
+}
+
+/// Imports one fixture into a fresh home: the exit code, stderr, and `contacts list`.
+fn import_one(name: &str) -> (i32, String, Vec<Value>) {
+    let home = Home::new();
+    let (code, _, stderr) = run(home
+        .missive()
+        .args(["contacts", "import"])
+        .arg(fixture(name)));
+    let (_, listed, _) = run(home.missive().args(["contacts", "list"]));
+    (code, stderr, listed)
+}
+
+#[test]
+fn an_iphone_export_with_cr_cr_lf_line_ends_is_imported() {
+    let (code, stderr, listed) = import_one("iphone_3.0_cr_cr_lf.vcf");
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        identities(by_name(&listed, "Ivy Example")),
+        [
+            "email:ivy@example.org",
+            "tel:+15550100142",
+            "twitter:@ivytweets",
+            "xmpp:ivy@jabber.example.org",
+        ]
+    );
+    assert_eq!(
+        identities(by_name(&listed, "Jack Example")),
+        ["tel:07700900123"]
+    );
+}
+
+#[test]
+fn a_lowercase_begin_with_a_trailing_space_starts_a_card_and_a_file_of_none_is_reported() {
+    let (code, stderr, listed) = import_one("lowercase_begin_with_trailing_space.vcf");
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        identities(by_name(&listed, "Kate Example")),
+        ["email:kate@example.org"]
+    );
+    let home = Home::new();
+    let notes = home.write("notes.vcf", b"Kate: kate@example.org\n");
+    let (code, imported, stderr) = run(home.missive().args(["contacts", "import"]).arg(&notes));
+    assert_eq!(code, 1, "nothing imported is said: {stderr}");
+    assert!(imported.is_empty());
+    assert!(stderr.contains("notes.vcf:1: no BEGIN:VCARD"), "{stderr}");
+}
+
+#[test]
+fn an_empty_email_is_reported_by_file_and_line_and_every_other_card_is_imported() {
+    let home = Home::new();
+    let file = fixture("empty_email_in_the_middle.vcf");
+    let (code, imported, stderr) = run(home.missive().args(["contacts", "import"]).arg(&file));
+    assert_eq!(code, 1, "a value left out is a failure: {stderr}");
+    assert!(
+        stderr.contains("empty_email_in_the_middle.vcf:9: EMAIL is empty"),
+        "the file and line are named: {stderr}"
+    );
+    assert_eq!(imported.len(), 3, "the cards after it too: {imported:#?}");
+    let (_, listed, _) = run(home.missive().args(["contacts", "list"]));
+    assert_eq!(
+        identities(by_name(&listed, "Mia Example")),
+        ["tel:+447700900456"]
+    );
+    assert_eq!(
+        identities(by_name(&listed, "Noah Example")),
+        ["email:noah@example.org"]
+    );
+    assert_eq!(
+        identities(by_name(&listed, "Liam Example")),
+        ["email:liam@example.org"]
+    );
+}
+
+#[test]
+fn an_outlook_2_1_export_in_iso_8859_1_and_quoted_printable_is_decoded() {
+    let (code, stderr, listed) = import_one("outlook_2.1_iso_8859_1_quoted_printable.vcf");
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(listed.len(), 1, "{listed:#?}");
+    assert_eq!(
+        identities(by_name(&listed, "Günther Jäger")),
+        [
+            "email:guenther@example.de",
+            "tel:+49301234567",
+            "tel:01701234567"
+        ],
+        "the extension is no part of the number"
+    );
+}
+
+#[test]
+fn a_tel_that_is_no_number_is_reported_not_stored() {
+    let (code, stderr, listed) = import_one("tel_that_is_no_number.vcf");
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains(
+            "tel_that_is_no_number.vcf:4: TEL \"tel:BusinessPhone\" is not a phone number"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(
+        identities(by_name(&listed, "Olivia Example")),
+        ["tel:+33123456789"]
+    );
+}
+
+#[test]
+fn an_address_that_is_none_is_reported_not_stored() {
+    let (code, stderr, listed) = import_one("address_that_is_none.vcf");
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("address_that_is_none.vcf:4: EMAIL \"ÑÑÑ\" is not an email address"),
+        "{stderr}"
+    );
+    assert_eq!(
+        identities(by_name(&listed, "Pablo Example")),
+        ["email:pablo@example.es"]
+    );
+}
+
+#[test]
+fn a_name_only_card_is_a_contact_without_identities_once() {
+    let home = Home::new();
+    let file = fixture("gmail_3.0_grouped_and_name_only.vcf");
+    for _ in 0..2 {
+        let (code, _, stderr) = run(home.missive().args(["contacts", "import"]).arg(&file));
+        assert_eq!(code, 0, "{stderr}");
+    }
+    let (_, listed, _) = run(home.missive().args(["contacts", "list"]));
+    assert_eq!(listed.len(), 3, "imported twice, listed once: {listed:#?}");
+    for name in ["Rosa the Plumber", "Sam Example"] {
+        let contact = by_name(&listed, name);
+        assert!(identities(contact).is_empty(), "{contact:#?}");
+        assert_eq!(contact["known"], true);
+    }
+    assert_eq!(
+        identities(by_name(&listed, "Quinn Example")),
+        [
+            "email:quinn.work@example.net",
+            "email:quinn@example.com",
+            "mastodon:@quinn@social.example.org",
+            "tel:+15550100177",
+        ]
+    );
+}
+
+#[test]
+fn android_thunderbird_and_evolution_exports_are_imported() {
+    let expected: [(&str, &str, &[&str]); 4] = [
+        (
+            "android_3.0_custom_rows.vcf",
+            "Tara Example",
+            &[
+                "email:tara@example.org",
+                "tel:+4915123456789",
+                "tel:0301234567",
+                "xmpp:tara@jabber.example.org",
+            ],
+        ),
+        (
+            "android_3.0_custom_rows.vcf",
+            "Ülla Example",
+            &["tel:+491712345678"],
+        ),
+        (
+            "thunderbird_4.0.vcf",
+            "Uma Example",
+            &[
+                "email:uma@example.org",
+                "email:uma@lists.example.net",
+                "tel:+32470123456",
+                "xmpp:uma@jabber.example.org",
+            ],
+        ),
+        (
+            "evolution_3.0.vcf",
+            "Victor Example",
+            &[
+                "email:victor@example.org",
+                "tel:+31612345678",
+                "xmpp:victor@jabber.example.org",
+            ],
+        ),
+    ];
+    for (file, name, want) in expected {
+        let (code, stderr, listed) = import_one(file);
+        assert_eq!(code, 0, "{file}: {stderr}");
+        assert_eq!(identities(by_name(&listed, name)), want, "{file}");
+    }
 }
 
 #[test]

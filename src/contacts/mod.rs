@@ -3,7 +3,7 @@
 //! it; linking identities (by hand or by vCard import) makes them one contact, so that the
 //! conversations they spanned become one.
 //!
-//! [`mod@identity`] spells identities one way; [`vcard`] reads vCard 3.0 and 4.0; [`mod@suggest`]
+//! [`mod@identity`] spells identities one way; [`vcard`] reads vCard 2.1, 3.0 and 4.0; [`mod@suggest`]
 //! proposes merges it is not sure of. The rows live in [`crate::store`]; re-deriving the
 //! conversation ids a change affects is [`crate::thread::conversation::rederive`].
 //!
@@ -23,6 +23,7 @@ use std::path::PathBuf;
 use crate::config::Config;
 use crate::fault::Fault;
 use crate::record::{Contact, VERSION};
+use crate::store::db::Batch;
 use crate::store::{self, Db};
 
 pub use suggest::suggest;
@@ -336,6 +337,13 @@ pub fn link(
         .map(|text| named(&directory, user, text))
         .collect::<Result<Vec<_>, _>>()?;
     let batch = db.batch()?;
+    let change = link_in(&batch, parsed, name)?;
+    batch.commit()?;
+    Ok(change)
+}
+
+/// [`link`] inside a transaction the caller commits.
+fn link_in(batch: &Batch, parsed: Vec<Named>, name: Option<&str>) -> Result<Change, Error> {
     let mut target: Option<String> = None;
     let mut touched = BTreeSet::new();
     for item in parsed {
@@ -389,7 +397,6 @@ pub fn link(
     }
     let identities = batch.identities_of(&target)?;
     let contact_name = batch.contact(&target)?.flatten();
-    batch.commit()?;
     touched.extend(identities.iter().cloned());
     Ok(Change {
         contacts: vec![contact_record(
@@ -451,49 +458,73 @@ pub fn rename(db: &mut Db, user: &User, text: &str, name: &str) -> Result<Change
     Ok(change)
 }
 
+/// What `contacts import` made of one file: the change, and what it left out, by line.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Imported {
+    pub change: Change,
+    pub problems: Vec<vcard::Problem>,
+}
+
 /// `contacts import`: every card of a vCard file becomes a contact, or joins the contact
 /// one of its identities already has (merging others it names: one card is one person).
-/// The user's own identities on a card are skipped.
-pub fn import(db: &mut Db, user: &User, text: &str) -> Result<Change, Error> {
+/// A card with a name and no identity is a contact of its own, its id from its UID (else
+/// its name), so that importing it again finds it. The user's own identities on a card are
+/// skipped, and a card of nothing else is.
+///
+/// One file is one transaction: what a card holds that is not a handle, and a card that is
+/// none, are [`Imported::problems`] found before anything is written, so the file's other
+/// cards are all stored or, when the store fails, none of them.
+pub fn import(db: &mut Db, user: &User, bytes: &[u8]) -> Result<Imported, Error> {
+    let read = vcard::parse(bytes);
+    let batch = db.batch()?;
     let mut change = Change::default();
-    for card in vcard::parse(text) {
+    for card in read.cards {
+        if card.identities.is_empty() {
+            let Some(name) = card.name else { continue };
+            let key = match &card.uid {
+                Some(uid) => format!("vcard-uid:{uid}"),
+                None => format!("vcard-name:{name}"),
+            };
+            let id = identity::implicit_contact(&key);
+            batch.put_contact(&id, Some(&name))?;
+            let identities = batch.identities_of(&id)?.into_iter().collect();
+            change
+                .contacts
+                .push(contact_record(&id, Some(name), &identities, true));
+            continue;
+        }
         let identities: Vec<String> = card
             .identities
             .into_iter()
             .filter(|identity| !user.is_user(identity))
             .collect();
-        if identities.is_empty() {
-            continue;
+        let mut existing = None;
+        for identity in &identities {
+            if let Some(contact) = batch.contact_of(identity)? {
+                existing = Some(contact);
+                break;
+            }
         }
-        let existing = {
-            let batch = db.batch()?;
-            let mut found = None;
-            for identity in &identities {
-                if let Some(contact) = batch.contact_of(identity)? {
-                    found = Some(contact);
-                    break;
-                }
-            }
-            found
-        };
-        let mut names: Vec<String> = existing.into_iter().collect();
-        names.extend(identities);
-        let keep_name = match names.first() {
-            Some(first) if first.starts_with("p_") => {
-                db.batch()?.contact(first)?.flatten().is_some()
-            }
-            _ => false,
+        let keep_name = match &existing {
+            Some(id) => batch.contact(id)?.flatten().is_some(),
+            None => false,
         };
         let name = if keep_name {
             None
         } else {
             card.name.as_deref()
         };
-        let one = link(db, user, &names, name)?;
+        let mut names: Vec<Named> = existing.into_iter().map(Named::Contact).collect();
+        names.extend(identities.into_iter().map(Named::Identity));
+        let one = link_in(&batch, names, name)?;
         change.identities.extend(one.identities);
         change.contacts.extend(one.contacts);
     }
-    Ok(change)
+    batch.commit()?;
+    Ok(Imported {
+        change,
+        problems: read.problems,
+    })
 }
 
 #[cfg(test)]
@@ -647,8 +678,8 @@ mod tests {
     fn importing_a_card_twice_gives_one_contact() {
         let (_dir, mut db) = db();
         let card = "BEGIN:VCARD\nVERSION:3.0\nFN:Gus\nEMAIL:gus@example.org\nTEL:+44 20 7946 0000\nEND:VCARD\n";
-        import(&mut db, &user(), card).unwrap();
-        import(&mut db, &user(), card).unwrap();
+        import(&mut db, &user(), card.as_bytes()).unwrap();
+        import(&mut db, &user(), card.as_bytes()).unwrap();
         let directory = Directory::load(&db).unwrap();
         let list = directory.list(false);
         assert_eq!(list.len(), 1);

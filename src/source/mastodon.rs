@@ -5,11 +5,20 @@
 //! statuses of visibility `direct` are handed on, each its own raw JSON, as the server sent
 //! it, with the record read from it.
 //!
-//! The cursor is the highest `last_status` id of the conversations handed on: the listing is
-//! walked from the oldest conversation updated after it to the newest (`min_id`, then the
-//! Link header's `prev` page), and the last status of each conversation carries the cursor,
-//! so an interrupted fetch resumes after the last conversation recorded, with no gap; a
-//! status printed before is recognised by its URI and not printed again.
+//! The cursor is the highest `last_status` id of the conversations handed on. The listing is
+//! walked as the API documents it, by the URLs of the Link header (its `max_id` and `min_id`
+//! are internal ids, not status ids): from the newest page back (`rel="next"`) until a
+//! conversation at or below the cursor; then the conversations found are read from the
+//! oldest to the newest, and the last status of each carries the cursor, so an interrupted
+//! fetch resumes after the last conversation recorded, with no gap; a status printed before
+//! is recognised by its URI and not printed again.
+//!
+//! Handles of the instance's own accounts (an `acct` without a domain) take the instance's
+//! account domain, `domain` of `GET /api/v2/instance`, which may differ from the host the
+//! API is served on (`LOCAL_DOMAIN` and `WEB_DOMAIN`); it is asked once and kept beside the
+//! cursor, since an instance cannot change it. `config check --connect` asks
+//! `GET /api/v1/conversations?limit=1`, which the `read:statuses` scope the fetch needs
+//! allows (`verify_credentials` would need `read:accounts`).
 //!
 //! The connection is HTTPS (rustls; the platform's roots and an optional `ca_file`); plain
 //! HTTP only when the account says `tls = "none"` and `insecure = true` (settings shared
@@ -53,6 +62,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 /// The cursor's name in the store: the highest `last_status` id handed on.
 const CURSOR: &str = "last_status_id";
+/// The name under which the instance's account domain is kept beside the cursor.
+const DOMAIN: &str = "account_domain";
 /// What this source's refusals of an account's settings name.
 const PROTOCOL: Protocol = Protocol {
     name: "HTTP",
@@ -118,7 +129,8 @@ impl Fault for Error {
 /// A Mastodon account: the instance, how to reach it and where the token comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
-    /// The instance's host, lowercase: the domain of its local accounts' handles.
+    /// The host the API is served on, lowercase (the account domain of its local accounts'
+    /// handles is the instance's to say).
     pub host: String,
     pub port: Option<u16>,
     /// The account's user name, to tell two accounts on one instance apart.
@@ -231,6 +243,16 @@ struct Conversation {
     id: String,
     #[serde(default)]
     last_status: Option<Box<RawValue>>,
+}
+
+/// The part of the Instance entity (`GET /api/v2/instance`; `GET /api/v1/instance`
+/// before Mastodon 4.0, where `uri` is the domain) that names its accounts.
+#[derive(Deserialize)]
+struct Instance {
+    #[serde(default)]
+    domain: Option<String>,
+    #[serde(default)]
+    uri: Option<String>,
 }
 
 /// The thread around a status (`GET /api/v1/statuses/:id/context`).
@@ -353,8 +375,9 @@ fn unreadable(raw: &[u8], reason: &str) -> Message {
 }
 
 /// Reads one status's raw JSON into a message record (protocol `mastodon`), with `instance`
-/// the host it was fetched from. The caller sets what depends on the thread (`in_reply_to`,
-/// `references`) and on where it was fetched (`id`, `account`, `source`).
+/// the account domain of the instance it was fetched from. The caller sets what depends on
+/// the thread (`in_reply_to`, `references`) and on where it was fetched (`id`, `account`,
+/// `source`).
 pub fn read(raw: &[u8], instance: &str) -> Result<Message, String> {
     let status: Status = serde_json::from_slice(raw).map_err(|e| format!("{UNREADABLE}: {e}"))?;
     Ok(message(raw, &status, instance))
@@ -624,6 +647,31 @@ impl Api<'_> {
         })
     }
 
+    /// The instance's account domain: `domain` of `GET /api/v2/instance`, else `uri` of
+    /// `GET /api/v1/instance` (before Mastodon 4.0), else the API's host.
+    fn account_domain(&self) -> Result<String, Error> {
+        for path in ["/api/v2/instance", "/api/v1/instance"] {
+            let what = format!("GET {path}");
+            let answer = self.get(&format!("{}{path}", self.settings.origin()), &what)?;
+            if answer.status == reqwest::StatusCode::NOT_FOUND {
+                continue;
+            }
+            let instance: Instance = self.parse(&what, &answer.body)?;
+            let named = instance.domain.or(instance.uri).map(|domain| {
+                let domain = domain.trim();
+                let domain = domain
+                    .strip_prefix("https://")
+                    .or_else(|| domain.strip_prefix("http://"))
+                    .unwrap_or(domain);
+                domain.trim_end_matches('/').to_ascii_lowercase()
+            });
+            if let Some(domain) = named.filter(|d| !d.is_empty()) {
+                return Ok(domain);
+            }
+        }
+        Ok(self.settings.host.clone())
+    }
+
     /// The thread around a status; `None` when the status is gone.
     fn context(&self, id: &str) -> Result<Option<Context>, Error> {
         let what = format!("GET /api/v1/statuses/{id}/context");
@@ -736,15 +784,14 @@ impl Mastodon {
         })
     }
 
-    /// Logs in and returns the account's handle (`GET /api/v1/accounts/verify_credentials`):
-    /// for `config check --connect`.
+    /// Logs in as the fetch does (`GET /api/v1/conversations?limit=1`, allowed by the
+    /// `read:statuses` scope) and says so: with the account's handle when the URI names
+    /// its user. For `config check --connect`.
     pub fn check_connection(&self) -> Result<String, Error> {
         let api = self.api()?;
-        let what = "GET /api/v1/accounts/verify_credentials";
-        let url = format!(
-            "{}/api/v1/accounts/verify_credentials",
-            self.settings.origin()
-        );
+        let domain = api.account_domain()?;
+        let what = "GET /api/v1/conversations";
+        let url = format!("{}/api/v1/conversations?limit=1", self.settings.origin());
         let answer = api.get(&url, what)?;
         if answer.status != reqwest::StatusCode::OK {
             return Err(Error::Response {
@@ -753,18 +800,22 @@ impl Mastodon {
                 reason: format!("HTTP {}", answer.status.as_u16()),
             });
         }
-        let account: Account = api.parse(what, &answer.body)?;
-        Ok(handle(&account.acct, &self.settings.host))
+        api.parse::<Vec<Conversation>>(what, &answer.body)?;
+        Ok(match &self.settings.user {
+            Some(user) => format!("logged in as {}", handle(user, &domain)),
+            None => format!("logged in, the token reads direct messages on {domain}"),
+        })
     }
 
     /// The item of one status, its record read, with the cursor to set once it is recorded.
     fn item(
         &self,
+        domain: &str,
         fetched: &Fetched,
         uris: &HashMap<String, (String, Option<String>)>,
         cursor: Vec<(&'static str, String)>,
     ) -> Item {
-        let mut message = message(&fetched.raw, &fetched.status, &self.settings.host);
+        let mut message = message(&fetched.raw, &fetched.status, domain);
         // The chain of parents, nearest first, as far as the thread shows it.
         let mut parent = fetched.status.in_reply_to_id.clone();
         let mut chain = Vec::new();
@@ -778,12 +829,13 @@ impl Mastodon {
         message.in_reply_to = chain.first().cloned().into_iter().collect();
         chain.reverse();
         message.references = chain;
-        self.remote_item(message, fetched.raw.clone(), cursor)
+        self.remote_item(domain, message, fetched.raw.clone(), cursor)
     }
 
-    /// The item of a message read from `raw`.
+    /// The item of a message read from `raw`, on the instance of account domain `domain`.
     fn remote_item(
         &self,
+        domain: &str,
         message: Message,
         raw: Vec<u8>,
         cursor: Vec<(&'static str, String)>,
@@ -792,7 +844,7 @@ impl Mastodon {
             raw: Raw::Read(Box::new(message), raw),
             source: SourceRef {
                 kind: "mastodon".into(),
-                instance: Some(self.settings.host.clone()),
+                instance: Some(domain.to_string()),
                 ..SourceRef::default()
             },
             flags: Vec::new(),
@@ -823,11 +875,19 @@ impl Source for Mastodon {
             .cloned();
         let mut cursor = start.clone().unwrap_or_else(|| "0".into());
         let mut scan = Scan::default();
+        let domain = match known.cursors.get(&(key.clone(), DOMAIN.to_string())) {
+            Some(domain) => domain.clone(),
+            None => {
+                let domain = api.account_domain()?;
+                scan.cursors.push((key.clone(), DOMAIN, domain.clone()));
+                domain
+            }
+        };
         let origin = format!("{}/", self.settings.origin());
-        let mut next = Some(format!(
-            "{}api/v1/conversations?limit={PAGE}&min_id={cursor}",
-            origin
-        ));
+        // Newest first, back to the cursor: then read oldest first, so that the cursor only
+        // moves forward.
+        let mut newer: Vec<(Conversation, Option<Fetched>)> = Vec::new();
+        let mut next = Some(format!("{origin}api/v1/conversations?limit={PAGE}"));
         while let Some(url) = next.take() {
             let what = "GET /api/v1/conversations";
             let answer = api.get(&url, what)?;
@@ -840,21 +900,24 @@ impl Source for Mastodon {
                 .into());
             }
             let listed: Vec<Conversation> = api.parse(what, &answer.body)?;
-            if listed.is_empty() {
-                break;
-            }
-            let mut page: Vec<(Conversation, Option<Fetched>)> = Vec::new();
+            let mut reached_cursor = listed.is_empty();
             for conversation in listed {
                 match conversation.last_status.as_deref().map(fetched) {
                     Some(Err((raw, reason))) => {
                         // Kept and reported; the conversation is left where it stands.
                         let message = unreadable(&raw, &reason);
-                        emit(self.remote_item(message, raw, Vec::new()))?;
+                        emit(self.remote_item(&domain, message, raw, Vec::new()))?;
                     }
-                    last => page.push((conversation, last.and_then(Result::ok))),
+                    Some(Ok(last)) if id_order(&last.status.id, &cursor) != Ordering::Greater => {
+                        reached_cursor = true;
+                    }
+                    last => newer.push((conversation, last.and_then(Result::ok))),
                 }
             }
-            next = header(&answer.headers, "link").and_then(|links| link(links, "prev"));
+            if reached_cursor {
+                break;
+            }
+            next = header(&answer.headers, "link").and_then(|links| link(links, "next"));
             if let Some(url) = &next
                 && !url.starts_with(&origin)
             {
@@ -865,87 +928,86 @@ impl Source for Mastodon {
                 }
                 .into());
             }
-            // Oldest first, so that the cursor only moves forward.
-            page.sort_by(|(_, a), (_, b)| match (a, b) {
-                (Some(a), Some(b)) => id_order(&a.status.id, &b.status.id),
-                (a, b) => a.is_some().cmp(&b.is_some()),
-            });
-            for (conversation, last) in page {
-                let Some(last) = last else {
-                    scan.notices.push((
-                        key.clone(),
-                        format!("conversation {}", conversation.id),
-                        "its statuses are gone (deleted); what was fetched before is kept".into(),
-                    ));
-                    continue;
-                };
-                let last_id = last.status.id.clone();
-                if id_order(&last_id, &cursor) != Ordering::Greater {
-                    continue;
-                }
-                let last_uri = last.status.uri.clone();
-                match api.thread(last)? {
-                    None => scan.notices.push((
-                        key.clone(),
-                        last_uri,
-                        format!(
-                            "status {last_id} of conversation {} is gone (HTTP 404, deleted); what was fetched before is kept",
-                            conversation.id
-                        ),
-                    )),
-                    Some(Thread {
-                        statuses,
-                        unreadable: others,
-                    }) => {
-                        // Each status's URI and parent by id, for the replies' references;
-                        // JSON that is no Status gives them too when it holds them.
-                        let mut uris: HashMap<String, (String, Option<String>)> = statuses
-                            .iter()
-                            .map(|f| {
-                                (
-                                    f.status.id.clone(),
-                                    (f.status.uri.clone(), f.status.in_reply_to_id.clone()),
-                                )
-                            })
-                            .collect();
-                        for (raw, reason) in others {
-                            let traces: Traces = serde_json::from_slice(&raw).unwrap_or_default();
-                            if let (Some(id), Some(uri)) = (traces.id, traces.uri) {
-                                uris.entry(id).or_insert((uri, traces.in_reply_to_id));
-                            }
-                            emit(self.remote_item(unreadable(&raw, &reason), raw, Vec::new()))?;
+        }
+        newer.sort_by(|(_, a), (_, b)| match (a, b) {
+            (Some(a), Some(b)) => id_order(&a.status.id, &b.status.id),
+            (a, b) => a.is_some().cmp(&b.is_some()),
+        });
+        for (conversation, last) in newer {
+            let Some(last) = last else {
+                scan.notices.push((
+                    key.clone(),
+                    format!("conversation {}", conversation.id),
+                    "its statuses are gone (deleted); what was fetched before is kept".into(),
+                ));
+                continue;
+            };
+            let last_id = last.status.id.clone();
+            if id_order(&last_id, &cursor) != Ordering::Greater {
+                continue;
+            }
+            let last_uri = last.status.uri.clone();
+            match api.thread(last)? {
+                None => scan.notices.push((
+                    key.clone(),
+                    last_uri,
+                    format!(
+                        "status {last_id} of conversation {} is gone (HTTP 404, deleted); what was fetched before is kept",
+                        conversation.id
+                    ),
+                )),
+                Some(Thread {
+                    statuses,
+                    unreadable: others,
+                }) => {
+                    // Each status's URI and parent by id, for the replies' references;
+                    // JSON that is no Status gives them too when it holds them.
+                    let mut uris: HashMap<String, (String, Option<String>)> = statuses
+                        .iter()
+                        .map(|f| {
+                            (
+                                f.status.id.clone(),
+                                (f.status.uri.clone(), f.status.in_reply_to_id.clone()),
+                            )
+                        })
+                        .collect();
+                    for (raw, reason) in others {
+                        let traces: Traces = serde_json::from_slice(&raw).unwrap_or_default();
+                        if let (Some(id), Some(uri)) = (traces.id, traces.uri) {
+                            uris.entry(id).or_insert((uri, traces.in_reply_to_id));
                         }
-                        let direct: Vec<&Fetched> = statuses
-                            .iter()
-                            .filter(|f| f.status.visibility == "direct")
-                            .collect();
-                        for fetched in &direct {
-                            // A reply whose parent the thread no longer shows: the parent
-                            // was deleted on the server (kept here if fetched before).
-                            if let Some(parent) = &fetched.status.in_reply_to_id
-                                && !uris.contains_key(parent)
-                            {
-                                scan.notices.push((
-                                    key.clone(),
-                                    fetched.status.uri.clone(),
-                                    format!(
-                                        "replies to status {parent}, which is gone from the server (deleted); what was fetched before is kept"
-                                    ),
-                                ));
-                            }
-                        }
-                        for (at, fetched) in direct.iter().enumerate() {
-                            let cursor = if at + 1 == direct.len() {
-                                vec![(CURSOR, last_id.clone())]
-                            } else {
-                                Vec::new()
-                            };
-                            emit(self.item(fetched, &uris, cursor))?;
+                        emit(self.remote_item(&domain, unreadable(&raw, &reason), raw, Vec::new()))?;
+                    }
+                    let direct: Vec<&Fetched> = statuses
+                        .iter()
+                        .filter(|f| f.status.visibility == "direct")
+                        .collect();
+                    for fetched in &direct {
+                        // A reply whose parent the thread no longer shows: the parent
+                        // was deleted on the server (kept here if fetched before).
+                        if let Some(parent) = &fetched.status.in_reply_to_id
+                            && !uris.contains_key(parent)
+                        {
+                            scan.notices.push((
+                                key.clone(),
+                                fetched.status.uri.clone(),
+                                format!(
+                                    "replies to status {parent}, which is gone from the server (deleted); what was fetched before is kept"
+                                ),
+                            ));
                         }
                     }
+                    for (at, fetched) in direct.iter().enumerate() {
+                        let cursor = if at + 1 == direct.len() {
+                            vec![(CURSOR, last_id.clone())]
+                        } else {
+                            Vec::new()
+                        };
+                        emit(self.item(&domain, fetched, &uris, cursor))?;
+                    }
                 }
-                cursor = last_id;
             }
+            cursor = last_id;
         }
         if start.as_ref() != Some(&cursor) && cursor != "0" {
             scan.cursors.push((key, CURSOR, cursor));

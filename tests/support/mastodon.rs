@@ -2,11 +2,13 @@
 //! (rustls, with a test CA made by the `openssl` CLI; plain HTTP when asked) answering
 //! `GET /api/v1/conversations` and `GET /api/v1/statuses/:id/context` from statuses the
 //! test writes, in the shapes the Mastodon API documents (Status, Account, Mention,
-//! MediaAttachment, Conversation entities; Link header pagination over `last_status` ids).
-//! Mastodon itself cannot run here, so this replays its documented answers. It pages a few
-//! conversations at a time whatever `limit` asks, answers 429 when told to, 404 for a
-//! status marked deleted, 401 without the right bearer token, logs every request, and
-//! stops in `Drop`.
+//! MediaAttachment, Conversation, Instance entities; Link header pagination over internal
+//! ids that are not status ids, as the documentation warns). Mastodon itself cannot run
+//! here, so this replays its documented answers. It pages a few conversations at a time
+//! whatever `limit` asks, answers `GET /api/v2/instance` without a token (its `domain`
+//! may differ from the host), 429 when told to, 404 for a status marked deleted, 401
+//! without a known bearer token, 403 on `verify_credentials` for a token without the
+//! `read:accounts` scope, logs every request and every Link it gave, and stops in `Drop`.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -31,6 +33,10 @@ pub struct State {
     pub rate_limited: usize,
     /// `path?query` of every request, in order.
     pub requests: Vec<String>,
+    /// Every URL a Link header named, in order.
+    pub links: Vec<String>,
+    /// The instance's account domain (`LOCAL_DOMAIN`), when it is not the host.
+    pub domain: Option<String>,
     /// Conversations per page.
     pub page: usize,
     /// `https://127.0.0.1:PORT`, for the Link header.
@@ -46,8 +52,14 @@ pub struct Instance {
     accepter: Option<JoinHandle<()>>,
 }
 
-/// The token the fixture accepts.
+/// The token the fixture accepts, with the scopes `read` (every `read:` scope).
 pub const TOKEN: &str = "tok-SeCrEt-4242-mastodon";
+/// A token of the scope `read:statuses` only: `verify_credentials` refuses it (403), as it
+/// needs `read:accounts` (or `profile`).
+pub const STATUSES_TOKEN: &str = "tok-SeCrEt-0001-statuses-only";
+/// What the Link header's `max_id` and `min_id` add to a `last_status` id: the ids are
+/// the instance's own, and a client that builds them from status ids pages wrongly.
+const INTERNAL: u64 = 7_000_000;
 /// The account the token belongs to, local on the instance.
 pub const ME: &str = "alex";
 
@@ -226,7 +238,11 @@ fn answer(
 ) -> (&'static str, Vec<(String, String)>, String) {
     let mut state = state.lock().expect("state");
     state.requests.push(target.to_string());
-    if authorization != Some(&format!("Bearer {TOKEN}")) {
+    let path = target.split('?').next().unwrap_or_default();
+    let statuses_only = authorization == Some(&format!("Bearer {STATUSES_TOKEN}"));
+    // The Instance entity is public: no token needed.
+    let public = path == "/api/v2/instance";
+    if !public && authorization != Some(&format!("Bearer {TOKEN}")) && !statuses_only {
         return (
             "401 Unauthorized",
             Vec::new(),
@@ -245,13 +261,45 @@ fn answer(
             json!({"error": "Too many requests"}).to_string(),
         );
     }
-    let path = target.split('?').next().unwrap_or_default();
+    if public {
+        let domain = state.domain.clone().unwrap_or_else(|| "127.0.0.1".into());
+        let instance = json!({
+            "domain": domain,
+            "title": "Fixture",
+            "version": "4.2.8",
+            "source_url": "https://github.com/mastodon/mastodon",
+            "description": "A Mastodon instance for one test",
+            "configuration": {"statuses": {"max_characters": 500}},
+            "registrations": {"enabled": false, "approval_required": false, "message": null},
+            "contact": {"email": format!("admin@{domain}"), "account": null},
+            "rules": []
+        });
+        return ("200 OK", Vec::new(), instance.to_string());
+    }
     if path == "/api/v1/accounts/verify_credentials" {
+        if statuses_only {
+            return (
+                "403 Forbidden",
+                Vec::new(),
+                json!({"error": "This action is outside the authorized scopes"}).to_string(),
+            );
+        }
         let me = status(1, ME, None, &[], "", "direct");
         return ("200 OK", Vec::new(), me["account"].to_string());
     }
     if path == "/api/v1/conversations" {
-        return conversations(target, &state);
+        let (status, headers, body) = conversations(target, &state);
+        for (_, link) in &headers {
+            for part in link.split(", ") {
+                if let Some(url) = part
+                    .split_once('>')
+                    .and_then(|(url, _)| url.strip_prefix('<'))
+                {
+                    state.links.push(url.to_string());
+                }
+            }
+        }
+        return (status, headers, body);
     }
     if let Some(id) = path
         .strip_prefix("/api/v1/statuses/")
@@ -324,9 +372,10 @@ fn context(status: &Value, all: &[Value]) -> Value {
     json!({"ancestors": ancestors(status, all), "descendants": descendants})
 }
 
-/// The conversations (one per thread with a direct status), paged by `last_status` id as
-/// Mastodon pages them: `min_id` gives the page just after it, `max_id` the one just
-/// before; Link names the pages around.
+/// The conversations (one per thread with a direct status), newest `last_status` first,
+/// paged as Mastodon pages them: `min_id` gives the page just after it, `max_id` the one
+/// just before, both internal ids (a `last_status` id plus [`INTERNAL`]); Link names the
+/// pages around.
 fn conversations(target: &str, state: &State) -> (&'static str, Vec<(String, String)>, String) {
     let mut threads: Vec<(u64, Value)> = Vec::new();
     for status in &state.statuses {
@@ -357,7 +406,8 @@ fn conversations(target: &str, state: &State) -> (&'static str, Vec<(String, Str
         })
         .collect();
     let page = state.page.max(1);
-    let chosen: Vec<(u64, Value)> = if let Some(min) = query(target, "min_id") {
+    let internal = |name: &str| query(target, name).map(|id| id.saturating_sub(INTERNAL));
+    let chosen: Vec<(u64, Value)> = if let Some(min) = internal("min_id") {
         listed.sort_by_key(|(last, _)| *last);
         let mut after: Vec<_> = listed
             .into_iter()
@@ -368,7 +418,7 @@ fn conversations(target: &str, state: &State) -> (&'static str, Vec<(String, Str
         after
     } else {
         listed.sort_by_key(|(last, _)| std::cmp::Reverse(*last));
-        let max = query(target, "max_id").unwrap_or(u64::MAX);
+        let max = internal("max_id").unwrap_or(u64::MAX);
         listed
             .into_iter()
             .filter(|(l, _)| *l < max)
@@ -382,7 +432,9 @@ fn conversations(target: &str, state: &State) -> (&'static str, Vec<(String, Str
         headers.push((
             "Link".to_string(),
             format!(
-                "<{base}?max_id={oldest}>; rel=\"next\", <{base}?min_id={newest}>; rel=\"prev\""
+                "<{base}?max_id={}>; rel=\"next\", <{base}?min_id={}>; rel=\"prev\"",
+                oldest + INTERNAL,
+                newest + INTERNAL
             ),
         ));
     }

@@ -56,7 +56,7 @@ pub(crate) fn check(global: &Global, args: CheckArgs) -> Result<u8, Failure> {
                 let server = settings.key();
                 Mastodon::new(*settings)
                     .check_connection()
-                    .map(|handle| format!("{server}, logged in as {handle}"))
+                    .map(|login| format!("{server}, {login}"))
                     .map_err(|e| (e.is_transient(), e.is_setting(), e.to_string()))
             }
             _ => continue,

@@ -5,14 +5,14 @@ use std::io::{Read, Write};
 
 use anyhow::Context;
 
-use missive::cli::{ContactsCommand, Global};
+use missive::cli::{ContactsCommand, ErrorFormat, Global};
 use missive::contacts::{self, Change, Directory, User};
 use missive::fault::Fault;
-use missive::jsonl::Writer;
-use missive::record::Record;
+use missive::jsonl::{ErrorSink, Writer};
+use missive::record::{ErrorRecord, Record};
 use missive::store::Store;
 
-use crate::{Failure, OK, failed, load_config, open_store, output_format, usage};
+use crate::{Failure, OK, SOME_FAILED, failed, load_config, open_store, output_format, usage};
 
 fn failure(error: contacts::Error) -> Failure {
     match error {
@@ -30,6 +30,7 @@ pub(crate) fn run(global: &Global, command: ContactsCommand) -> Result<u8, Failu
     let config = load_config(global)?;
     let user = User::from_config(&config);
     let mut store = open_store(global)?;
+    let mut status = OK;
     let records: Vec<String> = match command {
         ContactsCommand::List { all } => {
             let directory = Directory::load(&store.db).map_err(failure)?;
@@ -59,14 +60,15 @@ pub(crate) fn run(global: &Global, command: ContactsCommand) -> Result<u8, Failu
         }
         ContactsCommand::Import { files } => {
             let mut change = Change::default();
+            let mut errors = ErrorSink::new(std::io::stderr(), global.errors == ErrorFormat::Jsonl);
             for file in files {
-                let text = if file.as_os_str() == "-" {
-                    let mut text = String::new();
+                let (bytes, label) = if file.as_os_str() == "-" {
+                    let mut bytes = Vec::new();
                     std::io::stdin()
-                        .read_to_string(&mut text)
+                        .read_to_end(&mut bytes)
                         .context("cannot read standard input")
                         .map_err(|error| failed(false, error))?;
-                    text
+                    (bytes, "stdin".to_string())
                 } else {
                     let bytes = std::fs::read(&file)
                         .map_err(|source| contacts::Error::Read {
@@ -74,12 +76,19 @@ pub(crate) fn run(global: &Global, command: ContactsCommand) -> Result<u8, Failu
                             source,
                         })
                         .map_err(failure)?;
-                    String::from_utf8_lossy(&bytes).into_owned()
+                    (bytes, file.display().to_string())
                 };
-                let one = contacts::import(&mut store.db, &user, &text).map_err(failure)?;
-                change.contacts.extend(one.contacts);
-                change.identities.extend(one.identities);
+                let one = contacts::import(&mut store.db, &user, &bytes).map_err(failure)?;
+                for problem in &one.problems {
+                    errors.report(&ErrorRecord::new(
+                        format!("{label}:{}", problem.line),
+                        &problem.problem,
+                    ));
+                }
+                change.contacts.extend(one.change.contacts);
+                change.identities.extend(one.change.identities);
             }
+            status = if errors.count() > 0 { SOME_FAILED } else { OK };
             rederive(&mut store, change)?
         }
     };
@@ -94,7 +103,7 @@ pub(crate) fn run(global: &Global, command: ContactsCommand) -> Result<u8, Failu
             .map_err(|error| failed(false, error))?;
     }
     writer.finish().map_err(|error| failed(false, error))?;
-    Ok(OK)
+    Ok(status)
 }
 
 /// Re-derives the conversations the change affects, says how many messages moved, and
