@@ -39,6 +39,9 @@ pub struct Filter<'a> {
     pub verify: bool,
     /// Keep the `X-Missive-Privacy` fields the mail came with (`--keep-foreign`).
     pub keep_foreign: bool,
+    /// The account the record is given, as `fetch eml:-` names it, so that the score and
+    /// the store's answers are those of the record path.
+    pub account: &'a str,
 }
 
 /// What [`filter`] wrote without: the store it could not read, also noted in the header.
@@ -66,7 +69,7 @@ pub fn filter<W: Write>(raw: &[u8], with: &Filter, out: &mut W) -> io::Result<Fi
     }
     let config = with.config.unwrap_or(&default);
     let mut filtered = Filtered::default();
-    let mut value = match readable(message) {
+    let mut value = match readable(message, with.account) {
         None => "grade=unknown".to_string(),
         Some(mut record) => {
             let circle = match with.store {
@@ -118,9 +121,9 @@ pub fn filter<W: Write>(raw: &[u8], with: &Filter, out: &mut W) -> io::Result<Fi
     Ok(filtered)
 }
 
-/// The record of `message` as `fetch eml:-` makes it, or `None` when it cannot be read as a
-/// message.
-fn readable(message: &[u8]) -> Option<Message> {
+/// The record of `message` as `fetch eml:-` makes it (in `account`), or `None` when it
+/// cannot be read as a message.
+fn readable(message: &[u8], account: &str) -> Option<Message> {
     if !starts_with_field(message) {
         return None;
     }
@@ -128,7 +131,7 @@ fn readable(message: &[u8]) -> Option<Message> {
     if crate::email::is_unreadable(&record) {
         return None;
     }
-    record.account = crate::source::Spec::Eml(None).key();
+    record.account = account.to_string();
     record.id = message_id(&record.protocol, &record.account, &record.native_id);
     Some(record)
 }

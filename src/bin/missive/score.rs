@@ -190,6 +190,7 @@ fn mail(global: &Global, args: &ScoreArgs) -> Result<u8, Failure> {
         store: store_dir.as_deref(),
         verify: args.verify,
         keep_foreign: args.keep_foreign,
+        account: &missive::source::Spec::Eml(None).key(),
     };
     let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
     let filtered = privacy::mail::filter(&raw, &with, &mut stdout)
