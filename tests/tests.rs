@@ -17,6 +17,7 @@ mod keys_discover;
 mod layering;
 mod mail_hook;
 mod mastodon;
+mod renames;
 mod schema;
 mod score;
 mod search;
