@@ -269,7 +269,10 @@ fn two_fetches_at_once_print_each_message_once() {
         deliver(&home, format!("{n}.M{n}.host").as_bytes(), &format!("w{n}"));
     }
     let bin = assert_cmd::cargo::cargo_bin("missive");
-    let start = || {
+    // Into files, not pipes: a run holding the source's lock must never wait on a pipe
+    // nobody reads yet.
+    let output = |n: usize| home.path().join(format!("fetched-{n}"));
+    let start = |n: usize| {
         std::process::Command::new(&bin)
             .args(["fetch", "mail"])
             .env_clear()
@@ -278,24 +281,19 @@ fn two_fetches_at_once_print_each_message_once() {
             .env("XDG_CONFIG_HOME", home.path().join("config"))
             .env("MISSIVE_STORE", home.store())
             .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
+            .stdout(std::fs::File::create(output(n)).unwrap())
+            .stderr(std::process::Stdio::inherit())
             .spawn()
             .unwrap()
     };
     // The store exists first, so both start on an even footing.
     assert!(search(&home, "x").is_empty());
-    let runs = [start(), start()];
+    let runs = [start(0), start(1)];
     let mut lines = 0;
-    for child in runs {
-        let output = child.wait_with_output().unwrap();
-        assert_eq!(
-            output.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        lines += output.stdout.split(|&b| b == b'\n').filter(|l| !l.is_empty()).count();
+    for (n, mut child) in runs.into_iter().enumerate() {
+        assert_eq!(child.wait().unwrap().code(), Some(0));
+        let printed = std::fs::read(output(n)).unwrap();
+        lines += printed.split(|&b| b == b'\n').filter(|l| !l.is_empty()).count();
     }
     assert_eq!(lines, 300, "each message printed once between the two");
 }
