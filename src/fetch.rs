@@ -282,7 +282,10 @@ fn fetch_sources<S: Sink + Send, E: Write + Send>(
     summary: &mut Summary,
 ) -> Result<(), Error> {
     let consumer = options.consumer;
-    let mut keys: Vec<String> = jobs.iter().map(|(t, _)| consumer.key(&t.spec.key())).collect();
+    let mut keys: Vec<String> = jobs
+        .iter()
+        .map(|(t, _)| consumer.key(&t.spec.key()))
+        .collect();
     // Taken in one order, so two runs fetching overlapping sources never wait on each other.
     keys.sort();
     let _locks = match consumer {
@@ -438,14 +441,10 @@ pub fn owned_roots(
         .accounts
         .keys()
         .filter_map(|name| source::account::spec(config, name, home).ok());
-    let recorded = store
-        .db
-        .recorded_sources()?
-        .into_iter()
-        .filter_map(|key| {
-            let key = Consumer::Printer.source_key(&key).to_string();
-            Spec::parse(&key, Path::new("/")).ok()
-        });
+    let recorded = store.db.recorded_sources()?.into_iter().filter_map(|key| {
+        let key = Consumer::Printer.source_key(&key).to_string();
+        Spec::parse(&key, Path::new("/")).ok()
+    });
     let mut roots: Vec<std::path::PathBuf> = configured
         .chain(recorded)
         .filter_map(|spec| spec.local().map(|(_, path)| path.to_path_buf()))

@@ -172,7 +172,11 @@ fn a_renamed_file_is_printed_again_as_its_record_and_a_new_file_is_new() {
     let before = first.iter().find(|r| r["id"] == renamed["id"]);
     assert!(before.is_some(), "the same record again: {renamed}");
     assert_eq!(renamed["flags"], serde_json::json!(["seen"]));
-    assert!(second.iter().any(|r| r["native_id"] == "<fresh@example.org>"));
+    assert!(
+        second
+            .iter()
+            .any(|r| r["native_id"] == "<fresh@example.org>")
+    );
 }
 
 #[test]

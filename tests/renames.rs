@@ -26,10 +26,7 @@ fn maildir_home() -> Home {
 
 /// Delivers a message saying `word` into `new/` under the file name `name` (bytes).
 fn deliver(home: &Home, name: &[u8], word: &str) -> PathBuf {
-    let path = home
-        .path()
-        .join("mail/new")
-        .join(OsStr::from_bytes(name));
+    let path = home.path().join("mail/new").join(OsStr::from_bytes(name));
     std::fs::write(
         &path,
         format!(
@@ -133,7 +130,11 @@ fn a_rebuild_reads_a_renamed_file_where_it_is_now() {
     let file = deliver(&home, b"1700000003.M3P3.host", "cabbage");
     sync(&home);
     // The index says new/; the file is in cur/ now, and sync saw it move.
-    std::fs::rename(&file, home.path().join("mail/cur/1700000003.M3P3.host:2,FS")).unwrap();
+    std::fs::rename(
+        &file,
+        home.path().join("mail/cur/1700000003.M3P3.host:2,FS"),
+    )
+    .unwrap();
     sync(&home);
     let (code, _, stderr) = run(home.missive().args(["index", "--rebuild"]));
     assert_eq!(code, 0, "{stderr}");
@@ -167,7 +168,10 @@ fn a_rebuild_refuses_a_file_the_store_does_not_own() {
     }
     let (code, _, stderr) = run(home.missive().args(["index", "--rebuild"]));
     assert_eq!(code, 1, "{stderr}");
-    for (id, path) in [("m_forged1", outside.to_str().unwrap()), ("m_forged2", "/etc/passwd")] {
+    for (id, path) in [
+        ("m_forged1", outside.to_str().unwrap()),
+        ("m_forged2", "/etc/passwd"),
+    ] {
         assert!(
             stderr.contains(&format!("record {id} names {path}, outside the archive")),
             "{stderr}"
@@ -176,7 +180,11 @@ fn a_rebuild_refuses_a_file_the_store_does_not_own() {
     assert!(search(&home, "confidential").is_empty(), "not read");
     assert!(search(&home, "root").is_empty(), "not read");
     assert_eq!(search(&home, "subject:piped").len(), 2, "kept as indexed");
-    assert_eq!(search(&home, "body:turnip").len(), 1, "its own mail read again");
+    assert_eq!(
+        search(&home, "body:turnip").len(),
+        1,
+        "its own mail read again"
+    );
 }
 
 /// The path a record names, `hex:` decoded.
@@ -254,7 +262,11 @@ fn a_sync_then_fetch_prints_everything_once() {
     deliver(&home, b"1", "leek");
     deliver(&home, b"2", "onion");
     assert!(sync(&home).starts_with("missive sync: 2 new messages"));
-    assert_eq!(fetched(&home).len(), 2, "what sync read is not hidden from fetch");
+    assert_eq!(
+        fetched(&home).len(),
+        2,
+        "what sync read is not hidden from fetch"
+    );
     assert!(fetched(&home).is_empty());
     deliver(&home, b"3", "garlic");
     assert!(sync(&home).starts_with("missive sync: 1 new message "));
@@ -293,7 +305,10 @@ fn two_fetches_at_once_print_each_message_once() {
     for (n, mut child) in runs.into_iter().enumerate() {
         assert_eq!(child.wait().unwrap().code(), Some(0));
         let printed = std::fs::read(output(n)).unwrap();
-        lines += printed.split(|&b| b == b'\n').filter(|l| !l.is_empty()).count();
+        lines += printed
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .count();
     }
     assert_eq!(lines, 300, "each message printed once between the two");
 }

@@ -162,7 +162,9 @@ pub fn unique(key: &str) -> Option<String> {
     }
     let name = path.file_name()?.as_bytes();
     let end = memchr::memmem::find(name, b":2,").unwrap_or(name.len());
-    Some(path_text(Path::new(std::ffi::OsStr::from_bytes(&name[..end]))))
+    Some(path_text(Path::new(std::ffi::OsStr::from_bytes(
+        &name[..end],
+    ))))
 }
 
 /// The flags of a Maildir file: those of its name's `:2,` info in `cur/`, none in `new/`.

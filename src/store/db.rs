@@ -241,9 +241,7 @@ impl Db {
     pub fn files(&self, source: &str) -> Result<Vec<KnownFile>, Error> {
         let mut statement = self
             .connection
-            .prepare(
-                "SELECT path, size, mtime_ns, blob, record FROM local_file WHERE source = ?1",
-            )
+            .prepare("SELECT path, size, mtime_ns, blob, record FROM local_file WHERE source = ?1")
             .map_err(|e| self.error(e))?;
         let rows = statement
             .query_map([source], |row| {
