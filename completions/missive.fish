@@ -89,7 +89,7 @@ text\t'One readable line per record'
 tree\t'Threads as indented trees (`missive thread`); one readable line per record elsewhere'"
 complete -c missive -n "__fish_missive_using_subcommand index" -l errors -d 'How errors are printed on stderr' -r -f -a "text\t'`missive: WHERE: WHAT`, one line each'
 jsonl\t'`error` records, one JSON object per line'"
-complete -c missive -n "__fish_missive_using_subcommand index" -l rebuild -d 'Rebuild the index from what it holds, reading every message again from its source file or the archive, instead of reading stdin'
+complete -c missive -n "__fish_missive_using_subcommand index" -l rebuild -d 'Rebuild the index from what it holds, reading every message again from its source file (where it is now) or the archive, instead of reading stdin. Only files in the archive or a source of the store are read (another is refused, exit 1); a message whose file is gone keeps its indexed words'
 complete -c missive -n "__fish_missive_using_subcommand index" -s v -l verbose -d 'Print how many records were indexed on stderr'
 complete -c missive -n "__fish_missive_using_subcommand index" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
 complete -c missive -n "__fish_missive_using_subcommand index" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -125,8 +125,11 @@ pub enum Command {
 /// jsonl:-), imap://USER@HOST[:PORT]/MAILBOX (logging in as the configured account for that
 /// user and server says), mastodon://INSTANCE (the direct messages of the configured
 /// account on that instance), or the name of an account in the config; with none, every
-/// configured account. Only messages not printed before are printed; a message that cannot
-/// be parsed is printed all the same, with its problems, and reported on stderr.
+/// configured account. Only messages not printed before are printed (fetch keeps this apart
+/// from sync's, so neither hides mail from the other, and two fetches of one source take
+/// turns); a Maildir file a mail reader renamed (read, flags changed) is printed again as
+/// the same record with its new path and flags. A message that cannot be parsed is printed
+/// all the same, with its problems, and reported on stderr.
 ///
 /// IMAP mailboxes are read from after the last UID fetched, with BODY.PEEK[] (no message
 /// becomes \Seen); their raw bytes go to the store's archive, durable before a record is
@@ -261,7 +264,9 @@ EXIT STATUS
   by another missive: try again later.")]
 pub struct IndexArgs {
     /// Rebuild the index from what it holds, reading every message again from its source
-    /// file or the archive, instead of reading stdin.
+    /// file (where it is now) or the archive, instead of reading stdin. Only files in the
+    /// archive or a source of the store are read (another is refused, exit 1); a message
+    /// whose file is gone keeps its indexed words.
     #[arg(long)]
     pub rebuild: bool,
     /// Print how many records were indexed on stderr.

@@ -4,7 +4,14 @@
 //! What is new is decided per file for sources whose files are messages (a Maildir file
 //! renamed by a mail reader is not new, an identical copy is), and by content hash for
 //! sources that hold many messages in one file (an mbox) or none (standard input). A file
-//! whose stamp (size, mtime) is unchanged is not even read again.
+//! whose stamp (size, mtime) is unchanged is not even read again. A Maildir file is followed
+//! by its unique name (before `:2,`): renamed (`new/` to `cur/`, a flag changed), its record
+//! is printed again with its new path and flags (same id; the index upserts by id), and
+//! deleted, its record is marked gone from the source in the store.
+//!
+//! `fetch` printing records and `sync` indexing them each keep their own state of what they
+//! read ([`Consumer`]), and two fetches of one source take turns, so neither prints what the
+//! other did not see, nor the same messages twice.
 //!
 //! An exported message (a platform's export, a signal-cli capture) is new when its record id
 //! was not printed before, wherever its file lies: the same export under another name
@@ -46,6 +53,8 @@ const BATCH_MESSAGES: usize = 1024;
 /// after it is twice as large, up to the run's size.
 const FIRST_BATCH_MESSAGES: usize = 64;
 const BATCH_BYTES: u64 = 64 << 20;
+/// What prefixes the source keys of the state [`Consumer::Printer`] keeps.
+const PRINTED: &str = "printed:";
 
 /// The error returned when fetching cannot go on.
 #[derive(Debug, thiserror::Error)]
@@ -127,6 +136,38 @@ impl Target {
     }
 }
 
+/// Whose record of what was read a run reads and advances. `fetch` to standard output and
+/// `sync` into the index each keep their own (DESIGN.md §8): a `fetch ACCOUNT > file`
+/// does not hide the account's mail from the next `sync`, nor a sync from the next fetch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Consumer {
+    /// Records printed for whatever reads them (`missive fetch`); two runs of one source
+    /// take turns ([`Store::lock_source`]).
+    #[default]
+    Printer,
+    /// Records put in the store's index (`missive sync`, under the store's lock). Its state
+    /// is kept under the source's own key, where every store before schema 13 kept it.
+    Index,
+}
+
+impl Consumer {
+    /// The key under which the store keeps this consumer's state of the source key `key`.
+    fn key(self, key: &str) -> String {
+        match self {
+            Consumer::Index => key.to_string(),
+            Consumer::Printer => format!("{PRINTED}{key}"),
+        }
+    }
+
+    /// The source key of a key [`Consumer::key`] made.
+    fn source_key(self, key: &str) -> &str {
+        match self {
+            Consumer::Index => key,
+            Consumer::Printer => key.strip_prefix(PRINTED).unwrap_or(key),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct Options {
     /// Print every message again, not only new ones.
@@ -141,6 +182,8 @@ pub struct Options {
     pub batches_per_commit: usize,
     /// What one input may cost ([`Config::limits`]).
     pub limits: crate::config::Limits,
+    /// Whose state of the sources the run keeps.
+    pub consumer: Consumer,
 }
 
 impl Default for Options {
@@ -151,6 +194,7 @@ impl Default for Options {
             batch_messages: BATCH_MESSAGES,
             batches_per_commit: 1,
             limits: crate::config::Limits::default(),
+            consumer: Consumer::default(),
         }
     }
 }
@@ -165,8 +209,12 @@ pub trait Settle {
 /// What a fetch did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Summary {
-    /// Records printed.
+    /// Records printed of new messages.
     pub printed: u64,
+    /// Records printed again because their file was renamed (a flag changed).
+    pub updated: u64,
+    /// Records whose file is gone from its source.
+    pub gone: u64,
     /// Messages or lines that could not be read (each reported).
     pub failed: u64,
     /// Records printed per account.
@@ -254,13 +302,31 @@ fn fetch_sources<S: Sink + Send, E: Write + Send>(
     bars: &indicatif::MultiProgress,
     summary: &mut Summary,
 ) -> Result<(), Error> {
+    let consumer = options.consumer;
+    let mut keys: Vec<String> = jobs
+        .iter()
+        .map(|(t, _)| consumer.key(&t.spec.key()))
+        .collect();
+    // Taken in one order, so two runs fetching overlapping sources never wait on each other.
+    keys.sort();
+    let _locks = match consumer {
+        Consumer::Printer => keys
+            .iter()
+            .map(|key| store.lock_source(key))
+            .collect::<Result<Vec<_>, _>>()?,
+        Consumer::Index => Vec::new(),
+    };
     let mut states = Vec::with_capacity(jobs.len());
     for (target, _) in &jobs {
-        let key = target.spec.key();
+        let key = consumer.key(&target.spec.key());
         let known = if options.all {
             Known::default()
         } else {
-            Known::new(store.db.files(&key)?, store.db.cursors(&key)?)
+            let cursors = store.db.cursors(&key)?.into_iter();
+            Known::new(
+                store.db.files(&key)?,
+                cursors.map(|(k, name, value)| (consumer.source_key(&k).to_string(), name, value)),
+            )
         };
         states.push(SourceState { target, key, known });
     }
@@ -348,11 +414,11 @@ fn fetch_sources<S: Sink + Send, E: Write + Send>(
                     summary.failed += 1;
                 }
                 for (path, stamp) in &scan.containers {
-                    batch.stamp_file(&state.key, path, *stamp, None)?;
+                    batch.stamp_file(&state.key, path, *stamp, None, None)?;
                 }
-                batch.forget_files(&state.key, &scan.gone)?;
+                summary.gone += batch.forget_files(&state.key, &scan.gone)?.len() as u64;
                 for (key, name, value) in &scan.cursors {
-                    batch.set_cursor(key, name, value)?;
+                    batch.set_cursor(&consumer.key(key), name, value)?;
                 }
                 for (location, what, problem) in &scan.notices {
                     errors.warn(location, what, problem);
@@ -368,6 +434,33 @@ fn fetch_sources<S: Sink + Send, E: Write + Send>(
         Some(error) => Err(error.into()),
         None => Ok(()),
     }
+}
+
+/// Where the store may read messages again (`index --rebuild`): the archive, the sources of
+/// the configured accounts and the local sources fetch has read, each resolved (symlinks
+/// followed); a root that does not exist is left out.
+pub fn owned_roots(
+    store: &Store,
+    config: &Config,
+    home: Option<&Path>,
+) -> Result<Vec<std::path::PathBuf>, Error> {
+    let configured = config
+        .accounts
+        .keys()
+        .filter_map(|name| source::account::spec(config, name, home).ok());
+    let recorded = store.db.recorded_sources()?.into_iter().filter_map(|key| {
+        let key = Consumer::Printer.source_key(&key).to_string();
+        Spec::parse(&key, Path::new("/")).ok()
+    });
+    let mut roots: Vec<std::path::PathBuf> = configured
+        .chain(recorded)
+        .filter_map(|spec| spec.local().map(|(_, path)| path.to_path_buf()))
+        .chain([store.archive().root().to_path_buf()])
+        .filter_map(|root| std::fs::canonicalize(root).ok())
+        .collect();
+    roots.sort();
+    roots.dedup();
+    Ok(roots)
 }
 
 /// Scans one source and hands its items on in batches.
@@ -460,12 +553,31 @@ fn parse(items: Vec<Item>) -> Vec<Parsed> {
 struct Known {
     /// What the source itself is given: file stamps and cursors.
     state: source::Known,
+    /// The message each recorded file held, by path.
     blob_of: HashMap<String, String>,
+    /// The recorded files that held each message.
     paths_of: HashMap<String, Vec<String>>,
+    /// The recorded Maildir files of each unique name.
+    paths_named: HashMap<String, Vec<String>>,
+    /// The record each recorded file held, by path.
+    record_of: HashMap<String, String>,
+}
+
+/// What a file that is one message holds, against what the store recorded of the source.
+#[derive(Debug, PartialEq, Eq)]
+enum FileNews {
+    New,
+    /// The same message as a recorded file whose name is gone (a mail reader renamed it),
+    /// with that file's record id when it was recorded.
+    Renamed(Option<String>),
+    Unchanged,
 }
 
 impl Known {
-    fn new(files: Vec<KnownFile>, cursors: Vec<(String, String, String)>) -> Known {
+    fn new(
+        files: Vec<KnownFile>,
+        cursors: impl IntoIterator<Item = (String, String, String)>,
+    ) -> Known {
         let mut known = Known::default();
         for (key, name, value) in cursors {
             known.state.cursors.insert((key, name), value);
@@ -479,23 +591,48 @@ impl Known {
                     .push(file.path.clone());
                 known.blob_of.insert(file.path.clone(), blob);
             }
+            if let Some(unique) = source::maildir_unique(&file.path) {
+                known
+                    .paths_named
+                    .entry(unique)
+                    .or_default()
+                    .push(file.path.clone());
+            }
+            if let Some(record) = file.record {
+                known.record_of.insert(file.path.clone(), record);
+            }
             known.state.files.insert(file.path, file.stamp);
         }
         known
     }
 
-    /// Whether a file that is one message holds a message not printed before. Each file is
-    /// a message, so two identical copies are two records; but a file renamed by a mail
-    /// reader (a flag change, new/ → cur/), whose old name is gone, is the same message.
-    fn is_new_file(&self, path: &str, blob: &str) -> bool {
+    /// What the file at `path`, holding `blob`, is. Each file is a message, so two
+    /// identical copies are two records; but a file renamed by a mail reader (a flag change,
+    /// new/ → cur/), whose old name is gone, is the same message: found by its Maildir
+    /// unique name (`maildir`), else by its content.
+    fn file_news(&self, path: &str, blob: &str, maildir: bool) -> FileNews {
         if let Some(recorded) = self.blob_of.get(path) {
-            return recorded != blob;
+            return if recorded == blob {
+                FileNews::Unchanged
+            } else {
+                FileNews::New
+            };
         }
-        let renamed = self
-            .paths_of
-            .get(blob)
-            .is_some_and(|paths| paths.iter().any(|old| !std::path::Path::new(old).exists()));
-        !renamed
+        let gone = |old: &&String| !crate::record::text_path(old).exists();
+        let named = maildir
+            .then(|| source::maildir_unique(path))
+            .flatten()
+            .and_then(|unique| self.paths_named.get(&unique))
+            .and_then(|olds| olds.iter().find(gone));
+        let renamed = named.or_else(|| {
+            self.paths_of
+                .get(blob)
+                .and_then(|olds| olds.iter().find(gone))
+        });
+        match renamed {
+            Some(old) => FileNews::Renamed(self.record_of.get(old).cloned()),
+            None => FileNews::New,
+        }
     }
 }
 
@@ -515,8 +652,8 @@ struct Ledger {
     seen_set: std::collections::HashSet<(String, String)>,
     /// (blob, account, path) of messages put in the archive.
     archived: Vec<(String, String, String)>,
-    /// (source, path, stamp, blob) of files that are one message each.
-    stamps: Vec<(String, String, FileStamp, String)>,
+    /// (source, path, stamp, blob, record id) of files that are one message each.
+    stamps: Vec<(String, String, FileStamp, String, Option<String>)>,
     /// (source, name, value) of cursors advanced.
     cursors: Vec<(String, String, String)>,
     /// Record ids claimed, by id: the blob holding each, and whether it is a duplicate.
@@ -575,8 +712,8 @@ impl Ledger {
         for (blob, account, path) in self.archived.drain(..) {
             batch.archived(&blob, &account, &path)?;
         }
-        for (source, path, stamp, blob) in self.stamps.drain(..) {
-            batch.stamp_file(&source, &path, stamp, Some(&blob))?;
+        for (source, path, stamp, blob, record) in self.stamps.drain(..) {
+            batch.stamp_file(&source, &path, stamp, Some(&blob), record.as_deref())?;
         }
         for (source, name, value) in self.cursors.drain(..) {
             batch.set_cursor(&source, &name, &value)?;
@@ -616,8 +753,8 @@ impl<S: Sink, E: Write> BatchRun<'_, '_, S, E> {
         let mut ledger = Ledger::default();
         let mut uncommitted = 0;
         for (index, parsed, paths) in archived {
-            let messages = self.sort(&*db, &mut ledger, index, parsed, paths?)?;
-            self.print(index, messages)?;
+            let (messages, updated) = self.sort(&*db, &mut ledger, index, parsed, paths?)?;
+            self.print(index, messages, updated)?;
             uncommitted += 1;
             if uncommitted >= self.options.batches_per_commit.max(1) {
                 self.out.flush()?;
@@ -645,12 +782,13 @@ impl<S: Sink, E: Write> BatchRun<'_, '_, S, E> {
             let mut uncommitted = 0;
             while let Some((index, parsed, paths)) = next.take() {
                 let mut ledger = Ledger::default();
-                let mut messages = self.sort(&transaction, &mut ledger, index, parsed, paths?)?;
+                let (mut messages, updated) =
+                    self.sort(&transaction, &mut ledger, index, parsed, paths?)?;
                 ledger.apply(&transaction)?;
                 if let Some(settle) = self.settle.as_deref_mut() {
                     settle.settle(&transaction, &mut messages)?;
                 }
-                self.print(index, messages)?;
+                self.print(index, messages, updated)?;
                 uncommitted += 1;
                 if uncommitted < self.options.batches_per_commit.max(1) {
                     next = batches.next();
@@ -673,7 +811,7 @@ impl<S: Sink, E: Write> BatchRun<'_, '_, S, E> {
         index: usize,
         parsed: Vec<Parsed>,
         archived: Vec<std::path::PathBuf>,
-    ) -> Result<Vec<Message>, Error> {
+    ) -> Result<(Vec<Message>, u64), Error> {
         let SourceState { target, key, known } = &self.sources[index];
         let key = key.as_str();
         let mut archived = archived.into_iter();
@@ -682,6 +820,8 @@ impl<S: Sink, E: Write> BatchRun<'_, '_, S, E> {
         let mut email_at: HashMap<String, usize> = HashMap::new();
         // Each message's cursor supersedes the one before: set once, when the batch is done.
         let mut cursors: HashMap<(String, &str), String> = HashMap::new();
+        // Records printed again because their file was renamed.
+        let mut updated = 0;
         for (item, result) in parsed {
             let location = match (&item.source.path, &item.remote, item.source.uid) {
                 (Some(path), _, _) => path.clone(),
@@ -691,7 +831,7 @@ impl<S: Sink, E: Write> BatchRun<'_, '_, S, E> {
                     remote.key,
                     item.source.uidvalidity.unwrap_or_default()
                 ),
-                _ => key.to_string(),
+                _ => self.options.consumer.source_key(key).to_string(),
             };
             let (mut message, ephemeral_raw) = match result {
                 Ok(read) => read,
@@ -718,43 +858,82 @@ impl<S: Sink, E: Write> BatchRun<'_, '_, S, E> {
             if !target.by_owner || message.account.is_empty() {
                 message.account = target.account.clone();
             }
-            let new = match (&item.stamp, &item.remote) {
-                (Some((path, _)), _) => known.is_new_file(path, &message.blob),
+            let consumer = self.options.consumer;
+            let new_or = |new: bool| {
+                if new {
+                    FileNews::New
+                } else {
+                    FileNews::Unchanged
+                }
+            };
+            let news = match (&item.stamp, &item.remote) {
+                (Some((path, _)), _) => {
+                    known.file_news(path, &message.blob, source_ref.kind == "maildir")
+                }
                 // What the platform says a message is decides, not the file it came in.
-                (None, None) if source::export::is_export(&source_ref.kind) => ledger.see(
+                (None, None) if source::export::is_export(&source_ref.kind) => new_or(ledger.see(
                     store,
-                    &message_id(&message.protocol, &message.account, &message.native_id),
+                    &consumer.key(&message_id(
+                        &message.protocol,
+                        &message.account,
+                        &message.native_id,
+                    )),
                     source::export::revision(&message),
-                )?,
-                (None, None) => ledger.see(store, key, &message.blob)?,
+                )?),
+                (None, None) => new_or(ledger.see(store, key, &message.blob)?),
                 (None, Some(remote)) => {
+                    let remote_key = consumer.key(&remote.key);
                     for (name, value) in &remote.cursor {
-                        cursors.insert((remote.key.clone(), name), value.clone());
+                        cursors.insert((remote_key.clone(), name), value.clone());
                     }
                     // Remembered for a resync; until then each UID is a message of its own,
                     // as each file of a Maildir is.
-                    let new_content = ledger.see(store, &remote.key, &message.blob)?;
+                    let new_content = ledger.see(store, &remote_key, &message.blob)?;
                     let new_id = message.native_id == message.blob
                         || ledger.see(
                             store,
-                            &remote.key,
+                            &remote_key,
                             &format!("message-id:{}", message.native_id),
                         )?;
-                    !remote.resync || (new_content && new_id)
+                    new_or(!remote.resync || (new_content && new_id))
                 }
             };
-            if let Some((path, stamp)) = &item.stamp {
-                ledger
-                    .stamps
-                    .push((key.to_string(), path.clone(), *stamp, message.blob.clone()));
-            }
-            if !new && !self.options.all {
+            if news == FileNews::Unchanged && !self.options.all {
+                if let Some((path, stamp)) = &item.stamp {
+                    let record = known.record_of.get(path).cloned();
+                    ledger.stamps.push((
+                        key.to_string(),
+                        path.clone(),
+                        *stamp,
+                        message.blob.clone(),
+                        record,
+                    ));
+                }
                 continue;
             }
             if message.date.is_none() {
                 message.date = item.remote.as_ref().and_then(|r| r.received.clone());
             }
-            if let Some(first) = claim_id(store, ledger, &mut message)?
+            let first = match &news {
+                FileNews::Renamed(Some(record)) => {
+                    message.id = record.clone();
+                    None
+                }
+                _ => claim_id(store, ledger, &mut message)?,
+            };
+            if let Some((path, stamp)) = &item.stamp {
+                ledger.stamps.push((
+                    key.to_string(),
+                    path.clone(),
+                    *stamp,
+                    message.blob.clone(),
+                    Some(message.id.clone()),
+                ));
+            }
+            if matches!(news, FileNews::Renamed(_)) {
+                updated += 1;
+            }
+            if let Some(first) = first
                 && let Some(&at) = email_at.get(&first)
             {
                 // Its twin is in this batch, not printed yet: it is told too.
@@ -782,20 +961,25 @@ impl<S: Sink, E: Write> BatchRun<'_, '_, S, E> {
         for ((key, name), value) in cursors {
             ledger.cursors.push((key, name.to_string(), value));
         }
-        Ok(new_messages)
+        Ok((new_messages, updated))
     }
 
-    /// Puts a batch's new messages in the sink and counts them.
-    fn print(&mut self, index: usize, messages: Vec<Message>) -> Result<(), Error> {
+    /// Puts a batch's messages in the sink and counts them: `updated` of them were printed
+    /// again because their file was renamed, the others are new.
+    fn print(&mut self, index: usize, messages: Vec<Message>, updated: u64) -> Result<(), Error> {
         let target = self.sources[index].target;
+        let new = messages.len() as u64 - updated;
         for message in messages {
             self.out.put(Record::Message(Box::new(message)))?;
-            self.summary.printed += 1;
+        }
+        self.summary.printed += new;
+        self.summary.updated += updated;
+        if new > 0 {
             *self
                 .summary
                 .per_account
                 .entry(target.account.clone())
-                .or_default() += 1;
+                .or_default() += new;
         }
         Ok(())
     }

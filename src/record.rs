@@ -305,9 +305,15 @@ pub struct ContactSuggestion {
 pub struct SourceRef {
     /// `maildir`, `mbox`, `eml`, `imap`, `mastodon`, …
     pub kind: String,
-    /// The file holding the message (maildir, eml) or the mailbox file (mbox).
+    /// The file holding the message (maildir, eml) or the mailbox file (mbox). A path that
+    /// is not UTF-8 is written `hex:` and its bytes in hex ([`path_text`]), so it names
+    /// the file exactly.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+    /// True when the file is no longer in its source (a mail reader deleted it): the
+    /// record stays, and the archive keeps its bytes when it holds a copy.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub gone: bool,
     /// Byte offset of the message's `From ` line in an mbox file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offset: Option<u64>,
@@ -324,6 +330,25 @@ pub struct SourceRef {
     pub instance: Option<String>,
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+/// A file's path as text that names the file exactly: the path itself when it is UTF-8,
+/// else `hex:` and its bytes in hex (an absolute path starts with `/`, so the two never meet).
+pub fn path_text(path: &std::path::Path) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    match path.to_str() {
+        Some(text) => text.to_string(),
+        None => format!("hex:{}", hex::encode(path.as_os_str().as_bytes())),
+    }
+}
+
+/// The path [`path_text`] wrote.
+pub fn text_path(text: &str) -> std::path::PathBuf {
+    use std::os::unix::ffi::OsStringExt;
+    match text.strip_prefix("hex:").and_then(|h| hex::decode(h).ok()) {
+        Some(bytes) => std::ffi::OsString::from_vec(bytes).into(),
+        None => text.into(),
+    }
 }
 
 /// A participant: a display name and the protocol's canonical handle.
@@ -1235,6 +1260,17 @@ pub fn message_id(protocol: &str, account: &str, native_id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_path_that_is_not_utf8_is_written_so_it_comes_back_exactly() {
+        use std::os::unix::ffi::OsStrExt;
+        let odd = std::path::Path::new(std::ffi::OsStr::from_bytes(b"/m/cur/caf\xe9:2,S"));
+        let text = path_text(odd);
+        assert_eq!(text, "hex:2f6d2f6375722f636166e93a322c53");
+        assert_eq!(text_path(&text), odd);
+        assert_eq!(path_text(std::path::Path::new("/m/été")), "/m/été");
+        assert_eq!(text_path("/m/été"), std::path::Path::new("/m/été"));
+    }
 
     #[test]
     fn dates_out_of_range_clamp_to_the_years_rfc_3339_can_write() {

@@ -169,6 +169,7 @@ pub fn sync<E: Write + Send>(
         batch_messages: BATCH_MESSAGES,
         batches_per_commit: BATCHES_PER_COMMIT,
         limits: config.limits,
+        consumer: fetch::Consumer::Index,
     };
     let mut summary = fetch::fetch(
         store,

@@ -147,7 +147,7 @@ fn header_fields_and_flags_come_through() {
 }
 
 #[test]
-fn a_renamed_file_is_not_new_but_a_new_file_is() {
+fn a_renamed_file_is_printed_again_as_its_record_and_a_new_file_is_new() {
     let home = Home::new();
     let maildir = copy_sample(&home);
     let source = format!("maildir:{}", maildir.display());
@@ -164,8 +164,19 @@ fn a_renamed_file_is_not_new_but_a_new_file_is() {
 
     let (code, second, _) = run(home.missive().args(["fetch", &source]));
     assert_eq!(code, 0);
-    assert_eq!(second.len(), 1, "{second:?}");
-    assert_eq!(second[0]["native_id"], "<fresh@example.org>");
+    assert_eq!(second.len(), 2, "{second:?}");
+    let renamed = second
+        .iter()
+        .find(|r| r["native_id"] != "<fresh@example.org>")
+        .unwrap();
+    let before = first.iter().find(|r| r["id"] == renamed["id"]);
+    assert!(before.is_some(), "the same record again: {renamed}");
+    assert_eq!(renamed["flags"], serde_json::json!(["seen"]));
+    assert!(
+        second
+            .iter()
+            .any(|r| r["native_id"] == "<fresh@example.org>")
+    );
 }
 
 #[test]

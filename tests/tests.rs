@@ -20,6 +20,7 @@ mod layering;
 mod mail_hook;
 mod mastodon;
 mod pipelines;
+mod renames;
 mod schema;
 mod score;
 mod search;

@@ -6,13 +6,14 @@ pub mod query;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, Write};
+use std::path::PathBuf;
 
 use serde_json::json;
 
 use crate::contacts::{Directory, identity};
 use crate::fault::Fault;
 use crate::jsonl::{ErrorSink, Reader, Writer};
-use crate::record::{DUPLICATE_MESSAGE_ID, ErrorRecord, Message, Record};
+use crate::record::{DUPLICATE_MESSAGE_ID, ErrorRecord, Message, Record, text_path};
 use crate::store::index::{Lookup, MessageIndex, Sort};
 use crate::store::query::{KeywordField, Query};
 use crate::store::threads::ThreadState;
@@ -110,38 +111,102 @@ fn add_tags(store: &mut Store, pending: &mut Vec<(String, Vec<String>)>) -> Resu
 }
 
 /// Rebuilds the index from what it holds and the raw messages: each message is read again
-/// from its source file or the archive, so a change in how mail is read reaches the index.
-/// A message whose raw bytes are gone keeps its stored record (without body) and is reported.
-pub fn rebuild<E: Write>(store: &mut Store, errors: &mut ErrorSink<E>) -> Result<Indexed, Error> {
+/// from the file that holds it now (a Maildir file renamed since, with the flags of its new
+/// name), else the archive's copy, so a change in how mail is read reaches the index. Only
+/// files inside `roots` ([`crate::fetch::owned_roots`]) are read: a record naming a file
+/// elsewhere (piped into `index` by hand) is refused and reported. A message that cannot be
+/// read again keeps its document as indexed, body words and all (reported, as a warning
+/// when its raw bytes are simply gone).
+pub fn rebuild<E: Write>(
+    store: &mut Store,
+    roots: &[PathBuf],
+    errors: &mut ErrorSink<E>,
+) -> Result<Indexed, Error> {
     let index = open_index(store)?;
     let records = index.reader()?.all()?;
     let mut writer = index.writer()?;
-    writer.clear()?;
     let mut summary = Indexed::default();
     for stored in records {
-        let mut message = match crate::store::raw_bytes(&stored.source) {
-            Ok(raw) => crate::source::read_again(&stored, &raw).unwrap_or(stored),
-            Err(error) => {
-                let location = stored
-                    .source
-                    .path
-                    .clone()
-                    .unwrap_or_else(|| stored.id.clone());
+        summary.messages += 1;
+        let location = stored
+            .source
+            .path
+            .clone()
+            .unwrap_or_else(|| stored.id.clone());
+        match read_again(store, roots, stored)? {
+            Again::Read(mut message) => writer.upsert(&mut message)?,
+            Again::Kept(None) => {}
+            Again::Kept(Some((native_id, why))) => {
+                errors.warn(&location, &native_id, &format!("{why}, kept as indexed"))
+            }
+            Again::Refused(message, path) => {
                 let mut report = ErrorRecord::new(
-                    location,
-                    format!("raw message gone, kept as indexed: {error}"),
+                    path.clone(),
+                    format!(
+                        "record {} names {path}, outside the archive and every source of the \
+                         store: not read, kept as indexed",
+                        message.id
+                    ),
                 );
-                report.message_id = Some(stored.native_id.clone());
+                report.message_id = Some(message.native_id);
                 errors.report(&report);
                 summary.failed += 1;
-                stored
             }
-        };
-        writer.upsert(&mut message)?;
-        summary.messages += 1;
+        }
     }
     writer.commit()?;
     Ok(summary)
+}
+
+/// What a rebuild does with one stored record.
+enum Again {
+    /// Read again from its raw bytes: the new document.
+    Read(Message),
+    /// Its document stays as it is, with why when its raw bytes could not be read.
+    Kept(Option<(String, String)>),
+    /// It names a file the store does not own (the record and the path).
+    Refused(Message, String),
+}
+
+/// A stored record read again from where its raw bytes are now.
+fn read_again(store: &Store, roots: &[PathBuf], mut stored: Message) -> Result<Again, Error> {
+    let maildir = stored.source.kind == "maildir";
+    if let Some(now) = store.db.current_file(&stored.id)?
+        && stored.source.path.as_ref() != Some(&now)
+    {
+        if maildir {
+            stored.flags = crate::source::maildir_flags(&text_path(&now));
+        }
+        stored.source.path = Some(now);
+    }
+    let raw = match stored.source.path.as_deref().map(text_path) {
+        Some(path) => match std::fs::canonicalize(&path) {
+            Ok(real) if !roots.iter().any(|root| real.starts_with(root)) => {
+                let path = stored.source.path.clone().unwrap_or_default();
+                return Ok(Again::Refused(stored, path));
+            }
+            Ok(_) => crate::store::raw_bytes(&stored.source),
+            Err(error) => Err(error),
+        },
+        None => crate::store::raw_bytes(&stored.source),
+    };
+    let raw = match raw {
+        Ok(raw) => Ok(raw),
+        Err(gone) => match store.db.archived_path(&stored.blob)? {
+            Some(copy) => std::fs::read(copy),
+            None => Err(gone),
+        },
+    };
+    Ok(match raw {
+        Ok(raw) => match crate::source::read_again(&stored, &raw) {
+            Some(message) => Again::Read(message),
+            None => Again::Kept(None),
+        },
+        Err(error) => Again::Kept(Some((
+            stored.native_id,
+            format!("raw message gone ({error})"),
+        ))),
+    })
 }
 
 /// The store's answers to a query: tags, threads and conversations as they are now (a
@@ -297,7 +362,9 @@ pub fn search<W: Write>(
     let mut tags = store.db.tags_of(&ids)?;
     // A message indexed before another took its Message-ID learns it from the store.
     let duplicates = store.db.duplicate_ids(&ids)?;
+    let gone = store.db.gone_ids(&ids)?;
     for message in &mut messages {
+        message.source.gone = gone.contains(&message.id);
         message.tags = tags.remove(&message.id).unwrap_or_default();
         if duplicates.contains(&message.id)
             && !message.problems.iter().any(|p| p == DUPLICATE_MESSAGE_ID)

@@ -1,5 +1,6 @@
 //! Reads a Maildir (cur/ and new/), and every Maildir++ or nested folder below it, with the
-//! flags from each file name's `:2,` info.
+//! flags from each file name's `:2,` info. A file is named by its path exactly, bytes and
+//! all ([`path_text`]), and known across renames by its unique name ([`unique`]).
 //!
 //! Nothing outside the Maildir is read: folders are found without following symlinks (so
 //! a link to `.` cannot make the walk loop), and a `cur/`, `new/` or message file that is a
@@ -9,7 +10,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::{Error, Item, Known, Raw, Scan, Source, stamp};
-use crate::record::{ErrorRecord, SourceRef};
+use crate::record::{ErrorRecord, SourceRef, path_text, text_path};
 
 /// A Maildir tree.
 pub struct Maildir(pub PathBuf);
@@ -83,22 +84,14 @@ impl Source for Maildir {
                     if !metadata.is_file() {
                         continue;
                     }
-                    let key = path.display().to_string();
+                    let key = path_text(&path);
                     let stamp = stamp(&metadata);
                     present.insert(key.clone());
                     if known.files.get(&key) == Some(&stamp) {
                         continue;
                     }
-                    let name = path
-                        .file_name()
-                        .map(|n| n.to_string_lossy())
-                        .unwrap_or_default();
                     emit(Item {
-                        flags: if sub == "cur" {
-                            flags(&name)
-                        } else {
-                            Vec::new()
-                        },
+                        flags: file_flags(&path),
                         source: SourceRef {
                             kind: "maildir".into(),
                             path: Some(key.clone()),
@@ -158,6 +151,32 @@ fn folders(root: &Path) -> Result<Vec<(String, PathBuf)>, Error> {
     Ok(found)
 }
 
+/// The unique part of a Maildir file's name (before `:2,`), from its path as [`path_text`]
+/// wrote it (and so written the same way); `None` outside a `cur/` or `new/` folder.
+pub fn unique(key: &str) -> Option<String> {
+    use std::os::unix::ffi::OsStrExt;
+    let path = text_path(key);
+    let folder = path.parent()?.file_name()?;
+    if folder != "cur" && folder != "new" {
+        return None;
+    }
+    let name = path.file_name()?.as_bytes();
+    let end = memchr::memmem::find(name, b":2,").unwrap_or(name.len());
+    Some(path_text(Path::new(std::ffi::OsStr::from_bytes(
+        &name[..end],
+    ))))
+}
+
+/// The flags of a Maildir file: those of its name's `:2,` info in `cur/`, none in `new/`.
+pub fn file_flags(path: &Path) -> Vec<String> {
+    if path.parent().and_then(Path::file_name) != Some("cur".as_ref()) {
+        return Vec::new();
+    }
+    path.file_name()
+        .map(|name| flags(&name.to_string_lossy()))
+        .unwrap_or_default()
+}
+
 /// The flags in a Maildir file name's `:2,` info, in the spec's alphabetical order.
 fn flags(name: &str) -> Vec<String> {
     let Some((_, info)) = name.rsplit_once(":2,") else {
@@ -194,6 +213,23 @@ mod tests {
             ["deleted"],
             "lowercase keywords are not flags"
         );
+    }
+
+    #[test]
+    fn a_file_is_known_by_its_unique_name_whatever_its_folder_and_flags() {
+        assert_eq!(unique("/m/new/123.M1.host").as_deref(), Some("123.M1.host"));
+        assert_eq!(
+            unique("/m/cur/123.M1.host:2,RS").as_deref(),
+            Some("123.M1.host")
+        );
+        assert_eq!(unique("/m/inbox.mbox"), None, "not in cur/ or new/");
+        use std::os::unix::ffi::OsStrExt;
+        let odd = Path::new(std::ffi::OsStr::from_bytes(b"/m/cur/caf\xe9:2,S"));
+        let expected = path_text(Path::new(std::ffi::OsStr::from_bytes(b"caf\xe9")));
+        assert!(expected.starts_with("hex:"), "{expected}");
+        assert_eq!(unique(&path_text(odd)), Some(expected));
+        assert_eq!(file_flags(Path::new("/m/cur/1:2,S")), ["seen"]);
+        assert_eq!(file_flags(Path::new("/m/new/1:2,S")), Vec::<String>::new());
     }
 
     #[test]

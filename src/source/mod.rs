@@ -24,7 +24,7 @@ use crate::record::{Message, SourceRef};
 use crate::store::db::FileStamp;
 use export::{facebook, matrix, signal, twitter};
 
-pub use maildir::Maildir;
+pub use maildir::{Maildir, file_flags as maildir_flags, unique as maildir_unique};
 pub use mbox::Mbox;
 
 /// The error returned when a source cannot be named or read.

@@ -27,6 +27,11 @@ impl Archive {
         Archive { root }
     }
 
+    /// The directory that holds the archive.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
     /// The Maildir of `account`; account names are made safe as one path component.
     pub fn maildir(&self, account: &str) -> PathBuf {
         let safe: String = account

@@ -100,6 +100,12 @@ const MIGRATIONS: &[&str] = &[
          updated INTEGER NOT NULL,
          PRIMARY KEY (draft, recipient)) WITHOUT ROWID;
      CREATE INDEX outbox_delivery_by_status ON outbox_delivery (status);",
+    // 13: the record each file of a local source holds, so a renamed file updates its record
+    // and a deleted one marks it gone from its source (`source_gone`), and a rebuild finds a
+    // message where it is now.
+    "ALTER TABLE local_file ADD COLUMN record TEXT;
+     CREATE INDEX local_file_by_record ON local_file (record) WHERE record IS NOT NULL;
+     CREATE TABLE source_gone (id TEXT PRIMARY KEY, path TEXT NOT NULL) WITHOUT ROWID;",
 ];
 
 /// The Autocrypt state of a peer (Level 1 §2.3), keys named by fingerprint.
@@ -204,6 +210,8 @@ pub struct KnownFile {
     pub stamp: FileStamp,
     /// The message it held, for a file that is one message.
     pub blob: Option<String>,
+    /// The id of that message's record (recorded since schema 13).
+    pub record: Option<String>,
 }
 
 /// The open database.
@@ -279,7 +287,7 @@ impl Db {
     pub fn files(&self, source: &str) -> Result<Vec<KnownFile>, Error> {
         let mut statement = self
             .connection
-            .prepare("SELECT path, size, mtime_ns, blob FROM local_file WHERE source = ?1")
+            .prepare("SELECT path, size, mtime_ns, blob, record FROM local_file WHERE source = ?1")
             .map_err(|e| self.error(e))?;
         let rows = statement
             .query_map([source], |row| {
@@ -290,10 +298,60 @@ impl Db {
                         mtime_ns: row.get(2)?,
                     },
                     blob: row.get(3)?,
+                    record: row.get(4)?,
                 })
             })
             .map_err(|e| self.error(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
+    }
+
+    /// Where the file holding record `id` is now, as fetch last saw it, if any source holds it.
+    pub fn current_file(&self, id: &str) -> Result<Option<String>, Error> {
+        self.connection
+            .query_row(
+                "SELECT path FROM local_file WHERE record = ?1 ORDER BY path LIMIT 1",
+                [id],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(|e| self.error(e))
+    }
+
+    /// The key of every source fetch recorded files of.
+    pub fn recorded_sources(&self) -> Result<Vec<String>, Error> {
+        let mut statement = self
+            .connection
+            .prepare("SELECT DISTINCT source FROM local_file ORDER BY source")
+            .map_err(|e| self.error(e))?;
+        let rows = statement
+            .query_map([], |row| row.get(0))
+            .map_err(|e| self.error(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
+    }
+
+    /// Where the archive keeps `blob`, if it does.
+    pub fn archived_path(&self, blob: &str) -> Result<Option<String>, Error> {
+        self.connection
+            .query_row("SELECT path FROM archived WHERE blob = ?1", [blob], |row| {
+                row.get(0)
+            })
+            .optional()
+            .map_err(|e| self.error(e))
+    }
+
+    /// Which of these record ids are gone from their source (their file was deleted).
+    pub fn gone_ids(&self, ids: &[&str]) -> Result<std::collections::HashSet<String>, Error> {
+        let mut statement = self
+            .connection
+            .prepare_cached("SELECT 1 FROM source_gone WHERE id = ?1")
+            .map_err(|e| self.error(e))?;
+        let mut gone = std::collections::HashSet::new();
+        for id in ids {
+            if statement.exists([id]).map_err(|e| self.error(e))? {
+                gone.insert(id.to_string());
+            }
+        }
+        Ok(gone)
     }
 
     /// A cursor value of `source`, such as an IMAP UIDVALIDITY.
@@ -485,19 +543,21 @@ impl Batch<'_> {
             == 1)
     }
 
-    /// Records a file's stamp (and the blob it held, when it is one message).
+    /// Records a file's stamp (and, when it is one message, the blob it held and its
+    /// record's id); a record whose file is back is no longer gone from its source.
     pub fn stamp_file(
         &self,
         source: &str,
         path: &str,
         stamp: FileStamp,
         blob: Option<&str>,
+        record: Option<&str>,
     ) -> Result<(), Error> {
         let mut statement = self
             .tx
             .prepare_cached(
-                "INSERT OR REPLACE INTO local_file (source, path, size, mtime_ns, blob)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT OR REPLACE INTO local_file (source, path, size, mtime_ns, blob, record)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )
             .map_err(|e| self.error(e))?;
         statement
@@ -506,24 +566,55 @@ impl Batch<'_> {
                 path,
                 stamp.size as i64,
                 stamp.mtime_ns,
-                blob
+                blob,
+                record
             ])
             .map_err(|e| self.error(e))?;
-        Ok(())
-    }
-
-    /// Forgets files of `source` that are gone, so a file put back later is read again.
-    pub fn forget_files(&self, source: &str, paths: &[String]) -> Result<(), Error> {
-        let mut statement = self
-            .tx
-            .prepare_cached("DELETE FROM local_file WHERE source = ?1 AND path = ?2")
-            .map_err(|e| self.error(e))?;
-        for path in paths {
-            statement
-                .execute([source, path])
+        if let Some(record) = record {
+            self.tx
+                .prepare_cached("DELETE FROM source_gone WHERE id = ?1")
+                .and_then(|mut statement| statement.execute([record]))
                 .map_err(|e| self.error(e))?;
         }
         Ok(())
+    }
+
+    /// Forgets files of `source` that are gone, so a file put back later is read again. A
+    /// record whose message no other file of the source holds (a file renamed holds it
+    /// still) is marked gone from the source; returns those records' ids.
+    pub fn forget_files(&self, source: &str, paths: &[String]) -> Result<Vec<String>, Error> {
+        let mut forget = self
+            .tx
+            .prepare_cached(
+                "DELETE FROM local_file WHERE source = ?1 AND path = ?2 RETURNING blob, record",
+            )
+            .map_err(|e| self.error(e))?;
+        let mut left = Vec::new();
+        for path in paths {
+            let row: Option<(Option<String>, Option<String>)> = forget
+                .query_row([source, path], |row| Ok((row.get(0)?, row.get(1)?)))
+                .optional()
+                .map_err(|e| self.error(e))?;
+            if let Some((Some(blob), Some(record))) = row {
+                left.push((path, blob, record));
+            }
+        }
+        let mut held = self
+            .tx
+            .prepare_cached("SELECT 1 FROM local_file WHERE source = ?1 AND blob = ?2")
+            .map_err(|e| self.error(e))?;
+        let mut mark = self
+            .tx
+            .prepare_cached("INSERT OR REPLACE INTO source_gone (id, path) VALUES (?1, ?2)")
+            .map_err(|e| self.error(e))?;
+        let mut gone = Vec::new();
+        for (path, blob, record) in left {
+            if !held.exists([source, &blob]).map_err(|e| self.error(e))? {
+                mark.execute([&record, path]).map_err(|e| self.error(e))?;
+                gone.push(record);
+            }
+        }
+        Ok(gone)
     }
 
     /// Sets a cursor value of `source`.

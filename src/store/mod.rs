@@ -104,7 +104,20 @@ impl Store {
     /// Takes the store's writer lock (`sync.lock`), so one sync runs at a time: waits for it
     /// when `wait`, else fails at once with [`Error::Locked`]. Released when dropped.
     pub fn lock(&self, wait: bool) -> Result<Lock, Error> {
-        let path = self.root.join("sync.lock");
+        self.lock_file(self.root.join("sync.lock"), wait)
+    }
+
+    /// Takes the lock of one source's state as `fetch` keeps it, waiting for it: two fetches
+    /// of a source take turns, so the second prints only what the first did not.
+    pub fn lock_source(&self, key: &str) -> Result<Lock, Error> {
+        use sha2::Digest;
+        let dir = self.root.join("locks");
+        create_private_dir(&dir)?;
+        let name = hex::encode(&sha2::Sha256::digest(key.as_bytes())[..16]);
+        self.lock_file(dir.join(format!("{name}.lock")), true)
+    }
+
+    fn lock_file(&self, path: PathBuf, wait: bool) -> Result<Lock, Error> {
         let file = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
@@ -142,8 +155,9 @@ pub fn raw_bytes(source: &SourceRef) -> std::io::Result<Vec<u8>> {
     let path = source.path.as_deref().ok_or_else(|| {
         std::io::Error::new(std::io::ErrorKind::NotFound, "the record names no file")
     })?;
+    let path = crate::record::text_path(path);
     match (source.kind.as_str(), source.offset) {
-        ("mbox", Some(offset)) => crate::email::mbox::message_at(Path::new(path), offset),
+        ("mbox", Some(offset)) => crate::email::mbox::message_at(&path, offset),
         _ => std::fs::read(path),
     }
 }

@@ -10,7 +10,9 @@ use missive::jsonl::{ErrorSink, Reader, Writer};
 use missive::search::{self, query};
 use missive::store::query::Query;
 
-use crate::{Failure, OK, SOME_FAILED, failed, open_store, output_format, usage};
+use crate::{
+    Failure, OK, SOME_FAILED, failed, home, load_config, open_store, output_format, usage,
+};
 
 fn failure(error: search::Error) -> Failure {
     failed(error.is_transient(), error)
@@ -34,7 +36,10 @@ pub(crate) fn index(global: &Global, args: IndexArgs) -> Result<u8, Failure> {
     let mut store = open_store(global)?;
     let mut errors = ErrorSink::new(std::io::stderr(), global.errors == ErrorFormat::Jsonl);
     let summary = if args.rebuild {
-        search::rebuild(&mut store, &mut errors)
+        let config = load_config(global)?;
+        let roots = missive::fetch::owned_roots(&store, &config, home().as_deref())
+            .map_err(|e| failed(e.is_transient(), e))?;
+        search::rebuild(&mut store, &roots, &mut errors)
     } else {
         let mut reader = Reader::new(std::io::stdin().lock(), "stdin");
         search::index_stream(&mut store, &mut reader, &mut errors)

@@ -55,8 +55,15 @@ pub(crate) fn run(global: &Global, args: SyncArgs) -> Result<u8, Failure> {
             .iter()
             .map(|(account, count)| format!("{account} {count}"))
             .collect();
+        let mut changed = String::new();
+        if summary.updated > 0 {
+            changed += &format!(", {} renamed", summary.updated);
+        }
+        if summary.gone > 0 {
+            changed += &format!(", {} gone from the source", summary.gone);
+        }
         println!(
-            "missive sync: {} new message{}{} in {:.1} s",
+            "missive sync: {} new message{}{}{changed} in {:.1} s",
             summary.printed,
             if summary.printed == 1 { "" } else { "s" },
             if accounts.is_empty() {
