@@ -7,7 +7,6 @@ use std::io::Write;
 use std::process::Stdio;
 
 use crate::support::mda::{self, Mda};
-use crate::support::openpgp::{GnuPg, write_autocrypt_mail};
 use crate::support::{Home, mail, run};
 
 const HEADER: &str = "X-Missive-Privacy:";
@@ -175,14 +174,7 @@ fn record_header(home: &Home, raw: &[u8], flags: &[&str]) -> String {
 
 #[test]
 fn the_score_is_the_record_paths_with_the_same_store_and_flags() {
-    let home = Home::new();
-    home.write_config(
-        "[identity]\naddresses = [\"sam@example.com\"]\nprefer_encrypt = \"mutual\"\n",
-    );
-    let gpg = GnuPg::new();
-    gpg.generate("Alice <alice@example.org>");
-    let key = gpg.run(&["--export", "alice@example.org"], None);
-    write_autocrypt_mail(&home, "alice@example.org", &key);
+    let (home, gpg) = crate::support::openpgp::home_with_alices_autocrypt_mail();
     let (code, _, stderr) = home.fetch_and_learn_keys();
     assert_eq!(code, 0, "{stderr}");
     let signed = crate::keys::pgp_mime_signed(&gpg, false);

@@ -87,7 +87,7 @@ impl Checker<'_> {
 
 #[test]
 fn every_printed_record_matches_its_schema() {
-    let home = home_with_alices_autocrypt_mail();
+    let (home, _gpg) = home_with_alices_autocrypt_mail();
     let mut checker = Checker {
         home: &home,
         validators: BTreeMap::new(),

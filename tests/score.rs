@@ -624,7 +624,7 @@ fn factor_names(record: &Value) -> Vec<String> {
 #[test]
 fn with_a_store_the_score_knows_the_people_their_keys_and_what_a_message_answers() {
     // Alice's key and her wish for encryption, learnt from her mail; a name makes her known.
-    let home = crate::support::openpgp::home_with_alices_autocrypt_mail();
+    let (home, _gpg) = crate::support::openpgp::home_with_alices_autocrypt_mail();
     let (code, _, stderr) = home.fetch_and_learn_keys();
     assert_eq!(code, 0, "{stderr}");
     let (code, _, stderr) =

@@ -6,7 +6,8 @@
 
 use serde_json::Value;
 
-use crate::support::{Home, run};
+use super::transport::{score, scored};
+use crate::support::Home;
 
 /// The honest message: Alice writes to Bob.
 const HONEST: &str = "From: Alice <alice@example.org>\n\
@@ -22,27 +23,6 @@ fn smuggled(at: usize, line: &str) -> Vec<u8> {
     let mut lines: Vec<&str> = HONEST.split_inclusive('\n').collect();
     lines.insert(at, line);
     lines.concat().into_bytes()
-}
-
-/// The record `fetch` makes of `raw`, scored by `score --record-only`.
-fn scored(home: &Home, raw: &[u8]) -> Value {
-    let (code, records, stderr) = run(home
-        .missive()
-        .args(["fetch", "eml:-"])
-        .write_stdin(raw.to_vec()));
-    assert_eq!(code, 0, "{stderr}");
-    let input: String = records.iter().map(|r| format!("{r}\n")).collect();
-    let (code, mut scored, stderr) = run(home
-        .missive()
-        .args(["score", "--record-only"])
-        .write_stdin(input));
-    assert_eq!(code, 0, "{stderr}");
-    assert_eq!(scored.len(), 1);
-    scored.remove(0)
-}
-
-fn score(record: &Value) -> u64 {
-    record["privacy"]["score"].as_u64().expect("a score")
 }
 
 /// What Python's `email` package (policy `default`, then `compat32`) takes as `field`, or

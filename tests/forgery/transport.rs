@@ -31,7 +31,7 @@ fn message(top: &str) -> Vec<u8> {
 }
 
 /// The record `fetch` makes of `raw`, scored by `score --record-only`.
-fn scored(home: &Home, raw: &[u8]) -> Value {
+pub(super) fn scored(home: &Home, raw: &[u8]) -> Value {
     let (code, records, stderr) = run(home
         .missive()
         .args(["fetch", "eml:-"])
@@ -47,7 +47,7 @@ fn scored(home: &Home, raw: &[u8]) -> Value {
     scored.remove(0)
 }
 
-fn score(record: &Value) -> u64 {
+pub(super) fn score(record: &Value) -> u64 {
     record["privacy"]["score"].as_u64().expect("a score")
 }
 

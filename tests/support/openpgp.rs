@@ -144,8 +144,9 @@ pub fn write_autocrypt_mail(home: &Home, from: &str, key: &[u8]) {
 }
 
 /// A home whose user (sam, who prefers encryption) has in `Mail/` one message from Alice
-/// carrying her Autocrypt header and a key `gpg` made for her.
-pub fn home_with_alices_autocrypt_mail() -> Home {
+/// carrying her Autocrypt header and a key `gpg` made for her; the `gpg` that holds it, to
+/// sign as her.
+pub fn home_with_alices_autocrypt_mail() -> (Home, GnuPg) {
     let home = Home::new();
     home.write_config(
         "[identity]\naddresses = [\"sam@example.com\"]\nprefer_encrypt = \"mutual\"\n",
@@ -154,7 +155,7 @@ pub fn home_with_alices_autocrypt_mail() -> Home {
     gpg.generate("Alice <alice@example.org>");
     let key = gpg.run(&["--export", "alice@example.org"], None);
     write_autocrypt_mail(&home, "alice@example.org", &key);
-    home
+    (home, gpg)
 }
 
 /// `key` (binary) as the `keydata` of an Autocrypt header: base64, folded onto continuation
