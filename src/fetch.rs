@@ -172,7 +172,7 @@ pub struct Summary {
     /// Records printed per account.
     pub per_account: std::collections::BTreeMap<String, u64>,
     /// Of the records printed, the emails whose Message-ID another message already held:
-    /// each carries the problem `duplicate_message_id` and its blob's id ([`claim_id`]).
+    /// each carries the problem `duplicate_message_id` and its blob's id (`claim_id`).
     pub duplicates: u64,
 }
 

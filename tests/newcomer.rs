@@ -25,7 +25,10 @@ fn a_second_key_for_the_same_address_needs_force_and_then_signs() {
     let (code, records, stderr) = generate(&home, false);
     assert_eq!((code, records.len()), (2, 0), "{stderr}");
     assert!(stderr.contains("--force"), "{stderr}");
-    assert!(stderr.contains(&first), "names the key already there: {stderr}");
+    assert!(
+        stderr.contains(&first),
+        "names the key already there: {stderr}"
+    );
 
     let (code, second, stderr) = generate(&home, true);
     assert_eq!(code, 0, "{stderr}");
@@ -36,13 +39,19 @@ fn a_second_key_for_the_same_address_needs_force_and_then_signs() {
         "{stderr}"
     );
     let (_, keys, _) = run(home.missive().args(["keys", "show", "sam@example.com"]));
-    assert_eq!(keys.len(), 2, "both keys stay, the old one to decrypt: {keys:?}");
+    assert_eq!(
+        keys.len(),
+        2,
+        "both keys stay, the old one to decrypt: {keys:?}"
+    );
 }
 
 #[test]
 fn an_empty_contact_list_says_where_contacts_come_from() {
     let home = Home::new();
-    let (code, records, stderr) = run(home.missive().args(["contacts", "list", "--format", "text"]));
+    let (code, records, stderr) = run(home
+        .missive()
+        .args(["contacts", "list", "--format", "text"]));
     assert_eq!((code, records.len()), (0, 0), "{stderr}");
     assert!(stderr.contains("missive thread"), "{stderr}");
 
@@ -67,7 +76,9 @@ fn an_empty_contact_list_says_where_contacts_come_from() {
         "{stderr} {all:?}"
     );
     // JSON Lines for a program stays quiet.
-    let (_, _, stderr) = run(home.missive().args(["contacts", "list", "--format", "jsonl"]));
+    let (_, _, stderr) = run(home
+        .missive()
+        .args(["contacts", "list", "--format", "jsonl"]));
     assert!(stderr.is_empty(), "{stderr}");
 }
 
@@ -98,21 +109,16 @@ fn input_that_is_no_json_says_so_first() {
         .arg("score")
         .write_stdin(b"From: alice@example.org\n".to_vec()));
     assert_eq!(code, 1, "{stderr}");
-    assert!(
-        stderr.contains("stdin:1: not a JSON record: "),
-        "{stderr}"
-    );
+    assert!(stderr.contains("stdin:1: not a JSON record: "), "{stderr}");
 }
 
 #[test]
 fn an_error_record_names_the_source_that_cannot_be_read() {
     let home = Home::new();
-    let (code, _, stderr) = run(home.missive().args([
-        "--errors",
-        "jsonl",
-        "fetch",
-        "maildir:/nonexistent",
-    ]));
+    let (code, _, stderr) =
+        run(home
+            .missive()
+            .args(["--errors", "jsonl", "fetch", "maildir:/nonexistent"]));
     assert_eq!(code, 2, "{stderr}");
     let record: serde_json::Value = serde_json::from_str(stderr.trim()).unwrap();
     assert_eq!(record["where"], "/nonexistent", "{record}");

@@ -62,7 +62,10 @@ fn the_readme_loop_learns_recommends_decrypts_and_grades_a() {
     let (code, recommended, stderr) =
         run(missive().args(["keys", "recommend", "alice@example.org"]));
     assert_eq!(code, 0, "{stderr}");
-    assert_eq!(recommended[0]["recommendation"], "available", "{recommended:?}");
+    assert_eq!(
+        recommended[0]["recommendation"], "available",
+        "{recommended:?}"
+    );
     let (code, recommended, stderr) = run(missive().args([
         "keys",
         "recommend",
@@ -70,7 +73,10 @@ fn the_readme_loop_learns_recommends_decrypts_and_grades_a() {
         "alice@example.org",
     ]));
     assert_eq!(code, 0, "{stderr}");
-    assert_eq!(recommended[0]["recommendation"], "encrypt", "{recommended:?}");
+    assert_eq!(
+        recommended[0]["recommendation"], "encrypt",
+        "{recommended:?}"
+    );
 
     let (code, scored, stderr) = run(missive()
         .args(["score", "--decrypt"])

@@ -33,7 +33,10 @@ pub enum Error {
     #[error(
         "your key {fingerprint} is already bound to {address}: --force makes another, which then signs (the old one still decrypts)"
     )]
-    OwnKeyExists { address: String, fingerprint: String },
+    OwnKeyExists {
+        address: String,
+        fingerprint: String,
+    },
     #[error(transparent)]
     Decrypt(Box<decrypt::Error>),
     #[error(transparent)]
@@ -234,7 +237,11 @@ pub fn generate(
             .collect();
         for (fingerprint, _, _) in store.db.own_keys()? {
             for address in &addresses {
-                if !store.db.bindings(Some(address), Some(&fingerprint))?.is_empty() {
+                if !store
+                    .db
+                    .bindings(Some(address), Some(&fingerprint))?
+                    .is_empty()
+                {
                     return Err(Error::OwnKeyExists {
                         address: address.clone(),
                         fingerprint,

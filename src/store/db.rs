@@ -388,7 +388,9 @@ impl Db {
     pub fn own_keys(&self) -> Result<Vec<(String, Vec<u8>, bool)>, Error> {
         let mut statement = self
             .connection
-            .prepare("SELECT fingerprint, tsk, protected FROM own_key ORDER BY made DESC, fingerprint")
+            .prepare(
+                "SELECT fingerprint, tsk, protected FROM own_key ORDER BY made DESC, fingerprint",
+            )
             .map_err(|e| self.error(e))?;
         let rows = statement
             .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))

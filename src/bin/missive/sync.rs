@@ -72,7 +72,10 @@ pub(crate) fn run(global: &Global, args: SyncArgs) -> Result<u8, Failure> {
             match summary.duplicates {
                 0 => String::new(),
                 1 => ", 1 duplicate of a Message-ID already seen".into(),
-                n => format!(", {} duplicates of a Message-ID already seen", HumanCount(n)),
+                n => format!(
+                    ", {} duplicates of a Message-ID already seen",
+                    HumanCount(n)
+                ),
             },
             if accounts.is_empty() {
                 String::new()
