@@ -1478,7 +1478,7 @@ _missive() {
             return 0
             ;;
         missive__subcmd__keys__subcmd__generate)
-            opts="-h -V --passphrase-command --no-passphrase --store --config --format --errors --no-progress --help --version"
+            opts="-h -V --passphrase-command --no-passphrase --force --store --config --format --errors --no-progress --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

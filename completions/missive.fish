@@ -195,6 +195,7 @@ tree\t'Threads as indented trees (`missive thread`); one readable line per recor
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from generate" -l errors -d 'How errors are printed on stderr' -r -f -a "text\t'`missive: WHERE: WHAT`, one line each'
 jsonl\t'`error` records, one JSON object per line'"
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from generate" -l no-passphrase -d 'Keep the secret key without a passphrase'
+complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from generate" -l force -d 'Make a key even if you have one for the address: the new key signs from now on, the old one still decrypts'
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from generate" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from generate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c missive -n "__fish_missive_using_subcommand keys; and __fish_seen_subcommand_from generate" -s V -l version -d 'Print version'
@@ -421,7 +422,7 @@ jsonl\t'`error` records, one JSON object per line'"
 complete -c missive -n "__fish_missive_using_subcommand config; and not __fish_seen_subcommand_from check show help" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
 complete -c missive -n "__fish_missive_using_subcommand config; and not __fish_seen_subcommand_from check show help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c missive -n "__fish_missive_using_subcommand config; and not __fish_seen_subcommand_from check show help" -s V -l version -d 'Print version'
-complete -c missive -n "__fish_missive_using_subcommand config; and not __fish_seen_subcommand_from check show help" -f -a "check" -d 'Check the config file; errors name the file, line and key'
+complete -c missive -n "__fish_missive_using_subcommand config; and not __fish_seen_subcommand_from check show help" -f -a "check" -d 'Check the config file; errors name the file, line and key, or the account whose source path does not exist'
 complete -c missive -n "__fish_missive_using_subcommand config; and not __fish_seen_subcommand_from check show help" -f -a "show" -d 'Print the effective configuration, secrets masked'
 complete -c missive -n "__fish_missive_using_subcommand config; and not __fish_seen_subcommand_from check show help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c missive -n "__fish_missive_using_subcommand config; and __fish_seen_subcommand_from check" -l store -d 'The store directory [default: $XDG_DATA_HOME/missive]' -r -F
@@ -447,7 +448,7 @@ jsonl\t'`error` records, one JSON object per line'"
 complete -c missive -n "__fish_missive_using_subcommand config; and __fish_seen_subcommand_from show" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
 complete -c missive -n "__fish_missive_using_subcommand config; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c missive -n "__fish_missive_using_subcommand config; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
-complete -c missive -n "__fish_missive_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "check" -d 'Check the config file; errors name the file, line and key'
+complete -c missive -n "__fish_missive_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "check" -d 'Check the config file; errors name the file, line and key, or the account whose source path does not exist'
 complete -c missive -n "__fish_missive_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "show" -d 'Print the effective configuration, secrets masked'
 complete -c missive -n "__fish_missive_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c missive -n "__fish_missive_using_subcommand schema" -l store -d 'The store directory [default: $XDG_DATA_HOME/missive]' -r -F
@@ -513,5 +514,5 @@ complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_su
 complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from contacts" -f -a "rename" -d 'Name a contact'
 complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from contacts" -f -a "import" -d 'Import vCard 3.0 or 4.0 files (Nextcloud, Thunderbird, Android exports): each card becomes a contact, or joins the one an identity of it already has'
 complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from contacts" -f -a "suggest" -d 'Propose merges that are not sure (the same name on two protocols, the same local part at related domains), with the evidence; applies none'
-complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "check" -d 'Check the config file; errors name the file, line and key'
+complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "check" -d 'Check the config file; errors name the file, line and key, or the account whose source path does not exist'
 complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "show" -d 'Print the effective configuration, secrets masked'

@@ -441,6 +441,10 @@ pub enum KeysCommand {
         /// Keep the secret key without a passphrase.
         #[arg(long)]
         no_passphrase: bool,
+        /// Make a key even if you have one for the address: the new key signs from now on,
+        /// the old one still decrypts.
+        #[arg(long)]
+        force: bool,
     },
     /// List every known certificate with its bindings.
     #[command(after_long_help = "OUTPUT\n  One `key` record per certificate.")]
@@ -673,14 +677,15 @@ TRUST
 #[derive(Debug, Subcommand)]
 #[command(after_long_help = TRUST_HELP)]
 pub enum ConfigCommand {
-    /// Check the config file; errors name the file, line and key.
+    /// Check the config file; errors name the file, line and key, or the account whose
+    /// source path does not exist.
     #[command(
         after_long_help = "OUTPUT\n  One line for the file, then one `trust:` line: the servers taken as yours \
         (trust.servers, or the rule that finds them in each message, with the authserv_ids hosts); \
         with --connect, one line per IMAP account: its TLS version, \
         the capabilities the server announces after login, and the mailboxes it would fetch.\n\n\
         EXIT STATUS\n  0 the config is valid (and every account logged in), 2 it is not (or is missing, \
-        or a login, certificate or setting was refused), 75 a server could not be reached: try again later."
+        or an account's source path does not exist, or a login, certificate or setting was refused), 75 a server could not be reached: try again later."
     )]
     Check(CheckArgs),
     /// Print the effective configuration, secrets masked.

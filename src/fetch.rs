@@ -219,6 +219,9 @@ pub struct Summary {
     pub failed: u64,
     /// Records printed per account.
     pub per_account: std::collections::BTreeMap<String, u64>,
+    /// Of the records printed, the emails whose Message-ID another message already held:
+    /// each carries the problem `duplicate_message_id` and its blob's id (`claim_id`).
+    pub duplicates: u64,
 }
 
 /// Fetches every target in turn; consecutive remote targets (IMAP accounts) together, each
@@ -933,13 +936,14 @@ impl<S: Sink, E: Write> BatchRun<'_, '_, S, E> {
             if matches!(news, FileNews::Renamed(_)) {
                 updated += 1;
             }
-            if let Some(first) = first
-                && let Some(&at) = email_at.get(&first)
-            {
-                // Its twin is in this batch, not printed yet: it is told too.
-                let twin: &mut Message = &mut new_messages[at];
-                if !twin.problems.iter().any(|p| p == DUPLICATE_MESSAGE_ID) {
-                    twin.problems.push(DUPLICATE_MESSAGE_ID.into());
+            if let Some(first) = first {
+                self.summary.duplicates += 1;
+                if let Some(&at) = email_at.get(&first) {
+                    // Its twin is in this batch, not printed yet: it is told too.
+                    let twin: &mut Message = &mut new_messages[at];
+                    if !twin.problems.iter().any(|p| p == DUPLICATE_MESSAGE_ID) {
+                        twin.problems.push(DUPLICATE_MESSAGE_ID.into());
+                    }
                 }
             }
             if message.protocol == "email" {

@@ -77,8 +77,8 @@ impl<R: BufRead> Reader<R> {
     }
 
     fn parse(&self, line: &[u8]) -> Result<Record, LineError> {
-        let probe: KindProbe =
-            serde_json::from_slice(line).map_err(|e| self.error(e.to_string()))?;
+        let probe: KindProbe = serde_json::from_slice(line)
+            .map_err(|e| self.error(format!("not a JSON record: {e}")))?;
         match probe.kind.as_deref() {
             Some(MessageKind::TEXT) => serde_json::from_slice::<Message>(line)
                 .map(|m| Record::Message(Box::new(m)))

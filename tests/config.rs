@@ -8,6 +8,8 @@ fn a_valid_config_checks_ok() {
     let path = home.write_config(
         "[identity]\naddresses = [\"me@example.org\"]\n[accounts.a]\nsource = \"maildir:~/Mail\"\n",
     );
+    // The account's Maildir exists: config check reports one that does not (issue 19.13).
+    std::fs::create_dir_all(home.path().join("Mail")).unwrap();
     let output = home.missive().args(["config", "check"]).output().unwrap();
     assert_eq!(output.status.code(), Some(0));
     let stdout = String::from_utf8(output.stdout).unwrap();

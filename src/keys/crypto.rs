@@ -64,6 +64,23 @@ pub fn generate(user_id: &str, passphrase: Option<&str>) -> Result<(Cert, Vec<u8
     Ok((cert, tsk))
 }
 
+/// The key with its secret parts, as the store keeps the user's own key, and whether a
+/// passphrase protects them; none when `cert` carries no secret parts.
+pub fn own_secret(cert: &Cert) -> Result<Option<(Vec<u8>, bool)>, Error> {
+    if !cert.is_tsk() {
+        return Ok(None);
+    }
+    let protected = cert
+        .keys()
+        .secret()
+        .any(|ka| !ka.key().has_unencrypted_secret());
+    let tsk = cert
+        .as_tsk()
+        .to_vec()
+        .map_err(|e| Error::Certificate(e.to_string()))?;
+    Ok(Some((tsk, protected)))
+}
+
 /// The ASCII-armoured key with its secret parts (a backup, or for gpg and sq).
 pub fn armored_secret(tsk: &[u8]) -> Result<Vec<u8>, Error> {
     from_stored(tsk)?

@@ -30,6 +30,13 @@ pub enum Error {
     Certificate(String),
     #[error("no key for {0:?}")]
     Unknown(String),
+    #[error(
+        "your key {fingerprint} is already bound to {address}: --force makes another, which then signs (the old one still decrypts)"
+    )]
+    OwnKeyExists {
+        address: String,
+        fingerprint: String,
+    },
     #[error(transparent)]
     Decrypt(Box<decrypt::Error>),
     #[error(transparent)]
@@ -42,7 +49,9 @@ pub(crate) fn seconds(time: SystemTime) -> i64 {
 }
 
 /// Imports every certificate in `bytes` (merged with what the store has) and binds each of
-/// its addresses by the TOFU rules; returns the certificates as records.
+/// its addresses by the TOFU rules; returns the certificates as records. A key with its
+/// secret parts (`gpg --export-secret-keys`, `keys export --secret`) becomes one of the
+/// user's own keys, as [`generate`] makes them.
 pub fn import(
     store: &mut Store,
     bytes: &[u8],
@@ -51,7 +60,12 @@ pub fn import(
 ) -> Result<Vec<KeyRecord>, Error> {
     let mut fingerprints = Vec::new();
     for cert in crypto::parse_certs(bytes)? {
-        fingerprints.push(store_cert(store, cert, source, None, now)?);
+        let secret = crypto::own_secret(&cert)?;
+        let fingerprint = store_cert(store, cert, source, None, now)?;
+        if let Some((tsk, protected)) = secret {
+            keep_own_key(store, &fingerprint, &tsk, protected)?;
+        }
+        fingerprints.push(fingerprint);
     }
     fingerprints.iter().map(|f| record(store, f, now)).collect()
 }
@@ -205,24 +219,59 @@ impl Fault for LearnError {
 }
 
 /// Makes the user's own key for `user_id`, keeps its secret parts (protected by
-/// `passphrase` when given), and binds its address as `verified`.
+/// `passphrase` when given), and binds its address as `verified`. Another own key bound to
+/// that address is an error unless `force`: then the new key signs, the old still decrypts.
 pub fn generate(
     store: &mut Store,
     user_id: &str,
     passphrase: Option<&str>,
+    force: bool,
     now: SystemTime,
 ) -> Result<KeyRecord, Error> {
     let (cert, tsk) = crypto::generate(user_id, passphrase)?;
+    if !force {
+        let addresses: Vec<String> = crypto::summary(&cert, now)
+            .addresses
+            .iter()
+            .filter_map(|a| tofu::binding_address(a))
+            .collect();
+        for (fingerprint, _, _) in store.db.own_keys()? {
+            for address in &addresses {
+                if !store
+                    .db
+                    .bindings(Some(address), Some(&fingerprint))?
+                    .is_empty()
+                {
+                    return Err(Error::OwnKeyExists {
+                        address: address.clone(),
+                        fingerprint,
+                    });
+                }
+            }
+        }
+    }
     let fingerprint = store_cert(store, cert, "manual", None, now)?;
-    let bound: Vec<_> = store.db.bindings(None, Some(&fingerprint))?;
+    keep_own_key(store, &fingerprint, &tsk, passphrase.is_some())?;
+    record(store, &fingerprint, now)
+}
+
+/// Keeps `fingerprint`'s secret parts as the user's newest own key (the one that signs) and
+/// binds its addresses as `verified`: the user vouches for their own key.
+fn keep_own_key(
+    store: &mut Store,
+    fingerprint: &str,
+    tsk: &[u8],
+    protected: bool,
+) -> Result<(), Error> {
+    let bound: Vec<_> = store.db.bindings(None, Some(fingerprint))?;
     let batch = store.db.batch()?;
-    batch.put_own_key(&fingerprint, &tsk, passphrase.is_some())?;
+    batch.put_own_key(fingerprint, tsk, protected)?;
     for mut binding in bound {
         binding.state = BindingState::Verified;
         batch.put_binding(&binding)?;
     }
     batch.commit()?;
-    record(store, &fingerprint, now)
+    Ok(())
 }
 
 /// The user's own keys with their secret parts, armoured.

@@ -106,6 +106,8 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE local_file ADD COLUMN record TEXT;
      CREATE INDEX local_file_by_record ON local_file (record) WHERE record IS NOT NULL;
      CREATE TABLE source_gone (id TEXT PRIMARY KEY, path TEXT NOT NULL) WITHOUT ROWID;",
+    // 14: the order in which the user's own keys were made or imported: the newest signs.
+    "ALTER TABLE own_key ADD COLUMN made INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// The Autocrypt state of a peer (Level 1 §2.3), keys named by fingerprint.
@@ -439,11 +441,14 @@ impl Db {
         select_bindings(&self.connection, address, fingerprint).map_err(|e| self.error(e))
     }
 
-    /// The user's own keys: (fingerprint, secret key material, protected by a passphrase).
+    /// The user's own keys: (fingerprint, secret key material, protected by a passphrase),
+    /// the newest first: it is the one that signs.
     pub fn own_keys(&self) -> Result<Vec<(String, Vec<u8>, bool)>, Error> {
         let mut statement = self
             .connection
-            .prepare("SELECT fingerprint, tsk, protected FROM own_key ORDER BY fingerprint")
+            .prepare(
+                "SELECT fingerprint, tsk, protected FROM own_key ORDER BY made DESC, fingerprint",
+            )
             .map_err(|e| self.error(e))?;
         let rows = statement
             .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
@@ -701,11 +706,12 @@ impl Batch<'_> {
             .map_err(|e| self.error(e))
     }
 
-    /// Stores one of the user's own keys with its secret parts.
+    /// Stores one of the user's own keys with its secret parts, as the newest.
     pub fn put_own_key(&self, fingerprint: &str, tsk: &[u8], protected: bool) -> Result<(), Error> {
         self.tx
             .execute(
-                "INSERT OR REPLACE INTO own_key (fingerprint, tsk, protected) VALUES (?1, ?2, ?3)",
+                "INSERT OR REPLACE INTO own_key (fingerprint, tsk, protected, made)
+                 VALUES (?1, ?2, ?3, (SELECT COALESCE(MAX(made), 0) + 1 FROM own_key))",
                 params![fingerprint, tsk, protected],
             )
             .map_err(|e| self.error(e))?;
@@ -878,6 +884,19 @@ mod tests {
             Db::open(&path).unwrap().schema_version().unwrap(),
             MIGRATIONS.len() as i64
         );
+    }
+
+    #[test]
+    fn the_newest_own_key_comes_first_whatever_its_fingerprint() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut db = Db::open(&dir.path().join("state.sqlite")).unwrap();
+        for fingerprint in ["BB", "AA", "CC", "AA"] {
+            let batch = db.batch().unwrap();
+            batch.put_own_key(fingerprint, b"tsk", false).unwrap();
+            batch.commit().unwrap();
+        }
+        let order: Vec<String> = db.own_keys().unwrap().into_iter().map(|k| k.0).collect();
+        assert_eq!(order, ["AA", "CC", "BB"]);
     }
 
     #[test]

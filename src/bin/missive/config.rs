@@ -23,6 +23,25 @@ pub(crate) fn check(global: &Global, args: CheckArgs) -> Result<u8, Failure> {
     for warning in config.warnings() {
         let _ = writeln!(stderr, "missive: {}: warning: {warning}", path.display());
     }
+    let targets = Target::for_accounts(&config, &[], home().as_deref())
+        .map_err(|e| usage(anyhow::anyhow!(e)))?;
+    // A path that does not exist is what fetch and sync would stop on (exit 2): say it now.
+    let mut missing = false;
+    for target in &targets {
+        if let Some((_, source)) = target.spec.local().filter(|(_, p)| !p.exists()) {
+            let _ = writeln!(
+                stderr,
+                "missive: {}: account {}: {} does not exist",
+                path.display(),
+                target.account,
+                source.display()
+            );
+            missing = true;
+        }
+    }
+    if missing {
+        return Ok(USAGE);
+    }
     println!(
         "{}: ok, {} account{}",
         path.display(),
@@ -33,8 +52,6 @@ pub(crate) fn check(global: &Global, args: CheckArgs) -> Result<u8, Failure> {
     if !args.connect {
         return Ok(OK);
     }
-    let targets = Target::for_accounts(&config, &[], home().as_deref())
-        .map_err(|e| usage(anyhow::anyhow!(e)))?;
     let mut checks = Vec::new();
     for target in targets {
         let outcome = match target.spec {

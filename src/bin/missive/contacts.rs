@@ -8,7 +8,7 @@ use anyhow::Context;
 use missive::cli::{ContactsCommand, ErrorFormat, Global};
 use missive::contacts::{self, Change, Directory, User};
 use missive::fault::Fault;
-use missive::jsonl::{ErrorSink, Writer};
+use missive::jsonl::{ErrorSink, Format, Writer};
 use missive::record::{ErrorRecord, Record};
 use missive::store::Store;
 
@@ -34,7 +34,20 @@ pub(crate) fn run(global: &Global, command: ContactsCommand) -> Result<u8, Failu
     let records: Vec<String> = match command {
         ContactsCommand::List { all } => {
             let directory = Directory::load(&store.db).map_err(failure)?;
-            to_lines(directory.list(all))?
+            let listed = directory.list(all);
+            if listed.is_empty() && output_format(global) == Format::Text {
+                // An empty list after a sync looks like a failure: say where contacts come from.
+                let seen = directory.list(true).len();
+                let hint = if seen > 0 {
+                    format!(
+                        "no contacts made by link, rename or import; --all lists the {seen} addresses seen in messages"
+                    )
+                } else {
+                    "no contacts: the addresses of messages threaded by `missive thread` or `missive sync` are listed by --all; make contacts with `contacts link` or `contacts import`".into()
+                };
+                let _ = writeln!(std::io::stderr(), "missive: {hint}");
+            }
+            to_lines(listed)?
         }
         ContactsCommand::Show { contact } => {
             let directory = Directory::load(&store.db).map_err(failure)?;

@@ -57,6 +57,16 @@ pub(crate) fn status(error: &fetch::Error) -> u8 {
     }
 }
 
+/// The file or export a fetch could not read, to name it as the error's place.
+pub(crate) fn place(error: &fetch::Error) -> Option<String> {
+    match error {
+        fetch::Error::Source(
+            missive::source::Error::Io { path, .. } | missive::source::Error::Export { path, .. },
+        ) => Some(path.display().to_string()),
+        _ => None,
+    }
+}
+
 /// Each argument is a source (`KIND:PATH`) or an account name; none means every account.
 fn resolve_targets(
     config: &Config,

@@ -171,6 +171,7 @@ pub(crate) fn run(global: &Global, command: KeysCommand) -> Result<u8, Failure> 
             user_id,
             passphrase_command,
             no_passphrase,
+            force,
         } => {
             let config = crate::load_config(global)?;
             let user_id = match user_id {
@@ -199,8 +200,14 @@ pub(crate) fn run(global: &Global, command: KeysCommand) -> Result<u8, Failure> 
                 }
                 Some(first)
             };
-            let record = keys::generate(&mut store, &user_id, passphrase.as_deref(), now)
+            let record = keys::generate(&mut store, &user_id, passphrase.as_deref(), force, now)
                 .map_err(failure)?;
+            if force {
+                eprintln!(
+                    "missive: {} is now your signing key; your older keys still decrypt",
+                    record.fingerprint
+                );
+            }
             print(global, &[record])?;
         }
         KeysCommand::Discover { .. } => {}

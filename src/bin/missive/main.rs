@@ -67,8 +67,10 @@ fn main() -> ExitCode {
             }
             let mut stderr = std::io::stderr().lock();
             if errors_as_json {
-                let record =
-                    missive::record::ErrorRecord::new("missive", format!("{:#}", failure.error));
+                let record = missive::record::ErrorRecord::new(
+                    place(&failure.error),
+                    format!("{:#}", failure.error),
+                );
                 let _ = serde_json::to_writer(&mut stderr, &record);
                 let _ = stderr.write_all(b"\n");
             } else {
@@ -77,6 +79,16 @@ fn main() -> ExitCode {
             ExitCode::from(failure.status)
         }
     }
+}
+
+/// Where a failure happened, for its error record: the file or export a source could not
+/// read ([`fetch::place`]), else `missive`.
+fn place(error: &anyhow::Error) -> String {
+    error
+        .chain()
+        .find_map(|cause| cause.downcast_ref::<missive::fetch::Error>())
+        .and_then(fetch::place)
+        .unwrap_or_else(|| "missive".into())
 }
 
 /// Whether the reader of the output went away (`missive search … | head`): every write error

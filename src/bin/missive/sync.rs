@@ -3,6 +3,7 @@
 use std::io::IsTerminal;
 
 use anyhow::anyhow;
+use indicatif::HumanCount;
 
 use missive::cli::{ErrorFormat, Global, SyncArgs};
 use missive::fault::Fault;
@@ -14,8 +15,15 @@ pub(crate) fn run(global: &Global, args: SyncArgs) -> Result<u8, Failure> {
     let started = std::time::Instant::now();
     let config = load_config(global)?;
     if config.accounts.is_empty() {
+        let path = crate::config_path(global)?;
+        let found = if path.exists() {
+            "has no [accounts.NAME]"
+        } else {
+            "does not exist"
+        };
         return Err(usage(anyhow!(
-            "no accounts to sync: add [accounts.NAME] with a source to the config (missive config show)"
+            "no accounts to sync: the config {} {found}; add [accounts.NAME] with a source (missive config show), or name another config with --config or MISSIVE_CONFIG",
+            path.display()
         )));
     }
     let targets = missive::fetch::Target::for_accounts(&config, &args.accounts, home().as_deref())
@@ -53,19 +61,28 @@ pub(crate) fn run(global: &Global, args: SyncArgs) -> Result<u8, Failure> {
         let accounts: Vec<String> = summary
             .per_account
             .iter()
-            .map(|(account, count)| format!("{account} {count}"))
+            .map(|(account, count)| format!("{account} {}", HumanCount(*count)))
             .collect();
-        let mut changed = String::new();
+        // A copy of a message already seen is printed as a record, but it is not news.
+        let new = summary.printed - summary.duplicates;
+        let mut changed = match summary.duplicates {
+            0 => String::new(),
+            1 => ", 1 duplicate of a Message-ID already seen".into(),
+            n => format!(
+                ", {} duplicates of a Message-ID already seen",
+                HumanCount(n)
+            ),
+        };
         if summary.updated > 0 {
-            changed += &format!(", {} renamed", summary.updated);
+            changed += &format!(", {} renamed", HumanCount(summary.updated));
         }
         if summary.gone > 0 {
-            changed += &format!(", {} gone from the source", summary.gone);
+            changed += &format!(", {} gone from the source", HumanCount(summary.gone));
         }
         println!(
-            "missive sync: {} new message{}{}{changed} in {:.1} s",
-            summary.printed,
-            if summary.printed == 1 { "" } else { "s" },
+            "missive sync: {} new message{}{changed}{} in {:.1} s",
+            HumanCount(new),
+            if new == 1 { "" } else { "s" },
             if accounts.is_empty() {
                 String::new()
             } else {
