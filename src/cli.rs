@@ -764,8 +764,31 @@ pub struct SendArgs {
     #[arg(long)]
     pub dry_run: bool,
     /// Send what the outbox still holds (queued or interrupted), for cron.
-    #[arg(long, conflicts_with_all = ["to", "cc", "bcc", "reply", "subject"])]
+    #[arg(long, conflicts_with_all = ["to", "cc", "bcc", "reply", "subject", "sendmail"])]
     pub flush: bool,
+    /// Read one RFC 5322 message on stdin, as sendmail does, for mail user agents and
+    /// scripts (mutt's `sendmail`, `git send-email --sendmail-cmd`): its Subject, text,
+    /// In-Reply-To and Message-ID are routed as a draft. Exit 0 sent, 75 queued, 1 refused
+    /// or failed.
+    #[arg(long, conflicts_with_all = ["to", "cc", "bcc", "reply", "subject", "attach"])]
+    pub sendmail: bool,
+    /// With --sendmail: the recipients are also those of the To, Cc and Bcc headers (Bcc is
+    /// written into no header of what is sent).
+    #[arg(short = 't', requires = "sendmail")]
+    pub recipients_from_headers: bool,
+    /// With --sendmail: the envelope sender, one of your addresses in [identity].
+    #[arg(short = 'f', value_name = "ADDR", requires = "sendmail")]
+    pub envelope_from: Option<String>,
+    /// With --sendmail: accepted, as the message always ends at the end of stdin (a line
+    /// with a lone dot does not end it).
+    #[arg(short = 'i', requires = "sendmail")]
+    pub ignore_dots: bool,
+    /// With --sendmail: sendmail's -oX options (-oi, -oem), accepted and ignored.
+    #[arg(short = 'o', value_name = "OPTION", requires = "sendmail")]
+    pub sendmail_option: Vec<String>,
+    /// With --sendmail: recipients, beside those -t reads from the headers.
+    #[arg(value_name = "RECIPIENT", requires = "sendmail")]
+    pub recipients: Vec<String>,
 }
 
 /// Print the JSON Schema of record kinds.
