@@ -32,8 +32,13 @@ fn point_at(home: &Home, server: &Smtpd, extra: &str) {
 
 /// Bob's GnuPG, with a key that encrypts, imported into the home; returns it.
 fn bob(home: &Home) -> GnuPg {
+    keyholder(home, "Bob <bob@example.net>")
+}
+
+/// A GnuPG with a key for `user_id` that encrypts, imported into the home.
+fn keyholder(home: &Home, user_id: &str) -> GnuPg {
     let gpg = GnuPg::new();
-    let fingerprint = gpg.generate("Bob <bob@example.net>");
+    let fingerprint = gpg.generate(user_id);
     gpg.run(
         &[
             "--passphrase",
@@ -140,6 +145,7 @@ fn a_draft_to_a_contact_with_a_key_arrives_as_pgp_mime_that_gpg_opens_and_is_sen
     assert!(status.contains("Meet at noon."), "{status}");
 
     // The same draft again: the outbox knows it was sent.
+
     let (code, again, stderr) = send(&home, &[], DRAFT);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(by(&again, "bob@example.net")["status"], "sent");
@@ -359,4 +365,51 @@ fn git_send_email_uses_missive_as_its_sendmail() {
     assert!(headers.contains("Subject: [PATCH] Say hello"), "{headers}");
     let text = String::from_utf8_lossy(&received[0].bytes);
     assert!(text.contains("+hello"), "{text}");
+}
+
+/// Whether `gpg` can decrypt the PGP/MIME message `mail` (whether it knows the signer or
+/// not).
+fn opens(gpg: &GnuPg, mail: &Received) -> bool {
+    use std::io::Write;
+    let mut child = gpg
+        .command()
+        .args(["--status-fd", "1", "--decrypt"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&mail.bytes).unwrap();
+    let output = child.wait_with_output().unwrap();
+    String::from_utf8_lossy(&output.stdout).contains("[GNUPG:] DECRYPTION_OKAY")
+}
+
+#[test]
+fn an_encrypted_bcc_recipient_gets_a_copy_of_their_own() {
+    let server = Smtpd::start(Mode::Starttls);
+    let home = home(&server);
+    let bob = bob(&home);
+    let carol = keyholder(&home, "Carol <carol@example.org>");
+    let args = ["--to", "bob@example.net", "--bcc", "carol@example.org"];
+    let (code, deliveries, stderr) = send(&home, &args, "hush\n");
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        deliveries
+            .iter()
+            .all(|d| d["channel"] == "pgp-mime" && d["status"] == "sent")
+    );
+    let received = server.received();
+    assert_eq!(received.len(), 2, "one for To, one for the Bcc recipient");
+    let (to_bob, to_carol) = if received[0].rcpt_to == ["bob@example.net"] {
+        (&received[0], &received[1])
+    } else {
+        (&received[1], &received[0])
+    };
+    assert_eq!(to_carol.rcpt_to, ["carol@example.org"]);
+    for mail in &received {
+        assert!(!header_block(mail).to_lowercase().contains("carol"));
+    }
+    assert!(opens(&bob, to_bob) && opens(&carol, to_carol));
+    assert!(!opens(&carol, to_bob), "Bob's copy is not sealed for Carol");
+    assert!(!opens(&bob, to_carol));
 }
