@@ -1974,7 +1974,7 @@ _missive() {
             return 0
             ;;
         missive__subcmd__send)
-            opts="-h -V --to --cc --bcc --subject --reply --attach --via --min-privacy --split --dry-run --flush --store --config --format --errors --no-progress --help --version"
+            opts="-t -f -i -o -h -V --to --cc --bcc --subject --reply --attach --via --min-privacy --split --dry-run --flush --sendmail --store --config --format --errors --no-progress --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2009,6 +2009,14 @@ _missive() {
                     return 0
                     ;;
                 --min-privacy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -321,7 +321,7 @@ complete -c missive -n "__fish_missive_using_subcommand contacts; and not __fish
 complete -c missive -n "__fish_missive_using_subcommand contacts; and not __fish_seen_subcommand_from list show link unlink rename import suggest help" -f -a "link" -d 'Make identities and contacts one contact, the first one\'s'
 complete -c missive -n "__fish_missive_using_subcommand contacts; and not __fish_seen_subcommand_from list show link unlink rename import suggest help" -f -a "unlink" -d 'Take identities out of their contact: each is its own again'
 complete -c missive -n "__fish_missive_using_subcommand contacts; and not __fish_seen_subcommand_from list show link unlink rename import suggest help" -f -a "rename" -d 'Name a contact'
-complete -c missive -n "__fish_missive_using_subcommand contacts; and not __fish_seen_subcommand_from list show link unlink rename import suggest help" -f -a "import" -d 'Import vCard 3.0 or 4.0 files (Nextcloud, Thunderbird, Android exports): each card becomes a contact, or joins the one an identity of it already has'
+complete -c missive -n "__fish_missive_using_subcommand contacts; and not __fish_seen_subcommand_from list show link unlink rename import suggest help" -f -a "import" -d 'Import vCard 2.1, 3.0 or 4.0 files (Nextcloud, Thunderbird, Android exports): each card becomes a contact, or joins the one an identity of it already has; a bad card is reported with its file and line'
 complete -c missive -n "__fish_missive_using_subcommand contacts; and not __fish_seen_subcommand_from list show link unlink rename import suggest help" -f -a "suggest" -d 'Propose merges that are not sure (the same name on two protocols, the same local part at related domains), with the evidence; applies none'
 complete -c missive -n "__fish_missive_using_subcommand contacts; and not __fish_seen_subcommand_from list show link unlink rename import suggest help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from list" -l store -d 'The store directory [default: $XDG_DATA_HOME/missive]' -r -F
@@ -408,7 +408,7 @@ complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_see
 complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from help" -f -a "link" -d 'Make identities and contacts one contact, the first one\'s'
 complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from help" -f -a "unlink" -d 'Take identities out of their contact: each is its own again'
 complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from help" -f -a "rename" -d 'Name a contact'
-complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from help" -f -a "import" -d 'Import vCard 3.0 or 4.0 files (Nextcloud, Thunderbird, Android exports): each card becomes a contact, or joins the one an identity of it already has'
+complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from help" -f -a "import" -d 'Import vCard 2.1, 3.0 or 4.0 files (Nextcloud, Thunderbird, Android exports): each card becomes a contact, or joins the one an identity of it already has; a bad card is reported with its file and line'
 complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from help" -f -a "suggest" -d 'Propose merges that are not sure (the same name on two protocols, the same local part at related domains), with the evidence; applies none'
 complete -c missive -n "__fish_missive_using_subcommand contacts; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c missive -n "__fish_missive_using_subcommand config; and not __fish_seen_subcommand_from check show help" -l store -d 'The store directory [default: $XDG_DATA_HOME/missive]' -r -F
@@ -470,6 +470,8 @@ complete -c missive -n "__fish_missive_using_subcommand send" -l reply -d 'Answe
 complete -c missive -n "__fish_missive_using_subcommand send" -l attach -d 'A file to attach' -r -F
 complete -c missive -n "__fish_missive_using_subcommand send" -l via -d 'Use this channel whatever the ranking says: pgp-mime, tls or mastodon-dm' -r
 complete -c missive -n "__fish_missive_using_subcommand send" -l min-privacy -d 'Refuse to send below this privacy score (0–100)' -r
+complete -c missive -n "__fish_missive_using_subcommand send" -s f -d 'With --sendmail: the envelope sender, one of your addresses in [identity]' -r
+complete -c missive -n "__fish_missive_using_subcommand send" -s o -d 'With --sendmail: sendmail\'s -oX options (-oi, -oem), accepted and ignored' -r
 complete -c missive -n "__fish_missive_using_subcommand send" -l store -d 'The store directory [default: $XDG_DATA_HOME/missive]' -r -F
 complete -c missive -n "__fish_missive_using_subcommand send" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F
 complete -c missive -n "__fish_missive_using_subcommand send" -l format -d 'Output format [default: jsonl, or text when stdout is a terminal]' -r -f -a "jsonl\t'One JSON object per line (the default when stdout is not a terminal)'
@@ -481,6 +483,9 @@ jsonl\t'`error` records, one JSON object per line'"
 complete -c missive -n "__fish_missive_using_subcommand send" -l split -d 'To recipients of whom some have a key: encrypted to those, TLS to the others'
 complete -c missive -n "__fish_missive_using_subcommand send" -l dry-run -d 'Print the plan as `delivery` records with status planned; send nothing'
 complete -c missive -n "__fish_missive_using_subcommand send" -l flush -d 'Send what the outbox still holds (queued or interrupted), for cron'
+complete -c missive -n "__fish_missive_using_subcommand send" -l sendmail -d 'Read one RFC 5322 message on stdin, as sendmail does, for mail user agents and scripts (mutt\'s `sendmail`, `git send-email --sendmail-cmd`): its Subject, text, In-Reply-To and Message-ID are routed as a draft. Exit 0 sent, 75 queued, 1 refused or failed'
+complete -c missive -n "__fish_missive_using_subcommand send" -s t -d 'With --sendmail: the recipients are also those of the To, Cc and Bcc headers (Bcc is written into no header of what is sent)'
+complete -c missive -n "__fish_missive_using_subcommand send" -s i -d 'With --sendmail: accepted, as the message always ends at the end of stdin (a line with a lone dot does not end it)'
 complete -c missive -n "__fish_missive_using_subcommand send" -l no-progress -d 'Never show a progress bar (it is only ever shown when stderr is a terminal)'
 complete -c missive -n "__fish_missive_using_subcommand send" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c missive -n "__fish_missive_using_subcommand send" -s V -l version -d 'Print version'
@@ -512,7 +517,7 @@ complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_su
 complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from contacts" -f -a "link" -d 'Make identities and contacts one contact, the first one\'s'
 complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from contacts" -f -a "unlink" -d 'Take identities out of their contact: each is its own again'
 complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from contacts" -f -a "rename" -d 'Name a contact'
-complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from contacts" -f -a "import" -d 'Import vCard 3.0 or 4.0 files (Nextcloud, Thunderbird, Android exports): each card becomes a contact, or joins the one an identity of it already has'
+complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from contacts" -f -a "import" -d 'Import vCard 2.1, 3.0 or 4.0 files (Nextcloud, Thunderbird, Android exports): each card becomes a contact, or joins the one an identity of it already has; a bad card is reported with its file and line'
 complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from contacts" -f -a "suggest" -d 'Propose merges that are not sure (the same name on two protocols, the same local part at related domains), with the evidence; applies none'
 complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "check" -d 'Check the config file; errors name the file, line and key, or the account whose source path does not exist'
 complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "show" -d 'Print the effective configuration, secrets masked'

@@ -617,8 +617,9 @@ pub enum ContactsCommand {
     /// Name a contact.
     #[command(after_long_help = CONTACT_RECORDS)]
     Rename { contact: String, name: String },
-    /// Import vCard 3.0 or 4.0 files (Nextcloud, Thunderbird, Android exports): each card
-    /// becomes a contact, or joins the one an identity of it already has.
+    /// Import vCard 2.1, 3.0 or 4.0 files (Nextcloud, Thunderbird, Android exports): each
+    /// card becomes a contact, or joins the one an identity of it already has; a bad card is
+    /// reported with its file and line.
     #[command(after_long_help = CONTACT_RECORDS)]
     Import {
         /// vCard files; - for standard input.
@@ -674,6 +675,12 @@ TRUST
   taken as yours; each scored message names them in its trust_boundary factor.";
 
 /// Check or show the configuration.
+///
+/// An account says how it fetches (`source`) and how it sends: `submission =
+/// "smtp://USER@HOST[:PORT]"`, STARTTLS on port 587 and implicit TLS on 465 or with
+/// `submission_tls = "implicit"` (not `tls`, which is the IMAP server's setting), with the
+/// account's `ca_file` and `password_command` or `token_command`; or `sendmail =
+/// "COMMAND"`. Mail is never submitted in plain text.
 #[derive(Debug, Subcommand)]
 #[command(after_long_help = TRUST_HELP)]
 pub enum ConfigCommand {
@@ -682,8 +689,11 @@ pub enum ConfigCommand {
     #[command(
         after_long_help = "OUTPUT\n  One line for the file, then one `trust:` line: the servers taken as yours \
         (trust.servers, or the rule that finds them in each message, with the authserv_ids hosts); \
-        with --connect, one line per IMAP account: its TLS version, \
-        the capabilities the server announces after login, and the mailboxes it would fetch.\n\n\
+        with --connect, one line per account and server: for IMAP its TLS version, the capabilities \
+        the server announces after login, and the mailboxes it would fetch; for Mastodon the login; \
+        for a `submission` server, `implicit TLS` (port 465, or submission_tls = \"implicit\"; `tls` \
+        is the IMAP setting) or `STARTTLS`, and the extensions it offers once logged in \
+        (8BITMIME, SMTPUTF8, AUTH). Nothing is sent.\n\n\
         EXIT STATUS\n  0 the config is valid (and every account logged in), 2 it is not (or is missing, \
         or an account's source path does not exist, or a login, certificate or setting was refused), 75 a server could not be reached: try again later."
     )]
@@ -774,8 +784,31 @@ pub struct SendArgs {
     #[arg(long)]
     pub dry_run: bool,
     /// Send what the outbox still holds (queued or interrupted), for cron.
-    #[arg(long, conflicts_with_all = ["to", "cc", "bcc", "reply", "subject"])]
+    #[arg(long, conflicts_with_all = ["to", "cc", "bcc", "reply", "subject", "sendmail"])]
     pub flush: bool,
+    /// Read one RFC 5322 message on stdin, as sendmail does, for mail user agents and
+    /// scripts (mutt's `sendmail`, `git send-email --sendmail-cmd`): its Subject, text,
+    /// In-Reply-To and Message-ID are routed as a draft. Exit 0 sent, 75 queued, 1 refused
+    /// or failed.
+    #[arg(long, conflicts_with_all = ["to", "cc", "bcc", "reply", "subject", "attach"])]
+    pub sendmail: bool,
+    /// With --sendmail: the recipients are also those of the To, Cc and Bcc headers (Bcc is
+    /// written into no header of what is sent).
+    #[arg(short = 't', requires = "sendmail")]
+    pub recipients_from_headers: bool,
+    /// With --sendmail: the envelope sender, one of your addresses in [identity].
+    #[arg(short = 'f', value_name = "ADDR", requires = "sendmail")]
+    pub envelope_from: Option<String>,
+    /// With --sendmail: accepted, as the message always ends at the end of stdin (a line
+    /// with a lone dot does not end it).
+    #[arg(short = 'i', requires = "sendmail")]
+    pub ignore_dots: bool,
+    /// With --sendmail: sendmail's -oX options (-oi, -oem), accepted and ignored.
+    #[arg(short = 'o', value_name = "OPTION", requires = "sendmail")]
+    pub sendmail_option: Vec<String>,
+    /// With --sendmail: recipients, beside those -t reads from the headers.
+    #[arg(value_name = "RECIPIENT", requires = "sendmail")]
+    pub recipients: Vec<String>,
 }
 
 /// Print the JSON Schema of record kinds.

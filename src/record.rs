@@ -324,8 +324,9 @@ pub struct SourceRef {
     pub uidvalidity: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uid: Option<u32>,
-    /// Mastodon: the instance the status was fetched from, whose local accounts' handles
-    /// take its host.
+    /// Mastodon: the account domain of the instance the status was fetched from (`domain`
+    /// of its `GET /api/v2/instance`, which may differ from the host its API is served on),
+    /// which the handles of its local accounts take.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance: Option<String>,
     #[serde(flatten)]

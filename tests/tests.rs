@@ -26,6 +26,7 @@ mod sample;
 mod schema;
 mod score;
 mod search;
+mod send_cli;
 mod send_route;
 mod send_wire;
 mod sync;

@@ -10,6 +10,7 @@ pub mod mime;
 pub mod outbox;
 pub mod pgp;
 pub mod route;
+pub mod sendmail;
 pub mod smtp;
 
 use std::time::SystemTime;
@@ -486,9 +487,13 @@ fn would_be(
 }
 
 /// The Message-ID of the message `channel` carries to `group`: the same for the same draft,
-/// so a retry is the same message.
+/// so a retry is the same message. A draft named by a Message-ID (`send --sendmail` keeps
+/// the one its message came with) is that message, when it goes as one.
 pub fn message_id(planned: &Planned, channel: Channel, group: &[usize]) -> String {
     use sha2::Digest;
+    if planned.plan.groups.len() <= 1 && sendmail::is_message_id(&planned.id) {
+        return planned.id.clone();
+    }
     let mut hash = sha2::Sha256::new();
     for part in std::iter::once(planned.id.as_str())
         .chain([channel.name()])
@@ -695,62 +700,84 @@ pub fn send(
             date: keys::seconds(now),
             autocrypt: autocrypt.clone(),
         };
-        let bytes = if group.channel == Channel::PgpMime {
+        // Each copy and the addresses it goes to: encrypted, one to To and Cc and one to
+        // each Bcc recipient alone, so no one sees a Bcc recipient's key id.
+        let copies: Vec<(Vec<u8>, Vec<String>)> = if group.channel == Channel::PgpMime {
             let sender =
                 sender.ok_or_else(|| Error::Keys(keys::Error::Unknown("own key".into())))?;
             let mut certs = Vec::new();
-            for recipient in &group.recipients {
-                if let KeyFacts::Usable { fingerprint, .. } = &planned.recipients[*recipient].key {
+            for &i in &group.recipients {
+                let recipient = &planned.recipients[i];
+                if let (KeyFacts::Usable { fingerprint, .. }, Some(address)) =
+                    (&recipient.key, &recipient.email)
+                {
                     let data = store
                         .db
                         .cert(fingerprint)?
                         .ok_or_else(|| keys::Error::Unknown(fingerprint.clone()))?;
-                    certs.push(keys::crypto::from_stored(&data)?);
+                    certs.push((address.clone(), keys::crypto::from_stored(&data)?));
                 }
             }
-            pgp::build_encrypted(
-                &outgoing,
-                &pgp::Seal {
-                    recipients: certs.iter().collect(),
-                    sender,
-                    gossip: certs.len() > 1,
-                },
-            )?
-        } else {
-            mime::build_plain(&outgoing)?
-        };
-        let addresses: Vec<String> = todo.iter().filter_map(|r| r.email.clone()).collect();
-        let outcomes = match smtp::deliver(transport, &planned.from.address, &addresses, &bytes) {
-            Ok(outcomes) => outcomes,
-            Err(error) => {
-                use crate::fault::Fault;
-                let outcome = if error.is_transient() {
-                    smtp::Outcome::Temporary {
-                        code: String::new(),
-                        text: error.to_string(),
-                    }
-                } else {
-                    smtp::Outcome::Refused {
-                        code: String::new(),
-                        text: error.to_string(),
-                    }
-                };
-                addresses
+            let certificate = |address: &str| {
+                certs
                     .iter()
-                    .map(|a| (a.clone(), outcome.clone()))
-                    .collect()
-            }
+                    .find(|(a, _)| a.eq_ignore_ascii_case(address))
+                    .map(|(_, cert)| cert)
+            };
+            let gossip = outgoing.to.len() + outgoing.cc.len() > 1;
+            pgp::build_per_group(&outgoing, sender, certificate, gossip)?
+                .into_iter()
+                .map(|sealed| (sealed.bytes, sealed.recipients))
+                .collect()
+        } else {
+            let everyone = group
+                .recipients
+                .iter()
+                .filter_map(|&i| planned.recipients[i].email.clone())
+                .collect();
+            vec![(mime::build_plain(&outgoing)?, everyone)]
         };
-        let by_identity: Vec<(String, smtp::Outcome)> = outcomes
-            .into_iter()
-            .map(|(address, outcome)| (format!("email:{address}"), outcome))
-            .collect();
-        outbox::record(store, &journaled, &by_identity, now)?;
-        if by_identity
-            .iter()
-            .any(|(_, o)| *o == smtp::Outcome::Accepted)
-        {
-            keep_copy(store, index, config, &bytes)?;
+        for (bytes, addresses) in copies {
+            let addresses: Vec<String> = addresses
+                .into_iter()
+                .filter(|a| todo.iter().any(|r| r.email.as_ref() == Some(a)))
+                .collect();
+            if addresses.is_empty() {
+                continue;
+            }
+            let outcomes = match smtp::deliver(transport, &planned.from.address, &addresses, &bytes)
+            {
+                Ok(outcomes) => outcomes,
+                Err(error) => {
+                    use crate::fault::Fault;
+                    let outcome = if error.is_transient() {
+                        smtp::Outcome::Temporary {
+                            code: String::new(),
+                            text: error.to_string(),
+                        }
+                    } else {
+                        smtp::Outcome::Refused {
+                            code: String::new(),
+                            text: error.to_string(),
+                        }
+                    };
+                    addresses
+                        .iter()
+                        .map(|a| (a.clone(), outcome.clone()))
+                        .collect()
+                }
+            };
+            let by_identity: Vec<(String, smtp::Outcome)> = outcomes
+                .into_iter()
+                .map(|(address, outcome)| (format!("email:{address}"), outcome))
+                .collect();
+            outbox::record(store, &journaled, &by_identity, now)?;
+            if by_identity
+                .iter()
+                .any(|(_, o)| *o == smtp::Outcome::Accepted)
+            {
+                keep_copy(store, index, config, &bytes)?;
+            }
         }
         journaled = store.db.outbox_deliveries(&planned.id)?;
     }

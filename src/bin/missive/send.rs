@@ -38,6 +38,24 @@ fn drafts(
     if args.flush {
         return send::outbox::pending(store).map_err(failure);
     }
+    if args.sendmail {
+        if let Some(from) = &args.envelope_from {
+            let own = &context.config.identity.addresses;
+            if !own.iter().any(|a| a.eq_ignore_ascii_case(from)) {
+                return Err(usage(anyhow!(
+                    "-f {from}: not one of your addresses in [identity] addresses"
+                )));
+            }
+        }
+        let mut raw = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut raw)
+            .context("cannot read the message on standard input")
+            .map_err(usage)?;
+        let draft = send::sendmail::draft(&raw, &args.recipients, args.recipients_from_headers)
+            .map_err(failure)?;
+        return Ok(vec![draft]);
+    }
     let one_off =
         !(args.to.is_empty() && args.cc.is_empty() && args.bcc.is_empty()) || args.reply.is_some();
     if one_off {
@@ -83,7 +101,8 @@ fn drafts(
 pub(crate) fn run(global: &Global, args: SendArgs) -> Result<u8, Failure> {
     let config = crate::load_config(global)?;
     let mut store = crate::open_store(global)?;
-    let index = if store.root().join("index").exists() {
+    // The copy sent goes into the index, made if need be; a plan only reads one.
+    let index = if !args.dry_run || store.root().join("index").exists() {
         Some(missive::search::open_index(&store).map_err(|e| crate::failed(e.is_transient(), e))?)
     } else {
         None
