@@ -178,6 +178,26 @@ impl Db {
         rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
     }
 
+    /// The messages of a thread as it is now (merged threads included), by date.
+    pub fn thread_rows(&self, thread: &str) -> Result<Vec<(MessageRow, Option<String>)>, Error> {
+        let sql = format!(
+            "SELECT {COLUMNS}, ?1 FROM thread_message WHERE node IN (SELECT n.node FROM thread_node n
+             WHERE (n.thread = ?1 AND NOT EXISTS (SELECT 1 FROM thread_merge WHERE old = ?1))
+                OR n.thread IN (SELECT old FROM thread_merge WHERE new = ?1))
+             ORDER BY date, id"
+        );
+        let mut statement = self
+            .connection
+            .prepare_cached(&sql)
+            .map_err(|e| self.error(e))?;
+        let rows = statement
+            .query_map([thread], |row| {
+                Ok((row_to_message(row)?, row.get(13)?))
+            })
+            .map_err(|e| self.error(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
+    }
+
     /// Every message threading has seen, by id.
     pub fn thread_messages(&self) -> Result<Vec<MessageRow>, Error> {
         let sql = format!("SELECT {COLUMNS} FROM thread_message ORDER BY id");
