@@ -1184,7 +1184,6 @@ pub fn schemas() -> Vec<(&'static str, schemars::Schema)> {
         (KeyKind::TEXT, schemars::schema_for!(KeyRecord)),
         (LookupKind::TEXT, schemars::schema_for!(LookupRecord)),
         (ConversationKind::TEXT, schemars::schema_for!(Conversation)),
-        (ThreadKind::TEXT, schemars::schema_for!(Thread)),
         (ContactKind::TEXT, schemars::schema_for!(Contact)),
         (
             SuggestionKind::TEXT,
@@ -1203,6 +1202,7 @@ pub fn schemas() -> Vec<(&'static str, schemars::Schema)> {
         ),
         (DraftKind::TEXT, schemars::schema_for!(Draft)),
         (DeliveryKind::TEXT, schemars::schema_for!(Delivery)),
+        (ThreadKind::TEXT, schemars::schema_for!(Thread)),
     ]
 }
 
