@@ -497,7 +497,10 @@ fn forwarded_mails_folded_names_and_same_named_files_are_each_an_attachment() {
     assert_eq!(attachments("three"), vec![forwarded_mail; 3]);
     assert_eq!(
         attachments("folded"),
-        [("application/pdf".to_string(), Some("report.pdf".to_string()))]
+        [(
+            "application/pdf".to_string(),
+            Some("report.pdf".to_string())
+        )]
     );
     let notes = ("text/plain".to_string(), Some("notes.txt".to_string()));
     assert_eq!(attachments("same"), [notes.clone(), notes]);

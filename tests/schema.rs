@@ -178,10 +178,14 @@ fn every_printed_record_matches_its_schema() {
     // conversation (as `thread` prints it) and thread, from search
     for output in ["conversations", "threads"] {
         let printed = checker.run(
-            home.missive().args(["search", "--output", output, "from:alice"]),
+            home.missive()
+                .args(["search", "--output", output, "from:alice"]),
             false,
         );
-        assert!(!printed.is_empty(), "search --output {output} printed nothing");
+        assert!(
+            !printed.is_empty(),
+            "search --output {output} printed nothing"
+        );
     }
     // Not checked, for want of a schema: `config show` prints a `config` record.
 

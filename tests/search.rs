@@ -305,7 +305,11 @@ fn a_field_group_gives_its_field_to_each_term_as_notmuch_does() {
     let carol = count(&home, "from:carol");
     assert!(alice > 0 && carol > 0);
     assert_eq!(count(&home, "from:(alice OR carol)"), alice + carol);
-    assert_eq!(count(&home, "from:(alice carol)"), 0, "one sender, not both");
+    assert_eq!(
+        count(&home, "from:(alice carol)"),
+        0,
+        "one sender, not both"
+    );
     let (code, _, stderr) = run(home.missive().args(["search", "from:(alice"]));
     assert_eq!(code, 2);
     assert!(stderr.contains("missing ')'"), "{stderr}");
@@ -334,9 +338,10 @@ fn search_prints_the_conversations_thread_prints_people_as_contacts_without_the_
     let (code, _, stderr) = run(home.missive().arg("index").write_stdin(fetched.stdout));
     assert_eq!(code, 0, "{stderr}");
 
-    let (code, found, stderr) = run(home
-        .missive()
-        .args(["search", "--output", "conversations", "from:carol"]));
+    let (code, found, stderr) =
+        run(home
+            .missive()
+            .args(["search", "--output", "conversations", "from:carol"]));
     assert_eq!(code, 0, "{stderr}");
     assert!(!found.is_empty());
     for conversation in &found {
@@ -344,15 +349,19 @@ fn search_prints_the_conversations_thread_prints_people_as_contacts_without_the_
         let same = by_thread.iter().find(|c| c["id"] == conversation["id"]);
         assert_eq!(Some(conversation), same, "as thread prints it");
         let people = conversation["participants"].as_array().unwrap();
-        assert!(people.iter().all(|p| p["identities"].is_array()), "{people:?}");
+        assert!(
+            people.iter().all(|p| p["identities"].is_array()),
+            "{people:?}"
+        );
         assert!(
             !conversation.to_string().contains("sam@example.com"),
             "the user is no participant: {conversation}"
         );
     }
-    let (code, threads, _) = run(home
-        .missive()
-        .args(["search", "--output", "threads", "from:carol"]));
+    let (code, threads, _) =
+        run(home
+            .missive()
+            .args(["search", "--output", "threads", "from:carol"]));
     assert_eq!(code, 0);
     assert!(threads.iter().all(|t| t["kind"] == "thread"
         && t["participants"][0]["identities"].is_array()
@@ -360,7 +369,14 @@ fn search_prints_the_conversations_thread_prints_people_as_contacts_without_the_
 
     let text = home
         .missive()
-        .args(["--format", "text", "search", "--output", "conversations", "from:carol"])
+        .args([
+            "--format",
+            "text",
+            "search",
+            "--output",
+            "conversations",
+            "from:carol",
+        ])
         .output()
         .unwrap();
     let text = String::from_utf8(text.stdout).unwrap();

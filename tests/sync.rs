@@ -284,7 +284,10 @@ fn sample_counts(config: Option<&Path>) -> (u64, String, usize) {
         .iter()
         .map(|c| c["messages"].as_u64().unwrap())
         .sum();
-    let rebuilt = missive(config).args(["thread", "--rebuild"]).output().unwrap();
+    let rebuilt = missive(config)
+        .args(["thread", "--rebuild"])
+        .output()
+        .unwrap();
     let rebuilt = String::from_utf8(rebuilt.stderr).unwrap();
     run(missive(config).arg("index").write_stdin(fetched));
     let (_, found, _) = run(missive(config).args(["search", ""]));

@@ -88,7 +88,8 @@ pub trait ThreadState {
     fn thread_of(&self, node: &str) -> Result<Option<String>, Error>;
     /// The messages without reference headers under one subject key in one conversation:
     /// the thread each is in, its date and whether its subject was a reply.
-    fn subject_messages(&self, key: &str, conversation: &str) -> Result<Vec<SubjectMessage>, Error>;
+    fn subject_messages(&self, key: &str, conversation: &str)
+    -> Result<Vec<SubjectMessage>, Error>;
 }
 
 fn has_threads(connection: &rusqlite::Connection) -> rusqlite::Result<bool> {
@@ -136,7 +137,11 @@ impl ThreadState for Db {
         thread_of(&self.connection, node).map_err(|e| self.error(e))
     }
 
-    fn subject_messages(&self, key: &str, conversation: &str) -> Result<Vec<SubjectMessage>, Error> {
+    fn subject_messages(
+        &self,
+        key: &str,
+        conversation: &str,
+    ) -> Result<Vec<SubjectMessage>, Error> {
         subject_messages(&self.connection, key, conversation).map_err(|e| self.error(e))
     }
 }
@@ -150,7 +155,11 @@ impl ThreadState for Batch<'_> {
         thread_of(&self.tx, node).map_err(|e| self.error(e))
     }
 
-    fn subject_messages(&self, key: &str, conversation: &str) -> Result<Vec<SubjectMessage>, Error> {
+    fn subject_messages(
+        &self,
+        key: &str,
+        conversation: &str,
+    ) -> Result<Vec<SubjectMessage>, Error> {
         subject_messages(&self.tx, key, conversation).map_err(|e| self.error(e))
     }
 }
@@ -198,9 +207,7 @@ impl Db {
             .prepare_cached(&sql)
             .map_err(|e| self.error(e))?;
         let rows = statement
-            .query_map([thread], |row| {
-                Ok((row_to_message(row)?, row.get(13)?))
-            })
+            .query_map([thread], |row| Ok((row_to_message(row)?, row.get(13)?)))
             .map_err(|e| self.error(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
     }

@@ -766,8 +766,20 @@ mod tests {
             dated(6, "Fwd: Meeting notes", "ann@x.org", 82, None),
             dated(7, "Re: Meeting notes", "bob@x.org", 11, None),
             dated(8, "Meeting notes", "ann@x.org", 1, Some("a.lists.x.org")),
-            dated(9, "Re: Meeting notes", "bob@x.org", 2, Some("a.lists.x.org")),
-            dated(10, "回复: Meeting notes", "ann@x.org", 3, Some("b.lists.x.org")),
+            dated(
+                9,
+                "Re: Meeting notes",
+                "bob@x.org",
+                2,
+                Some("a.lists.x.org"),
+            ),
+            dated(
+                10,
+                "回复: Meeting notes",
+                "ann@x.org",
+                3,
+                Some("b.lists.x.org"),
+            ),
         ];
         let dir = tempfile::tempdir().unwrap();
         let ids = run(dir.path(), &lines);
@@ -787,7 +799,11 @@ mod tests {
         let split_dir = tempfile::tempdir().unwrap();
         run(split_dir.path(), &reversed[..5]);
         run(split_dir.path(), &reversed[5..]);
-        assert_eq!(run(split_dir.path(), &lines), whole, "in any order, in parts");
+        assert_eq!(
+            run(split_dir.path(), &lines),
+            whole,
+            "in any order, in parts"
+        );
     }
 
     /// Threads `lines` with the store at `root`; returns id → (conversation, thread).
