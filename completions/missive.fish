@@ -95,8 +95,8 @@ complete -c missive -n "__fish_missive_using_subcommand index" -l no-progress -d
 complete -c missive -n "__fish_missive_using_subcommand index" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c missive -n "__fish_missive_using_subcommand index" -s V -l version -d 'Print version'
 complete -c missive -n "__fish_missive_using_subcommand search" -s o -l output -d 'What to print' -r -f -a "messages\t'The message records (their `text` is not stored in the index)'
-conversations\t'One record per conversation the messages belong to'
-threads\t'One record per thread the messages belong to'
+conversations\t'One `conversation` record (as `thread --output conversations` prints) per conversation the messages belong to; messages `thread` has not seen belong to none'
+threads\t'One `thread` record, the same summary, per thread the messages belong to'
 count\t'The number of messages, alone'
 ids\t'The message ids, one per line'"
 complete -c missive -n "__fish_missive_using_subcommand search" -l sort -d 'Order of the messages' -r -f -a "date\t'Oldest first'

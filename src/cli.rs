@@ -540,10 +540,16 @@ bad usage.")]
 /// Reads message records on stdin and writes each with `conversation` (`c_…`: everyone in
 /// it but you, as contacts, so the same person by email, Mastodon and Twitter is one
 /// conversation; mail with a List-Id goes to the list's) and `thread` (`t_…`: the reply
-/// thread, by Message-ID, In-Reply-To and References as notmuch and JWZ thread, by subject
-/// only where a message has no reference headers, with reply prefixes of many languages
-/// stripped: Re, Fwd, AW, WG, SV, VS, Réf, TR, 回复, 答复, 转发). Records of other kinds pass
-/// through. What it learns is kept in the store, so threading today's messages gives the
+/// thread, by Message-ID, In-Reply-To and References as notmuch and JWZ thread). Records of
+/// other kinds pass through.
+///
+/// A message without reference headers joins a thread by its subject only when all of
+/// these hold: its subject has a reply prefix (Re, AW, SV, VS, Antw, Réf, Odp, 回复, 答复 and
+/// others; a forward, Fwd, WG, TR or 转发, starts its own thread); the subjects are the same
+/// once prefixes and [list] tags are stripped; it is in the same conversation (the same
+/// mailing list, or no list and the same people); the other message has no reference
+/// headers either; and it is dated no earlier than the other and at most 30 days after
+/// it. A message without a date joins nothing by subject. What it learns is kept in the store, so threading today's messages gives the
 /// ids threading the whole history would: a message that joins two threads merges them,
 /// and the merge is recorded. Your own addresses (config identity.addresses) are never a
 /// participant.

@@ -23,7 +23,10 @@
 //! - `message`: one message of any protocol ([`Message`]); `missive score` adds its
 //!   [`Privacy`].
 //! - `conversation`: the people of an exchange and what passed between them
-//!   ([`Conversation`]), printed by `missive thread --output conversations`.
+//!   ([`Conversation`]), printed by `missive thread --output conversations` and `missive
+//!   search --output conversations`.
+//! - `thread`: the same summary of a thread ([`Thread`]), printed by `missive search --output
+//!   threads`.
 //! - `contact`: a person and their identities across protocols ([`Contact`]), printed by
 //!   `missive contacts`.
 //! - `suggestion`: a merge of contacts `missive contacts suggest` is not sure of, with its
@@ -115,6 +118,7 @@ kind_tag!(ErrorKind, "error");
 kind_tag!(KeyKind, "key");
 kind_tag!(LookupKind, "lookup");
 kind_tag!(ConversationKind, "conversation");
+kind_tag!(ThreadKind, "thread");
 kind_tag!(ContactKind, "contact");
 kind_tag!(SuggestionKind, "suggestion");
 kind_tag!(FactorKind, "factor");
@@ -235,6 +239,41 @@ pub struct Conversation {
     pub messages: u64,
     /// Threads among them.
     pub threads: u64,
+    #[serde(default)]
+    pub first_date: Option<String>,
+    #[serde(default)]
+    pub last_date: Option<String>,
+    /// Distinct subjects of the latest messages, newest first (at most five).
+    #[serde(default)]
+    pub recent_subjects: Vec<String>,
+    /// The privacy of its scored messages, when any carried `privacy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub privacy: Option<PrivacySummary>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// A thread: messages that answer one another, summarised as a [`Conversation`] is.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Thread {
+    pub kind: ThreadKind,
+    #[serde(default = "version")]
+    pub v: u32,
+    /// `t_` and 32 hex digits of SHA-256 over its root message-id.
+    pub id: String,
+    /// The List-Id of its first message from a mailing list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list_id: Option<String>,
+    /// The people, as contacts, sorted by id; the user is not among them.
+    #[serde(default)]
+    pub participants: Vec<Contact>,
+    /// Protocols its messages came by, sorted.
+    #[serde(default)]
+    pub protocols: Vec<String>,
+    /// Messages the store knows in it.
+    pub messages: u64,
+    /// Conversations its messages belong to.
+    pub conversations: u64,
     #[serde(default)]
     pub first_date: Option<String>,
     #[serde(default)]
@@ -1189,6 +1228,7 @@ pub fn schemas() -> Vec<(&'static str, schemars::Schema)> {
         ),
         (DraftKind::TEXT, schemars::schema_for!(Draft)),
         (DeliveryKind::TEXT, schemars::schema_for!(Delivery)),
+        (ThreadKind::TEXT, schemars::schema_for!(Thread)),
     ]
 }
 

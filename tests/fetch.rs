@@ -446,3 +446,73 @@ fn security_facts_come_through() {
     assert_eq!(list["transport"]["tls_hops"], 0, "with ESMTP is clear text");
     assert_eq!(list["spam_score"], 0.4);
 }
+
+/// Issue 19: attachments as Python's `email` package finds them (each message below was
+/// checked with `Message.walk()` and `get_filename()`).
+#[test]
+fn forwarded_mails_folded_names_and_same_named_files_are_each_an_attachment() {
+    let home = Home::new();
+    let head = |subject: &str, boundary: &str, kind: &str| {
+        format!(
+            "From: alice@example.org\nTo: sam@example.com\nSubject: {subject}\n\
+             Message-ID: <{subject}@example.org>\nDate: Mon, 1 Jan 2024 10:00:00 +0000\n\
+             MIME-Version: 1.0\nContent-Type: multipart/{kind}; boundary=\"{boundary}\"\n\n\
+             --{boundary}\nContent-Type: text/plain\n\nsee below\n"
+        )
+    };
+    let forwarded = |n: u8| {
+        format!(
+            "--b1\nContent-Type: message/rfc822\n\nFrom: f{n}@example.org\nSubject: forwarded {n}\n\
+             Message-ID: <f{n}@example.org>\nMIME-Version: 1.0\n\
+             Content-Type: multipart/alternative; boundary=\"in{n}\"\n\n\
+             --in{n}\nContent-Type: text/plain\n\nbody {n}\n\
+             --in{n}\nContent-Type: text/html\n\n<p>body {n}</p>\n--in{n}--\n"
+        )
+    };
+    let three = format!(
+        "{}{}{}{}--b1--\n",
+        head("three", "b1", "alternative"),
+        forwarded(1),
+        forwarded(2),
+        forwarded(3)
+    );
+    let folded = format!(
+        "{}--b2\nContent-Type: application/pdf\nContent-Disposition: attachment; filename=\n \
+         \"report.pdf\"\nContent-Transfer-Encoding: base64\n\nJVBERi0xLjQK\n--b2--\n",
+        head("folded", "b2", "mixed")
+    );
+    let same = format!(
+        "{}--b3\nContent-Type: text/plain\nContent-Disposition: attachment; filename=\"notes.txt\"\n\n\
+         first notes\n--b3\nContent-Type: text/plain\n\
+         Content-Disposition: attachment; filename=\"notes.txt\"\n\nsecond notes, longer\n--b3--\n",
+        head("same", "b3", "mixed")
+    );
+    for (name, raw) in [("1", &three), ("2", &folded), ("3", &same)] {
+        home.write(&format!("Mail/cur/{name}.x:2,S"), raw.as_bytes());
+    }
+    let (code, records, stderr) = run(home.missive().args(["fetch", "maildir:Mail"]));
+    assert_eq!(code, 0, "{stderr}");
+    let attachments = |subject: &str| -> Vec<(String, Option<String>)> {
+        let record = records.iter().find(|r| r["subject"] == subject).unwrap();
+        record["attachments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                let name = a["filename"].as_str().map(str::to_string);
+                (a["content_type"].as_str().unwrap().to_string(), name)
+            })
+            .collect()
+    };
+    let forwarded_mail = ("message/rfc822".to_string(), None);
+    assert_eq!(attachments("three"), vec![forwarded_mail; 3]);
+    assert_eq!(
+        attachments("folded"),
+        [(
+            "application/pdf".to_string(),
+            Some("report.pdf".to_string())
+        )]
+    );
+    let notes = ("text/plain".to_string(), Some("notes.txt".to_string()));
+    assert_eq!(attachments("same"), [notes.clone(), notes]);
+}

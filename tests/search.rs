@@ -1,6 +1,8 @@
 //! `missive index`, `missive search` and `missive tag` over the real binary (issue 6):
 //! every field of the query language finds what it should, errors point at their column.
 
+use serde_json::Value;
+
 use crate::support::{Home, run, sample_maildir};
 
 /// A home whose index holds the sample Maildir, scored, plus a CJK message.
@@ -22,7 +24,14 @@ fn indexed() -> Home {
         .write_stdin(output.stdout)
         .output()
         .unwrap();
-    let (code, records, stderr) = run(home.missive().arg("index").write_stdin(scored.stdout));
+    // Threaded, so that every message is in a conversation and a thread.
+    let threaded = home
+        .missive()
+        .arg("thread")
+        .write_stdin(scored.stdout)
+        .output()
+        .unwrap();
+    let (code, records, stderr) = run(home.missive().arg("index").write_stdin(threaded.stdout));
     assert_eq!(code, 0, "{stderr}");
     assert!(records.is_empty(), "index prints nothing on stdout");
     home
@@ -165,12 +174,13 @@ fn sort_limit_offset_and_outputs() {
         .args(["search", "-o", "threads", "from:alice"]));
     assert_eq!(code, 0);
     assert_eq!(threads[0]["kind"], "thread");
+    // A thread record counts every message of the thread: Alice's two and a reply to her.
     assert_eq!(
         threads
             .iter()
             .map(|t| t["messages"].as_u64().unwrap())
             .sum::<u64>(),
-        2
+        3
     );
 }
 
@@ -277,4 +287,99 @@ fn a_bad_line_is_reported_and_the_rest_indexed() {
     assert_eq!(code, 1);
     assert!(stderr.contains("stdin:1"), "{stderr}");
     assert_eq!(count(&home, "subject:hello"), 1);
+}
+
+#[test]
+fn a_star_finds_every_message_as_the_empty_query_does() {
+    let home = indexed();
+    let everything = count(&home, "");
+    assert!(everything > 1);
+    assert_eq!(count(&home, "*"), everything);
+    assert_eq!(count(&home, "* AND from:alice"), count(&home, "from:alice"));
+}
+
+#[test]
+fn a_field_group_gives_its_field_to_each_term_as_notmuch_does() {
+    let home = indexed();
+    let alice = count(&home, "from:alice");
+    let carol = count(&home, "from:carol");
+    assert!(alice > 0 && carol > 0);
+    assert_eq!(count(&home, "from:(alice OR carol)"), alice + carol);
+    assert_eq!(
+        count(&home, "from:(alice carol)"),
+        0,
+        "one sender, not both"
+    );
+    let (code, _, stderr) = run(home.missive().args(["search", "from:(alice"]));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("missing ')'"), "{stderr}");
+}
+
+/// Issue 19: search's conversations and threads are the records `thread --output
+/// conversations` prints: contacts, without the user.
+#[test]
+fn search_prints_the_conversations_thread_prints_people_as_contacts_without_the_user() {
+    let home = Home::new();
+    home.write_config("[identity]\naddresses = [\"sam@example.com\"]\n");
+    let source = format!("maildir:{}", sample_maildir().display());
+    let fetched = home.missive().args(["fetch", &source]).output().unwrap();
+    let threaded = home
+        .missive()
+        .args(["thread", "--output", "conversations"])
+        .write_stdin(fetched.stdout.clone())
+        .output()
+        .unwrap();
+    assert!(threaded.status.success());
+    let by_thread: Vec<Value> = String::from_utf8(threaded.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let (code, _, stderr) = run(home.missive().arg("index").write_stdin(fetched.stdout));
+    assert_eq!(code, 0, "{stderr}");
+
+    let (code, found, stderr) =
+        run(home
+            .missive()
+            .args(["search", "--output", "conversations", "from:carol"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!found.is_empty());
+    for conversation in &found {
+        assert_eq!(conversation["kind"], "conversation");
+        let same = by_thread.iter().find(|c| c["id"] == conversation["id"]);
+        assert_eq!(Some(conversation), same, "as thread prints it");
+        let people = conversation["participants"].as_array().unwrap();
+        assert!(
+            people.iter().all(|p| p["identities"].is_array()),
+            "{people:?}"
+        );
+        assert!(
+            !conversation.to_string().contains("sam@example.com"),
+            "the user is no participant: {conversation}"
+        );
+    }
+    let (code, threads, _) =
+        run(home
+            .missive()
+            .args(["search", "--output", "threads", "from:carol"]));
+    assert_eq!(code, 0);
+    assert!(threads.iter().all(|t| t["kind"] == "thread"
+        && t["participants"][0]["identities"].is_array()
+        && !t.to_string().contains("sam@example.com")));
+
+    let text = home
+        .missive()
+        .args([
+            "--format",
+            "text",
+            "search",
+            "--output",
+            "conversations",
+            "from:carol",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(text.to_lowercase().contains("carol"), "{text}");
+    assert!(!text.contains(", ,"), "{text}");
 }

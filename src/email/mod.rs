@@ -162,7 +162,10 @@ pub fn read(raw: &[u8]) -> Message {
     record.attachments = parsed
         .attachments()
         .map(|part| Attachment {
-            filename: part.attachment_name().map(str::to_string),
+            filename: part
+                .attachment_name()
+                .map(str::to_string)
+                .or_else(|| folded_name(&parsed.raw_message, part)),
             content_type: content_type(part),
             size: part.len() as u64,
         })
@@ -332,6 +335,35 @@ pub(crate) fn html_to_text(html: &str) -> String {
     html2text::config::plain_no_decorate()
         .string_from_read(html.as_bytes(), 100)
         .unwrap_or_else(|_| html.to_string())
+}
+
+/// The file name mail-parser misses when the header is folded right after `filename=` (or
+/// `name=`), as RFC 5322 folding allows and Python's `email` package reads: taken from the
+/// raw, unfolded Content-Disposition, then Content-Type.
+fn folded_name(raw: &[u8], part: &mail_parser::MessagePart<'_>) -> Option<String> {
+    let headers = [
+        (mail_parser::HeaderName::ContentDisposition, "filename="),
+        (mail_parser::HeaderName::ContentType, "name="),
+    ];
+    headers.into_iter().find_map(|(name, parameter)| {
+        let header = part.headers.iter().find(|h| h.name == name)?;
+        let text = raw.get(header.offset_start as usize..header.offset_end as usize)?;
+        let unfolded: String = String::from_utf8_lossy(text)
+            .split(['\r', '\n'])
+            .map(str::trim)
+            .collect();
+        let lower = unfolded.to_ascii_lowercase();
+        let at = lower
+            .match_indices(parameter)
+            .map(|(at, _)| at)
+            .find(|&at| at == 0 || lower[..at].ends_with([';', ' ', '\t']))?;
+        let value = unfolded[at + parameter.len()..].trim_start();
+        let value = match value.strip_prefix('"') {
+            Some(quoted) => quoted.split('"').next()?,
+            None => value.split([';', ' ', '\t']).next()?,
+        };
+        (!value.is_empty()).then(|| value.to_string())
+    })
 }
 
 fn content_type(part: &mail_parser::MessagePart<'_>) -> String {

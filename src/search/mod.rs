@@ -4,11 +4,9 @@
 
 pub mod query;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
-
-use serde_json::json;
 
 use crate::contacts::{Directory, identity};
 use crate::fault::Fault;
@@ -18,6 +16,7 @@ use crate::store::index::{Lookup, MessageIndex, Sort};
 use crate::store::query::{KeywordField, Query};
 use crate::store::threads::ThreadState;
 use crate::store::{self, Store};
+use crate::thread::conversation;
 
 /// Records upserted per commit: a crash loses at most the records since the last commit,
 /// and running `index` again on the same input repairs them.
@@ -306,9 +305,10 @@ impl Lookup for StoreLookup<'_> {
 pub enum Output {
     /// The message records (their `text` is not stored in the index).
     Messages,
-    /// One record per conversation the messages belong to.
+    /// One `conversation` record (as `thread --output conversations` prints) per
+    /// conversation the messages belong to; messages `thread` has not seen belong to none.
     Conversations,
-    /// One record per thread the messages belong to.
+    /// One `thread` record, the same summary, per thread the messages belong to.
     Threads,
     /// The number of messages, alone.
     Count,
@@ -379,15 +379,19 @@ pub fn search<W: Write>(
             }
         }
         Output::Conversations | Output::Threads => {
-            let key = if options.output == Output::Threads {
-                "thread"
-            } else {
-                "conversation"
-            };
-            let groups = group(&messages, key);
-            let take = options.limit.unwrap_or(groups.len());
-            for group in groups.into_iter().skip(options.offset).take(take) {
-                out.write(&Record::Other(group.to_string()))?;
+            let directory = Directory::load(&store.db)?;
+            let take = options.limit.unwrap_or(usize::MAX);
+            for id in groups(&messages, options.output)
+                .into_iter()
+                .skip(options.offset)
+                .take(take)
+            {
+                let line = if options.output == Output::Threads {
+                    serde_json::to_string(&conversation::thread_summary(&store.db, &directory, id)?)
+                } else {
+                    serde_json::to_string(&conversation::summary(&store.db, &directory, id)?)
+                };
+                out.write(&Record::Other(line.map_err(std::io::Error::from)?))?;
             }
         }
         Output::Count | Output::Ids => {}
@@ -396,48 +400,17 @@ pub fn search<W: Write>(
     Ok(total)
 }
 
-/// Summaries of the groups (by the `key` id each message carries) the messages fall in, in
-/// the order of each group's first message.
-fn group(messages: &[Message], key: &str) -> Vec<serde_json::Value> {
-    let mut order: Vec<String> = Vec::new();
-    let mut groups: BTreeMap<String, Vec<&Message>> = BTreeMap::new();
-    for message in messages {
-        let value = match key {
-            "thread" => message.thread.as_deref(),
-            _ => message.conversation.as_deref(),
-        };
-        let id = value.map_or_else(|| format!("{key}-of-{}", message.id), str::to_string);
-        let members = groups.entry(id.clone()).or_default();
-        if members.is_empty() {
-            order.push(id);
-        }
-        members.push(message);
-    }
-    order
-        .into_iter()
-        .map(|id| {
-            let members = &groups[&id];
-            let dates: BTreeSet<&str> = members.iter().filter_map(|m| m.date.as_deref()).collect();
-            let protocols: BTreeSet<&str> = members.iter().map(|m| m.protocol.as_str()).collect();
-            let people: BTreeSet<&str> = members
-                .iter()
-                .flat_map(|m| m.from.iter().chain(&m.to).chain(&m.cc))
-                .map(|a| a.address.as_str())
-                .collect();
-            let subjects: Vec<&str> = members
-                .iter()
-                .filter_map(|m| m.subject.as_deref())
-                .collect::<BTreeSet<_>>()
-                .into_iter()
-                .take(5)
-                .collect();
-            json!({
-                "kind": key, "v": crate::record::VERSION, "id": id,
-                "messages": members.len(),
-                "first_date": dates.first(), "last_date": dates.last(),
-                "protocols": protocols, "participants": people, "subjects": subjects,
-            })
+/// The conversations or threads (as `output` asks) the messages are in, in the order of
+/// each one's first message; a message `thread` has not seen is in none.
+fn groups(messages: &[Message], output: Output) -> Vec<&str> {
+    let mut seen = BTreeSet::new();
+    messages
+        .iter()
+        .filter_map(|m| match output {
+            Output::Threads => m.thread.as_deref(),
+            _ => m.conversation.as_deref(),
         })
+        .filter(|id| seen.insert(*id))
         .collect()
 }
 

@@ -12,8 +12,8 @@
 //! or       = and *( "OR" and )                      alice OR bob
 //! and      = unary *( ["AND"] unary )               alice lunch   alice AND lunch
 //! unary    = ("NOT" / "-") unary / primary          NOT tag:work  -is:unread
-//! primary  = "(" or ")" / term                      (alice OR bob) lunch
-//! term     = [field ":"] value                      from:alice  "seed swap"
+//! primary  = "(" or ")" / field ":(" or ")" / term   (alice OR bob) lunch   from:(alice OR carol)
+//! term     = [field ":"] value / "*"                from:alice  "seed swap"   *
 //! value    = word / '"' phrase '"'                  subject:"seed swap"
 //! field    = "from" / "to" / "with" / "subject" / "body" / "attachment" / "list"
 //!          / "protocol" / "account" / "tag" / "conversation" / "thread" / "id"
@@ -25,6 +25,10 @@
 //! privacy  = ("<" / "<=" / ">" / ">=") N / N ".." N / N               privacy:<40
 //! ; "(" and NOT / "-" nest at most 100 deep together: -(-(a)) is 3 deep
 //! ```
+//!
+//! `*` alone is every message, as the empty query is. `field:( … )` gives the field to each
+//! term inside that names none, as notmuch does: `from:(alice OR carol)` is `from:alice OR
+//! from:carol`.
 //!
 //! `to:` matches To, Cc and Bcc; `with:` anyone in the message, on any protocol, and every
 //! identity of the contact it names (`with:alice@example.org` also finds her other
@@ -67,6 +71,8 @@ enum Token {
     Not,
     And,
     Or,
+    /// `field:(`: the terms up to the matching `)` take the field unless they name one.
+    FieldOpen(String),
     /// `field:` and its value, or a bare value; `quoted` when the value was in quotes.
     Term {
         field: Option<String>,
@@ -87,6 +93,7 @@ pub fn parse(text: &str, now: i64) -> Result<Query, Error> {
         tokens,
         at: 0,
         depth: 0,
+        field: None,
         now,
         end_column: text.chars().count() + 1,
     };
@@ -138,6 +145,13 @@ fn tokenize(text: &str) -> Result<Vec<(usize, Token)>, Error> {
                     }
                     at += 1;
                 }
+                if let Some(field) = &field
+                    && chars.get(at) == Some(&'(')
+                {
+                    tokens.push((column, Token::FieldOpen(field.clone())));
+                    at += 1;
+                    continue;
+                }
                 let value_start = at;
                 let (value, quoted) = if chars.get(at) == Some(&'"') {
                     let close = chars[at + 1..]
@@ -180,6 +194,8 @@ struct Parser {
     at: usize,
     /// Parentheses and NOTs open around the token at `at`.
     depth: usize,
+    /// The field of the innermost `field:( … )` open around the token at `at`.
+    field: Option<String>,
     now: i64,
     end_column: usize,
 }
@@ -216,7 +232,9 @@ impl Parser {
                     self.at += 1;
                     parts.push(self.unary()?);
                 }
-                Some(Token::Open | Token::Not | Token::Term { .. }) => parts.push(self.unary()?),
+                Some(Token::Open | Token::FieldOpen(_) | Token::Not | Token::Term { .. }) => {
+                    parts.push(self.unary()?)
+                }
                 _ => break,
             }
         }
@@ -270,6 +288,21 @@ impl Parser {
                 self.at += 1;
                 Ok(inner)
             }
+            Some(Token::FieldOpen(field)) => {
+                self.at += 1;
+                let outer = self.field.replace(field);
+                let inner = self.nested(column, Parser::or);
+                self.field = outer;
+                let inner = inner?;
+                if self.peek() != Some(&Token::Close) {
+                    return Err(error(
+                        self.column(),
+                        format!("missing ')' for the '(' at column {column}"),
+                    ));
+                }
+                self.at += 1;
+                Ok(inner)
+            }
             Some(Token::Term {
                 field,
                 value,
@@ -278,7 +311,7 @@ impl Parser {
             }) => {
                 self.at += 1;
                 term(
-                    field.as_deref(),
+                    field.as_deref().or(self.field.as_deref()),
                     &value,
                     quoted,
                     column,
@@ -305,6 +338,9 @@ fn term(
 ) -> Result<Query, Error> {
     if value.is_empty() {
         return Err(error(value_column, "empty value"));
+    }
+    if field.is_none() && !quoted && value == "*" {
+        return Ok(Query::All);
     }
     let text = |field| {
         Ok(Query::Text {
@@ -521,6 +557,24 @@ mod tests {
             }
         }
         assert!(examples >= 12, "found {examples} examples");
+    }
+
+    #[test]
+    fn a_star_is_everything_and_a_field_group_gives_its_field_to_each_term() {
+        assert_eq!(shown("*"), "(all)");
+        assert_eq!(shown("\"*\""), "text:phrase(\"*\")");
+        assert_eq!(
+            shown("from:(alice OR carol)"),
+            shown("(from:alice OR from:carol)")
+        );
+        assert_eq!(
+            shown("from:(alice -to:bob) lunch"),
+            shown("(from:alice -to:bob) lunch")
+        );
+        assert_eq!(
+            shown("from:(alice"),
+            "error column 12: missing ')' for the '(' at column 1"
+        );
     }
 
     #[test]

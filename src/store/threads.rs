@@ -33,7 +33,7 @@ pub struct MessageRow {
     /// The subject without reply prefixes and list tags, when the message has no reference
     /// headers (the subject fallback), else `None`.
     pub subject_key: Option<String>,
-    /// Whether the subject had a reply or forward prefix.
+    /// Whether the subject had a reply prefix (`Re:`, `AW:`, …; not a forward's).
     pub reply: bool,
     pub protocol: String,
     pub date: Option<String>,
@@ -86,9 +86,10 @@ pub trait ThreadState {
     fn has_threads(&self) -> Result<bool, Error>;
     /// The thread a node is in, if threading has seen it.
     fn thread_of(&self, node: &str) -> Result<Option<String>, Error>;
-    /// The threads of the messages without reference headers under one subject key, each
-    /// with whether one of those subjects was a reply.
-    fn subject_threads(&self, key: &str) -> Result<Vec<(String, bool)>, Error>;
+    /// The messages without reference headers under one subject key in one conversation:
+    /// the thread each is in, its date and whether its subject was a reply.
+    fn subject_messages(&self, key: &str, conversation: &str)
+    -> Result<Vec<SubjectMessage>, Error>;
 }
 
 fn has_threads(connection: &rusqlite::Connection) -> rusqlite::Result<bool> {
@@ -106,17 +107,24 @@ fn thread_of(connection: &rusqlite::Connection, node: &str) -> rusqlite::Result<
         .optional()
 }
 
-fn subject_threads(
+/// A message of the subject fallback as the store holds it: its thread, date and whether
+/// its subject was a reply.
+pub type SubjectMessage = (String, Option<String>, bool);
+
+fn subject_messages(
     connection: &rusqlite::Connection,
     key: &str,
-) -> rusqlite::Result<Vec<(String, bool)>> {
+    conversation: &str,
+) -> rusqlite::Result<Vec<SubjectMessage>> {
     connection
         .prepare_cached(&format!(
-            "SELECT {CURRENT_THREAD} AS thread, max(m.reply) FROM thread_message m
+            "SELECT DISTINCT {CURRENT_THREAD} AS thread, m.date, m.reply FROM thread_message m
              JOIN thread_node n ON n.node = m.node
-             WHERE m.subject_key = ?1 GROUP BY thread"
+             WHERE m.subject_key = ?1 AND m.conversation = ?2"
         ))?
-        .query_map([key], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .query_map([key, conversation], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })?
         .collect()
 }
 
@@ -129,8 +137,12 @@ impl ThreadState for Db {
         thread_of(&self.connection, node).map_err(|e| self.error(e))
     }
 
-    fn subject_threads(&self, key: &str) -> Result<Vec<(String, bool)>, Error> {
-        subject_threads(&self.connection, key).map_err(|e| self.error(e))
+    fn subject_messages(
+        &self,
+        key: &str,
+        conversation: &str,
+    ) -> Result<Vec<SubjectMessage>, Error> {
+        subject_messages(&self.connection, key, conversation).map_err(|e| self.error(e))
     }
 }
 
@@ -143,8 +155,12 @@ impl ThreadState for Batch<'_> {
         thread_of(&self.tx, node).map_err(|e| self.error(e))
     }
 
-    fn subject_threads(&self, key: &str) -> Result<Vec<(String, bool)>, Error> {
-        subject_threads(&self.tx, key).map_err(|e| self.error(e))
+    fn subject_messages(
+        &self,
+        key: &str,
+        conversation: &str,
+    ) -> Result<Vec<SubjectMessage>, Error> {
+        subject_messages(&self.tx, key, conversation).map_err(|e| self.error(e))
     }
 }
 
@@ -174,6 +190,24 @@ impl Db {
             .query_map([conversation], |row| {
                 Ok((row_to_message(row)?, row.get(13)?))
             })
+            .map_err(|e| self.error(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
+    }
+
+    /// The messages of a thread as it is now (merged threads included), by date.
+    pub fn thread_rows(&self, thread: &str) -> Result<Vec<(MessageRow, Option<String>)>, Error> {
+        let sql = format!(
+            "SELECT {COLUMNS}, ?1 FROM thread_message WHERE node IN (SELECT n.node FROM thread_node n
+             WHERE (n.thread = ?1 AND NOT EXISTS (SELECT 1 FROM thread_merge WHERE old = ?1))
+                OR n.thread IN (SELECT old FROM thread_merge WHERE new = ?1))
+             ORDER BY date, id"
+        );
+        let mut statement = self
+            .connection
+            .prepare_cached(&sql)
+            .map_err(|e| self.error(e))?;
+        let rows = statement
+            .query_map([thread], |row| Ok((row_to_message(row)?, row.get(13)?)))
             .map_err(|e| self.error(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
     }

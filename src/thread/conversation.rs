@@ -1,15 +1,17 @@
 //! Conversations (DESIGN §4): the people of an exchange minus the user, each resolved to a
 //! contact; the id is a hash of the sorted contact ids, so linking an identity to a contact
 //! merges the conversations it spanned. Mail with a List-Id belongs to the list's
-//! conversation. Contacts themselves are [`crate::contacts`]; the summary record is
-//! [`crate::record::Conversation`].
+//! conversation. Contacts themselves are [`crate::contacts`]; the summary records are
+//! [`crate::record::Conversation`] and, built the same way, [`crate::record::Thread`]
+//! (what `thread` and `search` print).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use sha2::Digest;
 
 use crate::contacts::Directory;
-use crate::record::{Conversation, Grade, PrivacySummary, VERSION};
+use crate::record::{Contact, Conversation, Grade, PrivacySummary, Thread, VERSION};
+use crate::store::threads::MessageRow;
 use crate::store::{self, Db};
 
 /// How many subjects a conversation record lists.
@@ -62,52 +64,110 @@ pub fn rederive(
 
 /// The `conversation` record of a conversation id, from every message the store holds in it.
 pub fn summary(db: &Db, directory: &Directory, id: &str) -> Result<Conversation, store::Error> {
-    let messages = db.conversation_messages(id)?;
-    let mut record = Conversation {
+    let group = Group::of(&db.conversation_messages(id)?, directory);
+    Ok(Conversation {
         id: id.to_string(),
         v: VERSION,
-        messages: messages.len() as u64,
+        list_id: group.list_id,
+        participants: group.participants,
+        protocols: group.protocols,
+        messages: group.messages,
+        threads: group.threads.len() as u64,
+        first_date: group.first_date,
+        last_date: group.last_date,
+        recent_subjects: group.recent_subjects,
+        privacy: group.privacy,
         ..Conversation::default()
-    };
-    let mut contacts = BTreeMap::new();
-    let mut protocols = BTreeSet::new();
-    let mut threads = BTreeSet::new();
-    let mut scores = Vec::new();
-    for (row, thread) in &messages {
-        for identity in &row.participants {
-            let contact = directory.describe(identity);
-            contacts.entry(contact.id.clone()).or_insert(contact);
+    })
+}
+
+/// The `thread` record of a thread id, from every message the store holds in it: the same
+/// summary as a conversation's.
+pub fn thread_summary(db: &Db, directory: &Directory, id: &str) -> Result<Thread, store::Error> {
+    let group = Group::of(&db.thread_rows(id)?, directory);
+    Ok(Thread {
+        id: id.to_string(),
+        v: VERSION,
+        list_id: group.list_id,
+        participants: group.participants,
+        protocols: group.protocols,
+        messages: group.messages,
+        conversations: group.conversations.len() as u64,
+        first_date: group.first_date,
+        last_date: group.last_date,
+        recent_subjects: group.recent_subjects,
+        privacy: group.privacy,
+        ..Thread::default()
+    })
+}
+
+/// What the stored messages of a conversation or a thread come to.
+struct Group {
+    list_id: Option<String>,
+    participants: Vec<Contact>,
+    protocols: Vec<String>,
+    messages: u64,
+    threads: BTreeSet<String>,
+    conversations: BTreeSet<String>,
+    first_date: Option<String>,
+    last_date: Option<String>,
+    recent_subjects: Vec<String>,
+    privacy: Option<PrivacySummary>,
+}
+
+impl Group {
+    /// The summary of `messages` (by date, each with its thread), the people resolved to
+    /// contacts.
+    fn of(messages: &[(MessageRow, Option<String>)], directory: &Directory) -> Group {
+        let mut contacts = BTreeMap::new();
+        let mut protocols = BTreeSet::new();
+        let mut threads = BTreeSet::new();
+        let mut conversations = BTreeSet::new();
+        let mut list_id = None;
+        let mut scores = Vec::new();
+        for (row, thread) in messages {
+            for identity in &row.participants {
+                let contact = directory.describe(identity);
+                contacts.entry(contact.id.clone()).or_insert(contact);
+            }
+            protocols.insert(row.protocol.clone());
+            threads.extend(thread.clone());
+            conversations.insert(row.conversation.clone());
+            if list_id.is_none() {
+                list_id = row.list_id.clone();
+            }
+            if let Some(score) = row.score {
+                scores.push((score, row.grade.clone().unwrap_or_default()));
+            }
         }
-        protocols.insert(row.protocol.clone());
-        threads.extend(thread.clone());
-        if record.list_id.is_none() {
-            record.list_id = row.list_id.clone();
+        let dates: Vec<&String> = messages
+            .iter()
+            .filter_map(|(r, _)| r.date.as_ref())
+            .collect();
+        let mut recent_subjects: Vec<String> = Vec::new();
+        for (row, _) in messages.iter().rev() {
+            if recent_subjects.len() == RECENT_SUBJECTS {
+                break;
+            }
+            if let Some(subject) = &row.subject
+                && !recent_subjects.contains(subject)
+            {
+                recent_subjects.push(subject.clone());
+            }
         }
-        if let Some(score) = row.score {
-            scores.push((score, row.grade.clone().unwrap_or_default()));
+        Group {
+            list_id,
+            participants: contacts.into_values().collect(),
+            protocols: protocols.into_iter().collect(),
+            messages: messages.len() as u64,
+            threads,
+            conversations,
+            first_date: dates.iter().min().map(|d| d.to_string()),
+            last_date: dates.iter().max().map(|d| d.to_string()),
+            recent_subjects,
+            privacy: privacy(&scores),
         }
     }
-    record.participants = contacts.into_values().collect();
-    record.protocols = protocols.into_iter().collect();
-    record.threads = threads.len() as u64;
-    let dates: Vec<&String> = messages
-        .iter()
-        .filter_map(|(r, _)| r.date.as_ref())
-        .collect();
-    record.first_date = dates.iter().min().map(|d| d.to_string());
-    record.last_date = dates.iter().max().map(|d| d.to_string());
-    for (row, _) in messages.iter().rev() {
-        if record.recent_subjects.len() == RECENT_SUBJECTS {
-            break;
-        }
-        if let Some(subject) = &row.subject
-            && !record.recent_subjects.contains(subject)
-        {
-            record.recent_subjects.push(subject.clone());
-        }
-    }
-    record.privacy = privacy(&scores);
-    Ok(record)
 }
 
 fn privacy(scores: &[(u8, String)]) -> Option<PrivacySummary> {

@@ -2,6 +2,14 @@
 //! (<https://www.jwz.org/doc/threading.html>) over Message-ID, In-Reply-To and References
 //! (RFC 5322 §3.6.4), with the subject only where a message has no reference headers.
 //!
+//! The subject fallback is bounded as a reader expects: a message without reference
+//! headers joins the thread of another such message only when its subject has a reply
+//! prefix ([`PREFIXES`]; a forward starts a thread of its own), both subjects are the same
+//! once prefixes and list tags are stripped, both are in the same conversation (the same
+//! list, or no list and the same people), and it is dated no earlier than the other and at
+//! most [`SUBJECT_WINDOW`] after it. The rule is between two messages, whatever else
+//! arrived, so it keeps the order-independence below.
+//!
 //! The partition into threads is kept as a union–find ([`Forest`]) over message-ids, backed
 //! by the store, so that a run over today's messages joins the threads earlier runs made:
 //! every message-id a message names is in its thread (as in notmuch), and a message that
@@ -18,17 +26,53 @@ use std::collections::{BTreeMap, HashMap};
 
 use sha2::Digest;
 
+use crate::record::timestamp;
 use crate::store;
 use crate::store::threads::{MessageRow, ThreadState};
 
+/// Whether a subject prefix answers a message or passes it on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prefix {
+    Reply,
+    Forward,
+}
+
 /// Reply and forward prefixes, lowercased, in the languages mail clients write them.
-const PREFIXES: &[&str] = &[
-    "re", "fwd", "fw", "aw", "wg", "sv", "vs", "réf", "ref", "tr", "antw", "doorst", "rif", "odp",
-    "enc", "res", "r", "vl", "ynt", "atb", "απ", "σχετ", "答复", "回复", "转发", "回覆", "轉寄",
+pub const PREFIXES: &[(&str, Prefix)] = &[
+    ("re", Prefix::Reply),
+    ("aw", Prefix::Reply),
+    ("sv", Prefix::Reply),
+    ("vs", Prefix::Reply),
+    ("réf", Prefix::Reply),
+    ("ref", Prefix::Reply),
+    ("antw", Prefix::Reply),
+    ("rif", Prefix::Reply),
+    ("odp", Prefix::Reply),
+    ("res", Prefix::Reply),
+    ("r", Prefix::Reply),
+    ("ynt", Prefix::Reply),
+    ("atb", Prefix::Reply),
+    ("απ", Prefix::Reply),
+    ("σχετ", Prefix::Reply),
+    ("答复", Prefix::Reply),
+    ("回复", Prefix::Reply),
+    ("回覆", Prefix::Reply),
+    ("fwd", Prefix::Forward),
+    ("fw", Prefix::Forward),
+    ("wg", Prefix::Forward),
+    ("tr", Prefix::Forward),
+    ("doorst", Prefix::Forward),
+    ("enc", Prefix::Forward),
+    ("vl", Prefix::Forward),
+    ("转发", Prefix::Forward),
+    ("轉寄", Prefix::Forward),
 ];
 
+/// How long after a message a reply joins it by subject alone: 30 days, in seconds.
+pub const SUBJECT_WINDOW: i64 = 30 * 86_400;
+
 /// The subject without reply prefixes (`Re:`, `AW:`, `回复：`, `Re[2]:`) and `[list]` tags,
-/// whitespace collapsed and lowercased, and whether a reply or forward prefix was found.
+/// whitespace collapsed and lowercased, and whether a reply prefix was found.
 pub fn subject_key(subject: &str) -> (String, bool) {
     let mut rest = subject.trim();
     let mut reply = false;
@@ -40,9 +84,9 @@ pub fn subject_key(subject: &str) -> (String, bool) {
         {
             rest = inner[end + 1..].trim_start();
         }
-        if let Some(after) = strip_prefix_word(rest) {
+        if let Some((after, prefix)) = strip_prefix_word(rest) {
             rest = after;
-            reply = true;
+            reply |= prefix == Prefix::Reply;
         }
         if rest == before {
             break;
@@ -56,8 +100,9 @@ pub fn subject_key(subject: &str) -> (String, bool) {
     (key, reply)
 }
 
-/// `rest` after one prefix word, an optional counter (`[2]`, `(2)`, `^2`) and a colon.
-fn strip_prefix_word(text: &str) -> Option<&str> {
+/// `rest` after one prefix word, an optional counter (`[2]`, `(2)`, `^2`) and a colon, and
+/// which prefix it was.
+fn strip_prefix_word(text: &str) -> Option<(&str, Prefix)> {
     let colon = text.find([':', '：'])?;
     let (word, after) = (&text[..colon], &text[colon..]);
     let after = after
@@ -71,9 +116,11 @@ fn strip_prefix_word(text: &str) -> Option<&str> {
         .filter(|(_, n)| n.chars().all(|c| c.is_ascii_digit()))
         .map_or(word, |(w, _)| w);
     let word = word.split_once('^').map_or(word, |(w, _)| w).trim();
+    let word = word.to_lowercase();
     PREFIXES
-        .contains(&word.to_lowercase().as_str())
-        .then(|| after.trim_start())
+        .iter()
+        .find(|(prefix, _)| *prefix == word)
+        .map(|(_, kind)| (after.trim_start(), *kind))
 }
 
 /// A message-id as a node: email's as it is, another protocol's qualified by the protocol.
@@ -104,32 +151,42 @@ pub struct Forest<'a> {
     /// Nodes the store already has: their rows move with their thread's merges, so they
     /// are never written again.
     known: Vec<bool>,
-    subjects: HashMap<String, Subject>,
+    subjects: HashMap<SubjectGroup, Vec<SubjectMember>>,
     /// Subject groups as earlier batches of the same run left them.
     memory: Option<&'a SubjectMemory>,
 }
 
+/// Messages the subject fallback may join: the same subject key in the same conversation.
+type SubjectGroup = (String, String);
+
+/// A message of a subject group: its node (or its stored thread's), its date in seconds,
+/// and whether its subject was a reply.
+type SubjectMember = (usize, Option<i64>, bool);
+
+/// A subject group's messages as a batch settled them: thread, date in seconds, reply.
+type SettledMember = (String, Option<i64>, bool);
+
 /// What a run that threads batch after batch (`sync`) remembers of subject groups between
 /// batches, so that a common subject is not read back from the store for every batch: the
-/// threads each subject key's messages are in, and the threads merged since.
+/// messages of each group with their threads, and the threads merged since.
 #[derive(Debug, Default)]
 pub struct SubjectMemory {
-    subjects: HashMap<String, (Vec<String>, bool)>,
+    subjects: HashMap<SubjectGroup, Vec<SettledMember>>,
     renamed: HashMap<String, String>,
 }
 
 impl SubjectMemory {
-    /// The threads of a subject key and whether one of its subjects was a reply.
-    fn threads(&self, key: &str) -> Option<Vec<(String, bool)>> {
-        let (threads, reply) = self.subjects.get(key)?;
-        let mut current: Vec<(String, bool)> = threads
+    /// The messages of a subject group, each with the thread it is in now.
+    fn members(&self, group: &SubjectGroup) -> Option<Vec<SettledMember>> {
+        let members = self.subjects.get(group)?;
+        let mut current: Vec<SettledMember> = members
             .iter()
-            .map(|thread| {
+            .map(|(thread, time, reply)| {
                 let mut thread = thread;
                 while let Some(next) = self.renamed.get(thread) {
                     thread = next;
                 }
-                (thread.clone(), *reply)
+                (thread.clone(), *time, *reply)
             })
             .collect();
         current.sort();
@@ -142,16 +199,10 @@ impl SubjectMemory {
         for (old, new) in &settled.merges {
             self.renamed.insert(old.clone(), new.clone());
         }
-        for (key, threads, reply) in &settled.subjects {
-            self.subjects.insert(key.clone(), (threads.clone(), *reply));
+        for (group, members) in &settled.subjects {
+            self.subjects.insert(group.clone(), members.clone());
         }
     }
-}
-
-#[derive(Default)]
-struct Subject {
-    members: Vec<usize>,
-    reply: bool,
 }
 
 impl<'a> Forest<'a> {
@@ -268,43 +319,67 @@ impl<'a> Forest<'a> {
         if let Some(key) = &links.subject_key
             && !key.is_empty()
         {
-            if !self.subjects.contains_key(key) {
-                let mut subject = Subject::default();
-                let remembered = self.memory.and_then(|memory| memory.threads(key));
+            let group = (key.clone(), links.conversation.clone());
+            if !self.subjects.contains_key(&group) {
+                let remembered = self.memory.and_then(|memory| memory.members(&group));
                 let stored = match (self.lookup, remembered) {
-                    (true, Some(threads)) => threads,
-                    (true, None) => self.db.subject_threads(key)?,
+                    (true, Some(members)) => members,
+                    (true, None) => self
+                        .db
+                        .subject_messages(key, &links.conversation)?
+                        .into_iter()
+                        .map(|(thread, date, reply)| {
+                            (thread, date.as_deref().and_then(timestamp), reply)
+                        })
+                        .collect(),
                     (false, _) => Vec::new(),
                 };
-                // A stored thread joins as one virtual node, however many messages of
-                // the subject it holds.
-                for (thread, reply) in stored {
-                    let at = self.stored_thread(thread);
-                    subject.members.push(at);
-                    subject.reply |= reply;
-                }
-                self.subjects.insert(key.clone(), subject);
+                // A stored message joins as its thread's virtual node.
+                let members = stored
+                    .into_iter()
+                    .map(|(thread, time, reply)| (self.stored_thread(thread), time, reply))
+                    .collect();
+                self.subjects.insert(group.clone(), members);
             }
-            if let Some(subject) = self.subjects.get_mut(key) {
-                subject.members.push(at);
-                subject.reply |= links.reply;
+            let time = links.date.as_deref().and_then(timestamp);
+            if let Some(members) = self.subjects.get_mut(&group) {
+                members.push((at, time, links.reply));
             }
         }
         Ok(at)
     }
 
-    /// Applies the subject fallback: messages without reference headers that share a
-    /// subject are one thread once one of them is a reply (`Re:`) to it.
+    /// Applies the subject fallback (the module doc's rule): each reply joins every
+    /// message of its group dated no earlier and at most [`SUBJECT_WINDOW`] before it. A
+    /// message without a date joins none.
     pub fn settle(&mut self) {
-        let groups: Vec<Vec<usize>> = self
+        let mut groups: Vec<Vec<(i64, bool, usize)>> = self
             .subjects
             .values()
-            .filter(|s| s.reply)
-            .map(|s| s.members.clone())
+            .filter(|members| members.iter().any(|(_, _, reply)| *reply))
+            .map(|members| {
+                members
+                    .iter()
+                    .filter_map(|&(at, time, reply)| Some((time?, reply, at)))
+                    .collect()
+            })
             .collect();
-        for members in groups {
-            for pair in members.windows(2) {
-                self.union(pair[0], pair[1]);
+        for members in &mut groups {
+            members.sort_unstable();
+            for (i, &(time, reply, at)) in members.iter().enumerate() {
+                if !reply {
+                    continue;
+                }
+                // Everything dated the same as the reply or up to the window before it.
+                let same_time = members[i..].iter().take_while(|(t, _, _)| *t == time);
+                let before = members[..i]
+                    .iter()
+                    .rev()
+                    .take_while(|(t, _, _)| time - *t <= SUBJECT_WINDOW);
+                let joined: Vec<usize> = same_time.chain(before).map(|m| m.2).collect();
+                for other in joined {
+                    self.union(at, other);
+                }
             }
         }
     }
@@ -335,15 +410,14 @@ impl<'a> Forest<'a> {
         let subjects = self
             .subjects
             .iter()
-            .map(|(key, subject)| {
-                let mut threads: Vec<String> = subject
-                    .members
+            .map(|(group, members)| {
+                let mut settled: Vec<SettledMember> = members
                     .iter()
-                    .map(|&at| by_index[at].clone())
+                    .map(|&(at, time, reply)| (by_index[at].clone(), time, reply))
                     .collect();
-                threads.sort();
-                threads.dedup();
-                (key.clone(), threads, subject.reply)
+                settled.sort();
+                settled.dedup();
+                (group.clone(), settled)
             })
             .collect();
         Settled {
@@ -362,8 +436,8 @@ pub struct Settled {
     pub nodes: Vec<(String, String)>,
     /// Stored threads merged into another: (old, new).
     pub merges: Vec<(String, String)>,
-    /// Each subject key met: the threads of its messages, and whether one was a reply.
-    pub subjects: Vec<(String, Vec<String>, bool)>,
+    /// Each subject group met: its messages' threads, dates and replies.
+    subjects: Vec<(SubjectGroup, Vec<SettledMember>)>,
     by_index: Vec<String>,
 }
 
@@ -509,19 +583,21 @@ mod tests {
             "Re: Plans",
             "RE: Plans",
             "AW: Plans",
-            "WG: Plans",
             "SV: Plans",
             "VS: Plans",
+            "Antw: Plans",
             "Réf : Plans",
-            "TR: Plans",
-            "Fwd: Fw: Plans",
             "Re[2]: Plans",
             "[team] Re: [team] Plans",
+            "Fwd: Re: Plans",
             "答复: Plans",
             "回复：Plans",
-            "转发: plans",
         ] {
             assert_eq!(subject_key(subject), ("plans".into(), true), "{subject}");
+        }
+        // A forward is stripped, but no reply: it joins no thread by its subject.
+        for subject in ["WG: Plans", "TR: Plans", "Fwd: Fw: Plans", "转发: plans"] {
+            assert_eq!(subject_key(subject), ("plans".into(), false), "{subject}");
         }
         assert_eq!(subject_key("[team]  Plans  B"), ("plans b".into(), false));
         assert_eq!(subject_key("Regarding: x"), ("regarding: x".into(), false));

@@ -737,9 +737,73 @@ mod tests {
             "account": "a", "source": {"kind": "jsonl"}, "blob": "sha256:00",
             "native_id": format!("<{i}@x>"), "references": refs,
             "from": {"name": null, "address": format!("p{}@example.org", i % 3)},
-            "subject": subject,
+            "subject": subject, "date": format!("2024-01-{:02}T00:00:00Z", 1 + i % 28),
         })
         .to_string()
+    }
+
+    /// A message without reference headers from `from`, `day` days into 2024, maybe on a
+    /// list.
+    fn dated(i: usize, subject: &str, from: &str, day: u32, list: Option<&str>) -> String {
+        let mut value: serde_json::Value = serde_json::from_str(&record(i, &[], subject)).unwrap();
+        let date = mail_parser::DateTime::from_timestamp(1_704_067_200 + i64::from(day) * 86_400);
+        value["date"] = date.to_rfc3339().into();
+        value["from"]["address"] = from.into();
+        if let Some(list) = list {
+            value["list_id"] = list.into();
+        }
+        value.to_string()
+    }
+
+    #[test]
+    fn the_subject_joins_only_a_reply_of_the_same_people_or_list_within_thirty_days() {
+        let lines = [
+            dated(1, "Meeting notes", "ann@x.org", 0, None),
+            dated(2, "Re: Meeting notes", "ann@x.org", 10, None),
+            dated(3, "AW: Meeting notes", "ann@x.org", 39, None),
+            dated(4, "Re: Meeting notes", "ann@x.org", 80, None),
+            dated(5, "Meeting notes", "ann@x.org", 81, None),
+            dated(6, "Fwd: Meeting notes", "ann@x.org", 82, None),
+            dated(7, "Re: Meeting notes", "bob@x.org", 11, None),
+            dated(8, "Meeting notes", "ann@x.org", 1, Some("a.lists.x.org")),
+            dated(
+                9,
+                "Re: Meeting notes",
+                "bob@x.org",
+                2,
+                Some("a.lists.x.org"),
+            ),
+            dated(
+                10,
+                "回复: Meeting notes",
+                "ann@x.org",
+                3,
+                Some("b.lists.x.org"),
+            ),
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let ids = run(dir.path(), &lines);
+        let thread = |i: usize| ids[&format!("m_{i}")].1.clone();
+        assert_eq!(thread(1), thread(2), "a reply ten days on");
+        assert_eq!(thread(2), thread(3), "29 days after the previous message");
+        assert_ne!(thread(3), thread(4), "41 days after the previous message");
+        assert_ne!(thread(4), thread(5), "no reply prefix");
+        assert_ne!(thread(5), thread(6), "a forward is no reply");
+        assert_ne!(thread(1), thread(7), "other people");
+        assert_eq!(thread(8), thread(9), "the same list, whoever writes");
+        assert_ne!(thread(8), thread(10), "another list");
+        assert_ne!(thread(1), thread(8), "a list and no list");
+        let whole: BTreeMap<_, _> = ids.clone();
+        let mut reversed = lines.to_vec();
+        reversed.reverse();
+        let split_dir = tempfile::tempdir().unwrap();
+        run(split_dir.path(), &reversed[..5]);
+        run(split_dir.path(), &reversed[5..]);
+        assert_eq!(
+            run(split_dir.path(), &lines),
+            whole,
+            "in any order, in parts"
+        );
     }
 
     /// Threads `lines` with the store at `root`; returns id → (conversation, thread).
@@ -803,16 +867,18 @@ mod tests {
     }
 
     #[test]
-    fn a_reply_in_a_later_batch_joins_every_earlier_thread_of_its_subject() {
+    fn a_reply_in_a_later_batch_joins_the_earlier_messages_of_its_subject_and_people() {
         let days = vec![
             vec![record(1, &[], "plans"), record(2, &[], "plans")],
             vec![record(3, &[], "other")],
             vec![record(4, &[], "Re: plans")],
+            vec![record(7, &[], "Re: plans")],
         ];
         let dir = tempfile::tempdir().unwrap();
         let ids = run_batches(dir.path(), &days);
-        assert_eq!(ids["m_1"].1, ids["m_2"].1);
-        assert_eq!(ids["m_1"].1, ids["m_4"].1);
+        assert_eq!(ids["m_1"].1, ids["m_4"].1, "the same sender");
+        assert_eq!(ids["m_1"].1, ids["m_7"].1, "the same sender, a later batch");
+        assert_ne!(ids["m_1"].1, ids["m_2"].1, "another sender");
         assert_ne!(ids["m_1"].1, ids["m_3"].1);
         let whole_dir = tempfile::tempdir().unwrap();
         assert_eq!(ids, run(whole_dir.path(), &days.concat()));
