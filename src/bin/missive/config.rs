@@ -23,13 +23,13 @@ pub(crate) fn check(global: &Global, args: CheckArgs) -> Result<u8, Failure> {
     for warning in config.warnings() {
         let _ = writeln!(stderr, "missive: {}: warning: {warning}", path.display());
     }
-    println!(
+    say!(
         "{}: ok, {} account{}",
         path.display(),
         config.accounts.len(),
         if config.accounts.len() == 1 { "" } else { "s" }
-    );
-    println!("trust: {}", trusted_servers(&config));
+    )?;
+    say!("trust: {}", trusted_servers(&config))?;
     if !args.connect {
         return Ok(OK);
     }
@@ -85,7 +85,7 @@ pub(crate) fn check(global: &Global, args: CheckArgs) -> Result<u8, Failure> {
     let mut status = OK;
     for (account, outcome) in checks {
         match outcome {
-            Ok(report) => println!("{account}: ok, {report}"),
+            Ok(report) => say!("{account}: ok, {report}")?,
             Err((transient, setting, error)) => {
                 let _ = writeln!(stderr, "missive: {error}");
                 // A setting to fix outranks a server to wait for.

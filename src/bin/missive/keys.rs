@@ -103,7 +103,7 @@ pub(crate) fn run(global: &Global, command: KeysCommand) -> Result<u8, Failure> 
         } => {
             let removed =
                 keys::forget(&mut store, &address, fingerprint.as_deref()).map_err(failure)?;
-            println!("{removed}");
+            say!("{removed}")?;
         }
         KeysCommand::Learn { decrypt } => {
             let mut own_keys = if decrypt {

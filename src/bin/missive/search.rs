@@ -49,7 +49,7 @@ pub(crate) fn index(global: &Global, args: IndexArgs) -> Result<u8, Failure> {
 pub(crate) fn run(global: &Global, args: SearchArgs) -> Result<u8, Failure> {
     let query = parse(&args.query)?;
     if args.analyze {
-        println!("{query}");
+        say!("{query}")?;
         return Ok(OK);
     }
     let store = open_store(global)?;

@@ -55,7 +55,7 @@ pub(crate) fn run(global: &Global, args: SyncArgs) -> Result<u8, Failure> {
             .iter()
             .map(|(account, count)| format!("{account} {count}"))
             .collect();
-        println!(
+        say!(
             "missive sync: {} new message{}{} in {:.1} s",
             summary.printed,
             if summary.printed == 1 { "" } else { "s" },
@@ -65,7 +65,7 @@ pub(crate) fn run(global: &Global, args: SyncArgs) -> Result<u8, Failure> {
                 format!(" ({})", accounts.join(", "))
             },
             started.elapsed().as_secs_f64()
-        );
+        )?;
     }
     Ok(if summary.failed > 0 { SOME_FAILED } else { OK })
 }
