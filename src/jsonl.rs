@@ -467,6 +467,9 @@ pub struct ErrorSink<W: Write> {
     json: bool,
     count: u64,
     warnings: bool,
+    /// The progress bars on the terminal while a fetch runs: each report is written with
+    /// them lifted, never over a spinner.
+    progress: Option<indicatif::MultiProgress>,
 }
 
 impl<W: Write> ErrorSink<W> {
@@ -476,7 +479,14 @@ impl<W: Write> ErrorSink<W> {
             json,
             count: 0,
             warnings: true,
+            progress: None,
         }
+    }
+
+    /// Writes each report with `bars` lifted off the terminal (while they show), or as it
+    /// comes with `None`.
+    pub fn over_progress(&mut self, bars: Option<indicatif::MultiProgress>) {
+        self.progress = bars;
     }
 
     /// Leaves warnings out (`--quiet`): only errors are printed.
@@ -507,6 +517,13 @@ impl<W: Write> ErrorSink<W> {
     /// A failure to write the report itself is ignored: stderr is the last place left to
     /// say anything.
     fn write(&mut self, error: &ErrorRecord) {
+        match self.progress.clone() {
+            Some(bars) => bars.suspend(|| self.write_now(error)),
+            None => self.write_now(error),
+        }
+    }
+
+    fn write_now(&mut self, error: &ErrorRecord) {
         let _ = if self.json {
             serde_json::to_writer(&mut self.output, error)
                 .map_err(io::Error::from)
