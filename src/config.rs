@@ -202,11 +202,7 @@ pub struct Account {
 impl Account {
     /// `source` with `~` in `KIND:~/PATH` replaced by the home directory.
     pub fn source_with_home(&self, home: Option<&Path>) -> String {
-        let source = self.source.get_ref();
-        match (source.split_once(":~/"), home) {
-            (Some((kind, rest)), Some(home)) => format!("{kind}:{}/{rest}", home.display()),
-            _ => source.clone(),
-        }
+        crate::source::with_home(self.source.get_ref(), home)
     }
 
     /// Whether the account is read in plain text (`tls = "none"`, `insecure = true`).

@@ -435,3 +435,14 @@ fn security_facts_come_through() {
     assert_eq!(list["transport"]["tls_hops"], 0, "with ESMTP is clear text");
     assert_eq!(list["spam_score"], 0.4);
 }
+
+/// `maildir:~/Mail`, as `--help` shows it: the shell leaves a `~` after `KIND:` alone, so
+/// missive expands it.
+#[test]
+fn a_tilde_after_the_kind_is_the_home_directory() {
+    let home = Home::new();
+    let maildir = copy_sample(&home);
+    let (code, records, stderr) = run(home.missive().args(["fetch", "maildir:~/Mail"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(records.len(), message_files(&maildir), "{stderr}");
+}
