@@ -966,9 +966,11 @@ mod tests {
         let entries = terminal.entries();
         let drawn: Vec<&String> = entries.iter().filter(|e| e.starts_with("draw")).collect();
         assert!(
-            drawn.iter().any(|line| line.contains("work 3,008 messages, ")
-                && line.trim_end().ends_with("/s")
-                && !line.contains('.')),
+            drawn
+                .iter()
+                .any(|line| line.contains("work 3,008 messages, ")
+                    && line.trim_end().ends_with("/s")
+                    && !line.contains('.')),
             "{entries:?}"
         );
         let warning = entries
@@ -980,7 +982,11 @@ mod tests {
             .filter_map(|e| e.strip_prefix("stderr "))
             .collect();
         assert_eq!(written, "missive: work/cur/1 m_1: no Message-ID\n");
-        assert_eq!(entries[warning - 1], "clear", "the spinner is lifted first: {entries:?}");
+        assert_eq!(
+            entries[warning - 1],
+            "clear",
+            "the spinner is lifted first: {entries:?}"
+        );
         assert!(
             entries[warning + 1..].iter().any(|e| e.starts_with("draw")),
             "and drawn again after: {entries:?}"

@@ -122,7 +122,8 @@ if [ "$funcstack[1]" = "_missive" ]; then"#
         )
         .replacen("if [ \"$funcstack[1]\" = \"_missive\" ]; then", &functions, 1);
     assert_eq!(
-        replaced.matches("_missive_sources").count() + replaced.matches("_missive_accounts").count(),
+        replaced.matches("_missive_sources").count()
+            + replaced.matches("_missive_accounts").count(),
         7,
         "clap_complete's zsh script changed shape: adjust zsh_with_extra"
     );
@@ -286,10 +287,16 @@ fn completion_offers_source_kinds_accounts_and_formats() {
     assert_eq!(complete(&["missive", "fetch", "mai"]), ["maildir:"]);
     let offered = complete(&["missive", "fetch", ""]);
     for expected in ["maildir:", "imap://", "work", "home"] {
-        assert!(offered.iter().any(|o| o == expected), "{expected}: {offered:?}");
+        assert!(
+            offered.iter().any(|o| o == expected),
+            "{expected}: {offered:?}"
+        );
     }
     assert_eq!(complete(&["missive", "sync", "wo"]), ["work"]);
-    assert_eq!(complete(&["missive", "search", "--format", "t"]), ["text", "tree"]);
+    assert_eq!(
+        complete(&["missive", "search", "--format", "t"]),
+        ["text", "tree"]
+    );
     let zsh = std::fs::read_to_string(script.with_file_name("_missive")).unwrap();
     let fish = std::fs::read_to_string(script.with_file_name("missive.fish")).unwrap();
     for (name, text) in [("zsh", &zsh), ("fish", &fish)] {

@@ -311,7 +311,10 @@ fn into_closed_pipe(mut command: std::process::Command, stdin: Vec<u8>) -> (i32,
     drop(input);
     let output = child.wait_with_output().expect("missive ends");
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    (output.status.code().expect("an exit code, not a signal"), stderr)
+    (
+        output.status.code().expect("an exit code, not a signal"),
+        stderr,
+    )
 }
 
 #[test]

@@ -437,7 +437,14 @@ fn the_help_lists_every_keys_subcommand() {
         .take_while(|line| !line.trim_start().starts_with("thread "))
         .collect::<Vec<_>>()
         .join(" ");
-    for subcommand in ["generate", "learn", "recommend", "discover", "import", "verify"] {
+    for subcommand in [
+        "generate",
+        "learn",
+        "recommend",
+        "discover",
+        "import",
+        "verify",
+    ] {
         assert!(keys.contains(subcommand), "{subcommand} missing: {help}");
     }
 }
@@ -486,7 +493,8 @@ fn text_lines(home: &Home, args: &[&str]) -> Vec<String> {
     assert!(!lines.is_empty(), "{args:?} printed nothing: {stderr}");
     for line in &lines {
         assert!(
-            serde_json::from_str::<serde_json::Value>(line).is_err() && !line.starts_with(['{', '[']),
+            serde_json::from_str::<serde_json::Value>(line).is_err()
+                && !line.starts_with(['{', '[']),
             "{args:?} printed JSON with --format text: {line}"
         );
     }

@@ -331,7 +331,19 @@ fn a_date_filter_says_how_many_undated_messages_it_left_out() {
         said.contains("1 message without a date left out by the date filter"),
         "{said:?}"
     );
-    assert_eq!(search("jsonl", "date:2000.. from:alice"), "", "text format only");
-    assert_eq!(search("text", "from:alice"), "", "no date filter, nothing to say");
-    assert_eq!(search("text", "date:2000.. from:carol"), "", "no undated message from carol");
+    assert_eq!(
+        search("jsonl", "date:2000.. from:alice"),
+        "",
+        "text format only"
+    );
+    assert_eq!(
+        search("text", "from:alice"),
+        "",
+        "no date filter, nothing to say"
+    );
+    assert_eq!(
+        search("text", "date:2000.. from:carol"),
+        "",
+        "no undated message from carol"
+    );
 }
