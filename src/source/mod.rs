@@ -96,18 +96,6 @@ pub enum Spec {
     Mastodon(Box<mastodon::Settings>),
 }
 
-/// `source` with `~` in `KIND:~/PATH` replaced by the home directory: a shell expands `~`
-/// only at the start of a word, so `maildir:~/Mail` on a command line reaches missive as
-/// it is written in a config file.
-pub fn with_home(source: &str, home: Option<&Path>) -> String {
-    match (source.split_once(":~/"), home) {
-        (Some((kind, rest)), Some(home)) if !kind.contains([':', '/']) => {
-            format!("{kind}:{}/{rest}", home.display())
-        }
-        _ => source.to_string(),
-    }
-}
-
 impl Spec {
     /// Parses `kind:PATH`. Paths are made absolute against `cwd` and resolved when they
     /// exist, so the same directory gives the same source key wherever missive is started.
