@@ -2145,3 +2145,20 @@ if [[ "${BASH_VERSINFO[0]}" -eq 4 && "${BASH_VERSINFO[1]}" -ge 4 || "${BASH_VERS
 else
     complete -F _missive -o bashdefault -o default missive
 fi
+
+# Source kinds and the config's account names (added by tests/docs.rs).
+_missive_accounts() {
+    sed -n 's/^[[:space:]]*\[accounts\.\([^].]*\)\][[:space:]]*$/\1/p' "${MISSIVE_CONFIG:-${XDG_CONFIG_HOME:-$HOME/.config}/missive/config.toml}" 2>/dev/null | tr -d '"'
+}
+_missive_sources() {
+    _missive "$@"
+    local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}"
+    [[ $cur == -* || $prev == --@(store|config|format|errors) || $prev == : ]] && return
+    case " ${COMP_WORDS[*]:1:COMP_CWORD-1} " in
+        *" fetch "*) COMPREPLY+=($(compgen -W "maildir: mbox: eml: jsonl: imap:// mastodon:// twitter-archive: facebook-export: signal: matrix-export: $(_missive_accounts)" -- "$cur")) ;;
+        *" sync "*) COMPREPLY+=($(compgen -W "$(_missive_accounts)" -- "$cur")) ;;
+        *) return ;;
+    esac
+    [[ ${#COMPREPLY[@]} -eq 1 && ${COMPREPLY[0]} == *[:/] ]] && compopt -o nospace
+}
+complete -F _missive_sources -o bashdefault -o default missive

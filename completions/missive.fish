@@ -41,7 +41,7 @@ complete -c missive -n "__fish_missive_needs_command" -f -a "index" -d 'Upsert m
 complete -c missive -n "__fish_missive_needs_command" -f -a "search" -d 'Search the index'
 complete -c missive -n "__fish_missive_needs_command" -f -a "tag" -d 'Add or remove tags on the messages a query finds'
 complete -c missive -n "__fish_missive_needs_command" -f -a "sync" -d 'Fetch, score, thread and index every configured account in one process: the cron job'
-complete -c missive -n "__fish_missive_needs_command" -f -a "keys" -d 'Manage OpenPGP keys: import, export, list, show, verify, forget, discover'
+complete -c missive -n "__fish_missive_needs_command" -f -a "keys" -d 'Manage OpenPGP keys: generate, import, export, list, show, verify, forget, learn, recommend, discover'
 complete -c missive -n "__fish_missive_needs_command" -f -a "thread" -d 'Add conversation and thread ids to message records'
 complete -c missive -n "__fish_missive_needs_command" -f -a "contacts" -d 'People and their identities across protocols'
 complete -c missive -n "__fish_missive_needs_command" -f -a "config" -d 'Check or show the configuration'
@@ -495,7 +495,7 @@ complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_see
 complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys thread contacts config schema send help" -f -a "search" -d 'Search the index'
 complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys thread contacts config schema send help" -f -a "tag" -d 'Add or remove tags on the messages a query finds'
 complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys thread contacts config schema send help" -f -a "sync" -d 'Fetch, score, thread and index every configured account in one process: the cron job'
-complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys thread contacts config schema send help" -f -a "keys" -d 'Manage OpenPGP keys: import, export, list, show, verify, forget, discover'
+complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys thread contacts config schema send help" -f -a "keys" -d 'Manage OpenPGP keys: generate, import, export, list, show, verify, forget, learn, recommend, discover'
 complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys thread contacts config schema send help" -f -a "thread" -d 'Add conversation and thread ids to message records'
 complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys thread contacts config schema send help" -f -a "contacts" -d 'People and their identities across protocols'
 complete -c missive -n "__fish_missive_using_subcommand help; and not __fish_seen_subcommand_from fetch score index search tag sync keys thread contacts config schema send help" -f -a "config" -d 'Check or show the configuration'
@@ -521,3 +521,15 @@ complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_su
 complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from contacts" -f -a "suggest" -d 'Propose merges that are not sure (the same name on two protocols, the same local part at related domains), with the evidence; applies none'
 complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "check" -d 'Check the config file; errors name the file, line and key, or the account whose source path does not exist'
 complete -c missive -n "__fish_missive_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "show" -d 'Print the effective configuration, secrets masked'
+
+# Source kinds and the config's account names (added by tests/docs.rs).
+function __missive_accounts
+    set -l config $MISSIVE_CONFIG
+    if test -z "$config"
+        set -q XDG_CONFIG_HOME; and set config $XDG_CONFIG_HOME/missive/config.toml; or set config $HOME/.config/missive/config.toml
+    end
+    sed -n 's/^[[:space:]]*\[accounts\.\([^].]*\)\][[:space:]]*$/\1/p' $config 2>/dev/null | tr -d '"'
+end
+complete -c missive -n "__fish_missive_using_subcommand fetch" -a "maildir: mbox: eml: jsonl: imap:// mastodon:// twitter-archive: facebook-export: signal: matrix-export:" -d 'source kind'
+complete -c missive -n "__fish_missive_using_subcommand fetch" -a "(__missive_accounts)" -d account
+complete -c missive -n "__fish_missive_using_subcommand sync" -a "(__missive_accounts)" -d account

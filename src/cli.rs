@@ -16,10 +16,10 @@ use crate::store::index::Sort;
 const MESSAGE_RECORDS: &str = "\
 OUTPUT
   One `message` record per line (JSON Lines), schema version 1: \
-  {\"kind\":\"message\",\"v\":1,\"id\",\"protocol\",\"account\",\"source\",\"blob\",\"native_id\",\
-  \"in_reply_to\",\"references\",\"list_id\",\"date\",\"from\",\"sender\",\"to\",\"cc\",\"bcc\",\
-  \"reply_to\",\"subject\",\"text\",\"attachments\",\"flags\",\"tags\",\"security\",\"privacy\",\
-  \"problems\",\"conversation\",\"thread\"} (`privacy` once `missive score` has added it, \
+  {\"kind\":\"message\", \"v\":1, \"id\", \"protocol\", \"account\", \"source\", \"blob\", \"native_id\", \
+  \"in_reply_to\", \"references\", \"list_id\", \"date\", \"from\", \"sender\", \"to\", \"cc\", \"bcc\", \
+  \"reply_to\", \"subject\", \"text\", \"attachments\", \"flags\", \"tags\", \"security\", \"privacy\", \
+  \"problems\", \"conversation\", \"thread\"} (`privacy` once `missive score` has added it, \
   `conversation` and `thread` once `missive thread` has). \
   `missive schema message` prints the full JSON Schema. Errors go to stderr, as `error` \
   records with --errors jsonl.
@@ -226,9 +226,9 @@ fn score_help() -> String {
     format!(
         "{}\n\
 OUTPUT
-  Each `message` record with `privacy` added: {{\"score\",\"grade\",\"label\",\"technic\",\
-  \"context\",\"comportment\",\"factors\":[{{\"axis\",\"name\",\"points\",\"evidence\"}}],\
-  \"suggestions\":[{{\"action\",\"gain\",\"why\"}}]}}. With --mail, the mail itself.
+  Each `message` record with `privacy` added: {{\"score\", \"grade\", \"label\", \"technic\", \
+  \"context\", \"comportment\", \"factors\":[{{\"axis\", \"name\", \"points\", \"evidence\"}}], \
+  \"suggestions\":[{{\"action\", \"gain\", \"why\"}}]}}. With --mail, the mail itself.
 
 EXAMPLES
   missive fetch maildir:~/Mail | missive score | jq -c '{{subject, grade: .privacy.grade}}'
@@ -400,7 +400,8 @@ pub struct SyncArgs {
     pub wait: bool,
 }
 
-/// Manage OpenPGP keys: import, export, list, show, verify, forget, discover.
+/// Manage OpenPGP keys: generate, import, export, list, show, verify, forget, learn,
+/// recommend, discover.
 ///
 /// Every address in a certificate's self-signed user ids is bound to it by trust on first
 /// use: the first certificate seen for an address is `tofu`; a different one later is a
@@ -558,8 +559,8 @@ bad usage.")]
 OUTPUT
   Every record as it came, message records with \"conversation\" and \"thread\" added. With \
   --output conversations, one `conversation` record per conversation of the input: \
-  {\"kind\":\"conversation\",\"v\":1,\"id\",\"list_id\",\"participants\":[contact…],\
-  \"protocols\",\"messages\",\"threads\",\"first_date\",\"last_date\",\"recent_subjects\",\
+  {\"kind\":\"conversation\", \"v\":1, \"id\", \"list_id\", \"participants\":[contact…], \
+  \"protocols\", \"messages\", \"threads\", \"first_date\", \"last_date\", \"recent_subjects\", \
   \"privacy\"} over every message the store holds in it. With --format tree, threads as \
   indented trees for a terminal.
 
@@ -636,15 +637,15 @@ pub enum ContactsCommand {
     /// at related domains), with the evidence; applies none.
     #[command(after_long_help = "\
 OUTPUT
-  One `suggestion` record per line: {\"kind\":\"suggestion\",\"v\":1,\"reason\",\"contacts\",\
-  \"evidence\",\"command\"}; `command` applies it.")]
+  One `suggestion` record per line: {\"kind\":\"suggestion\", \"v\":1, \"reason\", \"contacts\", \
+  \"evidence\", \"command\"}; `command` applies it.")]
     Suggest,
 }
 
 /// The records section of the contacts pages.
 const CONTACT_RECORDS: &str = "\
 OUTPUT
-  One `contact` record per line: {\"kind\":\"contact\",\"v\":1,\"id\",\"name\",\"known\",\
+  One `contact` record per line: {\"kind\":\"contact\", \"v\":1, \"id\", \"name\", \"known\", \
   \"identities\"}. After link, unlink and import, how many stored messages changed \
   conversation is said on stderr.
 
@@ -747,9 +748,9 @@ pub struct CheckArgs {
 #[derive(Debug, Args)]
 #[command(after_long_help = "\
 OUTPUT
-  One `delivery` record per recipient and channel: {\"kind\":\"delivery\",\"v\":1,\"draft\",\
-  \"recipient\",\"name\",\"field\",\"channel\",\"status\",\"score\",\"grade\",\"key\",\
-  \"warnings\",\"rejected\",\"reason\",\"message_id\",\"code\"}. `status` is planned \
+  One `delivery` record per recipient and channel: {\"kind\":\"delivery\", \"v\":1, \"draft\", \
+  \"recipient\", \"name\", \"field\", \"channel\", \"status\", \"score\", \"grade\", \"key\", \
+  \"warnings\", \"rejected\", \"reason\", \"message_id\", \"code\"}. `status` is planned \
   (--dry-run), sent, queued, failed or refused; `key` names the fingerprint, where the key \
   came from (autocrypt, gossip, wkd, dane, import, manual), its TOFU state and Autocrypt's \
   recommendation; `rejected` says why each other channel lost. `missive schema draft` and \

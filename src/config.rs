@@ -199,14 +199,22 @@ pub struct Account {
     pub sent_mailbox: Option<String>,
 }
 
+/// `source` with `~` in `KIND:~/PATH` replaced by the home directory: a shell expands `~`
+/// only at the start of a word, so `maildir:~/Mail` on a command line reaches missive as
+/// it is written in a config file.
+pub fn with_home(source: &str, home: Option<&Path>) -> String {
+    match (source.split_once(":~/"), home) {
+        (Some((kind, rest)), Some(home)) if !kind.contains([':', '/']) => {
+            format!("{kind}:{}/{rest}", home.display())
+        }
+        _ => source.to_string(),
+    }
+}
+
 impl Account {
     /// `source` with `~` in `KIND:~/PATH` replaced by the home directory.
     pub fn source_with_home(&self, home: Option<&Path>) -> String {
-        let source = self.source.get_ref();
-        match (source.split_once(":~/"), home) {
-            (Some((kind, rest)), Some(home)) => format!("{kind}:{}/{rest}", home.display()),
-            _ => source.clone(),
-        }
+        with_home(self.source.get_ref(), home)
     }
 
     /// Whether the account is read in plain text (`tls = "none"`, `insecure = true`).

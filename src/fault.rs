@@ -5,7 +5,8 @@
 //! A leaf error decides for itself (a locked store or index, a server that cannot be reached);
 //! an error that wraps others only names the wrapped error that decides, so the question is
 //! answered once, at the bottom. A broken pipe needs no such help: every write error keeps its
-//! `std::io::Error` in the [`std::error::Error::source`] chain, which the binary walks.
+//! `std::io::Error` in the [`std::error::Error::source`] chain (a `serde_json::Error` tells
+//! its kind instead), which the binary walks to end quietly when the reader went away.
 //!
 //! A full disk (or an exhausted quota) is transient wherever it surfaces, and says so plainly:
 //! space freed, the next run succeeds, so a mail server retries a delivery rather than

@@ -239,6 +239,7 @@ pub fn fetch<S: Sink + Send, E: Write + Send>(
     } else {
         indicatif::ProgressDrawTarget::hidden()
     });
+    errors.over_progress(options.progress.then(|| bars.clone()));
     let mut summary = Summary::default();
     let mut at = 0;
     while at < targets.len() {
@@ -272,6 +273,7 @@ pub fn fetch<S: Sink + Send, E: Write + Send>(
         )?;
     }
     let _ = bars.clear();
+    errors.over_progress(None);
     out.flush()?;
     Ok(summary)
 }
@@ -279,14 +281,22 @@ pub fn fetch<S: Sink + Send, E: Write + Send>(
 /// A spinner for one source on stderr (hidden unless asked for).
 fn progress_bar(bars: &indicatif::MultiProgress, account: &str) -> indicatif::ProgressBar {
     let bar = bars.add(indicatif::ProgressBar::new_spinner());
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{spinner} {prefix} {human_pos} messages, {per_sec} {msg}",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-    );
+    bar.set_style(progress_style());
     bar.set_prefix(account.to_string());
     bar
+}
+
+/// `⠋ work 3,008 messages, 29,717/s`: the rate in whole messages (indicatif's `{per_sec}`
+/// shows four decimals).
+fn progress_style() -> indicatif::ProgressStyle {
+    indicatif::ProgressStyle::with_template("{spinner} {prefix} {human_pos} messages, {rate} {msg}")
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner())
+        .with_key(
+            "rate",
+            |state: &indicatif::ProgressState, out: &mut dyn std::fmt::Write| {
+                let _ = write!(out, "{}/s", indicatif::HumanCount(state.per_sec() as u64));
+            },
+        )
 }
 
 /// Sources fetched together, as a pipeline of four stages so both cores stay busy: one
@@ -1073,6 +1083,103 @@ mod tests {
     use super::*;
     use crate::secret::Auth;
     use crate::tls::Tls;
+
+    /// A terminal that logs what is drawn on it, and what is written to stderr beside it.
+    #[derive(Debug, Clone, Default)]
+    struct Terminal(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+    impl Terminal {
+        fn log(&self, entry: String) -> std::io::Result<()> {
+            self.0.lock().unwrap().push(entry);
+            Ok(())
+        }
+        fn entries(&self) -> Vec<String> {
+            self.0.lock().unwrap().clone()
+        }
+    }
+
+    impl indicatif::TermLike for Terminal {
+        fn width(&self) -> u16 {
+            100
+        }
+        fn move_cursor_up(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_down(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_right(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_left(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn write_line(&self, line: &str) -> std::io::Result<()> {
+            self.log(format!("draw {line}"))
+        }
+        fn write_str(&self, text: &str) -> std::io::Result<()> {
+            self.log(format!("draw {text}"))
+        }
+        fn clear_line(&self) -> std::io::Result<()> {
+            self.log("clear".into())
+        }
+        fn flush(&self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Write for Terminal {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.log(format!("stderr {}", String::from_utf8_lossy(bytes)))?;
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_warning_lifts_the_spinner_and_the_rate_is_whole() {
+        let terminal = Terminal::default();
+        let bars = indicatif::MultiProgress::with_draw_target(
+            indicatif::ProgressDrawTarget::term_like(Box::new(terminal.clone())),
+        );
+        let bar = progress_bar(&bars, "work");
+        bar.inc(3008);
+        bar.tick();
+        let mut errors = ErrorSink::new(terminal.clone(), false);
+        errors.over_progress(Some(bars.clone()));
+        errors.warn("work/cur/1", "m_1", "no Message-ID");
+        bar.tick();
+        let entries = terminal.entries();
+        let drawn: Vec<&String> = entries.iter().filter(|e| e.starts_with("draw")).collect();
+        assert!(
+            drawn
+                .iter()
+                .any(|line| line.contains("work 3,008 messages, ")
+                    && line.trim_end().ends_with("/s")
+                    && !line.contains('.')),
+            "{entries:?}"
+        );
+        let warning = entries
+            .iter()
+            .position(|e| e.starts_with("stderr"))
+            .expect("the warning is written");
+        let written: String = entries
+            .iter()
+            .filter_map(|e| e.strip_prefix("stderr "))
+            .collect();
+        assert_eq!(written, "missive: work/cur/1 m_1: no Message-ID\n");
+        assert_eq!(
+            entries[warning - 1],
+            "clear",
+            "the spinner is lifted first: {entries:?}"
+        );
+        assert!(
+            entries[warning + 1..].iter().any(|e| e.starts_with("draw")),
+            "and drawn again after: {entries:?}"
+        );
+    }
 
     fn parse(text: &str) -> Result<Config, crate::config::Error> {
         source::account::parse_config(

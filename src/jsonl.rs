@@ -327,8 +327,8 @@ fn text_line(record: &Record) -> String {
     }
 }
 
-/// One readable line for the kinds that have one (contact, conversation, suggestion, and
-/// the key and lookup records of `keys discover`); any other record as it came.
+/// One readable line for the kinds that have one (contact, conversation, thread, suggestion,
+/// key, lookup and recommendation); any other record as it came.
 fn other_text_line(line: &str) -> String {
     let Ok(value) = serde_json::from_str::<serde_json::Value>(line) else {
         return line.to_string();
@@ -346,18 +346,18 @@ fn other_text_line(line: &str) -> String {
             value["name"].as_str().unwrap_or("-"),
             list(&value["identities"], " ")
         ),
-        Some("conversation") => {
+        Some("conversation" | "thread") => {
             let last = text(&value["last_date"]);
+            // A participant is a contact, or (in a search's thread) a bare address.
             let people: Vec<String> = value["participants"]
                 .as_array()
                 .map(|people| {
                     people
                         .iter()
                         .map(|p| {
-                            p["name"]
-                                .as_str()
-                                .map(str::to_string)
-                                .unwrap_or_else(|| text(&p["identities"][0]))
+                            p.as_str()
+                                .or_else(|| p["name"].as_str())
+                                .map_or_else(|| text(&p["identities"][0]), str::to_string)
                         })
                         .collect()
                 })
@@ -387,12 +387,67 @@ fn other_text_line(line: &str) -> String {
             text(&value["fingerprint"]),
             text(&value["found"]["from"])
         ),
+        Some("key") => {
+            let state = if value["revoked"].as_bool() == Some(true) {
+                "revoked"
+            } else if value["usable"].as_bool() == Some(true) {
+                "usable"
+            } else {
+                "unusable"
+            };
+            let bindings: Vec<String> = value["bindings"]
+                .as_array()
+                .map(|bindings| {
+                    bindings
+                        .iter()
+                        .map(|b| format!("{} ({})", text(&b["address"]), text(&b["state"])))
+                        .collect()
+                })
+                .unwrap_or_default();
+            format!(
+                "{}  {:<7} {:<8}{}  {}",
+                text(&value["fingerprint"]),
+                text(&value["algorithm"]),
+                state,
+                if value["secret"].as_bool() == Some(true) {
+                    "  own"
+                } else {
+                    ""
+                },
+                if bindings.is_empty() {
+                    list(&value["user_ids"], ", ")
+                } else {
+                    bindings.join(", ")
+                }
+            )
+        }
         Some("lookup") if value["outcome"].is_string() => format!(
             "{}  {:<10} {:<9}  {}",
             text(&value["address"]),
             text(&value["method"]),
             text(&value["outcome"]),
             text(&value["reason"])
+        ),
+        // `keys discover --dry-run`: where each method would look.
+        Some("lookup") => format!(
+            "{}  wkd {}  wkd {}  dns {}",
+            text(&value["address"]),
+            text(&value["wkd_advanced"]),
+            text(&value["wkd_direct"]),
+            text(&value["dns_openpgpkey"])
+        ),
+        Some("recommendation") => format!(
+            "{}  {:<11}{}{}",
+            text(&value["address"]),
+            text(&value["recommendation"]),
+            value["prefer_encrypt"]
+                .as_str()
+                .map(|p| format!("  prefer-encrypt {p}"))
+                .unwrap_or_default(),
+            value["warning"]
+                .as_str()
+                .map(|w| format!("  ({w})"))
+                .unwrap_or_default()
         ),
         _ => line.to_string(),
     }
@@ -412,6 +467,9 @@ pub struct ErrorSink<W: Write> {
     json: bool,
     count: u64,
     warnings: bool,
+    /// The progress bars on the terminal while a fetch runs: each report is written with
+    /// them lifted, never over a spinner.
+    progress: Option<indicatif::MultiProgress>,
 }
 
 impl<W: Write> ErrorSink<W> {
@@ -421,7 +479,14 @@ impl<W: Write> ErrorSink<W> {
             json,
             count: 0,
             warnings: true,
+            progress: None,
         }
+    }
+
+    /// Writes each report with `bars` lifted off the terminal (while they show), or as it
+    /// comes with `None`.
+    pub fn over_progress(&mut self, bars: Option<indicatif::MultiProgress>) {
+        self.progress = bars;
     }
 
     /// Leaves warnings out (`--quiet`): only errors are printed.
@@ -452,6 +517,13 @@ impl<W: Write> ErrorSink<W> {
     /// A failure to write the report itself is ignored: stderr is the last place left to
     /// say anything.
     fn write(&mut self, error: &ErrorRecord) {
+        match self.progress.clone() {
+            Some(bars) => bars.suspend(|| self.write_now(error)),
+            None => self.write_now(error),
+        }
+    }
+
+    fn write_now(&mut self, error: &ErrorRecord) {
         let _ = if self.json {
             serde_json::to_writer(&mut self.output, error)
                 .map_err(io::Error::from)

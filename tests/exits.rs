@@ -293,3 +293,67 @@ fn a_full_disk_is_75_for_index_and_sync_and_a_run_after_freeing_space_completes(
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     assert_eq!(indexed(&home), 200);
 }
+
+/// Runs `command` with its standard output a pipe whose reader is already gone, as after
+/// `missive … | head` once `head` has read enough; returns (exit code, stderr).
+fn into_closed_pipe(mut command: std::process::Command, stdin: Vec<u8>) -> (i32, String) {
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    let mut child = command
+        .stdin(std::process::Stdio::piped())
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("missive starts");
+    let mut input = child.stdin.take().expect("stdin");
+    // A command that stops reading once it cannot write is fine: the input may be refused.
+    let _ = input.write_all(&stdin);
+    drop(input);
+    let output = child.wait_with_output().expect("missive ends");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    (
+        output.status.code().expect("an exit code, not a signal"),
+        stderr,
+    )
+}
+
+#[test]
+fn a_closed_pipe_ends_every_command_quietly_with_0() {
+    let home = Home::new();
+    let records = sample_records(&home);
+    let source = format!("maildir:{}", sample_maildir().display());
+    let (code, _, stderr) = run(home.missive().arg("index").write_stdin(records.clone()));
+    assert_eq!(code, 0, "{stderr}");
+    let commands: &[&[&str]] = &[
+        &["schema"],
+        &["score", "--factors"],
+        &["score", "--factors", "--format", "json"],
+        &["score"],
+        &["fetch", "--all", &source],
+        &["search", ""],
+        &["search", "--format", "json", ""],
+        &["search", "--output", "conversations", ""],
+        &["search", "--output", "count", ""],
+        &["search", "--output", "ids", ""],
+        &["search", "--analyze", "from:alice"],
+        &["thread", "--format", "tree"],
+        &["contacts", "list"],
+        &["keys", "list"],
+        &["keys", "learn"],
+        &["keys", "recommend", "alice@example.org"],
+        &["keys", "discover", "--dry-run", "alice@example.org"],
+        &["config", "show"],
+    ];
+    for args in commands {
+        let mut command = home.missive_std();
+        command.args(*args);
+        let (code, stderr) = into_closed_pipe(command, records.clone());
+        // Warnings about the messages read may come; nothing about the pipe.
+        assert_eq!(code, 0, "missive {}: {stderr}", args.join(" "));
+        assert!(
+            !stderr.contains("Broken pipe") && !stderr.contains("panicked"),
+            "missive {}: {stderr}",
+            args.join(" ")
+        );
+    }
+}

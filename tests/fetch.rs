@@ -516,3 +516,14 @@ fn forwarded_mails_folded_names_and_same_named_files_are_each_an_attachment() {
     let notes = ("text/plain".to_string(), Some("notes.txt".to_string()));
     assert_eq!(attachments("same"), [notes.clone(), notes]);
 }
+
+/// `maildir:~/Mail`, as `--help` shows it: the shell leaves a `~` after `KIND:` alone, so
+/// missive expands it.
+#[test]
+fn a_tilde_after_the_kind_is_the_home_directory() {
+    let home = Home::new();
+    let maildir = copy_sample(&home);
+    let (code, records, stderr) = run(home.missive().args(["fetch", "maildir:~/Mail"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(records.len(), message_files(&maildir), "{stderr}");
+}

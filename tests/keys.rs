@@ -424,3 +424,112 @@ fn generate_without_a_terminal_asks_for_a_passphrase_source() {
         "{stderr}"
     );
 }
+
+/// `missive --help` names every `keys` subcommand a newcomer looks for.
+#[test]
+fn the_help_lists_every_keys_subcommand() {
+    let home = Home::new();
+    let output = home.missive().arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&output.stdout);
+    let keys = help
+        .lines()
+        .skip_while(|line| !line.trim_start().starts_with("keys "))
+        .take_while(|line| !line.trim_start().starts_with("thread "))
+        .collect::<Vec<_>>()
+        .join(" ");
+    for subcommand in [
+        "generate",
+        "learn",
+        "recommend",
+        "discover",
+        "import",
+        "verify",
+    ] {
+        assert!(keys.contains(subcommand), "{subcommand} missing: {help}");
+    }
+}
+
+/// Without a terminal (cron, a container), `keys generate` says how to give the passphrase,
+/// not "No such device or address".
+#[test]
+fn generating_a_key_without_a_terminal_names_the_passphrase_command() {
+    use std::os::unix::process::CommandExt;
+    let home = Home::new();
+    let mut command = home.missive_std();
+    command.args(["keys", "generate", "Bob <bob@example.net>"]);
+    // SAFETY: setsid is async-signal-safe; the child leaves the test's controlling
+    // terminal, so opening /dev/tty fails as it does under cron.
+    unsafe {
+        command.pre_exec(|| {
+            libc::setsid();
+            Ok(())
+        });
+    }
+    let output = command
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("missive runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("no terminal for the passphrase prompt; use --passphrase-command"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("os error"), "{stderr}");
+}
+
+/// The text lines a command prints with `--format text`, asserting that none is JSON.
+fn text_lines(home: &Home, args: &[&str]) -> Vec<String> {
+    let output = home
+        .missive()
+        .args(args)
+        .args(["--format", "text"])
+        .output()
+        .expect("missive runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{args:?}: {stderr}");
+    let stdout = String::from_utf8(output.stdout).expect("UTF-8");
+    let lines: Vec<String> = stdout.lines().map(str::to_string).collect();
+    assert!(!lines.is_empty(), "{args:?} printed nothing: {stderr}");
+    for line in &lines {
+        assert!(
+            serde_json::from_str::<serde_json::Value>(line).is_err()
+                && !line.starts_with(['{', '[']),
+            "{args:?} printed JSON with --format text: {line}"
+        );
+    }
+    lines
+}
+
+#[test]
+fn every_keys_command_honours_format_text() {
+    let home = Home::new();
+    let (code, records, stderr) = run(home.missive().args([
+        "keys",
+        "generate",
+        "Bob <bob@example.net>",
+        "--no-passphrase",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let fingerprint = records[0]["fingerprint"].as_str().unwrap().to_string();
+    let listed = text_lines(&home, &["keys", "list"]);
+    assert!(
+        listed[0].contains(&fingerprint) && listed[0].contains("bob@example.net (verified)"),
+        "{listed:?}"
+    );
+    let shown = text_lines(&home, &["keys", "show", "bob@example.net"]);
+    assert!(shown[0].contains(&fingerprint), "{shown:?}");
+    let planned = text_lines(
+        &home,
+        &["keys", "discover", "--dry-run", "carol@example.org"],
+    );
+    assert!(
+        planned[0].starts_with("carol@example.org") && planned[0].contains("openpgpkey"),
+        "{planned:?}"
+    );
+    let recommended = text_lines(&home, &["keys", "recommend", "carol@example.org"]);
+    assert!(
+        recommended[0].starts_with("carol@example.org") && recommended[0].contains("disable"),
+        "{recommended:?}"
+    );
+}

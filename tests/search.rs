@@ -383,3 +383,72 @@ fn search_prints_the_conversations_thread_prints_people_as_contacts_without_the_
     assert!(text.to_lowercase().contains("carol"), "{text}");
     assert!(!text.contains(", ,"), "{text}");
 }
+
+/// `--format text` holds for every `--output` that prints records, grouped ones too.
+#[test]
+fn grouped_outputs_honour_format_text() {
+    let home = indexed();
+    for output in ["messages", "threads", "conversations"] {
+        let printed = home
+            .missive()
+            .args(["search", "--format", "text", "--output", output, ""])
+            .output()
+            .unwrap();
+        assert_eq!(printed.status.code(), Some(0));
+        let stdout = String::from_utf8(printed.stdout).unwrap();
+        assert!(stdout.lines().count() > 0, "{output}: nothing printed");
+        for line in stdout.lines() {
+            assert!(
+                !line.starts_with(['{', '[']),
+                "{output} printed JSON with --format text: {line}"
+            );
+        }
+    }
+}
+
+/// A date filter cannot place a message without a date: with `--format text`, search says
+/// on stderr how many it left out, and only when there was a date filter.
+#[test]
+fn a_date_filter_says_how_many_undated_messages_it_left_out() {
+    let home = Home::new();
+    home.write(
+        "Undated/cur/1.M1.x:2,S",
+        b"From: alice@example.org\nTo: bob@example.net\nSubject: undated\nMessage-ID: <undated@example.org>\n\nNo Date header.\n",
+    );
+    let fetched = home
+        .missive()
+        .args(["fetch", "maildir:Undated"])
+        .output()
+        .unwrap();
+    let (code, _, stderr) = run(home.missive().arg("index").write_stdin(fetched.stdout));
+    assert_eq!(code, 0, "{stderr}");
+    let search = |format: &str, query: &str| {
+        let output = home
+            .missive()
+            .args(["search", "--format", format, query])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0));
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let said = search("text", "date:2000.. from:alice");
+    assert!(
+        said.contains("1 message without a date left out by the date filter"),
+        "{said:?}"
+    );
+    assert_eq!(
+        search("jsonl", "date:2000.. from:alice"),
+        "",
+        "text format only"
+    );
+    assert_eq!(
+        search("text", "from:alice"),
+        "",
+        "no date filter, nothing to say"
+    );
+    assert_eq!(
+        search("text", "date:2000.. from:carol"),
+        "",
+        "no undated message from carol"
+    );
+}

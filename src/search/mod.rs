@@ -414,6 +414,32 @@ fn groups(messages: &[Message], output: Output) -> Vec<&str> {
         .collect()
 }
 
+/// How many messages without a date `query`'s date filters left out: those it would find
+/// with its date ranges lifted, less those it finds anyway; `None` when it has no date filter.
+pub fn undated_left_out(store: &Store, query: &Query) -> Result<Option<usize>, Error> {
+    let Some(lifted) = query.without_date_filters() else {
+        return Ok(None);
+    };
+    let index = open_index(store)?;
+    let reader = index.reader()?;
+    let lookup = StoreLookup::new(store)?;
+    // A range from the earliest time matches every message that has a date (tantivy
+    // wants one end at least).
+    let undated = |query: &Query| {
+        Query::And(vec![
+            query.clone(),
+            Query::Not(Box::new(Query::Date {
+                from: Some(i64::MIN),
+                to: None,
+            })),
+        ])
+    };
+    let would = reader.count(&undated(&lifted), &lookup)?;
+    let found = reader.count(&undated(query), &lookup)?;
+    lookup.finish()?;
+    Ok(Some(would.saturating_sub(found)))
+}
+
 /// Adds and removes tags on every message `query` finds; returns how many it touched.
 pub fn tag(
     store: &mut Store,

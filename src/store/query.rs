@@ -62,6 +62,34 @@ pub enum KeywordField {
     State,
 }
 
+impl Query {
+    /// This query with every date range that narrows it (one not under a `not`) made to
+    /// match every message, or `None` when there is none: what a date filter leaves out
+    /// besides dates out of range is the undated messages this one finds.
+    pub fn without_date_filters(&self) -> Option<Query> {
+        match self {
+            Query::Date { .. } => Some(Query::All),
+            Query::And(parts) | Query::Or(parts) => {
+                let changed: Vec<Option<Query>> =
+                    parts.iter().map(Query::without_date_filters).collect();
+                if changed.iter().all(Option::is_none) {
+                    return None;
+                }
+                let parts = parts
+                    .iter()
+                    .zip(changed)
+                    .map(|(part, changed)| changed.unwrap_or_else(|| part.clone()))
+                    .collect();
+                Some(match self {
+                    Query::And(_) => Query::And(parts),
+                    _ => Query::Or(parts),
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
 impl fmt::Display for Query {
     /// The query as understood, fully parenthesised: what `--analyze` prints.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -39,7 +39,15 @@ impl Home {
 
     /// `missive` with this home's store and config, reading from /dev/null unless told.
     pub fn missive(&self) -> Command {
-        let mut command = Command::cargo_bin("missive").expect("the missive binary");
+        let mut command = Command::from_std(self.missive_std());
+        command.write_stdin(Vec::new());
+        command
+    }
+
+    /// [`Home::missive`] as a plain `std::process::Command`, for a test that chooses where
+    /// the output goes (assert_cmd always pipes it).
+    pub fn missive_std(&self) -> std::process::Command {
+        let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("missive"));
         command
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -47,8 +55,7 @@ impl Home {
             .env("XDG_DATA_HOME", self.path().join("data"))
             .env("XDG_CONFIG_HOME", self.path().join("config"))
             .env("MISSIVE_STORE", self.store())
-            .current_dir(self.path())
-            .write_stdin(Vec::new());
+            .current_dir(self.path());
         command
     }
 

@@ -42,13 +42,13 @@ pub(crate) fn check(global: &Global, args: CheckArgs) -> Result<u8, Failure> {
     if missing {
         return Ok(USAGE);
     }
-    println!(
+    say!(
         "{}: ok, {} account{}",
         path.display(),
         config.accounts.len(),
         if config.accounts.len() == 1 { "" } else { "s" }
-    );
-    println!("trust: {}", trusted_servers(&config));
+    )?;
+    say!("trust: {}", trusted_servers(&config))?;
     if !args.connect {
         return Ok(OK);
     }
@@ -102,7 +102,7 @@ pub(crate) fn check(global: &Global, args: CheckArgs) -> Result<u8, Failure> {
     let mut status = OK;
     for (account, outcome) in checks {
         match outcome {
-            Ok(report) => println!("{account}: ok, {report}"),
+            Ok(report) => say!("{account}: ok, {report}")?,
             Err((transient, setting, error)) => {
                 let _ = writeln!(stderr, "missive: {error}");
                 // A setting to fix outranks a server to wait for.

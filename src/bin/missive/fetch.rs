@@ -90,7 +90,7 @@ fn resolve_targets(
                         .map_err(|e| usage(anyhow!(e)))?;
                 Ok(targets.remove(0))
             } else {
-                Spec::parse(source, cwd)
+                Spec::parse(&missive::config::with_home(source, home().as_deref()), cwd)
                     .map(|spec| Target::for_source(config, spec, home().as_deref()))
                     .map_err(usage)
             }

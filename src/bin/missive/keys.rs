@@ -103,7 +103,7 @@ pub(crate) fn run(global: &Global, command: KeysCommand) -> Result<u8, Failure> 
         } => {
             let removed =
                 keys::forget(&mut store, &address, fingerprint.as_deref()).map_err(failure)?;
-            println!("{removed}");
+            say!("{removed}")?;
         }
         KeysCommand::Learn { decrypt } => {
             let mut own_keys = if decrypt {
@@ -141,7 +141,7 @@ pub(crate) fn run(global: &Global, command: KeysCommand) -> Result<u8, Failure> 
         } => {
             let config = crate::load_config(global)?;
             let own_mutual = config.identity.prefer_encrypt.as_deref() == Some("mutual");
-            let mut out = std::io::stdout().lock();
+            let mut out = Writer::new(std::io::stdout().lock(), output_format(global));
             for address in addresses {
                 let canonical = keys::tofu::binding_address(&address)
                     .ok_or_else(|| usage(anyhow!("not an address: {address:?}")))?;
@@ -164,8 +164,10 @@ pub(crate) fn run(global: &Global, command: KeysCommand) -> Result<u8, Failure> 
                         .map(String::from),
                 };
                 let line = missive::jsonl::sorted_line(&record).map_err(usage)?;
-                writeln!(out, "{line}").map_err(usage)?;
+                out.write(&Record::Other(line))
+                    .map_err(|e| crate::failed(false, e))?;
             }
+            out.finish().map_err(|e| crate::failed(false, e))?;
         }
         KeysCommand::Generate {
             user_id,
@@ -191,10 +193,8 @@ pub(crate) fn run(global: &Global, command: KeysCommand) -> Result<u8, Failure> 
             } else if let Some(command) = passphrase_command {
                 Some(missive::config::secret_from_command(&command).map_err(usage)?)
             } else {
-                let first = rpassword::prompt_password("Passphrase for the new key: ")
-                    .context("no terminal to ask for a passphrase: use --passphrase-command or --no-passphrase")
-                    .map_err(usage)?;
-                let again = rpassword::prompt_password("Again: ").map_err(usage)?;
+                let first = prompt("Passphrase for the new key: ")?;
+                let again = prompt("Again: ")?;
                 if first != again {
                     return Err(usage(anyhow!("the passphrases differ")));
                 }
@@ -281,6 +281,16 @@ fn discover(
         (false, _) => OK,
         (true, true) => crate::TEMPORARY,
         (true, false) => SOME_FAILED,
+    })
+}
+
+/// A passphrase typed on the terminal; without one (cron, a pipe, a container) the way round
+/// it, rather than the bare ENXIO of opening /dev/tty.
+fn prompt(question: &str) -> Result<String, Failure> {
+    rpassword::prompt_password(question).map_err(|_| {
+        usage(anyhow!(
+            "no terminal for the passphrase prompt; use --passphrase-command or --no-passphrase"
+        ))
     })
 }
 

@@ -2,6 +2,15 @@
 //! turns the outcome into an exit code. It holds no mail, store or protocol logic of its own:
 //! each subcommand has a file here that only wires flags to the library.
 
+/// `println!` that returns the write error, which `println!` turns into a panic: a reader
+/// gone away (`| head`) then ends the command quietly, as [`is_broken_pipe`] decides.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout(), $($arg)*).map_err(|error| crate::failed(false, error))
+    }};
+}
+
 mod config;
 mod contacts;
 mod fetch;
@@ -92,12 +101,19 @@ fn place(error: &anyhow::Error) -> String {
 }
 
 /// Whether the reader of the output went away (`missive search … | head`): every write error
-/// of the library keeps its `std::io::Error` as a source, so the chain holds it.
+/// of the library keeps its `std::io::Error` as a source, so the chain holds it, but for
+/// serde_json's, which keeps it inside and only tells its kind.
 fn is_broken_pipe(error: &anyhow::Error) -> bool {
     error.chain().any(|cause| {
-        cause
+        let kind = cause
             .downcast_ref::<std::io::Error>()
-            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            .map(std::io::Error::kind)
+            .or_else(|| {
+                cause
+                    .downcast_ref::<serde_json::Error>()
+                    .and_then(serde_json::Error::io_error_kind)
+            });
+        kind == Some(std::io::ErrorKind::BrokenPipe)
     })
 }
 

@@ -6,7 +6,7 @@ use anyhow::anyhow;
 
 use missive::cli::{ErrorFormat, Global, IndexArgs, SearchArgs, TagArgs};
 use missive::fault::Fault;
-use missive::jsonl::{ErrorSink, Reader, Writer};
+use missive::jsonl::{ErrorSink, Format, Reader, Writer};
 use missive::search::{self, query};
 use missive::store::query::Query;
 
@@ -54,7 +54,7 @@ pub(crate) fn index(global: &Global, args: IndexArgs) -> Result<u8, Failure> {
 pub(crate) fn run(global: &Global, args: SearchArgs) -> Result<u8, Failure> {
     let query = parse(&args.query)?;
     if args.analyze {
-        println!("{query}");
+        say!("{query}")?;
         return Ok(OK);
     }
     let store = open_store(global)?;
@@ -70,6 +70,15 @@ pub(crate) fn run(global: &Global, args: SearchArgs) -> Result<u8, Failure> {
         offset: args.offset,
     };
     search::search(&store, &query, options, &mut out, &mut raw).map_err(failure)?;
+    if output_format(global) == Format::Text
+        && let Some(undated) = search::undated_left_out(&store, &query).map_err(failure)?
+        && undated > 0
+    {
+        eprintln!(
+            "missive: {undated} message{} without a date left out by the date filter",
+            if undated == 1 { "" } else { "s" }
+        );
+    }
     Ok(OK)
 }
 

@@ -79,7 +79,7 @@ pub(crate) fn run(global: &Global, args: SyncArgs) -> Result<u8, Failure> {
         if summary.gone > 0 {
             changed += &format!(", {} gone from the source", HumanCount(summary.gone));
         }
-        println!(
+        say!(
             "missive sync: {} new message{}{changed}{} in {:.1} s",
             HumanCount(new),
             if new == 1 { "" } else { "s" },
@@ -89,7 +89,7 @@ pub(crate) fn run(global: &Global, args: SyncArgs) -> Result<u8, Failure> {
                 format!(" ({})", accounts.join(", "))
             },
             started.elapsed().as_secs_f64()
-        );
+        )?;
     }
     Ok(if summary.failed > 0 { SOME_FAILED } else { OK })
 }
