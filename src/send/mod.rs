@@ -6,6 +6,7 @@
 //! [`pgp`] and [`smtp`]. The copy sent goes into the archive and the index, as the record of
 //! the conversation it belongs to.
 
+pub mod mastodon;
 pub mod mime;
 pub mod outbox;
 pub mod pgp;
@@ -47,8 +48,6 @@ pub enum Error {
     BadDraft(String),
     #[error("unknown channel {0:?}: pgp-mime, tls or mastodon-dm")]
     UnknownChannel(String),
-    #[error("Mastodon direct messages cannot be sent yet: use --via tls or --via pgp-mime")]
-    MastodonNotBuilt,
     #[error("no account says how to send: set submission or sendmail in an account")]
     NoTransport,
     #[error("{0}")]
@@ -71,6 +70,8 @@ pub enum Error {
     Pgp(#[from] pgp::Error),
     #[error(transparent)]
     Smtp(#[from] smtp::Error),
+    #[error(transparent)]
+    Mastodon(#[from] crate::source::mastodon::Error),
 }
 
 impl crate::fault::Fault for Error {
@@ -81,6 +82,7 @@ impl crate::fault::Fault for Error {
             Error::Contacts(e) => Some(e),
             Error::Circle(e) => Some(e),
             Error::Smtp(e) => Some(e),
+            Error::Mastodon(e) => Some(e),
             _ => None,
         }
     }
@@ -488,6 +490,17 @@ fn would_be(
 /// The Message-ID of the message `channel` carries to `group`: the same for the same draft,
 /// so a retry is the same message.
 pub fn message_id(planned: &Planned, channel: Channel, group: &[usize]) -> String {
+    let domain = planned
+        .from
+        .address
+        .rsplit_once('@')
+        .map_or("missive.invalid", |(_, d)| d);
+    format!("<{}@{domain}>", digest(planned, channel, group))
+}
+
+/// 32 hex digits naming what `channel` carries to `group` of a draft: the same for the same
+/// draft, channel and recipients, whatever the run.
+fn digest(planned: &Planned, channel: Channel, group: &[usize]) -> String {
     use sha2::Digest;
     let mut hash = sha2::Sha256::new();
     for part in std::iter::once(planned.id.as_str())
@@ -497,12 +510,7 @@ pub fn message_id(planned: &Planned, channel: Channel, group: &[usize]) -> Strin
         hash.update(part.as_bytes());
         hash.update([0]);
     }
-    let domain = planned
-        .from
-        .address
-        .rsplit_once('@')
-        .map_or("missive.invalid", |(_, d)| d);
-    format!("<{}@{domain}>", hex::encode(&hash.finalize()[..16]))
+    hex::encode(&hash.finalize()[..16])
 }
 
 /// The delivery records of a plan, each with `status`, or `refused` with the reason when
@@ -633,6 +641,7 @@ pub fn send(
         .transpose()
         .map_err(|e| Error::Keys(keys::Error::Certificate(e.to_string())))?;
     let mut journaled = outbox::journal(store, planned, now)?;
+    let mut mastodon = None;
     for group in &planned.plan.groups {
         let todo: Vec<&Recipient> = group
             .recipients
@@ -649,7 +658,38 @@ pub fn send(
             continue;
         }
         if group.channel == Channel::MastodonDm {
-            return Err(Error::MastodonNotBuilt);
+            let account = match &mastodon {
+                Some(account) => account,
+                None => mastodon.insert(mastodon::account(config)?),
+            };
+            let poster = account.poster()?;
+            for &i in &group.recipients {
+                let recipient = &planned.recipients[i];
+                let identity = recipient.identity(Some(Channel::MastodonDm));
+                let (Some(handle), true) = (&recipient.mastodon, todo.contains(&recipient)) else {
+                    continue;
+                };
+                let (outcome, posted) = mastodon::deliver(
+                    &poster,
+                    handle,
+                    &planned.draft.text,
+                    planned.draft.subject.as_deref().filter(|s| !s.is_empty()),
+                    &mastodon::idempotency_key(planned, i),
+                )?;
+                // Recorded at once, so that a failure on the next recipient cannot lose it;
+                // the delivery goes under the status's URI.
+                let mut named = journaled.clone();
+                if let Some(crate::source::mastodon::Posted::Accepted { uri: Some(uri), .. }) =
+                    &posted
+                {
+                    for row in named.iter_mut().filter(|d| d.recipient == identity) {
+                        row.message_id = Some(uri.clone());
+                    }
+                }
+                outbox::record(store, &named, &[(identity, outcome)], now)?;
+                journaled = store.db.outbox_deliveries(&planned.id)?;
+            }
+            continue;
         }
         let people = |field: &str| -> Vec<Address> {
             group
@@ -759,6 +799,7 @@ pub fn send(
         if let Some(row) = journaled.iter().find(|d| d.recipient == delivery.recipient) {
             delivery.status = row.status.clone();
             delivery.code = row.code.clone().filter(|c| !c.is_empty());
+            delivery.message_id = row.message_id.clone().or(delivery.message_id.take());
             if row.reason.is_some() {
                 delivery.reason = row.reason.clone();
             }
