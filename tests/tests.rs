@@ -23,6 +23,7 @@ mod pipelines;
 mod schema;
 mod score;
 mod search;
+mod send_mastodon;
 mod send_route;
 mod send_wire;
 mod sync;
