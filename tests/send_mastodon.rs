@@ -38,6 +38,20 @@ fn draft(to: &[&str], subject: &str, text: &str) -> Value {
     json!({"kind": "draft", "v": 1, "to": to, "subject": subject, "text": text})
 }
 
+/// Every file under `dir`.
+fn files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(files(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}
+
 fn key(post: &(Option<String>, Value)) -> String {
     post.0.clone().expect("an Idempotency-Key on every post")
 }
@@ -67,20 +81,41 @@ fn each_recipient_gets_a_direct_status_with_their_mention_and_a_429_is_waited_ou
     assert_eq!(deliveries[0]["recipient"], "mastodon:@bob@other.example");
 
     let posts = instance.posts();
-    assert_eq!(posts.len(), 3, "one answered 429, then one a recipient: {posts:?}");
+    assert_eq!(
+        posts.len(),
+        3,
+        "one answered 429, then one a recipient: {posts:?}"
+    );
     // The 429 was waited out and the same status asked for again under the same key.
     assert_eq!(key(&posts[0]), key(&posts[1]));
     assert_eq!(posts[0].1, posts[1].1);
     assert_ne!(key(&posts[1]), key(&posts[2]), "one key a recipient");
     assert_eq!(posts[1].1["visibility"], "direct");
-    assert_eq!(posts[1].1["status"], "@bob@other.example noon at the usual place?");
+    assert_eq!(
+        posts[1].1["status"],
+        "@bob@other.example noon at the usual place?"
+    );
     assert_eq!(posts[1].1["spoiler_text"], "lunch");
     assert_eq!(posts[2].1["visibility"], "direct");
-    assert_eq!(posts[2].1["status"], "@carol@127.0.0.1 noon at the usual place?");
+    assert_eq!(
+        posts[2].1["status"],
+        "@carol@127.0.0.1 noon at the usual place?"
+    );
     assert!(
         !stderr.contains(TOKEN),
         "the token is in no output: {stderr}"
     );
+
+    // The statuses as the instance answered are archived, the record of the conversation.
+    let archived = files(&home.store())
+        .into_iter()
+        .filter(|path| {
+            std::fs::read(path).is_ok_and(|bytes| {
+                serde_json::from_slice::<Value>(&bytes).is_ok_and(|s| s["visibility"] == "direct")
+            })
+        })
+        .count();
+    assert_eq!(archived, 2, "one archived status a recipient");
 
     // The same draft again: both were accepted, nothing is posted twice.
     let (code, again, stderr) = send(&home, &[], &[lunch]);
@@ -123,7 +158,12 @@ fn a_422_fails_that_recipient_with_the_instances_reason_and_the_others_are_sent(
         .expect("bob's delivery");
     assert_eq!(bob["status"], "sent", "{bob}");
     // No content warning for an empty subject.
-    assert!(instance.posts().iter().all(|(_, body)| body.get("spoiler_text").is_none()));
+    assert!(
+        instance
+            .posts()
+            .iter()
+            .all(|(_, body)| body.get("spoiler_text").is_none())
+    );
 
     // A failure is final: the draft again posts nothing.
     send(
@@ -190,12 +230,21 @@ fn a_direct_message_ranks_below_encrypted_email_for_a_contact_reachable_by_both(
         .assert()
         .success();
     home.missive()
-        .args(["contacts", "link", "dana@example.org", "@dana@other.example"])
+        .args([
+            "contacts",
+            "link",
+            "dana@example.org",
+            "@dana@other.example",
+        ])
         .args(["--name", "Dana"])
         .assert()
         .success();
 
-    let (code, plan, stderr) = send(&home, &["--dry-run"], &[draft(&["Dana"], "tea", "at five?")]);
+    let (code, plan, stderr) = send(
+        &home,
+        &["--dry-run"],
+        &[draft(&["Dana"], "tea", "at five?")],
+    );
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(plan[0]["channel"], "pgp-mime", "{plan:?}");
     let encrypted = plan[0]["score"].as_u64().expect("a score");

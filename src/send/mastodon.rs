@@ -24,8 +24,7 @@ use super::{Error, Planned};
 /// plans the channel.
 pub fn account(config: &Config) -> Result<Mastodon, Error> {
     for (name, account) in &config.accounts {
-        if !account.source.get_ref().starts_with("mastodon://") || account.token_command.is_none()
-        {
+        if !account.source.get_ref().starts_with("mastodon://") || account.token_command.is_none() {
             continue;
         }
         return match crate::source::account::spec(config, name, None) {
@@ -115,7 +114,10 @@ mod tests {
 
     #[test]
     fn the_mention_counts_without_its_domain_and_the_content_warning_counts() {
-        assert_eq!(status_text("@bob@other.example", "hi\n"), "@bob@other.example hi");
+        assert_eq!(
+            status_text("@bob@other.example", "hi\n"),
+            "@bob@other.example hi"
+        );
         // "@bob hi" is 7.
         assert_eq!(length("@bob@other.example", "hi", None), 7);
         assert_eq!(length("@bob@other.example", "hi", Some("cw")), 9);

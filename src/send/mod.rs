@@ -688,6 +688,12 @@ pub fn send(
                 }
                 outbox::record(store, &named, &[(identity, outcome)], now)?;
                 journaled = store.db.outbox_deliveries(&planned.id)?;
+                if let Some(crate::source::mastodon::Posted::Accepted { raw, .. }) = &posted {
+                    let instance = Sent::Status {
+                        instance: &poster.domain,
+                    };
+                    keep_copy(store, index, config, raw, instance)?;
+                }
             }
             continue;
         }
@@ -790,7 +796,7 @@ pub fn send(
             .iter()
             .any(|(_, o)| *o == smtp::Outcome::Accepted)
         {
-            keep_copy(store, index, config, &bytes)?;
+            keep_copy(store, index, config, &bytes, Sent::Email)?;
         }
         journaled = store.db.outbox_deliveries(&planned.id)?;
     }
@@ -811,6 +817,14 @@ pub fn send(
 /// The account the copies of sent mail are archived under.
 pub const SENT_ACCOUNT: &str = "sent";
 
+/// What a copy sent is, to read it again.
+enum Sent<'a> {
+    /// An email as it went out.
+    Email,
+    /// A Mastodon status as the instance of account domain `instance` answered it.
+    Status { instance: &'a str },
+}
+
 /// Keeps the copy sent: its bytes in the archive, its record scored in the index, so that
 /// `thread`, `search` and `score --user` see it.
 fn keep_copy(
@@ -818,6 +832,7 @@ fn keep_copy(
     index: Option<&MessageIndex>,
     config: &Config,
     bytes: &[u8],
+    sent: Sent,
 ) -> Result<(), Error> {
     let blob = crate::record::blob_name(bytes);
     let path = store
@@ -828,16 +843,35 @@ fn keep_copy(
     let Some(index) = index else {
         return Ok(());
     };
-    let mut message = crate::email::read(bytes);
-    message.protocol = "email".into();
+    let (mut message, source) = match sent {
+        Sent::Email => {
+            let mut message = crate::email::read(bytes);
+            message.protocol = "email".into();
+            let source = SourceRef {
+                kind: "maildir".into(),
+                path: Some(path.display().to_string()),
+                ..SourceRef::default()
+            };
+            (message, source)
+        }
+        Sent::Status { instance } => {
+            // An answer that is no Status stays archived, as the instance gave it.
+            let Ok(message) = crate::source::mastodon::read(bytes, instance) else {
+                return Ok(());
+            };
+            let source = SourceRef {
+                kind: "mastodon".into(),
+                path: Some(path.display().to_string()),
+                instance: Some(instance.to_string()),
+                ..SourceRef::default()
+            };
+            (message, source)
+        }
+    };
     message.account = SENT_ACCOUNT.into();
     message.blob = blob;
-    message.id = crate::record::message_id("email", SENT_ACCOUNT, &message.native_id);
-    message.source = SourceRef {
-        kind: "maildir".into(),
-        path: Some(path.display().to_string()),
-        ..SourceRef::default()
-    };
+    message.id = crate::record::message_id(&message.protocol, SENT_ACCOUNT, &message.native_id);
+    message.source = source;
     message.flags = vec!["seen".into()];
     let mut circles = Circles::new(Store::open(store.root())?, Some(index), config)?;
     let circle = circles.of(&message)?;

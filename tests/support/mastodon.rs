@@ -286,9 +286,7 @@ fn post(
             json!({"error": "not JSON"}).to_string(),
         );
     };
-    state
-        .posts
-        .push((idempotency_key.clone(), request.clone()));
+    state.posts.push((idempotency_key.clone(), request.clone()));
     if state.posts_rate_limited > 0 {
         state.posts_rate_limited -= 1;
         return (
@@ -324,10 +322,7 @@ fn post(
             _ => acct.to_string(),
         })
         .collect();
-    if let Some(refused) = mentions
-        .iter()
-        .find(|m| state.refused_mentions.contains(m))
-    {
+    if let Some(refused) = mentions.iter().find(|m| state.refused_mentions.contains(m)) {
         return (
             "422 Unprocessable Entity",
             Vec::new(),
