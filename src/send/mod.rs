@@ -6,6 +6,7 @@
 //! [`pgp`] and [`smtp`]. The copy sent goes into the archive and the index, as the record of
 //! the conversation it belongs to.
 
+pub mod mastodon;
 pub mod mime;
 pub mod outbox;
 pub mod pgp;
@@ -48,8 +49,6 @@ pub enum Error {
     BadDraft(String),
     #[error("unknown channel {0:?}: pgp-mime, tls or mastodon-dm")]
     UnknownChannel(String),
-    #[error("Mastodon direct messages cannot be sent yet: use --via tls or --via pgp-mime")]
-    MastodonNotBuilt,
     #[error("no account says how to send: set submission or sendmail in an account")]
     NoTransport,
     #[error("{0}")]
@@ -72,6 +71,8 @@ pub enum Error {
     Pgp(#[from] pgp::Error),
     #[error(transparent)]
     Smtp(#[from] smtp::Error),
+    #[error(transparent)]
+    Mastodon(#[from] crate::source::mastodon::Error),
 }
 
 impl crate::fault::Fault for Error {
@@ -82,6 +83,7 @@ impl crate::fault::Fault for Error {
             Error::Contacts(e) => Some(e),
             Error::Circle(e) => Some(e),
             Error::Smtp(e) => Some(e),
+            Error::Mastodon(e) => Some(e),
             _ => None,
         }
     }
@@ -490,6 +492,17 @@ fn would_be(
 /// so a retry is the same message. A draft named by a Message-ID (`send --sendmail` keeps
 /// the one its message came with) is that message, when it goes as one.
 pub fn message_id(planned: &Planned, channel: Channel, group: &[usize]) -> String {
+    let domain = planned
+        .from
+        .address
+        .rsplit_once('@')
+        .map_or("missive.invalid", |(_, d)| d);
+    format!("<{}@{domain}>", digest(planned, channel, group))
+}
+
+/// 32 hex digits naming what `channel` carries to `group` of a draft: the same for the same
+/// draft, channel and recipients, whatever the run.
+fn digest(planned: &Planned, channel: Channel, group: &[usize]) -> String {
     use sha2::Digest;
     if planned.plan.groups.len() <= 1 && sendmail::is_message_id(&planned.id) {
         return planned.id.clone();
@@ -502,12 +515,7 @@ pub fn message_id(planned: &Planned, channel: Channel, group: &[usize]) -> Strin
         hash.update(part.as_bytes());
         hash.update([0]);
     }
-    let domain = planned
-        .from
-        .address
-        .rsplit_once('@')
-        .map_or("missive.invalid", |(_, d)| d);
-    format!("<{}@{domain}>", hex::encode(&hash.finalize()[..16]))
+    hex::encode(&hash.finalize()[..16])
 }
 
 /// The delivery records of a plan, each with `status`, or `refused` with the reason when
@@ -638,6 +646,7 @@ pub fn send(
         .transpose()
         .map_err(|e| Error::Keys(keys::Error::Certificate(e.to_string())))?;
     let mut journaled = outbox::journal(store, planned, now)?;
+    let mut mastodon = None;
     for group in &planned.plan.groups {
         let todo: Vec<&Recipient> = group
             .recipients
@@ -654,7 +663,44 @@ pub fn send(
             continue;
         }
         if group.channel == Channel::MastodonDm {
-            return Err(Error::MastodonNotBuilt);
+            let account = match &mastodon {
+                Some(account) => account,
+                None => mastodon.insert(mastodon::account(config)?),
+            };
+            let poster = account.poster()?;
+            for &i in &group.recipients {
+                let recipient = &planned.recipients[i];
+                let identity = recipient.identity(Some(Channel::MastodonDm));
+                let (Some(handle), true) = (&recipient.mastodon, todo.contains(&recipient)) else {
+                    continue;
+                };
+                let (outcome, posted) = mastodon::deliver(
+                    &poster,
+                    handle,
+                    &planned.draft.text,
+                    planned.draft.subject.as_deref().filter(|s| !s.is_empty()),
+                    &mastodon::idempotency_key(planned, i),
+                )?;
+                // Recorded at once, so that a failure on the next recipient cannot lose it;
+                // the delivery goes under the status's URI.
+                let mut named = journaled.clone();
+                if let Some(crate::source::mastodon::Posted::Accepted { uri: Some(uri), .. }) =
+                    &posted
+                {
+                    for row in named.iter_mut().filter(|d| d.recipient == identity) {
+                        row.message_id = Some(uri.clone());
+                    }
+                }
+                outbox::record(store, &named, &[(identity, outcome)], now)?;
+                journaled = store.db.outbox_deliveries(&planned.id)?;
+                if let Some(crate::source::mastodon::Posted::Accepted { raw, .. }) = &posted {
+                    let instance = Sent::Status {
+                        instance: &poster.domain,
+                    };
+                    keep_copy(store, index, config, raw, instance)?;
+                }
+            }
+            continue;
         }
         let people = |field: &str| -> Vec<Address> {
             group
@@ -776,7 +822,7 @@ pub fn send(
                 .iter()
                 .any(|(_, o)| *o == smtp::Outcome::Accepted)
             {
-                keep_copy(store, index, config, &bytes)?;
+                keep_copy(store, index, config, &bytes, Sent::Email)?;
             }
         }
         journaled = store.db.outbox_deliveries(&planned.id)?;
@@ -786,6 +832,7 @@ pub fn send(
         if let Some(row) = journaled.iter().find(|d| d.recipient == delivery.recipient) {
             delivery.status = row.status.clone();
             delivery.code = row.code.clone().filter(|c| !c.is_empty());
+            delivery.message_id = row.message_id.clone().or(delivery.message_id.take());
             if row.reason.is_some() {
                 delivery.reason = row.reason.clone();
             }
@@ -797,6 +844,14 @@ pub fn send(
 /// The account the copies of sent mail are archived under.
 pub const SENT_ACCOUNT: &str = "sent";
 
+/// What a copy sent is, to read it again.
+enum Sent<'a> {
+    /// An email as it went out.
+    Email,
+    /// A Mastodon status as the instance of account domain `instance` answered it.
+    Status { instance: &'a str },
+}
+
 /// Keeps the copy sent: its bytes in the archive, its record scored in the index, so that
 /// `thread`, `search` and `score --user` see it.
 fn keep_copy(
@@ -804,6 +859,7 @@ fn keep_copy(
     index: Option<&MessageIndex>,
     config: &Config,
     bytes: &[u8],
+    sent: Sent,
 ) -> Result<(), Error> {
     let blob = crate::record::blob_name(bytes);
     let path = store
@@ -814,16 +870,35 @@ fn keep_copy(
     let Some(index) = index else {
         return Ok(());
     };
-    let mut message = crate::email::read(bytes);
-    message.protocol = "email".into();
+    let (mut message, source) = match sent {
+        Sent::Email => {
+            let mut message = crate::email::read(bytes);
+            message.protocol = "email".into();
+            let source = SourceRef {
+                kind: "maildir".into(),
+                path: Some(path.display().to_string()),
+                ..SourceRef::default()
+            };
+            (message, source)
+        }
+        Sent::Status { instance } => {
+            // An answer that is no Status stays archived, as the instance gave it.
+            let Ok(message) = crate::source::mastodon::read(bytes, instance) else {
+                return Ok(());
+            };
+            let source = SourceRef {
+                kind: "mastodon".into(),
+                path: Some(path.display().to_string()),
+                instance: Some(instance.to_string()),
+                ..SourceRef::default()
+            };
+            (message, source)
+        }
+    };
     message.account = SENT_ACCOUNT.into();
     message.blob = blob;
-    message.id = crate::record::message_id("email", SENT_ACCOUNT, &message.native_id);
-    message.source = SourceRef {
-        kind: "maildir".into(),
-        path: Some(path.display().to_string()),
-        ..SourceRef::default()
-    };
+    message.id = crate::record::message_id(&message.protocol, SENT_ACCOUNT, &message.native_id);
+    message.source = source;
     message.flags = vec!["seen".into()];
     let mut circles = Circles::new(Store::open(store.root())?, Some(index), config)?;
     let circle = circles.of(&message)?;

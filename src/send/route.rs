@@ -380,8 +380,18 @@ fn best(
             rejected.push((channel, None, blocked.join("; ")));
         }
     }
-    // Stable: among equal scores the earlier channel (end-to-end first) stays first.
-    scored.sort_by(|a, b| b.1.score.cmp(&a.1.score));
+    // A direct message is readable by both instances' admins: whatever its predicted score,
+    // it never ranks above end-to-end encrypted email that reaches the same people.
+    let end_to_end = scored
+        .iter()
+        .find(|(c, _)| *c == Channel::PgpMime)
+        .map(|(_, p)| p.score);
+    let rank = |channel: Channel, privacy: &Privacy| match (channel, end_to_end) {
+        (Channel::MastodonDm, Some(ceiling)) => privacy.score.min(ceiling),
+        _ => privacy.score,
+    };
+    // Stable: among equal ranks the earlier channel (end-to-end first) stays first.
+    scored.sort_by_key(|(channel, privacy)| std::cmp::Reverse(rank(*channel, privacy)));
     if scored.is_empty() {
         // Nothing reaches them all: the first blocked channel is named, and refused by the
         // caller's rules through its reasons.
@@ -395,7 +405,12 @@ fn best(
     }
     let (channel, privacy) = scored.remove(0);
     for (other, their) in scored {
-        let why = if their.score == privacy.score {
+        let why = if their.score > privacy.score {
+            format!(
+                "scores {}, but its instances' admins can read it: never before end-to-end encrypted email",
+                their.score
+            )
+        } else if their.score == privacy.score {
             format!(
                 "scores {} as {} does; the tie goes to end-to-end encryption",
                 their.score,
@@ -417,5 +432,59 @@ fn best(
         recipients: group.to_vec(),
         privacy,
         rejected,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reachable_everywhere() -> Recipient {
+        Recipient {
+            given: "bob".into(),
+            field: "to",
+            email: Some("bob@example.org".into()),
+            mastodon: Some("@bob@social.example".into()),
+            key: KeyFacts::Usable {
+                fingerprint: "AB".into(),
+                source: "wkd".into(),
+                state: BindingState::Tofu,
+                recommendation: Recommendation::Available,
+            },
+            ..Recipient::default()
+        }
+    }
+
+    #[test]
+    fn a_direct_message_never_ranks_above_end_to_end_email_whatever_it_scores() {
+        let facts = Facts {
+            own_key: true,
+            mastodon_account: true,
+            parent_encrypted: false,
+        };
+        // A score table gone wrong: the direct message predicted above PGP/MIME.
+        let mut score = |channel: Channel, _: &[usize]| Privacy {
+            score: match channel {
+                Channel::PgpMime => 80,
+                Channel::Tls => 40,
+                Channel::MastodonDm => 95,
+            },
+            ..Privacy::default()
+        };
+        let plan = plan(
+            &[reachable_everywhere()],
+            &facts,
+            &Options::default(),
+            &mut score,
+        );
+        assert_eq!(plan.groups[0].channel, Channel::PgpMime);
+        assert!(plan.refusal.is_none(), "{:?}", plan.refusal);
+        let (_, score, why) = plan.groups[0]
+            .rejected
+            .iter()
+            .find(|(c, _, _)| *c == Channel::MastodonDm)
+            .expect("the direct message among the rejected");
+        assert_eq!(*score, Some(95));
+        assert!(why.contains("never before end-to-end"), "{why}");
     }
 }

@@ -84,9 +84,13 @@ pub enum Error {
     #[error("{server}: {reason}")]
     Setting { server: String, reason: String },
     #[error(
-        "{server}: the token was refused (HTTP {status}): check token_command and that the token has the read:statuses scope"
+        "{server}: the token was refused (HTTP {status}): check token_command and that the token has the {scope} scope"
     )]
-    Refused { server: String, status: u16 },
+    Refused {
+        server: String,
+        status: u16,
+        scope: &'static str,
+    },
     #[error("{server}: {what}: {reason}")]
     Http {
         server: String,
@@ -246,13 +250,39 @@ struct Conversation {
 }
 
 /// The part of the Instance entity (`GET /api/v2/instance`; `GET /api/v1/instance`
-/// before Mastodon 4.0, where `uri` is the domain) that names its accounts.
+/// before Mastodon 4.0, where `uri` is the domain) that names its accounts and bounds
+/// their statuses.
 #[derive(Deserialize)]
 struct Instance {
     #[serde(default)]
     domain: Option<String>,
     #[serde(default)]
     uri: Option<String>,
+    #[serde(default)]
+    configuration: Option<Configuration>,
+}
+
+#[derive(Deserialize)]
+struct Configuration {
+    #[serde(default)]
+    statuses: Option<StatusLimits>,
+}
+
+#[derive(Deserialize)]
+struct StatusLimits {
+    #[serde(default)]
+    max_characters: Option<usize>,
+}
+
+/// The length of a status when the instance does not say (Mastodon's own default).
+pub const DEFAULT_MAX_CHARACTERS: usize = 500;
+
+/// What an instance says of itself that a client needs.
+struct About {
+    /// Its account domain.
+    domain: String,
+    /// The longest status it takes, in characters, content warning included.
+    max_characters: usize,
 }
 
 /// The thread around a status (`GET /api/v1/statuses/:id/context`).
@@ -573,16 +603,19 @@ impl Api<'_> {
         }
     }
 
-    /// GETs `url` (on the instance), waiting out rate limits and retrying failures; an
-    /// answer other than 200 and 404 is an error.
-    fn get(&self, url: &str, what: &str) -> Result<Answer, Error> {
+    /// Sends the request `build` makes (on the instance, with the token), waiting out rate
+    /// limits and retrying failures; returns any other answer. (A POST here always carries
+    /// an `Idempotency-Key`, so the instance acts on a retried one once.)
+    fn request(
+        &self,
+        what: &str,
+        build: &dyn Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+    ) -> Result<Answer, Error> {
         let mut failures = 0;
         let mut limited = 0;
         loop {
             let sent = self.runtime.block_on(async {
-                let response = self
-                    .client
-                    .get(url)
+                let response = build(&self.client)
                     .bearer_auth(&self.token.0)
                     .header(reqwest::header::ACCEPT, "application/json")
                     .send()
@@ -614,21 +647,8 @@ impl Api<'_> {
                     format!("HTTP {}", answer.status.as_u16())
                 }
                 Ok(answer) => {
-                    return match answer.status.as_u16() {
-                        200 | 404 => {
-                            std::thread::sleep(pace(&answer.headers, now()));
-                            Ok(answer)
-                        }
-                        status @ (401 | 403) => Err(Error::Refused {
-                            server: self.settings.label(),
-                            status,
-                        }),
-                        status => Err(Error::Response {
-                            server: self.settings.label(),
-                            what: what.to_string(),
-                            reason: format!("unexpected HTTP {status}"),
-                        }),
-                    };
+                    std::thread::sleep(pace(&answer.headers, now()));
+                    return Ok(answer);
                 }
             };
             if failures >= RETRIES {
@@ -636,6 +656,25 @@ impl Api<'_> {
             }
             std::thread::sleep(BACKOFF * 2u32.pow(failures));
             failures += 1;
+        }
+    }
+
+    /// GETs `url` (on the instance) as [`Api::request`] does; an answer other than 200 and
+    /// 404 is an error.
+    fn get(&self, url: &str, what: &str) -> Result<Answer, Error> {
+        let answer = self.request(what, &|client| client.get(url))?;
+        match answer.status.as_u16() {
+            200 | 404 => Ok(answer),
+            status @ (401 | 403) => Err(Error::Refused {
+                server: self.settings.label(),
+                status,
+                scope: "read:statuses",
+            }),
+            status => Err(Error::Response {
+                server: self.settings.label(),
+                what: what.to_string(),
+                reason: format!("unexpected HTTP {status}"),
+            }),
         }
     }
 
@@ -647,9 +686,11 @@ impl Api<'_> {
         })
     }
 
-    /// The instance's account domain: `domain` of `GET /api/v2/instance`, else `uri` of
-    /// `GET /api/v1/instance` (before Mastodon 4.0), else the API's host.
-    fn account_domain(&self) -> Result<String, Error> {
+    /// The instance's account domain (`domain` of `GET /api/v2/instance`, else `uri` of
+    /// `GET /api/v1/instance` before Mastodon 4.0, else the API's host) and its statuses'
+    /// `max_characters` (else Mastodon's default).
+    fn about(&self) -> Result<About, Error> {
+        let mut max_characters = None;
         for path in ["/api/v2/instance", "/api/v1/instance"] {
             let what = format!("GET {path}");
             let answer = self.get(&format!("{}{path}", self.settings.origin()), &what)?;
@@ -657,6 +698,10 @@ impl Api<'_> {
                 continue;
             }
             let instance: Instance = self.parse(&what, &answer.body)?;
+            max_characters = max_characters.or(instance
+                .configuration
+                .and_then(|c| c.statuses)
+                .and_then(|s| s.max_characters));
             let named = instance.domain.or(instance.uri).map(|domain| {
                 let domain = domain.trim();
                 let domain = domain
@@ -666,10 +711,16 @@ impl Api<'_> {
                 domain.trim_end_matches('/').to_ascii_lowercase()
             });
             if let Some(domain) = named.filter(|d| !d.is_empty()) {
-                return Ok(domain);
+                return Ok(About {
+                    domain,
+                    max_characters: max_characters.unwrap_or(DEFAULT_MAX_CHARACTERS),
+                });
             }
         }
-        Ok(self.settings.host.clone())
+        Ok(About {
+            domain: self.settings.host.clone(),
+            max_characters: max_characters.unwrap_or(DEFAULT_MAX_CHARACTERS),
+        })
     }
 
     /// The thread around a status; `None` when the status is gone.
@@ -740,6 +791,91 @@ fn describe(error: &reqwest::Error) -> String {
     text
 }
 
+/// A Mastodon account logged in to post direct statuses.
+pub struct Poster<'a> {
+    api: Api<'a>,
+    /// The instance's account domain.
+    pub domain: String,
+    /// The longest status it takes, in characters, content warning included.
+    pub max_characters: usize,
+}
+
+/// What the instance said of a status posted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Posted {
+    /// Published: its URI (when the answer names it) and the Status as the instance
+    /// answered.
+    Accepted { uri: Option<String>, raw: Vec<u8> },
+    /// Refused as it stands (422, or another 4xx): the HTTP status and the instance's
+    /// error text.
+    Refused { status: u16, error: String },
+}
+
+impl Poster<'_> {
+    /// Posts a direct status (`POST /api/v1/statuses`, `visibility=direct`) of `text`, with
+    /// `spoiler_text` as its content warning when set. The same `idempotency_key` makes a
+    /// retry, in this run or a later one, the same status: the instance keeps the key for
+    /// an hour and answers with the status already made. A token refused (401, 403) is an
+    /// error; a 429 is waited out and a 5xx or a lost connection retried as for reading,
+    /// then an error that [`Fault::is_transient`] calls temporary.
+    pub fn post_direct(
+        &self,
+        text: &str,
+        spoiler_text: Option<&str>,
+        idempotency_key: &str,
+    ) -> Result<Posted, Error> {
+        let what = "POST /api/v1/statuses";
+        let url = format!("{}/api/v1/statuses", self.api.settings.origin());
+        let mut body = serde_json::json!({"status": text, "visibility": "direct"});
+        if let Some(spoiler_text) = spoiler_text {
+            body["spoiler_text"] = spoiler_text.into();
+        }
+        let body = body.to_string();
+        let answer = self.api.request(what, &|client| {
+            client
+                .post(&url)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .header("Idempotency-Key", idempotency_key)
+                .body(body.clone())
+        })?;
+        match answer.status.as_u16() {
+            200..=299 => Ok(Posted::Accepted {
+                uri: serde_json::from_slice::<Traces>(&answer.body)
+                    .ok()
+                    .and_then(|t| t.uri),
+                raw: answer.body,
+            }),
+            status @ (401 | 403) => Err(Error::Refused {
+                server: self.api.settings.label(),
+                status,
+                scope: "write:statuses",
+            }),
+            status => Ok(Posted::Refused {
+                status,
+                error: error_text(&answer.body),
+            }),
+        }
+    }
+}
+
+/// The `error` of a Mastodon error body (`{"error": "Validation failed: …"}`), else the
+/// body's text, on one line and short.
+fn error_text(body: &[u8]) -> String {
+    #[derive(Deserialize)]
+    struct Refusal {
+        error: String,
+    }
+    let text = match serde_json::from_slice::<Refusal>(body) {
+        Ok(refusal) => refusal.error,
+        Err(_) => String::from_utf8_lossy(body).into_owned(),
+    };
+    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match line.char_indices().nth(300) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line,
+    }
+}
+
 /// Reads the direct messages of one Mastodon account.
 pub struct Mastodon {
     settings: Settings,
@@ -789,7 +925,7 @@ impl Mastodon {
     /// its user. For `config check --connect`.
     pub fn check_connection(&self) -> Result<String, Error> {
         let api = self.api()?;
-        let domain = api.account_domain()?;
+        let domain = api.about()?.domain;
         let what = "GET /api/v1/conversations";
         let url = format!("{}/api/v1/conversations?limit=1", self.settings.origin());
         let answer = api.get(&url, what)?;
@@ -804,6 +940,18 @@ impl Mastodon {
         Ok(match &self.settings.user {
             Some(user) => format!("logged in as {}", handle(user, &domain)),
             None => format!("logged in, the token reads direct messages on {domain}"),
+        })
+    }
+
+    /// Logs in to post direct statuses, asking the instance once for its account domain
+    /// and the length of its statuses. For `send`.
+    pub fn poster(&self) -> Result<Poster<'_>, Error> {
+        let api = self.api()?;
+        let about = api.about()?;
+        Ok(Poster {
+            api,
+            domain: about.domain,
+            max_characters: about.max_characters,
         })
     }
 
@@ -878,7 +1026,7 @@ impl Source for Mastodon {
         let domain = match known.cursors.get(&(key.clone(), DOMAIN.to_string())) {
             Some(domain) => domain.clone(),
             None => {
-                let domain = api.account_domain()?;
+                let domain = api.about()?.domain;
                 scan.cursors.push((key.clone(), DOMAIN, domain.clone()));
                 domain
             }

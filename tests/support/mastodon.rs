@@ -9,6 +9,10 @@
 //! may differ from the host), 429 when told to, 404 for a status marked deleted, 401
 //! without a known bearer token, 403 on `verify_credentials` for a token without the
 //! `read:accounts` scope, logs every request and every Link it gave, and stops in `Drop`.
+//! For `send`, it takes `POST /api/v1/statuses` (JSON), records each post's
+//! `Idempotency-Key` and body, answers a key seen before with the status it made then (as
+//! Mastodon keeps keys for an hour), 429 or 503 when told to, and 422 with Mastodon's error body
+//! for a status mentioning an account told to refuse.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -41,6 +45,17 @@ pub struct State {
     pub page: usize,
     /// `https://127.0.0.1:PORT`, for the Link header.
     origin: String,
+    /// Every `POST /api/v1/statuses`, in order: its `Idempotency-Key` and JSON body.
+    pub posts: Vec<(Option<String>, Value)>,
+    /// Posts to answer 429 (with `Retry-After: 1`) before taking one.
+    pub posts_rate_limited: usize,
+    /// Posts to answer 503 before taking one, as an instance in trouble would.
+    pub posts_failing: usize,
+    /// Accts (`user@domain`, or `user` for a local one) whose mention gets a post refused
+    /// with 422.
+    pub refused_mentions: Vec<String>,
+    /// The statuses posts made, by `Idempotency-Key`.
+    made: Vec<(String, Value)>,
 }
 
 /// A running fixture instance.
@@ -135,6 +150,11 @@ impl Instance {
     pub fn requests(&self) -> Vec<String> {
         self.state.lock().expect("state").requests.clone()
     }
+
+    /// Every status post, in order: its `Idempotency-Key` and JSON body.
+    pub fn posts(&self) -> Vec<(Option<String>, Value)> {
+        self.state.lock().expect("state").posts.clone()
+    }
 }
 
 impl Drop for Instance {
@@ -184,23 +204,42 @@ fn exchange<S: Read + Write>(stream: S, state: &Mutex<State>) {
         return;
     }
     let mut authorization = None;
+    let mut idempotency_key = None;
+    let mut length = 0;
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
             break;
         }
-        if let Some((name, value)) = line.split_once(':')
-            && name.eq_ignore_ascii_case("authorization")
-        {
-            authorization = Some(value.trim().to_string());
+        if let Some((name, value)) = line.split_once(':') {
+            let value = value.trim().to_string();
+            if name.eq_ignore_ascii_case("authorization") {
+                authorization = Some(value);
+            } else if name.eq_ignore_ascii_case("idempotency-key") {
+                idempotency_key = Some(value);
+            } else if name.eq_ignore_ascii_case("content-length") {
+                length = value.parse().unwrap_or(0);
+            }
         }
     }
-    let target = request_line
-        .split_whitespace()
-        .nth(1)
-        .unwrap_or("/")
-        .to_string();
-    let (status, headers, body) = answer(&target, authorization.as_deref(), state);
+    let mut words = request_line.split_whitespace();
+    let method = words.next().unwrap_or("GET").to_string();
+    let target = words.next().unwrap_or("/").to_string();
+    let (status, headers, body) = if method == "POST" {
+        let mut body = vec![0; length];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        post(
+            &target,
+            authorization.as_deref(),
+            idempotency_key,
+            &body,
+            state,
+        )
+    } else {
+        answer(&target, authorization.as_deref(), state)
+    };
     let mut stream = reader.into_inner();
     let mut head = format!(
         "HTTP/1.1 {status}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n",
@@ -213,6 +252,98 @@ fn exchange<S: Read + Write>(stream: S, state: &Mutex<State>) {
     let _ = stream.write_all(head.as_bytes());
     let _ = stream.write_all(body.as_bytes());
     let _ = stream.flush();
+}
+
+/// The answer to a POST: `/api/v1/statuses` makes a status from the JSON body, as
+/// Mastodon does (the mentions read from the text), unless told to answer 429, 503 or 422.
+fn post(
+    target: &str,
+    authorization: Option<&str>,
+    idempotency_key: Option<String>,
+    body: &[u8],
+    state: &Mutex<State>,
+) -> (&'static str, Vec<(String, String)>, String) {
+    let mut state = state.lock().expect("state");
+    state.requests.push(format!("POST {target}"));
+    if authorization != Some(&format!("Bearer {TOKEN}")) {
+        return (
+            "401 Unauthorized",
+            Vec::new(),
+            json!({"error": "The access token is invalid"}).to_string(),
+        );
+    }
+    if target != "/api/v1/statuses" {
+        return (
+            "404 Not Found",
+            Vec::new(),
+            json!({"error": "Record not found"}).to_string(),
+        );
+    }
+    let Ok(request) = serde_json::from_slice::<Value>(body) else {
+        return (
+            "400 Bad Request",
+            Vec::new(),
+            json!({"error": "not JSON"}).to_string(),
+        );
+    };
+    state.posts.push((idempotency_key.clone(), request.clone()));
+    if state.posts_rate_limited > 0 {
+        state.posts_rate_limited -= 1;
+        return (
+            "429 Too Many Requests",
+            vec![
+                ("Retry-After".into(), "1".into()),
+                ("X-RateLimit-Limit".into(), "300".into()),
+                ("X-RateLimit-Remaining".into(), "0".into()),
+            ],
+            json!({"error": "Too many requests"}).to_string(),
+        );
+    }
+    if state.posts_failing > 0 {
+        state.posts_failing -= 1;
+        return (
+            "503 Service Unavailable",
+            Vec::new(),
+            json!({"error": "Service unavailable"}).to_string(),
+        );
+    }
+    if let Some(key) = &idempotency_key
+        && let Some((_, made)) = state.made.iter().find(|(k, _)| k == key)
+    {
+        return ("200 OK", Vec::new(), made.to_string());
+    }
+    let text = request["status"].as_str().unwrap_or_default().to_string();
+    let local = state.domain.clone().unwrap_or_else(|| "127.0.0.1".into());
+    let mentions: Vec<String> = text
+        .split_whitespace()
+        .filter_map(|word| word.strip_prefix('@'))
+        .map(|acct| match acct.split_once('@') {
+            Some((user, domain)) if domain == local => user.to_string(),
+            _ => acct.to_string(),
+        })
+        .collect();
+    if let Some(refused) = mentions.iter().find(|m| state.refused_mentions.contains(m)) {
+        return (
+            "422 Unprocessable Entity",
+            Vec::new(),
+            json!({"error": format!("Validation failed: Text @{refused} does not accept direct messages from you")})
+                .to_string(),
+        );
+    }
+    let id = 5000 + state.made.len() as u64;
+    let accts: Vec<&str> = mentions.iter().map(String::as_str).collect();
+    let html = format!("<p>{}</p>", text.replace('&', "&amp;").replace('<', "&lt;"));
+    let visibility = request["visibility"].as_str().unwrap_or("public");
+    let mut made = status(id, ME, None, &accts, &html, visibility);
+    made["spoiler_text"] = request["spoiler_text"].clone();
+    if made["spoiler_text"].is_null() {
+        made["spoiler_text"] = "".into();
+    }
+    state.statuses.push(made.clone());
+    if let Some(key) = idempotency_key {
+        state.made.push((key, made.clone()));
+    }
+    ("200 OK", Vec::new(), made.to_string())
 }
 
 fn id_of(status: &Value) -> u64 {
