@@ -492,6 +492,9 @@ fn would_be(
 /// so a retry is the same message. A draft named by a Message-ID (`send --sendmail` keeps
 /// the one its message came with) is that message, when it goes as one.
 pub fn message_id(planned: &Planned, channel: Channel, group: &[usize]) -> String {
+    if planned.plan.groups.len() <= 1 && sendmail::is_message_id(&planned.id) {
+        return planned.id.clone();
+    }
     let domain = planned
         .from
         .address
@@ -504,9 +507,6 @@ pub fn message_id(planned: &Planned, channel: Channel, group: &[usize]) -> Strin
 /// draft, channel and recipients, whatever the run.
 fn digest(planned: &Planned, channel: Channel, group: &[usize]) -> String {
     use sha2::Digest;
-    if planned.plan.groups.len() <= 1 && sendmail::is_message_id(&planned.id) {
-        return planned.id.clone();
-    }
     let mut hash = sha2::Sha256::new();
     for part in std::iter::once(planned.id.as_str())
         .chain([channel.name()])
