@@ -442,7 +442,11 @@ fn day(text: &str, end: bool, now: i64) -> Option<i64> {
             'm' => 30,
             _ => 365,
         };
-        return Some(now - count * days * 86_400);
+        // A span too long to count in seconds is not a date (fuzzing found `date:…m`
+        // overflowing here).
+        return count
+            .checked_mul(days * 86_400)
+            .and_then(|span| now.checked_sub(span));
     }
     let mut parts = text.split('-');
     let year: u16 = parts.next()?.parse().ok()?;
@@ -527,6 +531,14 @@ mod tests {
         parse(text, NOW)
             .map(|q| q.to_string())
             .unwrap_or_else(|e| format!("error {e}"))
+    }
+
+    #[test]
+    fn a_relative_date_too_long_to_count_is_an_error_not_an_overflow() {
+        // The input libFuzzer found (fuzz/regressions/query-date-overflow).
+        assert!(shown("date:003875820018420m").starts_with("error"));
+        assert!(shown(&format!("date:{}y", i64::MAX)).starts_with("error"));
+        assert!(!shown("date:30d").starts_with("error"));
     }
 
     #[test]
