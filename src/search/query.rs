@@ -535,7 +535,7 @@ mod tests {
 
     #[test]
     fn a_relative_date_too_long_to_count_is_an_error_not_an_overflow() {
-        // The input libFuzzer found (fuzz/regressions/query-date-overflow).
+        // The input libFuzzer found (scripts/fuzz, query_parse).
         assert!(shown("date:003875820018420m").starts_with("error"));
         assert!(shown(&format!("date:{}y", i64::MAX)).starts_with("error"));
         assert!(!shown("date:30d").starts_with("error"));
