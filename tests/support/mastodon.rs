@@ -289,15 +289,7 @@ fn post(
     state.posts.push((idempotency_key.clone(), request.clone()));
     if state.posts_rate_limited > 0 {
         state.posts_rate_limited -= 1;
-        return (
-            "429 Too Many Requests",
-            vec![
-                ("Retry-After".into(), "1".into()),
-                ("X-RateLimit-Limit".into(), "300".into()),
-                ("X-RateLimit-Remaining".into(), "0".into()),
-            ],
-            json!({"error": "Too many requests"}).to_string(),
-        );
+        return too_many_requests();
     }
     if state.posts_failing > 0 {
         state.posts_failing -= 1;
@@ -382,15 +374,7 @@ fn answer(
     }
     if state.rate_limited > 0 {
         state.rate_limited -= 1;
-        return (
-            "429 Too Many Requests",
-            vec![
-                ("Retry-After".into(), "1".into()),
-                ("X-RateLimit-Limit".into(), "300".into()),
-                ("X-RateLimit-Remaining".into(), "0".into()),
-            ],
-            json!({"error": "Too many requests"}).to_string(),
-        );
+        return too_many_requests();
     }
     if public {
         let domain = state.domain.clone().unwrap_or_else(|| "127.0.0.1".into());
@@ -634,4 +618,17 @@ pub fn status(
         "in_reply_to_id": in_reply_to.map(|i| i.to_string()),
         "in_reply_to_account_id": null
     })
+}
+
+/// A 429 as Mastodon sends it: wait a second.
+fn too_many_requests() -> (&'static str, Vec<(String, String)>, String) {
+    (
+        "429 Too Many Requests",
+        vec![
+            ("Retry-After".into(), "1".into()),
+            ("X-RateLimit-Limit".into(), "300".into()),
+            ("X-RateLimit-Remaining".into(), "0".into()),
+        ],
+        json!({"error": "Too many requests"}).to_string(),
+    )
 }
