@@ -117,11 +117,20 @@ impl Target {
 
     /// A source given on the command line, with the login of the configured account on
     /// the same server ([`source::account::with_login`]); its account is the configured
-    /// account that holds its path ([`source::account::owner`]), else an export's owner
-    /// (see [`Target::by_owner`]), else its key.
-    pub fn for_source(config: &Config, spec: Spec, home: Option<&Path>) -> Target {
+    /// account that holds its path ([`source::account::owner`]), else the account a
+    /// source holding its path was fetched as (`synced`, [`Db::source_accounts`]: the same
+    /// Maildir given by its path without the config is still the same messages), else an
+    /// export's owner (see [`Target::by_owner`]), else its key.
+    pub fn for_source(
+        config: &Config,
+        spec: Spec,
+        home: Option<&Path>,
+        synced: &[(String, String)],
+    ) -> Target {
         let spec = source::account::with_login(config, spec, home);
-        let (account, by_owner) = match source::account::owner(config, &spec, home) {
+        let owner = source::account::owner(config, &spec, home)
+            .or_else(|| synced_owner(&spec, synced));
+        let (account, by_owner) = match owner {
             Some(account) => (account, false),
             None => match spec.export_platform() {
                 Some(platform) => (platform.to_string(), true),
@@ -134,6 +143,22 @@ impl Target {
             spec,
         }
     }
+}
+
+/// The account of the deepest source in `synced` (source key, account) whose path holds
+/// `spec`'s, read as the same protocol.
+fn synced_owner(spec: &Spec, synced: &[(String, String)]) -> Option<String> {
+    let (protocol, path) = spec.local()?;
+    synced
+        .iter()
+        .filter_map(|(key, account)| {
+            let known = Spec::parse(key, Path::new("/")).ok()?;
+            let (kind, root) = known.local()?;
+            (kind == protocol && path.starts_with(root))
+                .then(|| (root.components().count(), account))
+        })
+        .max_by_key(|(depth, _)| *depth)
+        .map(|(_, account)| account.clone())
 }
 
 /// Whose record of what was read a run reads and advances. `fetch` to standard output and
@@ -425,6 +450,13 @@ fn fetch_sources<S: Sink + Send, E: Write + Send>(
                 for failure in &scan.failed {
                     errors.report(failure);
                     summary.failed += 1;
+                }
+                let target = state.target;
+                if !target.by_owner
+                    && target.spec.local().is_some()
+                    && target.account != target.spec.key()
+                {
+                    batch.set_source_account(&target.spec.key(), &target.account)?;
                 }
                 for (path, stamp) in &scan.containers {
                     batch.stamp_file(&state.key, path, *stamp, None, None)?;
@@ -1235,7 +1267,7 @@ mod tests {
         )
         .unwrap();
         let spec = Spec::parse("imap://me@h:1143/Archive", Path::new("/")).unwrap();
-        let target = Target::for_source(&config, spec, None);
+        let target = Target::for_source(&config, spec, None, &[]);
         assert_eq!(target.account, "imap://me@h:1143/Archive");
         let Spec::Imap(settings) = target.spec else {
             panic!("not imap")
@@ -1268,7 +1300,7 @@ mod tests {
         );
         assert_eq!(settings.origin(), "https://social.example:8443");
         let spec = Spec::parse("mastodon://social.example:8443", Path::new("/")).unwrap();
-        let Spec::Mastodon(borrowed) = Target::for_source(&config, spec, None).spec else {
+        let Spec::Mastodon(borrowed) = Target::for_source(&config, spec, None, &[]).spec else {
             panic!("not mastodon")
         };
         assert_eq!(

@@ -303,12 +303,10 @@ fn the_sample_synced_then_fetched_again_is_one_record_per_message() {
     assert_eq!(found, 6);
 }
 
-/// What still doubles: without the config, `fetch` cannot know that the Maildir is the
-/// `sample` account's, so its records are the Maildir path's account's (DESIGN.md §2:
-/// a source no account holds is its own account). One record per message would need the
-/// store to say which account a path was synced as.
+/// Issue 19: without the config, `fetch` of the Maildir that `sync` read as the `sample`
+/// account still gives the `sample` account's records: the store remembers which account
+/// a local source was fetched as.
 #[test]
-#[ignore = "issue 19 item 1: a path fetched without the config that synced it gets other ids"]
 fn the_sample_fetched_again_without_the_config_is_one_record_per_message() {
     let (messages, rebuilt, found) = sample_counts(None);
     assert_eq!(messages, 6);

@@ -108,6 +108,9 @@ const MIGRATIONS: &[&str] = &[
      CREATE TABLE source_gone (id TEXT PRIMARY KEY, path TEXT NOT NULL) WITHOUT ROWID;",
     // 14: the order in which the user's own keys were made or imported: the newest signs.
     "ALTER TABLE own_key ADD COLUMN made INTEGER NOT NULL DEFAULT 0;",
+    // 15: the account each local source was fetched as, so the same Maildir given later by its
+    // path, without the config, keeps that account's record ids (src/fetch.rs, `Target`).
+    "CREATE TABLE source_account (source TEXT PRIMARY KEY, account TEXT NOT NULL) WITHOUT ROWID;",
 ];
 
 /// The Autocrypt state of a peer (Level 1 §2.3), keys named by fingerprint.
@@ -327,6 +330,18 @@ impl Db {
             .map_err(|e| self.error(e))?;
         let rows = statement
             .query_map([], |row| row.get(0))
+            .map_err(|e| self.error(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
+    }
+
+    /// The account each local source was last fetched as: (source key, account).
+    pub fn source_accounts(&self) -> Result<Vec<(String, String)>, Error> {
+        let mut statement = self
+            .connection
+            .prepare("SELECT source, account FROM source_account ORDER BY source")
+            .map_err(|e| self.error(e))?;
+        let rows = statement
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
             .map_err(|e| self.error(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
     }
@@ -628,6 +643,17 @@ impl Batch<'_> {
             .execute(
                 "INSERT OR REPLACE INTO cursor (source, name, value) VALUES (?1, ?2, ?3)",
                 [source, name, value],
+            )
+            .map_err(|e| self.error(e))?;
+        Ok(())
+    }
+
+    /// Records that the local source `source` was fetched as `account`.
+    pub fn set_source_account(&self, source: &str, account: &str) -> Result<(), Error> {
+        self.tx
+            .execute(
+                "INSERT OR REPLACE INTO source_account (source, account) VALUES (?1, ?2)",
+                [source, account],
             )
             .map_err(|e| self.error(e))?;
         Ok(())

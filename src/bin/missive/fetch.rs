@@ -20,8 +20,12 @@ use crate::{
 pub(crate) fn run(global: &Global, args: FetchArgs) -> Result<u8, Failure> {
     let config = load_config(global)?;
     let cwd = cwd()?;
-    let targets = resolve_targets(&config, &args.sources, &cwd)?;
     let mut store = open_store(global)?;
+    let synced = store
+        .db
+        .source_accounts()
+        .map_err(|e| crate::failed(e.is_transient(), e))?;
+    let targets = resolve_targets(&config, &args.sources, &cwd, &synced)?;
     let mut out = Writer::new(
         std::io::BufWriter::with_capacity(1 << 16, std::io::stdout()),
         output_format(global),
@@ -72,6 +76,7 @@ fn resolve_targets(
     config: &Config,
     sources: &[String],
     cwd: &Path,
+    synced: &[(String, String)],
 ) -> Result<Vec<Target>, Failure> {
     if sources.is_empty() {
         if config.accounts.is_empty() {
@@ -91,7 +96,7 @@ fn resolve_targets(
                 Ok(targets.remove(0))
             } else {
                 Spec::parse(&missive::config::with_home(source, home().as_deref()), cwd)
-                    .map(|spec| Target::for_source(config, spec, home().as_deref()))
+                    .map(|spec| Target::for_source(config, spec, home().as_deref(), synced))
                     .map_err(usage)
             }
         })
