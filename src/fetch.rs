@@ -128,8 +128,8 @@ impl Target {
         synced: &[(String, String)],
     ) -> Target {
         let spec = source::account::with_login(config, spec, home);
-        let owner = source::account::owner(config, &spec, home)
-            .or_else(|| synced_owner(&spec, synced));
+        let owner =
+            source::account::owner(config, &spec, home).or_else(|| synced_owner(&spec, synced));
         let (account, by_owner) = match owner {
             Some(account) => (account, false),
             None => match spec.export_platform() {

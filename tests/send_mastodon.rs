@@ -267,3 +267,35 @@ fn a_direct_message_ranks_below_encrypted_email_for_a_contact_reachable_by_both(
     assert_eq!(forced[0]["score"].as_u64(), Some(direct));
     assert!(instance.posts().is_empty(), "a dry run posts nothing");
 }
+
+/// A user who only has a Mastodon account sends direct messages without any way out for
+/// mail, with the instance's CA named under `~/` as in their config.
+#[test]
+fn a_mastodon_only_user_sends_without_a_mail_transport_and_a_ca_file_under_home() {
+    let instance = Instance::start(true);
+    let home = Home::new();
+    let token = home.write("token", TOKEN.as_bytes());
+    home.write(
+        "certs/instance.pem",
+        &std::fs::read(instance.ca_file()).unwrap(),
+    );
+    home.write_config(&format!(
+        "[identity]\naddresses = [\"@{ME}@{host}\"]\n\n\
+         [accounts.social]\nsource = \"mastodon://{ME}@{host}:{port}\"\ntoken_command = \"cat {token}\"\nca_file = \"~/certs/instance.pem\"\n",
+        host = instance.host(),
+        port = instance.port,
+        token = token.display(),
+    ));
+    let (code, deliveries, stderr) = send(
+        &home,
+        &[],
+        &[draft(&["@bob@other.example"], "", "see you at noon")],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(deliveries.len(), 1, "{deliveries:?}");
+    assert_eq!(deliveries[0]["channel"], "mastodon-dm");
+    assert_eq!(deliveries[0]["status"], "sent", "{}", deliveries[0]);
+    let posts = instance.posts();
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    assert_eq!(posts[0].1["status"], "@bob@other.example see you at noon");
+}

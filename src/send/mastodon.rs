@@ -21,13 +21,13 @@ use super::smtp::Outcome;
 use super::{Error, Planned};
 
 /// The first configured Mastodon account with a token, as [`super::route`] assumes when it
-/// plans the channel.
-pub fn account(config: &Config) -> Result<Mastodon, Error> {
+/// plans the channel; `home` expands `~/` in its settings.
+pub fn account(config: &Config, home: Option<&std::path::Path>) -> Result<Mastodon, Error> {
     for (name, account) in &config.accounts {
         if !account.source.get_ref().starts_with("mastodon://") || account.token_command.is_none() {
             continue;
         }
-        return match crate::source::account::spec(config, name, None) {
+        return match crate::source::account::spec(config, name, home) {
             Ok(Spec::Mastodon(settings)) => Ok(Mastodon::new(*settings)),
             Ok(_) => Err(Error::Transport(format!(
                 "accounts.{name}: not a Mastodon account"

@@ -185,13 +185,19 @@ fn sender(config: &Config) -> Result<Address, Error> {
         .identity
         .addresses
         .iter()
-        .find(|a| !a.starts_with('@') && a.contains('@'))
+        .find(|a| is_email(a))
+        .or_else(|| config.identity.addresses.first())
         .map(|a| Address {
             name: config.identity.name.clone(),
             address: a.clone(),
             group: None,
         })
         .ok_or(Error::NoSender)
+}
+
+/// Whether an address of the user's is an email address (not a handle like `@me@host`).
+fn is_email(address: &str) -> bool {
+    !address.starts_with('@') && address.contains('@')
 }
 
 /// Resolves one recipient as a draft names them.
@@ -366,6 +372,7 @@ pub fn plan(context: &Context, draft: &Draft, options: &Options) -> Result<Plann
     }
     let facts = Facts {
         own_key: !context.store.db.own_keys()?.is_empty(),
+        own_email: is_email(&from.address),
         mastodon_account: mastodon_account(context.config),
         parent_encrypted,
     };
@@ -627,6 +634,18 @@ pub fn own_cert(
     Ok(Some(cert))
 }
 
+/// What a send goes out by, made by the caller for the channels its plans use.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Ways<'a> {
+    /// How mail leaves ([`transport`]); needed only when a group goes by email.
+    pub email: Option<&'a smtp::Transport>,
+    /// The user's own key, unlocked ([`own_cert`]): encrypted mail is signed with it and
+    /// every mail announces it (Autocrypt).
+    pub sender: Option<&'a sequoia_openpgp::Cert>,
+    /// What `~/` in the config means (a Mastodon account's `ca_file`).
+    pub home: Option<&'a std::path::Path>,
+}
+
 /// Sends a planned draft that the plan does not refuse: journals it, then for each group
 /// builds the message, delivers it to the recipients not yet `sent` or `failed`, records
 /// what the server said of each, and keeps the copy sent in the archive and the index.
@@ -636,10 +655,14 @@ pub fn send(
     index: Option<&MessageIndex>,
     config: &Config,
     planned: &Planned,
-    transport: &smtp::Transport,
-    sender: Option<&sequoia_openpgp::Cert>,
+    ways: &Ways,
     now: SystemTime,
 ) -> Result<Vec<Delivery>, Error> {
+    let Ways {
+        email: transport,
+        sender,
+        home,
+    } = *ways;
     use sequoia_openpgp::serialize::MarshalInto;
     let autocrypt = sender
         .map(|cert| cert.clone().strip_secret_key_material().to_vec())
@@ -665,7 +688,7 @@ pub fn send(
         if group.channel == Channel::MastodonDm {
             let account = match &mastodon {
                 Some(account) => account,
-                None => mastodon.insert(mastodon::account(config)?),
+                None => mastodon.insert(mastodon::account(config, home)?),
             };
             let poster = account.poster()?;
             for &i in &group.recipients {
@@ -791,6 +814,7 @@ pub fn send(
             if addresses.is_empty() {
                 continue;
             }
+            let transport = transport.ok_or(Error::NoTransport)?;
             let outcomes = match smtp::deliver(transport, &planned.from.address, &addresses, &bytes)
             {
                 Ok(outcomes) => outcomes,

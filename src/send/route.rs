@@ -106,6 +106,8 @@ impl Recipient {
 pub struct Facts {
     /// The user has a key of their own to sign with and keep a readable copy.
     pub own_key: bool,
+    /// The user has an email address to send from (not only a Mastodon handle).
+    pub own_email: bool,
     /// A Mastodon account with a token is configured.
     pub mastodon_account: bool,
     /// The draft answers an end-to-end encrypted message.
@@ -146,6 +148,11 @@ pub struct Plan {
 /// Why `channel` cannot reach `recipient`, or nothing when it can.
 pub fn unreachable(channel: Channel, recipient: &Recipient, facts: &Facts) -> Option<String> {
     let who = recipient.who();
+    if channel.is_email() && !facts.own_email {
+        return Some(
+            "you have no email address of your own: add one to [identity] addresses".into(),
+        );
+    }
     match channel {
         Channel::PgpMime => {
             let Some(address) = &recipient.email else {
@@ -459,6 +466,7 @@ mod tests {
     fn a_direct_message_never_ranks_above_end_to_end_email_whatever_it_scores() {
         let facts = Facts {
             own_key: true,
+            own_email: true,
             mastodon_account: true,
             parent_encrypted: false,
         };

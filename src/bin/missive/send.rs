@@ -144,22 +144,24 @@ pub(crate) fn run(global: &Global, args: SendArgs) -> Result<u8, Failure> {
         } else if args.dry_run {
             send::deliveries(planned, "planned")
         } else {
-            let transport = match &transport {
-                Some(transport) => transport,
-                None => {
-                    sender = send::own_cert(&store, &mut passphrase(&config)).map_err(failure)?;
-                    transport.insert(
-                        send::transport(&config, crate::home().as_deref()).map_err(failure)?,
-                    )
-                }
-            };
+            // Mail needs a way out and the key it is signed with; a plan of direct messages
+            // only posts by the instance's API, so a Mastodon-only user needs neither.
+            let needs_email = planned.plan.groups.iter().any(|g| g.channel.is_email());
+            if needs_email && transport.is_none() {
+                transport =
+                    Some(send::transport(&config, crate::home().as_deref()).map_err(failure)?);
+                sender = send::own_cert(&store, &mut passphrase(&config)).map_err(failure)?;
+            }
             send::send(
                 &mut store,
                 index.as_ref(),
                 &config,
                 planned,
-                transport,
-                sender.as_ref(),
+                &send::Ways {
+                    email: transport.as_ref(),
+                    sender: sender.as_ref(),
+                    home: crate::home().as_deref(),
+                },
                 now,
             )
             .map_err(failure)?
