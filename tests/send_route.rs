@@ -309,3 +309,29 @@ fn drafts_name_contacts_and_a_dry_run_journals_nothing() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("names no contact"), "{stderr}");
 }
+
+/// A copy to oneself (the author `git send-email` Cc's) goes with the others: encrypted when
+/// they all have keys, in clear when none has, and it never makes the list mixed, even at an
+/// address of Sam's that his key does not name.
+#[test]
+fn a_copy_to_oneself_goes_the_way_the_others_go() {
+    let home = home(true);
+    home.write_config(
+        "[identity]\nname = \"Sam\"\naddresses = [\"sam@example.com\", \"sam@home.example\"]\nprefer_encrypt = \"mutual\"\n",
+    );
+    import(&home, "Alice <alice@example.org>");
+    for own in ["sam@example.com", "sam@home.example"] {
+        let (code, encrypted, stderr) = plan(&home, &["--to", "alice@example.org", "--cc", own]);
+        assert_eq!(code, 0, "{own}: {stderr}");
+        assert!(
+            encrypted.iter().all(|d| channel(d) == "pgp-mime"),
+            "{own}: {encrypted:?}"
+        );
+        let (code, clear, stderr) = plan(&home, &["--to", "bob@example.net", "--cc", own]);
+        assert_eq!(code, 0, "{own}: not refused as a mixed list: {stderr}");
+        assert!(
+            clear.iter().all(|d| channel(d) == "tls"),
+            "{own}: {clear:?}"
+        );
+    }
+}

@@ -251,6 +251,12 @@ fn resolve(
         Some(address) => key_facts(context, address, reply_to_encrypted)?,
         None => KeyFacts::None,
     };
+    let own = context
+        .config
+        .identity
+        .addresses
+        .iter()
+        .any(|a| email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(a)));
     Ok(Recipient {
         given: given.to_string(),
         field,
@@ -258,6 +264,7 @@ fn resolve(
         email,
         mastodon: first("mastodon"),
         key,
+        own,
     })
 }
 
@@ -777,6 +784,12 @@ pub fn send(
             let mut certs = Vec::new();
             for &i in &group.recipients {
                 let recipient = &planned.recipients[i];
+                // A copy to oneself opens with one's own key, as the sender's copy does.
+                if let (true, Some(address)) = (recipient.own, &recipient.email) {
+                    let public = sender.clone().strip_secret_key_material();
+                    certs.push((address.clone(), public));
+                    continue;
+                }
                 if let (KeyFacts::Usable { fingerprint, .. }, Some(address)) =
                     (&recipient.key, &recipient.email)
                 {

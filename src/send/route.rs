@@ -78,6 +78,9 @@ pub struct Recipient {
     /// Their Mastodon handle, `@user@instance`.
     pub mastodon: Option<String>,
     pub key: KeyFacts,
+    /// One of the user's own addresses (a patch's author Cc'd by `git send-email`): what
+    /// is sent to them opens with the user's own key, and they never make a list mixed.
+    pub own: bool,
 }
 
 impl Recipient {
@@ -162,6 +165,9 @@ pub fn unreachable(channel: Channel, recipient: &Recipient, facts: &Facts) -> Op
                 return Some(
                     "you have no key of your own to sign with: `missive keys generate`".into(),
                 );
+            }
+            if recipient.own {
+                return None;
             }
             match &recipient.key {
                 KeyFacts::Usable { .. } => None,
@@ -250,8 +256,12 @@ pub fn plan(
             ));
         }
     } else {
+        // The user's own addresses go with whichever group they are in: a copy to oneself
+        // never decides whether the others get encrypted mail.
+        let others = everyone.iter().filter(|&&i| !recipients[i].own).count();
         let with_key = reached(Channel::PgpMime);
-        let mixed = !with_key.is_empty() && with_key.len() < recipients.len();
+        let others_with_key = with_key.iter().filter(|&&i| !recipients[i].own).count();
+        let mixed = others_with_key > 0 && others_with_key < others;
         if mixed && options.split {
             let without: Vec<usize> = everyone
                 .iter()
@@ -292,6 +302,7 @@ pub fn plan(
                     "not sent in clear to recipients of whom some have a key ({}): {}; `--split` sends it encrypted to those with a key and by TLS to the others, `--via tls` in clear to all",
                     with_key
                         .iter()
+                        .filter(|&&i| !recipients[i].own)
                         .map(|&i| recipients[i].who())
                         .collect::<Vec<_>>()
                         .join(", "),
