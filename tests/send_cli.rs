@@ -415,3 +415,59 @@ fn an_encrypted_bcc_recipient_gets_a_copy_of_their_own() {
     assert!(!opens(&carol, to_bob), "Bob's copy is not sealed for Carol");
     assert!(!opens(&bob, to_carol));
 }
+
+/// With `sent_mailbox = '\Sent'`, the copy sent is filed, seen, in the mailbox of that
+/// special use on the user's IMAP server (Dovecot), where their other mail programs show
+/// it; a mailbox the server does not have leaves the delivery sent, with a warning saying
+/// why the copy was not filed.
+#[test]
+fn the_copy_sent_is_filed_in_the_imap_sent_mailbox() {
+    let server = Smtpd::start(Mode::Starttls);
+    let dovecot = crate::support::dovecot::Dovecot::start(&[(USER, PASSWORD)]);
+    let home = Home::new();
+    let both_cas = [server.ca_file(), dovecot.ca_file()]
+        .iter()
+        .map(|ca| std::fs::read(ca).unwrap())
+        .collect::<Vec<_>>()
+        .concat();
+    let ca = home.write("cas.pem", &both_cas);
+    let configure = |sent_mailbox: &str| {
+        home.write_config(&format!(
+            "[identity]\nname = \"Sam\"\naddresses = [\"sam@example.com\"]\n\
+             [accounts.work]\nsource = \"imap://{USER}@127.0.0.1:{imaps}\"\npassword_command = \"echo {PASSWORD}\"\n\
+             ca_file = \"{ca}\"\nsubmission = \"smtp://{USER}@127.0.0.1:{smtp}\"\nsent_mailbox = '{sent_mailbox}'\n",
+            imaps = dovecot.imaps_port,
+            smtp = server.port,
+            ca = ca.display(),
+        ));
+    };
+    configure("\\Sent");
+    let (code, deliveries, stderr) = send(
+        &home,
+        &["--to", "carol@example.org", "--subject", "filed"],
+        "kept where mutt looks\n",
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(deliveries[0]["status"], "sent", "{deliveries:?}");
+    assert!(deliveries[0]["warnings"].is_null(), "{deliveries:?}");
+    let filed = dovecot.flags(USER, "Sent");
+    assert_eq!(filed.len(), 1, "one copy in Sent: {filed:?}");
+    assert!(filed[0].1.contains("\\Seen"), "{filed:?}");
+    let text = dovecot.doveadm(&["fetch", "-u", USER, "text", "mailbox", "Sent"]);
+    assert!(text.contains("kept where mutt looks"), "{text}");
+    assert_eq!(server.received().len(), 1);
+
+    configure("Nowhere");
+    let (code, deliveries, stderr) = send(
+        &home,
+        &["--to", "carol@example.org", "--subject", "not filed"],
+        "still sent\n",
+    );
+    assert_eq!(code, 0, "the mail went; only filing failed: {stderr}");
+    assert_eq!(deliveries[0]["status"], "sent", "{deliveries:?}");
+    let warning = deliveries[0]["warnings"][0].as_str().unwrap_or_default();
+    assert!(warning.contains("not filed in Nowhere"), "{deliveries:?}");
+    assert!(!warning.contains(PASSWORD), "{warning}");
+    assert_eq!(dovecot.flags(USER, "Sent").len(), 1);
+    assert_eq!(server.received().len(), 2);
+}

@@ -642,7 +642,7 @@ pub fn own_cert(
 }
 
 /// What a send goes out by, made by the caller for the channels its plans use.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Clone, Copy, Default)]
 pub struct Ways<'a> {
     /// How mail leaves ([`transport`]); needed only when a group goes by email.
     pub email: Option<&'a smtp::Transport>,
@@ -651,6 +651,8 @@ pub struct Ways<'a> {
     pub sender: Option<&'a sequoia_openpgp::Cert>,
     /// What `~/` in the config means (a Mastodon account's `ca_file`).
     pub home: Option<&'a std::path::Path>,
+    /// Where the copy of sent mail is filed, if anywhere.
+    pub filing: Option<&'a Filing>,
 }
 
 /// Sends a planned draft that the plan does not refuse: journals it, then for each group
@@ -669,7 +671,10 @@ pub fn send(
         email: transport,
         sender,
         home,
+        filing,
     } = *ways;
+    // Why a copy accepted by the server could not be filed, by recipient identity.
+    let mut unfiled: Vec<(String, String)> = Vec::new();
     use sequoia_openpgp::serialize::MarshalInto;
     let autocrypt = sender
         .map(|cert| cert.clone().strip_secret_key_material().to_vec())
@@ -860,6 +865,14 @@ pub fn send(
                 .any(|(_, o)| *o == smtp::Outcome::Accepted)
             {
                 keep_copy(store, index, config, &bytes, Sent::Email)?;
+                if let Some(Err(why)) = filing.map(|f| f.file(&bytes)) {
+                    unfiled.extend(
+                        by_identity
+                            .iter()
+                            .filter(|(_, o)| *o == smtp::Outcome::Accepted)
+                            .map(|(identity, _)| (identity.clone(), why.clone())),
+                    );
+                }
             }
         }
         journaled = store.db.outbox_deliveries(&planned.id)?;
@@ -873,6 +886,12 @@ pub fn send(
             if row.reason.is_some() {
                 delivery.reason = row.reason.clone();
             }
+            delivery.warnings.extend(
+                unfiled
+                    .iter()
+                    .filter(|(identity, _)| *identity == delivery.recipient)
+                    .map(|(_, why)| why.clone()),
+            );
         }
     }
     Ok(out)
@@ -957,12 +976,53 @@ pub fn transport(
     config: &Config,
     home: Option<&std::path::Path>,
 ) -> Result<smtp::Transport, Error> {
+    sending_account(config, home).map(|(_, transport)| transport)
+}
+
+/// The account mail leaves by ([`transport`]): its name and transport.
+fn sending_account(
+    config: &Config,
+    home: Option<&std::path::Path>,
+) -> Result<(String, smtp::Transport), Error> {
     for name in config.accounts.keys() {
         if let Some(transport) =
             crate::source::account::transport(config, name, home).map_err(Error::Transport)?
         {
-            return Ok(transport);
+            return Ok((name.clone(), transport));
         }
     }
     Err(Error::NoTransport)
+}
+
+/// Where the copies of sent mail are filed on the user's IMAP server: the sending
+/// account's `sent_mailbox` (`\Sent` finds it by special use), for the user's other mail
+/// programs to show; providers that file submissions themselves leave it unset.
+pub struct Filing {
+    imap: crate::source::imap::Imap,
+    mailbox: String,
+}
+
+impl Filing {
+    /// The sending account's, when it is an IMAP account with a `sent_mailbox`.
+    pub fn of(config: &Config, home: Option<&std::path::Path>) -> Result<Option<Filing>, Error> {
+        let (name, _) = sending_account(config, home)?;
+        let Some(mailbox) = config.accounts[&name].sent_mailbox.clone() else {
+            return Ok(None);
+        };
+        match crate::source::account::spec(config, &name, home).map_err(Error::Transport)? {
+            crate::source::Spec::Imap(settings) => Ok(Some(Filing {
+                imap: crate::source::imap::Imap::new(*settings),
+                mailbox,
+            })),
+            _ => Ok(None),
+        }
+    }
+
+    /// Appends `message`, seen; a failure is the reason, to be told, not to stop the send.
+    fn file(&self, message: &[u8]) -> Result<(), String> {
+        self.imap
+            .append(&self.mailbox, message)
+            .map(drop)
+            .map_err(|e| format!("sent, but not filed in {}: {e}", self.mailbox))
+    }
 }

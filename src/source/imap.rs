@@ -466,6 +466,30 @@ impl Imap {
         })
     }
 
+    /// Appends `message` to the mailbox `pattern` names (`\Sent` by its special use, or a
+    /// name), flagged \Seen: where `send` files its copy for the user's other mail
+    /// programs. Returns the mailbox's name.
+    pub fn append(&self, pattern: &str, message: &[u8]) -> Result<String, Error> {
+        let target = Imap::new(Settings {
+            mailboxes: vec![pattern.to_string()],
+            ..self.settings.clone()
+        });
+        target.settings.check()?;
+        let secret = target.secret()?;
+        runtime(&target.settings)?.block_on(async {
+            let (mut session, _) = target.login(&secret).await?;
+            let mailbox = target.mailboxes(&mut session).await?.remove(0);
+            target
+                .within(
+                    &format!("APPEND {}", mailbox.name),
+                    session.append(&mailbox.wire, Some("(\\Seen)"), None, message),
+                )
+                .await?;
+            let _ = session.logout().await;
+            Ok(mailbox.name)
+        })
+    }
+
     fn secret(&self) -> Result<Secret, Error> {
         let settings = &self.settings;
         settings

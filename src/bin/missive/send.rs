@@ -136,6 +136,7 @@ pub(crate) fn run(global: &Global, args: SendArgs) -> Result<u8, Failure> {
     let mut status = OK;
     let mut sender = None;
     let mut transport = None;
+    let mut filing = None;
     for planned in &planned {
         let deliveries = if let Some(reason) = &planned.plan.refusal {
             eprintln!("missive: send {}: {reason}", planned.id);
@@ -151,6 +152,7 @@ pub(crate) fn run(global: &Global, args: SendArgs) -> Result<u8, Failure> {
                 transport =
                     Some(send::transport(&config, crate::home().as_deref()).map_err(failure)?);
                 sender = send::own_cert(&store, &mut passphrase(&config)).map_err(failure)?;
+                filing = send::Filing::of(&config, crate::home().as_deref()).map_err(failure)?;
             }
             send::send(
                 &mut store,
@@ -161,6 +163,7 @@ pub(crate) fn run(global: &Global, args: SendArgs) -> Result<u8, Failure> {
                     email: transport.as_ref(),
                     sender: sender.as_ref(),
                     home: crate::home().as_deref(),
+                    filing: filing.as_ref(),
                 },
                 now,
             )
