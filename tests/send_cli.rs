@@ -187,11 +187,20 @@ fn a_drop_mid_data_queues_the_delivery_and_flush_sends_it_once() {
     // smtp-sink hangs up once the message is in, before it answers.
     let faulty = Smtpd::sink(&["-q", "."]);
     let home = home(&faulty);
+    // The sink's TLS relay speaks TLS from the first byte.
+    point_at(&home, &faulty, "submission_tls = \"implicit\"\n");
     let bob = bob(&home);
     drop(bob);
     let (code, deliveries, stderr) = send(&home, &[], DRAFT);
     assert_eq!(code, 75, "{stderr}");
-    assert_eq!(by(&deliveries, "bob@example.net")["status"], "queued");
+    let queued = by(&deliveries, "bob@example.net");
+    assert_eq!(queued["status"], "queued");
+    assert!(
+        queued["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("connection lost")),
+        "dropped, not timed out: {queued}"
+    );
 
     let server = Smtpd::start(Mode::Starttls);
     point_at(&home, &server, "");

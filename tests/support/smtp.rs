@@ -55,7 +55,8 @@ async def pipe(reader, writer):
             writer.write(data)
             await writer.drain()
     finally:
-        writer.close()
+        # A hang-up is passed on as one: a TLS close would wait on the client's answer.
+        writer.transport.abort()
 
 async def relay(reader, writer):
     up_reader, up_writer = await asyncio.open_connection("127.0.0.1", int(upstream))
