@@ -1974,7 +1974,7 @@ _missive() {
             return 0
             ;;
         missive__subcmd__send)
-            opts="-t -f -i -o -h -V --to --cc --bcc --subject --reply --attach --via --min-privacy --split --dry-run --flush --sendmail --store --config --format --errors --no-progress --help --version"
+            opts="-t -f -i -o -h -V --to --cc --bcc --subject --from --reply --attach --via --min-privacy --split --dry-run --flush --sendmail --store --config --format --errors --no-progress --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1993,6 +1993,10 @@ _missive() {
                     return 0
                     ;;
                 --subject)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -466,11 +466,12 @@ complete -c missive -n "__fish_missive_using_subcommand send" -l to -d 'A recipi
 complete -c missive -n "__fish_missive_using_subcommand send" -l cc -r
 complete -c missive -n "__fish_missive_using_subcommand send" -l bcc -d 'A recipient named in no header' -r
 complete -c missive -n "__fish_missive_using_subcommand send" -l subject -r
+complete -c missive -n "__fish_missive_using_subcommand send" -l from -d 'Send from this one of your addresses in [identity] (default: the first email one)' -r
 complete -c missive -n "__fish_missive_using_subcommand send" -l reply -d 'Answer the message with this record id: to its sender, `Re:` its subject, in its thread and conversation' -r
 complete -c missive -n "__fish_missive_using_subcommand send" -l attach -d 'A file to attach' -r -F
 complete -c missive -n "__fish_missive_using_subcommand send" -l via -d 'Use this channel whatever the ranking says: pgp-mime, tls or mastodon-dm' -r
 complete -c missive -n "__fish_missive_using_subcommand send" -l min-privacy -d 'Refuse to send below this privacy score (0–100)' -r
-complete -c missive -n "__fish_missive_using_subcommand send" -s f -d 'With --sendmail: the envelope sender, one of your addresses in [identity]' -r
+complete -c missive -n "__fish_missive_using_subcommand send" -s f -d 'With --sendmail: the sender, one of your addresses in [identity] (default: the message\'s From when it is one of them)' -r
 complete -c missive -n "__fish_missive_using_subcommand send" -s o -d 'With --sendmail: sendmail\'s -oX options (-oi, -oem), accepted and ignored' -r
 complete -c missive -n "__fish_missive_using_subcommand send" -l store -d 'The store directory [default: $XDG_DATA_HOME/missive]' -r -F
 complete -c missive -n "__fish_missive_using_subcommand send" -l config -d 'The config file [default: $XDG_CONFIG_HOME/missive/config.toml]' -r -F

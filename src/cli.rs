@@ -771,6 +771,9 @@ pub struct SendArgs {
     pub bcc: Vec<String>,
     #[arg(long)]
     pub subject: Option<String>,
+    /// Send from this one of your addresses in [identity] (default: the first email one).
+    #[arg(long, value_name = "ADDR")]
+    pub from: Option<String>,
     /// Answer the message with this record id: to its sender, `Re:` its subject, in its
     /// thread and conversation.
     #[arg(long, value_name = "ID")]
@@ -791,19 +794,20 @@ pub struct SendArgs {
     #[arg(long)]
     pub dry_run: bool,
     /// Send what the outbox still holds (queued or interrupted), for cron.
-    #[arg(long, conflicts_with_all = ["to", "cc", "bcc", "reply", "subject", "sendmail"])]
+    #[arg(long, conflicts_with_all = ["to", "cc", "bcc", "reply", "subject", "from", "sendmail"])]
     pub flush: bool,
     /// Read one RFC 5322 message on stdin, as sendmail does, for mail user agents and
     /// scripts (mutt's `sendmail`, `git send-email --sendmail-cmd`): its Subject, text,
     /// In-Reply-To and Message-ID are routed as a draft. Exit 0 sent, 75 queued, 1 refused
     /// or failed.
-    #[arg(long, conflicts_with_all = ["to", "cc", "bcc", "reply", "subject", "attach"])]
+    #[arg(long, conflicts_with_all = ["to", "cc", "bcc", "reply", "subject", "from", "attach"])]
     pub sendmail: bool,
     /// With --sendmail: the recipients are also those of the To, Cc and Bcc headers (Bcc is
     /// written into no header of what is sent).
     #[arg(short = 't', requires = "sendmail")]
     pub recipients_from_headers: bool,
-    /// With --sendmail: the envelope sender, one of your addresses in [identity].
+    /// With --sendmail: the sender, one of your addresses in [identity] (default: the
+    /// message's From when it is one of them).
     #[arg(short = 'f', value_name = "ADDR", requires = "sendmail")]
     pub envelope_from: Option<String>,
     /// With --sendmail: accepted, as the message always ends at the end of stdin (a line

@@ -1097,6 +1097,10 @@ pub struct Draft {
     /// same draft sent again is known as the one already journaled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    /// The address it goes from, one of `[identity] addresses`; else the first email
+    /// address there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
     /// Contact names or ids, email addresses, `@user@instance` handles.
     #[serde(default)]
     pub to: Vec<String>,

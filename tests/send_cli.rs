@@ -480,3 +480,54 @@ fn the_copy_sent_is_filed_in_the_imap_sent_mailbox() {
     assert_eq!(dovecot.flags(USER, "Sent").len(), 1);
     assert_eq!(server.received().len(), 2);
 }
+
+/// A user with two addresses picks the one to send from (`--from`, a draft's `from`, or
+/// sendmail's `-f` and From header); an address not theirs is a usage error naming it.
+#[test]
+fn the_user_chooses_which_of_their_addresses_a_message_goes_from() {
+    let server = Smtpd::start(Mode::Starttls);
+    let home = home(&server);
+    home.write_config(
+        &std::fs::read_to_string(home.path().join("config/missive/config.toml"))
+            .unwrap()
+            .replace(
+                "addresses = [\"sam@example.com\"]",
+                "addresses = [\"sam@example.com\", \"sam@home.example\"]",
+            ),
+    );
+    let (code, _, stderr) = send(
+        &home,
+        &["--to", "carol@example.org", "--from", "SAM@home.example"],
+        "from home\n",
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let draft = r#"{"kind":"draft","v":1,"from":"sam@home.example","to":["carol@example.org"],"text":"a draft from home\n"}"#;
+    let (code, _, stderr) = send(&home, &[], draft);
+    assert_eq!(code, 0, "{stderr}");
+    let message = "From: Sam <sam@home.example>\r\nTo: carol@example.org\r\nSubject: by mutt\r\n\
+        Message-ID: <mutt.1@home.example>\r\n\r\nby mutt\r\n";
+    let (code, _, stderr) = send(&home, &["--sendmail", "-t"], message);
+    assert_eq!(code, 0, "{stderr}");
+    let received = server.received();
+    assert_eq!(received.len(), 3);
+    for mail in &received {
+        assert_eq!(mail.mail_from, "sam@home.example");
+        assert!(
+            header_block(mail).contains("From: Sam <sam@home.example>"),
+            "{}",
+            header_block(mail)
+        );
+    }
+
+    let (code, _, stderr) = send(
+        &home,
+        &["--to", "carol@example.org", "--from", "eve@example.org"],
+        "not mine\n",
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("eve@example.org: not one of your addresses"),
+        "{stderr}"
+    );
+    assert_eq!(server.received().len(), 3);
+}

@@ -45,6 +45,8 @@ pub enum Error {
     UnknownMessage(String),
     #[error("no address of your own to send from: set [identity] addresses in the config")]
     NoSender,
+    #[error("{0}: not one of your addresses in [identity] addresses")]
+    NotOwnAddress(String),
     #[error("not a draft: {0}")]
     BadDraft(String),
     #[error("unknown channel {0:?}: pgp-mime, tls or mastodon-dm")]
@@ -179,14 +181,20 @@ pub fn reply_draft(context: &Context, id: &str, text: String) -> Result<Draft, E
     })
 }
 
-/// The user's address to send from: the first email address of `[identity]`.
-fn sender(config: &Config) -> Result<Address, Error> {
-    config
-        .identity
-        .addresses
-        .iter()
-        .find(|a| is_email(a))
-        .or_else(|| config.identity.addresses.first())
+/// The user's address to send from: `chosen` when it is one of `[identity] addresses`
+/// (else an error naming it), or the first email address there (a handle when there is
+/// none: a Mastodon-only user).
+fn sender(config: &Config, chosen: Option<&str>) -> Result<Address, Error> {
+    let own = &config.identity.addresses;
+    let address = match chosen {
+        Some(chosen) => Some(
+            own.iter()
+                .find(|a| a.eq_ignore_ascii_case(chosen.trim()))
+                .ok_or_else(|| Error::NotOwnAddress(chosen.to_string()))?,
+        ),
+        None => own.iter().find(|a| is_email(a)).or_else(|| own.first()),
+    };
+    address
         .map(|a| Address {
             name: config.identity.name.clone(),
             address: a.clone(),
@@ -344,7 +352,7 @@ pub fn plan(context: &Context, draft: &Draft, options: &Options) -> Result<Plann
     let mut draft = draft.clone();
     let id = draft_id(&draft);
     draft.id = Some(id.clone());
-    let from = sender(context.config)?;
+    let from = sender(context.config, draft.from.as_deref())?;
     let (parent, in_reply_to) = match draft.in_reply_to.as_deref() {
         Some(record) if record.starts_with("m_") => {
             let message = indexed(context, record)?;

@@ -9,8 +9,14 @@ use crate::record::{Address, Draft};
 use super::Error;
 
 /// The draft of message `raw`: its Subject, text and In-Reply-To, to `recipients` and, when
-/// `from_headers` (sendmail's `-t`), to those of its To, Cc and Bcc headers.
-pub fn draft(raw: &[u8], recipients: &[String], from_headers: bool) -> Result<Draft, Error> {
+/// `from_headers` (sendmail's `-t`), to those of its To, Cc and Bcc headers; from its From
+/// address when that is one of the user's `own` addresses.
+pub fn draft(
+    raw: &[u8],
+    recipients: &[String],
+    from_headers: bool,
+    own: &[String],
+) -> Result<Draft, Error> {
     let message = crate::email::read(raw);
     if crate::email::is_unreadable(&message) {
         return Err(Error::BadDraft("stdin holds no RFC 5322 message".into()));
@@ -21,8 +27,14 @@ pub fn draft(raw: &[u8], recipients: &[String], from_headers: bool) -> Result<Dr
             "the message has attachments: send it with `missive send --attach FILE`".into(),
         ));
     }
+    let from = message
+        .from
+        .as_ref()
+        .map(|a| a.address.clone())
+        .filter(|from| own.iter().any(|a| a.eq_ignore_ascii_case(from)));
     let mut draft = Draft {
         v: crate::record::VERSION,
+        from,
         subject: message.subject.clone(),
         text: message.text.clone(),
         in_reply_to: message.in_reply_to.last().cloned(),
@@ -79,8 +91,10 @@ mod tests {
             MESSAGE,
             &["bob@example.net".into(), "eve@example.org".into()],
             true,
+            &["sam@example.com".into()],
         )
         .unwrap();
+        assert_eq!(draft.from.as_deref(), Some("sam@example.com"));
         assert_eq!(draft.to, ["bob@example.net"]);
         assert_eq!(draft.cc, ["carol@example.org"]);
         assert_eq!(draft.bcc, ["dave@example.org", "eve@example.org"]);
@@ -97,8 +111,13 @@ mod tests {
             MESSAGE,
             &["bob@example.net".into(), "eve@example.org".into()],
             false,
+            &["sam@other.example".into()],
         )
         .unwrap();
+        assert_eq!(
+            draft.from, None,
+            "a From that is not the user's is not taken"
+        );
         assert_eq!(draft.to, ["bob@example.net"]);
         assert!(draft.cc.is_empty());
         assert_eq!(draft.bcc, ["eve@example.org"]);

@@ -21,6 +21,7 @@ fn failure(error: send::Error) -> Failure {
         | send::Error::NoRecipient
         | send::Error::UnknownMessage(_)
         | send::Error::NoSender
+        | send::Error::NotOwnAddress(_)
         | send::Error::BadDraft(_)
         | send::Error::UnknownChannel(_)
         | send::Error::NoTransport => usage(error),
@@ -39,21 +40,25 @@ fn drafts(
         return send::outbox::pending(store).map_err(failure);
     }
     if args.sendmail {
-        if let Some(from) = &args.envelope_from {
-            let own = &context.config.identity.addresses;
-            if !own.iter().any(|a| a.eq_ignore_ascii_case(from)) {
-                return Err(usage(anyhow!(
-                    "-f {from}: not one of your addresses in [identity] addresses"
-                )));
-            }
+        let own = &context.config.identity.addresses;
+        if let Some(from) = &args.envelope_from
+            && !own.iter().any(|a| a.eq_ignore_ascii_case(from))
+        {
+            return Err(usage(anyhow!(
+                "-f {from}: not one of your addresses in [identity] addresses"
+            )));
         }
         let mut raw = Vec::new();
         std::io::stdin()
             .read_to_end(&mut raw)
             .context("cannot read the message on standard input")
             .map_err(usage)?;
-        let draft = send::sendmail::draft(&raw, &args.recipients, args.recipients_from_headers)
-            .map_err(failure)?;
+        let mut draft =
+            send::sendmail::draft(&raw, &args.recipients, args.recipients_from_headers, own)
+                .map_err(failure)?;
+        if args.envelope_from.is_some() {
+            draft.from = args.envelope_from.clone();
+        }
         return Ok(vec![draft]);
     }
     let one_off =
@@ -77,6 +82,9 @@ fn drafts(
         draft.bcc.extend(args.bcc.iter().cloned());
         if args.subject.is_some() {
             draft.subject = args.subject.clone();
+        }
+        if args.from.is_some() {
+            draft.from = args.from.clone();
         }
         draft.attachments = args
             .attach
