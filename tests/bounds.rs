@@ -1,6 +1,6 @@
 //! Bounded cost on any input (issue 16): a zip bomb, a symlink loop, a 400,000-references
-//! mail, queries nested thousands deep, an mbox with no line end, a huge decrypted message,
-//! each made by the test, end in an error that names the input while the other records
+//! mail, queries nested thousands deep, an mbox with no line end, an IMAP greeting with no
+//! line end, a huge decrypted message, each made by the test, end in an error that names the input while the other records
 //! flow; an mbox whose first `From ` line is malformed keeps its first message; dates out
 //! of range are dropped with a problem.
 
@@ -211,6 +211,67 @@ fn an_mbox_without_line_ends_is_an_error_and_the_messages_before_a_huge_line_flo
     assert_eq!(records.len(), 1, "{stderr}");
     assert_eq!(records[0]["native_id"], "<before@example.org>");
     assert!(stderr.contains("huge.mbox"), "{stderr}");
+}
+
+/// The most bytes the kernel may hold between a loopback server's writes and the client's
+/// reads: the largest send buffer and the largest receive buffer TCP may grow to.
+fn socket_buffers() -> usize {
+    ["tcp_wmem", "tcp_rmem"]
+        .iter()
+        .map(|name| {
+            let text = std::fs::read_to_string(format!("/proc/sys/net/ipv4/{name}")).unwrap();
+            let largest = text.split_whitespace().last().unwrap();
+            largest.parse::<usize>().unwrap()
+        })
+        .sum()
+}
+
+#[test]
+fn an_imap_greeting_without_a_line_end_is_refused_at_the_limit_and_the_connection_closed() {
+    use std::io::ErrorKind::WouldBlock;
+    let limit = 1 << 20;
+    let slack = socket_buffers();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // Writes `* OK ` and then, with no newline, far more than the limit and every buffer on
+    // the way could take: what it manages to write is what the client read, plus buffers.
+    let server = std::thread::spawn(move || {
+        let (mut client, _) = listener.accept().unwrap();
+        let chunk = vec![b'x'; 64 << 10];
+        let mut written = client.write(b"* OK ").unwrap();
+        while written < 2 * (limit + slack) {
+            match client.write(&chunk) {
+                Ok(n) => written += n,
+                Err(_) => break,
+            }
+        }
+        (written, listener)
+    });
+    let home = Home::new();
+    home.write_config(&format!(
+        "[accounts.mail]\nsource = \"imap://alice@127.0.0.1:{port}\"\npassword_command = \"echo pw\"\ntls = \"none\"\ninsecure = true\n[limits]\nimap_line_mib = 1\n"
+    ));
+
+    let (code, records, stderr) = run(home.missive().args(["fetch", "mail"]).timeout(HANG));
+    assert_eq!(code, 1, "not to be tried again later: {stderr}");
+    assert!(records.is_empty());
+    assert!(
+        stderr.contains(&format!("account mail (imap://alice@127.0.0.1:{port})"))
+            && stderr.contains("greeting: the IMAP server sent a line longer than 1 MiB")
+            && stderr.contains("imap_line_mib"),
+        "{stderr}"
+    );
+    let (written, listener) = server.join().unwrap();
+    assert!(
+        written <= limit + slack,
+        "the client closed after reading {written} bytes, more than the limit and buffers"
+    );
+    listener.set_nonblocking(true).unwrap();
+    assert_eq!(
+        listener.accept().map(|_| ()).unwrap_err().kind(),
+        WouldBlock,
+        "a line without end is not retried"
+    );
 }
 
 #[test]
