@@ -1,9 +1,11 @@
-//! Bounded cost on any input (issue 16): a zip bomb, a symlink loop, a 400,000-references
-//! mail, queries nested thousands deep, an mbox with no line end, an IMAP greeting with no
-//! line end, a huge decrypted message, each made by the test, end in an error that names the input while the other records
-//! flow; an mbox whose first `From ` line is malformed keeps its first message; dates out
-//! of range are dropped with a problem.
+//! Bounded cost on any input (issue 16): a zip bomb, a zip entry lying about its size, a
+//! symlink loop, a 400,000-references mail, queries nested thousands deep, an mbox with no
+//! line end, an IMAP greeting with no line end, a huge decrypted message, each made by the
+//! test, end in an error that names the input while the other records flow; an mbox whose
+//! first `From ` line is malformed keeps its first message; dates out of range are dropped
+//! with a problem.
 
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::time::Duration;
 
@@ -42,6 +44,82 @@ fn a_zip_bomb_entry_is_refused_while_the_other_entries_are_read() {
     assert_eq!(records.len(), 3, "the messages of open.json flow: {stderr}");
     assert!(
         stderr.contains("entry bomb.json") && stderr.contains("unpacks to more than 1 MiB"),
+        "{stderr}"
+    );
+}
+
+/// Sets the uncompressed size of every entry `name` in a zip, local header and central
+/// directory alike, to `size`: the zip still opens, and lies.
+fn declare_size(zip: &mut [u8], name: &str, size: u32) {
+    let at: Vec<usize> = zip
+        .windows(name.len())
+        .enumerate()
+        .filter(|(_, window)| *window == name.as_bytes())
+        .map(|(at, _)| at)
+        .collect();
+    let mut patched = 0;
+    for at in at {
+        // A local header is 30 bytes before the name, a central directory entry 46.
+        for (header, signature, field) in [(30, b"PK\x03\x04", 22), (46, b"PK\x01\x02", 24)] {
+            let Some(start) = at.checked_sub(header) else {
+                continue;
+            };
+            if &zip[start..start + 4] == signature {
+                zip[start + field..start + field + 4].copy_from_slice(&size.to_le_bytes());
+                patched += 1;
+            }
+        }
+    }
+    assert_eq!(patched, 2, "one local header and one central entry");
+}
+
+#[test]
+fn a_zip_entry_that_declares_a_small_size_is_refused_as_it_unpacks_past_it() {
+    let home = Home::new();
+    home.write_config("[limits]\nunpacked_mib = 1\n");
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    zip.start_file("after.json", options).unwrap();
+    zip.write_all(matrix_room("After", "after", false).as_bytes())
+        .unwrap();
+    zip.start_file("liar.json", options).unwrap();
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..64 {
+        zip.write_all(&zeros).unwrap();
+    }
+    zip.start_file("open.json", options).unwrap();
+    zip.write_all(matrix_room("Open room", "open", false).as_bytes())
+        .unwrap();
+    let mut bytes = zip.finish().unwrap().into_inner();
+    declare_size(&mut bytes, "liar.json", 100);
+    assert!(bytes.len() < 1 << 20, "a bomb");
+    home.write("export.zip", &bytes);
+    let declared = zip::ZipArchive::new(std::io::Cursor::new(&bytes))
+        .unwrap()
+        .by_name("liar.json")
+        .unwrap()
+        .size();
+    assert_eq!(declared, 100, "the zip opens and says 100 bytes");
+
+    let (code, records, stderr) = run(home
+        .missive()
+        .args(["fetch", "matrix-export:export.zip"])
+        .timeout(HANG));
+    assert_eq!(code, 1, "{stderr}");
+    let rooms: BTreeSet<&str> = records
+        .iter()
+        .filter_map(|r| r["source"]["entry"].as_str())
+        .collect();
+    assert_eq!(
+        rooms,
+        BTreeSet::from(["after.json", "open.json"]),
+        "{stderr}"
+    );
+    assert_eq!(records.len(), 6, "{stderr}");
+    assert!(
+        stderr.contains("export.zip (entry liar.json)")
+            && stderr.contains("larger than its declared"),
         "{stderr}"
     );
 }
