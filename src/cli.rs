@@ -653,8 +653,9 @@ EXIT STATUS
   0 success, 1 failure, 2 usage error (not an identity, an unknown contact, your own \
   address), 75 the store is locked: try again later.";
 
-/// The `[trust]` section, for the config pages: which headers are believed and why.
-const TRUST_HELP: &str = "\
+/// The `[trust]` and `[limits]` sections, for the config pages: which headers are believed
+/// and why, and what one input may cost.
+const CONFIG_HELP: &str = "\
 TRUST
   A message's headers are believed only where the user's own servers wrote them. Going \
   down from the top, the Received lines whose `by` is one of your servers are theirs, down \
@@ -679,7 +680,17 @@ TRUST
   to believe: one counts only when its authserv-id is listed and it stands above the \
   boundary's Received line, as RFC 8601 §5 has the border server add it; one below was \
   written by the sender (authentication_untrusted). `config check` prints the servers \
-  taken as yours; each scored message names them in its trust_boundary factor.";
+  taken as yours; each scored message names them in its trust_boundary factor.
+
+LIMITS
+  [limits] unpacked_mib = 256: the most one zip entry of an export, or one decrypted \
+  message, may unpack to, in MiB; a larger one is reported by name and skipped, and the \
+  rest is read.
+
+  [limits] imap_line_mib = 4: the longest line an IMAP server may send, in MiB, message \
+  bodies not counted; a longer one ends the fetch of that account with an error naming it \
+  (exit 1), as the time a line costs grows with its square. Nothing missive asks has a \
+  long answer, even from a mailbox of a million messages.";
 
 /// Check or show the configuration.
 ///
@@ -689,7 +700,7 @@ TRUST
 /// account's `ca_file` and `password_command` or `token_command`; or `sendmail =
 /// "COMMAND"`. Mail is never submitted in plain text.
 #[derive(Debug, Subcommand)]
-#[command(after_long_help = TRUST_HELP)]
+#[command(after_long_help = CONFIG_HELP)]
 pub enum ConfigCommand {
     /// Check the config file; errors name the file, line and key, or the account whose
     /// source path does not exist.

@@ -45,6 +45,7 @@
 //!
 //! [limits]
 //! # unpacked_mib = 256                # largest zip entry or decrypted message read, MiB
+//! # imap_line_mib = 4                 # longest line an IMAP server may send, bodies apart, MiB
 //! ```
 //!
 //! An account's `source` is a source as on the command line. An IMAP account names its
@@ -296,16 +297,28 @@ pub struct Limits {
     /// MiB; a larger one is reported and skipped.
     #[serde(default = "default_unpacked_mib")]
     pub unpacked_mib: u64,
+    /// The longest line an IMAP server may send, in MiB, message bodies (literals) not
+    /// counted; a longer one ends the connection with an error. The IMAP client re-reads a
+    /// line on every packet until it ends, so the time a line costs grows with its square.
+    /// Nothing missive asks has a long answer: a FETCH response is a line of flags per
+    /// message, its body a literal, so even a mailbox of a million messages stays far below.
+    #[serde(default = "default_imap_line_mib")]
+    pub imap_line_mib: u64,
 }
 
 fn default_unpacked_mib() -> u64 {
     256
 }
 
+fn default_imap_line_mib() -> u64 {
+    4
+}
+
 impl Default for Limits {
     fn default() -> Limits {
         Limits {
             unpacked_mib: default_unpacked_mib(),
+            imap_line_mib: default_imap_line_mib(),
         }
     }
 }
@@ -314,6 +327,11 @@ impl Limits {
     /// [`Limits::unpacked_mib`] in bytes.
     pub fn unpacked_bytes(&self) -> u64 {
         self.unpacked_mib.saturating_mul(1 << 20)
+    }
+
+    /// [`Limits::imap_line_mib`] in bytes.
+    pub fn imap_line_bytes(&self) -> u64 {
+        self.imap_line_mib.saturating_mul(1 << 20)
     }
 }
 
@@ -452,5 +470,12 @@ mod tests {
         let config = parse("[limits]\nunpacked_mib = 1\n").unwrap();
         assert_eq!(config.limits.unpacked_bytes(), 1 << 20);
         assert!(parse("[limits]\nunpacked = 1\n").is_err());
+    }
+
+    #[test]
+    fn the_imap_line_limit_defaults_to_4_mib_and_can_be_set() {
+        assert_eq!(parse("").unwrap().limits.imap_line_bytes(), 4 << 20);
+        let config = parse("[limits]\nimap_line_mib = 1\n").unwrap();
+        assert_eq!(config.limits.imap_line_bytes(), 1 << 20);
     }
 }

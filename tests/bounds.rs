@@ -1,9 +1,11 @@
-//! Bounded cost on any input (issue 16): a zip bomb, a symlink loop, a 400,000-references
-//! mail, queries nested thousands deep, an mbox with no line end, a huge decrypted message,
-//! each made by the test, end in an error that names the input while the other records
-//! flow; an mbox whose first `From ` line is malformed keeps its first message; dates out
-//! of range are dropped with a problem.
+//! Bounded cost on any input (issue 16): a zip bomb, a zip entry lying about its size, a
+//! symlink loop, a 400,000-references mail, queries nested thousands deep, an mbox with no
+//! line end, an IMAP greeting with no line end, a huge decrypted message, each made by the
+//! test, end in an error that names the input while the other records flow; an mbox whose
+//! first `From ` line is malformed keeps its first message; dates out of range are dropped
+//! with a problem.
 
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::time::Duration;
 
@@ -42,6 +44,82 @@ fn a_zip_bomb_entry_is_refused_while_the_other_entries_are_read() {
     assert_eq!(records.len(), 3, "the messages of open.json flow: {stderr}");
     assert!(
         stderr.contains("entry bomb.json") && stderr.contains("unpacks to more than 1 MiB"),
+        "{stderr}"
+    );
+}
+
+/// Sets the uncompressed size of every entry `name` in a zip, local header and central
+/// directory alike, to `size`: the zip still opens, and lies.
+fn declare_size(zip: &mut [u8], name: &str, size: u32) {
+    let at: Vec<usize> = zip
+        .windows(name.len())
+        .enumerate()
+        .filter(|(_, window)| *window == name.as_bytes())
+        .map(|(at, _)| at)
+        .collect();
+    let mut patched = 0;
+    for at in at {
+        // A local header is 30 bytes before the name, a central directory entry 46.
+        for (header, signature, field) in [(30, b"PK\x03\x04", 22), (46, b"PK\x01\x02", 24)] {
+            let Some(start) = at.checked_sub(header) else {
+                continue;
+            };
+            if &zip[start..start + 4] == signature {
+                zip[start + field..start + field + 4].copy_from_slice(&size.to_le_bytes());
+                patched += 1;
+            }
+        }
+    }
+    assert_eq!(patched, 2, "one local header and one central entry");
+}
+
+#[test]
+fn a_zip_entry_that_declares_a_small_size_is_refused_as_it_unpacks_past_it() {
+    let home = Home::new();
+    home.write_config("[limits]\nunpacked_mib = 1\n");
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    zip.start_file("after.json", options).unwrap();
+    zip.write_all(matrix_room("After", "after", false).as_bytes())
+        .unwrap();
+    zip.start_file("liar.json", options).unwrap();
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..64 {
+        zip.write_all(&zeros).unwrap();
+    }
+    zip.start_file("open.json", options).unwrap();
+    zip.write_all(matrix_room("Open room", "open", false).as_bytes())
+        .unwrap();
+    let mut bytes = zip.finish().unwrap().into_inner();
+    declare_size(&mut bytes, "liar.json", 100);
+    assert!(bytes.len() < 1 << 20, "a bomb");
+    home.write("export.zip", &bytes);
+    let declared = zip::ZipArchive::new(std::io::Cursor::new(&bytes))
+        .unwrap()
+        .by_name("liar.json")
+        .unwrap()
+        .size();
+    assert_eq!(declared, 100, "the zip opens and says 100 bytes");
+
+    let (code, records, stderr) = run(home
+        .missive()
+        .args(["fetch", "matrix-export:export.zip"])
+        .timeout(HANG));
+    assert_eq!(code, 1, "{stderr}");
+    let rooms: BTreeSet<&str> = records
+        .iter()
+        .filter_map(|r| r["source"]["entry"].as_str())
+        .collect();
+    assert_eq!(
+        rooms,
+        BTreeSet::from(["after.json", "open.json"]),
+        "{stderr}"
+    );
+    assert_eq!(records.len(), 6, "{stderr}");
+    assert!(
+        stderr.contains("export.zip (entry liar.json)")
+            && stderr.contains("larger than its declared"),
         "{stderr}"
     );
 }
@@ -211,6 +289,67 @@ fn an_mbox_without_line_ends_is_an_error_and_the_messages_before_a_huge_line_flo
     assert_eq!(records.len(), 1, "{stderr}");
     assert_eq!(records[0]["native_id"], "<before@example.org>");
     assert!(stderr.contains("huge.mbox"), "{stderr}");
+}
+
+/// The most bytes the kernel may hold between a loopback server's writes and the client's
+/// reads: the largest send buffer and the largest receive buffer TCP may grow to.
+fn socket_buffers() -> usize {
+    ["tcp_wmem", "tcp_rmem"]
+        .iter()
+        .map(|name| {
+            let text = std::fs::read_to_string(format!("/proc/sys/net/ipv4/{name}")).unwrap();
+            let largest = text.split_whitespace().last().unwrap();
+            largest.parse::<usize>().unwrap()
+        })
+        .sum()
+}
+
+#[test]
+fn an_imap_greeting_without_a_line_end_is_refused_at_the_limit_and_the_connection_closed() {
+    use std::io::ErrorKind::WouldBlock;
+    let limit = 1 << 20;
+    let slack = socket_buffers();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // Writes `* OK ` and then, with no newline, far more than the limit and every buffer on
+    // the way could take: what it manages to write is what the client read, plus buffers.
+    let server = std::thread::spawn(move || {
+        let (mut client, _) = listener.accept().unwrap();
+        let chunk = vec![b'x'; 64 << 10];
+        let mut written = client.write(b"* OK ").unwrap();
+        while written < 2 * (limit + slack) {
+            match client.write(&chunk) {
+                Ok(n) => written += n,
+                Err(_) => break,
+            }
+        }
+        (written, listener)
+    });
+    let home = Home::new();
+    home.write_config(&format!(
+        "[accounts.mail]\nsource = \"imap://alice@127.0.0.1:{port}\"\npassword_command = \"echo pw\"\ntls = \"none\"\ninsecure = true\n[limits]\nimap_line_mib = 1\n"
+    ));
+
+    let (code, records, stderr) = run(home.missive().args(["fetch", "mail"]).timeout(HANG));
+    assert_eq!(code, 1, "not to be tried again later: {stderr}");
+    assert!(records.is_empty());
+    assert!(
+        stderr.contains(&format!("account mail (imap://alice@127.0.0.1:{port})"))
+            && stderr.contains("greeting: the IMAP server sent a line longer than 1 MiB")
+            && stderr.contains("imap_line_mib"),
+        "{stderr}"
+    );
+    let (written, listener) = server.join().unwrap();
+    assert!(
+        written <= limit + slack,
+        "the client closed after reading {written} bytes, more than the limit and buffers"
+    );
+    listener.set_nonblocking(true).unwrap();
+    assert_eq!(
+        listener.accept().map(|_| ()).unwrap_err().kind(),
+        WouldBlock,
+        "a line without end is not retried"
+    );
 }
 
 #[test]

@@ -97,6 +97,37 @@ fn a_first_sync_prints_and_archives_every_message_and_a_second_prints_nothing() 
 }
 
 #[test]
+fn messages_with_lines_longer_than_the_line_limit_are_fetched_whole() {
+    // Bodies come as literals, which the line limit does not count: one line of 3 MiB, and
+    // 3 MiB of 100 kB lines, pass a limit of 1 MiB byte for byte.
+    let one_line = message(1, &"x".repeat(3 << 20));
+    let long_lines = message(2, &format!("{}\r\n", "y".repeat(100_000)).repeat(30));
+    let small = message(3, "hello");
+    let raws = [one_line, long_lines, small];
+    let (server, home) = server_holding(
+        &raws
+            .iter()
+            .map(|raw| (raw.clone(), false))
+            .collect::<Vec<_>>(),
+    );
+    configure(
+        &home,
+        &server,
+        server.imaps_port,
+        PASSWORD,
+        "[limits]\nimap_line_mib = 1\n",
+    );
+    let (code, records, stderr) = fetch(&home);
+    assert_eq!((code, records.len()), (0, 3), "{stderr}");
+    let blobs: BTreeSet<&str> = records.iter().filter_map(|r| r["blob"].as_str()).collect();
+    let delivered: Vec<String> = raws
+        .iter()
+        .map(|raw| missive::record::blob_name(raw))
+        .collect();
+    assert_eq!(blobs, delivered.iter().map(String::as_str).collect());
+}
+
+#[test]
 fn a_message_the_archive_cannot_take_is_neither_printed_nor_passed_by_the_cursor() {
     let (_server, home) = server_with(3, "kept");
     let blocked = home.store().join("archive").join("mail");

@@ -18,8 +18,10 @@
 //! the last message handed on.
 //!
 //! Mailbox names are Unicode in the config and URIs, in globs, in records and in cursor
-//! keys; only on the wire are they modified UTF-7 (`utf7`).
+//! keys; only on the wire are they modified UTF-7 (`utf7`). A server's lines are bounded in
+//! length, message bodies apart (`lines`).
 
+mod lines;
 mod utf7;
 
 use std::collections::{BTreeSet, HashMap};
@@ -95,6 +97,16 @@ pub enum Error {
     },
     #[error("{server}: {what}")]
     Server { server: String, what: String },
+    /// The server sent a line longer than the limit ([`crate::config::Limits`]).
+    #[error(
+        "{server}: {what}: the IMAP server sent a line longer than {} MiB without a newline, the limit ([limits] imap_line_mib in the config)",
+        limit >> 20
+    )]
+    LineTooLong {
+        server: String,
+        what: String,
+        limit: u64,
+    },
 }
 
 impl Error {
@@ -111,7 +123,8 @@ impl Error {
 
 impl Fault for Error {
     /// The connection dropped or could not be made, or the server failed a command. A
-    /// refused login, certificate or setting is not transient.
+    /// refused login, certificate or setting is not transient, nor is a server that answers
+    /// what IMAP cannot parse or a line without end: trying again meets it again.
     fn is_transient(&self) -> bool {
         match self {
             Error::Connect { .. } | Error::Server { .. } => true,
@@ -308,7 +321,9 @@ impl AsyncWrite for Stream {
     }
 }
 
-type Session = async_imap::Session<Stream>;
+/// What the IMAP client reads and writes: the connection, its lines bounded.
+type Connection = lines::Bounded<Stream>;
+type Session = async_imap::Session<Connection>;
 
 /// SASL PLAIN: authorization id empty, then user and password.
 struct Plain<'a>(&'a str, &'a Secret);
@@ -420,6 +435,8 @@ impl Mailbox {
 /// Reads mailboxes of one IMAP account.
 pub struct Imap {
     settings: Settings,
+    /// The longest line the server may send, in bytes, message bodies apart.
+    line_limit: u64,
 }
 
 /// Where one mailbox stands: its UIDVALIDITY, the last UID handed on, and up to which UID
@@ -432,8 +449,12 @@ struct Position {
 }
 
 impl Imap {
-    pub fn new(settings: Settings) -> Imap {
-        Imap { settings }
+    /// `line_limit`: the longest line the server may send, in bytes ([`lines`]).
+    pub fn new(settings: Settings, line_limit: u64) -> Imap {
+        Imap {
+            settings,
+            line_limit,
+        }
     }
 
     /// Logs in, lists the mailboxes the patterns select, logs out.
@@ -506,12 +527,28 @@ impl Imap {
                     what: format!("{what} refused: {text}"),
                 }
             }
+            async_imap::error::Error::Io(ref io)
+                if let Some(too_long) = io
+                    .get_ref()
+                    .and_then(|inner| inner.downcast_ref::<lines::TooLong>()) =>
+            {
+                Error::LineTooLong {
+                    server: self.settings.label(),
+                    what: what.to_string(),
+                    limit: too_long.limit,
+                }
+            }
             source => Error::Protocol {
                 server: self.settings.label(),
                 what: what.to_string(),
                 source,
             },
         }
+    }
+
+    /// The connection as the IMAP client reads it, its lines bounded.
+    fn bounded(&self, stream: Stream) -> async_imap::Client<Connection> {
+        async_imap::Client::new(lines::Bounded::new(stream, self.line_limit))
     }
 
     async fn start_tls(&self, tcp: TcpStream) -> Result<Stream, Error> {
@@ -573,19 +610,19 @@ impl Imap {
             })?;
         let _ = tcp.set_nodelay(true);
         let mut client = match settings.access.tls {
-            Tls::Implicit => async_imap::Client::new(self.start_tls(tcp).await?),
-            Tls::None => async_imap::Client::new(Stream::Plain(tcp)),
+            Tls::Implicit => self.bounded(self.start_tls(tcp).await?),
+            Tls::None => self.bounded(Stream::Plain(tcp)),
             Tls::Starttls => {
-                let mut plain = async_imap::Client::new(Stream::Plain(tcp));
+                let mut plain = self.bounded(Stream::Plain(tcp));
                 self.greeting(&mut plain).await?;
                 plain
                     .run_command_and_check_ok("STARTTLS", None)
                     .await
                     .map_err(|e| self.protocol("STARTTLS", e))?;
-                let Stream::Plain(tcp) = plain.into_inner() else {
+                let Stream::Plain(tcp) = plain.into_inner().into_inner() else {
                     unreachable!("a plain stream before STARTTLS")
                 };
-                async_imap::Client::new(self.start_tls(tcp).await?)
+                self.bounded(self.start_tls(tcp).await?)
             }
         };
         let capabilities = match settings.access.tls {
@@ -597,7 +634,7 @@ impl Imap {
                 greeted => greeted,
             },
         };
-        let tls = match client.get_ref() {
+        let tls = match client.get_ref().get_ref() {
             Stream::Tls(s) => s
                 .get_ref()
                 .1
@@ -646,7 +683,7 @@ impl Imap {
     /// Reads the server's greeting and the capabilities it names.
     async fn greeting(
         &self,
-        client: &mut async_imap::Client<Stream>,
+        client: &mut async_imap::Client<Connection>,
     ) -> Result<Vec<String>, Error> {
         use async_imap::imap_proto::{Response, ResponseCode, Status};
         let response = client
@@ -684,7 +721,7 @@ impl Imap {
     /// [`capability_name`] gives.
     async fn capabilities(
         &self,
-        client: &mut async_imap::Client<Stream>,
+        client: &mut async_imap::Client<Connection>,
     ) -> Result<Vec<String>, Error> {
         use async_imap::imap_proto::{RequestId, Response, Status};
         use tokio::io::AsyncWriteExt;
@@ -1206,11 +1243,11 @@ mod tests {
         let mut s = Settings::parse_uri("imap://u@h/INBOX").unwrap();
         s.access.account = Some("a".into());
         s.access.auth = Some(Auth::PasswordCommand("printf 'pw-123\\n'".into()));
-        let secret = Imap::new(s.clone()).secret().unwrap();
+        let secret = Imap::new(s.clone(), 1 << 20).secret().unwrap();
         assert_eq!(secret.0, "pw-123");
         assert_eq!(format!("{secret:?}"), "Secret(********)");
         s.access.auth = Some(Auth::PasswordCommand("x=leaked; echo $x-pw; exit 3".into()));
-        let error = Imap::new(s).secret().unwrap_err().to_string();
+        let error = Imap::new(s, 1 << 20).secret().unwrap_err().to_string();
         assert!(
             !error.contains("leaked-pw") && error.contains("account a"),
             "{error}"

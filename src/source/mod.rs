@@ -144,7 +144,8 @@ impl Spec {
     }
 
     /// The source that reads raw messages of this kind; `None` for JSON Lines, which holds
-    /// records, not messages. `limits` bound what one input may cost (a zip entry's size).
+    /// records, not messages. `limits` bound what one input may cost (a zip entry's size, an
+    /// IMAP server's line).
     pub fn open(&self, limits: &crate::config::Limits) -> Option<Box<dyn Source>> {
         let unpacked = limits.unpacked_bytes();
         match self {
@@ -152,7 +153,10 @@ impl Spec {
             Spec::Mbox(path) => Some(Box::new(Mbox(path.clone()))),
             Spec::Eml(path) => Some(Box::new(Eml(path.clone()))),
             Spec::Jsonl(_) => None,
-            Spec::Imap(settings) => Some(Box::new(imap::Imap::new((**settings).clone()))),
+            Spec::Imap(settings) => Some(Box::new(imap::Imap::new(
+                (**settings).clone(),
+                limits.imap_line_bytes(),
+            ))),
             Spec::TwitterArchive(path) => Some(Box::new(export::Export::<twitter::Twitter>::new(
                 path, unpacked,
             ))),

@@ -57,7 +57,7 @@ pub(crate) fn check(global: &Global, args: CheckArgs) -> Result<u8, Failure> {
         let outcome = match target.spec {
             Spec::Imap(settings) => {
                 let server = settings.server();
-                Imap::new(*settings)
+                Imap::new(*settings, config.limits.imap_line_bytes())
                     .check_connection()
                     .map(|report| {
                         format!(

@@ -214,7 +214,8 @@ impl Files {
                         *limit >> 20
                     )
                 };
-                // The size the zip declares can lie: the bytes are counted as they unpack.
+                // The size the zip declares can lie: the bytes are counted as they unpack (and
+                // the zip crate fails a read past the declared size, a corrupt entry).
                 if entry.size() > *limit {
                     return Err(too_large());
                 }
