@@ -760,9 +760,11 @@ pub struct CheckArgs {
 #[command(after_long_help = "\
 OUTPUT
   One `delivery` record per recipient and channel: {\"kind\":\"delivery\", \"v\":1, \"draft\", \
-  \"recipient\", \"name\", \"field\", \"channel\", \"status\", \"score\", \"grade\", \"key\", \
-  \"warnings\", \"rejected\", \"reason\", \"message_id\", \"code\"}. `status` is planned \
-  (--dry-run), sent, queued, failed or refused; `key` names the fingerprint, where the key \
+  \"recipient\", \"name\", \"field\", \"channel\", \"status\", \"score\", \"grade\", \"factors\", \
+  \"key\", \"warnings\", \"rejected\", \"reason\", \"message_id\", \"code\"}. `status` is \
+  planned (--dry-run), sent, queued, failed or refused; `score` and `grade` are the privacy \
+  index the delivered message would get, `factors` what it adds up (as `score` prints \
+  them); `key` names the fingerprint, where the key \
   came from (autocrypt, gossip, wkd, dane, import, manual), its TOFU state and Autocrypt's \
   recommendation; `rejected` says why each other channel lost. `missive schema draft` and \
   `missive schema delivery` print the JSON Schemas.

@@ -1151,6 +1151,9 @@ pub struct Delivery {
     pub score: Option<u8>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grade: Option<Grade>,
+    /// The factors the predicted index adds up, as `score` prints them: why the grade.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub factors: Vec<AppliedFactor>,
     /// The key it is encrypted to (`pgp-mime`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<PlannedKey>,

@@ -40,7 +40,7 @@ fn openpgpkey(address: &str, cert: &[u8]) -> String {
 }
 
 /// The path and query of a WKD URL of `address`: advanced or direct.
-fn wkd_path(address: &str, advanced: bool) -> String {
+pub(crate) fn wkd_path(address: &str, advanced: bool) -> String {
     let (a, d) = missive::keys::wkd::urls(address).expect("an address");
     let url = if advanced { a } else { d };
     let after_scheme = url.strip_prefix("https://").expect("https");
@@ -48,27 +48,36 @@ fn wkd_path(address: &str, advanced: bool) -> String {
 }
 
 /// The servers and a home whose config points at them.
-struct Net {
-    home: Home,
-    knot: Knot,
-    wkd: WkdServer,
+pub(crate) struct Net {
+    pub(crate) home: Home,
+    pub(crate) knot: Knot,
+    pub(crate) wkd: WkdServer,
 }
 
 impl Net {
-    fn start(records: &[(&str, String)], answers: BTreeMap<String, (u16, Vec<u8>)>) -> Net {
+    pub(crate) fn start(
+        records: &[(&str, String)],
+        answers: BTreeMap<String, (u16, Vec<u8>)>,
+    ) -> Net {
         let mut all = host_records();
         all.extend(records.iter().cloned());
         let knot = Knot::start(&all);
         let wkd = WkdServer::start(HOSTS, answers);
         let home = Home::new();
-        home.write_config(&format!(
+        let net = Net { home, knot, wkd };
+        net.home.write_config(&net.keys_config());
+        net
+    }
+
+    /// The `[keys]` section that points discovery at these servers.
+    pub(crate) fn keys_config(&self) -> String {
+        format!(
             "[keys]\nnameserver = \"{}\"\ntrust_anchor = \"{}\"\nca_file = \"{}\"\nhttps_port = {}\n",
-            knot.nameserver(),
-            knot.trust_anchor().display(),
-            wkd.ca_file().display(),
-            wkd.port
-        ));
-        Net { home, knot, wkd }
+            self.knot.nameserver(),
+            self.knot.trust_anchor().display(),
+            self.wkd.ca_file().display(),
+            self.wkd.port
+        )
     }
 
     fn discover(&self, address: &str) -> (i32, Vec<Value>, String) {

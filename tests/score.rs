@@ -507,6 +507,13 @@ fn the_user_index_counts_recent_mail_key_coverage_and_the_device_with_a_daily_hi
         "{index}"
     );
     assert!(first["gain"].as_i64().unwrap() > 0);
+    assert!(
+        first["why"]
+            .as_str()
+            .unwrap()
+            .contains("`missive send --to bob@example.net` carries your Autocrypt header"),
+        "{first}"
+    );
     assert_eq!(report[0]["history"].as_array().unwrap().len(), 1);
 
     let (_, again, _) = run(home.missive().args(["score", "--user"]));
@@ -595,12 +602,25 @@ fn each_contact_is_scored_by_key_trust_channels_and_encrypted_exchanges() {
         actions[1].starts_with("missive keys verify alice@example.org "),
         "{actions:?}"
     );
+    let why = alice["privacy"]["suggestions"][0]["why"].as_str().unwrap();
+    assert!(
+        why.starts_with("3 of your 4 messages with ")
+            && why.ends_with(
+                "went in clear though they have a key: `missive send --to alice@example.org` encrypts by default"
+            ),
+        "{why}"
+    );
 
     let carol = find("carol@example.com");
     assert!(names(carol).contains(&"contact_no_key".to_string()));
     assert_eq!(
         carol["privacy"]["suggestions"][0]["action"],
         "missive keys discover carol@example.com"
+    );
+    let why = carol["privacy"]["suggestions"][0]["why"].as_str().unwrap();
+    assert!(
+        why.contains("`missive send --to carol@example.com` carries your Autocrypt header"),
+        "{why}"
     );
     assert!(alice["privacy"]["score"].as_u64() > carol["privacy"]["score"].as_u64());
     assert!(

@@ -531,3 +531,65 @@ fn the_user_chooses_which_of_their_addresses_a_message_goes_from() {
     );
     assert_eq!(server.received().len(), 3);
 }
+
+/// Plans, sends and finds the copy sent of `--to recipient`: the planned delivery and the
+/// archived copy's record.
+fn planned_and_archived(home: &Home, recipient: &str) -> (Value, Value) {
+    let args = ["--to", recipient, "--subject", "tea"];
+    let (code, plan, stderr) = send(home, &[&args[..], &["--dry-run"]].concat(), "At five?\n");
+    assert_eq!(code, 0, "{stderr}");
+    let (code, deliveries, stderr) = send(home, &args, "At five?\n");
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(deliveries[0]["status"], "sent", "{deliveries:?}");
+    let (code, found, stderr) = run(home.missive().args(["search", "account:sent"]));
+    assert_eq!(code, 0, "{stderr}");
+    let copy = found
+        .into_iter()
+        .find(|m| m["native_id"] == deliveries[0]["message_id"])
+        .unwrap_or_else(|| panic!("no copy of {deliveries:?}"));
+    (plan[0].clone(), copy)
+}
+
+#[test]
+fn the_copy_sent_encrypted_scores_what_the_plan_predicted() {
+    let server = Smtpd::start(Mode::Starttls);
+    let home = home(&server);
+    bob(&home);
+    let (planned, copy) = planned_and_archived(&home, "bob@example.net");
+    assert_eq!(planned["channel"], "pgp-mime");
+    let privacy = &copy["privacy"];
+    assert_eq!(
+        (&privacy["score"], &privacy["grade"]),
+        (&planned["score"], &planned["grade"]),
+        "{privacy}"
+    );
+    // The plan says why: the same factors the copy shows.
+    let names = |factors: &Value| -> Vec<String> {
+        factors
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(names(&planned["factors"]), names(&privacy["factors"]));
+    assert!(names(&planned["factors"]).contains(&"signature_valid".to_string()));
+    // Read back with the sender's key: the signature inside verifies, and the Autocrypt
+    // header inside is the sender's, signed.
+    assert_eq!(copy["security"]["signature"], "valid", "{copy}");
+    assert_eq!(copy["security"]["autocrypt"]["prefer_encrypt"], "mutual");
+}
+
+#[test]
+fn the_copy_sent_over_tls_scores_what_the_plan_predicted() {
+    let server = Smtpd::start(Mode::Starttls);
+    let home = home(&server);
+    let (planned, copy) = planned_and_archived(&home, "carol@example.org");
+    assert_eq!(planned["channel"], "tls");
+    let privacy = &copy["privacy"];
+    assert_eq!(
+        (&privacy["score"], &privacy["grade"]),
+        (&planned["score"], &planned["grade"]),
+        "{privacy}"
+    );
+}

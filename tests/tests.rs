@@ -27,6 +27,7 @@ mod schema;
 mod score;
 mod search;
 mod send_cli;
+mod send_loop;
 mod send_mastodon;
 mod send_route;
 mod send_wire;

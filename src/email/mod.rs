@@ -237,6 +237,13 @@ pub fn autocrypt_gossip(entity: &[u8]) -> Vec<(String, Vec<u8>)> {
     parse(entity).map_or_else(Vec::new, |parsed| autocrypt::gossip(&parsed))
 }
 
+/// The Autocrypt header of a decrypted payload (a MIME entity) for `from`, the address of
+/// the outer From: the one the payload may speak for. Only the caller knows whether a
+/// signature covers the payload, and so whether the header is evidence at all.
+pub fn autocrypt_header(entity: &[u8], from: Option<&Address>) -> Option<crate::record::Autocrypt> {
+    parse(entity).and_then(|parsed| autocrypt::header(&parsed, from).0)
+}
+
 /// The date in UTC, RFC 3339 with a `Z`.
 pub(crate) fn utc(date: &DateTime) -> String {
     DateTime::from_timestamp(date.to_timestamp()).to_rfc3339()

@@ -27,7 +27,8 @@ use openpgp::{Cert, KeyHandle};
 use sequoia_openpgp as openpgp;
 
 use crate::record::{
-    Attachment, Encryption, ErrorRecord, Message, SignatureFormat, SignatureState,
+    Address, Attachment, Autocrypt, Encryption, ErrorRecord, Message, SignatureFormat,
+    SignatureState,
 };
 use crate::store::Store;
 
@@ -79,18 +80,26 @@ pub struct Decrypted {
     /// The To and Cc of the payload's own header (protected headers): the recipients the
     /// signed payload names, the only ones gossip may be about.
     pub recipients: Vec<String>,
+    /// The payload's Autocrypt header for the From address, kept only when one signature,
+    /// valid by the key bound to that address, covers the whole payload: the sender's own
+    /// words, proven. Unsigned, it would be anyone's claim in the sender's name.
+    pub autocrypt: Option<Autocrypt>,
 }
 
 impl Decrypted {
     /// Puts what decryption revealed into the record: that it was decrypted and the
-    /// signature always; the text, attachments and protected subject only when `reveal`
-    /// (the config's `index.decrypted`), as the record goes on to the index. `encryption`
-    /// stays: the message was encrypted on its way.
+    /// signature always, and the proven Autocrypt header inside when the outside has
+    /// none; the text, attachments and protected subject only when `reveal` (the config's
+    /// `index.decrypted`), as the record goes on to the index. `encryption` stays: the
+    /// message was encrypted on its way.
     pub fn fill(self, message: &mut Message, reveal: bool) {
         message.security.decrypted = true;
         if self.signed.is_some() {
             message.security.signed = self.signed;
             message.security.signature = self.signature;
+        }
+        if message.security.autocrypt.is_none() {
+            message.security.autocrypt = self.autocrypt;
         }
         if reveal {
             message.text = self.text;
@@ -135,6 +144,18 @@ impl OwnKeys {
             unlocked: BTreeMap::new(),
             limit,
         })
+    }
+
+    /// Own keys whose secrets are already unlocked (`send` holds the sender's key unlocked
+    /// to sign with): nothing is asked. `limit` as for [`OwnKeys::load`].
+    pub fn unlocked(certs: Vec<Cert>, limit: u64) -> OwnKeys {
+        OwnKeys {
+            certs,
+            passphrase: Box::new(|_| Err("the key was given unlocked".into())),
+            asked: None,
+            unlocked: BTreeMap::new(),
+            limit,
+        }
     }
 
     /// Our secret (sub)keys of an encryption algorithm that `recipient` names (every one
@@ -254,6 +275,19 @@ fn pgp_mime(
         .ok_or_else(|| Error::Malformed("no encrypted part in multipart/encrypted".into()))?;
     let (entity, combined) = open(store, keys, &ciphertext, from, now)?;
     let inner = crate::email::read(&entity);
+    // A multipart/signed entity inside signs its first part, not its own headers: only a
+    // signature over the whole payload vouches for an Autocrypt header there.
+    let autocrypt = match (combined, from) {
+        (Some(SignatureState::Valid), Some(from)) => {
+            let from = Address {
+                name: None,
+                address: from.to_string(),
+                group: None,
+            };
+            crate::email::autocrypt_header(&entity, Some(&from))
+        }
+        _ => None,
+    };
     let (signed, signature) = match (combined, inner.security.signed) {
         (Some(state), _) => (Some(SignatureFormat::PgpMime), state),
         (None, Some(format @ (SignatureFormat::PgpMime | SignatureFormat::PgpInline))) => (
@@ -275,6 +309,7 @@ fn pgp_mime(
             .chain(&inner.cc)
             .map(|a| a.address.clone())
             .collect(),
+        autocrypt,
     })
 }
 
@@ -315,6 +350,7 @@ fn inline(
         signature,
         gossip: Vec::new(),
         recipients: Vec::new(),
+        autocrypt: None,
     })
 }
 
@@ -464,6 +500,7 @@ mod tests {
             signature: SignatureState::Valid,
             gossip: Vec::new(),
             recipients: Vec::new(),
+            autocrypt: None,
         }
     }
 

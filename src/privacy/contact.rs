@@ -224,7 +224,8 @@ pub fn score(facts: &Facts) -> Privacy {
     let mut privacy = evaluate(facts);
     let mut changes = Vec::new();
     let mut suggest =
-        |changed: Facts, action: String, why: &'static str| changes.push((changed, action, why));
+        |changed: Facts, action: String, why: String| changes.push((changed, action, why));
+    let who = |address: &str| facts.name.clone().unwrap_or_else(|| address.to_string());
     let with_state = |state: BindingState, address: &str| Facts {
         key: Some(ContactKey {
             address: address.to_string(),
@@ -243,13 +244,18 @@ pub fn score(facts: &Facts) -> Privacy {
         (None, Some(address)) => suggest(
             with_state(BindingState::Tofu, address),
             format!("missive keys discover {address}"),
-            "no key known: mail to them travels readable",
+            format!(
+                "no key known: mail to them travels readable; `missive keys discover {address}` \
+                 looks for one, or ask {} for theirs: `missive send --to {address}` carries your \
+                 Autocrypt header, so their answer can come encrypted",
+                who(address)
+            ),
         ),
         (Some(key), _) if matches!(key.state, BindingState::Tofu | BindingState::Conflict) => {
             suggest(
                 with_state(BindingState::Verified, &key.address),
                 format!("missive keys verify {} {}", key.address, key.fingerprint),
-                "compare the fingerprint with them, in person or by phone",
+                "compare the fingerprint with them, in person or by phone".into(),
             )
         }
         _ => {}
@@ -266,7 +272,14 @@ pub fn score(facts: &Facts) -> Privacy {
                 ..facts.clone()
             },
             format!("missive send --to {}", key.address),
-            "messages with them went in clear though they have a key: send encrypts to it by default",
+            format!(
+                "{} of your {} messages with {} went in clear though they have a key: \
+                 `missive send --to {}` encrypts by default",
+                facts.exchanges - facts.encrypted,
+                facts.exchanges,
+                who(&key.address),
+                key.address
+            ),
         );
     }
     privacy.suggestions = super::ranked(privacy.score, changes, evaluate);
@@ -287,11 +300,14 @@ mod tests {
             ..Facts::default()
         };
         let suggestions = score(&facts).suggestions;
-        assert!(
-            suggestions
-                .iter()
-                .any(|s| s.action == "missive send --to bob@example.net" && s.gain > 0),
-            "{suggestions:?}"
+        let send = suggestions
+            .iter()
+            .find(|s| s.action == "missive send --to bob@example.net" && s.gain > 0)
+            .unwrap_or_else(|| panic!("{suggestions:?}"));
+        assert_eq!(
+            send.why,
+            "7 of your 10 messages with bob@example.net went in clear though they have a key: \
+             `missive send --to bob@example.net` encrypts by default"
         );
         let all_encrypted = Facts {
             encrypted: 10,
@@ -401,6 +417,13 @@ mod tests {
         assert_eq!(
             privacy.suggestions[0].action,
             "missive keys discover bob@example.net"
+        );
+        assert!(
+            privacy.suggestions[0]
+                .why
+                .contains("ask Bob for theirs: `missive send --to bob@example.net` carries your Autocrypt header"),
+            "{}",
+            privacy.suggestions[0].why
         );
         let found = score(&Facts {
             key: Some(key("tofu")),

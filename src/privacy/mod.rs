@@ -34,9 +34,9 @@ pub enum Error {
 
 /// Suggestions from changed facts, each scored again: the gain is the new score minus
 /// `base`, only gains are kept, best first (ties by action, for stable output).
-pub(crate) fn ranked<F>(
+pub(crate) fn ranked<F, W: Into<String>>(
     base: u8,
-    changes: Vec<(F, String, &str)>,
+    changes: Vec<(F, String, W)>,
     evaluate: impl Fn(&F) -> crate::record::Privacy,
 ) -> Vec<crate::record::Suggestion> {
     let mut suggestions: Vec<crate::record::Suggestion> = changes
@@ -44,7 +44,7 @@ pub(crate) fn ranked<F>(
         .map(|(changed, action, why)| crate::record::Suggestion {
             gain: i32::from(evaluate(&changed).score) - i32::from(base),
             action,
-            why: why.to_string(),
+            why: why.into(),
         })
         .filter(|s| s.gain > 0)
         .collect();

@@ -168,7 +168,38 @@ pub fn score(facts: &Facts) -> UserIndex {
             suggestions.push(Suggestion {
                 action: format!("missive keys discover {address}"),
                 gain,
-                why: format!("{count} message(s) with {address} in the last {WINDOW_DAYS} days, none encrypted to a known key"),
+                why: format!(
+                    "{count} message(s) with {address} in the last {WINDOW_DAYS} days, none \
+                     encrypted to a known key: `missive keys discover {address}` looks for one, \
+                     or ask them for theirs: `missive send --to {address}` carries your \
+                     Autocrypt header"
+                ),
+            });
+        }
+    }
+    // Correspondents with a key whom the user still wrote to in clear: each message all of
+    // whose people have a key scored as if sent encrypted, as `send` does by default.
+    for address in &facts.with_key {
+        let with = |m: &(u8, Vec<String>, u8)| m.1.contains(address);
+        let total = facts.messages.iter().filter(|m| with(m)).count();
+        let mut changed = facts.clone();
+        let mut clear = 0;
+        for message in changed.messages.iter_mut().filter(|m| with(m)) {
+            if message.2 > message.0 && message.1.iter().all(|p| facts.with_key.contains(p)) {
+                message.0 = message.2;
+                clear += 1;
+            }
+        }
+        let gain = i32::from(compute(&changed).0) - i32::from(score);
+        if clear > 0 && gain > 0 {
+            suggestions.push(Suggestion {
+                action: format!("missive send --to {address}"),
+                gain,
+                why: format!(
+                    "{clear} of your {total} message(s) with {address} in the last \
+                     {WINDOW_DAYS} days went in clear though they have a key: \
+                     `missive send --to {address}` encrypts by default"
+                ),
             });
         }
     }
@@ -319,6 +350,46 @@ mod tests {
                 .suggestions
                 .iter()
                 .any(|s| s.action == "missive keys generate")
+        );
+    }
+
+    #[test]
+    fn suggestions_that_send_can_act_on_name_the_command() {
+        let index = score(&facts());
+        let bob = index
+            .suggestions
+            .iter()
+            .find(|s| s.action == "missive keys discover bob@example.net")
+            .unwrap();
+        assert!(
+            bob.why
+                .contains("ask them for theirs: `missive send --to bob@example.net` carries your Autocrypt header"),
+            "{}",
+            bob.why
+        );
+        // Carol has a key, yet one of her two messages went in clear.
+        let mut clear = facts();
+        clear
+            .messages
+            .push((45, vec!["carol@example.org".into()], 75));
+        let index = score(&clear);
+        let carol = index
+            .suggestions
+            .iter()
+            .find(|s| s.action == "missive send --to carol@example.org")
+            .unwrap_or_else(|| panic!("{:?}", index.suggestions));
+        assert!(carol.gain > 0);
+        assert_eq!(
+            carol.why,
+            "1 of your 2 message(s) with carol@example.org in the last 90 days went in clear \
+             though they have a key: `missive send --to carol@example.org` encrypts by default"
+        );
+        assert!(
+            !score(&facts())
+                .suggestions
+                .iter()
+                .any(|s| s.action.starts_with("missive send")),
+            "no suggestion to send when everything to a key holder was encrypted"
         );
     }
 

@@ -39,6 +39,9 @@ pub struct Outgoing {
     pub date: i64,
     /// The user's own certificate (public), for the Autocrypt header.
     pub autocrypt: Option<Vec<u8>>,
+    /// The user prefers encryption (`[identity] prefer_encrypt = "mutual"`): the Autocrypt
+    /// header says `prefer-encrypt=mutual`, so that peers encrypt by default.
+    pub mutual: bool,
 }
 
 /// The error returned when a message cannot be built; it names the address or file.
@@ -70,6 +73,7 @@ pub fn build_plain(message: &Outgoing) -> Result<Vec<u8>, Error> {
         headers.insert_raw(autocrypt_header(
             "Autocrypt",
             &message.from.address,
+            message.mutual,
             &minimal_key(key, &message.from.address)?,
         ));
     }
@@ -181,9 +185,20 @@ fn mailboxes(addresses: &[Address]) -> Result<Mailboxes, Error> {
 }
 
 /// An `Autocrypt` or `Autocrypt-Gossip` header for `address` carrying `key` (binary),
-/// its base64 folded onto continuation lines as Autocrypt Level 1 §2.1 shows.
-pub(super) fn autocrypt_header(name: &'static str, address: &str, key: &[u8]) -> HeaderValue {
+/// `prefer-encrypt=mutual` when `mutual`, its base64 folded onto continuation lines as
+/// Autocrypt Level 1 §2.1 shows.
+pub(super) fn autocrypt_header(
+    name: &'static str,
+    address: &str,
+    mutual: bool,
+    key: &[u8],
+) -> HeaderValue {
     let keydata = base64::engine::general_purpose::STANDARD.encode(key);
+    let address = if mutual {
+        format!("{address}; prefer-encrypt=mutual")
+    } else {
+        address.to_string()
+    };
     let raw = format!("addr={address}; keydata={keydata}");
     let folded: Vec<&str> = keydata
         .as_bytes()
@@ -312,10 +327,15 @@ mod tests {
         assert!(text.contains("Autocrypt: addr=sam@example.com; keydata=\r\n "));
         assert!(text.split("\r\n").all(|line| line.len() <= 998));
         let record = crate::email::read(&bytes);
+        let autocrypt = record.security.autocrypt.unwrap();
+        assert_eq!(autocrypt.addr, "sam@example.com", "a usable header");
+        assert_eq!(autocrypt.prefer_encrypt, "nopreference");
+        message.mutual = true;
+        let record = crate::email::read(&build_plain(&message).unwrap());
         assert_eq!(
-            record.security.autocrypt.unwrap().addr,
-            "sam@example.com",
-            "a usable header"
+            record.security.autocrypt.unwrap().prefer_encrypt,
+            "mutual",
+            "a user who prefers encryption says so"
         );
     }
 }

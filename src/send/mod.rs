@@ -581,6 +581,7 @@ pub fn deliveries(planned: &Planned, status: &str) -> Vec<Delivery> {
                 .to_string(),
                 score: Some(group.privacy.score),
                 grade: Some(group.privacy.grade),
+                factors: group.privacy.factors.clone(),
                 key,
                 warnings: plan
                     .warnings
@@ -689,6 +690,11 @@ pub fn send(
         .transpose()
         .map_err(|e| Error::Keys(keys::Error::Certificate(e.to_string())))?;
     let mut journaled = outbox::journal(store, planned, now)?;
+    // The encrypted copy is read back with the sender's key, so that it is scored as its
+    // recipients will see it: signed, with the Autocrypt header inside.
+    let mut own_keys = sender.map(|cert| {
+        crate::keys::decrypt::OwnKeys::unlocked(vec![cert.clone()], config.limits.unpacked_bytes())
+    });
     let mut mastodon = None;
     for group in &planned.plan.groups {
         let todo: Vec<&Recipient> = group
@@ -740,7 +746,7 @@ pub fn send(
                     let instance = Sent::Status {
                         instance: &poster.domain,
                     };
-                    keep_copy(store, index, config, raw, instance)?;
+                    keep_copy(store, index, config, raw, instance, None)?;
                 }
             }
             continue;
@@ -788,6 +794,7 @@ pub fn send(
             message_id: message_id(planned, group.channel, &group.recipients),
             date: keys::seconds(now),
             autocrypt: autocrypt.clone(),
+            mutual: config.identity.prefer_encrypt.as_deref() == Some("mutual"),
         };
         // Each copy and the addresses it goes to: encrypted, one to To and Cc and one to
         // each Bcc recipient alone, so no one sees a Bcc recipient's key id.
@@ -872,7 +879,7 @@ pub fn send(
                 .iter()
                 .any(|(_, o)| *o == smtp::Outcome::Accepted)
             {
-                keep_copy(store, index, config, &bytes, Sent::Email)?;
+                keep_copy(store, index, config, &bytes, Sent::Email, own_keys.as_mut())?;
                 if let Some(Err(why)) = filing.map(|f| f.file(&bytes)) {
                     unfiled.extend(
                         by_identity
@@ -917,13 +924,16 @@ enum Sent<'a> {
 }
 
 /// Keeps the copy sent: its bytes in the archive, its record scored in the index, so that
-/// `thread`, `search` and `score --user` see it.
+/// `thread`, `search` and `score --user` see it. An encrypted copy is decrypted first with
+/// `own_keys` (it is encrypted to the sender too), so that the score is the one the plan
+/// predicted; one that cannot be is scored as it is, as `sync` would.
 fn keep_copy(
     store: &Store,
     index: Option<&MessageIndex>,
     config: &Config,
     bytes: &[u8],
     sent: Sent,
+    own_keys: Option<&mut crate::keys::decrypt::OwnKeys>,
 ) -> Result<(), Error> {
     let blob = crate::record::blob_name(bytes);
     let path = store
@@ -964,6 +974,18 @@ fn keep_copy(
     message.id = crate::record::message_id(&message.protocol, SENT_ACCOUNT, &message.native_id);
     message.source = source;
     message.flags = vec!["seen".into()];
+    if let Some(keys) = own_keys {
+        // A copy that does not open keeps the score of what shows: the mail went out all
+        // the same.
+        let _ = crate::keys::decrypt::decrypt_in_place(
+            store,
+            keys,
+            &mut message,
+            Ok(bytes),
+            config.index.decrypted,
+            SystemTime::now(),
+        );
+    }
     let mut circles = Circles::new(Store::open(store.root())?, Some(index), config)?;
     let circle = circles.of(&message)?;
     message.privacy = Some(crate::privacy::message::score_in(
@@ -1019,7 +1041,7 @@ impl Filing {
         };
         match crate::source::account::spec(config, &name, home).map_err(Error::Transport)? {
             crate::source::Spec::Imap(settings) => Ok(Some(Filing {
-                imap: crate::source::imap::Imap::new(*settings),
+                imap: crate::source::imap::Imap::new(*settings, config.limits.imap_line_bytes()),
                 mailbox,
             })),
             _ => Ok(None),

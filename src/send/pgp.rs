@@ -163,6 +163,7 @@ fn payload(message: &Outgoing, seal: &Seal) -> Result<Vec<u8>, Error> {
         extra.push(mime::autocrypt_header(
             "Autocrypt",
             &message.from.address,
+            message.mutual,
             &mime::minimal_key(key, &message.from.address)?,
         ));
     }
@@ -174,6 +175,7 @@ fn payload(message: &Outgoing, seal: &Seal) -> Result<Vec<u8>, Error> {
                 extra.push(mime::autocrypt_header(
                     "Autocrypt-Gossip",
                     &address.address,
+                    false,
                     &mime::minimal_key(&key, &address.address)?,
                 ));
             }

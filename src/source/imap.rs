@@ -491,10 +491,13 @@ impl Imap {
     /// name), flagged \Seen: where `send` files its copy for the user's other mail
     /// programs. Returns the mailbox's name.
     pub fn append(&self, pattern: &str, message: &[u8]) -> Result<String, Error> {
-        let target = Imap::new(Settings {
-            mailboxes: vec![pattern.to_string()],
-            ..self.settings.clone()
-        });
+        let target = Imap::new(
+            Settings {
+                mailboxes: vec![pattern.to_string()],
+                ..self.settings.clone()
+            },
+            self.line_limit,
+        );
         target.settings.check()?;
         let secret = target.secret()?;
         runtime(&target.settings)?.block_on(async {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::keys_decrypt::{PASSPHRASE, entity, fetched, gossip_header, with_own_key};
 use crate::support::openpgp::{
-    GnuPg, sequoia_certificate, sequoia_certificate_expiring,
+    GnuPg, keydata, sequoia_certificate, sequoia_certificate_expiring,
     sequoia_certificate_with_unsigned_user_id,
 };
 use crate::support::{Home, run};
@@ -256,4 +256,60 @@ fn a_user_id_without_a_self_signature_binds_nothing() {
     );
     let (code, shown) = show(&home, "bob@example.net");
     assert_eq!(code, 2, "an unsigned user id is anyone's word: {shown:?}");
+}
+
+/// `score --decrypt` of a PGP/MIME message from Alice whose payload carries her Autocrypt
+/// header (mutual), signed by `signer` if any: the record's Autocrypt header and the names of
+/// its factors.
+fn scored_with_inner_autocrypt(signer: Option<&str>) -> (serde_json::Value, Vec<String>) {
+    let (home, gpg) = home_knowing_alice();
+    // Carol's key is known and good, but it is not Alice's.
+    gpg.generate("Carol <carol@example.net>");
+    import(&home, &gpg.run(&["--export", "carol@example.net"], None));
+    let (_, alice_key) = sequoia_certificate("Alice <alice@example.org>");
+    let header = format!(
+        "Autocrypt: addr=alice@example.org; prefer-encrypt=mutual; keydata=\n {}\n",
+        keydata(&alice_key)
+    );
+    home.write(
+        "Mail/cur/1.M1.x:2,S",
+        &mail_from_alice(&gpg, "sam@example.com", "sam@example.com", signer, &header),
+    );
+    let (code, scored, stderr) = run(home
+        .missive()
+        .args(["score", "--decrypt"])
+        .write_stdin(crate::keys_decrypt::fetched(&home)));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(scored[0]["security"]["decrypted"], true, "{}", scored[0]);
+    let factors = scored[0]["privacy"]["factors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap().to_string())
+        .collect();
+    (scored[0]["security"]["autocrypt"].clone(), factors)
+}
+
+#[test]
+fn an_autocrypt_header_inside_mail_signed_by_the_senders_bound_key_counts() {
+    let (autocrypt, factors) = scored_with_inner_autocrypt(Some("alice@example.org"));
+    assert_eq!(autocrypt["addr"], "alice@example.org");
+    assert_eq!(autocrypt["prefer_encrypt"], "mutual");
+    assert!(
+        factors.contains(&"autocrypt_mutual".to_string()),
+        "{factors:?}"
+    );
+}
+
+#[test]
+fn an_autocrypt_header_inside_unsigned_or_otherwise_signed_mail_counts_for_nothing() {
+    // Anyone can encrypt to the user and write an Autocrypt header in Alice's name inside.
+    for signer in [None, Some("carol@example.net")] {
+        let (autocrypt, factors) = scored_with_inner_autocrypt(signer);
+        assert!(autocrypt.is_null(), "{signer:?}: {autocrypt}");
+        assert!(
+            !factors.iter().any(|f| f.starts_with("autocrypt_")),
+            "{signer:?}: {factors:?}"
+        );
+    }
 }
