@@ -380,7 +380,8 @@ EXIT STATUS
 #[derive(Debug, Args)]
 #[command(after_long_help = "\
 OUTPUT
-  One line on stdout: `missive sync: N new messages (ACCOUNT N, …) in S s`; none with --quiet.
+  One line on stdout: `missive sync: N new messages (ACCOUNT N, …) in S s`, with what was
+  renamed or gone and how many Maildir folders were unchanged (not read); none with --quiet.
 
 EXAMPLES
   crontab:  */10 * * * *  missive sync --quiet

@@ -43,7 +43,7 @@ use crate::fault::Fault;
 use crate::jsonl::{ErrorSink, Reader, Sink};
 use crate::record::{DUPLICATE_MESSAGE_ID, ErrorRecord, Message, Record, message_id};
 use crate::source::{self, Item, Raw, Source, Spec};
-use crate::store::db::{Batch, Db, FileStamp, KnownFile};
+use crate::store::db::{Batch, Db, FileStamp, RecordedFiles};
 use crate::store::{self, Store};
 
 /// Messages per batch by default: large enough that the archive's one sync per batch costs
@@ -242,6 +242,9 @@ pub struct Summary {
     pub gone: u64,
     /// Messages or lines that could not be read (each reported).
     pub failed: u64,
+    /// Maildir folders (`cur/`, `new/`) read, and skipped as unchanged since the last run.
+    pub folders_read: u64,
+    pub folders_skipped: u64,
     /// Records printed per account.
     pub per_account: std::collections::BTreeMap<String, u64>,
     /// Of the records printed, the emails whose Message-ID another message already held:
@@ -357,19 +360,36 @@ fn fetch_sources<S: Sink + Send, E: Write + Send>(
     let mut states = Vec::with_capacity(jobs.len());
     for (target, _) in &jobs {
         let key = consumer.key(&target.spec.key());
-        let known = if options.all {
-            Known::default()
-        } else {
-            let cursors = store.db.cursors(&key)?.into_iter();
-            Known::new(
-                store.db.files(&key)?,
-                cursors.map(|(k, name, value)| (consumer.source_key(&k).to_string(), name, value)),
-            )
-        };
-        states.push(SourceState { target, key, known });
+        let mut known = source::Known::default();
+        if !options.all {
+            for (k, name, value) in store.db.cursors(&key)? {
+                let k = consumer.source_key(&k).to_string();
+                known.cursors.insert((k, name), value);
+            }
+            // A Maildir is read folder by folder: only the records of a folder that changed
+            // are read.
+            if matches!(target.spec, Spec::Maildir(_)) {
+                let db = store.db.open_again()?;
+                known.folders = Some(source::Folders::new(db, key.clone())?);
+            } else {
+                known.files = store.db.file_stamps(&key, None)?;
+            }
+        }
+        let fresh = known.files.is_empty()
+            && known
+                .folders
+                .as_ref()
+                .is_none_or(|f| f.recorded().is_empty());
+        states.push(SourceState {
+            target,
+            key,
+            known,
+            fresh,
+        });
     }
     let archive = store.archive();
     let accounts: Vec<&str> = states.iter().map(|s| s.target.account.as_str()).collect();
+    let mut unread = std::collections::HashSet::new();
     let mut run = BatchRun {
         sources: &states,
         options,
@@ -377,6 +397,7 @@ fn fetch_sources<S: Sink + Send, E: Write + Send>(
         settle,
         errors: &mut *errors,
         summary: &mut *summary,
+        unread: &mut unread,
     };
     let (items_to_parse, items) = std::sync::mpsc::sync_channel::<(usize, Vec<Item>)>(2);
     let (parsed_to_archive, parsed) = std::sync::mpsc::sync_channel::<(usize, Vec<Parsed>)>(0);
@@ -462,6 +483,16 @@ fn fetch_sources<S: Sink + Send, E: Write + Send>(
                     batch.stamp_file(&state.key, path, *stamp, None, None)?;
                 }
                 summary.gone += batch.forget_files(&state.key, &scan.gone)?.len() as u64;
+                for path in &scan.folders_gone {
+                    batch.forget_folder(&state.key, path)?;
+                }
+                for (path, mtime) in &scan.folders {
+                    // A file that could not be read is tried again, so its folder is read.
+                    let whole = !unread.contains(path);
+                    batch.stamp_folder(&state.key, path, mtime.filter(|_| whole))?;
+                }
+                summary.folders_read += scan.folders.len() as u64;
+                summary.folders_skipped += scan.folders_skipped;
                 for (key, name, value) in &scan.cursors {
                     batch.set_cursor(&consumer.key(key), name, value)?;
                 }
@@ -511,7 +542,7 @@ pub fn owned_roots(
 /// Scans one source and hands its items on in batches.
 fn scan_batches(
     source: &dyn Source,
-    known: &Known,
+    known: &source::Known,
     options: Options,
     send: &dyn Fn(Vec<Item>) -> Result<(), source::Error>,
 ) -> Result<source::Scan, source::Error> {
@@ -519,7 +550,7 @@ fn scan_batches(
     let mut limit = batch_messages.min(FIRST_BATCH_MESSAGES);
     let mut pending: Vec<Item> = Vec::with_capacity(limit);
     let mut pending_bytes = 0;
-    let scanned = source.scan(&known.state, &mut |item| {
+    let scanned = source.scan(known, &mut |item| {
         pending_bytes += match &item.raw {
             Raw::File(_) => item.stamp.as_ref().map_or(0, |(_, s)| s.size),
             Raw::Bytes(b) | Raw::Read(_, b) => b.len() as u64,
@@ -593,21 +624,6 @@ fn parse(items: Vec<Item>) -> Vec<Parsed> {
         .collect()
 }
 
-/// What the store knew of a source before this run.
-#[derive(Default)]
-struct Known {
-    /// What the source itself is given: file stamps and cursors.
-    state: source::Known,
-    /// The message each recorded file held, by path.
-    blob_of: HashMap<String, String>,
-    /// The recorded files that held each message.
-    paths_of: HashMap<String, Vec<String>>,
-    /// The recorded Maildir files of each unique name.
-    paths_named: HashMap<String, Vec<String>>,
-    /// The record each recorded file held, by path.
-    record_of: HashMap<String, String>,
-}
-
 /// What a file that is one message holds, against what the store recorded of the source.
 #[derive(Debug, PartialEq, Eq)]
 enum FileNews {
@@ -618,74 +634,67 @@ enum FileNews {
     Unchanged,
 }
 
-impl Known {
-    fn new(
-        files: Vec<KnownFile>,
-        cursors: impl IntoIterator<Item = (String, String, String)>,
-    ) -> Known {
-        let mut known = Known::default();
-        for (key, name, value) in cursors {
-            known.state.cursors.insert((key, name), value);
-        }
-        for file in files {
-            if let Some(blob) = file.blob {
-                known
-                    .paths_of
-                    .entry(blob.clone())
-                    .or_default()
-                    .push(file.path.clone());
-                known.blob_of.insert(file.path.clone(), blob);
-            }
-            if let Some(unique) = source::maildir_unique(&file.path) {
-                known
-                    .paths_named
-                    .entry(unique)
-                    .or_default()
-                    .push(file.path.clone());
-            }
-            if let Some(record) = file.record {
-                known.record_of.insert(file.path.clone(), record);
-            }
-            known.state.files.insert(file.path, file.stamp);
-        }
-        known
-    }
-
-    /// What the file at `path`, holding `blob`, is. Each file is a message, so two
-    /// identical copies are two records; but a file renamed by a mail reader (a flag change,
-    /// new/ → cur/), whose old name is gone, is the same message: found by its Maildir
-    /// unique name (`maildir`), else by its content.
-    fn file_news(&self, path: &str, blob: &str, maildir: bool) -> FileNews {
-        if let Some(recorded) = self.blob_of.get(path) {
-            return if recorded == blob {
-                FileNews::Unchanged
-            } else {
-                FileNews::New
-            };
-        }
-        let gone = |old: &&String| !crate::record::text_path(old).exists();
-        let named = maildir
-            .then(|| source::maildir_unique(path))
-            .flatten()
-            .and_then(|unique| self.paths_named.get(&unique))
-            .and_then(|olds| olds.iter().find(gone));
-        let renamed = named.or_else(|| {
-            self.paths_of
-                .get(blob)
-                .and_then(|olds| olds.iter().find(gone))
+/// What the file at `path` of the source `key`, holding `blob`, is. Each file is a message,
+/// so two identical copies are two records; but a file renamed by a mail reader (a flag
+/// change, new/ → cur/), whose old name is gone, is the same message: found by its Maildir
+/// unique name in its folder's `cur/` or `new/` (`maildir`), else by its content. Asked of
+/// the store file by file, so that a run reads the records of the files it finds changed
+/// and no others.
+fn file_news(
+    store: &dyn Recorded,
+    key: &str,
+    path: &str,
+    blob: &str,
+    maildir: bool,
+) -> Result<FileNews, store::Error> {
+    if let Some(recorded) = store.file_at(key, path)? {
+        return Ok(if recorded.blob.as_deref() == Some(blob) {
+            FileNews::Unchanged
+        } else {
+            FileNews::New
         });
-        match renamed {
-            Some(old) => FileNews::Renamed(self.record_of.get(old).cloned()),
-            None => FileNews::New,
+    }
+    let gone = |old: &store::db::KnownFile| !crate::record::text_path(&old.path).exists();
+    let mut named = Vec::new();
+    if maildir
+        && let Some(unique) = source::maildir_unique(path)
+        && let Some(folder) = crate::record::text_path(path)
+            .parent()
+            .and_then(Path::parent)
+    {
+        for sub in ["cur", "new"] {
+            let name = crate::record::path_text(
+                &folder
+                    .join(sub)
+                    .join(crate::record::text_path(&unique).as_os_str()),
+            );
+            // As `path_text` writes `:2,` after a name that is not UTF-8: in hex.
+            let info = if name.starts_with("hex:") {
+                "3a322c"
+            } else {
+                ":2,"
+            };
+            named.extend(store.files_named(key, &name, info)?);
         }
     }
+    let mut renamed = named.into_iter().find(gone);
+    if renamed.is_none() {
+        renamed = store.files_holding(key, blob)?.into_iter().find(gone);
+    }
+    Ok(match renamed {
+        Some(old) => FileNews::Renamed(old.record),
+        None => FileNews::New,
+    })
 }
 
 /// What one source's batches share.
 struct SourceState<'a> {
     target: &'a Target,
     key: String,
-    known: Known,
+    known: source::Known,
+    /// True when no file of the source was recorded before this run: each is new, and
+    /// the store need not be asked.
+    fresh: bool,
 }
 
 /// What recording batches in the store takes, noted while they are sorted so that the
@@ -707,7 +716,7 @@ struct Ledger {
 
 /// What sorting a batch asks the store. It only reads, so that a batch is printed before
 /// anything of it is written (a write lock is never held while the output waits on a pipe).
-trait Recorded {
+trait Recorded: RecordedFiles {
     fn has_seen(&self, source: &str, blob: &str) -> Result<bool, store::Error>;
     fn record_id_holder(&self, id: &str) -> Result<Option<(String, bool)>, store::Error>;
 }
@@ -788,6 +797,9 @@ struct BatchRun<'a, 's, S: Sink, E: Write> {
     settle: Option<&'a mut (dyn Settle + Send + 's)>,
     errors: &'a mut ErrorSink<E>,
     summary: &'a mut Summary,
+    /// The folders of the files that could not be read, as [`crate::record::path_text`]
+    /// writes them.
+    unread: &'a mut std::collections::HashSet<String>,
 }
 
 impl<S: Sink, E: Write> BatchRun<'_, '_, S, E> {
@@ -857,7 +869,9 @@ impl<S: Sink, E: Write> BatchRun<'_, '_, S, E> {
         parsed: Vec<Parsed>,
         archived: Vec<std::path::PathBuf>,
     ) -> Result<(Vec<Message>, u64), Error> {
-        let SourceState { target, key, known } = &self.sources[index];
+        let SourceState {
+            target, key, fresh, ..
+        } = &self.sources[index];
         let key = key.as_str();
         let mut archived = archived.into_iter();
         let mut new_messages = Vec::with_capacity(parsed.len());
@@ -882,6 +896,11 @@ impl<S: Sink, E: Write> BatchRun<'_, '_, S, E> {
                 Ok(read) => read,
                 Err(error) => {
                     // Not stamped, so the next run tries this file again.
+                    if let Some((path, _)) = &item.stamp
+                        && let Some(folder) = crate::record::text_path(path).parent()
+                    {
+                        self.unread.insert(crate::record::path_text(folder));
+                    }
                     self.errors
                         .report(&ErrorRecord::new(location, format!("cannot read: {error}")));
                     self.summary.failed += 1;
@@ -912,9 +931,14 @@ impl<S: Sink, E: Write> BatchRun<'_, '_, S, E> {
                 }
             };
             let news = match (&item.stamp, &item.remote) {
-                (Some((path, _)), _) => {
-                    known.file_news(path, &message.blob, source_ref.kind == "maildir")
-                }
+                (Some(_), _) if *fresh => FileNews::New,
+                (Some((path, _)), _) => file_news(
+                    store,
+                    key,
+                    path,
+                    &message.blob,
+                    source_ref.kind == "maildir",
+                )?,
                 // What the platform says a message is decides, not the file it came in.
                 (None, None) if source::export::is_export(&source_ref.kind) => new_or(ledger.see(
                     store,
@@ -945,7 +969,7 @@ impl<S: Sink, E: Write> BatchRun<'_, '_, S, E> {
             };
             if news == FileNews::Unchanged && !self.options.all {
                 if let Some((path, stamp)) = &item.stamp {
-                    let record = known.record_of.get(path).cloned();
+                    let record = store.file_at(key, path)?.and_then(|file| file.record);
                     ledger.stamps.push((
                         key.to_string(),
                         path.clone(),

@@ -39,10 +39,10 @@ fn sync_fetches_scores_and_indexes_then_finds_nothing_new() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(0));
+    let line = String::from_utf8(output.stdout).unwrap();
     assert!(
-        String::from_utf8(output.stdout)
-            .unwrap()
-            .starts_with("missive sync: 0 new messages in")
+        line.starts_with("missive sync: 0 new messages, 4 of 4 Maildir folders unchanged in"),
+        "nothing read again: {line}"
     );
 }
 

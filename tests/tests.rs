@@ -33,3 +33,4 @@ mod send_route;
 mod send_wire;
 mod sync;
 mod thread;
+mod unchanged;

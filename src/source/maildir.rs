@@ -31,31 +31,54 @@ impl Source for Maildir {
         let root = fs::canonicalize(&self.0).map_err(|e| Error::io(&self.0, e))?;
         let mut present = std::collections::HashSet::new();
         let mut failed = Vec::new();
-        let mut refuse = |path: &Path, target: &Path| {
-            failed.push(ErrorRecord::new(
+        let refusal = |path: &Path, target: &Path| {
+            ErrorRecord::new(
                 path.display().to_string(),
                 format!(
                     "a symlink out of the Maildir, to {}: not read",
                     target.display()
                 ),
-            ));
+            )
         };
+        let recorded_folders = known.folders.as_ref().map(|f| f.recorded());
+        // The recorded files of the folders read, when the store gives them folder by folder.
+        let mut folder_files = std::collections::HashMap::new();
+        let mut visited = std::collections::HashSet::new();
+        let mut read = Vec::new();
+        let mut skipped = 0;
         for (folder, dir) in folders(&root)? {
             for sub in ["cur", "new"] {
-                if let Ok(real) = fs::canonicalize(dir.join(sub))
+                let sub_dir = dir.join(sub);
+                if let Ok(real) = fs::canonicalize(&sub_dir)
                     && !real.starts_with(&root)
                 {
-                    refuse(&dir.join(sub), &real);
+                    failed.push(refusal(&sub_dir, &real));
                     continue;
                 }
-                let mut files = match fs::read_dir(dir.join(sub)) {
+                let started = nanos(std::time::SystemTime::now());
+                let mtime = match fs::metadata(&sub_dir) {
+                    Ok(metadata) => stamp(&metadata).mtime_ns,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                    Err(e) => return Err(Error::io(&sub_dir, e)),
+                };
+                let sub_key = path_text(&sub_dir);
+                visited.insert(sub_key.clone());
+                if recorded_folders.and_then(|r| r.get(&sub_key)) == Some(&Some(mtime)) {
+                    skipped += 1;
+                    continue;
+                }
+                let mut files = match fs::read_dir(&sub_dir) {
                     Ok(entries) => entries
                         .filter_map(Result::ok)
                         .map(|e| e.path())
                         .collect::<Vec<_>>(),
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                    Err(e) => return Err(Error::io(&dir.join(sub), e)),
+                    Err(e) => return Err(Error::io(&sub_dir, e)),
                 };
+                if let Some(store) = &known.folders {
+                    folder_files.extend(store.files(&prefixes(&sub_dir))?);
+                }
+                let refused_before = failed.len();
                 files.sort();
                 for path in files {
                     // Maildir readers ignore dot files (`.keep`, editor droppings).
@@ -73,7 +96,7 @@ impl Source for Maildir {
                             continue;
                         };
                         if !target.starts_with(&root) {
-                            refuse(&path, &target);
+                            failed.push(refusal(&path, &target));
                             continue;
                         }
                         let Ok(followed) = fs::metadata(&target) else {
@@ -87,7 +110,8 @@ impl Source for Maildir {
                     let key = path_text(&path);
                     let stamp = stamp(&metadata);
                     present.insert(key.clone());
-                    if known.files.get(&key) == Some(&stamp) {
+                    let recorded = folder_files.get(&key).or_else(|| known.files.get(&key));
+                    if recorded == Some(&stamp) {
                         continue;
                     }
                     emit(Item {
@@ -104,21 +128,66 @@ impl Source for Maildir {
                         remote: None,
                     })?;
                 }
+                // Skipped next time only if no change can hide behind its mtime: one made
+                // within the same tick as this read would leave the mtime as it is, so an
+                // mtime too near the start of the read is not kept. A folder with a
+                // refused file is read again, to refuse it again.
+                let settled = mtime < started - MTIME_TICK_NS && failed.len() == refused_before;
+                read.push((sub_key, settled.then_some(mtime)));
             }
         }
+        let mut folders_gone = Vec::new();
+        for path in recorded_folders.into_iter().flat_map(|r| r.keys()) {
+            if !visited.contains(path) {
+                folders_gone.push(path.clone());
+                if let Some(store) = &known.folders {
+                    folder_files.extend(store.files(&prefixes(&text_path(path)))?);
+                }
+            }
+        }
+        folders_gone.sort();
         let mut gone: Vec<String> = known
             .files
             .keys()
+            .chain(folder_files.keys())
             .filter(|k| !present.contains(*k))
             .cloned()
             .collect();
         gone.sort();
+        gone.dedup();
         Ok(Scan {
             gone,
             failed,
+            folders: read,
+            folders_gone,
+            folders_skipped: skipped,
             ..Scan::default()
         })
     }
+}
+
+/// How long after a folder's mtime a change to it may still leave that mtime unchanged:
+/// the filesystem's timestamps may count whole seconds, and the kernel stamps them from a
+/// clock that lags the one read here by a few milliseconds.
+const MTIME_TICK_NS: i64 = 2_000_000_000;
+
+/// Nanoseconds since the epoch, as a file's mtime is kept.
+fn nanos(time: std::time::SystemTime) -> i64 {
+    time.duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64)
+}
+
+/// How the paths of the files in `dir` begin, as [`path_text`] writes them: as text, and as
+/// the hex it writes a name that is not UTF-8 in.
+fn prefixes(dir: &Path) -> Vec<String> {
+    use std::os::unix::ffi::OsStrExt;
+    let mut bytes = dir.as_os_str().as_bytes().to_vec();
+    bytes.push(b'/');
+    let mut prefixes = vec![format!("hex:{}", hex::encode(&bytes))];
+    if let Ok(text) = String::from_utf8(bytes) {
+        prefixes.push(text);
+    }
+    prefixes
 }
 
 /// Every folder below `root` that is a Maildir (has cur/ or new/), with its name: `""` for

@@ -273,12 +273,52 @@ pub struct Remote {
 }
 
 /// What the store remembers of a source from earlier runs.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Known {
-    /// The stamp of every file read, by path.
+    /// The stamp of every file read, by path (for a source read folder by folder, in
+    /// [`Known::folders`] instead).
     pub files: HashMap<String, FileStamp>,
     /// Cursors, by (key, name): the source's own and those of its mailboxes.
     pub cursors: HashMap<(String, String), String>,
+    /// For a source read folder by folder (a Maildir): what the store recorded of each.
+    pub folders: Option<Folders>,
+}
+
+/// What the store recorded of the folders of a source read folder by folder (a Maildir's
+/// `cur/` and `new/`): the folders read before, and the files of one folder, asked for
+/// only when it is read again; so a run that finds nothing new reads no file's record.
+pub struct Folders {
+    /// A connection of its own, since the source is scanned in a thread of its own.
+    db: std::sync::Mutex<crate::store::db::Db>,
+    key: String,
+    recorded: HashMap<String, Option<i64>>,
+}
+
+impl Folders {
+    /// The folders `db` recorded for the source key `key`.
+    pub fn new(db: crate::store::db::Db, key: String) -> Result<Folders, Error> {
+        let recorded = db.folders(&key)?;
+        Ok(Folders {
+            db: std::sync::Mutex::new(db),
+            key,
+            recorded,
+        })
+    }
+
+    /// Each folder read before, by path, with its mtime then when it may be skipped while
+    /// that is unchanged.
+    pub fn recorded(&self) -> &HashMap<String, Option<i64>> {
+        &self.recorded
+    }
+
+    /// The stamp of each recorded file whose path starts with one of `prefixes`.
+    pub fn files(&self, prefixes: &[String]) -> Result<HashMap<String, FileStamp>, Error> {
+        let db = self
+            .db
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Ok(db.file_stamps(&self.key, Some(prefixes))?)
+    }
 }
 
 /// What a scan learnt beside the messages.
@@ -288,6 +328,14 @@ pub struct Scan {
     pub containers: Vec<(String, FileStamp)>,
     /// Known files that are gone.
     pub gone: Vec<String>,
+    /// The folders read (of a source read folder by folder), each with its mtime when a
+    /// later run may skip it while that is unchanged; to record once every file handed on
+    /// is.
+    pub folders: Vec<(String, Option<i64>)>,
+    /// Recorded folders that are gone.
+    pub folders_gone: Vec<String>,
+    /// Folders not read, unchanged since they were.
+    pub folders_skipped: u64,
     /// Files that could not be read, each reported; the rest of the source was.
     pub failed: Vec<crate::record::ErrorRecord>,
     /// Cursors to set once every message handed on is recorded: (key, name, value).

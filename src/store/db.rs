@@ -111,6 +111,19 @@ const MIGRATIONS: &[&str] = &[
     // 15: the account each local source was fetched as, so the same Maildir given later by its
     // path, without the config, keeps that account's record ids (src/fetch.rs, `Target`).
     "CREATE TABLE source_account (source TEXT PRIMARY KEY, account TEXT NOT NULL) WITHOUT ROWID;",
+    // 16: the folders (a Maildir's cur/ and new/) of each local source fetch read, with the
+    // mtime that lets the next run skip one unchanged (NULL: read it again), so that a run
+    // that finds nothing new reads neither the folders nor their files' rows; and the files
+    // holding each message, found without reading every row. The folders of the files
+    // recorded before are recorded to be read again.
+    "CREATE TABLE local_folder (
+         source TEXT NOT NULL, path TEXT NOT NULL, mtime_ns INTEGER,
+         PRIMARY KEY (source, path)) WITHOUT ROWID;
+     CREATE INDEX local_file_by_blob ON local_file (source, blob) WHERE blob IS NOT NULL;
+     INSERT OR IGNORE INTO local_folder (source, path)
+         SELECT DISTINCT source, rtrim(rtrim(path, replace(path, '/', '')), '/') FROM local_file
+         WHERE (source LIKE 'maildir:%' OR source LIKE 'printed:maildir:%')
+             AND path NOT LIKE 'hex:%';",
 ];
 
 /// The Autocrypt state of a peer (Level 1 §2.3), keys named by fingerprint.
@@ -245,6 +258,11 @@ impl Db {
         })
     }
 
+    /// Another connection to the same database, for another thread.
+    pub fn open_again(&self) -> Result<Db, Error> {
+        Db::open(&self.path)
+    }
+
     /// Opens the database at `path` to read only, for a reader that must not wait for a
     /// writer (a mail filter while `sync` runs): no migration, no busy timeout, so a store
     /// it cannot read at once is [`Error::Locked`] instead of a wait. WAL readers never wait
@@ -288,24 +306,33 @@ impl Db {
             .map_err(|e| self.error(e))
     }
 
-    /// Every file recorded for `source`, with its stamp and the blob it held.
-    pub fn files(&self, source: &str) -> Result<Vec<KnownFile>, Error> {
+    /// The stamp of every file recorded for `source`, or of those whose path starts with
+    /// one of `prefixes` when given (the files of one folder).
+    pub fn file_stamps(
+        &self,
+        source: &str,
+        prefixes: Option<&[String]>,
+    ) -> Result<HashMap<String, FileStamp>, Error> {
+        let files = match prefixes {
+            None => select_files(&self.connection, "source = ?1", [source]),
+            Some(prefixes) => prefixes.iter().try_fold(Vec::new(), |mut files, prefix| {
+                files.extend(files_below(&self.connection, source, prefix)?);
+                Ok(files)
+            }),
+        };
+        let files = files.map_err(|e| self.error(e))?;
+        Ok(files.into_iter().map(|f| (f.path, f.stamp)).collect())
+    }
+
+    /// The folders of `source` fetch read, each with the mtime it had then if a later run
+    /// may skip it while its mtime is the same.
+    pub fn folders(&self, source: &str) -> Result<HashMap<String, Option<i64>>, Error> {
         let mut statement = self
             .connection
-            .prepare("SELECT path, size, mtime_ns, blob, record FROM local_file WHERE source = ?1")
+            .prepare("SELECT path, mtime_ns FROM local_folder WHERE source = ?1")
             .map_err(|e| self.error(e))?;
         let rows = statement
-            .query_map([source], |row| {
-                Ok(KnownFile {
-                    path: row.get(0)?,
-                    stamp: FileStamp {
-                        size: row.get::<_, i64>(1)? as u64,
-                        mtime_ns: row.get(2)?,
-                    },
-                    blob: row.get(3)?,
-                    record: row.get(4)?,
-                })
-            })
+            .query_map([source], |row| Ok((row.get(0)?, row.get(1)?)))
             .map_err(|e| self.error(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
     }
@@ -534,6 +561,109 @@ fn has_seen(connection: &Connection, source: &str, blob: &str) -> rusqlite::Resu
         .query_row([source, blob], |row| row.get(0))
 }
 
+fn known_file(row: &rusqlite::Row<'_>) -> rusqlite::Result<KnownFile> {
+    Ok(KnownFile {
+        path: row.get(0)?,
+        stamp: FileStamp {
+            size: row.get::<_, i64>(1)? as u64,
+            mtime_ns: row.get(2)?,
+        },
+        blob: row.get(3)?,
+        record: row.get(4)?,
+    })
+}
+
+/// The files of `local_file` that match `condition` on `params`.
+fn select_files(
+    connection: &Connection,
+    condition: &str,
+    params: impl rusqlite::Params,
+) -> rusqlite::Result<Vec<KnownFile>> {
+    connection
+        .prepare_cached(&format!(
+            "SELECT path, size, mtime_ns, blob, record FROM local_file WHERE {condition}"
+        ))?
+        .query_map(params, known_file)?
+        .collect()
+}
+
+/// The files of `source` whose path starts with `prefix`, found by a range of the key: the
+/// prefix ends in an ASCII character (`/`, `,`, a hex digit), whose successor bounds it.
+fn files_below(
+    connection: &Connection,
+    source: &str,
+    prefix: &str,
+) -> rusqlite::Result<Vec<KnownFile>> {
+    let mut end = prefix.to_string();
+    let bound = end.pop().map_or('\u{1}', |last| char::from(last as u8 + 1));
+    end.push(bound);
+    select_files(
+        connection,
+        "source = ?1 AND path >= ?2 AND path < ?3",
+        [source, prefix, end.as_str()],
+    )
+}
+
+/// What sorting a fetched file asks of the files recorded before, in the database or a
+/// transaction on it.
+pub trait RecordedFiles {
+    /// The file of `source` at `path`, if recorded.
+    fn file_at(&self, source: &str, path: &str) -> Result<Option<KnownFile>, Error>;
+    /// The files of `source` that held `blob`.
+    fn files_holding(&self, source: &str, blob: &str) -> Result<Vec<KnownFile>, Error>;
+    /// The files of `source` whose path is `name` or starts with `name` and a `suffix`.
+    fn files_named(&self, source: &str, name: &str, suffix: &str) -> Result<Vec<KnownFile>, Error>;
+}
+
+fn file_at(
+    connection: &Connection,
+    source: &str,
+    path: &str,
+) -> rusqlite::Result<Option<KnownFile>> {
+    Ok(select_files(connection, "source = ?1 AND path = ?2", [source, path])?.pop())
+}
+
+fn files_named(
+    connection: &Connection,
+    source: &str,
+    name: &str,
+    suffix: &str,
+) -> rusqlite::Result<Vec<KnownFile>> {
+    let mut files = files_below(connection, source, &format!("{name}{suffix}"))?;
+    files.extend(file_at(connection, source, name)?);
+    Ok(files)
+}
+
+impl RecordedFiles for Db {
+    fn file_at(&self, source: &str, path: &str) -> Result<Option<KnownFile>, Error> {
+        file_at(&self.connection, source, path).map_err(|e| self.error(e))
+    }
+    fn files_holding(&self, source: &str, blob: &str) -> Result<Vec<KnownFile>, Error> {
+        select_files(
+            &self.connection,
+            "source = ?1 AND blob = ?2",
+            [source, blob],
+        )
+        .map_err(|e| self.error(e))
+    }
+    fn files_named(&self, source: &str, name: &str, suffix: &str) -> Result<Vec<KnownFile>, Error> {
+        files_named(&self.connection, source, name, suffix).map_err(|e| self.error(e))
+    }
+}
+
+impl RecordedFiles for Batch<'_> {
+    fn file_at(&self, source: &str, path: &str) -> Result<Option<KnownFile>, Error> {
+        file_at(&self.tx, source, path).map_err(|e| self.error(e))
+    }
+    fn files_holding(&self, source: &str, blob: &str) -> Result<Vec<KnownFile>, Error> {
+        select_files(&self.tx, "source = ?1 AND blob = ?2", [source, blob])
+            .map_err(|e| self.error(e))
+    }
+    fn files_named(&self, source: &str, name: &str, suffix: &str) -> Result<Vec<KnownFile>, Error> {
+        files_named(&self.tx, source, name, suffix).map_err(|e| self.error(e))
+    }
+}
+
 /// One transaction of state changes.
 pub struct Batch<'a> {
     pub(super) tx: rusqlite::Transaction<'a>,
@@ -635,6 +765,32 @@ impl Batch<'_> {
             }
         }
         Ok(gone)
+    }
+
+    /// Records that every file of the folder `path` of `source` is recorded, as of its
+    /// `mtime_ns` when the next run may skip it while unchanged.
+    pub fn stamp_folder(
+        &self,
+        source: &str,
+        path: &str,
+        mtime_ns: Option<i64>,
+    ) -> Result<(), Error> {
+        self.tx
+            .prepare_cached(
+                "INSERT OR REPLACE INTO local_folder (source, path, mtime_ns) VALUES (?1, ?2, ?3)",
+            )
+            .and_then(|mut statement| statement.execute(params![source, path, mtime_ns]))
+            .map_err(|e| self.error(e))?;
+        Ok(())
+    }
+
+    /// Forgets a folder of `source` that is gone (its files are forgotten on their own).
+    pub fn forget_folder(&self, source: &str, path: &str) -> Result<(), Error> {
+        self.tx
+            .prepare_cached("DELETE FROM local_folder WHERE source = ?1 AND path = ?2")
+            .and_then(|mut statement| statement.execute([source, path]))
+            .map_err(|e| self.error(e))?;
+        Ok(())
     }
 
     /// Sets a cursor value of `source`.
@@ -967,5 +1123,47 @@ mod tests {
         );
         batch.commit().unwrap();
         assert!(!db.batch().unwrap().see("src", "sha256:1").unwrap());
+    }
+
+    #[test]
+    fn the_files_of_a_folder_and_of_a_unique_name_are_found_without_their_neighbours() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut db = Db::open(&dir.path().join("s.sqlite")).unwrap();
+        let batch = db.batch().unwrap();
+        let stamp = FileStamp {
+            size: 1,
+            mtime_ns: 2,
+        };
+        for path in [
+            "/m/cur/1:2,S",
+            "/m/cur/10:2,S",
+            "/m/cur/1",
+            "/m/cur0/1",
+            "/m/new/1",
+        ] {
+            batch
+                .stamp_file("src", path, stamp, Some(path), None)
+                .unwrap();
+        }
+        batch
+            .stamp_file("other", "/m/cur/2", stamp, None, None)
+            .unwrap();
+        batch.commit().unwrap();
+        let mut folder: Vec<String> = db
+            .file_stamps("src", Some(&["/m/cur/".to_string()]))
+            .unwrap()
+            .into_keys()
+            .collect();
+        folder.sort();
+        assert_eq!(folder, ["/m/cur/1", "/m/cur/10:2,S", "/m/cur/1:2,S"]);
+        let mut named: Vec<String> = db
+            .files_named("src", "/m/cur/1", ":2,")
+            .unwrap()
+            .into_iter()
+            .map(|f| f.path)
+            .collect();
+        named.sort();
+        assert_eq!(named, ["/m/cur/1", "/m/cur/1:2,S"]);
+        assert_eq!(db.files_holding("src", "/m/new/1").unwrap().len(), 1);
     }
 }

@@ -79,6 +79,13 @@ pub(crate) fn run(global: &Global, args: SyncArgs) -> Result<u8, Failure> {
         if summary.gone > 0 {
             changed += &format!(", {} gone from the source", HumanCount(summary.gone));
         }
+        if summary.folders_skipped > 0 {
+            changed += &format!(
+                ", {} of {} Maildir folders unchanged",
+                HumanCount(summary.folders_skipped),
+                HumanCount(summary.folders_skipped + summary.folders_read)
+            );
+        }
         say!(
             "missive sync: {} new message{}{changed}{} in {:.1} s",
             HumanCount(new),
