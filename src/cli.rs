@@ -116,7 +116,8 @@ pub enum Command {
     #[command(subcommand)]
     Config(ConfigCommand),
     Schema(SchemaArgs),
-    Send(SendArgs),
+    // Boxed: its flags make it several times the size of the other commands.
+    Send(Box<SendArgs>),
 }
 
 /// Pull new messages from sources and print a record for each.

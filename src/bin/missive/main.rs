@@ -141,7 +141,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Config(ConfigCommand::Check(args)) => config::check(&cli.global, args),
         Command::Config(ConfigCommand::Show) => config::show(&cli.global),
         Command::Schema(args) => schema::run(args),
-        Command::Send(args) => send::run(&cli.global, args),
+        Command::Send(args) => send::run(&cli.global, *args),
     }
 }
 
