@@ -63,6 +63,14 @@ pub(crate) fn usage(error: impl Into<anyhow::Error>) -> Failure {
 }
 
 fn main() -> ExitCode {
+    // Errors are shown by their messages, never with a backtrace; yet with RUST_BACKTRACE
+    // set, anyhow captures one for each error it makes, and sequoia makes and drops some
+    // while reading the OpenPGP data of a message: a sixth of a sync's CPU. Panics still
+    // honour RUST_BACKTRACE, and RUST_LIB_BACKTRACE set by the user stands.
+    if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
+        // SAFETY: no other thread is running yet to read the environment.
+        unsafe { std::env::set_var("RUST_LIB_BACKTRACE", "0") };
+    }
     let cli = Cli::parse();
     let errors_as_json = cli.global.errors == ErrorFormat::Jsonl;
     match run(cli) {
