@@ -314,7 +314,7 @@ impl Db {
         prefixes: Option<&[String]>,
     ) -> Result<HashMap<String, FileStamp>, Error> {
         let files = match prefixes {
-            None => select_files(&self.connection, "source = ?1", [source]),
+            None => select_files(&self.connection, "WHERE source = ?1", [source]),
             Some(prefixes) => prefixes.iter().try_fold(Vec::new(), |mut files, prefix| {
                 files.extend(files_below(&self.connection, source, prefix)?);
                 Ok(files)
@@ -573,15 +573,16 @@ fn known_file(row: &rusqlite::Row<'_>) -> rusqlite::Result<KnownFile> {
     })
 }
 
-/// The files of `local_file` that match `condition` on `params`.
+/// The files of `local_file` that `clause` (an index to use, the WHERE clause) selects
+/// on `params`.
 fn select_files(
     connection: &Connection,
-    condition: &str,
+    clause: &str,
     params: impl rusqlite::Params,
 ) -> rusqlite::Result<Vec<KnownFile>> {
     connection
         .prepare_cached(&format!(
-            "SELECT path, size, mtime_ns, blob, record FROM local_file WHERE {condition}"
+            "SELECT path, size, mtime_ns, blob, record FROM local_file {clause}"
         ))?
         .query_map(params, known_file)?
         .collect()
@@ -599,7 +600,7 @@ fn files_below(
     end.push(bound);
     select_files(
         connection,
-        "source = ?1 AND path >= ?2 AND path < ?3",
+        "WHERE source = ?1 AND path >= ?2 AND path < ?3",
         [source, prefix, end.as_str()],
     )
 }
@@ -615,12 +616,22 @@ pub trait RecordedFiles {
     fn files_named(&self, source: &str, name: &str, suffix: &str) -> Result<Vec<KnownFile>, Error>;
 }
 
+/// The files of a source (`?1`) that held a blob (`?2`), by the index on both: left to
+/// itself, SQLite's planner walks every file of the source by the primary key instead (each
+/// new message cost 17 ms at 100,000 files: 2 s for 100 new).
+const HOLDING: &str = "INDEXED BY local_file_by_blob WHERE source = ?1 AND blob = ?2";
+
 fn file_at(
     connection: &Connection,
     source: &str,
     path: &str,
 ) -> rusqlite::Result<Option<KnownFile>> {
-    Ok(select_files(connection, "source = ?1 AND path = ?2", [source, path])?.pop())
+    Ok(select_files(
+        connection,
+        "WHERE source = ?1 AND path = ?2",
+        [source, path],
+    )?
+    .pop())
 }
 
 fn files_named(
@@ -639,12 +650,7 @@ impl RecordedFiles for Db {
         file_at(&self.connection, source, path).map_err(|e| self.error(e))
     }
     fn files_holding(&self, source: &str, blob: &str) -> Result<Vec<KnownFile>, Error> {
-        select_files(
-            &self.connection,
-            "source = ?1 AND blob = ?2",
-            [source, blob],
-        )
-        .map_err(|e| self.error(e))
+        select_files(&self.connection, HOLDING, [source, blob]).map_err(|e| self.error(e))
     }
     fn files_named(&self, source: &str, name: &str, suffix: &str) -> Result<Vec<KnownFile>, Error> {
         files_named(&self.connection, source, name, suffix).map_err(|e| self.error(e))
@@ -656,8 +662,7 @@ impl RecordedFiles for Batch<'_> {
         file_at(&self.tx, source, path).map_err(|e| self.error(e))
     }
     fn files_holding(&self, source: &str, blob: &str) -> Result<Vec<KnownFile>, Error> {
-        select_files(&self.tx, "source = ?1 AND blob = ?2", [source, blob])
-            .map_err(|e| self.error(e))
+        select_files(&self.tx, HOLDING, [source, blob]).map_err(|e| self.error(e))
     }
     fn files_named(&self, source: &str, name: &str, suffix: &str) -> Result<Vec<KnownFile>, Error> {
         files_named(&self.tx, source, name, suffix).map_err(|e| self.error(e))
