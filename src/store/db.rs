@@ -124,6 +124,12 @@ const MIGRATIONS: &[&str] = &[
          SELECT DISTINCT source, rtrim(rtrim(path, replace(path, '/', '')), '/') FROM local_file
          WHERE (source LIKE 'maildir:%' OR source LIKE 'printed:maildir:%')
              AND path NOT LIKE 'hex:%';",
+    // 17: the subject fallback asks for a subject's messages in one conversation: indexed by
+    // both, so a common subject ("meeting notes", hundreds of messages) is not read whole for
+    // each new message that bears it (src/store/threads.rs).
+    "DROP INDEX thread_message_by_subject;
+     CREATE INDEX thread_message_by_subject ON thread_message (subject_key, conversation)
+         WHERE subject_key IS NOT NULL;",
 ];
 
 /// The Autocrypt state of a peer (Level 1 §2.3), keys named by fingerprint.
