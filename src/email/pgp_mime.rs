@@ -163,8 +163,15 @@ impl Found {
                     }
                     _ => None,
                 };
-                if let Some(format) = format {
-                    self.signed_part(whole, format);
+                let signature = children.last().and_then(|&id| message.parts.get(id));
+                match format {
+                    Some(SignatureFormat::Smime)
+                        if !signature.is_some_and(|p| is_signed_data(p.contents())) =>
+                    {
+                        self.problems.push(NOT_SIGNED_DATA.into());
+                    }
+                    Some(format) => self.signed_part(whole, format),
+                    None => {}
                 }
                 children
             }
@@ -192,7 +199,11 @@ impl Found {
                             .into(),
                     );
                 } else if smime_type.as_deref() == Some("signed-data") {
-                    self.signed_part(whole, SignatureFormat::Smime);
+                    if is_signed_data(part.contents()) {
+                        self.signed_part(whole, SignatureFormat::Smime);
+                    } else {
+                        self.problems.push(NOT_SIGNED_DATA.into());
+                    }
                 }
                 Vec::new()
             }
@@ -351,16 +362,36 @@ const AUTH_ENVELOPED_DATA: &[u8] = &[
     0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x10, 0x01, 0x17,
 ];
 
-/// Whether `der` begins as CMS ContentInfo (RFC 5652 §3) holding (auth-)EnvelopedData: a
-/// SEQUENCE, the content-type OID, then `[0]` around a SEQUENCE whose first field is the
-/// INTEGER version. BER's indefinite lengths are allowed, as S/MIME writers use them. The
+/// The object identifier of CMS SignedData (1.2.840.113549.1.7.2), as DER content octets.
+const SIGNED_DATA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02];
+
+/// Why an S/MIME signature that is no CMS SignedData earns nothing: a sender can attach any
+/// bytes under a signature's media type.
+const NOT_SIGNED_DATA: &str =
+    "an S/MIME signature that is not CMS SignedData: not counted as signed";
+
+/// Whether `der` begins as CMS ContentInfo (RFC 5652 §3) holding (auth-)EnvelopedData. The
 /// recipients and ciphertext are not read: no key is needed to see the envelope.
 fn is_enveloped_data(der: &[u8]) -> bool {
+    is_content_info(der, &[ENVELOPED_DATA, AUTH_ENVELOPED_DATA])
+}
+
+/// Whether `der` begins as CMS ContentInfo holding SignedData (RFC 5652 §5). The signature
+/// is not checked (missive holds no S/MIME trust store): the structure earns what an
+/// unverified signature earns, bytes that are not one earn nothing.
+fn is_signed_data(der: &[u8]) -> bool {
+    is_content_info(der, &[SIGNED_DATA])
+}
+
+/// Whether `der` begins as CMS ContentInfo of one of `content_types`: a SEQUENCE, the
+/// content-type OID, then `[0]` around a SEQUENCE whose first field is the INTEGER version.
+/// BER's indefinite lengths are allowed, as S/MIME writers use them.
+fn is_content_info(der: &[u8], content_types: &[&[u8]]) -> bool {
     let mut reader = Der(der);
-    let mut enveloped = || -> Option<()> {
+    let mut content_info = || -> Option<()> {
         reader.enter(0x30)?;
         let oid = reader.primitive(0x06)?;
-        if oid != ENVELOPED_DATA && oid != AUTH_ENVELOPED_DATA {
+        if !content_types.contains(&oid) {
             return None;
         }
         reader.enter(0xa0)?;
@@ -370,7 +401,7 @@ fn is_enveloped_data(der: &[u8]) -> bool {
             .filter(|version| version.len() == 1)?;
         Some(())
     };
-    enveloped().is_some()
+    content_info().is_some()
 }
 
 /// A cursor over BER/DER: just enough to step into constructed values and read short
@@ -602,7 +633,7 @@ jA0ECQMC2jHluyFqy1H/0kMB/e6m7Veft9eto08MXF//i+22Baigi560BNCgH5xe\n\
                  Content-Type: {protocol}; name=smime.p7s\n\
                  Content-Transfer-Encoding: base64\n\
                  \n\
-                 MIAGCSqGSIb3DQEHAqCAMIACAQExDzANBglghkgBZQMEAgEFADCABgkqhkiG9w0BBwEAAA==\n\
+                 {SIGNED_DATA_BASE64}\n\
                  --b--\n"
             );
             assert_eq!(
@@ -641,12 +672,58 @@ jA0ECQMC2jHluyFqy1H/0kMB/e6m7Veft9eto08MXF//i+22Baigi560BNCgH5xe\n\
 
     #[test]
     fn pkcs7_mime_signed_data_is_smime_signed() {
+        let raw = pkcs7("application/pkcs7-mime; smime-type=signed-data; name=smime.p7m")
+            .replace("MIAGCSqGSIb3DQEHA6CAMIACAQAxggEw", SIGNED_DATA_BASE64);
         assert_eq!(
-            read(
-                pkcs7("application/pkcs7-mime; smime-type=signed-data; name=smime.p7m").as_bytes()
-            ),
+            read(raw.as_bytes()),
             (Encryption::None, Some(SignatureFormat::Smime))
         );
+    }
+
+    /// The start of a CMS ContentInfo of SignedData, as an S/MIME writer begins it.
+    const SIGNED_DATA_BASE64: &str =
+        "MIAGCSqGSIb3DQEHAqCAMIACAQExDzANBglghkgBZQMEAgEFADCABgkqhkiG9w0BBwEAAA==";
+
+    /// An attacker's S/MIME signature: the media type of one over bytes that are none (text,
+    /// or an envelope), in both forms; it earns nothing and says why.
+    #[test]
+    fn an_smime_signature_that_is_no_signed_data_is_not_counted() {
+        let not_signed = [
+            "SGVsbG8sIG5vdCBDTVMgYXQgYWxsLg==",
+            "MIAGCSqGSIb3DQEHA6CAMIACAQAxggEw",
+        ];
+        for payload in not_signed {
+            let opaque = pkcs7("application/pkcs7-mime; smime-type=signed-data; name=smime.p7m")
+                .replace("MIAGCSqGSIb3DQEHA6CAMIACAQAxggEw", payload);
+            let detached = format!(
+                "From: alice@example.org\n\
+                 MIME-Version: 1.0\n\
+                 Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; micalg=sha-256; boundary=b\n\
+                 \n\
+                 --b\n\
+                 Content-Type: text/plain\n\
+                 \n\
+                 Signed?\n\
+                 --b\n\
+                 Content-Type: application/pkcs7-signature; name=smime.p7s\n\
+                 Content-Transfer-Encoding: base64\n\
+                 \n\
+                 {payload}\n\
+                 --b--\n"
+            );
+            for raw in [opaque, detached] {
+                let found = structure_of(raw.as_bytes());
+                assert_eq!(found.signed, None, "{raw}");
+                assert!(
+                    found
+                        .problems
+                        .iter()
+                        .any(|p| p.contains("not CMS SignedData")),
+                    "{:?}",
+                    found.problems
+                );
+            }
+        }
     }
 
     #[test]
