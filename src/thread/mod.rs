@@ -538,11 +538,8 @@ fn save(
     let mut order: Vec<&MessageRow> = rows.iter().collect();
     order.sort_by(|a, b| a.id.cmp(&b.id));
     order.dedup_by(|a, b| a.id == b.id);
-    let mut seen = BTreeSet::new();
-    for row in order {
-        batch.put_thread_message(row)?;
-        seen.extend(row.participants.iter());
-    }
+    batch.put_thread_messages(order.iter().copied())?;
+    let seen: BTreeSet<&String> = order.iter().flat_map(|row| &row.participants).collect();
     for identity in seen {
         batch.see_identity(identity, directory.seen_name(identity))?;
     }
