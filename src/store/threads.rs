@@ -49,8 +49,8 @@ pub struct MessageRow {
 const CURRENT_THREAD: &str =
     "coalesce((SELECT new FROM thread_merge WHERE old = n.thread), n.thread)";
 
-/// Rows at which storing them into an empty `thread_message` builds its indexes after
-/// them ([`Batch::put_thread_messages`]): below it the rebuild costs more than it saves.
+/// Rows at which storing them into an empty table builds its indexes after them
+/// ([`Batch::put_thread_messages`]): below it the rebuild costs more than it saves.
 const BULK_ROWS: usize = 1000;
 
 const COLUMNS: &str = "id, node, refs, subject, subject_key, reply, protocol, date, list_id, \
@@ -340,50 +340,69 @@ impl Batch<'_> {
         Ok(())
     }
 
-    /// Stores (or replaces) what threading knows of many messages, given in id order. Into
-    /// an empty table (a first run) the secondary indexes are built once after the rows
-    /// rather than row by row: each row lands at a random place of each index, and one
-    /// sort per index costs less than as many scattered page splits.
+    /// Stores (or replaces) what threading knows of many messages, given in id order.
     pub fn put_thread_messages<'r>(
         &self,
         rows: impl ExactSizeIterator<Item = &'r MessageRow>,
     ) -> Result<(), Error> {
-        let rebuilt = if rows.len() >= BULK_ROWS && self.no_thread_messages()? {
-            self.drop_thread_message_indexes()?
+        self.indexed_after("thread_message", rows.len(), || {
+            rows.into_iter()
+                .try_for_each(|row| self.put_thread_message(row))
+        })
+    }
+
+    /// Stores (or replaces) the thread of many nodes, given in node order.
+    pub fn put_thread_nodes(&self, nodes: &[(String, String)]) -> Result<(), Error> {
+        self.indexed_after("thread_node", nodes.len(), || {
+            nodes
+                .iter()
+                .try_for_each(|(node, thread)| self.put_thread_node(node, thread))
+        })
+    }
+
+    /// Runs `insert`, `rows` rows into `table`. Into an empty table (a first run) its
+    /// secondary indexes are built once after the rows rather than row by row: each row
+    /// lands at a random place of each index, and one sort per index costs less than as
+    /// many scattered page splits. The key's index stays: rows come in its order.
+    fn indexed_after(
+        &self,
+        table: &str,
+        rows: usize,
+        insert: impl FnOnce() -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let empty = || {
+            self.tx
+                .query_row(
+                    &format!("SELECT NOT EXISTS (SELECT 1 FROM {table})"),
+                    [],
+                    |row| row.get(0),
+                )
+                .map_err(|e| self.error(e))
+        };
+        let rebuilt = if rows >= BULK_ROWS && empty()? {
+            self.drop_indexes(table)?
         } else {
             Vec::new()
         };
-        for row in rows {
-            self.put_thread_message(row)?;
-        }
+        insert()?;
         for sql in rebuilt {
             self.tx.execute_batch(&sql).map_err(|e| self.error(e))?;
         }
         Ok(())
     }
 
-    fn no_thread_messages(&self) -> Result<bool, Error> {
-        self.tx
-            .query_row(
-                "SELECT NOT EXISTS (SELECT 1 FROM thread_message)",
-                [],
-                |row| row.get(0),
-            )
-            .map_err(|e| self.error(e))
-    }
-
-    /// Drops the secondary indexes of `thread_message` (not the key's), returning the SQL
-    /// that makes them again, as the schema spells them.
-    fn drop_thread_message_indexes(&self) -> Result<Vec<String>, Error> {
+    /// Drops the secondary indexes of `table` (not its key's), returning the SQL that makes
+    /// them again, as the schema spells them.
+    fn drop_indexes(&self, table: &str) -> Result<Vec<String>, Error> {
         let indexes: Vec<(String, String)> = self
             .tx
             .prepare(
                 "SELECT name, sql FROM sqlite_schema
-                 WHERE type = 'index' AND tbl_name = 'thread_message' AND sql IS NOT NULL",
+                 WHERE type = 'index' AND tbl_name = ?1 AND sql IS NOT NULL",
             )
             .and_then(|mut statement| {
                 statement
-                    .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+                    .query_map([table], |row| Ok((row.get(0)?, row.get(1)?)))?
                     .collect()
             })
             .map_err(|e| self.error(e))?;
