@@ -418,11 +418,14 @@ impl Batch<'_> {
 
     /// Stores (or replaces) what threading knows of a message.
     pub fn put_thread_message(&self, row: &MessageRow) -> Result<(), Error> {
-        let sql = format!(
-            "INSERT OR REPLACE INTO thread_message ({COLUMNS})
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
-        );
-        let mut statement = self.tx.prepare_cached(&sql).map_err(|e| self.error(e))?;
+        // Spelt once: a run stores a row per message.
+        static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+            format!(
+                "INSERT OR REPLACE INTO thread_message ({COLUMNS})
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+            )
+        });
+        let mut statement = self.tx.prepare_cached(&SQL).map_err(|e| self.error(e))?;
         statement
             .execute(params![
                 row.id,

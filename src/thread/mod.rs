@@ -582,12 +582,18 @@ fn write_again<R: BufRead, W: Write>(
                 if !had_ids && buffer.ends_with(b"}") {
                     buffer.pop();
                     let empty = buffer.trim_ascii_end().ends_with(b"{");
-                    write!(
-                        buffer,
-                        "{}\"conversation\":\"{conversation}\",\"thread\":\"{thread}\"}}",
-                        if empty { "" } else { "," },
-                    )
-                    .map_err(Error::Write)?;
+                    if !empty {
+                        buffer.push(b',');
+                    }
+                    for part in [
+                        "\"conversation\":\"",
+                        conversation,
+                        "\",\"thread\":\"",
+                        thread,
+                        "\"}",
+                    ] {
+                        buffer.extend_from_slice(part.as_bytes());
+                    }
                     writer.write_json(&buffer).map_err(Error::Write)?;
                 } else {
                     let mut message: Message =
