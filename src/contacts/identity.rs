@@ -33,9 +33,17 @@ pub fn kind_handle(kind: &str, handle: &str) -> String {
         "email" => {
             let address = handle.trim_start_matches("mailto:");
             match address.rsplit_once('@') {
-                // The common case needs no IDNA: ASCII without an `xn--` label.
+                // The common case needs no IDNA: ASCII without an `xn--` label. Spelt
+                // straight into the identity: threading makes one per address it reads.
                 Some((local, domain)) if domain.is_ascii() && !domain.contains("xn--") => {
-                    format!("{local}@{}", domain.to_ascii_lowercase())
+                    let mut identity =
+                        String::with_capacity(kind.len() + 1 + local.len() + 1 + domain.len());
+                    identity.push_str(&kind);
+                    identity.push(':');
+                    identity.push_str(local);
+                    identity.push('@');
+                    identity.extend(domain.chars().map(|c| c.to_ascii_lowercase()));
+                    return identity;
                 }
                 _ => crate::email::address_with_unicode_domain(address),
             }

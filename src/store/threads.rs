@@ -49,6 +49,10 @@ pub struct MessageRow {
 const CURRENT_THREAD: &str =
     "coalesce((SELECT new FROM thread_merge WHERE old = n.thread), n.thread)";
 
+/// Rows at which storing them into an empty table builds its indexes after them
+/// ([`Batch::put_thread_messages`]): below it the rebuild costs more than it saves.
+const BULK_ROWS: usize = 1000;
+
 const COLUMNS: &str = "id, node, refs, subject, subject_key, reply, protocol, date, list_id, \
                        participants, conversation, score, grade";
 
@@ -336,13 +340,92 @@ impl Batch<'_> {
         Ok(())
     }
 
+    /// Stores (or replaces) what threading knows of many messages, given in id order.
+    pub fn put_thread_messages<'r>(
+        &self,
+        rows: impl ExactSizeIterator<Item = &'r MessageRow>,
+    ) -> Result<(), Error> {
+        self.indexed_after("thread_message", rows.len(), || {
+            rows.into_iter()
+                .try_for_each(|row| self.put_thread_message(row))
+        })
+    }
+
+    /// Stores (or replaces) the thread of many nodes, given in node order.
+    pub fn put_thread_nodes(&self, nodes: &[(String, String)]) -> Result<(), Error> {
+        self.indexed_after("thread_node", nodes.len(), || {
+            nodes
+                .iter()
+                .try_for_each(|(node, thread)| self.put_thread_node(node, thread))
+        })
+    }
+
+    /// Runs `insert`, `rows` rows into `table`. Into an empty table (a first run) its
+    /// secondary indexes are built once after the rows rather than row by row: each row
+    /// lands at a random place of each index, and one sort per index costs less than as
+    /// many scattered page splits. The key's index stays: rows come in its order.
+    fn indexed_after(
+        &self,
+        table: &str,
+        rows: usize,
+        insert: impl FnOnce() -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let empty = || {
+            self.tx
+                .query_row(
+                    &format!("SELECT NOT EXISTS (SELECT 1 FROM {table})"),
+                    [],
+                    |row| row.get(0),
+                )
+                .map_err(|e| self.error(e))
+        };
+        let rebuilt = if rows >= BULK_ROWS && empty()? {
+            self.drop_indexes(table)?
+        } else {
+            Vec::new()
+        };
+        insert()?;
+        for sql in rebuilt {
+            self.tx.execute_batch(&sql).map_err(|e| self.error(e))?;
+        }
+        Ok(())
+    }
+
+    /// Drops the secondary indexes of `table` (not its key's), returning the SQL that makes
+    /// them again, as the schema spells them.
+    fn drop_indexes(&self, table: &str) -> Result<Vec<String>, Error> {
+        let indexes: Vec<(String, String)> = self
+            .tx
+            .prepare(
+                "SELECT name, sql FROM sqlite_schema
+                 WHERE type = 'index' AND tbl_name = ?1 AND sql IS NOT NULL",
+            )
+            .and_then(|mut statement| {
+                statement
+                    .query_map([table], |row| Ok((row.get(0)?, row.get(1)?)))?
+                    .collect()
+            })
+            .map_err(|e| self.error(e))?;
+        let mut rebuilt = Vec::with_capacity(indexes.len());
+        for (name, sql) in indexes {
+            self.tx
+                .execute_batch(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))
+                .map_err(|e| self.error(e))?;
+            rebuilt.push(sql);
+        }
+        Ok(rebuilt)
+    }
+
     /// Stores (or replaces) what threading knows of a message.
     pub fn put_thread_message(&self, row: &MessageRow) -> Result<(), Error> {
-        let sql = format!(
-            "INSERT OR REPLACE INTO thread_message ({COLUMNS})
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
-        );
-        let mut statement = self.tx.prepare_cached(&sql).map_err(|e| self.error(e))?;
+        // Spelt once: a run stores a row per message.
+        static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+            format!(
+                "INSERT OR REPLACE INTO thread_message ({COLUMNS})
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+            )
+        });
+        let mut statement = self.tx.prepare_cached(&SQL).map_err(|e| self.error(e))?;
         statement
             .execute(params![
                 row.id,

@@ -453,10 +453,7 @@ impl Settled {
         for (old, new) in &self.merges {
             batch.merge_thread(old, new)?;
         }
-        for (node, thread) in &self.nodes {
-            batch.put_thread_node(node, thread)?;
-        }
-        Ok(())
+        batch.put_thread_nodes(&self.nodes)
     }
 }
 

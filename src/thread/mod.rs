@@ -538,11 +538,8 @@ fn save(
     let mut order: Vec<&MessageRow> = rows.iter().collect();
     order.sort_by(|a, b| a.id.cmp(&b.id));
     order.dedup_by(|a, b| a.id == b.id);
-    let mut seen = BTreeSet::new();
-    for row in order {
-        batch.put_thread_message(row)?;
-        seen.extend(row.participants.iter());
-    }
+    batch.put_thread_messages(order.iter().copied())?;
+    let seen: BTreeSet<&String> = order.iter().flat_map(|row| &row.participants).collect();
     for identity in seen {
         batch.see_identity(identity, directory.seen_name(identity))?;
     }
@@ -585,12 +582,18 @@ fn write_again<R: BufRead, W: Write>(
                 if !had_ids && buffer.ends_with(b"}") {
                     buffer.pop();
                     let empty = buffer.trim_ascii_end().ends_with(b"{");
-                    write!(
-                        buffer,
-                        "{}\"conversation\":\"{conversation}\",\"thread\":\"{thread}\"}}",
-                        if empty { "" } else { "," },
-                    )
-                    .map_err(Error::Write)?;
+                    if !empty {
+                        buffer.push(b',');
+                    }
+                    for part in [
+                        "\"conversation\":\"",
+                        conversation,
+                        "\",\"thread\":\"",
+                        thread,
+                        "\"}",
+                    ] {
+                        buffer.extend_from_slice(part.as_bytes());
+                    }
                     writer.write_json(&buffer).map_err(Error::Write)?;
                 } else {
                     let mut message: Message =
