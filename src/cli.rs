@@ -843,7 +843,7 @@ pub struct SendArgs {
     after_long_help = "OUTPUT\n  One JSON Schema (draft 2020-12) per line, for each record kind or the one named."
 )]
 pub struct SchemaArgs {
-    /// A record kind (message, error, key, conversation, contact, suggestion); all kinds
-    /// when omitted.
+    /// A record kind (message, error, key, conversation, contact, delivery, config…, as
+    /// `missive schema` prints them all); all kinds when omitted.
     pub kind: Option<String>,
 }

@@ -76,6 +76,7 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::tls::Tls;
@@ -116,7 +117,7 @@ impl Error {
 pub use crate::secret::{SecretError, secret_from_command};
 
 /// The whole configuration.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     #[serde(default)]
@@ -138,8 +139,38 @@ pub struct Config {
     pub dir: PathBuf,
 }
 
+/// The record `missive config show` prints in JSON: the config as loaded, secrets redacted.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ConfigRecord<'a> {
+    pub kind: crate::record::ConfigKind,
+    pub v: u32,
+    #[serde(flatten)]
+    pub config: &'a Config,
+}
+
+impl<'a> ConfigRecord<'a> {
+    pub fn of(config: &'a Config) -> ConfigRecord<'a> {
+        ConfigRecord {
+            kind: crate::record::ConfigKind,
+            v: crate::record::VERSION,
+            config,
+        }
+    }
+}
+
+/// The JSON Schema of every record kind missive prints: those of [`crate::record`], and the
+/// `config` record, whose type lives here, above the records.
+pub fn schemas() -> Vec<(&'static str, schemars::Schema)> {
+    let mut schemas = crate::record::schemas();
+    schemas.push((
+        crate::record::ConfigKind::TEXT,
+        schemars::schema_for!(ConfigRecord<'static>),
+    ));
+    schemas
+}
+
 /// The user: their own addresses and handles are never counted as participants.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Identity {
     #[serde(default)]
@@ -152,10 +183,11 @@ pub struct Identity {
 }
 
 /// One account: where its messages come from and how to log in.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Account {
     /// A source as on the command line (`maildir:PATH`, …).
+    #[schemars(with = "String")]
     pub source: toml::Spanned<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password_command: Option<String>,
@@ -186,6 +218,7 @@ pub struct Account {
     /// Where `send` submits mail: `smtp://USER@HOST[:PORT]`, STARTTLS on 587 (the default
     /// port), implicit TLS on 465.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>")]
     pub submission: Option<toml::Spanned<String>>,
     /// Submission: `implicit` or `starttls`, when the port does not say; never plain text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -225,7 +258,7 @@ impl Account {
 }
 
 /// Whose word is taken on how mail travelled and who sent it: the user's own servers.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Trust {
     /// Authserv-ids of Authentication-Results headers added by the user's own servers.
@@ -240,7 +273,7 @@ pub struct Trust {
 }
 
 /// Rules for sending.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Policy {
     /// The lowest privacy score `send` may deliver at.
@@ -249,7 +282,7 @@ pub struct Policy {
 }
 
 /// What the search index may hold.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Index {
     /// Index the decrypted text of encrypted mail; off by default, as a cleartext index of
@@ -261,11 +294,12 @@ pub struct Index {
 /// Where `keys discover` looks. Everything is optional: by default the system's resolvers,
 /// the DNS root's trust anchors, the platform's TLS roots and port 443, as WKD and RFC 7929
 /// say. The rest is for a private zone, a self-hosted server, and the tests.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Keys {
     /// The DNS server asked, `IP:PORT` (UDP and TCP), instead of the system's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>")]
     pub nameserver: Option<std::net::SocketAddr>,
     /// A file of DNSKEY records (zone-file syntax, one a line; a zone with a separate ZSK
     /// needs both keys) trusted instead of the root's anchors for DNSSEC validation.
@@ -290,7 +324,7 @@ pub struct Keys {
 
 /// How much one input may cost: what a reader refuses, naming the input, rather than
 /// letting a crafted file (a zip bomb) take all memory.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Limits {
     /// The most bytes one zip entry of an export, or one decrypted message, unpacks to, in

@@ -128,6 +128,7 @@ kind_tag!(ContactPrivacyKind, "contact_privacy");
 kind_tag!(RecommendationKind, "recommendation");
 kind_tag!(DraftKind, "draft");
 kind_tag!(DeliveryKind, "delivery");
+kind_tag!(ConfigKind, "config");
 
 fn version() -> u32 {
     VERSION

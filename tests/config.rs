@@ -69,7 +69,7 @@ fn schema_prints_a_json_schema_per_kind() {
     let home = Home::new();
     let (code, schemas, _) = run(home.missive().args(["schema"]));
     assert_eq!(code, 0);
-    assert_eq!(schemas.len(), missive::record::schemas().len());
+    assert_eq!(schemas.len(), missive::config::schemas().len());
     assert!(schemas.len() >= 3, "message, error and key at least");
     let (code, message, _) = run(home.missive().args(["schema", "message"]));
     assert_eq!(code, 0);

@@ -187,7 +187,17 @@ fn every_printed_record_matches_its_schema() {
             "search --output {output} printed nothing"
         );
     }
-    // Not checked, for want of a schema: `config show` prints a `config` record.
+    // config, with an IMAP account
+    let config =
+        std::fs::read_to_string(home.path().join("config/missive/config.toml")).unwrap_or_default();
+    home.write_config(&format!(
+        "{config}\n[accounts.schema_check]\nsource = \"imap://me@mail.example.org\"\npassword_command = \"pass mail\"\ntls = \"starttls\"\n"
+    ));
+    let shown = checker.run(
+        home.missive().args(["config", "show", "--format", "jsonl"]),
+        false,
+    );
+    assert!(!shown.is_empty(), "config show printed nothing");
 
     // The check is not vacuous: a record without a required field is refused.
     assert!(
@@ -195,7 +205,7 @@ fn every_printed_record_matches_its_schema() {
             .is_valid(&serde_json::json!({"kind": "device", "v": 1, "store": "/s"}))
     );
     let checked: BTreeSet<&str> = checker.validators.keys().map(String::as_str).collect();
-    let known: BTreeSet<&str> = missive::record::schemas()
+    let known: BTreeSet<&str> = missive::config::schemas()
         .iter()
         .map(|(kind, _)| *kind)
         .collect();

@@ -137,12 +137,8 @@ pub(crate) fn show(global: &Global) -> Result<u8, Failure> {
     let text = match output_format(global) {
         Format::Text | Format::Tree => toml::to_string_pretty(&config).map_err(usage)?,
         Format::Json | Format::Jsonl => {
-            let mut value = serde_json::to_value(&config).map_err(usage)?;
-            if let Some(object) = value.as_object_mut() {
-                object.insert("kind".into(), "config".into());
-                object.insert("v".into(), missive::record::VERSION.into());
-            }
-            format!("{value}\n")
+            let record = missive::config::ConfigRecord::of(&config);
+            format!("{}\n", serde_json::to_string(&record).map_err(usage)?)
         }
     };
     std::io::stdout()

@@ -9,7 +9,7 @@ use missive::cli::SchemaArgs;
 use crate::{Failure, OK, usage};
 
 pub(crate) fn run(args: SchemaArgs) -> Result<u8, Failure> {
-    let schemas = missive::record::schemas();
+    let schemas = missive::config::schemas();
     let chosen: Vec<_> = match &args.kind {
         None => schemas,
         Some(kind) => {
