@@ -387,6 +387,12 @@ fn fetch_sources<S: Sink + Send, E: Write + Send>(
             fresh,
         });
     }
+    // A fetch stopped during a first load left local_file's lookup indexes to make; a
+    // first load (no file recorded yet) builds them once, after its rows.
+    let batch = store.db.batch()?;
+    batch.restore_indexes()?;
+    batch.defer_indexes("local_file")?;
+    batch.commit()?;
     let archive = store.archive();
     let accounts: Vec<&str> = states.iter().map(|s| s.target.account.as_str()).collect();
     let mut unread = std::collections::HashSet::new();
@@ -460,7 +466,15 @@ fn fetch_sources<S: Sink + Send, E: Write + Send>(
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         (scans, written)
     });
-    written?;
+    if let Err(error) = written {
+        // The rows loaded before the failure stay, so do their indexes; should making them
+        // fail too, the next fetch makes them (the first error is the one to report).
+        let _ = store.db.batch().and_then(|batch| {
+            batch.restore_indexes()?;
+            batch.commit()
+        });
+        return Err(error);
+    }
     // Every source that was read to its end is stamped, even when another failed; then the
     // first failure is reported.
     let mut failure = None;
@@ -505,6 +519,7 @@ fn fetch_sources<S: Sink + Send, E: Write + Send>(
             }
         }
     }
+    batch.restore_indexes()?;
     batch.commit()?;
     match failure {
         Some(error) => Err(error.into()),

@@ -124,6 +124,40 @@ fn sync_follows_a_mail_reader_renaming_and_deleting_files() {
     assert_eq!(found[0]["source"].get("gone"), None, "{:?}", found[0]);
 }
 
+/// The store's indexes, by name and SQL.
+fn store_indexes(home: &Home) -> Vec<(String, String)> {
+    let connection = rusqlite::Connection::open(home.store().join("state.sqlite")).unwrap();
+    let mut statement = connection
+        .prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL ORDER BY name")
+        .unwrap();
+    statement
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[test]
+fn a_first_sync_leaves_the_indexes_a_new_store_has() {
+    let home = maildir_home();
+    let (code, _, stderr) = run(home.missive().args(["search", "--", "anything"]));
+    assert_eq!(code, 0, "{stderr}");
+    let new_store = store_indexes(&home);
+    assert!(
+        new_store
+            .iter()
+            .any(|(name, _)| name == "local_file_by_blob"),
+        "{new_store:?}"
+    );
+    deliver(&home, b"1700000005.M5P5.host", "turnip");
+    sync(&home);
+    assert_eq!(
+        store_indexes(&home),
+        new_store,
+        "made again after the first load"
+    );
+}
+
 #[test]
 fn a_rebuild_reads_a_renamed_file_where_it_is_now() {
     let home = maildir_home();

@@ -370,50 +370,16 @@ impl Batch<'_> {
         rows: usize,
         insert: impl FnOnce() -> Result<(), Error>,
     ) -> Result<(), Error> {
-        let empty = || {
-            self.tx
-                .query_row(
-                    &format!("SELECT NOT EXISTS (SELECT 1 FROM {table})"),
-                    [],
-                    |row| row.get(0),
-                )
-                .map_err(|e| self.error(e))
-        };
-        let rebuilt = if rows >= BULK_ROWS && empty()? {
+        let rebuilt = if rows >= BULK_ROWS && self.is_empty(table)? {
             self.drop_indexes(table)?
         } else {
             Vec::new()
         };
         insert()?;
-        for sql in rebuilt {
+        for (_, sql) in rebuilt {
             self.tx.execute_batch(&sql).map_err(|e| self.error(e))?;
         }
         Ok(())
-    }
-
-    /// Drops the secondary indexes of `table` (not its key's), returning the SQL that makes
-    /// them again, as the schema spells them.
-    fn drop_indexes(&self, table: &str) -> Result<Vec<String>, Error> {
-        let indexes: Vec<(String, String)> = self
-            .tx
-            .prepare(
-                "SELECT name, sql FROM sqlite_schema
-                 WHERE type = 'index' AND tbl_name = ?1 AND sql IS NOT NULL",
-            )
-            .and_then(|mut statement| {
-                statement
-                    .query_map([table], |row| Ok((row.get(0)?, row.get(1)?)))?
-                    .collect()
-            })
-            .map_err(|e| self.error(e))?;
-        let mut rebuilt = Vec::with_capacity(indexes.len());
-        for (name, sql) in indexes {
-            self.tx
-                .execute_batch(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))
-                .map_err(|e| self.error(e))?;
-            rebuilt.push(sql);
-        }
-        Ok(rebuilt)
     }
 
     /// Stores (or replaces) what threading knows of a message.
