@@ -4,7 +4,7 @@
 //! whether the message this one answers was encrypted. The factors themselves are applied
 //! in [`super::message`]; contacts are [`crate::contacts`], keys [`crate::keys`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, RandomState};
 use std::time::SystemTime;
 
@@ -81,9 +81,10 @@ pub struct Circles<'a> {
     directory: Directory,
     index: Option<Reader<'a>>,
     people: HashMap<String, Person>,
-    /// Whether each message of this run was encrypted, by a hash of its id (8 bytes a
-    /// message, not the id); a parent from an earlier run is looked up in the index.
-    encrypted: HashMap<u64, bool>,
+    /// The messages of this run that were encrypted, by a hash of their id (8 bytes a
+    /// message, not the id; only whether a parent was encrypted counts, and most were not);
+    /// a parent from an earlier run is looked up in the index.
+    encrypted: HashSet<u64>,
     ids: RandomState,
     now: SystemTime,
 }
@@ -104,7 +105,7 @@ impl<'a> Circles<'a> {
             store,
             index: index.map(MessageIndex::reader).transpose()?,
             people: HashMap::new(),
-            encrypted: HashMap::new(),
+            encrypted: HashSet::new(),
             ids: RandomState::new(),
             now: SystemTime::now(),
         })
@@ -129,11 +130,10 @@ impl<'a> Circles<'a> {
         if let Some(parent) = message.in_reply_to.first() {
             circle.parent_encrypted = self.encrypted(message, parent)?;
         }
-        let id = message_id(&message.protocol, &message.account, &message.native_id);
-        self.encrypted.insert(
-            self.ids.hash_one(&id),
-            message.security.encryption != Encryption::None,
-        );
+        if message.security.encryption != Encryption::None {
+            let id = message_id(&message.protocol, &message.account, &message.native_id);
+            self.encrypted.insert(self.ids.hash_one(&id));
+        }
         Ok(circle)
     }
 
@@ -177,11 +177,11 @@ impl<'a> Circles<'a> {
     }
 
     /// Whether the message `native_id` (of the same account) was encrypted: from this run,
-    /// else from the index, where only an encrypted parent is told apart (`Some(true)`).
+    /// else from the index; only an encrypted parent is told apart (`Some(true)`).
     fn encrypted(&self, message: &Message, native_id: &str) -> Result<Option<bool>, Error> {
         let id = message_id(&message.protocol, &message.account, native_id);
-        if let Some(&encrypted) = self.encrypted.get(&self.ids.hash_one(&id)) {
-            return Ok(Some(encrypted));
+        if self.encrypted.contains(&self.ids.hash_one(&id)) {
+            return Ok(Some(true));
         }
         let Some(reader) = &self.index else {
             return Ok(None);

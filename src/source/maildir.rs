@@ -67,10 +67,11 @@ impl Source for Maildir {
                     skipped += 1;
                     continue;
                 }
-                let mut files = match fs::read_dir(&sub_dir) {
+                // Names, not paths: a folder may hold a million files.
+                let mut names = match fs::read_dir(&sub_dir) {
                     Ok(entries) => entries
                         .filter_map(Result::ok)
-                        .map(|e| e.path())
+                        .map(|e| e.file_name())
                         .collect::<Vec<_>>(),
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
                     Err(e) => return Err(Error::io(&sub_dir, e)),
@@ -79,15 +80,13 @@ impl Source for Maildir {
                     folder_files.extend(store.files(&prefixes(&sub_dir))?);
                 }
                 let refused_before = failed.len();
-                files.sort();
-                for path in files {
+                names.sort();
+                for name in names {
                     // Maildir readers ignore dot files (`.keep`, editor droppings).
-                    if path
-                        .file_name()
-                        .is_some_and(|n| n.to_string_lossy().starts_with('.'))
-                    {
+                    if name.as_encoded_bytes().starts_with(b".") {
                         continue;
                     }
+                    let path = sub_dir.join(name);
                     let Ok(mut metadata) = fs::symlink_metadata(&path) else {
                         continue;
                     };
@@ -109,8 +108,11 @@ impl Source for Maildir {
                     }
                     let key = path_text(&path);
                     let stamp = stamp(&metadata);
-                    present.insert(key.clone());
                     let recorded = folder_files.get(&key).or_else(|| known.files.get(&key));
+                    // Only a recorded file can be gone: one never recorded needs no remembering.
+                    if recorded.is_some() {
+                        present.insert(key.clone());
+                    }
                     if recorded == Some(&stamp) {
                         continue;
                     }

@@ -13,6 +13,8 @@
 use std::path::{Path, PathBuf};
 
 use tantivy::collector::{Count, TopDocs};
+use tantivy::index::{SegmentId, SegmentMeta};
+use tantivy::indexer::{LogMergePolicy, MergeCandidate, MergePolicy};
 use tantivy::query::{
     AllQuery, BooleanQuery, EmptyQuery, Occur, PhraseQuery, Query as TantivyQuery, RangeQuery,
     TermQuery, TermSetQuery,
@@ -34,6 +36,12 @@ use crate::record::{Encryption, Message, SignatureState};
 const TOKENIZER: &str = "missive";
 /// Memory for the writer's buffers: flushed to a segment when full.
 const WRITER_MEMORY: usize = 64 << 20;
+/// The most documents a merge makes one segment of. A merge reads its segments through
+/// memory maps, each page it touches counted in the process's memory until the merge
+/// ends: at about 2.7 KB a message (1.4 KB of it the stored record), 32,768 messages are
+/// some 90 MB. Unbounded, merges at a million messages held 550 MB of maps; bounded, a
+/// million messages make some 40 segments, which every search visits.
+const MERGED_DOCS: u32 = 1 << 15;
 
 /// The error returned when the index cannot be opened, written or read.
 #[derive(Debug, thiserror::Error)]
@@ -191,6 +199,7 @@ impl MessageIndex {
             .index
             .writer_with_num_threads(1, WRITER_MEMORY)
             .map_err(|e| self.error(e))?;
+        writer.set_merge_policy(Box::new(BoundedMerges::default()));
         Ok(Writer {
             index: self,
             writer,
@@ -349,6 +358,44 @@ fn analysed_words(text: &str) -> Vec<Vec<String>> {
         })
         .filter(|pieces| !pieces.is_empty())
         .collect()
+}
+
+/// tantivy's merges by size level, none making a segment of more than [`MERGED_DOCS`]
+/// documents: of each merge the log policy proposes, its smallest segments that fit.
+#[derive(Debug)]
+struct BoundedMerges(LogMergePolicy);
+
+impl Default for BoundedMerges {
+    fn default() -> BoundedMerges {
+        let mut policy = LogMergePolicy::default();
+        // A segment past half the bound joins no merge: two of them would not fit.
+        policy.set_max_docs_before_merge(MERGED_DOCS as usize / 2);
+        BoundedMerges(policy)
+    }
+}
+
+impl MergePolicy for BoundedMerges {
+    fn compute_merge_candidates(&self, segments: &[SegmentMeta]) -> Vec<MergeCandidate> {
+        let docs = |id: &SegmentId| {
+            segments
+                .iter()
+                .find(|segment| segment.id() == *id)
+                .map_or(0, SegmentMeta::num_docs)
+        };
+        self.0
+            .compute_merge_candidates(segments)
+            .into_iter()
+            .filter_map(|MergeCandidate(mut ids)| {
+                ids.sort_by_key(|id| docs(id));
+                let mut total = 0;
+                ids.retain(|id| {
+                    total += docs(id);
+                    total <= MERGED_DOCS
+                });
+                (ids.len() > 1).then_some(MergeCandidate(ids))
+            })
+            .collect()
+    }
 }
 
 /// Writes documents; nothing is visible to readers until [`Writer::commit`].
@@ -784,6 +831,50 @@ mod tests {
             out.push(stream.token().text.clone());
         }
         out
+    }
+
+    /// What the merge policy proposes for segments of these sizes: the sizes of each merge.
+    fn merges_of(sizes: &[u32]) -> Vec<Vec<u32>> {
+        let index = Index::create_in_ram(schema().0);
+        let segments: Vec<SegmentMeta> = sizes
+            .iter()
+            .map(|&docs| index.new_segment_meta(SegmentId::generate_random(), docs))
+            .collect();
+        let mut merges: Vec<Vec<u32>> = BoundedMerges::default()
+            .compute_merge_candidates(&segments)
+            .into_iter()
+            .map(|MergeCandidate(ids)| {
+                let mut docs: Vec<u32> = ids
+                    .iter()
+                    .map(|id| segments.iter().find(|s| s.id() == *id).unwrap().num_docs())
+                    .collect();
+                docs.sort_unstable();
+                docs
+            })
+            .collect();
+        merges.sort();
+        merges
+    }
+
+    #[test]
+    fn merges_never_make_a_segment_larger_than_the_bound() {
+        // A sync's commits: eight of 4,096 make one segment of exactly the bound.
+        assert_eq!(merges_of(&[4096; 8]), [vec![4096; 8]]);
+        // Nine: the ninth waits for the next level.
+        let nine = merges_of(&[4096; 9]);
+        assert!(
+            nine.iter().all(|m| m.iter().sum::<u32>() <= MERGED_DOCS),
+            "{nine:?}"
+        );
+        // Full segments are left alone, however many there are.
+        assert!(merges_of(&[MERGED_DOCS; 12]).is_empty());
+        // Past the bound, a merge keeps its smallest segments that fit.
+        let mixed = merges_of(&[10_000, 10_000, 10_000, 10_000, 1_000, 1_000, 1_000, 1_000]);
+        assert!(!mixed.is_empty());
+        assert!(
+            mixed.iter().all(|m| m.iter().sum::<u32>() <= MERGED_DOCS),
+            "{mixed:?}"
+        );
     }
 
     #[test]

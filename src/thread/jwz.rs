@@ -168,12 +168,18 @@ type SettledMember = (String, Option<i64>, bool);
 
 /// What a run that threads batch after batch (`sync`) remembers of subject groups between
 /// batches, so that a common subject is not read back from the store for every batch: the
-/// messages of each group with their threads, and the threads merged since.
+/// messages of each group with their threads, and the threads merged since. It holds at
+/// most [`REMEMBERED`] of those, then starts again empty: a first sync of a million
+/// messages must not keep them all (what it forgot, the store answers).
 #[derive(Debug, Default)]
 pub struct SubjectMemory {
     subjects: HashMap<SubjectGroup, Vec<SettledMember>>,
     renamed: HashMap<String, String>,
+    members: usize,
 }
+
+/// How many group members and merges [`SubjectMemory`] holds at most: a few MB.
+const REMEMBERED: usize = 1 << 16;
 
 impl SubjectMemory {
     /// The messages of a subject group, each with the thread it is in now.
@@ -200,7 +206,13 @@ impl SubjectMemory {
             self.renamed.insert(old.clone(), new.clone());
         }
         for (group, members) in &settled.subjects {
-            self.subjects.insert(group.clone(), members.clone());
+            self.members += members.len();
+            if let Some(before) = self.subjects.insert(group.clone(), members.clone()) {
+                self.members -= before.len();
+            }
+        }
+        if self.members + self.renamed.len() > REMEMBERED {
+            *self = SubjectMemory::default();
         }
     }
 }
