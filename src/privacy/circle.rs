@@ -83,7 +83,8 @@ pub struct Circles<'a> {
     people: HashMap<String, Person>,
     /// The messages of this run that were encrypted, by a hash of their id (8 bytes a
     /// message, not the id; only whether a parent was encrypted counts, and most were not);
-    /// a parent from an earlier run is looked up in the index.
+    /// a parent from an earlier run is looked up in the index as it was when this one
+    /// began (none for a first sync: nothing to look up, and no page of the index read).
     encrypted: HashSet<u64>,
     ids: RandomState,
     now: SystemTime,
@@ -103,7 +104,7 @@ impl<'a> Circles<'a> {
             own_mutual: config.identity.prefer_encrypt.as_deref() == Some("mutual"),
             directory: Directory::load(&store.db)?,
             store,
-            index: index.map(MessageIndex::reader).transpose()?,
+            index: index.map(MessageIndex::snapshot).transpose()?.flatten(),
             people: HashMap::new(),
             encrypted: HashSet::new(),
             ids: RandomState::new(),

@@ -215,6 +215,20 @@ impl MessageIndex {
         })
     }
 
+    /// A reader of the index as it is now, never reloaded; `None` when it holds nothing.
+    pub fn snapshot(&self) -> Result<Option<Reader<'_>>, Error> {
+        let reader = self
+            .index
+            .reader_builder()
+            .reload_policy(tantivy::ReloadPolicy::Manual)
+            .try_into()
+            .map_err(|e| self.error(e))?;
+        Ok((reader.searcher().num_docs() > 0).then_some(Reader {
+            index: self,
+            reader,
+        }))
+    }
+
     /// Turns a parsed query into a tantivy query; `lookup` answers what the store's
     /// database knows: tags, threads and conversations as they are now, contacts.
     fn compile(&self, query: &Query, lookup: &dyn Lookup) -> Box<dyn TantivyQuery> {
