@@ -553,6 +553,15 @@ impl Db {
     /// timeout): a transaction that read first and wrote later would fail at once, not
     /// wait, when another missive wrote in between. So a batch is short and never waits
     /// on a pipe: its reads and its output come before it.
+    /// Lets the write-ahead log grow to `pages` pages before SQLite copies it into the
+    /// database (1,000 by default), for a run of many transactions on this connection: a
+    /// page each of them changes is copied once, not once a transaction.
+    pub fn set_checkpoint_pages(&self, pages: u32) -> Result<(), Error> {
+        self.connection
+            .pragma_update(None, "wal_autocheckpoint", pages)
+            .map_err(|e| self.error(e))
+    }
+
     pub fn batch(&mut self) -> Result<Batch<'_>, Error> {
         let path = self.path.clone();
         let handle = Handle::of(&self.connection);

@@ -35,7 +35,7 @@ use crate::record::{Encryption, Message, SignatureState};
 /// The name the text analyzer is registered under.
 const TOKENIZER: &str = "missive";
 /// Memory for the writer's buffers: flushed to a segment when full.
-const WRITER_MEMORY: usize = 64 << 20;
+const WRITER_MEMORY: usize = 32 << 20;
 /// The most documents a merge makes one segment of. A merge reads its segments through
 /// memory maps, each page it touches counted in the process's memory until the merge
 /// ends: at about 2.7 KB a message (1.4 KB of it the stored record), 32,768 messages are
