@@ -390,11 +390,11 @@ fn fetch_sources<S: Sink + Send, E: Write + Send>(
             fresh,
         });
     }
-    // A fetch stopped during a first load left local_file's lookup indexes to make; a
-    // first load (no file recorded yet) builds them once, after its rows.
+    // A fetch stopped during a first load left indexes to make; a first load (no file
+    // recorded yet, nothing threaded) builds them once, after its rows.
     let batch = store.db.batch()?;
     batch.restore_indexes()?;
-    batch.defer_indexes("local_file")?;
+    batch.defer_load_indexes()?;
     batch.commit()?;
     // At a million messages, copying the log into the database after every transaction
     // took a tenth of a first sync.

@@ -131,8 +131,24 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX thread_message_by_subject ON thread_message (subject_key, conversation)
          WHERE subject_key IS NOT NULL;",
     // 18: the secondary indexes a first load dropped, as the schema spelt them, until it
-    // (or, when it was stopped, the next fetch) makes them again: `Batch::defer_indexes`.
+    // (or, when it was stopped, the next fetch) makes them again: `Batch::defer_load_indexes`.
     "CREATE TABLE deferred_index (name TEXT PRIMARY KEY, sql TEXT NOT NULL) WITHOUT ROWID;",
+];
+
+/// The secondary indexes a first load builds after its rows ([`Batch::defer_load_indexes`]),
+/// by table: none is read by a query the load makes (a rename is looked up only for a
+/// file recorded before; threading reads nodes by their key, subject groups and merges by
+/// their own indexes), and each would take every row at a random place.
+const LOAD_DEFERRED: &[(&str, &[&str])] = &[
+    (
+        "local_file",
+        &["local_file_by_blob", "local_file_by_record"],
+    ),
+    (
+        "thread_message",
+        &["thread_message_by_node", "thread_message_by_conversation"],
+    ),
+    ("thread_node", &["thread_node_by_thread"]),
 ];
 
 /// The Autocrypt state of a peer (Level 1 §2.3), keys named by fingerprint.
@@ -709,9 +725,9 @@ impl Batch<'_> {
             .map_err(|e| self.error(e))
     }
 
-    /// Drops the secondary indexes of `table` (not its key's), returning the name of each
-    /// and the SQL that makes it again, as the schema spells it.
-    pub(super) fn drop_indexes(&self, table: &str) -> Result<Vec<(String, String)>, Error> {
+    /// Drops the secondary indexes of `table` (not its key's), returning the SQL that makes
+    /// each again, as the schema spells it.
+    pub(super) fn drop_indexes(&self, table: &str) -> Result<Vec<String>, Error> {
         let indexes: Vec<(String, String)> = self
             .tx
             .prepare(
@@ -724,37 +740,54 @@ impl Batch<'_> {
                     .collect()
             })
             .map_err(|e| self.error(e))?;
-        for (name, _) in &indexes {
+        let mut rebuilt = Vec::with_capacity(indexes.len());
+        for (name, sql) in indexes {
             self.tx
                 .execute_batch(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))
                 .map_err(|e| self.error(e))?;
+            rebuilt.push(sql);
         }
-        Ok(indexes)
+        Ok(rebuilt)
     }
 
-    /// When `table` is empty, drops its secondary indexes and keeps their SQL in
+    /// Drops the indexes of [`LOAD_DEFERRED`] whose table is empty, keeping their SQL in
     /// `deferred_index` until [`Batch::restore_indexes`], for a load of many rows over
-    /// several transactions (a first fetch): each of its rows would land at a random place
-    /// of each index, and one sort per index at the end costs far less than as many
-    /// scattered page writes (a first sync of 100,000 messages: a quarter of its CPU).
-    /// True when it dropped them. Until they are back, readers of the table scan it.
-    pub fn defer_indexes(&self, table: &str) -> Result<bool, Error> {
-        if !self.is_empty(table)? {
-            return Ok(false);
+    /// several transactions (a first fetch or sync): each of its rows would land at a
+    /// random place of each index, and one sort per index at the end costs far less than as
+    /// many scattered page writes. True when it dropped any. Until they are back, a reader
+    /// that would have used one scans instead.
+    pub fn defer_load_indexes(&self) -> Result<bool, Error> {
+        let mut deferred = false;
+        for (table, names) in LOAD_DEFERRED {
+            if !self.is_empty(table)? {
+                continue;
+            }
+            for name in *names {
+                let sql: Option<String> = self
+                    .tx
+                    .query_row(
+                        "SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = ?1",
+                        [name],
+                        |row| row.get(0),
+                    )
+                    .optional()
+                    .map_err(|e| self.error(e))?;
+                // Already deferred by a load still running, or stopped.
+                let Some(sql) = sql else { continue };
+                self.tx
+                    .execute(
+                        "INSERT OR REPLACE INTO deferred_index (name, sql) VALUES (?1, ?2)",
+                        [name, &sql.as_str()],
+                    )
+                    .and_then(|_| self.tx.execute_batch(&format!("DROP INDEX {name}")))
+                    .map_err(|e| self.error(e))?;
+                deferred = true;
+            }
         }
-        let dropped = self.drop_indexes(table)?;
-        for (name, sql) in &dropped {
-            self.tx
-                .execute(
-                    "INSERT OR REPLACE INTO deferred_index (name, sql) VALUES (?1, ?2)",
-                    [name, sql],
-                )
-                .map_err(|e| self.error(e))?;
-        }
-        Ok(!dropped.is_empty())
+        Ok(deferred)
     }
 
-    /// Makes again every index [`Batch::defer_indexes`] dropped, a stopped load's too.
+    /// Makes again every index [`Batch::defer_load_indexes`] dropped, a stopped load's too.
     pub fn restore_indexes(&self) -> Result<(), Error> {
         let deferred: Vec<(String, String)> = self
             .tx
@@ -1184,11 +1217,16 @@ mod tests {
         let path = dir.path().join("state.sqlite");
         let mut db = Db::open(&path).unwrap();
         let batch = db.batch().unwrap();
-        assert!(batch.defer_indexes("local_file").unwrap());
+        assert!(batch.defer_load_indexes().unwrap());
         batch.commit().unwrap();
         let batch = db.batch().unwrap();
-        let stamp = FileStamp { size: 1, mtime_ns: 1 };
-        batch.stamp_file("src", "/m/new/1", stamp, Some("b1"), Some("m_1")).unwrap();
+        let stamp = FileStamp {
+            size: 1,
+            mtime_ns: 1,
+        };
+        batch
+            .stamp_file("src", "/m/new/1", stamp, Some("b1"), Some("m_1"))
+            .unwrap();
         batch.commit().unwrap();
         // Without its index, the rename lookup cannot run at all.
         assert!(db.files_holding("src", "b1").is_err());
@@ -1198,7 +1236,7 @@ mod tests {
         let mut db = Db::open(&path).unwrap();
         let batch = db.batch().unwrap();
         batch.restore_indexes().unwrap();
-        assert!(!batch.defer_indexes("local_file").unwrap());
+        batch.defer_load_indexes().unwrap();
         batch.commit().unwrap();
         assert_eq!(db.files_holding("src", "b1").unwrap().len(), 1);
         assert_eq!(db.current_file("m_1").unwrap().as_deref(), Some("/m/new/1"));
@@ -1209,9 +1247,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut db = Db::open(&dir.path().join("state.sqlite")).unwrap();
         let batch = db.batch().unwrap();
-        let stamp = FileStamp { size: 1, mtime_ns: 1 };
-        batch.stamp_file("src", "/m/new/1", stamp, Some("b1"), None).unwrap();
-        assert!(!batch.defer_indexes("local_file").unwrap());
+        let stamp = FileStamp {
+            size: 1,
+            mtime_ns: 1,
+        };
+        batch
+            .stamp_file("src", "/m/new/1", stamp, Some("b1"), None)
+            .unwrap();
+        // The thread tables are empty: theirs are deferred, local_file's stay.
+        assert!(batch.defer_load_indexes().unwrap());
         batch.commit().unwrap();
         assert_eq!(db.files_holding("src", "b1").unwrap().len(), 1);
     }

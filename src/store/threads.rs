@@ -376,7 +376,7 @@ impl Batch<'_> {
             Vec::new()
         };
         insert()?;
-        for (_, sql) in rebuilt {
+        for sql in rebuilt {
             self.tx.execute_batch(&sql).map_err(|e| self.error(e))?;
         }
         Ok(())
