@@ -87,6 +87,14 @@ impl Source for Maildir {
                         continue;
                     }
                     let path = sub_dir.join(name);
+                    let key = path_text(&path);
+                    // A Maildir file is never rewritten (new flags rename it): one recorded
+                    // under this name is as it was, and is not even stat'ed. Only a recorded
+                    // file can be gone, so only those are remembered.
+                    if folder_files.contains_key(&key) || known.files.contains_key(&key) {
+                        present.insert(key);
+                        continue;
+                    }
                     let Ok(mut metadata) = fs::symlink_metadata(&path) else {
                         continue;
                     };
@@ -106,16 +114,7 @@ impl Source for Maildir {
                     if !metadata.is_file() {
                         continue;
                     }
-                    let key = path_text(&path);
                     let stamp = stamp(&metadata);
-                    let recorded = folder_files.get(&key).or_else(|| known.files.get(&key));
-                    // Only a recorded file can be gone: one never recorded needs no remembering.
-                    if recorded.is_some() {
-                        present.insert(key.clone());
-                    }
-                    if recorded == Some(&stamp) {
-                        continue;
-                    }
                     emit(Item {
                         flags: file_flags(&path),
                         source: SourceRef {
