@@ -563,12 +563,6 @@ impl Db {
         has_seen(&self.connection, source, blob).map_err(|e| self.error(e))
     }
 
-    /// Starts a write transaction; nothing it records is kept until [`Batch::commit`].
-    ///
-    /// It begins IMMEDIATE, taking the write lock at once (waiting for it under the busy
-    /// timeout): a transaction that read first and wrote later would fail at once, not
-    /// wait, when another missive wrote in between. So a batch is short and never waits
-    /// on a pipe: its reads and its output come before it.
     /// Lets the write-ahead log grow to `pages` pages before SQLite copies it into the
     /// database (1,000 by default), for a run of many transactions on this connection: a
     /// page each of them changes is copied once, not once a transaction.
@@ -578,6 +572,12 @@ impl Db {
             .map_err(|e| self.error(e))
     }
 
+    /// Starts a write transaction; nothing it records is kept until [`Batch::commit`].
+    ///
+    /// It begins IMMEDIATE, taking the write lock at once (waiting for it under the busy
+    /// timeout): a transaction that read first and wrote later would fail at once, not
+    /// wait, when another missive wrote in between. So a batch is short and never waits
+    /// on a pipe: its reads and its output come before it.
     pub fn batch(&mut self) -> Result<Batch<'_>, Error> {
         let path = self.path.clone();
         let handle = Handle::of(&self.connection);
@@ -728,26 +728,39 @@ impl Batch<'_> {
     /// Drops the secondary indexes of `table` (not its key's), returning the SQL that makes
     /// each again, as the schema spells it.
     pub(super) fn drop_indexes(&self, table: &str) -> Result<Vec<String>, Error> {
-        let indexes: Vec<(String, String)> = self
+        let names: Vec<String> = self
             .tx
             .prepare(
-                "SELECT name, sql FROM sqlite_schema
+                "SELECT name FROM sqlite_schema
                  WHERE type = 'index' AND tbl_name = ?1 AND sql IS NOT NULL",
             )
-            .and_then(|mut statement| {
-                statement
-                    .query_map([table], |row| Ok((row.get(0)?, row.get(1)?)))?
-                    .collect()
-            })
+            .and_then(|mut statement| statement.query_map([table], |row| row.get(0))?.collect())
             .map_err(|e| self.error(e))?;
-        let mut rebuilt = Vec::with_capacity(indexes.len());
-        for (name, sql) in indexes {
+        let mut rebuilt = Vec::with_capacity(names.len());
+        for name in names {
+            rebuilt.extend(self.drop_index(&name)?);
+        }
+        Ok(rebuilt)
+    }
+
+    /// Drops index `name`, returning the SQL that makes it again as the schema spells it;
+    /// `None` when there is no such index.
+    fn drop_index(&self, name: &str) -> Result<Option<String>, Error> {
+        let sql: Option<String> = self
+            .tx
+            .query_row(
+                "SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = ?1",
+                [name],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(|e| self.error(e))?;
+        if sql.is_some() {
             self.tx
                 .execute_batch(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))
                 .map_err(|e| self.error(e))?;
-            rebuilt.push(sql);
         }
-        Ok(rebuilt)
+        Ok(sql)
     }
 
     /// Drops the indexes of [`LOAD_DEFERRED`] whose table is empty, keeping their SQL in
@@ -763,23 +776,15 @@ impl Batch<'_> {
                 continue;
             }
             for name in *names {
-                let sql: Option<String> = self
-                    .tx
-                    .query_row(
-                        "SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = ?1",
-                        [name],
-                        |row| row.get(0),
-                    )
-                    .optional()
-                    .map_err(|e| self.error(e))?;
-                // Already deferred by a load still running, or stopped.
-                let Some(sql) = sql else { continue };
+                // None: already deferred by a load still running, or stopped.
+                let Some(sql) = self.drop_index(name)? else {
+                    continue;
+                };
                 self.tx
                     .execute(
                         "INSERT OR REPLACE INTO deferred_index (name, sql) VALUES (?1, ?2)",
                         [name, &sql.as_str()],
                     )
-                    .and_then(|_| self.tx.execute_batch(&format!("DROP INDEX {name}")))
                     .map_err(|e| self.error(e))?;
                 deferred = true;
             }
