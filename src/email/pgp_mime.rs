@@ -163,12 +163,10 @@ impl Found {
                     }
                     _ => None,
                 };
-                let signature = children.last().and_then(|&id| message.parts.get(id));
                 match format {
-                    Some(SignatureFormat::Smime)
-                        if !signature.is_some_and(|p| is_signed_data(p.contents())) =>
-                    {
-                        self.problems.push(NOT_SIGNED_DATA.into());
+                    Some(SignatureFormat::Smime) => {
+                        let signature = children.last().and_then(|&id| message.parts.get(id));
+                        self.smime_signed_part(whole, signature.map(|p| p.contents()));
                     }
                     Some(format) => self.signed_part(whole, format),
                     None => {}
@@ -199,11 +197,7 @@ impl Found {
                             .into(),
                     );
                 } else if smime_type.as_deref() == Some("signed-data") {
-                    if is_signed_data(part.contents()) {
-                        self.signed_part(whole, SignatureFormat::Smime);
-                    } else {
-                        self.problems.push(NOT_SIGNED_DATA.into());
-                    }
+                    self.smime_signed_part(whole, Some(part.contents()));
                 }
                 Vec::new()
             }
@@ -226,6 +220,16 @@ impl Found {
             false => &mut self.mime_partial_encryption,
         };
         slot.get_or_insert(encryption);
+    }
+
+    /// An S/MIME signature, `signature` its bytes: counted only when they are CMS
+    /// SignedData, as a sender can attach any bytes under a signature's media type.
+    fn smime_signed_part(&mut self, whole: bool, signature: Option<&[u8]>) {
+        if signature.is_some_and(is_signed_data) {
+            self.signed_part(whole, SignatureFormat::Smime);
+        } else {
+            self.problems.push(NOT_SIGNED_DATA.into());
+        }
     }
 
     fn signed_part(&mut self, whole: bool, format: SignatureFormat) {
@@ -365,8 +369,7 @@ const AUTH_ENVELOPED_DATA: &[u8] = &[
 /// The object identifier of CMS SignedData (1.2.840.113549.1.7.2), as DER content octets.
 const SIGNED_DATA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02];
 
-/// Why an S/MIME signature that is no CMS SignedData earns nothing: a sender can attach any
-/// bytes under a signature's media type.
+/// Why an S/MIME signature that is no CMS SignedData earns nothing.
 const NOT_SIGNED_DATA: &str =
     "an S/MIME signature that is not CMS SignedData: not counted as signed";
 
