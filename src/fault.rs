@@ -26,6 +26,23 @@ pub trait Fault {
     }
 }
 
+/// Implements [`Fault`] for an error enum by naming its variants that only carry another
+/// error (a single field), which then decides; every other variant is not transient.
+macro_rules! carried_by {
+    ($error:ty: $($variant:ident),+) => {
+        impl $crate::fault::Fault for $error {
+            fn inner(&self) -> Option<&dyn $crate::fault::Fault> {
+                #[allow(unreachable_patterns)]
+                match self {
+                    $(Self::$variant(e) => Some(e),)+
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+pub(crate) use carried_by;
+
 /// Whether an I/O error is a full disk (ENOSPC) or an exhausted quota (EDQUOT).
 pub fn is_disk_full(error: &std::io::Error) -> bool {
     matches!(

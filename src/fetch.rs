@@ -39,7 +39,6 @@ use rayon::prelude::*;
 
 use crate::config::Config;
 use crate::email;
-use crate::fault::Fault;
 use crate::jsonl::{ErrorSink, Reader, Sink};
 use crate::record::{DUPLICATE_MESSAGE_ID, ErrorRecord, Message, Record, message_id};
 use crate::source::{self, Item, Raw, Source, Spec};
@@ -70,15 +69,7 @@ pub enum Error {
     Output(#[from] std::io::Error),
 }
 
-impl Fault for Error {
-    fn inner(&self) -> Option<&dyn Fault> {
-        match self {
-            Error::Source(e) => Some(e),
-            Error::Store(e) => Some(e),
-            Error::Output(e) => Some(e),
-        }
-    }
-}
+crate::fault::carried_by!(Error: Source, Store, Output);
 
 /// A source to fetch and the account its messages belong to.
 #[derive(Debug, Clone)]

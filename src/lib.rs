@@ -7,7 +7,8 @@
 //! holds the table, and `tests/layering.rs` checks the code against it):
 //!
 //! - floor 7: [`sync`] (the whole pipeline in one process) and [`cli`] (the flags)
-//! - floor 6: [`search`]: the query grammar, running it, printing hits
+//! - floor 6: [`search`] (the query grammar, running it, printing hits) and [`send`] (routing
+//!   each draft to its most private channel, the outbox, SMTP and Mastodon delivery)
 //! - floor 5: [`privacy`] (the index and its factor table) and [`thread`] (threads, conversations)
 //! - floor 4: [`fetch`] (accounts into sources into the store) and [`contacts`]
 //! - floor 3: [`source`] (where messages come from) and [`keys`] (certificates, TOFU, discovery)

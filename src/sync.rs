@@ -8,7 +8,7 @@
 use std::io::Write;
 
 use crate::config::Config;
-use crate::fault::{Fault, into_io};
+use crate::fault::into_io;
 use crate::fetch::{self, Settle, Target};
 use crate::jsonl::{ErrorSink, Sink};
 use crate::keys::decrypt::{self, OwnKeys};
@@ -46,17 +46,7 @@ pub enum Error {
     Circle(#[from] circle::Error),
 }
 
-impl Fault for Error {
-    fn inner(&self) -> Option<&dyn Fault> {
-        match self {
-            Error::Fetch(e) => Some(e),
-            Error::Search(e) => Some(e),
-            Error::Store(e) => Some(e),
-            Error::Thread(e) => Some(e),
-            Error::Circle(e) => Some(e),
-        }
-    }
-}
+crate::fault::carried_by!(Error: Fetch, Search, Store, Thread, Circle);
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Options {
@@ -190,6 +180,7 @@ pub fn sync<E: Write + Send>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fault::Fault;
 
     #[test]
     fn a_locked_store_met_while_building_circles_is_transient() {

@@ -6,11 +6,11 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::support::{Home, mail, run, sample_maildir};
+use crate::support::{Home, files_under, mail, run, sample_maildir};
 
 fn message_files(dir: &Path) -> usize {
     let mut count = 0;
-    for entry in walk(dir) {
+    for entry in files_under(dir) {
         let in_maildir = entry
             .parent()
             .and_then(|p| p.file_name())
@@ -25,23 +25,10 @@ fn message_files(dir: &Path) -> usize {
     count
 }
 
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap().map(Result::unwrap) {
-        let path = entry.path();
-        if path.is_dir() {
-            files.extend(walk(&path));
-        } else {
-            files.push(path);
-        }
-    }
-    files
-}
-
 /// Copies the sample Maildir so a test can change it.
 fn copy_sample(home: &Home) -> std::path::PathBuf {
     let target = home.path().join("Mail");
-    for file in walk(&sample_maildir()) {
+    for file in files_under(&sample_maildir()) {
         let relative = file.strip_prefix(sample_maildir()).unwrap();
         home.write(
             &format!("Mail/{}", relative.display()),

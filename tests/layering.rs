@@ -303,6 +303,32 @@ fn every_arrow_between_modules_points_to_a_lower_floor() {
 }
 
 #[test]
+fn the_library_docs_put_each_module_on_the_floor_design_md_gives() {
+    // lib.rs's `//! - floor N: [`module`] …` lines, a bullet's continuation lines included.
+    let lib = std::fs::read_to_string(root().join("src/lib.rs")).expect("src/lib.rs");
+    let mut documented = BTreeMap::new();
+    let mut floor = None;
+    for line in lib.lines().map_while(|line| line.strip_prefix("//!")) {
+        if let Some(rest) = line.trim_start().strip_prefix("- floor ") {
+            let (number, _) = rest.split_once(':').expect("`- floor N:`");
+            floor = Some(number.parse::<usize>().expect("a floor number"));
+        } else if !line.starts_with("   ") {
+            floor = None;
+        }
+        let Some(floor) = floor else { continue };
+        for module in line.split("[`").skip(1) {
+            let module = module.split_once("`]").expect("a [`module`] link").0;
+            documented.insert(module.to_string(), floor);
+        }
+    }
+    assert_eq!(
+        documented,
+        floors(),
+        "src/lib.rs's floors against DESIGN.md §7's"
+    );
+}
+
+#[test]
 fn the_lowest_modules_import_nothing_that_reads_judges_or_finds_mail() {
     let graph = graph();
     let low = ["record", "email", "store", "config"];

@@ -429,7 +429,7 @@ fn a_refused_token_is_a_config_error_and_no_token_is_ever_shown() {
     let stdout: String = records.iter().map(|r| r.to_string()).collect();
     let (_, shown, _) = run(home.missive().args(["config", "show"]));
     assert_no_token(&[&stdout, &stderr, &format!("{shown:?}")]);
-    for entry in walk(&home.store()) {
+    for entry in crate::support::files_under(&home.store()) {
         let bytes = std::fs::read(&entry).unwrap_or_default();
         assert!(
             !String::from_utf8_lossy(&bytes).contains(TOKEN),
@@ -437,20 +437,6 @@ fn a_refused_token_is_a_config_error_and_no_token_is_ever_shown() {
             entry.display()
         );
     }
-}
-
-/// Every file under `dir`.
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            files.extend(walk(&path));
-        } else {
-            files.push(path);
-        }
-    }
-    files
 }
 
 #[test]

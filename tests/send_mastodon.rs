@@ -38,20 +38,6 @@ fn draft(to: &[&str], subject: &str, text: &str) -> Value {
     json!({"kind": "draft", "v": 1, "to": to, "subject": subject, "text": text})
 }
 
-/// Every file under `dir`.
-fn files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            found.extend(files(&path));
-        } else {
-            found.push(path);
-        }
-    }
-    found
-}
-
 fn key(post: &(Option<String>, Value)) -> String {
     post.0.clone().expect("an Idempotency-Key on every post")
 }
@@ -107,7 +93,7 @@ fn each_recipient_gets_a_direct_status_with_their_mention_and_a_429_is_waited_ou
     );
 
     // The statuses as the instance answered are archived, the record of the conversation.
-    let archived = files(&home.store())
+    let archived = crate::support::files_under(&home.store())
         .into_iter()
         .filter(|path| {
             std::fs::read(path).is_ok_and(|bytes| {

@@ -21,7 +21,6 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 
 use crate::config::Config;
-use crate::fault::Fault;
 use crate::record::{Contact, VERSION};
 use crate::store::db::Batch;
 use crate::store::{self, Db};
@@ -49,14 +48,7 @@ pub enum Error {
     OwnIdentity(String),
 }
 
-impl Fault for Error {
-    fn inner(&self) -> Option<&dyn Fault> {
-        match self {
-            Error::Store(e) => Some(e),
-            _ => None,
-        }
-    }
-}
+crate::fault::carried_by!(Error: Store);
 
 /// The user's own identities, from `identity.addresses` in the config: never a participant.
 #[derive(Debug, Clone, Default)]

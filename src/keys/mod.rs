@@ -18,7 +18,6 @@ pub mod wkd;
 
 use std::time::SystemTime;
 
-use crate::fault::Fault;
 use crate::record::{BindingState, KeyBinding, KeyRecord};
 use crate::store::db::Binding;
 use crate::store::{self, Store};
@@ -209,14 +208,7 @@ pub enum LearnError {
     Write(#[source] std::io::Error),
 }
 
-impl Fault for LearnError {
-    fn inner(&self) -> Option<&dyn Fault> {
-        match self {
-            LearnError::Store(e) => Some(e),
-            LearnError::Write(e) => Some(e),
-        }
-    }
-}
+crate::fault::carried_by!(LearnError: Store, Write);
 
 /// Makes the user's own key for `user_id`, keeps its secret parts (protected by
 /// `passphrase` when given), and binds its address as `verified`. Another own key bound to

@@ -9,7 +9,6 @@ use std::io::{BufRead, Write};
 use std::path::PathBuf;
 
 use crate::contacts::{Directory, identity};
-use crate::fault::Fault;
 use crate::jsonl::{ErrorSink, Reader, Writer};
 use crate::record::{DUPLICATE_MESSAGE_ID, ErrorRecord, Message, Record, text_path};
 use crate::store::index::{Lookup, MessageIndex, Sort};
@@ -35,16 +34,7 @@ pub enum Error {
     Write(#[from] std::io::Error),
 }
 
-impl Fault for Error {
-    fn inner(&self) -> Option<&dyn Fault> {
-        match self {
-            Error::Index(e) => Some(e),
-            Error::Store(e) => Some(e),
-            Error::Contacts(e) => Some(e),
-            Error::Write(e) => Some(e),
-        }
-    }
-}
+crate::fault::carried_by!(Error: Index, Store, Contacts, Write);
 
 /// What indexing did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

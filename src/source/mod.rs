@@ -19,7 +19,6 @@ mod mbox;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::fault::Fault;
 use crate::record::{Message, SourceRef};
 use crate::store::db::FileStamp;
 use export::{facebook, matrix, signal, twitter};
@@ -62,16 +61,7 @@ impl Error {
     }
 }
 
-impl Fault for Error {
-    fn inner(&self) -> Option<&dyn Fault> {
-        match self {
-            Error::Store(e) => Some(e),
-            Error::Imap(e) => Some(e),
-            Error::Mastodon(e) => Some(e),
-            _ => None,
-        }
-    }
-}
+crate::fault::carried_by!(Error: Store, Imap, Mastodon);
 
 /// A source as named on the command line or in the config.
 #[derive(Debug, Clone, PartialEq, Eq)]

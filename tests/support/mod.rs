@@ -103,6 +103,20 @@ pub fn run(command: &mut Command) -> (i32, Vec<Value>, String) {
     (output.status.code().expect("an exit code"), records, stderr)
 }
 
+/// Every file under `dir`, in its subdirectories too; nothing when `dir` does not exist.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(files_under(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}
+
 /// The repository's sample Maildir.
 pub fn sample_maildir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/maildir")
