@@ -286,6 +286,27 @@ fn a_recipient_without_a_key_beside_one_with_a_key_gets_tls_only_with_split_or_v
     assert!(header_block(&received[2]).contains("Subject: lunch"));
 }
 
+#[test]
+fn plain_text_smtp_is_refused_and_the_draft_goes_once_the_config_is_fixed() {
+    let plain = Smtpd::start(Mode::Plain);
+    let home = home(&plain);
+    let args = ["--to", "carol@example.org", "--subject", "hello"];
+    let (code, deliveries, stderr) = send(&home, &args, "hi\n");
+    assert_eq!(code, 2, "a setting to fix: {stderr}{deliveries:?}");
+    assert!(stderr.contains("plain text"), "{stderr}");
+    assert!(!stderr.contains(PASSWORD), "{stderr}");
+    assert!(plain.received().is_empty(), "nothing went out in clear");
+
+    // Nothing was marked failed: the outbox still holds the draft for --flush.
+    let server = Smtpd::start(Mode::Starttls);
+    point_at(&home, &server, "");
+    let (code, deliveries, stderr) = send(&home, &["--flush"], "");
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(by(&deliveries, "carol@example.org")["status"], "sent");
+    assert_eq!(server.received().len(), 1);
+    assert!(plain.received().is_empty());
+}
+
 /// Sends `DRAFT` to smtp-sink making `faults`, which drop the connection before the
 /// message is accepted: the delivery is queued (exit 75); `--flush` to a working server
 /// then sends it, and neither flushing nor the same draft again sends it twice.
