@@ -451,6 +451,10 @@ fn git_send_email_uses_missive_as_its_sendmail() {
         .output()
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("--sendmail-cmd"));
     if !git_email {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have git send-email (scripts/deps test installs git-email)"
+        );
         eprintln!(
             "skipped: git send-email with --sendmail-cmd is not installed (apt-get install git-email)"
         );
