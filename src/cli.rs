@@ -773,7 +773,9 @@ OUTPUT
 
 EXIT STATUS
   0 sent (or planned), 1 refused by the rules (the reason on stderr and in the records) or \
-  refused by the server, 2 usage error (an unknown recipient or channel), 75 temporary \
+  refused by the server, 2 usage or configuration (an unknown recipient or channel; a \
+  submission server refused for a setting: plain text, its certificate, the login; the \
+  draft stays in the outbox), 75 temporary \
   failure: queued, try again later (missive send --flush).")]
 pub struct SendArgs {
     /// A recipient: a contact's name or id, an address, @user@instance.

@@ -328,7 +328,7 @@ fn text_line(record: &Record) -> String {
 }
 
 /// One readable line for the kinds that have one (contact, conversation, thread, suggestion,
-/// key, lookup and recommendation); any other record as it came.
+/// key, lookup, delivery and recommendation); any other record as it came.
 fn other_text_line(line: &str) -> String {
     let Ok(value) = serde_json::from_str::<serde_json::Value>(line) else {
         return line.to_string();
@@ -435,6 +435,22 @@ fn other_text_line(line: &str) -> String {
             text(&value["wkd_advanced"]),
             text(&value["wkd_direct"]),
             text(&value["dns_openpgpkey"])
+        ),
+        // `send`: who, by which channel, how it went, the privacy index the message gets
+        // and, when it did not go, why.
+        Some("delivery") => format!(
+            "{}  {:<11} {:<7}  {:<5}{}",
+            text(&value["recipient"]),
+            value["channel"].as_str().unwrap_or("-"),
+            text(&value["status"]),
+            value["grade"].as_str().map_or_else(
+                || "-".to_string(),
+                |grade| format!("{grade} {:>3}", value["score"].as_u64().unwrap_or(0))
+            ),
+            value["reason"]
+                .as_str()
+                .map(|r| format!("  ({r})"))
+                .unwrap_or_default()
         ),
         Some("recommendation") => format!(
             "{}  {:<11}{}{}",
@@ -697,6 +713,22 @@ mod tests {
                 r#"{"kind":"lookup","address":"a@x.org","method":"dane","outcome":"refused","reason":"bogus"}"#
             ),
             "a@x.org  dane       refused    bogus\n"
+        );
+    }
+
+    #[test]
+    fn deliveries_have_readable_lines() {
+        assert_eq!(
+            line(
+                r#"{"kind":"delivery","v":1,"draft":"d_1","recipient":"email:bob@x.net","field":"to","channel":"pgp-mime","status":"sent","score":92,"grade":"A"}"#
+            ),
+            "email:bob@x.net  pgp-mime    sent     A  92\n"
+        );
+        assert_eq!(
+            line(
+                r#"{"kind":"delivery","v":1,"draft":"d_1","recipient":"email:c@x.org","field":"cc","channel":null,"status":"refused","reason":"not in clear"}"#
+            ),
+            "email:c@x.org  -           refused  -      (not in clear)\n"
         );
     }
 

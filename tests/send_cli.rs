@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use crate::support::openpgp::GnuPg;
+use crate::support::openpgp::{GnuPg, pgp_mime_ciphertext, sq};
 use crate::support::smtp::{Mode, PASSWORD, Received, Smtpd, USER};
 use crate::support::{Home, run};
 
@@ -86,21 +86,20 @@ fn header_block(mail: &Received) -> String {
 const DRAFT: &str = r#"{"kind":"draft","v":1,"to":["bob@example.net"],"subject":"the secret plan","text":"Meet at noon.\n"}"#;
 
 #[test]
-fn a_draft_to_a_contact_with_a_key_arrives_as_pgp_mime_that_gpg_opens_and_is_sent_once() {
+fn a_draft_to_a_contact_with_a_key_arrives_as_pgp_mime_that_gpg_and_sq_open_and_is_sent_once() {
     let server = Smtpd::start(Mode::Starttls);
     let home = home(&server);
     let bob = bob(&home);
-    bob.run(
-        &["--import"],
-        Some(
-            &home
-                .missive()
-                .args(["keys", "export", "sam@example.com"])
-                .output()
-                .unwrap()
-                .stdout,
-        ),
+    let sam_cert = home.write(
+        "sam.cert",
+        &home
+            .missive()
+            .args(["keys", "export", "sam@example.com"])
+            .output()
+            .unwrap()
+            .stdout,
     );
+    bob.run(&["--import"], Some(&std::fs::read(&sam_cert).unwrap()));
 
     let (code, deliveries, stderr) = send(&home, &[], DRAFT);
     assert_eq!(code, 0, "{stderr}");
@@ -144,6 +143,23 @@ fn a_draft_to_a_contact_with_a_key_arrives_as_pgp_mime_that_gpg_opens_and_is_sen
     assert!(status.contains("Subject: the secret plan"), "{status}");
     assert!(status.contains("Meet at noon."), "{status}");
 
+    // Sequoia's sq opens it with Bob's key too, and fails unless Sam's signature verifies.
+    let bob_key = home.write("bob.key", &bob.secret_key("bob@example.net"));
+    let encrypted = home.write("bob.asc", &pgp_mime_ciphertext(&received[0].bytes));
+    let (ok, inner) = sq(
+        &[
+            "decrypt",
+            "--recipient-key",
+            &bob_key.to_string_lossy(),
+            "--signer-cert",
+            &sam_cert.to_string_lossy(),
+        ],
+        &[&encrypted],
+    );
+    assert!(ok, "{inner}");
+    assert!(inner.contains("Subject: the secret plan"), "{inner}");
+    assert!(inner.contains("Meet at noon."), "{inner}");
+
     // The same draft again: the outbox knows it was sent.
 
     let (code, again, stderr) = send(&home, &[], DRAFT);
@@ -183,9 +199,119 @@ fn a_dry_run_over_implicit_tls_sends_nothing_and_the_send_goes_in_clear_over_tls
 }
 
 #[test]
-fn a_drop_mid_data_queues_the_delivery_and_flush_sends_it_once() {
-    // smtp-sink hangs up once the message is in, before it answers.
-    let faulty = Smtpd::sink(&["-q", "."]);
+fn a_dry_run_never_connects_to_the_server() {
+    let server = Smtpd::start(Mode::Starttls);
+    let home = home(&server);
+    bob(&home);
+    let (code, plan, stderr) = send(&home, &["--dry-run"], DRAFT);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(by(&plan, "bob@example.net")["channel"], "pgp-mime");
+    let in_clear = ["--to", "carol@example.org", "--dry-run"];
+    let (code, plan, stderr) = send(&home, &in_clear, "hi\n");
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(by(&plan, "carol@example.org")["channel"], "tls");
+    assert_eq!(server.connections(), 0, "not even to look");
+
+    // The count sees a send's connection: a dry run that connected would have shown.
+    let (code, _, stderr) = send(&home, &[], DRAFT);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(server.connections(), 1);
+}
+
+#[test]
+fn a_recipient_without_a_key_beside_one_with_a_key_gets_tls_only_with_split_or_via() {
+    let server = Smtpd::start(Mode::Starttls);
+    let home = home(&server);
+    let bob = bob(&home);
+    let mixed = ["--to", "bob@example.net", "--cc", "carol@example.org"];
+
+    let refused = [&mixed[..], &["--subject", "the plan"]].concat();
+    let (code, deliveries, stderr) = send(&home, &refused, "Meet at noon.\n");
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("carol@example.org") && stderr.contains("--split"),
+        "names the recipient without a key and the way out: {stderr}"
+    );
+    assert!(
+        deliveries.iter().all(|d| d["status"] == "refused"),
+        "{deliveries:?}"
+    );
+    assert!(server.received().is_empty());
+    assert_eq!(server.connections(), 0, "refused before connecting");
+
+    let (code, deliveries, stderr) = send(
+        &home,
+        &[&refused[..], &["--split"]].concat(),
+        "Meet at noon.\n",
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(by(&deliveries, "bob@example.net")["channel"], "pgp-mime");
+    assert_eq!(by(&deliveries, "carol@example.org")["channel"], "tls");
+    assert!(
+        deliveries.iter().all(|d| d["status"] == "sent"),
+        "{deliveries:?}"
+    );
+    let received = server.received();
+    assert_eq!(received.len(), 2, "one message per channel");
+    let to = |who: &str| {
+        received
+            .iter()
+            .find(|m| m.rcpt_to == [who])
+            .unwrap_or_else(|| panic!("nothing to {who} alone: {received:?}"))
+    };
+    let (to_bob, to_carol) = (to("bob@example.net"), to("carol@example.org"));
+    assert!(header_block(to_bob).contains("multipart/encrypted"));
+    assert!(header_block(to_bob).contains("Subject: [...]"));
+    assert!(opens(&bob, to_bob));
+    assert!(!header_block(to_carol).contains("multipart/encrypted"));
+    assert!(header_block(to_carol).contains("Subject: the plan"));
+    assert!(String::from_utf8_lossy(&to_carol.bytes).contains("Meet at noon."));
+
+    // --via tls sends one message in clear to both.
+    let via = [&mixed[..], &["--subject", "lunch", "--via", "tls"]].concat();
+    let (code, deliveries, stderr) = send(&home, &via, "At one?\n");
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        deliveries
+            .iter()
+            .all(|d| d["channel"] == "tls" && d["status"] == "sent"),
+        "{deliveries:?}"
+    );
+    let received = server.received();
+    assert_eq!(received.len(), 3);
+    assert_eq!(
+        received[2].rcpt_to,
+        ["bob@example.net", "carol@example.org"]
+    );
+    assert!(header_block(&received[2]).contains("Subject: lunch"));
+}
+
+#[test]
+fn plain_text_smtp_is_refused_and_the_draft_goes_once_the_config_is_fixed() {
+    let plain = Smtpd::start(Mode::Plain);
+    let home = home(&plain);
+    let args = ["--to", "carol@example.org", "--subject", "hello"];
+    let (code, deliveries, stderr) = send(&home, &args, "hi\n");
+    assert_eq!(code, 2, "a setting to fix: {stderr}{deliveries:?}");
+    assert!(stderr.contains("plain text"), "{stderr}");
+    assert!(!stderr.contains(PASSWORD), "{stderr}");
+    assert!(plain.received().is_empty(), "nothing went out in clear");
+
+    // Nothing was marked failed: the outbox still holds the draft for --flush.
+    let server = Smtpd::start(Mode::Starttls);
+    point_at(&home, &server, "");
+    let (code, deliveries, stderr) = send(&home, &["--flush"], "");
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(by(&deliveries, "carol@example.org")["status"], "sent");
+    assert_eq!(server.received().len(), 1);
+    assert!(plain.received().is_empty());
+}
+
+/// Sends `DRAFT` to smtp-sink making `faults`, which drop the connection before the
+/// message is accepted: the delivery is queued (exit 75); `--flush` to a working server
+/// then sends it, and neither flushing nor the same draft again sends it twice.
+fn queued_by_a_drop_then_flushed_once(faults: &[&str]) {
+    let faulty = Smtpd::sink(faults);
     let home = home(&faulty);
     // The sink's TLS relay speaks TLS from the first byte.
     point_at(&home, &faulty, "submission_tls = \"implicit\"\n");
@@ -215,6 +341,18 @@ fn a_drop_mid_data_queues_the_delivery_and_flush_sends_it_once() {
     let (code, _, stderr) = send(&home, &[], DRAFT);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(server.received().len(), 1, "sent exactly once");
+}
+
+#[test]
+fn a_drop_once_the_message_is_in_queues_the_delivery_and_flush_sends_it_once() {
+    // smtp-sink hangs up once the message is in, before it answers.
+    queued_by_a_drop_then_flushed_once(&["-q", "."]);
+}
+
+#[test]
+fn a_drop_after_the_data_command_queues_the_delivery_and_flush_sends_it_once() {
+    // smtp-sink hangs up on DATA, before the body.
+    queued_by_a_drop_then_flushed_once(&["-q", "data"]);
 }
 
 #[test]
@@ -313,6 +451,10 @@ fn git_send_email_uses_missive_as_its_sendmail() {
         .output()
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("--sendmail-cmd"));
     if !git_email {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have git send-email (scripts/deps test installs git-email)"
+        );
         eprintln!(
             "skipped: git send-email with --sendmail-cmd is not installed (apt-get install git-email)"
         );

@@ -202,6 +202,47 @@ fn a_mixed_list_is_refused_in_clear_and_split_with_split() {
 }
 
 #[test]
+fn a_plan_in_text_is_one_readable_line_per_delivery() {
+    let home = home(true);
+    import(&home, "Alice <alice@example.org>");
+    let args = [
+        "--to",
+        "alice@example.org",
+        "--cc",
+        "bob@example.net",
+        "--split",
+    ];
+    let output = home
+        .missive()
+        .args(["send", "--dry-run", "--format", "text"])
+        .args(args)
+        .write_stdin("hello\n")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(output.status.success(), "{text}");
+    assert_eq!(text.lines().count(), 2, "{text}");
+    assert!(
+        text.lines()
+            .all(|l| !l.starts_with('{') && !l.starts_with('[')),
+        "no JSON: {text}"
+    );
+    let line = |who: &str| {
+        text.lines()
+            .find(|l| l.starts_with(&format!("email:{who}  ")))
+            .unwrap_or_else(|| panic!("no line for {who}: {text}"))
+    };
+    assert!(
+        line("alice@example.org").contains("  pgp-mime    planned  "),
+        "{text}"
+    );
+    assert!(
+        line("bob@example.net").contains("  tls         planned  "),
+        "{text}"
+    );
+}
+
+#[test]
 fn below_the_minimum_privacy_nothing_goes_and_the_exit_status_is_1() {
     let home = home(true);
     let (code, plan, stderr) = plan(&home, &["--to", "bob@example.net", "--min-privacy", "90"]);

@@ -3,9 +3,6 @@
 //! (aiosmtpd with implicit TLS and with STARTTLS, smtp-sink for faults), then read back and
 //! opened by GnuPG and Sequoia's `sq`.
 
-use std::path::Path;
-use std::process::Command;
-
 use missive::fault::Fault;
 use missive::record::Address;
 use missive::secret::Auth;
@@ -15,7 +12,7 @@ use missive::send::smtp::{self, Outcome, Submission, Transport};
 use sequoia_openpgp as openpgp;
 use sequoia_openpgp::parse::Parse as _;
 
-use crate::support::openpgp::GnuPg;
+use crate::support::openpgp::{GnuPg, pgp_mime_ciphertext, sq};
 use crate::support::smtp::{Mode, PASSWORD, Smtpd, USER};
 
 fn address(address: &str) -> Address {
@@ -88,31 +85,6 @@ fn delivered(outcomes: &[(String, Outcome)]) -> Vec<&str> {
         .collect()
 }
 
-/// The armoured ciphertext of a PGP/MIME message: its second part.
-fn ciphertext(bytes: &[u8]) -> Vec<u8> {
-    let parsed = mail_parser::MessageParser::default()
-        .parse(bytes)
-        .expect("a message");
-    let part = parsed.part(2).expect("the encrypted part");
-    part.contents().to_vec()
-}
-
-fn sq(args: &[&str], files: &[&Path]) -> (bool, String) {
-    let output = Command::new("sq")
-        .args(args)
-        .args(files)
-        .output()
-        .expect("sq runs (apt-get install sq)");
-    (
-        output.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        ),
-    )
-}
-
 #[test]
 fn pgp_mime_over_implicit_tls_opens_with_gpg_and_sq_and_hides_subject_and_bcc() {
     let server = Smtpd::start(Mode::Implicit);
@@ -136,22 +108,7 @@ fn pgp_mime_over_implicit_tls_opens_with_gpg_and_sq_and_hides_subject_and_bcc() 
     let bob =
         openpgp::Cert::from_bytes(&bob_gpg.run(&["--export", "bob@example.net"], None)).unwrap();
     let bob_secret = dir.path().join("bob.key");
-    std::fs::write(
-        &bob_secret,
-        bob_gpg.run(
-            &[
-                "--pinentry-mode",
-                "loopback",
-                "--passphrase",
-                "",
-                "--armor",
-                "--export-secret-keys",
-                "bob@example.net",
-            ],
-            None,
-        ),
-    )
-    .unwrap();
+    std::fs::write(&bob_secret, bob_gpg.secret_key("bob@example.net")).unwrap();
     let alice = missive::keys::crypto::generate("Alice <alice@example.org>", None)
         .unwrap()
         .0;
@@ -221,7 +178,7 @@ fn pgp_mime_over_implicit_tls_opens_with_gpg_and_sq_and_hides_subject_and_bcc() 
 
     // Bob opens his copy with GnuPG and with sq; both check Sam's signature.
     let encrypted = dir.path().join("bob.asc");
-    std::fs::write(&encrypted, ciphertext(&received[0].bytes)).unwrap();
+    std::fs::write(&encrypted, pgp_mime_ciphertext(&received[0].bytes)).unwrap();
     let output = bob_gpg
         .command()
         .args(["--status-fd", "1", "--decrypt"])
@@ -280,7 +237,7 @@ fn pgp_mime_over_implicit_tls_opens_with_gpg_and_sq_and_hides_subject_and_bcc() 
     assert!(ok && inner.contains("Meet at noon."), "{inner}");
     // Bob's key does not open Carol's copy.
     let carols = dir.path().join("carol.asc");
-    std::fs::write(&carols, ciphertext(&received[1].bytes)).unwrap();
+    std::fs::write(&carols, pgp_mime_ciphertext(&received[1].bytes)).unwrap();
     let (ok, _) = sq(
         &["decrypt", "--recipient-key", &bob_secret.to_string_lossy()],
         &[&carols],

@@ -851,6 +851,10 @@ pub fn send(
             let outcomes = match smtp::deliver(transport, &planned.from.address, &addresses, &bytes)
             {
                 Ok(outcomes) => outcomes,
+                // A server refused for a setting (plain text, its certificate, the login):
+                // the deliveries stay journaled, not `failed`, so the draft goes once the
+                // config is fixed.
+                Err(error) if error.is_setting() => return Err(error.into()),
                 Err(error) => {
                     use crate::fault::Fault;
                     let outcome = if error.is_transient() {

@@ -70,6 +70,22 @@ impl GnuPg {
         self.fingerprints(user_id).pop().expect("the new key")
     }
 
+    /// The secret keys of `who`, armoured, for `sq decrypt --recipient-key`.
+    pub fn secret_key(&self, who: &str) -> Vec<u8> {
+        self.run(
+            &[
+                "--pinentry-mode",
+                "loopback",
+                "--passphrase",
+                "",
+                "--armor",
+                "--export-secret-keys",
+                who,
+            ],
+            None,
+        )
+    }
+
     /// Fingerprints of the keys matching `who`, oldest first.
     pub fn fingerprints(&self, who: &str) -> Vec<String> {
         let listing =
@@ -121,6 +137,33 @@ pub fn sq_certificate(dir: &Path, user_id: &str) -> std::path::PathBuf {
     );
     std::fs::write(&cert, output.stdout).unwrap();
     cert
+}
+
+/// Runs `sq ARGS FILES` (Debian's `sq`): whether it succeeded, and its stdout and stderr.
+pub fn sq(args: &[&str], files: &[&Path]) -> (bool, String) {
+    let output = Command::new("sq")
+        .args(args)
+        .args(files)
+        .output()
+        .expect("sq runs (apt-get install sq)");
+    (
+        output.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ),
+    )
+}
+
+/// The armoured ciphertext of a PGP/MIME message (RFC 3156): its second part, which `sq`
+/// reads (it does not read MIME).
+pub fn pgp_mime_ciphertext(message: &[u8]) -> Vec<u8> {
+    let parsed = mail_parser::MessageParser::default()
+        .parse(message)
+        .expect("a message");
+    let part = parsed.part(2).expect("the encrypted part");
+    part.contents().to_vec()
 }
 
 /// A message from `from` dated `date` with an Autocrypt header carrying `key` (binary).

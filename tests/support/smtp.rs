@@ -1,9 +1,10 @@
 //! SMTP servers on loopback for the `send` tests: aiosmtpd (Debian's `python3-aiosmtpd`)
-//! with implicit TLS, with STARTTLS, or in plain text, asking AUTH PLAIN/LOGIN and writing
-//! each message it takes into a Maildir the test reads (its envelope beside it); and
-//! Postfix's `smtp-sink` (Debian's `postfix`; no running Postfix needed) behind a TLS relay,
-//! for the faults it is told to make. Certificates come from a test CA made by `openssl`.
-//! Each server is stopped on drop.
+//! with implicit TLS, with STARTTLS, or in plain text, asking AUTH PLAIN/LOGIN, writing
+//! each message it takes into a Maildir the test reads (its envelope beside it) and
+//! counting the connections it accepts, so a test can tell "never connected" from "sent
+//! nothing"; and Postfix's `smtp-sink` (Debian's `postfix`; no running Postfix needed)
+//! behind a TLS relay, for the faults it is told to make. Certificates come from a test CA
+//! made by `openssl`. Each server is stopped on drop.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -17,11 +18,14 @@ pub const PASSWORD: &str = "secret";
 
 /// The server, in Python: an aiosmtpd SMTP server (`implicit`, `starttls`, `plain`) or a
 /// TLS relay to a plain server (`relay`). Recipients starting with `refused` get a 550.
+/// aiosmtpd adds a line to `connections` for each connection it accepts, before it greets;
+/// `listening` is written once the port is open, so no probe of the port is counted.
 const SERVER: &str = r#"
 import asyncio, os, ssl, sys, time
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 mode, port, cert, key, maildir, upstream = sys.argv[1:7]
+base = os.path.dirname(maildir)
 
 def context():
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -63,6 +67,13 @@ async def relay(reader, writer):
     await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer),
                          return_exceptions=True)
 
+def counted(factory):
+    def make():
+        with open(os.path.join(base, "connections"), "a") as f:
+            f.write("accepted\n")
+        return factory()
+    return make
+
 async def main():
     loop = asyncio.get_running_loop()
     if mode == "relay":
@@ -73,8 +84,9 @@ async def main():
         if mode == "starttls":
             options.update(tls_context=context(), require_starttls=True)
         server = await loop.create_server(
-            lambda: SMTP(Handler(), **options), "127.0.0.1", int(port),
+            counted(lambda: SMTP(Handler(), **options)), "127.0.0.1", int(port),
             ssl=context() if mode == "implicit" else None)
+    open(os.path.join(base, "listening"), "w").close()
     await server.serve_forever()
 
 asyncio.run(main())
@@ -101,22 +113,27 @@ pub struct Smtpd {
     pub port: u16,
     pub dir: tempfile::TempDir,
     children: Vec<Child>,
+    greets_in_clear: bool,
+    /// The connections [`Smtpd::connections`] made, left out of its count.
+    probes: std::cell::Cell<usize>,
 }
 
 impl Smtpd {
     /// aiosmtpd on a free loopback port, taking mail into `Maildir/`.
     pub fn start(mode: Mode) -> Smtpd {
         let dir = prepare();
-        let mode = match mode {
+        let name = match mode {
             Mode::Implicit => "implicit",
             Mode::Starttls => "starttls",
             Mode::Plain => "plain",
         };
-        let (child, port) = python(dir.path(), mode, 0);
+        let (child, port) = python(dir.path(), name, 0);
         Smtpd {
             port,
             dir,
             children: vec![child],
+            greets_in_clear: mode != Mode::Implicit,
+            probes: std::cell::Cell::new(0),
         }
     }
 
@@ -125,31 +142,59 @@ impl Smtpd {
     pub fn sink(faults: &[&str]) -> Smtpd {
         let dir = prepare();
         let sink = daemon::tool("smtp-sink", "apt-get install postfix");
-        let (sink_child, sink_port) = retry_port(|port| {
-            let mut command = Command::new(&sink);
-            // As root it must be told whom to become once listening.
-            if running_as_root() {
-                command.args(["-u", "nobody"]);
-            }
-            command
-                .args(faults)
-                .arg(format!("127.0.0.1:{port}"))
-                .arg("10")
-                .stdout(Stdio::null())
-                .stderr(Stdio::null());
-            command.spawn().expect("smtp-sink starts")
-        });
+        let (sink_child, sink_port) = retry_port(
+            |port| {
+                let mut command = Command::new(&sink);
+                // As root it must be told whom to become once listening.
+                if running_as_root() {
+                    command.args(["-u", "nobody"]);
+                }
+                command
+                    .args(faults)
+                    .arg(format!("127.0.0.1:{port}"))
+                    .arg("10")
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null());
+                command.spawn().expect("smtp-sink starts")
+            },
+            |port| std::net::TcpStream::connect(("127.0.0.1", port)).is_ok(),
+        );
         let (relay, port) = python(dir.path(), "relay", sink_port);
         Smtpd {
             port,
             dir,
             children: vec![relay, sink_child],
+            greets_in_clear: false,
+            probes: std::cell::Cell::new(0),
         }
     }
 
     /// The test CA's certificate, for the client's `ca_file`.
     pub fn ca_file(&self) -> PathBuf {
         self.dir.path().join("ca.pem")
+    }
+
+    /// How many connections aiosmtpd has accepted from others than this method. It makes
+    /// one of its own and reads the greeting: aiosmtpd accepts in the order connections
+    /// came and counts each before it greets, so every connection made before this call,
+    /// even by a process gone since, is in the count by then. STARTTLS and plain-text
+    /// servers only, whose greeting needs no TLS.
+    pub fn connections(&self) -> usize {
+        use std::io::BufRead as _;
+        assert!(
+            self.greets_in_clear,
+            "connections are counted on servers that greet in clear"
+        );
+        let probe = std::net::TcpStream::connect(("127.0.0.1", self.port)).expect("the server");
+        let mut greeting = String::new();
+        std::io::BufReader::new(probe)
+            .read_line(&mut greeting)
+            .expect("a greeting");
+        assert!(greeting.starts_with("220 "), "{greeting}");
+        self.probes.set(self.probes.get() + 1);
+        let accepted = std::fs::read_to_string(self.dir.path().join("connections"))
+            .map_or(0, |count| count.lines().count());
+        accepted - self.probes.get()
     }
 
     /// Every message taken so far, oldest first.
@@ -215,30 +260,39 @@ fn python(dir: &Path, mode: &str, upstream: u16) -> (Child, u16) {
             .is_ok_and(|s| s.success()),
         "aiosmtpd is not installed: apt-get install python3-aiosmtpd"
     );
-    retry_port(|port| {
-        Command::new(python)
-            .arg(dir.join("server.py"))
-            .arg(mode)
-            .arg(port.to_string())
-            .arg(dir.join("cert.pem"))
-            .arg(dir.join("key.pem"))
-            .arg(dir.join("Maildir"))
-            .arg(upstream.to_string())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("python3 starts")
-    })
+    let listening = dir.join("listening");
+    retry_port(
+        |port| {
+            let _ = std::fs::remove_file(&listening);
+            Command::new(python)
+                .arg(dir.join("server.py"))
+                .arg(mode)
+                .arg(port.to_string())
+                .arg(dir.join("cert.pem"))
+                .arg(dir.join("key.pem"))
+                .arg(dir.join("Maildir"))
+                .arg(upstream.to_string())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("python3 starts")
+        },
+        |_| listening.exists(),
+    )
 }
 
-/// Starts a server on a free port until one listens (a port lost to a race is retried).
-fn retry_port(mut start: impl FnMut(u16) -> Child) -> (Child, u16) {
+/// Starts a server on a free port until `listening` says it does (a port lost to a race is
+/// retried).
+fn retry_port(
+    mut start: impl FnMut(u16) -> Child,
+    listening: impl Fn(u16) -> bool,
+) -> (Child, u16) {
     for _ in 0..5 {
         let port = daemon::free_port();
         let mut child = start(port);
         let begun = Instant::now();
         while begun.elapsed() < Duration::from_secs(10) {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            if listening(port) {
                 return (child, port);
             }
             if let Ok(Some(_)) = child.try_wait() {

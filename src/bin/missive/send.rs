@@ -25,6 +25,7 @@ fn failure(error: send::Error) -> Failure {
         | send::Error::BadDraft(_)
         | send::Error::UnknownChannel(_)
         | send::Error::NoTransport => usage(error),
+        send::Error::Smtp(ref smtp) if smtp.is_setting() => usage(error),
         other => crate::failed(other.is_transient(), other),
     }
 }
