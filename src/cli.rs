@@ -701,6 +701,9 @@ LIMITS
 /// `submission_tls = "implicit"` (not `tls`, which is the IMAP server's setting), with the
 /// account's `ca_file` and `password_command` or `token_command`; or `sendmail =
 /// "COMMAND"`. Mail is never submitted in plain text.
+///
+/// A `signal:` account may name the user's own number (`number = "+33600000000"`): the
+/// recipient of a captured line that names neither its account nor its destination.
 #[derive(Debug, Subcommand)]
 #[command(after_long_help = CONFIG_HELP)]
 pub enum ConfigCommand {
