@@ -437,3 +437,30 @@ fn contacts_show_and_suggest_print_text_with_format_text() {
         "{shown:?}"
     );
 }
+
+#[test]
+fn a_last_card_without_end_is_reported_by_file_and_line_and_still_imported() {
+    let home = Home::new();
+    let file = home.write(
+        "cut.vcf",
+        b"BEGIN:VCARD\nVERSION:3.0\nFN:Ann\nEMAIL:ann@example.org\nEND:VCARD\n\
+          BEGIN:VCARD\nVERSION:3.0\nFN:Ben\nEMAIL:ben@example.org\nEND:VCARD\n\
+          BEGIN:VCARD\nVERSION:3.0\nFN:Cat\nEMAIL:cat@example.org\n",
+    );
+    let (code, imported, stderr) = run(home.missive().args(["contacts", "import"]).arg(&file));
+    assert_eq!(code, 1, "a card was not as written: {stderr}");
+    assert!(
+        stderr.contains(&format!("{}:11: the card has no END:VCARD", file.display())),
+        "the file and the line of the card's BEGIN: {stderr}"
+    );
+    // The card cut short is read up to the end of the file, not dropped.
+    let (_, listed, _) = run(home.missive().args(["contacts", "list"]));
+    for (name, address) in [
+        ("Ann", "email:ann@example.org"),
+        ("Ben", "email:ben@example.org"),
+        ("Cat", "email:cat@example.org"),
+    ] {
+        assert_eq!(identities(by_name(&imported, name)), [address]);
+        assert_eq!(identities(by_name(&listed, name)), [address]);
+    }
+}
