@@ -278,7 +278,8 @@ pub struct IndexArgs {
 /// Search the index.
 ///
 /// QUERY is in the query language below (as with notmuch and mu): words and "phrases",
-/// field:value terms, AND (also implied), OR, NOT or -, and parentheses.
+/// field:value terms, AND (also implied), OR, NOT or -, and parentheses. `*` alone, as
+/// notmuch users type it, is every message, as the empty query '' is.
 #[derive(Debug, Args)]
 #[command(after_long_help = search_help())]
 pub struct SearchArgs {
@@ -364,6 +365,7 @@ OUTPUT
 
 EXAMPLES
   missive search from:alice date:2024-01..2024-06
+  missive search '*' --output count
   missive search 'privacy:<40 NOT is:encrypted' --output count
   missive search '\"seed swap\" OR subject:graines' --analyze
 
