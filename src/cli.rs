@@ -278,7 +278,8 @@ pub struct IndexArgs {
 /// Search the index.
 ///
 /// QUERY is in the query language below (as with notmuch and mu): words and "phrases",
-/// field:value terms, AND (also implied), OR, NOT or -, and parentheses.
+/// field:value terms, AND (also implied), OR, NOT or -, and parentheses. `*` alone, as
+/// notmuch users type it, is every message, as the empty query '' is.
 #[derive(Debug, Args)]
 #[command(after_long_help = search_help())]
 pub struct SearchArgs {
@@ -364,6 +365,7 @@ OUTPUT
 
 EXAMPLES
   missive search from:alice date:2024-01..2024-06
+  missive search '*' --output count
   missive search 'privacy:<40 NOT is:encrypted' --output count
   missive search '\"seed swap\" OR subject:graines' --analyze
 
@@ -701,6 +703,9 @@ LIMITS
 /// `submission_tls = "implicit"` (not `tls`, which is the IMAP server's setting), with the
 /// account's `ca_file` and `password_command` or `token_command`; or `sendmail =
 /// "COMMAND"`. Mail is never submitted in plain text.
+///
+/// A `signal:` account may name the user's own number (`number = "+33600000000"`): the
+/// recipient of a captured line that names neither its account nor its destination.
 #[derive(Debug, Subcommand)]
 #[command(after_long_help = CONFIG_HELP)]
 pub enum ConfigCommand {

@@ -21,6 +21,10 @@
 //! # sendmail = "/usr/sbin/sendmail"          # instead of submission
 //! # sent_mailbox = '\Sent'                   # send appends its copy there
 //!
+//! [accounts.phone]
+//! source = "signal:~/signal/receive.jsonl"   # signal-cli -o json receive, captured
+//! # number = "+33600000000"                  # yours: the `to` of lines naming no account
+//!
 //! [accounts.social]
 //! source = "mastodon://alex@social.example"  # direct messages, over HTTPS
 //! token_command = "pass show social.example" # an access token with read:statuses
@@ -55,7 +59,8 @@
 //! a `token_command`, and may add `ca_file`, and `tls = "none"` with `insecure = true` for
 //! plain HTTP. `missive fetch mastodon://INSTANCE` uses the token of the account on that
 //! instance. `missive fetch imap://USER@HOST[:PORT]/MAILBOX` on the command line logs in as the
-//! account with the same user, host and port says.
+//! account with the same user, host and port says. A `signal:` account may name the user's
+//! `number`, which no other account may have.
 //!
 //! Beside how it fetches, an account says how it sends: `submission` (an SMTP submission
 //! server, logging in with the account's `password_command`, or `token_command` for
@@ -231,6 +236,10 @@ pub struct Account {
     /// none for providers that file submissions themselves.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sent_mailbox: Option<String>,
+    /// `signal:`: the user's own number (`+` and digits): who received a captured line
+    /// that names neither its account nor its destination (older signal-cli).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
 }
 
 /// `source` with `~` in `KIND:~/PATH` replaced by the home directory: a shell expands `~`

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::support::{Home, run};
+use crate::support::{Home, run, text_lines};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -368,8 +368,9 @@ fn bad_arguments_are_usage_errors() {
     assert_eq!(code, 1);
 }
 
-#[test]
-fn suggest_proposes_with_evidence_and_applies_nothing() {
+/// A home whose store has seen Grace by three addresses (two names alike, two local parts
+/// alike), none linked: what `contacts suggest` proposes to link.
+fn home_with_grace_unlinked() -> Home {
     let home = Home::new();
     let records = [
         serde_json::json!({"kind":"message","v":1,"id":"m_1","protocol":"email","account":"a",
@@ -385,6 +386,12 @@ fn suggest_proposes_with_evidence_and_applies_nothing() {
     let input: String = records.iter().map(|r| format!("{r}\n")).collect();
     let (code, _, _) = run(home.missive().arg("thread").write_stdin(input));
     assert_eq!(code, 0);
+    home
+}
+
+#[test]
+fn suggest_proposes_with_evidence_and_applies_nothing() {
+    let home = home_with_grace_unlinked();
     let (code, suggestions, _) = run(home.missive().args(["contacts", "suggest"]));
     assert_eq!(code, 0);
     let reasons: Vec<&str> = suggestions
@@ -408,4 +415,52 @@ fn suggest_proposes_with_evidence_and_applies_nothing() {
     }
     let (_, listed, _) = run(home.missive().args(["contacts", "list"]));
     assert!(listed.is_empty(), "nothing applied: {listed:#?}");
+}
+
+#[test]
+fn contacts_show_and_suggest_print_text_with_format_text() {
+    let home = home_with_grace_unlinked();
+    let suggested = text_lines(home.missive().args(["contacts", "suggest"]));
+    assert_eq!(suggested.len(), 2, "{suggested:?}");
+    assert!(
+        suggested
+            .iter()
+            .all(|line| line.contains(": missive contacts link ")),
+        "{suggested:?}"
+    );
+    let shown = text_lines(
+        home.missive()
+            .args(["contacts", "show", "grace@example.org"]),
+    );
+    assert!(
+        shown[0].starts_with("p_") && shown[0].contains("email:grace@example.org"),
+        "{shown:?}"
+    );
+}
+
+#[test]
+fn a_last_card_without_end_is_reported_by_file_and_line_and_still_imported() {
+    let home = Home::new();
+    let file = home.write(
+        "cut.vcf",
+        b"BEGIN:VCARD\nVERSION:3.0\nFN:Ann\nEMAIL:ann@example.org\nEND:VCARD\n\
+          BEGIN:VCARD\nVERSION:3.0\nFN:Ben\nEMAIL:ben@example.org\nEND:VCARD\n\
+          BEGIN:VCARD\nVERSION:3.0\nFN:Cat\nEMAIL:cat@example.org\n",
+    );
+    let (code, imported, stderr) = run(home.missive().args(["contacts", "import"]).arg(&file));
+    assert_eq!(code, 1, "a card was not as written: {stderr}");
+    assert!(
+        stderr.contains(&format!("{}:11: the card has no END:VCARD", file.display())),
+        "the file and the line of the card's BEGIN: {stderr}"
+    );
+    // The card cut short is read up to the end of the file, not dropped.
+    let (_, listed, _) = run(home.missive().args(["contacts", "list"]));
+    for (name, address) in [
+        ("Ann", "email:ann@example.org"),
+        ("Ben", "email:ben@example.org"),
+        ("Cat", "email:cat@example.org"),
+    ] {
+        assert_eq!(identities(by_name(&imported, name)), [address]);
+        assert_eq!(identities(by_name(&listed, name)), [address]);
+    }
 }

@@ -230,6 +230,48 @@ fn a_signal_line_without_account_is_addressed_to_its_destination_or_the_capture_
 }
 
 #[test]
+fn a_signal_line_naming_no_account_in_a_configured_capture_is_to_the_account_s_number() {
+    let home = Home::new();
+    let lone = exports::signal_without_account()
+        .lines()
+        .nth(1)
+        .unwrap()
+        .to_string();
+    let path = home.write("phone.jsonl", lone.as_bytes());
+    home.write_config(&format!(
+        "[accounts.phone]\nsource = \"signal:{}\"\nnumber = \"+33622222222\"\n",
+        path.display()
+    ));
+    for source in ["phone".to_string(), format!("signal:{}", path.display())] {
+        let (code, records, stderr) = fetch(&home, &["--all"], &source);
+        assert_eq!((code, records.len()), (0, 1), "{source}: {stderr}");
+        assert_eq!(records[0]["to"][0]["address"], "+33622222222", "{source}");
+        assert_eq!(records[0]["account"], "phone", "{source}");
+        assert!(
+            records[0]["problems"].as_array().is_none_or(Vec::is_empty),
+            "{records:#?}"
+        );
+        assert!(!stderr.contains("names the account"), "{source}: {stderr}");
+    }
+
+    // Only a signal: account has a number, and it is one.
+    home.write_config("[accounts.mail]\nsource = \"maildir:/m\"\nnumber = \"+1\"\n");
+    let (code, _, stderr) = run(home.missive().args(["config", "check"]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("number is for signal: accounts"),
+        "{stderr}"
+    );
+    home.write_config(&format!(
+        "[accounts.phone]\nsource = \"signal:{}\"\nnumber = \"0622222222\"\n",
+        path.display()
+    ));
+    let (code, _, stderr) = run(home.missive().args(["config", "check"]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("not a phone number"), "{stderr}");
+}
+
+#[test]
 fn an_element_caption_is_the_text_and_a_json_file_among_the_media_is_no_room() {
     let home = Home::new();
     let zip = exports::matrix_zip_with_media().write_zip(&home.path().join("element.zip"));

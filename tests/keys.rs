@@ -5,7 +5,7 @@
 use std::process::Command;
 
 use crate::support::openpgp::{GnuPg, autocrypt_mail, sq_certificate, write_autocrypt_mail};
-use crate::support::{Home, run};
+use crate::support::{Home, run, text_lines};
 
 #[test]
 fn a_gpg_certificate_imports_with_its_fingerprint_and_is_trusted_on_first_use() {
@@ -478,29 +478,6 @@ fn generating_a_key_without_a_terminal_names_the_passphrase_command() {
     assert!(!stderr.contains("os error"), "{stderr}");
 }
 
-/// The text lines a command prints with `--format text`, asserting that none is JSON.
-fn text_lines(home: &Home, args: &[&str]) -> Vec<String> {
-    let output = home
-        .missive()
-        .args(args)
-        .args(["--format", "text"])
-        .output()
-        .expect("missive runs");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(0), "{args:?}: {stderr}");
-    let stdout = String::from_utf8(output.stdout).expect("UTF-8");
-    let lines: Vec<String> = stdout.lines().map(str::to_string).collect();
-    assert!(!lines.is_empty(), "{args:?} printed nothing: {stderr}");
-    for line in &lines {
-        assert!(
-            serde_json::from_str::<serde_json::Value>(line).is_err()
-                && !line.starts_with(['{', '[']),
-            "{args:?} printed JSON with --format text: {line}"
-        );
-    }
-    lines
-}
-
 #[test]
 fn every_keys_command_honours_format_text() {
     let home = Home::new();
@@ -512,24 +489,71 @@ fn every_keys_command_honours_format_text() {
     ]));
     assert_eq!(code, 0, "{stderr}");
     let fingerprint = records[0]["fingerprint"].as_str().unwrap().to_string();
-    let listed = text_lines(&home, &["keys", "list"]);
+    let listed = text_lines(home.missive().args(["keys", "list"]));
     assert!(
         listed[0].contains(&fingerprint) && listed[0].contains("bob@example.net (verified)"),
         "{listed:?}"
     );
-    let shown = text_lines(&home, &["keys", "show", "bob@example.net"]);
+    let shown = text_lines(home.missive().args(["keys", "show", "bob@example.net"]));
     assert!(shown[0].contains(&fingerprint), "{shown:?}");
-    let planned = text_lines(
-        &home,
-        &["keys", "discover", "--dry-run", "carol@example.org"],
-    );
+    let planned =
+        text_lines(
+            home.missive()
+                .args(["keys", "discover", "--dry-run", "carol@example.org"]),
+        );
     assert!(
         planned[0].starts_with("carol@example.org") && planned[0].contains("openpgpkey"),
         "{planned:?}"
     );
-    let recommended = text_lines(&home, &["keys", "recommend", "carol@example.org"]);
+    let recommended = text_lines(
+        home.missive()
+            .args(["keys", "recommend", "carol@example.org"]),
+    );
     assert!(
         recommended[0].starts_with("carol@example.org") && recommended[0].contains("disable"),
         "{recommended:?}"
+    );
+}
+
+#[test]
+fn keys_import_learn_and_verify_honour_format_text() {
+    let home = Home::new();
+    let gpg = GnuPg::new();
+    let alice = gpg.generate("Alice <alice@example.org>");
+    let armored = gpg.run(&["--armor", "--export", "alice@example.org"], None);
+    let imported = text_lines(home.missive().args(["keys", "import"]).write_stdin(armored));
+    assert!(
+        imported[0].starts_with(&alice) && imported[0].contains("alice@example.org (tofu)"),
+        "{imported:?}"
+    );
+    let verified = text_lines(
+        home.missive()
+            .args(["keys", "verify", "alice@example.org", &alice]),
+    );
+    assert!(
+        verified[0].contains("alice@example.org (verified)"),
+        "{verified:?}"
+    );
+
+    let bob = gpg.generate("Bob <bob@example.net>");
+    write_autocrypt_mail(
+        &home,
+        "bob@example.net",
+        &gpg.run(&["--export", &bob], None),
+    );
+    let fetched = home
+        .missive()
+        .args(["fetch", "maildir:Mail"])
+        .output()
+        .expect("missive runs");
+    let learned = text_lines(
+        home.missive()
+            .args(["keys", "learn"])
+            .write_stdin(fetched.stdout),
+    );
+    assert_eq!(learned.len(), 1, "the message passes through: {learned:?}");
+    assert!(
+        learned[0].starts_with("2024-01-01T10:00") && learned[0].contains("bob@example.net"),
+        "{learned:?}"
     );
 }

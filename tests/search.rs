@@ -296,6 +296,22 @@ fn a_star_finds_every_message_as_the_empty_query_does() {
     assert!(everything > 1);
     assert_eq!(count(&home, "*"), everything);
     assert_eq!(count(&home, "* AND from:alice"), count(&home, "from:alice"));
+    let help = home
+        .missive()
+        .args(["search", "--help"])
+        .output()
+        .expect("missive runs");
+    // Joined again where the help wraps its lines.
+    let words: Vec<String> = String::from_utf8_lossy(&help.stdout)
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    assert!(
+        words
+            .join(" ")
+            .contains("`*` alone, as notmuch users type it, is every message"),
+        "the help says so in words: {words:?}"
+    );
 }
 
 #[test]

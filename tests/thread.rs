@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use crate::support::{Home, run};
+use crate::support::{Home, run, text_lines};
 
 const CONFIG: &str =
     "[identity]\naddresses = [\"me@example.org\", \"@me@social.example\", \"twitter:@me\"]\n";
@@ -568,5 +568,33 @@ fn addresses_of_one_openpgp_certificate_are_one_conversation() {
     assert_eq!(
         after["m_1"].0, after["m_2"].0,
         "one certificate: one person"
+    );
+}
+
+#[test]
+fn thread_prints_text_lines_with_format_text() {
+    let home = Home::new();
+    home.write_config(CONFIG);
+    let records = [
+        email("m_1", "<a@example.org>", &[], "Plans"),
+        email("m_2", "<b@example.org>", &["<a@example.org>"], "Re: Plans"),
+    ];
+    let messages = text_lines(home.missive().arg("thread").write_stdin(lines(&records)));
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert!(
+        messages[1].starts_with("2024-01-01T00:00") && messages[1].ends_with("Re: Plans"),
+        "{messages:?}"
+    );
+    let conversations = text_lines(
+        home.missive()
+            .args(["thread", "--output", "conversations"])
+            .write_stdin(lines(&records)),
+    );
+    assert_eq!(conversations.len(), 1, "{conversations:?}");
+    assert!(
+        conversations[0].starts_with("c_")
+            && conversations[0].contains("2 msg")
+            && conversations[0].contains("alice@example.org"),
+        "{conversations:?}"
     );
 }

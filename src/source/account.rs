@@ -171,8 +171,22 @@ pub fn spec(config: &Config, name: &str, home: Option<&Path>) -> Result<Spec, St
 
 /// A source given on the command line: an `imap://` or `mastodon://` URI logs in as the
 /// configured account of the same user, host and port says (without one, fetching it fails,
-/// naming what is missing).
+/// naming what is missing); a `signal:` capture of a configured account takes its `number`.
 pub fn with_login(config: &Config, spec: Spec, home: Option<&Path>) -> Spec {
+    if let Spec::Signal { path, number } = spec {
+        let number = number.or_else(|| {
+            let held = Spec::Signal {
+                path: path.clone(),
+                number: None,
+            };
+            config
+                .accounts
+                .get(&owner(config, &held, home)?)?
+                .number
+                .clone()
+        });
+        return Spec::Signal { path, number };
+    }
     if !matches!(spec, Spec::Imap(_) | Spec::Mastodon(_)) {
         return spec;
     }
@@ -236,6 +250,16 @@ fn account_spec(
 ) -> Result<Spec, String> {
     let spec = Spec::parse(&account.source_with_home(home), &config.dir)
         .map_err(|error| format!("accounts.{name}.source: {error}"))?;
+    if let Some(number) = &account.number {
+        if !matches!(spec, Spec::Signal { .. }) {
+            return Err(format!("accounts.{name}: number is for signal: accounts"));
+        }
+        if !signal_number(number) {
+            return Err(format!(
+                "accounts.{name}.number: {number:?} is not a phone number (+ and digits)"
+            ));
+        }
+    }
     match spec {
         Spec::Imap(mut settings) => {
             if !account.mailboxes.is_empty() {
@@ -295,9 +319,22 @@ fn account_spec(
                     "accounts.{name}: sent_mailbox is for imap:// accounts"
                 ));
             }
-            Ok(spec)
+            Ok(match spec {
+                Spec::Signal { path, .. } => Spec::Signal {
+                    path,
+                    number: account.number.clone(),
+                },
+                spec => spec,
+            })
         }
     }
+}
+
+/// Whether `number` is written as Signal names a number: `+` and the international digits.
+fn signal_number(number: &str) -> bool {
+    number
+        .strip_prefix('+')
+        .is_some_and(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// The account's login settings over those its URI gives (the TLS of its port).

@@ -78,8 +78,12 @@ pub enum Spec {
     TwitterArchive(PathBuf),
     /// A Facebook export in JSON, zipped or not.
     FacebookExport(PathBuf),
-    /// `signal-cli -o json receive` output; `None` is standard input.
-    Signal(Option<PathBuf>),
+    /// `signal-cli -o json receive` output; a `path` of `None` is standard input. `number`
+    /// is the user's, when the configured account names it.
+    Signal {
+        path: Option<PathBuf>,
+        number: Option<String>,
+    },
     /// Element's JSON export of Matrix rooms: one file, a directory or a zip of them.
     MatrixExport(PathBuf),
     /// The direct messages of a Mastodon account.
@@ -122,7 +126,10 @@ impl Spec {
             "jsonl" => Spec::Jsonl(stdin_or_path()),
             twitter::KIND => Spec::TwitterArchive(path()),
             facebook::KIND => Spec::FacebookExport(path()),
-            signal::KIND => Spec::Signal(stdin_or_path()),
+            signal::KIND => Spec::Signal {
+                path: stdin_or_path(),
+                number: None,
+            },
             matrix::KIND => Spec::MatrixExport(path()),
             other => {
                 return Err(bad(&format!(
@@ -153,7 +160,10 @@ impl Spec {
             Spec::FacebookExport(path) => Some(Box::new(
                 export::Export::<facebook::Facebook>::new(path, unpacked),
             )),
-            Spec::Signal(path) => Some(Box::new(signal::Signal(path.clone()))),
+            Spec::Signal { path, number } => Some(Box::new(signal::Signal {
+                path: path.clone(),
+                number: number.clone(),
+            })),
             Spec::MatrixExport(path) => Some(Box::new(export::Export::<matrix::Matrix>::new(
                 path, unpacked,
             ))),
@@ -169,7 +179,7 @@ impl Spec {
         match self {
             Spec::TwitterArchive(_) => Some(twitter::PROTOCOL),
             Spec::FacebookExport(_) => Some(facebook::PROTOCOL),
-            Spec::Signal(_) => Some(signal::PROTOCOL),
+            Spec::Signal { .. } => Some(signal::PROTOCOL),
             Spec::MatrixExport(_) => Some(matrix::PROTOCOL),
             _ => None,
         }
@@ -189,9 +199,9 @@ impl Spec {
             Spec::Maildir(p) | Spec::Mbox(p) | Spec::Eml(Some(p)) => Some(("email", p)),
             Spec::TwitterArchive(p) => Some((twitter::KIND, p)),
             Spec::FacebookExport(p) => Some((facebook::KIND, p)),
-            Spec::Signal(Some(p)) => Some((signal::KIND, p)),
+            Spec::Signal { path: Some(p), .. } => Some((signal::KIND, p)),
             Spec::MatrixExport(p) => Some((matrix::KIND, p)),
-            Spec::Eml(None) | Spec::Signal(None) | Spec::Jsonl(_) => None,
+            Spec::Eml(None) | Spec::Signal { path: None, .. } | Spec::Jsonl(_) => None,
             Spec::Imap(_) | Spec::Mastodon(_) => None,
         }
     }
@@ -212,7 +222,7 @@ impl Spec {
             Spec::Imap(settings) => settings.key(),
             Spec::TwitterArchive(p) => format!("{}:{}", twitter::KIND, p.display()),
             Spec::FacebookExport(p) => format!("{}:{}", facebook::KIND, p.display()),
-            Spec::Signal(p) => format!("{}:{}", signal::KIND, path(p)),
+            Spec::Signal { path: p, .. } => format!("{}:{}", signal::KIND, path(p)),
             Spec::MatrixExport(p) => format!("{}:{}", matrix::KIND, p.display()),
             Spec::Mastodon(settings) => settings.key(),
         }
@@ -472,7 +482,13 @@ mod tests {
             Spec::parse("facebook-export:fb", cwd).unwrap().key(),
             "facebook-export:/home/u/fb"
         );
-        assert_eq!(Spec::parse("signal:-", cwd).unwrap(), Spec::Signal(None));
+        assert_eq!(
+            Spec::parse("signal:-", cwd).unwrap(),
+            Spec::Signal {
+                path: None,
+                number: None
+            }
+        );
         assert_eq!(
             Spec::parse("matrix-export:room.json", cwd).unwrap().key(),
             "matrix-export:/home/u/room.json"

@@ -117,6 +117,27 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     found
 }
 
+/// The lines a command prints with `--format text` (exit 0, at least one line), asserting
+/// that none is JSON.
+pub fn text_lines(command: &mut Command) -> Vec<String> {
+    let output = command
+        .args(["--format", "text"])
+        .output()
+        .expect("missive runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{command:?}: {stderr}");
+    let stdout = String::from_utf8(output.stdout).expect("UTF-8");
+    let lines: Vec<String> = stdout.lines().map(str::to_string).collect();
+    assert!(!lines.is_empty(), "{command:?} printed nothing: {stderr}");
+    for line in &lines {
+        assert!(
+            serde_json::from_str::<Value>(line).is_err() && !line.starts_with(['{', '[']),
+            "{command:?} printed JSON with --format text: {line}"
+        );
+    }
+    lines
+}
+
 /// The repository's sample Maildir.
 pub fn sample_maildir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/maildir")

@@ -18,7 +18,7 @@
 //! The line's `account` is the capture's owner (the account of an export no configured
 //! account holds, DESIGN.md §2) and the `to` of what it received; a line without one (older
 //! signal-cli) takes the envelope's destination where given, else the account the lines
-//! before it named.
+//! before it named, else the configured account's `number`.
 //!
 //! People are their phone numbers (identity `tel:+…`, so a Signal contact is the same person
 //! as that number elsewhere), or their UUID when the number is hidden. A group message is
@@ -40,8 +40,13 @@ pub(crate) const PROTOCOL: &str = "signal";
 /// The source kind.
 pub(crate) const KIND: &str = "signal";
 
-/// signal-cli's output in a file, or on standard input (`None`).
-pub struct Signal(pub Option<PathBuf>);
+/// signal-cli's output in a file, or on standard input (`path` `None`).
+pub struct Signal {
+    pub path: Option<PathBuf>,
+    /// The user's own number, when a configured account names it: who received a line
+    /// that says neither its account nor its destination.
+    pub number: Option<String>,
+}
 
 impl Source for Signal {
     fn scan(
@@ -50,7 +55,7 @@ impl Source for Signal {
         emit: &mut dyn FnMut(Item) -> Result<(), Error>,
     ) -> Result<Scan, Error> {
         let mut scan = Scan::default();
-        let (input, origin): (Box<dyn BufRead>, &Path) = match &self.0 {
+        let (input, origin): (Box<dyn BufRead>, &Path) = match &self.path {
             None => (Box::new(std::io::stdin().lock()), Path::new("-")),
             Some(path) => {
                 let metadata = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
@@ -64,11 +69,11 @@ impl Source for Signal {
                 (Box::new(std::io::BufReader::new(file)), path.as_path())
             }
         };
-        let location = |line: usize| match &self.0 {
+        let location = |line: usize| match &self.path {
             None => format!("stdin:{line}"),
             Some(path) => format!("{}:{line}", path.display()),
         };
-        let mut capture = None;
+        let mut capture = self.number.clone();
         for (index, line) in input.lines().enumerate() {
             let line = line.map_err(|e| Error::io(origin, e))?;
             if line.trim().is_empty() {
@@ -91,7 +96,8 @@ impl Source for Signal {
 }
 
 /// The message of one line, `None` when the envelope carries none (a receipt). `capture`
-/// is the account the lines before named, for a line that names none.
+/// is the account the lines before named (at first the configured number), for a line
+/// that names none.
 fn envelope_of(line: &str, capture: &mut Option<String>) -> Result<Option<Unit>, String> {
     let value = json(line.as_bytes(), "a JSON object")?;
     // JSON-RPC: a notification holds the line in `params`, a subscription's in
