@@ -14,13 +14,25 @@ const CONFIG: &str = "[trust]\nauthserv_ids = [\"mx.example.net\"]\n";
 
 /// The user's server's line for mail from the sender's server, in clear, as Postfix
 /// writes it: the boundary.
-const BORDER: &str = "Received: from mail.example.org (mail.example.org [192.0.2.10])\n\
+pub(super) const BORDER: &str = "Received: from mail.example.org (mail.example.org [192.0.2.10])\n\
     \tby mx.example.net (Postfix) with ESMTP id 4AbC\n\
     \tfor <bob@example.net>; Mon, 01 Jan 2024 10:00:05 +0000\n";
 
 /// The user's server's verdict, added on top of its Received line.
-const VERDICT: &str = "Authentication-Results: mx.example.net; dkim=pass header.d=example.org;\n\
+pub(super) const VERDICT: &str = "Authentication-Results: mx.example.net; dkim=pass header.d=example.org;\n\
     \tspf=pass smtp.mailfrom=example.org; dmarc=pass header.from=example.org\n";
+
+/// The boundary line of a sender who said `EHLO TLSv1.3`: Postfix writes the name where it
+/// writes every HELO name.
+pub(super) fn border_with_tls_helo() -> String {
+    BORDER.replace("from mail.example.org (", "from TLSv1.3 (")
+}
+
+/// A submission hop in TLS 1.3 the sender writes below the user's server's line.
+pub(super) const FORGED_TLS_HOP: &str = "Received: from laptop.example.org ([198.51.100.3])\n\
+    \tby mail.example.org (Postfix) with ESMTPSA id 9Zz\n\
+    \t(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits));\n\
+    \tMon, 01 Jan 2024 10:00:00 +0000\n";
 
 /// A message whose header block starts with `top` (what the servers and the sender put above
 /// the ordinary headers).
@@ -52,7 +64,7 @@ pub(super) fn score(record: &Value) -> u64 {
 }
 
 /// The evidence of factor `name`, when it applied.
-fn evidence<'r>(record: &'r Value, name: &str) -> Option<&'r str> {
+pub(super) fn evidence<'r>(record: &'r Value, name: &str) -> Option<&'r str> {
     record["privacy"]["factors"]
         .as_array()
         .expect("factors")
@@ -72,11 +84,7 @@ pub(super) fn home() -> Home {
 fn a_helo_name_that_looks_like_a_tls_version_is_not_tls() {
     let home = home();
     let honest = scored(&home, &message(BORDER));
-    // The sender says `EHLO TLSv1.3`; Postfix writes it where it writes every HELO name.
-    let trick = scored(
-        &home,
-        &message(&BORDER.replace("from mail.example.org (", "from TLSv1.3 (")),
-    );
+    let trick = scored(&home, &message(&border_with_tls_helo()));
     assert!(score(&trick) <= score(&honest), "{trick}");
     assert_eq!(evidence(&trick, "tls_all_hops"), None);
     assert_eq!(
@@ -95,11 +103,7 @@ fn a_helo_name_that_looks_like_a_tls_version_is_not_tls() {
 fn a_tls_received_line_below_the_users_server_counts_for_nothing() {
     let home = home();
     let honest = scored(&home, &message(BORDER));
-    let forged = "Received: from laptop.example.org ([198.51.100.3])\n\
-        \tby mail.example.org (Postfix) with ESMTPSA id 9Zz\n\
-        \t(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits));\n\
-        \tMon, 01 Jan 2024 10:00:00 +0000\n";
-    let trick = scored(&home, &message(&format!("{BORDER}{forged}")));
+    let trick = scored(&home, &message(&format!("{BORDER}{FORGED_TLS_HOP}")));
     assert!(score(&trick) <= score(&honest), "{trick}");
     assert_eq!(evidence(&trick, "tls_v1_3"), None);
     let unproven = evidence(&trick, "tls_claim_unproven").expect("the claim is named");
