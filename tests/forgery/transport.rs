@@ -1,8 +1,8 @@
 //! The transport tricks a sender can play on the privacy index, each played as an attacker
 //! would, beside the honest message, through the real binary (`fetch eml:-` then `score`).
 //! A trick must never score above the honest message, and the factors must name what was
-//! seen. Then a property: no Received or Authentication-Results header a sender puts below
-//! the trust boundary ever raises a score.
+//! seen. Then a property: no header a sender puts below the trust boundary (transport,
+//! authentication, Autocrypt, MIME, a filter's verdict, anything) ever raises a score.
 
 use proptest::prelude::*;
 use serde_json::Value;
@@ -140,8 +140,20 @@ const HONEST_TOP: &str = "Authentication-Results: mx.example.net; dkim=fail head
     \t(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits))\n\
     \tby mx.example.net (Postfix) with ESMTPS id 4AbC; Mon, 01 Jan 2024 10:00:05 +0000\n";
 
+/// The keydata of a real certificate, made once, for Mallory: a key, but not Alice's.
+fn mallorys_keydata() -> &'static str {
+    static KEYDATA: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    KEYDATA.get_or_init(|| {
+        let (_, cert) =
+            crate::support::openpgp::sequoia_certificate("Mallory <mallory@evil.example>");
+        crate::support::openpgp::keydata(&cert)
+    })
+}
+
 /// A header a sender could write: a Received line built from pieces servers and forgers use,
-/// or an Authentication-Results header, trusted id or not.
+/// an Authentication-Results header (trusted id or not), any other header the privacy index
+/// might read (Autocrypt, MIME, a filter's or a server's verdict, missive's own), or any
+/// name with any value.
 fn sender_header() -> impl Strategy<Value = String> {
     let host = prop_oneof![
         Just("mx.example.net"),
@@ -181,7 +193,50 @@ fn sender_header() -> impl Strategy<Value = String> {
     let verdict = (id, result.clone(), result).prop_map(|(id, dkim, dmarc)| {
         format!("Authentication-Results: {id}; dkim={dkim}; spf=pass; dmarc={dmarc}\n")
     });
-    prop_oneof![received, verdict]
+    let autocrypt = prop_oneof![
+        Just("alice@example.org"),
+        Just("mallory@evil.example"),
+        Just("bob@example.net"),
+    ]
+    .prop_flat_map(|addr| {
+        let keydata = prop_oneof![
+            Just("bm90IGEga2V5LCBqdXN0IHdvcmRzIHRoYXQgbG9vayBsaWtlIG9uZQ==".to_string()),
+            Just(mallorys_keydata().to_string()),
+            "[A-Za-z0-9+/]{0,40}",
+        ];
+        let name = prop_oneof![Just("Autocrypt"), Just("Autocrypt-Gossip")];
+        (name, keydata).prop_map(move |(name, keydata)| {
+            format!("{name}: addr={addr}; prefer-encrypt=mutual; keydata=\n {keydata}\n")
+        })
+    });
+    let other = prop_oneof![
+        Just("MIME-Version: 1.0\n"),
+        Just("Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=\"b\"\n"),
+        Just("Content-Type: multipart/signed; protocol=\"application/pgp-signature\"; micalg=pgp-sha256; boundary=\"b\"\n"),
+        Just("Content-Type: application/pkcs7-mime; smime-type=enveloped-data; name=\"smime.p7m\"\n"),
+        Just("Content-Type: text/plain; charset=utf-8\n"),
+        Just("X-Spam-Status: No, score=-9.9 required=5.0\n"),
+        Just("X-Spam-Score: 0.0\n"),
+        Just("ARC-Authentication-Results: i=1; mx.example.net; dkim=pass header.d=example.org; spf=pass; dmarc=pass\n"),
+        Just("ARC-Seal: i=1; a=rsa-sha256; cv=none; d=example.net; s=arc; b=AAAA\n"),
+        Just("ARC-Message-Signature: i=1; a=rsa-sha256; d=example.net; s=arc; h=from; bh=AAAA; b=AAAA\n"),
+        Just("DKIM-Signature: v=1; a=rsa-sha256; d=example.org; s=sel; h=from:to; bh=AAAA; b=AAAA\n"),
+        Just("From: Alice <alice@example.org>\n"),
+        Just("From: Bob <bob@example.net>\n"),
+        Just("Received-SPF: Pass (mx.example.net: domain of example.org designates 192.0.2.10 as permitted sender)\n"),
+        Just("X-Missive-Privacy: score=99; grade=A\n"),
+        Just("X-Missive-Privacy: 99/A sealed letter\n"),
+    ]
+    .prop_map(str::to_string);
+    let anything = ("[A-Za-z][A-Za-z0-9-]{0,24}", "[ -~]{0,60}")
+        .prop_map(|(name, value)| format!("{name}: {value}\n"));
+    prop_oneof![
+        2 => received,
+        2 => verdict,
+        2 => autocrypt,
+        3 => other,
+        1 => anything,
+    ]
 }
 
 proptest! {
