@@ -9,7 +9,9 @@ use base64::Engine;
 use serde_json::Value;
 
 use crate::support::knot::{BOGUS, Knot, SIGNED, UNSIGNED};
-use crate::support::openpgp::{sequoia_certificate, write_autocrypt_mail};
+use crate::support::openpgp::{
+    sequoia_certificate, sequoia_certificate_with_unsigned_user_id, write_autocrypt_mail,
+};
 use crate::support::wkd::WkdServer;
 use crate::support::{Home, run};
 
@@ -242,6 +244,33 @@ fn a_wkd_certificate_for_another_address_is_rejected() {
     );
     let (_, listed, _) = run(net.home.missive().args(["keys", "list"]));
     assert!(listed.is_empty(), "nothing is stored: {listed:?}");
+}
+
+#[test]
+fn a_wkd_certificate_whose_user_id_for_the_address_has_no_self_signature_binds_nothing() {
+    // Mallory's own certificate, with Alice's address appended unsigned, served as Alice's.
+    let (fingerprint, cert) = sequoia_certificate_with_unsigned_user_id(
+        "Mallory <mallory@example.test>",
+        "Alice <alice@example.test>",
+    );
+    let path = wkd_path("alice@example.test", true);
+    let net = Net::start(&[], BTreeMap::from([(path.clone(), (200, cert))]));
+    let (code, records, stderr) = net.discover("alice@example.test");
+    assert_eq!(code, 1, "{stderr}");
+    assert!(keys_of(&records).is_empty(), "{records:?}");
+    let wkd = lookup(&records, "wkd");
+    assert_eq!(wkd["outcome"], "refused");
+    let reason = wkd["reason"].as_str().unwrap();
+    assert!(
+        reason.contains(&fingerprint) && reason.contains("alice@example.test"),
+        "{reason}"
+    );
+    assert_eq!(net.wkd.asked(), [path]);
+    let (code, shown, _) = run(net
+        .home
+        .missive()
+        .args(["keys", "show", "alice@example.test"]));
+    assert_eq!(code, 2, "the address stays unbound: {shown:?}");
 }
 
 #[test]

@@ -178,6 +178,19 @@ fn a_rebuild_reads_a_renamed_file_where_it_is_now() {
     assert_eq!(flags(&found[0]), ["flagged", "seen"]);
 }
 
+/// Pipes into `index` a record named `id` whose source (of `kind`) is the file `path`, as
+/// anyone can.
+fn index_forged_record(home: &Home, id: &str, kind: &str, path: &str) {
+    let record = format!(
+        "{{\"kind\":\"message\",\"v\":1,\"id\":\"{id}\",\"protocol\":\"email\",\"account\":\"mail\",\"source\":{{\"kind\":\"{kind}\",\"path\":\"{path}\"}},\"blob\":\"sha256:00\",\"native_id\":\"<{id}@x>\",\"subject\":\"piped\"}}\n"
+    );
+    home.missive()
+        .arg("index")
+        .write_stdin(record)
+        .assert()
+        .success();
+}
+
 #[test]
 fn a_rebuild_refuses_a_file_the_store_does_not_own() {
     let home = maildir_home();
@@ -191,14 +204,7 @@ fn a_rebuild_refuses_a_file_the_store_does_not_own() {
         ("m_forged1", outside.to_str().unwrap()),
         ("m_forged2", "/etc/passwd"),
     ] {
-        let record = format!(
-            "{{\"kind\":\"message\",\"v\":1,\"id\":\"{id}\",\"protocol\":\"email\",\"account\":\"mail\",\"source\":{{\"kind\":\"eml\",\"path\":\"{path}\"}},\"blob\":\"sha256:00\",\"native_id\":\"<{id}@x>\",\"subject\":\"piped\"}}\n"
-        );
-        home.missive()
-            .arg("index")
-            .write_stdin(record)
-            .assert()
-            .success();
+        index_forged_record(&home, id, "eml", path);
     }
     let (code, _, stderr) = run(home.missive().args(["index", "--rebuild"]));
     assert_eq!(code, 1, "{stderr}");
@@ -216,6 +222,81 @@ fn a_rebuild_refuses_a_file_the_store_does_not_own() {
     assert_eq!(search(&home, "subject:piped").len(), 2, "kept as indexed");
     assert_eq!(
         search(&home, "body:turnip").len(),
+        1,
+        "its own mail read again"
+    );
+}
+
+#[test]
+fn a_rebuild_reads_the_archive_copy_of_a_deleted_maildir_file() {
+    let home = maildir_home();
+    let file = deliver(&home, b"1700000007.M7P7.host", "artichoke");
+    let raw = std::fs::read(&file).unwrap();
+    sync(&home);
+    // The same mail also came through a delivery hook (`fetch eml:-`), which archives it: the
+    // archive holds a copy of the Maildir file's bytes.
+    home.missive()
+        .args(["fetch", "eml:-"])
+        .write_stdin(raw)
+        .assert()
+        .success();
+    std::fs::remove_file(&file).unwrap();
+    assert!(sync(&home).contains("1 gone from the source"));
+
+    let (code, _, stderr) = run(home.missive().args(["index", "--rebuild"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        !stderr.contains("raw message gone"),
+        "read from the archive: {stderr}"
+    );
+    assert!(stderr.is_empty(), "{stderr}");
+    let found = search(&home, "body:artichoke");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        found[0]["source"]["path"],
+        file.to_str().unwrap(),
+        "the same record"
+    );
+}
+
+#[test]
+fn a_rebuild_refuses_a_path_inside_a_source_that_leads_out_of_it() {
+    let home = maildir_home();
+    deliver(&home, b"1700000008.M8P8.host", "fennel");
+    sync(&home);
+    let outside = home.write(
+        "elsewhere/private.eml",
+        b"From: someone@example.org\nSubject: private\nMessage-ID: <p@x>\n\nconfidential words\n",
+    );
+    // A link in the source's cur/ to the file outside, and a path that climbs out by `..`.
+    let link = home.path().join("mail/cur/1700000009.M9P9.host:2,S");
+    std::os::unix::fs::symlink(&outside, &link).unwrap();
+    let climbing = home.path().join("mail/cur/../../elsewhere/private.eml");
+    assert!(
+        climbing.starts_with(home.path().join("mail")),
+        "inside, as written"
+    );
+    let forged = [
+        ("m_linked", link.to_str().unwrap()),
+        ("m_climbing", climbing.to_str().unwrap()),
+    ];
+    for (id, path) in forged {
+        index_forged_record(&home, id, "maildir", path);
+    }
+
+    let (code, _, stderr) = run(home.missive().args(["index", "--rebuild"]));
+    assert_eq!(code, 1, "{stderr}");
+    for (id, path) in forged {
+        assert!(
+            stderr.contains(&format!("record {id} names {path}, outside the archive")),
+            "{stderr}"
+        );
+    }
+    assert!(search(&home, "confidential").is_empty(), "not read");
+    assert!(search(&home, "body:confidential").is_empty(), "not read");
+    assert_eq!(search(&home, "subject:piped").len(), 2, "kept as indexed");
+    assert_eq!(
+        search(&home, "body:fennel").len(),
         1,
         "its own mail read again"
     );

@@ -2,7 +2,9 @@
 //! armour in a text part) and S/MIME (RFC 8551). Nothing is decrypted or verified here;
 //! that waits for the keys. What the message only declares does not count: an encrypted
 //! part must parse as an OpenPGP message (session-key packets, then encrypted data, RFC 9580
-//! §10.3) or as CMS EnvelopedData (RFC 5652 §6), checked without any key.
+//! §10.3) or as CMS EnvelopedData (RFC 5652 §6), and a multipart/signed must have two parts
+//! (RFC 1847 §2.1), its second OpenPGP signature packets or CMS SignedData, all checked
+//! without any key.
 //!
 //! Encryption and signatures count for the message only when they cover all it shows: the
 //! encrypted or signed part is the root, or the root's only content (RFC 3156 §4–5), or for
@@ -163,13 +165,13 @@ impl Found {
                     }
                     _ => None,
                 };
-                match format {
-                    Some(SignatureFormat::Smime) => {
-                        let signature = children.last().and_then(|&id| message.parts.get(id));
-                        self.smime_signed_part(whole, signature.map(|p| p.contents()));
-                    }
-                    Some(format) => self.signed_part(whole, format),
-                    None => {}
+                // RFC 1847 §2.1: two parts, the second the signature of the first.
+                let signature = match children.as_slice() {
+                    [_, signature] => message.parts.get(*signature).map(|p| p.contents()),
+                    _ => None,
+                };
+                if let Some(format) = format {
+                    self.proven_signed_part(whole, format, signature);
                 }
                 children
             }
@@ -197,7 +199,7 @@ impl Found {
                             .into(),
                     );
                 } else if smime_type.as_deref() == Some("signed-data") {
-                    self.smime_signed_part(whole, Some(part.contents()));
+                    self.proven_signed_part(whole, SignatureFormat::Smime, Some(part.contents()));
                 }
                 Vec::new()
             }
@@ -222,13 +224,26 @@ impl Found {
         slot.get_or_insert(encryption);
     }
 
-    /// An S/MIME signature, `signature` its bytes: counted only when they are CMS
-    /// SignedData, as a sender can attach any bytes under a signature's media type.
-    fn smime_signed_part(&mut self, whole: bool, signature: Option<&[u8]>) {
-        if signature.is_some_and(is_signed_data) {
-            self.signed_part(whole, SignatureFormat::Smime);
+    /// A signature in `format`, `signature` its bytes: counted only when they are CMS
+    /// SignedData or OpenPGP signature packets, as a sender can attach any bytes, or none,
+    /// under a signature's media type.
+    fn proven_signed_part(
+        &mut self,
+        whole: bool,
+        format: SignatureFormat,
+        signature: Option<&[u8]>,
+    ) {
+        let (proven, problem) = match format {
+            SignatureFormat::Smime => (signature.is_some_and(is_signed_data), NOT_SIGNED_DATA),
+            _ => (
+                signature.is_some_and(is_openpgp_signature),
+                NOT_OPENPGP_SIGNATURE,
+            ),
+        };
+        if proven {
+            self.signed_part(whole, format);
         } else {
-            self.problems.push(NOT_SIGNED_DATA.into());
+            self.problems.push(problem.into());
         }
     }
 
@@ -358,6 +373,30 @@ pub(crate) fn is_encrypted_openpgp(payload: &[u8]) -> bool {
     }
     encrypted == 1
 }
+
+/// Whether `data` (armoured or binary) is OpenPGP signature packets only (RFC 9580 §5.2),
+/// as a detached signature is. Nothing is verified: that needs the key.
+fn is_openpgp_signature(data: &[u8]) -> bool {
+    let Ok(mut next) = PacketParser::from_bytes(data) else {
+        return false;
+    };
+    let mut signatures = 0usize;
+    while let PacketParserResult::Some(parser) = next {
+        if parser.packet.tag() != Tag::Signature || matches!(parser.packet, Packet::Unknown(_)) {
+            return false;
+        }
+        signatures += 1;
+        next = match parser.next() {
+            Ok((_, next)) => next,
+            Err(_) => return false,
+        };
+    }
+    signatures > 0
+}
+
+/// Why a PGP/MIME signature part that holds no OpenPGP signature earns nothing.
+const NOT_OPENPGP_SIGNATURE: &str =
+    "a PGP/MIME signature part that is not an OpenPGP signature: not counted as signed";
 
 /// The object identifiers of CMS EnvelopedData (1.2.840.113549.1.7.3) and
 /// AuthEnvelopedData (1.2.840.113549.1.9.16.1.23), as DER content octets.
@@ -508,6 +547,16 @@ mod tests {
         (found.encryption, found.signed)
     }
 
+    /// A real detached OpenPGP signature (of `Signed words.`), made once with GnuPG 2.2.40:
+    /// `gpg --armor --detach-sign` with an Ed25519 key.
+    const SIGNATURE: &str = "-----BEGIN PGP SIGNATURE-----\n\
+        \n\
+        iHUEABYIAB0WIQQtqhqeJUwg90b6my8jz9biMs3p4QUCaxQ1DwAKCRAjz9biMs3p\n\
+        4emiAQDrZv0Czdv2rks5B4P51PnkZOrgSDosuGoZbBoUG9F1BgEA3/N1pWniCF+G\n\
+        O7REZ4L3cQjsU2uLPqoosUNtXba6vgs=\n\
+        =5kBZ\n\
+        -----END PGP SIGNATURE-----";
+
     /// A real OpenPGP message (SKESK then SEIPD), made once with GnuPG 2.2.40:
     /// `echo 'Meet at noon.' | gpg --batch --pinentry-mode loopback --passphrase x --symmetric --armor`.
     const ENCRYPTED: &str = "-----BEGIN PGP MESSAGE-----\n\
@@ -552,29 +601,66 @@ jA0ECQMC2jHluyFqy1H/0kMB/e6m7Veft9eto08MXF//i+22Baigi560BNCgH5xe\n\
         assert_eq!(read(raw.as_bytes()), (Encryption::PgpMime, None));
     }
 
+    /// A PGP/MIME signed message whose signature part holds `signature`.
+    fn pgp_mime_signed(signature: &str) -> String {
+        format!(
+            "From: alice@example.org\n\
+             MIME-Version: 1.0\n\
+             Content-Type: multipart/signed; micalg=pgp-sha512;\n\
+             \tprotocol=\"Application/PGP-Signature\"; boundary=\"sig\"\n\
+             \n\
+             --sig\n\
+             Content-Type: text/plain\n\
+             \n\
+             Signed words.\n\
+             --sig\n\
+             Content-Type: application/pgp-signature\n\
+             \n\
+             {signature}\n\
+             --sig--\n"
+        )
+    }
+
     #[test]
     fn multipart_signed_with_pgp_signature_is_pgp_mime_signed() {
-        let raw = b"From: alice@example.org\n\
-            MIME-Version: 1.0\n\
-            Content-Type: multipart/signed; micalg=pgp-sha512;\n\
-            \tprotocol=\"Application/PGP-Signature\"; boundary=\"sig\"\n\
-            \n\
-            --sig\n\
-            Content-Type: text/plain\n\
-            \n\
-            Signed words.\n\
-            --sig\n\
-            Content-Type: application/pgp-signature\n\
-            \n\
-            -----BEGIN PGP SIGNATURE-----\n\
-            \n\
-            iQEzBAEBCgAdFiEEZmFrZQ==\n\
-            -----END PGP SIGNATURE-----\n\
-            --sig--\n";
         assert_eq!(
-            read(raw),
+            read(pgp_mime_signed(SIGNATURE).as_bytes()),
             (Encryption::None, Some(SignatureFormat::PgpMime))
         );
+    }
+
+    #[test]
+    fn multipart_signed_whose_signature_part_is_no_openpgp_signature_is_not_signed() {
+        let armour_of_nothing = "-----BEGIN PGP SIGNATURE-----\n\niQEzBAEBCgAdFiEEZmFrZQ==\n-----END PGP SIGNATURE-----";
+        let no_second_part = "From: alice@example.org\n\
+            Content-Type: multipart/signed; protocol=\"application/pgp-signature\"; boundary=b\n\
+            \n\
+            hello\n";
+        let three_parts = pgp_mime_signed(SIGNATURE).replace(
+            "--sig--",
+            &format!("--sig\nContent-Type: application/pgp-signature\n\n{SIGNATURE}\n--sig--"),
+        );
+        for raw in [
+            pgp_mime_signed(armour_of_nothing),
+            pgp_mime_signed("sig"),
+            no_second_part.to_string(),
+            three_parts,
+        ] {
+            let found = structure_of(raw.as_bytes());
+            assert_eq!(
+                (found.signed, found.partially_signed),
+                (None, None),
+                "{raw}"
+            );
+            assert!(
+                found
+                    .problems
+                    .iter()
+                    .any(|p| p.contains("not an OpenPGP signature")),
+                "{raw}: {:?}",
+                found.problems
+            );
+        }
     }
 
     #[test]
@@ -595,7 +681,8 @@ jA0ECQMC2jHluyFqy1H/0kMB/e6m7Veft9eto08MXF//i+22Baigi560BNCgH5xe\n\
 
     #[test]
     fn multipart_signed_as_the_only_content_of_the_root_counts() {
-        let raw = b"From: alice@example.org\n\
+        let raw = format!(
+            "From: alice@example.org\n\
             Content-Type: multipart/mixed; boundary=m\n\
             \n\
             --m\n\
@@ -608,11 +695,12 @@ jA0ECQMC2jHluyFqy1H/0kMB/e6m7Veft9eto08MXF//i+22Baigi560BNCgH5xe\n\
             --s\n\
             Content-Type: application/pgp-signature\n\
             \n\
-            sig\n\
+            {SIGNATURE}\n\
             --s--\n\
-            --m--\n";
+            --m--\n"
+        );
         assert_eq!(
-            read(raw),
+            read(raw.as_bytes()),
             (Encryption::None, Some(SignatureFormat::PgpMime))
         );
     }
@@ -846,7 +934,8 @@ jA0ECQMC2jHluyFqy1H/0kMB/e6m7Veft9eto08MXF//i+22Baigi560BNCgH5xe\n\
 
     #[test]
     fn a_signed_part_holding_an_armoured_message_is_both() {
-        let raw = b"From: alice@example.org\n\
+        let raw = format!(
+            "From: alice@example.org\n\
             MIME-Version: 1.0\n\
             Content-Type: multipart/signed; protocol=\"application/pgp-signature\"; boundary=s\n\
             \n\
@@ -862,10 +951,11 @@ jA0ECQMC2jHluyFqy1H/0kMB/e6m7Veft9eto08MXF//i+22Baigi560BNCgH5xe\n\
             --s\n\
             Content-Type: application/pgp-signature\n\
             \n\
-            sig\n\
-            --s--\n";
+            {SIGNATURE}\n\
+            --s--\n"
+        );
         assert_eq!(
-            read(raw),
+            read(raw.as_bytes()),
             (Encryption::PgpInline, Some(SignatureFormat::PgpMime))
         );
     }

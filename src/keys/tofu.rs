@@ -230,6 +230,43 @@ mod tests {
     }
 
     #[test]
+    fn two_writers_binding_different_keys_at_once_leave_one_tofu_and_one_conflict() {
+        let (dir, db) = db();
+        drop(db);
+        let path = dir.path().join("s.sqlite");
+        // Many rounds, so that the two threads' reads and writes interleave in some of them.
+        let addresses: Vec<String> = (0..20).map(|n| format!("a{n}@x.org")).collect();
+        let start = std::sync::Barrier::new(2);
+        std::thread::scope(|scope| {
+            for fingerprint in ["AAAA", "BBBB"] {
+                let (path, addresses, start) = (&path, &addresses, &start);
+                scope.spawn(move || {
+                    let mut db = Db::open(path).unwrap();
+                    for address in addresses {
+                        start.wait();
+                        bound(&mut db, address, fingerprint, Validity::Usable, 10);
+                    }
+                });
+            }
+        });
+        let db = Db::open(&path).unwrap();
+        for address in &addresses {
+            let mut states: Vec<BindingState> = db
+                .bindings(Some(address), None)
+                .unwrap()
+                .into_iter()
+                .map(|b| b.state)
+                .collect();
+            states.sort_by_key(|s| s.as_str());
+            assert_eq!(
+                states,
+                [Conflict, Tofu],
+                "{address}: exactly one key takes the first use"
+            );
+        }
+    }
+
+    #[test]
     fn the_key_after_a_revoked_or_expired_one_replaces_it_visibly() {
         let (_dir, mut db) = db();
         bound(&mut db, "a@x.org", "AAAA", Validity::Usable, 10);

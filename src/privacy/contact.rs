@@ -412,6 +412,36 @@ mod tests {
     }
 
     #[test]
+    fn a_key_that_replaced_an_ended_one_names_it_in_the_contacts_index() {
+        let replaced = score(&Facts {
+            key: Some(ContactKey {
+                replaces: Some("OLD1".into()),
+                ..key("replaced")
+            }),
+            ..facts()
+        });
+        let evidence = replaced
+            .factors
+            .iter()
+            .find(|f| f.name == factors::CONTACT_KEY_TOFU.name)
+            .map(|f| f.evidence.as_str());
+        assert_eq!(
+            evidence,
+            Some("bob@example.net ABCD (trusted on first use, replacing the ended key OLD1)"),
+            "{:?}",
+            replaced.factors
+        );
+        let tofu = score(&Facts {
+            key: Some(key("tofu")),
+            ..facts()
+        });
+        assert_eq!(
+            replaced.score, tofu.score,
+            "as trusted as a first use, no more"
+        );
+    }
+
+    #[test]
     fn suggestions_gain_what_the_change_gives() {
         let privacy = score(&facts());
         assert_eq!(

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use super::transport::{BORDER, FORGED_TLS_HOP, VERDICT, border_with_tls_helo, evidence};
 use crate::support::openpgp::GnuPg;
 use crate::support::{Home, run};
 
@@ -114,6 +115,11 @@ fn symmetric(gpg: &GnuPg, data: &str) -> String {
     String::from_utf8(armour).unwrap()
 }
 
+/// Clear text with `block` pasted into it, as a bare PGP MESSAGE block.
+fn clear_text_around(block: &str) -> String {
+    format!("{WORDS}\n{block}\nSee you there.\n")
+}
+
 /// A PGP/MIME message (RFC 3156 §4) whose encrypted part carries `payload`.
 fn pgp_mime(id: &str, payload: &str) -> Vec<u8> {
     message(
@@ -145,7 +151,7 @@ fn a_bare_pgp_message_block_inside_clear_text_is_not_encryption() {
     let trick = message(
         "trick",
         "Content-Type: text/plain; charset=utf-8\n",
-        &format!("{WORDS}\n{block}\nSee you there.\n"),
+        &clear_text_around(&block),
     );
     let sealed = message("sealed", "Content-Type: text/plain\n", &block);
     let records = scored(
@@ -231,20 +237,26 @@ fn a_real_encrypted_part_beside_clear_text_is_only_partially_encrypted() {
     assert!(has_problem(trick, "encrypted part beside parts in clear"));
 }
 
-#[test]
-fn a_fake_smime_p7m_part_is_not_encryption() {
-    let home = Home::new();
+/// A part that calls itself S/MIME encrypted (`smime.p7m`) but carries the words in plain
+/// base64: its header lines and its body.
+fn fake_p7m() -> (&'static str, String) {
     use base64::Engine as _;
-    let fake = message(
-        "trick",
+    (
         "Content-Type: application/pkcs7-mime; name=\"smime.p7m\"\n\
          Content-Disposition: attachment; filename=\"smime.p7m\"\n\
          Content-Transfer-Encoding: base64\n",
-        &format!(
+        format!(
             "{}\n",
             base64::engine::general_purpose::STANDARD.encode(WORDS)
         ),
-    );
+    )
+}
+
+#[test]
+fn a_fake_smime_p7m_part_is_not_encryption() {
+    let home = Home::new();
+    let (headers, body) = fake_p7m();
+    let fake = message("trick", headers, &body);
     let records = scored(
         &home,
         &[("honest", plain("honest")), ("trick", fake)],
@@ -259,6 +271,14 @@ fn a_fake_smime_p7m_part_is_not_encryption() {
         problems(trick)
     );
 }
+
+/// Alice's Autocrypt header (mutual) carrying `keydata`.
+fn autocrypt(keydata: &str) -> String {
+    format!("Autocrypt: addr=alice@example.org; prefer-encrypt=mutual; keydata=\n {keydata}\n")
+}
+
+/// Base64 that is no certificate: words that look like one.
+const GARBAGE_KEYDATA: &str = "bm90IGEga2V5LCBqdXN0IHdvcmRzIHRoYXQgbG9vayBsaWtlIG9uZQ==";
 
 #[test]
 fn an_autocrypt_header_with_garbage_keydata_earns_nothing() {
@@ -279,13 +299,8 @@ fn an_autocrypt_header_with_garbage_keydata_earns_nothing() {
         None,
     );
     let key = gpg.run(&["--export", "alice@example.org"], None);
-    let header = |keydata: &str| {
-        format!(
-            "Autocrypt: addr=alice@example.org; prefer-encrypt=mutual; keydata=\n {keydata}\n\
-             Content-Type: text/plain\n"
-        )
-    };
-    let garbage = header("bm90IGEga2V5LCBqdXN0IHdvcmRzIHRoYXQgbG9vayBsaWtlIG9uZQ==");
+    let header = |keydata: &str| format!("{}Content-Type: text/plain\n", autocrypt(keydata));
+    let garbage = header(GARBAGE_KEYDATA);
     let real = header(&crate::support::openpgp::keydata(&key));
     let records = scored(
         &home,
@@ -402,17 +417,22 @@ fn a_signature_proves_the_sender_only_by_the_from_addresss_bound_key() {
     }
 }
 
+/// A text `signer` clearsigned with gpg, as anyone can copy it from a mail or a web page.
+fn clearsigned_by(gpg: &GnuPg, signer: &str) -> String {
+    String::from_utf8(gpg.run(
+        &["--clearsign", "--local-user", signer],
+        Some(b"I agree with every word.\n"),
+    ))
+    .unwrap()
+}
+
 #[test]
 fn another_persons_clearsigned_text_pasted_into_the_body_is_not_a_signature() {
     let home = Home::new();
     let gpg = GnuPg::new();
     let carol = gpg.generate("Carol <carol@example.net>");
     import(&home, gpg.run(&["--export", &carol], None));
-    let clearsigned = String::from_utf8(gpg.run(
-        &["--clearsign", "--local-user", &carol],
-        Some(b"I agree with every word.\n"),
-    ))
-    .unwrap();
+    let clearsigned = clearsigned_by(&gpg, &carol);
     let pasted = message(
         "pasted",
         "Content-Type: text/plain; charset=utf-8\n",
@@ -484,4 +504,75 @@ fn a_signed_part_among_unsigned_ones_is_only_partially_signed() {
     assert!(factors(wrapped).contains(&"partially_signed".to_string()));
     assert_eq!(wrapped["security"]["signature"], "none");
     assert!(has_problem(wrapped, "signed part beside unsigned ones"));
+}
+
+#[test]
+fn all_the_tricks_together_score_no_higher_than_the_honest_message() {
+    let home = super::transport::home();
+    let gpg = GnuPg::new();
+    let carol = gpg.generate("Carol <carol@example.net>");
+    import(&home, gpg.run(&["--export", &carol], None));
+
+    // Above the sender's own headers: the user's server's line for a sender that said
+    // `EHLO TLSv1.3`, then, written by the sender, a TLS submission hop and the user's
+    // server's verdict.
+    let top = format!("{}{FORGED_TLS_HOP}{VERDICT}", border_with_tls_helo());
+    let (p7m_headers, p7m_body) = fake_p7m();
+    let text = format!(
+        "{}\nAs Carol said:\n\n{}",
+        clear_text_around(&symmetric(&gpg, WORDS)),
+        clearsigned_by(&gpg, &carol)
+    );
+    let mut trick = top.into_bytes();
+    trick.extend(message(
+        "trick",
+        &format!(
+            "{}Content-Type: multipart/mixed; boundary=\"mix\"\n",
+            autocrypt(GARBAGE_KEYDATA)
+        ),
+        &format!(
+            "--mix\nContent-Type: text/plain; charset=utf-8\n\n{text}\n\
+             --mix\n{p7m_headers}\n{p7m_body}--mix--\n"
+        ),
+    ));
+    let mut honest = BORDER.as_bytes().to_vec();
+    honest.extend(plain("honest"));
+
+    let records = scored(&home, &[("honest", honest), ("trick", trick)], true);
+    let trick = &records["trick"];
+    let unearned: Vec<&str> = E2E
+        .iter()
+        .copied()
+        .chain([
+            "signature_valid",
+            "signature_unverified",
+            "signature_unknown_key",
+            "autocrypt_mutual",
+            "autocrypt_nopreference",
+            "dkim_pass",
+            "spf_pass",
+            "dmarc_pass",
+            "tls_all_hops",
+            "tls_some_hops",
+            "tls_v1_3",
+            "tls_v1_2",
+        ])
+        .collect();
+    assert_no_gain(trick, &records["honest"], &unearned);
+    assert_eq!(trick["security"]["encryption"], "none");
+    assert_eq!(trick["security"]["signature"], "none");
+    for seen in [
+        "PGP MESSAGE block inside clear text",
+        "clearsigned block inside unsigned text",
+        "not CMS EnvelopedData",
+        "Autocrypt header for alice@example.org",
+    ] {
+        assert!(has_problem(trick, seen), "{seen}: {:?}", problems(trick));
+    }
+    let unproven = evidence(trick, "tls_claim_unproven").expect("the TLS hop is named");
+    assert!(unproven.contains("by mail.example.org"), "{unproven}");
+    let ignored = evidence(trick, "authentication_untrusted").expect("the verdict is named");
+    assert!(ignored.contains("below the trust boundary"), "{ignored}");
+    let boundary = evidence(trick, "trust_boundary").expect("the boundary is named");
+    assert!(boundary.contains("from TLSv1.3"), "{boundary}");
 }

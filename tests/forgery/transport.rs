@@ -1,8 +1,8 @@
 //! The transport tricks a sender can play on the privacy index, each played as an attacker
 //! would, beside the honest message, through the real binary (`fetch eml:-` then `score`).
 //! A trick must never score above the honest message, and the factors must name what was
-//! seen. Then a property: no Received or Authentication-Results header a sender puts below
-//! the trust boundary ever raises a score.
+//! seen. Then a property: no header a sender puts below the trust boundary (transport,
+//! authentication, Autocrypt, MIME, a filter's verdict, anything) ever raises a score.
 
 use proptest::prelude::*;
 use serde_json::Value;
@@ -14,13 +14,25 @@ const CONFIG: &str = "[trust]\nauthserv_ids = [\"mx.example.net\"]\n";
 
 /// The user's server's line for mail from the sender's server, in clear, as Postfix
 /// writes it: the boundary.
-const BORDER: &str = "Received: from mail.example.org (mail.example.org [192.0.2.10])\n\
+pub(super) const BORDER: &str = "Received: from mail.example.org (mail.example.org [192.0.2.10])\n\
     \tby mx.example.net (Postfix) with ESMTP id 4AbC\n\
     \tfor <bob@example.net>; Mon, 01 Jan 2024 10:00:05 +0000\n";
 
 /// The user's server's verdict, added on top of its Received line.
-const VERDICT: &str = "Authentication-Results: mx.example.net; dkim=pass header.d=example.org;\n\
+pub(super) const VERDICT: &str = "Authentication-Results: mx.example.net; dkim=pass header.d=example.org;\n\
     \tspf=pass smtp.mailfrom=example.org; dmarc=pass header.from=example.org\n";
+
+/// The boundary line of a sender who said `EHLO TLSv1.3`: Postfix writes the name where it
+/// writes every HELO name.
+pub(super) fn border_with_tls_helo() -> String {
+    BORDER.replace("from mail.example.org (", "from TLSv1.3 (")
+}
+
+/// A submission hop in TLS 1.3 the sender writes below the user's server's line.
+pub(super) const FORGED_TLS_HOP: &str = "Received: from laptop.example.org ([198.51.100.3])\n\
+    \tby mail.example.org (Postfix) with ESMTPSA id 9Zz\n\
+    \t(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits));\n\
+    \tMon, 01 Jan 2024 10:00:00 +0000\n";
 
 /// A message whose header block starts with `top` (what the servers and the sender put above
 /// the ordinary headers).
@@ -52,7 +64,7 @@ pub(super) fn score(record: &Value) -> u64 {
 }
 
 /// The evidence of factor `name`, when it applied.
-fn evidence<'r>(record: &'r Value, name: &str) -> Option<&'r str> {
+pub(super) fn evidence<'r>(record: &'r Value, name: &str) -> Option<&'r str> {
     record["privacy"]["factors"]
         .as_array()
         .expect("factors")
@@ -72,11 +84,7 @@ pub(super) fn home() -> Home {
 fn a_helo_name_that_looks_like_a_tls_version_is_not_tls() {
     let home = home();
     let honest = scored(&home, &message(BORDER));
-    // The sender says `EHLO TLSv1.3`; Postfix writes it where it writes every HELO name.
-    let trick = scored(
-        &home,
-        &message(&BORDER.replace("from mail.example.org (", "from TLSv1.3 (")),
-    );
+    let trick = scored(&home, &message(&border_with_tls_helo()));
     assert!(score(&trick) <= score(&honest), "{trick}");
     assert_eq!(evidence(&trick, "tls_all_hops"), None);
     assert_eq!(
@@ -95,11 +103,7 @@ fn a_helo_name_that_looks_like_a_tls_version_is_not_tls() {
 fn a_tls_received_line_below_the_users_server_counts_for_nothing() {
     let home = home();
     let honest = scored(&home, &message(BORDER));
-    let forged = "Received: from laptop.example.org ([198.51.100.3])\n\
-        \tby mail.example.org (Postfix) with ESMTPSA id 9Zz\n\
-        \t(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits));\n\
-        \tMon, 01 Jan 2024 10:00:00 +0000\n";
-    let trick = scored(&home, &message(&format!("{BORDER}{forged}")));
+    let trick = scored(&home, &message(&format!("{BORDER}{FORGED_TLS_HOP}")));
     assert!(score(&trick) <= score(&honest), "{trick}");
     assert_eq!(evidence(&trick, "tls_v1_3"), None);
     let unproven = evidence(&trick, "tls_claim_unproven").expect("the claim is named");
@@ -136,8 +140,20 @@ const HONEST_TOP: &str = "Authentication-Results: mx.example.net; dkim=fail head
     \t(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits))\n\
     \tby mx.example.net (Postfix) with ESMTPS id 4AbC; Mon, 01 Jan 2024 10:00:05 +0000\n";
 
+/// The keydata of a real certificate, made once, for Mallory: a key, but not Alice's.
+fn mallorys_keydata() -> &'static str {
+    static KEYDATA: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    KEYDATA.get_or_init(|| {
+        let (_, cert) =
+            crate::support::openpgp::sequoia_certificate("Mallory <mallory@evil.example>");
+        crate::support::openpgp::keydata(&cert)
+    })
+}
+
 /// A header a sender could write: a Received line built from pieces servers and forgers use,
-/// or an Authentication-Results header, trusted id or not.
+/// an Authentication-Results header (trusted id or not), any other header the privacy index
+/// might read (Autocrypt, MIME, a filter's or a server's verdict, missive's own), or any
+/// name with any value.
 fn sender_header() -> impl Strategy<Value = String> {
     let host = prop_oneof![
         Just("mx.example.net"),
@@ -177,7 +193,50 @@ fn sender_header() -> impl Strategy<Value = String> {
     let verdict = (id, result.clone(), result).prop_map(|(id, dkim, dmarc)| {
         format!("Authentication-Results: {id}; dkim={dkim}; spf=pass; dmarc={dmarc}\n")
     });
-    prop_oneof![received, verdict]
+    let autocrypt = prop_oneof![
+        Just("alice@example.org"),
+        Just("mallory@evil.example"),
+        Just("bob@example.net"),
+    ]
+    .prop_flat_map(|addr| {
+        let keydata = prop_oneof![
+            Just("bm90IGEga2V5LCBqdXN0IHdvcmRzIHRoYXQgbG9vayBsaWtlIG9uZQ==".to_string()),
+            Just(mallorys_keydata().to_string()),
+            "[A-Za-z0-9+/]{0,40}",
+        ];
+        let name = prop_oneof![Just("Autocrypt"), Just("Autocrypt-Gossip")];
+        (name, keydata).prop_map(move |(name, keydata)| {
+            format!("{name}: addr={addr}; prefer-encrypt=mutual; keydata=\n {keydata}\n")
+        })
+    });
+    let other = prop_oneof![
+        Just("MIME-Version: 1.0\n"),
+        Just("Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=\"b\"\n"),
+        Just("Content-Type: multipart/signed; protocol=\"application/pgp-signature\"; micalg=pgp-sha256; boundary=\"b\"\n"),
+        Just("Content-Type: application/pkcs7-mime; smime-type=enveloped-data; name=\"smime.p7m\"\n"),
+        Just("Content-Type: text/plain; charset=utf-8\n"),
+        Just("X-Spam-Status: No, score=-9.9 required=5.0\n"),
+        Just("X-Spam-Score: 0.0\n"),
+        Just("ARC-Authentication-Results: i=1; mx.example.net; dkim=pass header.d=example.org; spf=pass; dmarc=pass\n"),
+        Just("ARC-Seal: i=1; a=rsa-sha256; cv=none; d=example.net; s=arc; b=AAAA\n"),
+        Just("ARC-Message-Signature: i=1; a=rsa-sha256; d=example.net; s=arc; h=from; bh=AAAA; b=AAAA\n"),
+        Just("DKIM-Signature: v=1; a=rsa-sha256; d=example.org; s=sel; h=from:to; bh=AAAA; b=AAAA\n"),
+        Just("From: Alice <alice@example.org>\n"),
+        Just("From: Bob <bob@example.net>\n"),
+        Just("Received-SPF: Pass (mx.example.net: domain of example.org designates 192.0.2.10 as permitted sender)\n"),
+        Just("X-Missive-Privacy: score=99; grade=A\n"),
+        Just("X-Missive-Privacy: 99/A sealed letter\n"),
+    ]
+    .prop_map(str::to_string);
+    let anything = ("[A-Za-z][A-Za-z0-9-]{0,24}", "[ -~]{0,60}")
+        .prop_map(|(name, value)| format!("{name}: {value}\n"));
+    prop_oneof![
+        2 => received,
+        2 => verdict,
+        2 => autocrypt,
+        3 => other,
+        1 => anything,
+    ]
 }
 
 proptest! {
