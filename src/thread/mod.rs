@@ -9,9 +9,12 @@
 //! The filter reads its input twice: once to learn every link (a message late in the input
 //! may merge two threads begun early), then again to write each record with its final ids:
 //! from the input itself when it is a file, else from a spool file in the store. The first
-//! pass reads of a message record only the fields threading needs; the second copies each
-//! record as it came and splices its ids in. Memory grows by a few hundred bytes per message
-//! (its row for the store), never by message bodies.
+//! pass reads of a message record only the fields threading needs, and threads and stores
+//! them [`THREAD_BATCH`] messages at a time, as `sync` does, so what it holds is one batch;
+//! the second copies each record as it came and splices its ids in, the merges later
+//! batches made applied. Memory grows by eight bytes per message (the numbers of its
+//! conversation and thread among the run's) and by each distinct id, never by rows or
+//! message bodies.
 
 pub mod conversation;
 pub mod jwz;
@@ -40,8 +43,6 @@ pub enum Error {
     Write(#[source] std::io::Error),
     #[error("cannot read the input again: {0}")]
     Again(String),
-    #[error("the thread writing the store stopped before it was done")]
-    Keeper,
     /// Every record went out with its ids; only the store missed what they taught it, so
     /// threading the same input again completes it.
     #[error(
@@ -63,7 +64,7 @@ impl Fault for Error {
             Error::Contacts(e) => Some(e),
             Error::Write(e) | Error::Spool { source: e, .. } => Some(e),
             Error::Unkept(e) => Some(e.as_ref()),
-            Error::Again(_) | Error::Keeper => None,
+            Error::Again(_) => None,
         }
     }
 }
@@ -273,33 +274,81 @@ impl Threader {
         batch: &store::db::Batch<'_>,
         messages: &mut [Message],
     ) -> Result<(), Error> {
-        let mut forest = jwz::Forest::new(batch)?.remembering(&self.subjects);
         let mut rows = Vec::with_capacity(messages.len());
-        let mut nodes = Vec::with_capacity(messages.len());
         for message in messages.iter() {
             let fact = facts(Head::of(message), &self.user, &self.directory, false);
-            nodes.push(forest.add(&fact.row)?);
-            for (identity, name) in &fact.names {
-                self.directory.saw(identity, name.as_deref());
-            }
+            self.saw(&fact);
             rows.push(fact.row);
         }
+        let threads = self.keep(batch, &rows)?;
+        for ((message, row), thread) in messages.iter_mut().zip(rows).zip(threads) {
+            message.conversation = Some(row.conversation);
+            message.thread = Some(thread);
+        }
+        Ok(())
+    }
+
+    /// Remembers the names a message's participants came with.
+    fn saw(&mut self, fact: &Fact) {
+        for (identity, name) in &fact.names {
+            self.directory.saw(identity, name.as_deref());
+        }
+    }
+
+    /// Threads `rows` and keeps them in `batch`, with what the run's later batches must
+    /// remember of them; returns the thread of each row, in order.
+    fn keep(
+        &mut self,
+        batch: &store::db::Batch<'_>,
+        rows: &[MessageRow],
+    ) -> Result<Vec<String>, Error> {
+        let mut forest = jwz::Forest::new(batch)?.remembering(&self.subjects);
+        let nodes = rows
+            .iter()
+            .map(|row| forest.add(row))
+            .collect::<Result<Vec<_>, _>>()?;
         forest.settle();
         let settled = forest.finish();
-        for ((message, row), &at) in messages.iter_mut().zip(&rows).zip(&nodes) {
-            message.conversation = Some(row.conversation.clone());
-            message.thread = Some(settled.thread(at).to_string());
-        }
         settled.store(batch)?;
-        save(batch, &rows, &self.directory)?;
+        save(batch, rows, &self.directory)?;
         self.subjects.learn(&settled);
-        Ok(())
+        Ok(nodes
+            .iter()
+            .map(|&at| settled.thread(at).to_string())
+            .collect())
+    }
+}
+
+/// Distinct ids met in a run, each numbered once: a message holds two numbers, not two
+/// strings.
+#[derive(Default)]
+struct Numbered {
+    numbers: std::collections::HashMap<String, u32>,
+}
+
+impl Numbered {
+    fn number(&mut self, id: String) -> u32 {
+        let next = self.numbers.len() as u32;
+        *self.numbers.entry(id).or_insert(next)
+    }
+
+    /// The ids, each at its number.
+    fn into_ids(self) -> Vec<String> {
+        let mut ids = vec![String::new(); self.numbers.len()];
+        for (id, number) in self.numbers {
+            ids[number as usize] = id;
+        }
+        ids
     }
 }
 
 /// How many lines, or bytes, are read and parsed at a time in the first pass.
 const BATCH_LINES: usize = 4096;
 const BATCH_BYTES: usize = 16 << 20;
+/// How many messages the first pass threads and stores at a time: the rows it holds, a few
+/// hundred bytes each, and one transaction each. The unit tests thread a dozen messages at
+/// a time: a few to a batch, so that their threads cross batches too.
+const THREAD_BATCH: usize = if cfg!(test) { 3 } else { 16_384 };
 
 /// A readable line of a message for the tree.
 struct TreeLine {
@@ -343,8 +392,8 @@ pub fn thread_stream<R: BufRead, W: Write, E: Write>(
     config: &Config,
     what: Output,
 ) -> Result<Summary, Error> {
-    let user = User::from_config(config);
-    let mut directory = Directory::load(&store.db)?;
+    let mut threader = Threader::new(store, config)?;
+    store.db.set_cache_mib(64)?;
     let mut summary = Summary::default();
     let mut again = match (what == Output::Messages && format != Format::Tree, replay) {
         (false, _) => None,
@@ -371,12 +420,52 @@ pub fn thread_stream<R: BufRead, W: Write, E: Write>(
             ))
         }
     };
+    // This threading batch's rows, then each message's conversation and thread numbers.
     let mut rows: Vec<MessageRow> = Vec::new();
+    let mut ids: Vec<(u32, u32)> = Vec::new();
+    let (mut conversations, mut threads) = (Numbered::default(), Numbered::default());
+    let mut number = |rows: &mut Vec<MessageRow>, kept: Vec<String>| {
+        for (row, thread) in rows.drain(..).zip(kept) {
+            ids.push((
+                conversations.number(row.conversation),
+                threads.number(thread),
+            ));
+        }
+    };
+    // A store that cannot keep a batch (locked, full) stops no record: the rest of the
+    // input is threaded in memory, every record printed with its ids, and the run then
+    // ends with the store's error, so threading the same input again completes the store.
+    let mut unkept: Option<Error> = None;
+    // A run of many batches into empty tables builds the indexes it never reads once, after
+    // its rows, as a first fetch does; a run stopped before left them for this one to make.
+    let mut first = true;
+    let mut keep =
+        |rows: &mut Vec<MessageRow>, threader: &mut Threader, last: bool| -> Result<(), Error> {
+            if unkept.is_some() {
+                return Ok(());
+            }
+            let kept = store.db.batch().map_err(Error::from).and_then(|batch| {
+                if std::mem::take(&mut first) && !last {
+                    batch.restore_indexes()?;
+                    batch.defer_load_indexes()?;
+                }
+                let kept = threader.keep(&batch, rows)?;
+                if last {
+                    batch.restore_indexes()?;
+                }
+                batch.commit()?;
+                Ok(kept)
+            });
+            match kept {
+                Ok(kept) => number(rows, kept),
+                Err(error) if error.is_transient() => unkept = Some(error),
+                Err(error) => return Err(error),
+            }
+            Ok(())
+        };
     let mut tree_lines: Vec<TreeLine> = Vec::new();
     let mut plan: Vec<Line> = Vec::new();
-    let mut nodes = Vec::new();
-    store.db.set_cache_mib(64)?;
-    let mut forest = jwz::Forest::new(&store.db)?;
+    let mut messages = 0u32;
     // Lines are read in batches and parsed on every core; what follows is in input order.
     let mut batch: Vec<(u64, Vec<u8>)> = Vec::new();
     loop {
@@ -408,7 +497,9 @@ pub fn thread_stream<R: BufRead, W: Write, E: Write>(
             .par_iter()
             .map(|(_, line)| {
                 jsonl::partial::<Head>(line).map(|partial| match partial {
-                    Partial::Message(head) => Some(facts(head, &user, &directory, tree)),
+                    Partial::Message(head) => {
+                        Some(facts(head, &threader.user, &threader.directory, tree))
+                    }
                     Partial::Other => None,
                 })
             })
@@ -416,14 +507,15 @@ pub fn thread_stream<R: BufRead, W: Write, E: Write>(
         for ((number, raw), parsed) in batch[..filled].iter().zip(parsed) {
             let line = match parsed {
                 Ok(Some(fact)) => {
-                    nodes.push(forest.add(&fact.row)?);
-                    for (identity, name) in &fact.names {
-                        directory.saw(identity, name.as_deref());
-                    }
+                    threader.saw(&fact);
                     tree_lines.extend(fact.tree);
                     rows.push(fact.row);
+                    if rows.len() == THREAD_BATCH {
+                        keep(&mut rows, &mut threader, false)?;
+                    }
                     summary.threaded += 1;
-                    Line::Message(rows.len() as u32 - 1, fact.had_ids)
+                    messages += 1;
+                    Line::Message(messages - 1, fact.had_ids)
                 }
                 Ok(None) => {
                     summary.passed += 1;
@@ -455,23 +547,30 @@ pub fn thread_stream<R: BufRead, W: Write, E: Write>(
             }
         }
     }
-    forest.settle();
-    let settled = forest.finish();
-    let threads: Vec<String> = nodes
-        .iter()
-        .map(|&at| settled.thread(at).to_string())
-        .collect();
-    let keep = |db: &mut store::Db| -> Result<(), Error> {
-        let batch = db.batch()?;
-        settled.store(&batch)?;
-        save(&batch, &rows, &directory)?;
-        batch.commit()?;
-        Ok(())
-    };
+    keep(&mut rows, &mut threader, true)?;
+    if unkept.is_some() {
+        let mut forest = jwz::Forest::new(&store.db)?.remembering(&threader.subjects);
+        let nodes = rows
+            .iter()
+            .map(|row| forest.add(row))
+            .collect::<Result<Vec<_>, _>>()?;
+        forest.settle();
+        let settled = forest.finish();
+        let kept = nodes.iter().map(|&at| settled.thread(at).to_string());
+        number(&mut rows, kept.collect());
+    }
+    let conversations = conversations.into_ids();
+    // A thread a later batch merged into another is printed as the one it is part of now.
+    let mut threads = threads.into_ids();
+    let live = store.db.current_threads(&threads)?;
+    for thread in &mut threads {
+        if let Some(now) = live.get(thread.as_str()) {
+            *thread = now.clone();
+        }
+    }
     if what == Output::Conversations {
-        keep(&mut store.db)?;
         let directory = Directory::load(&store.db)?;
-        let ids: BTreeSet<&String> = rows.iter().map(|r| &r.conversation).collect();
+        let ids: BTreeSet<&String> = conversations.iter().collect();
         let mut writer = Writer::new(output, jsonl_or(format));
         for id in ids {
             let record = conversation::summary(&store.db, &directory, id)?;
@@ -479,46 +578,54 @@ pub fn thread_stream<R: BufRead, W: Write, E: Write>(
             writer.write(&Record::Other(line)).map_err(Error::Write)?;
         }
         writer.finish().map_err(Error::Write)?;
-        return Ok(summary);
+        return unkept.map_or(Ok(summary), |error| Err(Error::Unkept(Box::new(error))));
     }
-    // The ids are final: the store is written while they are printed (output first, as
-    // fetch does; a run cut short prints ids a run again gives again).
-    let db = &mut store.db;
-    let (kept, written) = std::thread::scope(|scope| {
-        let keeping = scope.spawn(|| keep(db));
-        let written = match (format, again) {
-            (Format::Tree, _) => {
-                write_tree(output, &tree_lines, &threads, &rows).map_err(Error::Write)
-            }
-            (_, Some(Again::Spool(spool, path))) => {
-                let spool_error = |source| Error::Spool {
-                    path: path.clone(),
-                    source,
-                };
-                spool
-                    .into_inner()
-                    .map_err(|e| spool_error(e.into_error()))
-                    .and_then(|mut file| file.rewind().map(|()| file).map_err(spool_error))
-                    .and_then(|file| {
-                        let input = BufReader::with_capacity(1 << 20, file);
-                        write_again(input, output, format, &plan, &rows, &threads)
-                    })
-            }
-            (_, Some(Again::Replay(mut file, offset))) => file
-                .seek(std::io::SeekFrom::Start(offset))
-                .map_err(Error::Write)
-                .and_then(|_| {
-                    let input = BufReader::with_capacity(1 << 20, file);
-                    write_again(input, output, format, &plan, &rows, &threads)
-                }),
-            (_, None) => Ok(()),
-        };
-        let kept = keeping.join().unwrap_or(Err(Error::Keeper));
-        (kept, written)
-    });
-    written?;
-    kept.map_err(|e| Error::Unkept(Box::new(e)))?;
-    Ok(summary)
+    let ids = Ids {
+        of_message: &ids,
+        conversations: &conversations,
+        threads: &threads,
+    };
+    match (format, again) {
+        (Format::Tree, _) => write_tree(output, &tree_lines, &ids).map_err(Error::Write)?,
+        (_, Some(Again::Spool(spool, path))) => {
+            let spool_error = |source| Error::Spool {
+                path: path.clone(),
+                source,
+            };
+            let mut file = spool
+                .into_inner()
+                .map_err(|e| spool_error(e.into_error()))?;
+            file.rewind().map_err(spool_error)?;
+            let input = BufReader::with_capacity(1 << 20, file);
+            write_again(input, output, format, &plan, &ids)?;
+        }
+        (_, Some(Again::Replay(mut file, offset))) => {
+            file.seek(std::io::SeekFrom::Start(offset))
+                .map_err(Error::Write)?;
+            let input = BufReader::with_capacity(1 << 20, file);
+            write_again(input, output, format, &plan, &ids)?;
+        }
+        (_, None) => {}
+    }
+    unkept.map_or(Ok(summary), |error| Err(Error::Unkept(Box::new(error))))
+}
+
+/// The ids of the run's messages, each as a conversation and a thread number.
+struct Ids<'a> {
+    of_message: &'a [(u32, u32)],
+    conversations: &'a [String],
+    threads: &'a [String],
+}
+
+impl Ids<'_> {
+    /// The conversation and thread of the message at `at` in input order.
+    fn of(&self, at: usize) -> (&str, &str) {
+        let (conversation, thread) = self.of_message[at];
+        (
+            &self.conversations[conversation as usize],
+            &self.threads[thread as usize],
+        )
+    }
 }
 
 /// Conversation records as JSON, or a line of text each (for the tree too).
@@ -554,8 +661,7 @@ fn write_again<R: BufRead, W: Write>(
     output: W,
     format: Format,
     plan: &[Line],
-    rows: &[MessageRow],
-    threads: &[String],
+    ids: &Ids<'_>,
 ) -> Result<(), Error> {
     let mut writer = Writer::new(output, format);
     let mut plan = plan.iter();
@@ -577,8 +683,7 @@ fn write_again<R: BufRead, W: Write>(
             Line::Drop => continue,
             Line::Pass => writer.write_json(&buffer).map_err(Error::Write)?,
             Line::Message(at, had_ids) => {
-                let at = at as usize;
-                let (conversation, thread) = (&rows[at].conversation, &threads[at]);
+                let (conversation, thread) = ids.of(at as usize);
                 if !had_ids && buffer.ends_with(b"}") {
                     buffer.pop();
                     let empty = buffer.trim_ascii_end().ends_with(b"{");
@@ -598,8 +703,8 @@ fn write_again<R: BufRead, W: Write>(
                 } else {
                     let mut message: Message =
                         serde_json::from_slice(&buffer).map_err(|e| Error::Again(e.to_string()))?;
-                    message.conversation = Some(conversation.clone());
-                    message.thread = Some(thread.clone());
+                    message.conversation = Some(conversation.to_string());
+                    message.thread = Some(thread.to_string());
                     writer
                         .write(&Record::Message(Box::new(message)))
                         .map_err(Error::Write)?;
@@ -612,17 +717,12 @@ fn write_again<R: BufRead, W: Write>(
 
 /// Threads as indented trees, oldest thread first: a header line per thread, then one
 /// line per message (date, sender, subject), replies indented under what they answer.
-fn write_tree<W: Write>(
-    mut output: W,
-    lines: &[TreeLine],
-    threads: &[String],
-    rows: &[MessageRow],
-) -> std::io::Result<()> {
-    let mut by_thread: std::collections::BTreeMap<&String, Vec<usize>> = Default::default();
-    for (at, thread) in threads.iter().enumerate() {
-        by_thread.entry(thread).or_default().push(at);
+fn write_tree<W: Write>(mut output: W, lines: &[TreeLine], ids: &Ids<'_>) -> std::io::Result<()> {
+    let mut by_thread: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
+    for at in 0..lines.len() {
+        by_thread.entry(ids.of(at).1).or_default().push(at);
     }
-    let mut groups: Vec<(Option<&String>, &String, Vec<usize>)> = by_thread
+    let mut groups: Vec<(Option<&String>, &str, Vec<usize>)> = by_thread
         .into_iter()
         .map(|(thread, members)| {
             let first = members
@@ -635,8 +735,7 @@ fn write_tree<W: Write>(
     groups.sort();
     for (_, thread, members) in groups {
         let items: Vec<jwz::TreeItem> = members.iter().map(|&m| lines[m].item.clone()).collect();
-        let conversations: BTreeSet<&String> =
-            members.iter().map(|&m| &rows[m].conversation).collect();
+        let conversations: BTreeSet<&str> = members.iter().map(|&m| ids.of(m).0).collect();
         writeln!(
             output,
             "{thread}  {} message{}, {} conversation{}",
@@ -885,6 +984,22 @@ mod tests {
         assert_ne!(ids["m_1"].1, ids["m_3"].1);
         let whole_dir = tempfile::tempdir().unwrap();
         assert_eq!(ids, run(whole_dir.path(), &days.concat()));
+    }
+
+    #[test]
+    fn a_message_joining_two_threads_of_an_earlier_batch_gives_them_one_id_in_the_output() {
+        // Three to a batch: the first three are three threads when the fourth joins two.
+        let lines = [
+            record(0, &[], "a"),
+            record(1, &[], "b"),
+            record(2, &[], "c"),
+            record(3, &[0, 1], "Re: a"),
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let ids = run(dir.path(), &lines);
+        assert_eq!(ids["m_0"].1, ids["m_3"].1);
+        assert_eq!(ids["m_1"].1, ids["m_3"].1);
+        assert_ne!(ids["m_2"].1, ids["m_3"].1);
     }
 
     proptest! {
