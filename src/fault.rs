@@ -72,3 +72,23 @@ where
     };
     std::io::Error::new(kind, error)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_disk_and_an_exhausted_quota_are_transient_and_other_io_errors_not() {
+        // The errno a write gets on a full disk, and on a user's exhausted quota (EDQUOT
+        // cannot be met on a test's tmpfs without quota tools; the kernel's number can).
+        for errno in [libc::ENOSPC, libc::EDQUOT] {
+            let error = std::io::Error::from_raw_os_error(errno);
+            assert!(is_disk_full(&error), "{error}");
+            assert!(error.is_transient(), "{error}");
+            assert!(into_io(error).is_transient());
+        }
+        let denied = std::io::Error::from_raw_os_error(libc::EACCES);
+        assert!(!is_disk_full(&denied) && !denied.is_transient());
+        assert!(!into_io(denied).is_transient());
+    }
+}

@@ -48,6 +48,14 @@ fn some_records_failing_is_1_and_the_rest_go_through() {
 #[test]
 fn usage_and_configuration_are_2() {
     let home = Home::new();
+    let (code, _, stderr) = run(home.missive().args(["fetch", "--no-such-flag"]));
+    assert_eq!(code, 2, "a bad flag: {stderr}");
+    assert!(stderr.contains("--no-such-flag"), "{stderr}");
+    let broken = home.write_config("[accounts.work\n");
+    let (code, _, stderr) = run(home.missive().arg("sync"));
+    assert_eq!(code, 2, "a config that cannot be used: {stderr}");
+    assert!(stderr.contains(&broken.display().to_string()), "{stderr}");
+    std::fs::remove_file(broken).unwrap();
     let (code, _, stderr) = run(home.missive().args(["search", "(from:x"]));
     assert_eq!(code, 2, "a bad query: {stderr}");
     let (code, _, stderr) = run(home.missive().args(["fetch", "mbox:no-such-file"]));
