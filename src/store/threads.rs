@@ -233,27 +233,22 @@ impl Db {
         ))
     }
 
-    /// Of these threads, those merged into another since, each with the thread it is part of
-    /// now. The merges are read whole rather than looked up one thread at a time: a run
-    /// asks for every thread it met, and far fewer threads are ever merged.
-    pub fn current_threads(
-        &self,
-        threads: &[String],
-    ) -> Result<std::collections::HashMap<String, String>, Error> {
-        let asked: std::collections::HashSet<&str> = threads.iter().map(String::as_str).collect();
+    /// Calls `visit` with each thread merged into another and the thread it is part of now.
+    pub fn for_each_merge(&self, mut visit: impl FnMut(&str, &str)) -> Result<(), Error> {
         let mut statement = self
             .connection
             .prepare_cached("SELECT old, new FROM thread_merge")
             .map_err(|e| self.error(e))?;
         let mut rows = statement.query([]).map_err(|e| self.error(e))?;
-        let mut current = std::collections::HashMap::new();
         while let Some(row) = rows.next().map_err(|e| self.error(e))? {
-            let old: String = row.get(0).map_err(|e| self.error(e))?;
-            if asked.contains(old.as_str()) {
-                current.insert(old, row.get(1).map_err(|e| self.error(e))?);
-            }
+            let text = |at| row.get_ref(at).and_then(|value| Ok(value.as_str()?));
+            let (old, new) = (text(0), text(1));
+            visit(
+                old.map_err(|e| self.error(e))?,
+                new.map_err(|e| self.error(e))?,
+            );
         }
-        Ok(current)
+        Ok(())
     }
 
     /// The ids of the messages in a thread as it is now (merged threads included).

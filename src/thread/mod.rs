@@ -280,10 +280,10 @@ impl Threader {
             self.saw(&fact);
             rows.push(fact.row);
         }
-        let threads = self.keep(batch, &rows)?;
-        for ((message, row), thread) in messages.iter_mut().zip(rows).zip(threads) {
+        let (settled, nodes) = self.keep(batch, &rows)?;
+        for ((message, row), at) in messages.iter_mut().zip(rows).zip(nodes) {
             message.conversation = Some(row.conversation);
-            message.thread = Some(thread);
+            message.thread = Some(settled.thread(at).to_string());
         }
         Ok(())
     }
@@ -296,12 +296,12 @@ impl Threader {
     }
 
     /// Threads `rows` and keeps them in `batch`, with what the run's later batches must
-    /// remember of them; returns the thread of each row, in order.
+    /// remember of them; returns the threads settled on and each row's node among them.
     fn keep(
         &mut self,
         batch: &store::db::Batch<'_>,
         rows: &[MessageRow],
-    ) -> Result<Vec<String>, Error> {
+    ) -> Result<(jwz::Settled, Vec<usize>), Error> {
         let mut forest = jwz::Forest::new(batch)?.remembering(&self.subjects);
         let nodes = rows
             .iter()
@@ -312,10 +312,7 @@ impl Threader {
         settled.store(batch)?;
         save(batch, rows, &self.directory)?;
         self.subjects.learn(&settled);
-        Ok(nodes
-            .iter()
-            .map(|&at| settled.thread(at).to_string())
-            .collect())
+        Ok((settled, nodes))
     }
 }
 
@@ -327,9 +324,13 @@ struct Numbered {
 }
 
 impl Numbered {
-    fn number(&mut self, id: String) -> u32 {
-        let next = self.numbers.len() as u32;
-        *self.numbers.entry(id).or_insert(next)
+    fn number(&mut self, id: &str) -> u32 {
+        if let Some(&number) = self.numbers.get(id) {
+            return number;
+        }
+        let number = self.numbers.len() as u32;
+        self.numbers.insert(id.to_string(), number);
+        number
     }
 
     /// The ids, each at its number.
@@ -393,7 +394,7 @@ pub fn thread_stream<R: BufRead, W: Write, E: Write>(
     what: Output,
 ) -> Result<Summary, Error> {
     let mut threader = Threader::new(store, config)?;
-    store.db.set_cache_mib(64)?;
+    store.db.set_cache_mib(16)?;
     let mut summary = Summary::default();
     let mut again = match (what == Output::Messages && format != Format::Tree, replay) {
         (false, _) => None,
@@ -424,13 +425,12 @@ pub fn thread_stream<R: BufRead, W: Write, E: Write>(
     let mut rows: Vec<MessageRow> = Vec::new();
     let mut ids: Vec<(u32, u32)> = Vec::new();
     let (mut conversations, mut threads) = (Numbered::default(), Numbered::default());
-    let mut number = |rows: &mut Vec<MessageRow>, kept: Vec<String>| {
-        for (row, thread) in rows.drain(..).zip(kept) {
-            ids.push((
-                conversations.number(row.conversation),
-                threads.number(thread),
-            ));
+    let mut number = |rows: &mut Vec<MessageRow>, settled: &jwz::Settled, nodes: &[usize]| {
+        for (row, &at) in rows.iter().zip(nodes) {
+            let conversation = conversations.number(&row.conversation);
+            ids.push((conversation, threads.number(settled.thread(at))));
         }
+        rows.clear();
     };
     // A store that cannot keep a batch (locked, full) stops no record: the rest of the
     // input is threaded in memory, every record printed with its ids, and the run then
@@ -457,7 +457,7 @@ pub fn thread_stream<R: BufRead, W: Write, E: Write>(
                 Ok(kept)
             });
             match kept {
-                Ok(kept) => number(rows, kept),
+                Ok((settled, nodes)) => number(rows, &settled, &nodes),
                 Err(error) if error.is_transient() => unkept = Some(error),
                 Err(error) => return Err(error),
             }
@@ -556,17 +556,20 @@ pub fn thread_stream<R: BufRead, W: Write, E: Write>(
             .collect::<Result<Vec<_>, _>>()?;
         forest.settle();
         let settled = forest.finish();
-        let kept = nodes.iter().map(|&at| settled.thread(at).to_string());
-        number(&mut rows, kept.collect());
+        number(&mut rows, &settled, &nodes);
     }
     let conversations = conversations.into_ids();
-    // A thread a later batch merged into another is printed as the one it is part of now.
-    let mut threads = threads.into_ids();
-    let live = store.db.current_threads(&threads)?;
-    for thread in &mut threads {
-        if let Some(now) = live.get(thread.as_str()) {
-            *thread = now.clone();
+    // A thread a later batch merged into another is printed as the one it is part of now;
+    // the merges are read whole: far fewer threads are ever merged than a run meets.
+    let mut merged = Vec::new();
+    store.db.for_each_merge(|old, new| {
+        if let Some(&number) = threads.numbers.get(old) {
+            merged.push((number, new.to_string()));
         }
+    })?;
+    let mut threads = threads.into_ids();
+    for (number, now) in merged {
+        threads[number as usize] = now;
     }
     if what == Output::Conversations {
         let directory = Directory::load(&store.db)?;
