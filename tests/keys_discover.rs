@@ -227,21 +227,27 @@ fn a_failing_advanced_server_is_not_a_reason_to_use_the_direct_method() {
     assert_eq!(net.wkd.asked(), [advanced], "the direct URL is never asked");
 }
 
+/// Discovery exited 1, stored no key, and says why WKD's certificate `fingerprint` was
+/// refused for alice@example.test.
+fn assert_wkd_refused(code: i32, records: &[Value], stderr: &str, fingerprint: &str) {
+    assert_eq!(code, 1, "{stderr}");
+    assert!(keys_of(records).is_empty(), "{records:?}");
+    let wkd = lookup(records, "wkd");
+    assert_eq!(wkd["outcome"], "refused");
+    let reason = wkd["reason"].as_str().unwrap();
+    assert!(
+        reason.contains(fingerprint) && reason.contains("alice@example.test"),
+        "{reason}"
+    );
+}
+
 #[test]
 fn a_wkd_certificate_for_another_address_is_rejected() {
     let (fingerprint, cert) = sequoia_certificate("Mallory <mallory@example.test>");
     let path = wkd_path("alice@example.test", true);
     let net = Net::start(&[], BTreeMap::from([(path, (200, cert))]));
     let (code, records, stderr) = net.discover("alice@example.test");
-    assert_eq!(code, 1, "{stderr}");
-    assert!(keys_of(&records).is_empty(), "{records:?}");
-    let wkd = lookup(&records, "wkd");
-    assert_eq!(wkd["outcome"], "refused");
-    let reason = wkd["reason"].as_str().unwrap();
-    assert!(
-        reason.contains(&fingerprint) && reason.contains("alice@example.test"),
-        "{reason}"
-    );
+    assert_wkd_refused(code, &records, &stderr, &fingerprint);
     let (_, listed, _) = run(net.home.missive().args(["keys", "list"]));
     assert!(listed.is_empty(), "nothing is stored: {listed:?}");
 }
@@ -256,15 +262,7 @@ fn a_wkd_certificate_whose_user_id_for_the_address_has_no_self_signature_binds_n
     let path = wkd_path("alice@example.test", true);
     let net = Net::start(&[], BTreeMap::from([(path.clone(), (200, cert))]));
     let (code, records, stderr) = net.discover("alice@example.test");
-    assert_eq!(code, 1, "{stderr}");
-    assert!(keys_of(&records).is_empty(), "{records:?}");
-    let wkd = lookup(&records, "wkd");
-    assert_eq!(wkd["outcome"], "refused");
-    let reason = wkd["reason"].as_str().unwrap();
-    assert!(
-        reason.contains(&fingerprint) && reason.contains("alice@example.test"),
-        "{reason}"
-    );
+    assert_wkd_refused(code, &records, &stderr, &fingerprint);
     assert_eq!(net.wkd.asked(), [path]);
     let (code, shown, _) = run(net
         .home

@@ -302,18 +302,26 @@ impl Threader {
         batch: &store::db::Batch<'_>,
         rows: &[MessageRow],
     ) -> Result<(jwz::Settled, Vec<usize>), Error> {
-        let mut forest = jwz::Forest::new(batch)?.remembering(&self.subjects);
-        let nodes = rows
-            .iter()
-            .map(|row| forest.add(row))
-            .collect::<Result<Vec<_>, _>>()?;
-        forest.settle();
-        let settled = forest.finish();
+        let forest = jwz::Forest::new(batch)?.remembering(&self.subjects);
+        let (settled, nodes) = settle(forest, rows)?;
         settled.store(batch)?;
         save(batch, rows, &self.directory)?;
         self.subjects.learn(&settled);
         Ok((settled, nodes))
     }
+}
+
+/// Adds `rows` to `forest` and settles it: the threads, and the node of each row among them.
+fn settle(
+    mut forest: jwz::Forest<'_>,
+    rows: &[MessageRow],
+) -> Result<(jwz::Settled, Vec<usize>), store::Error> {
+    let nodes = rows
+        .iter()
+        .map(|row| forest.add(row))
+        .collect::<Result<Vec<_>, _>>()?;
+    forest.settle();
+    Ok((forest.finish(), nodes))
 }
 
 /// Distinct ids met in a run, each numbered once: a message holds two numbers, not two
@@ -549,13 +557,8 @@ pub fn thread_stream<R: BufRead, W: Write, E: Write>(
     }
     keep(&mut rows, &mut threader, true)?;
     if unkept.is_some() {
-        let mut forest = jwz::Forest::new(&store.db)?.remembering(&threader.subjects);
-        let nodes = rows
-            .iter()
-            .map(|row| forest.add(row))
-            .collect::<Result<Vec<_>, _>>()?;
-        forest.settle();
-        let settled = forest.finish();
+        let forest = jwz::Forest::new(&store.db)?.remembering(&threader.subjects);
+        let (settled, nodes) = settle(forest, &rows)?;
         number(&mut rows, &settled, &nodes);
     }
     let conversations = conversations.into_ids();
@@ -786,13 +789,7 @@ pub fn rebuild(store: &mut Store) -> Result<Rebuilt, Error> {
         ..Rebuilt::default()
     };
     store.db.set_cache_mib(64)?;
-    let mut forest = jwz::Forest::fresh(&store.db);
-    let mut nodes = Vec::with_capacity(rows.len());
-    for row in &rows {
-        nodes.push(forest.add(row)?);
-    }
-    forest.settle();
-    let settled = forest.finish();
+    let (settled, nodes) = settle(jwz::Forest::fresh(&store.db), &rows)?;
     let live: BTreeSet<&str> = nodes.iter().map(|&at| settled.thread(at)).collect();
     let mut merges = BTreeSet::new();
     for (row, &at) in rows.iter_mut().zip(&nodes) {
