@@ -475,36 +475,34 @@ pub fn thread_stream<R: BufRead, W: Write, E: Write>(
     let mut plan: Vec<Line> = Vec::new();
     let mut messages = 0u32;
     // Lines are read in batches and parsed on every core; what follows is in input order.
-    let mut batch: Vec<(u64, Vec<u8>)> = Vec::new();
+    // A batch's lines share one buffer: one per line would each keep the capacity of the
+    // longest line it ever held, which grows with the input.
+    let (mut text, mut lines, mut line) = (Vec::new(), Vec::new(), Vec::new());
     loop {
-        let mut filled = 0;
-        let mut bytes = 0;
-        while filled < BATCH_LINES && bytes < BATCH_BYTES {
-            if batch.len() == filled {
-                batch.push((0, Vec::new()));
-            }
-            let slot = &mut batch[filled];
-            match reader.next_line_into(&mut slot.1) {
+        text.clear();
+        lines.clear();
+        while lines.len() < BATCH_LINES && text.len() < BATCH_BYTES {
+            match reader.next_line_into(&mut line) {
                 None => break,
                 Some(Err(error)) => {
                     errors.report(&error.to_record());
                     summary.failed += 1;
                 }
                 Some(Ok(number)) => {
-                    slot.0 = number;
-                    bytes += slot.1.len();
-                    filled += 1;
+                    let start = text.len();
+                    text.extend_from_slice(&line);
+                    lines.push((number, start..text.len()));
                 }
             }
         }
-        if filled == 0 {
+        if lines.is_empty() {
             break;
         }
         let tree = format == Format::Tree;
-        let parsed: Vec<Result<Option<Fact>, String>> = batch[..filled]
+        let parsed: Vec<Result<Option<Fact>, String>> = lines
             .par_iter()
-            .map(|(_, line)| {
-                jsonl::partial::<Head>(line).map(|partial| match partial {
+            .map(|(_, at): &(u64, std::ops::Range<usize>)| {
+                jsonl::partial::<Head>(&text[at.clone()]).map(|partial| match partial {
                     Partial::Message(head) => {
                         Some(facts(head, &threader.user, &threader.directory, tree))
                     }
@@ -512,7 +510,8 @@ pub fn thread_stream<R: BufRead, W: Write, E: Write>(
                 })
             })
             .collect();
-        for ((number, raw), parsed) in batch[..filled].iter().zip(parsed) {
+        for ((number, at), parsed) in lines.iter().zip(parsed) {
+            let raw = &text[at.clone()];
             let line = match parsed {
                 Ok(Some(fact)) => {
                     threader.saw(&fact);
