@@ -357,7 +357,7 @@ const BATCH_BYTES: usize = 16 << 20;
 /// How many messages the first pass threads and stores at a time: the rows it holds, a few
 /// hundred bytes each, and one transaction each. The unit tests thread a dozen messages at
 /// a time: a few to a batch, so that their threads cross batches too.
-const THREAD_BATCH: usize = if cfg!(test) { 3 } else { 16_384 };
+const THREAD_BATCH: usize = if cfg!(test) { 3 } else { 8_192 };
 
 /// A readable line of a message for the tree.
 struct TreeLine {
