@@ -12,9 +12,9 @@
 //! pass reads of a message record only the fields threading needs, and threads and stores
 //! them [`THREAD_BATCH`] messages at a time, as `sync` does, so what it holds is one batch;
 //! the second copies each record as it came and splices its ids in, the merges later
-//! batches made applied. Memory grows by eight bytes per message (the numbers of its
-//! conversation and thread among the run's) and by each distinct id, never by rows or
-//! message bodies.
+//! batches made applied. Memory grows by sixteen bytes per message (its line in the second
+//! pass's plan, the numbers of its conversation and thread among the run's) and by each
+//! distinct id, never by rows or message bodies.
 
 pub mod conversation;
 pub mod jwz;
