@@ -52,9 +52,6 @@ const BATCH_MESSAGES: usize = 1024;
 /// after it is twice as large, up to the run's size.
 const FIRST_BATCH_MESSAGES: usize = 64;
 const BATCH_BYTES: u64 = 64 << 20;
-/// How many pages (of 4 KiB) the store's write-ahead log may hold during a fetch before
-/// they are copied into the database: 64 MiB.
-const CHECKPOINT_PAGES: u32 = 1 << 14;
 /// What prefixes the source keys of the state [`Consumer::Printer`] keeps.
 const PRINTED: &str = "printed:";
 
@@ -389,7 +386,7 @@ fn fetch_sources<S: Sink + Send, E: Write + Send>(
     batch.commit()?;
     // At a million messages, copying the log into the database after every transaction
     // took a tenth of a first sync.
-    store.db.set_checkpoint_pages(CHECKPOINT_PAGES)?;
+    store.db.checkpoint_seldom()?;
     let archive = store.archive();
     let accounts: Vec<&str> = states.iter().map(|s| s.target.account.as_str()).collect();
     let mut unread = std::collections::HashSet::new();

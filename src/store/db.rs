@@ -151,6 +151,10 @@ const LOAD_DEFERRED: &[(&str, &[&str])] = &[
     ("thread_node", &["thread_node_by_thread"]),
 ];
 
+/// How many pages (of 4 KiB) the write-ahead log holds during a load of many transactions
+/// before they are copied into the database: 64 MiB ([`Db::checkpoint_seldom`]).
+const LOAD_CHECKPOINT_PAGES: u32 = 1 << 14;
+
 /// The Autocrypt state of a peer (Level 1 §2.3), keys named by fingerprint.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Peer {
@@ -563,12 +567,13 @@ impl Db {
         has_seen(&self.connection, source, blob).map_err(|e| self.error(e))
     }
 
-    /// Lets the write-ahead log grow to `pages` pages before SQLite copies it into the
-    /// database (1,000 by default), for a run of many transactions on this connection: a
-    /// page each of them changes is copied once, not once a transaction.
-    pub fn set_checkpoint_pages(&self, pages: u32) -> Result<(), Error> {
+    /// Lets the write-ahead log grow to [`LOAD_CHECKPOINT_PAGES`] before SQLite copies it
+    /// into the database (1,000 pages by default), for a run of many transactions on this
+    /// connection (a fetch, thread's batches): a page each of them changes is copied once,
+    /// not once a transaction.
+    pub fn checkpoint_seldom(&self) -> Result<(), Error> {
         self.connection
-            .pragma_update(None, "wal_autocheckpoint", pages)
+            .pragma_update(None, "wal_autocheckpoint", LOAD_CHECKPOINT_PAGES)
             .map_err(|e| self.error(e))
     }
 

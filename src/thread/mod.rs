@@ -403,6 +403,7 @@ pub fn thread_stream<R: BufRead, W: Write, E: Write>(
 ) -> Result<Summary, Error> {
     let mut threader = Threader::new(store, config)?;
     store.db.set_cache_mib(16)?;
+    store.db.checkpoint_seldom()?;
     let mut summary = Summary::default();
     let mut again = match (what == Output::Messages && format != Format::Tree, replay) {
         (false, _) => None,
