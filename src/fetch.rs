@@ -381,7 +381,6 @@ fn fetch_sources<S: Sink + Send, E: Write + Send>(
     // A fetch stopped during a first load left indexes to make; a first load (no file
     // recorded yet, nothing threaded) builds them once, after its rows.
     let batch = store.db.batch()?;
-    batch.restore_indexes()?;
     batch.defer_load_indexes()?;
     batch.commit()?;
     // At a million messages, copying the log into the database after every transaction

@@ -768,13 +768,15 @@ impl Batch<'_> {
         Ok(sql)
     }
 
-    /// Drops the indexes of [`LOAD_DEFERRED`] whose table is empty, keeping their SQL in
-    /// `deferred_index` until [`Batch::restore_indexes`], for a load of many rows over
-    /// several transactions (a first fetch or sync): each of its rows would land at a
-    /// random place of each index, and one sort per index at the end costs far less than as
-    /// many scattered page writes. True when it dropped any. Until they are back, a reader
-    /// that would have used one scans instead.
+    /// At the start of a load of many rows over several transactions (a first fetch or
+    /// sync, thread's batches): makes again the indexes a stopped load left dropped, then
+    /// drops those of [`LOAD_DEFERRED`] whose table is empty, keeping their SQL in
+    /// `deferred_index` until [`Batch::restore_indexes`]. Each row of the load would land at
+    /// a random place of each index, and one sort per index at the end costs far less than
+    /// as many scattered page writes. True when it dropped any. Until they are back, a
+    /// reader that would have used one scans instead.
     pub fn defer_load_indexes(&self) -> Result<bool, Error> {
+        self.restore_indexes()?;
         let mut deferred = false;
         for (table, names) in LOAD_DEFERRED {
             if !self.is_empty(table)? {
@@ -1245,7 +1247,6 @@ mod tests {
         drop(db);
         let mut db = Db::open(&path).unwrap();
         let batch = db.batch().unwrap();
-        batch.restore_indexes().unwrap();
         batch.defer_load_indexes().unwrap();
         batch.commit().unwrap();
         assert_eq!(db.files_holding("src", "b1").unwrap().len(), 1);

@@ -455,7 +455,6 @@ pub fn thread_stream<R: BufRead, W: Write, E: Write>(
             }
             let kept = store.db.batch().map_err(Error::from).and_then(|batch| {
                 if std::mem::take(&mut first) && !last {
-                    batch.restore_indexes()?;
                     batch.defer_load_indexes()?;
                 }
                 let kept = threader.keep(&batch, rows)?;
@@ -474,7 +473,6 @@ pub fn thread_stream<R: BufRead, W: Write, E: Write>(
         };
     let mut tree_lines: Vec<TreeLine> = Vec::new();
     let mut plan: Vec<Line> = Vec::new();
-    let mut messages = 0u32;
     // Lines are read in batches and parsed on every core; what follows is in input order.
     // A batch's lines share one buffer: one per line would each keep the capacity of the
     // longest line it ever held, which grows with the input.
@@ -522,8 +520,7 @@ pub fn thread_stream<R: BufRead, W: Write, E: Write>(
                         keep(&mut rows, &mut threader, false)?;
                     }
                     summary.threaded += 1;
-                    messages += 1;
-                    Line::Message(messages - 1, fact.had_ids)
+                    Line::Message(summary.threaded as u32 - 1, fact.had_ids)
                 }
                 Ok(None) => {
                     summary.passed += 1;
