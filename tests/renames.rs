@@ -191,32 +191,40 @@ fn index_forged_record(home: &Home, id: &str, kind: &str, path: &str) {
         .success();
 }
 
-#[test]
-fn a_rebuild_refuses_a_file_the_store_does_not_own() {
-    let home = maildir_home();
-    deliver(&home, b"1700000004.M4P4.host", "turnip");
-    sync(&home);
-    let outside = home.write(
+/// A private mail outside every source of `home`.
+fn private_file_outside_the_sources(home: &Home) -> PathBuf {
+    home.write(
         "elsewhere/private.eml",
         b"From: someone@example.org\nSubject: private\nMessage-ID: <p@x>\n\nconfidential words\n",
-    );
-    for (id, path) in [
-        ("m_forged1", outside.to_str().unwrap()),
-        ("m_forged2", "/etc/passwd"),
-    ] {
-        index_forged_record(&home, id, "eml", path);
-    }
+    )
+}
+
+/// `index --rebuild` exits 1, naming each forged record (id, path) it would not read.
+fn rebuild_refuses(home: &Home, forged: &[(&str, &str)]) {
     let (code, _, stderr) = run(home.missive().args(["index", "--rebuild"]));
     assert_eq!(code, 1, "{stderr}");
-    for (id, path) in [
-        ("m_forged1", outside.to_str().unwrap()),
-        ("m_forged2", "/etc/passwd"),
-    ] {
+    for (id, path) in forged {
         assert!(
             stderr.contains(&format!("record {id} names {path}, outside the archive")),
             "{stderr}"
         );
     }
+}
+
+#[test]
+fn a_rebuild_refuses_a_file_the_store_does_not_own() {
+    let home = maildir_home();
+    deliver(&home, b"1700000004.M4P4.host", "turnip");
+    sync(&home);
+    let outside = private_file_outside_the_sources(&home);
+    let forged = [
+        ("m_forged1", outside.to_str().unwrap()),
+        ("m_forged2", "/etc/passwd"),
+    ];
+    for (id, path) in forged {
+        index_forged_record(&home, id, "eml", path);
+    }
+    rebuild_refuses(&home, &forged);
     assert!(search(&home, "confidential").is_empty(), "not read");
     assert!(search(&home, "root").is_empty(), "not read");
     assert_eq!(search(&home, "subject:piped").len(), 2, "kept as indexed");
@@ -264,10 +272,7 @@ fn a_rebuild_refuses_a_path_inside_a_source_that_leads_out_of_it() {
     let home = maildir_home();
     deliver(&home, b"1700000008.M8P8.host", "fennel");
     sync(&home);
-    let outside = home.write(
-        "elsewhere/private.eml",
-        b"From: someone@example.org\nSubject: private\nMessage-ID: <p@x>\n\nconfidential words\n",
-    );
+    let outside = private_file_outside_the_sources(&home);
     // A link in the source's cur/ to the file outside, and a path that climbs out by `..`.
     let link = home.path().join("mail/cur/1700000009.M9P9.host:2,S");
     std::os::unix::fs::symlink(&outside, &link).unwrap();
@@ -283,15 +288,7 @@ fn a_rebuild_refuses_a_path_inside_a_source_that_leads_out_of_it() {
     for (id, path) in forged {
         index_forged_record(&home, id, "maildir", path);
     }
-
-    let (code, _, stderr) = run(home.missive().args(["index", "--rebuild"]));
-    assert_eq!(code, 1, "{stderr}");
-    for (id, path) in forged {
-        assert!(
-            stderr.contains(&format!("record {id} names {path}, outside the archive")),
-            "{stderr}"
-        );
-    }
+    rebuild_refuses(&home, &forged);
     assert!(search(&home, "confidential").is_empty(), "not read");
     assert!(search(&home, "body:confidential").is_empty(), "not read");
     assert_eq!(search(&home, "subject:piped").len(), 2, "kept as indexed");
