@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use crate::support::openpgp::{GnuPg, pgp_mime_ciphertext, sq};
+use crate::support::openpgp::{GnuPg, pgp_mime_ciphertext, sq_decrypt_signed};
 use crate::support::smtp::{Mode, PASSWORD, Received, Smtpd, USER};
 use crate::support::{Home, run};
 
@@ -146,16 +146,7 @@ fn a_draft_to_a_contact_with_a_key_arrives_as_pgp_mime_that_gpg_and_sq_open_and_
     // Sequoia's sq opens it with Bob's key too, and fails unless Sam's signature verifies.
     let bob_key = home.write("bob.key", &bob.secret_key("bob@example.net"));
     let encrypted = home.write("bob.asc", &pgp_mime_ciphertext(&received[0].bytes));
-    let (ok, inner) = sq(
-        &[
-            "decrypt",
-            "--recipient-key",
-            &bob_key.to_string_lossy(),
-            "--signer-cert",
-            &sam_cert.to_string_lossy(),
-        ],
-        &[&encrypted],
-    );
+    let (ok, inner) = sq_decrypt_signed(&bob_key, &sam_cert, &encrypted);
     assert!(ok, "{inner}");
     assert!(inner.contains("Subject: the secret plan"), "{inner}");
     assert!(inner.contains("Meet at noon."), "{inner}");

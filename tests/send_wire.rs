@@ -12,7 +12,7 @@ use missive::send::smtp::{self, Outcome, Submission, Transport};
 use sequoia_openpgp as openpgp;
 use sequoia_openpgp::parse::Parse as _;
 
-use crate::support::openpgp::{GnuPg, pgp_mime_ciphertext, sq};
+use crate::support::openpgp::{GnuPg, pgp_mime_ciphertext, sq, sq_decrypt_signed};
 use crate::support::smtp::{Mode, PASSWORD, Smtpd, USER};
 
 fn address(address: &str) -> Address {
@@ -201,16 +201,7 @@ fn pgp_mime_over_implicit_tls_opens_with_gpg_and_sq_and_hides_subject_and_bcc() 
     );
     assert!(status.contains("Subject: the secret plan"), "{status}");
     assert!(status.contains("protected-headers=\"v1\""), "{status}");
-    let (ok, inner) = sq(
-        &[
-            "decrypt",
-            "--recipient-key",
-            &bob_secret.to_string_lossy(),
-            "--signer-cert",
-            &sam_public.to_string_lossy(),
-        ],
-        &[&encrypted],
-    );
+    let (ok, inner) = sq_decrypt_signed(&bob_secret, &sam_public, &encrypted);
     assert!(ok, "{inner}");
     assert!(inner.contains("Subject: the secret plan"), "{inner}");
     assert!(inner.contains("Autocrypt: addr=sam@example.com"), "{inner}");
@@ -224,16 +215,7 @@ fn pgp_mime_over_implicit_tls_opens_with_gpg_and_sq_and_hides_subject_and_bcc() 
     );
 
     // The sender's copy: Sam's own key opens it.
-    let (ok, inner) = sq(
-        &[
-            "decrypt",
-            "--recipient-key",
-            &sam_secret.to_string_lossy(),
-            "--signer-cert",
-            &sam_public.to_string_lossy(),
-        ],
-        &[&encrypted],
-    );
+    let (ok, inner) = sq_decrypt_signed(&sam_secret, &sam_public, &encrypted);
     assert!(ok && inner.contains("Meet at noon."), "{inner}");
     // Bob's key does not open Carol's copy.
     let carols = dir.path().join("carol.asc");

@@ -156,6 +156,21 @@ pub fn sq(args: &[&str], files: &[&Path]) -> (bool, String) {
     )
 }
 
+/// `sq decrypt` of `encrypted` with the secret key in `key`, which fails unless a
+/// signature by the certificate in `signer` verifies: whether it worked, and what it wrote.
+pub fn sq_decrypt_signed(key: &Path, signer: &Path, encrypted: &Path) -> (bool, String) {
+    sq(
+        &[
+            "decrypt",
+            "--recipient-key",
+            &key.to_string_lossy(),
+            "--signer-cert",
+            &signer.to_string_lossy(),
+        ],
+        &[encrypted],
+    )
+}
+
 /// The armoured ciphertext of a PGP/MIME message (RFC 3156): its second part, which `sq`
 /// reads (it does not read MIME).
 pub fn pgp_mime_ciphertext(message: &[u8]) -> Vec<u8> {
