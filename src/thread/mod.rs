@@ -10,7 +10,8 @@
 //! may merge two threads begun early), then again to write each record with its final ids:
 //! from the input itself when it is a file, else from a spool file in the store. The first
 //! pass reads of a message record only the fields threading needs, and threads and stores
-//! them [`THREAD_BATCH`] messages at a time, as `sync` does, so what it holds is one batch;
+//! them [`THREAD_BATCH`] messages at a time, as `sync` does, so what it holds is a batch or
+//! two: the store keeps one batch on a thread of its own while the next is read and parsed;
 //! the second copies each record as it came and splices its ids in, the merges later
 //! batches made applied. Memory grows by sixteen bytes per message (its line in the second
 //! pass's plan, the numbers of its conversation and thread among the run's) and by each
@@ -253,7 +254,7 @@ impl Head {
 pub struct Threader {
     user: User,
     directory: Directory,
-    subjects: jwz::SubjectMemory,
+    keeper: Keeper,
 }
 
 impl Threader {
@@ -264,7 +265,7 @@ impl Threader {
         Ok(Threader {
             user: User::from_config(config),
             directory: Directory::load(&store.db)?,
-            subjects: jwz::SubjectMemory::default(),
+            keeper: Keeper::default(),
         })
     }
 
@@ -280,7 +281,8 @@ impl Threader {
             self.saw(&fact);
             rows.push(fact.row);
         }
-        let (settled, nodes) = self.keep(batch, &rows)?;
+        let names = names_of(&rows, &self.directory);
+        let (settled, nodes) = self.keeper.keep(batch, &rows, &names)?;
         for ((message, row), at) in messages.iter_mut().zip(rows).zip(nodes) {
             message.conversation = Some(row.conversation);
             message.thread = Some(settled.thread(at).to_string());
@@ -294,21 +296,42 @@ impl Threader {
             self.directory.saw(identity, name.as_deref());
         }
     }
+}
 
-    /// Threads `rows` and keeps them in `batch`, with what the run's later batches must
-    /// remember of them; returns the threads settled on and each row's node among them.
+/// What threading a batch leaves for the run's later batches: the subject groups it met.
+#[derive(Default)]
+struct Keeper {
+    subjects: jwz::SubjectMemory,
+}
+
+impl Keeper {
+    /// Threads `rows` and keeps them in `batch`, their participants under the `names` they
+    /// came with, and remembers what the run's later batches must; returns the threads
+    /// settled on and each row's node among them.
     fn keep(
         &mut self,
         batch: &store::db::Batch<'_>,
         rows: &[MessageRow],
+        names: &[(String, Option<String>)],
     ) -> Result<(jwz::Settled, Vec<usize>), Error> {
         let forest = jwz::Forest::new(batch)?.remembering(&self.subjects);
         let (settled, nodes) = settle(forest, rows)?;
         settled.store(batch)?;
-        save(batch, rows, &self.directory)?;
+        save(batch, rows, names)?;
         self.subjects.learn(&settled);
         Ok((settled, nodes))
     }
+}
+
+/// Each participant of `rows` once, in order, with the name the directory has seen for them.
+fn names_of(rows: &[MessageRow], directory: &Directory) -> Vec<(String, Option<String>)> {
+    let seen: BTreeSet<&String> = rows.iter().flat_map(|row| &row.participants).collect();
+    seen.into_iter()
+        .map(|identity| {
+            let name = directory.seen_name(identity).map(str::to_string);
+            (identity.clone(), name)
+        })
+        .collect()
 }
 
 /// Adds `rows` to `forest` and settles it: the threads, and the node of each row among them.
@@ -430,134 +453,38 @@ pub fn thread_stream<R: BufRead, W: Write, E: Write>(
             ))
         }
     };
-    // This threading batch's rows, then each message's conversation and thread numbers.
-    let mut rows: Vec<MessageRow> = Vec::new();
-    let mut ids: Vec<(u32, u32)> = Vec::new();
-    let (mut conversations, mut threads) = (Numbered::default(), Numbered::default());
-    let mut number = |rows: &mut Vec<MessageRow>, settled: &jwz::Settled, nodes: &[usize]| {
-        for (row, &at) in rows.iter().zip(nodes) {
-            let conversation = conversations.number(&row.conversation);
-            ids.push((conversation, threads.number(settled.thread(at))));
-        }
-        rows.clear();
-    };
-    // A store that cannot keep a batch (locked, full) stops no record: the rest of the
-    // input is threaded in memory, every record printed with its ids, and the run then
-    // ends with the store's error, so threading the same input again completes the store.
-    let mut unkept: Option<Error> = None;
-    // A run of many batches into empty tables builds the indexes it never reads once, after
-    // its rows, as a first fetch does; a run stopped before left them for this one to make.
-    let mut first = true;
-    let mut keep =
-        |rows: &mut Vec<MessageRow>, threader: &mut Threader, last: bool| -> Result<(), Error> {
-            if unkept.is_some() {
-                return Ok(());
-            }
-            let kept = store.db.batch().map_err(Error::from).and_then(|batch| {
-                if std::mem::take(&mut first) && !last {
-                    batch.defer_load_indexes()?;
-                }
-                let kept = threader.keep(&batch, rows)?;
-                if last {
-                    batch.restore_indexes()?;
-                }
-                batch.commit()?;
-                Ok(kept)
-            });
-            match kept {
-                Ok((settled, nodes)) => number(rows, &settled, &nodes),
-                Err(error) if error.is_transient() => unkept = Some(error),
-                Err(error) => return Err(error),
-            }
-            Ok(())
-        };
+    let (hand, handed) = std::sync::mpsc::sync_channel::<Handed>(1);
+    let keeper = std::mem::take(&mut threader.keeper);
+    let db = &mut store.db;
     let mut tree_lines: Vec<TreeLine> = Vec::new();
     let mut plan: Vec<Line> = Vec::new();
-    // Lines are read in batches and parsed on every core; what follows is in input order.
-    // A batch's lines share one buffer: one per line would each keep the capacity of the
-    // longest line it ever held, which grows with the input.
-    let (mut text, mut lines, mut line) = (Vec::new(), Vec::new(), Vec::new());
-    loop {
-        text.clear();
-        lines.clear();
-        while lines.len() < BATCH_LINES && text.len() < BATCH_BYTES {
-            match reader.next_line_into(&mut line) {
-                None => break,
-                Some(Err(error)) => {
-                    errors.report(&error.to_record());
-                    summary.failed += 1;
-                }
-                Some(Ok(number)) => {
-                    let start = text.len();
-                    text.extend_from_slice(&line);
-                    lines.push((number, start..text.len()));
-                }
-            }
-        }
-        if lines.is_empty() {
-            break;
-        }
-        let tree = format == Format::Tree;
-        let parsed: Vec<Result<Option<Fact>, String>> = lines
-            .par_iter()
-            .map(|(_, at): &(u64, std::ops::Range<usize>)| {
-                jsonl::partial::<Head>(&text[at.clone()]).map(|partial| match partial {
-                    Partial::Message(head) => {
-                        Some(facts(head, &threader.user, &threader.directory, tree))
-                    }
-                    Partial::Other => None,
-                })
-            })
-            .collect();
-        for ((number, at), parsed) in lines.iter().zip(parsed) {
-            let raw = &text[at.clone()];
-            let line = match parsed {
-                Ok(Some(fact)) => {
-                    threader.saw(&fact);
-                    tree_lines.extend(fact.tree);
-                    rows.push(fact.row);
-                    if rows.len() == THREAD_BATCH {
-                        keep(&mut rows, &mut threader, false)?;
-                    }
-                    summary.threaded += 1;
-                    Line::Message(summary.threaded as u32 - 1, fact.had_ids)
-                }
-                Ok(None) => {
-                    summary.passed += 1;
-                    Line::Pass
-                }
-                Err(reason) => {
-                    let error = LineError {
-                        origin: reader.origin().to_string(),
-                        line: *number,
-                        reason,
-                    };
-                    errors.report(&error.to_record());
-                    summary.failed += 1;
-                    Line::Drop
-                }
-            };
-            match &mut again {
-                Some(Again::Spool(spool, path)) if line != Line::Drop => {
-                    let spool_error = |source| Error::Spool {
-                        path: path.clone(),
-                        source,
-                    };
-                    spool.write_all(raw).map_err(spool_error)?;
-                    spool.write_all(b"\n").map_err(spool_error)?;
-                    plan.push(line);
-                }
-                Some(Again::Replay(..)) => plan.push(line),
-                _ => {}
-            }
-        }
-    }
-    keep(&mut rows, &mut threader, true)?;
-    if unkept.is_some() {
-        let forest = jwz::Forest::new(&store.db)?.remembering(&threader.subjects);
-        let (settled, nodes) = settle(forest, &rows)?;
-        number(&mut rows, &settled, &nodes);
-    }
+    let (read, numbers) = std::thread::scope(|scope| {
+        let keeping = scope.spawn(move || keep_handed(db, keeper, handed));
+        let read = read_first_pass(
+            reader,
+            &mut threader,
+            &hand,
+            errors,
+            &mut summary,
+            &mut again,
+            format,
+            &mut tree_lines,
+            &mut plan,
+        );
+        drop(hand);
+        let numbers = keeping
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (read, numbers)
+    });
+    // When the keeper stopped, the reading did too, and the keeper's error says why.
+    let Numbers {
+        ids,
+        conversations,
+        threads,
+        unkept,
+    } = numbers?;
+    read?;
     let conversations = conversations.into_ids();
     // A thread a later batch merged into another is printed as the one it is part of now;
     // the merges are read whole: far fewer threads are ever merged than a run meets.
@@ -613,6 +540,187 @@ pub fn thread_stream<R: BufRead, W: Write, E: Write>(
     unkept.map_or(Ok(summary), |error| Err(Error::Unkept(Box::new(error))))
 }
 
+/// One threading batch handed to the keeper: its rows, their participants with the names
+/// they came with, and whether it is the run's last.
+struct Handed {
+    rows: Vec<MessageRow>,
+    names: Vec<(String, Option<String>)>,
+    last: bool,
+}
+
+/// Each message's conversation and thread numbers, in input order, and the store's error
+/// when it could not keep every batch.
+#[derive(Default)]
+struct Numbers {
+    ids: Vec<(u32, u32)>,
+    conversations: Numbered,
+    threads: Numbered,
+    unkept: Option<Error>,
+}
+
+impl Numbers {
+    fn number(&mut self, rows: &[MessageRow], settled: &jwz::Settled, nodes: &[usize]) {
+        for (row, &at) in rows.iter().zip(nodes) {
+            let conversation = self.conversations.number(&row.conversation);
+            let thread = self.threads.number(settled.thread(at));
+            self.ids.push((conversation, thread));
+        }
+    }
+}
+
+/// The first pass's storing half, on a thread of its own while the next lines are read and
+/// parsed: threads and keeps each batch handed over, in order. A store that cannot keep a
+/// batch (locked, full) stops no record: the rest is threaded in memory, every record
+/// printed with its ids, and the run then ends with the store's error, so threading the
+/// same input again completes the store.
+fn keep_handed(
+    db: &mut store::db::Db,
+    mut keeper: Keeper,
+    handed: std::sync::mpsc::Receiver<Handed>,
+) -> Result<Numbers, Error> {
+    let mut numbers = Numbers::default();
+    let mut unkept_rows = Vec::new();
+    // A run of many batches into empty tables builds the indexes it never reads once, after
+    // its rows, as a first fetch does; a run stopped before left them for this one to make.
+    let mut first = true;
+    for Handed { rows, names, last } in handed {
+        if numbers.unkept.is_some() {
+            unkept_rows.extend(rows);
+            continue;
+        }
+        let kept = db.batch().map_err(Error::from).and_then(|batch| {
+            if std::mem::take(&mut first) && !last {
+                batch.defer_load_indexes()?;
+            }
+            let kept = keeper.keep(&batch, &rows, &names)?;
+            if last {
+                batch.restore_indexes()?;
+            }
+            batch.commit()?;
+            Ok(kept)
+        });
+        match kept {
+            Ok((settled, nodes)) => numbers.number(&rows, &settled, &nodes),
+            Err(error) if error.is_transient() => {
+                numbers.unkept = Some(error);
+                unkept_rows = rows;
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    if numbers.unkept.is_some() {
+        let forest = jwz::Forest::new(&*db)?.remembering(&keeper.subjects);
+        let (settled, nodes) = settle(forest, &unkept_rows)?;
+        numbers.number(&unkept_rows, &settled, &nodes);
+    }
+    Ok(numbers)
+}
+
+/// The first pass's reading half: reads and parses the input's lines, hands each
+/// [`THREAD_BATCH`] of message rows to the keeper, and notes what the second pass does
+/// with each line (spooling it when the input cannot be read again). Stops early, with
+/// nothing to report, when the keeper stopped: its error says why.
+#[allow(clippy::too_many_arguments)]
+fn read_first_pass<R: BufRead, E: Write>(
+    reader: &mut Reader<R>,
+    threader: &mut Threader,
+    hand: &std::sync::mpsc::SyncSender<Handed>,
+    errors: &mut ErrorSink<E>,
+    summary: &mut Summary,
+    again: &mut Option<Again>,
+    format: Format,
+    tree_lines: &mut Vec<TreeLine>,
+    plan: &mut Vec<Line>,
+) -> Result<(), Error> {
+    let hand_over = |rows: &mut Vec<MessageRow>, threader: &Threader, last: bool| {
+        let rows = std::mem::take(rows);
+        let names = names_of(&rows, &threader.directory);
+        hand.send(Handed { rows, names, last }).is_ok()
+    };
+    let mut rows: Vec<MessageRow> = Vec::new();
+    // Lines are read in batches and parsed on every core; what follows is in input order.
+    // A batch's lines share one buffer: one per line would each keep the capacity of the
+    // longest line it ever held, which grows with the input.
+    let (mut text, mut lines, mut line) = (Vec::new(), Vec::new(), Vec::new());
+    loop {
+        text.clear();
+        lines.clear();
+        while lines.len() < BATCH_LINES && text.len() < BATCH_BYTES {
+            match reader.next_line_into(&mut line) {
+                None => break,
+                Some(Err(error)) => {
+                    errors.report(&error.to_record());
+                    summary.failed += 1;
+                }
+                Some(Ok(number)) => {
+                    let start = text.len();
+                    text.extend_from_slice(&line);
+                    lines.push((number, start..text.len()));
+                }
+            }
+        }
+        if lines.is_empty() {
+            break;
+        }
+        let tree = format == Format::Tree;
+        let parsed: Vec<Result<Option<Fact>, String>> = lines
+            .par_iter()
+            .map(|(_, at): &(u64, std::ops::Range<usize>)| {
+                jsonl::partial::<Head>(&text[at.clone()]).map(|partial| match partial {
+                    Partial::Message(head) => {
+                        Some(facts(head, &threader.user, &threader.directory, tree))
+                    }
+                    Partial::Other => None,
+                })
+            })
+            .collect();
+        for ((number, at), parsed) in lines.iter().zip(parsed) {
+            let raw = &text[at.clone()];
+            let line = match parsed {
+                Ok(Some(fact)) => {
+                    threader.saw(&fact);
+                    tree_lines.extend(fact.tree);
+                    rows.push(fact.row);
+                    if rows.len() == THREAD_BATCH && !hand_over(&mut rows, threader, false) {
+                        return Ok(());
+                    }
+                    summary.threaded += 1;
+                    Line::Message(summary.threaded as u32 - 1, fact.had_ids)
+                }
+                Ok(None) => {
+                    summary.passed += 1;
+                    Line::Pass
+                }
+                Err(reason) => {
+                    let error = LineError {
+                        origin: reader.origin().to_string(),
+                        line: *number,
+                        reason,
+                    };
+                    errors.report(&error.to_record());
+                    summary.failed += 1;
+                    Line::Drop
+                }
+            };
+            match again {
+                Some(Again::Spool(spool, path)) if line != Line::Drop => {
+                    let spool_error = |source| Error::Spool {
+                        path: path.clone(),
+                        source,
+                    };
+                    spool.write_all(raw).map_err(spool_error)?;
+                    spool.write_all(b"\n").map_err(spool_error)?;
+                    plan.push(line);
+                }
+                Some(Again::Replay(..)) => plan.push(line),
+                _ => {}
+            }
+        }
+    }
+    hand_over(&mut rows, threader, true);
+    Ok(())
+}
+
 /// The ids of the run's messages, each as a conversation and a thread number.
 struct Ids<'a> {
     of_message: &'a [(u32, u32)],
@@ -642,16 +750,15 @@ fn jsonl_or(format: Format) -> Format {
 fn save(
     batch: &store::db::Batch<'_>,
     rows: &[MessageRow],
-    directory: &Directory,
+    names: &[(String, Option<String>)],
 ) -> Result<(), Error> {
     // In key order: B-tree pages fill one after another instead of splitting all over.
     let mut order: Vec<&MessageRow> = rows.iter().collect();
     order.sort_by(|a, b| a.id.cmp(&b.id));
     order.dedup_by(|a, b| a.id == b.id);
     batch.put_thread_messages(order.iter().copied())?;
-    let seen: BTreeSet<&String> = order.iter().flat_map(|row| &row.participants).collect();
-    for identity in seen {
-        batch.see_identity(identity, directory.seen_name(identity))?;
+    for (identity, name) in names {
+        batch.see_identity(identity, name.as_deref())?;
     }
     Ok(())
 }
