@@ -498,7 +498,18 @@ pub fn thread_stream<R: BufRead, W: Write, E: Write>(
     for (number, now) in merged {
         threads[number as usize] = now;
     }
+    // The indexes a first load deferred are made once its rows are all in; a store that
+    // could not keep them is left for the next run to make them.
+    let restore = |db: &mut store::db::Db| -> Result<(), Error> {
+        if unkept.is_none() {
+            let batch = db.batch()?;
+            batch.restore_indexes()?;
+            batch.commit()?;
+        }
+        Ok(())
+    };
     if what == Output::Conversations {
+        restore(&mut store.db)?;
         let directory = Directory::load(&store.db)?;
         let ids: BTreeSet<&String> = conversations.iter().collect();
         let mut writer = Writer::new(output, jsonl_or(format));
@@ -515,8 +526,33 @@ pub fn thread_stream<R: BufRead, W: Write, E: Write>(
         conversations: &conversations,
         threads: &threads,
     };
+    // Printing again needs nothing of the store: the indexes are made beside it.
+    let db = &mut store.db;
+    let (written, restored) = std::thread::scope(|scope| {
+        let restoring = scope.spawn(|| restore(db));
+        let written = write_all_again(output, format, again, &tree_lines, &plan, &ids);
+        let restored = restoring
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (written, restored)
+    });
+    written?;
+    restored?;
+    unkept.map_or(Ok(summary), |error| Err(Error::Unkept(Box::new(error))))
+}
+
+/// The second pass: every record with its ids, read again from where `again` says, or the
+/// tree of the threads.
+fn write_all_again<W: Write>(
+    output: W,
+    format: Format,
+    again: Option<Again>,
+    tree_lines: &[TreeLine],
+    plan: &[Line],
+    ids: &Ids<'_>,
+) -> Result<(), Error> {
     match (format, again) {
-        (Format::Tree, _) => write_tree(output, &tree_lines, &ids).map_err(Error::Write)?,
+        (Format::Tree, _) => write_tree(output, tree_lines, ids).map_err(Error::Write)?,
         (_, Some(Again::Spool(spool, path))) => {
             let spool_error = |source| Error::Spool {
                 path: path.clone(),
@@ -527,17 +563,17 @@ pub fn thread_stream<R: BufRead, W: Write, E: Write>(
                 .map_err(|e| spool_error(e.into_error()))?;
             file.rewind().map_err(spool_error)?;
             let input = BufReader::with_capacity(1 << 20, file);
-            write_again(input, output, format, &plan, &ids)?;
+            write_again(input, output, format, plan, ids)?;
         }
         (_, Some(Again::Replay(mut file, offset))) => {
             file.seek(std::io::SeekFrom::Start(offset))
                 .map_err(Error::Write)?;
             let input = BufReader::with_capacity(1 << 20, file);
-            write_again(input, output, format, &plan, &ids)?;
+            write_again(input, output, format, plan, ids)?;
         }
         (_, None) => {}
     }
-    unkept.map_or(Ok(summary), |error| Err(Error::Unkept(Box::new(error))))
+    Ok(())
 }
 
 /// One threading batch handed to the keeper: its rows, their participants with the names
@@ -581,7 +617,8 @@ fn keep_handed(
     let mut numbers = Numbers::default();
     let mut unkept_rows = Vec::new();
     // A run of many batches into empty tables builds the indexes it never reads once, after
-    // its rows, as a first fetch does; a run stopped before left them for this one to make.
+    // its rows (in [`thread_stream`]), as a first fetch does; a run stopped before left them
+    // for this one to make.
     let mut first = true;
     for Handed { rows, names, last } in handed {
         if numbers.unkept.is_some() {
@@ -593,9 +630,6 @@ fn keep_handed(
                 batch.defer_load_indexes()?;
             }
             let kept = keeper.keep(&batch, &rows, &names)?;
-            if last {
-                batch.restore_indexes()?;
-            }
             batch.commit()?;
             Ok(kept)
         });
@@ -1104,6 +1138,37 @@ mod tests {
         assert_eq!(ids["m_0"].1, ids["m_3"].1);
         assert_eq!(ids["m_1"].1, ids["m_3"].1);
         assert_ne!(ids["m_2"].1, ids["m_3"].1);
+    }
+
+    #[test]
+    fn a_first_run_of_many_batches_into_a_new_store_leaves_every_index_made() {
+        let indexes = |root: &std::path::Path| -> (Vec<String>, i64) {
+            let db = rusqlite::Connection::open(root.join("state.sqlite")).unwrap();
+            let mut names = db
+                .prepare("SELECT name FROM sqlite_schema WHERE type = 'index' ORDER BY name")
+                .unwrap();
+            let names = names
+                .query_map([], |row| row.get(0))
+                .unwrap()
+                .collect::<Result<Vec<String>, _>>()
+                .unwrap();
+            let deferred = db
+                .query_row("SELECT count(*) FROM deferred_index", [], |row| row.get(0))
+                .unwrap();
+            (names, deferred)
+        };
+        let new = tempfile::tempdir().unwrap();
+        drop(Store::open(new.path()).unwrap());
+        let (made, _) = indexes(new.path());
+        assert!(
+            made.iter()
+                .any(|name| name == "thread_message_by_conversation")
+        );
+        // Three to a batch: four batches, the first of which defers the indexes.
+        let lines: Vec<String> = (0..12).map(|n| record(n, &[], "a")).collect();
+        let dir = tempfile::tempdir().unwrap();
+        run(dir.path(), &lines);
+        assert_eq!(indexes(dir.path()), (made, 0));
     }
 
     proptest! {
