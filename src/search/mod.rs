@@ -326,26 +326,33 @@ pub fn search<W: Write>(
     let index = open_index(store)?;
     let reader = index.reader()?;
     let lookup = StoreLookup::new(store)?;
-    let total = reader.count(query, &lookup)?;
+    // A list of at most so many counts its matches in the pass that finds them; the others
+    // need the count first, to know how many to take.
+    let counted = match options.output {
+        Output::Messages | Output::Ids if options.limit.is_some() => None,
+        _ => Some(reader.count(query, &lookup)?),
+    };
     if options.output == Output::Count {
         lookup.finish()?;
+        let total = counted.unwrap_or_default();
         writeln!(raw, "{total}")?;
         return Ok(total);
     }
     let grouped = matches!(options.output, Output::Conversations | Output::Threads);
-    let (limit, offset) = if grouped {
-        (total, 0)
-    } else {
-        (options.limit.unwrap_or(total), options.offset)
+    let (limit, offset) = match (grouped, options.limit) {
+        (true, _) => (counted.unwrap_or_default(), 0),
+        (false, Some(limit)) => (limit, options.offset),
+        (false, None) => (counted.unwrap_or_default(), options.offset),
     };
     if options.output == Output::Ids {
-        for id in reader.ids(query, &lookup, options.sort, limit, offset)? {
+        let (ids, total) = reader.ids(query, &lookup, options.sort, limit, offset)?;
+        for id in ids {
             writeln!(raw, "{id}")?;
         }
         lookup.finish()?;
         return Ok(total);
     }
-    let mut messages = reader.search(query, &lookup, options.sort, limit, offset)?;
+    let (mut messages, total) = reader.search(query, &lookup, options.sort, limit, offset)?;
     lookup.current(&mut messages)?;
     lookup.finish()?;
     let ids: Vec<&str> = messages.iter().map(|m| m.id.as_str()).collect();
@@ -441,7 +448,7 @@ pub fn tag(
     let reader = index.reader()?;
     let lookup = StoreLookup::new(store)?;
     let total = reader.count(query, &lookup)?;
-    let ids = reader.ids(query, &lookup, Sort::Date, total, 0)?;
+    let (ids, _) = reader.ids(query, &lookup, Sort::Date, total, 0)?;
     lookup.finish()?;
     let batch = store.db.batch()?;
     for id in &ids {

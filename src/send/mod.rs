@@ -149,6 +149,7 @@ fn indexed(context: &Context, id: &str) -> Result<Message, Error> {
     };
     reader
         .search(&query, &Unaided, Sort::Date, 1, 0)?
+        .0
         .pop()
         .ok_or_else(|| Error::UnknownMessage(id.into()))
 }

@@ -617,7 +617,7 @@ impl Reader<'_> {
             to: None,
         };
         let count = self.count(&window, &Unaided)?;
-        self.search(&window, &Unaided, Sort::Date, count, 0)
+        Ok(self.search(&window, &Unaided, Sort::Date, count, 0)?.0)
     }
 
     /// How many messages were exchanged with any of `handles` (as `with:` matches them), and
@@ -647,7 +647,8 @@ impl Reader<'_> {
         Ok((exchanges, encrypted))
     }
 
-    /// The documents that match, in order.
+    /// The documents that match, in order, and how many match in all (counted in the
+    /// same pass).
     fn addresses(
         &self,
         query: &Query,
@@ -655,35 +656,34 @@ impl Reader<'_> {
         sort: Sort,
         limit: usize,
         offset: usize,
-    ) -> Result<Vec<DocAddress>, Error> {
+    ) -> Result<(Vec<DocAddress>, usize), Error> {
         let compiled = self.index.compile(query, lookup);
         let searcher = self.reader.searcher();
         let top = TopDocs::with_limit(limit.max(1)).and_offset(offset);
-        let found: Vec<DocAddress> = match sort {
+        fn addresses<Key>(found: Vec<(Key, DocAddress)>) -> Vec<DocAddress> {
+            found.into_iter().map(|(_, address)| address).collect()
+        }
+        let found = match sort {
             Sort::Relevance => searcher
-                .search(&compiled, &top.order_by_score())
-                .map_err(|e| self.index.error(e))?
-                .into_iter()
-                .map(|(_, a)| a)
-                .collect(),
+                .search(&compiled, &(Count, top.order_by_score()))
+                .map(|(total, found)| (addresses(found), total)),
             Sort::Date | Sort::NewestFirst => {
                 let order = if sort == Sort::Date {
                     Order::Asc
                 } else {
                     Order::Desc
                 };
+                let by_date = top.order_by_fast_field::<i64>("date", order);
                 searcher
-                    .search(&compiled, &top.order_by_fast_field::<i64>("date", order))
-                    .map_err(|e| self.index.error(e))?
-                    .into_iter()
-                    .map(|(_, a)| a)
-                    .collect()
+                    .search(&compiled, &(Count, by_date))
+                    .map(|(total, found)| (addresses(found), total))
             }
         };
-        Ok(found)
+        found.map_err(|e| self.index.error(e))
     }
 
-    /// The stored records (without `text`) of the matching messages, in order.
+    /// The stored records (without `text`) of the matching messages, in order, and how many
+    /// match in all.
     pub fn search(
         &self,
         query: &Query,
@@ -691,10 +691,11 @@ impl Reader<'_> {
         sort: Sort,
         limit: usize,
         offset: usize,
-    ) -> Result<Vec<Message>, Error> {
+    ) -> Result<(Vec<Message>, usize), Error> {
         let searcher = self.reader.searcher();
         let mut messages = Vec::new();
-        for address in self.addresses(query, lookup, sort, limit, offset)? {
+        let (addresses, total) = self.addresses(query, lookup, sort, limit, offset)?;
+        for address in addresses {
             let doc: TantivyDocument = searcher.doc(address).map_err(|e| self.index.error(e))?;
             let record = doc
                 .get_first(self.index.fields.record)
@@ -704,10 +705,11 @@ impl Reader<'_> {
                 messages.push(record);
             }
         }
-        Ok(messages)
+        Ok((messages, total))
     }
 
-    /// The ids of the matching messages, in order, read from the id column alone.
+    /// The ids of the matching messages, in order, read from the id column alone, and how
+    /// many match in all.
     pub fn ids(
         &self,
         query: &Query,
@@ -715,11 +717,12 @@ impl Reader<'_> {
         sort: Sort,
         limit: usize,
         offset: usize,
-    ) -> Result<Vec<String>, Error> {
+    ) -> Result<(Vec<String>, usize), Error> {
         let searcher = self.reader.searcher();
         let mut columns = std::collections::HashMap::new();
         let mut ids = Vec::new();
-        for address in self.addresses(query, lookup, sort, limit, offset)? {
+        let (addresses, total) = self.addresses(query, lookup, sort, limit, offset)?;
+        for address in addresses {
             let column = match columns.entry(address.segment_ord) {
                 std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
                 std::collections::hash_map::Entry::Vacant(entry) => entry.insert(
@@ -738,13 +741,13 @@ impl Reader<'_> {
                 ids.push(id);
             }
         }
-        Ok(ids)
+        Ok((ids, total))
     }
 
     /// Every stored record, for a rebuild.
     pub fn all(&self) -> Result<Vec<Message>, Error> {
         let count = self.count(&Query::All, &Unaided)?;
-        self.search(&Query::All, &Unaided, Sort::Date, count, 0)
+        Ok(self.search(&Query::All, &Unaided, Sort::Date, count, 0)?.0)
     }
 }
 
