@@ -10,8 +10,8 @@
 //! may merge two threads begun early), then again to write each record with its final ids:
 //! from the input itself when it is a file, else from a spool file in the store. The first
 //! pass reads of a message record only the fields threading needs, and threads and stores
-//! them [`THREAD_BATCH`] messages at a time, as `sync` does, so what it holds is a batch or
-//! two: the store keeps one batch on a thread of its own while the next is read and parsed;
+//! them [`THREAD_BATCH`] messages at a time, as `sync` does, so what it holds is two
+//! batches: the store keeps one on a thread of its own while the next is read and parsed;
 //! the second copies each record as it came and splices its ids in, the merges later
 //! batches made applied. Memory grows by sixteen bytes per message (its line in the second
 //! pass's plan, the numbers of its conversation and thread among the run's) and by each
@@ -377,10 +377,11 @@ impl Numbered {
 /// How many lines, or bytes, are read and parsed at a time in the first pass.
 const BATCH_LINES: usize = 4096;
 const BATCH_BYTES: usize = 16 << 20;
-/// How many messages the first pass threads and stores at a time: the rows it holds, a few
-/// hundred bytes each, and one transaction each. The unit tests thread a dozen messages at
-/// a time: a few to a batch, so that their threads cross batches too.
-const THREAD_BATCH: usize = if cfg!(test) { 3 } else { 8_192 };
+/// How many messages the first pass threads and stores at a time: the rows it holds, about
+/// 700 bytes each, two batches at once (one kept, the next filled), and one transaction
+/// each. The unit tests thread a dozen messages at a time: a few to a batch, so that their
+/// threads cross batches too.
+const THREAD_BATCH: usize = if cfg!(test) { 3 } else { 4_096 };
 
 /// A readable line of a message for the tree.
 struct TreeLine {
@@ -453,7 +454,9 @@ pub fn thread_stream<R: BufRead, W: Write, E: Write>(
             ))
         }
     };
-    let (hand, handed) = std::sync::mpsc::sync_channel::<Handed>(1);
+    // A rendezvous: the reader waits with its next batch until the keeper takes it, so no
+    // third batch is held.
+    let (hand, handed) = std::sync::mpsc::sync_channel::<Handed>(0);
     let keeper = std::mem::take(&mut threader.keeper);
     let db = &mut store.db;
     let mut tree_lines: Vec<TreeLine> = Vec::new();
