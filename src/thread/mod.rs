@@ -429,7 +429,7 @@ pub fn thread_stream<R: BufRead, W: Write, E: Write>(
     store.db.set_cache_mib(16)?;
     store.db.checkpoint_seldom()?;
     let mut summary = Summary::default();
-    let mut again = match (what == Output::Messages && format != Format::Tree, replay) {
+    let again = match (what == Output::Messages && format != Format::Tree, replay) {
         (false, _) => None,
         (true, Some((file, offset))) => Some(Again::Replay(file, offset)),
         (true, None) => {
@@ -459,8 +459,11 @@ pub fn thread_stream<R: BufRead, W: Write, E: Write>(
     let (hand, handed) = std::sync::mpsc::sync_channel::<Handed>(0);
     let keeper = std::mem::take(&mut threader.keeper);
     let db = &mut store.db;
-    let mut tree_lines: Vec<TreeLine> = Vec::new();
-    let mut plan: Vec<Line> = Vec::new();
+    let mut second = SecondPass {
+        again,
+        tree_lines: Vec::new(),
+        plan: Vec::new(),
+    };
     let (read, numbers) = std::thread::scope(|scope| {
         let keeping = scope.spawn(move || keep_handed(db, keeper, handed));
         let read = read_first_pass(
@@ -469,10 +472,8 @@ pub fn thread_stream<R: BufRead, W: Write, E: Write>(
             &hand,
             errors,
             &mut summary,
-            &mut again,
             format,
-            &mut tree_lines,
-            &mut plan,
+            &mut second,
         );
         drop(hand);
         let numbers = keeping
@@ -533,7 +534,7 @@ pub fn thread_stream<R: BufRead, W: Write, E: Write>(
     let db = &mut store.db;
     let (written, restored) = std::thread::scope(|scope| {
         let restoring = scope.spawn(|| restore(db));
-        let written = write_all_again(output, format, again, &tree_lines, &plan, &ids);
+        let written = write_all_again(output, format, second, &ids);
         let restored = restoring
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -544,18 +545,29 @@ pub fn thread_stream<R: BufRead, W: Write, E: Write>(
     unkept.map_or(Ok(summary), |error| Err(Error::Unkept(Box::new(error))))
 }
 
-/// The second pass: every record with its ids, read again from where `again` says, or the
-/// tree of the threads.
+/// What the first pass leaves the second: where to read the input again, and what to do
+/// with each of its lines; or the lines of the tree.
+struct SecondPass {
+    again: Option<Again>,
+    plan: Vec<Line>,
+    tree_lines: Vec<TreeLine>,
+}
+
+/// The second pass: every record with its ids, read again from where the first pass said,
+/// or the tree of the threads.
 fn write_all_again<W: Write>(
     output: W,
     format: Format,
-    again: Option<Again>,
-    tree_lines: &[TreeLine],
-    plan: &[Line],
+    second: SecondPass,
     ids: &Ids<'_>,
 ) -> Result<(), Error> {
+    let SecondPass {
+        again,
+        plan,
+        tree_lines,
+    } = second;
     match (format, again) {
-        (Format::Tree, _) => write_tree(output, tree_lines, ids).map_err(Error::Write)?,
+        (Format::Tree, _) => write_tree(output, &tree_lines, ids).map_err(Error::Write)?,
         (_, Some(Again::Spool(spool, path))) => {
             let spool_error = |source| Error::Spool {
                 path: path.clone(),
@@ -566,13 +578,13 @@ fn write_all_again<W: Write>(
                 .map_err(|e| spool_error(e.into_error()))?;
             file.rewind().map_err(spool_error)?;
             let input = BufReader::with_capacity(1 << 20, file);
-            write_again(input, output, format, plan, ids)?;
+            write_again(input, output, format, &plan, ids)?;
         }
         (_, Some(Again::Replay(mut file, offset))) => {
             file.seek(std::io::SeekFrom::Start(offset))
                 .map_err(Error::Write)?;
             let input = BufReader::with_capacity(1 << 20, file);
-            write_again(input, output, format, plan, ids)?;
+            write_again(input, output, format, &plan, ids)?;
         }
         (_, None) => {}
     }
@@ -657,17 +669,14 @@ fn keep_handed(
 /// [`THREAD_BATCH`] of message rows to the keeper, and notes what the second pass does
 /// with each line (spooling it when the input cannot be read again). Stops early, with
 /// nothing to report, when the keeper stopped: its error says why.
-#[allow(clippy::too_many_arguments)]
 fn read_first_pass<R: BufRead, E: Write>(
     reader: &mut Reader<R>,
     threader: &mut Threader,
     hand: &std::sync::mpsc::SyncSender<Handed>,
     errors: &mut ErrorSink<E>,
     summary: &mut Summary,
-    again: &mut Option<Again>,
     format: Format,
-    tree_lines: &mut Vec<TreeLine>,
-    plan: &mut Vec<Line>,
+    second: &mut SecondPass,
 ) -> Result<(), Error> {
     let hand_over = |rows: &mut Vec<MessageRow>, threader: &Threader, last: bool| {
         let rows = std::mem::take(rows);
@@ -716,7 +725,7 @@ fn read_first_pass<R: BufRead, E: Write>(
             let line = match parsed {
                 Ok(Some(fact)) => {
                     threader.saw(&fact);
-                    tree_lines.extend(fact.tree);
+                    second.tree_lines.extend(fact.tree);
                     rows.push(fact.row);
                     if rows.len() == THREAD_BATCH && !hand_over(&mut rows, threader, false) {
                         return Ok(());
@@ -739,7 +748,7 @@ fn read_first_pass<R: BufRead, E: Write>(
                     Line::Drop
                 }
             };
-            match again {
+            match &mut second.again {
                 Some(Again::Spool(spool, path)) if line != Line::Drop => {
                     let spool_error = |source| Error::Spool {
                         path: path.clone(),
@@ -747,9 +756,9 @@ fn read_first_pass<R: BufRead, E: Write>(
                     };
                     spool.write_all(raw).map_err(spool_error)?;
                     spool.write_all(b"\n").map_err(spool_error)?;
-                    plan.push(line);
+                    second.plan.push(line);
                 }
-                Some(Again::Replay(..)) => plan.push(line),
+                Some(Again::Replay(..)) => second.plan.push(line),
                 _ => {}
             }
         }
