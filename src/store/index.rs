@@ -200,9 +200,15 @@ impl MessageIndex {
             .writer_with_num_threads(1, WRITER_MEMORY)
             .map_err(|e| self.error(e))?;
         writer.set_merge_policy(Box::new(BoundedMerges::default()));
+        let empty = self
+            .index
+            .searchable_segment_metas()
+            .map_err(|e| self.error(e))?
+            .is_empty();
         Ok(Writer {
             index: self,
             writer,
+            added: empty.then(AddedIds::default),
         })
     }
 
@@ -416,6 +422,49 @@ impl MergePolicy for BoundedMerges {
 pub struct Writer<'a> {
     index: &'a MessageIndex,
     writer: IndexWriter,
+    /// The ids this writer added, when the index held nothing before it: no other id can
+    /// have a document to replace.
+    added: Option<AddedIds>,
+}
+
+/// The ids a writer added to an index that held nothing, as a Bloom filter of
+/// [`ADDED_ID_BITS`] bits (4 MiB whatever the number). A replaced document is deleted by
+/// its id term, and each commit looks every deleted term up in every segment: at a million
+/// messages, 44 segments, a first sync spent 3.5% of its time deleting ids no segment
+/// held. A wrong "maybe" costs only the look-up every id made before.
+struct AddedIds {
+    bits: Vec<u64>,
+}
+
+const ADDED_ID_BITS: usize = 1 << 25;
+/// Bits set per id: at a million ids one in 20,000 is a wrong "maybe".
+const ADDED_ID_HASHES: u64 = 5;
+
+impl Default for AddedIds {
+    fn default() -> AddedIds {
+        AddedIds {
+            bits: vec![0; ADDED_ID_BITS / 64],
+        }
+    }
+}
+
+impl AddedIds {
+    /// Notes `id`; whether it may have been noted before (`false` is certain).
+    fn add(&mut self, id: &str) -> bool {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        id.hash(&mut hasher);
+        let first = hasher.finish();
+        let step = first.rotate_left(32) | 1;
+        let mut seen = true;
+        for i in 0..ADDED_ID_HASHES {
+            let bit = first.wrapping_add(i.wrapping_mul(step)) as usize % ADDED_ID_BITS;
+            let (word, mask) = (bit / 64, 1u64 << (bit % 64));
+            seen &= self.bits[word] & mask != 0;
+            self.bits[word] |= mask;
+        }
+        seen
+    }
 }
 
 impl Writer<'_> {
@@ -434,8 +483,14 @@ impl Writer<'_> {
 
     fn add(&mut self, message: &Message, stored: String, text: &str) -> Result<(), Error> {
         let f = &self.index.fields;
-        self.writer
-            .delete_term(Term::from_field_text(f.id, &message.id));
+        if self
+            .added
+            .as_mut()
+            .is_none_or(|added| added.add(&message.id))
+        {
+            self.writer
+                .delete_term(Term::from_field_text(f.id, &message.id));
+        }
         let mut doc = TantivyDocument::default();
         doc.add_text(f.id, &message.id);
         doc.add_text(f.record, stored);
@@ -871,6 +926,52 @@ mod tests {
             .collect();
         merges.sort();
         merges
+    }
+
+    fn message(id: &str, subject: &str) -> Message {
+        Message {
+            id: id.into(),
+            protocol: "email".into(),
+            subject: Some(subject.into()),
+            ..Message::default()
+        }
+    }
+
+    /// The subjects the index holds for `id`, as searched in a fresh reader.
+    fn subjects_of(index: &MessageIndex, id: &str) -> Vec<String> {
+        let query = Query::Keyword {
+            field: KeywordField::Id,
+            value: id.into(),
+        };
+        let (found, total) = index
+            .reader()
+            .unwrap()
+            .search(&query, &Unaided, Sort::Date, 10, 0)
+            .unwrap();
+        assert_eq!(found.len(), total);
+        found.into_iter().filter_map(|m| m.subject).collect()
+    }
+
+    #[test]
+    fn an_id_upserted_again_has_one_document_in_a_new_index_and_in_one_that_held_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = MessageIndex::open(dir.path()).unwrap();
+        // A new index: the writer skips the deletes of ids it never added.
+        let mut writer = index.writer().unwrap();
+        writer.upsert(&mut message("m_a", "first")).unwrap();
+        writer.upsert(&mut message("m_b", "other")).unwrap();
+        writer.upsert(&mut message("m_a", "second")).unwrap();
+        writer.commit().unwrap();
+        writer.upsert(&mut message("m_a", "third")).unwrap();
+        writer.commit().unwrap();
+        drop(writer);
+        assert_eq!(subjects_of(&index, "m_a"), ["third"]);
+        assert_eq!(subjects_of(&index, "m_b"), ["other"]);
+        // An index that held it: a new writer replaces it.
+        let mut writer = index.writer().unwrap();
+        writer.upsert(&mut message("m_b", "again")).unwrap();
+        writer.commit().unwrap();
+        assert_eq!(subjects_of(&index, "m_b"), ["again"]);
     }
 
     #[test]
