@@ -152,6 +152,9 @@ pub struct Forest<'a> {
     /// are never written again.
     known: Vec<bool>,
     subjects: HashMap<SubjectGroup, Vec<SubjectMember>>,
+    /// The stored messages of each subject group met, until [`Forest::settle`] joins those
+    /// dated near enough to this run's messages to be joined; the others stay here.
+    stored_members: HashMap<SubjectGroup, Vec<SettledMember>>,
     /// Subject groups as earlier batches of the same run left them.
     memory: Option<&'a SubjectMemory>,
 }
@@ -246,6 +249,7 @@ impl<'a> Forest<'a> {
             stored: BTreeMap::new(),
             known: Vec::new(),
             subjects: HashMap::new(),
+            stored_members: HashMap::new(),
             memory: None,
         }
     }
@@ -346,12 +350,8 @@ impl<'a> Forest<'a> {
                         .collect(),
                     (false, _) => Vec::new(),
                 };
-                // A stored message joins as its thread's virtual node.
-                let members = stored
-                    .into_iter()
-                    .map(|(thread, time, reply)| (self.stored_thread(thread), time, reply))
-                    .collect();
-                self.subjects.insert(group.clone(), members);
+                self.stored_members.insert(group.clone(), stored);
+                self.subjects.insert(group.clone(), Vec::new());
             }
             let time = links.date.as_deref().and_then(timestamp);
             if let Some(members) = self.subjects.get_mut(&group) {
@@ -365,6 +365,7 @@ impl<'a> Forest<'a> {
     /// message of its group dated no earlier and at most [`SUBJECT_WINDOW`] before it. A
     /// message without a date joins none.
     pub fn settle(&mut self) {
+        self.join_stored_members();
         let mut groups: Vec<Vec<(i64, bool, usize)>> = self
             .subjects
             .values()
@@ -396,6 +397,44 @@ impl<'a> Forest<'a> {
         }
     }
 
+    /// Joins to each subject group the stored messages the fallback can join to this run's:
+    /// those dated within [`SUBJECT_WINDOW`] of one of them, each as its thread's virtual
+    /// node. Two stored messages were joined, if at all, when the later was threaded, so
+    /// the rest (most of a common subject's years) joins nothing and stays unread.
+    fn join_stored_members(&mut self) {
+        let groups: Vec<SubjectGroup> = self.stored_members.keys().cloned().collect();
+        for group in groups {
+            let Some(stored) = self.stored_members.remove(&group) else {
+                continue;
+            };
+            let mut times: Vec<i64> = self
+                .subjects
+                .get(&group)
+                .into_iter()
+                .flatten()
+                .filter_map(|&(_, time, _)| time)
+                .collect();
+            times.sort_unstable();
+            let near = |time: i64| {
+                let first = times.partition_point(|&t| t < time - SUBJECT_WINDOW);
+                times
+                    .get(first)
+                    .is_some_and(|&t| t <= time + SUBJECT_WINDOW)
+            };
+            let (joined, rest): (Vec<SettledMember>, Vec<SettledMember>) = stored
+                .into_iter()
+                .partition(|(_, time, _)| time.is_some_and(near));
+            let joined: Vec<SubjectMember> = joined
+                .into_iter()
+                .map(|(thread, time, reply)| (self.stored_thread(thread), time, reply))
+                .collect();
+            if let Some(members) = self.subjects.get_mut(&group) {
+                members.extend(joined);
+            }
+            self.stored_members.insert(group, rest);
+        }
+    }
+
     fn thread(&mut self, at: usize) -> String {
         let root = self.find(at);
         self.best[root].clone().unwrap_or_default()
@@ -423,9 +462,16 @@ impl<'a> Forest<'a> {
             .subjects
             .iter()
             .map(|(group, members)| {
+                let unjoined = self
+                    .stored_members
+                    .get(group)
+                    .into_iter()
+                    .flatten()
+                    .cloned();
                 let mut settled: Vec<SettledMember> = members
                     .iter()
                     .map(|&(at, time, reply)| (by_index[at].clone(), time, reply))
+                    .chain(unjoined)
                     .collect();
                 settled.sort();
                 settled.dedup();
