@@ -402,14 +402,11 @@ impl<'a> Forest<'a> {
     /// node. Two stored messages were joined, if at all, when the later was threaded, so
     /// the rest (most of a common subject's years) joins nothing and stays unread.
     fn join_stored_members(&mut self) {
-        let groups: Vec<SubjectGroup> = self.stored_members.keys().cloned().collect();
-        for group in groups {
-            let Some(stored) = self.stored_members.remove(&group) else {
-                continue;
-            };
+        let mut stored_members = std::mem::take(&mut self.stored_members);
+        for (group, stored) in &mut stored_members {
             let mut times: Vec<i64> = self
                 .subjects
-                .get(&group)
+                .get(group)
                 .into_iter()
                 .flatten()
                 .filter_map(|&(_, time, _)| time)
@@ -421,18 +418,19 @@ impl<'a> Forest<'a> {
                     .get(first)
                     .is_some_and(|&t| t <= time + SUBJECT_WINDOW)
             };
-            let (joined, rest): (Vec<SettledMember>, Vec<SettledMember>) = stored
+            let (joined, rest): (Vec<SettledMember>, Vec<SettledMember>) = std::mem::take(stored)
                 .into_iter()
                 .partition(|(_, time, _)| time.is_some_and(near));
+            *stored = rest;
             let joined: Vec<SubjectMember> = joined
                 .into_iter()
                 .map(|(thread, time, reply)| (self.stored_thread(thread), time, reply))
                 .collect();
-            if let Some(members) = self.subjects.get_mut(&group) {
+            if let Some(members) = self.subjects.get_mut(group) {
                 members.extend(joined);
             }
-            self.stored_members.insert(group, rest);
         }
+        self.stored_members = stored_members;
     }
 
     fn thread(&mut self, at: usize) -> String {
